@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Bootstrap and run halotrack from a fresh clone with nothing but Python 3.11+.
+
+Why: the README promises two commands that work before anything is installed. This script
+makes `.venv` on first use (and again whenever pyproject.toml changes), installs the project
+with its dev extras, then runs the demo, the tests, or any `halotrack` command inside it.
+
+    python3 dev.py demo            # simulator + SQLite + stats page, no network, no account
+    python3 dev.py test [ARGS...]  # the whole test suite (ARGS go to pytest)
+    python3 dev.py lint            # ruff check, ruff format --check, mypy
+    python3 dev.py run ARGS...     # any halotrack command
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("HALOTRACK_VENV", ROOT / ".venv"))
+STAMP = VENV / ".halotrack-installed"
+
+
+def _bin(name: str) -> Path:
+    sub = "Scripts" if os.name == "nt" else "bin"
+    suffix = ".exe" if os.name == "nt" else ""
+    return VENV / sub / f"{name}{suffix}"
+
+
+def _wanted_stamp() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def ensure_env() -> None:
+    """Create the virtualenv and install the project when missing or out of date."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"halotrack needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    if not _bin("python").exists():
+        print(f"dev.py: creating {VENV} ...", file=sys.stderr)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    if STAMP.exists() and STAMP.read_text() == _wanted_stamp():
+        return
+    print("dev.py: installing halotrack and its dev tools (first run only) ...", file=sys.stderr)
+    pip = [str(_bin("python")), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True)
+    STAMP.write_text(_wanted_stamp())
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(__doc__)
+        return 0
+    ensure_env()
+    cmd, rest = argv[0], argv[1:]
+    py = str(_bin("python"))
+    if cmd == "demo":
+        return subprocess.call([str(_bin("halotrack")), "demo", *rest])
+    if cmd == "test":
+        return subprocess.call([py, "-m", "pytest", *rest], cwd=ROOT)
+    if cmd == "lint":
+        rc = subprocess.call([py, "-m", "ruff", "check", "."], cwd=ROOT)
+        rc |= subprocess.call([py, "-m", "ruff", "format", "--check", "."], cwd=ROOT)
+        rc |= subprocess.call([py, "-m", "mypy"], cwd=ROOT)
+        return rc
+    if cmd == "run":
+        return subprocess.call([str(_bin("halotrack")), *rest])
+    print(f"dev.py: unknown command {cmd!r}; try: demo, test, lint, run", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

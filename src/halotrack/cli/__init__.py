@@ -1,0 +1,99 @@
+"""The `halotrack` command: a Typer app whose groups live one module each beside this one.
+
+Every `HaloTrackError` becomes one line on stderr and its exit code; a traceback only with
+`--debug`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from halotrack import __version__
+from halotrack.cli.common import State, err_console
+from halotrack.errors import HaloTrackError
+
+app = typer.Typer(
+    name="halotrack",
+    help="Own your Halo Infinite history: records, CSR, matches, snapshots, diffs, a stats page.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Each module defines `register(app)`. Keep this list in the order of `--help`.
+COMMAND_MODULES: list[str] = []
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"halotrack {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    api: Annotated[
+        str | None,
+        typer.Option(help="API root, e.g. a simulator at http://127.0.0.1:8765 [env HALOTRACK_API]"),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="SQLite path or database URL [env HALOTRACK_DB]"),
+    ] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = State(flags={"api": api, "db": db}, debug=debug)
+
+
+def _load_commands() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"halotrack.cli.{name}")
+        module.register(app)
+
+
+_load_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: run the app, map our errors to one line and an exit code."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        app(args=argv, standalone_mode=False)
+    except HaloTrackError as exc:
+        if debug:
+            raise
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        err_console.print("aborted")
+        return 130
+    except KeyboardInterrupt:
+        err_console.print("interrupted; everything committed so far is kept")
+        return 130
+    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

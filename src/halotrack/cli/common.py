@@ -1,0 +1,53 @@
+"""Shared plumbing for command modules: settings from the root callback, output helpers.
+
+Why: every command resolves settings the same way and prints JSON the same way; command
+modules hold no logic beyond wiring.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from halotrack import config
+
+T = TypeVar("T")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class State:
+    """What the root callback parsed; commands read it from `ctx.obj`."""
+
+    flags: dict[str, Any] = field(default_factory=dict)
+    debug: bool = False
+
+    def settings(self, **more: Any) -> config.Settings:
+        return config.resolve(**{**self.flags, **more})
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, State):
+        obj = State()
+        ctx.find_root().obj = obj
+    return obj
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run one coroutine to completion from a synchronous Typer command."""
+    return asyncio.run(coro)
+
+
+def print_json(data: Any) -> None:
+    """Write JSON for scripts to stdout: stable keys, no colour, one document."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -1,0 +1,1 @@
+"""Typed models of Waypoint responses and the names behind their numbers. Pure data, no I/O."""

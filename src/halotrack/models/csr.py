@@ -1,0 +1,69 @@
+"""CSR tiers: turn a skill value into the label a player sees ("Diamond 6", "Onyx 1549").
+
+Why: the API sends `Tier`/`SubTier` but the simulator must produce them from a value, and
+the client must label and measure progress consistently with one table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TIERS: tuple[tuple[str, int], ...] = (
+    ("Bronze", 0),
+    ("Silver", 300),
+    ("Gold", 600),
+    ("Platinum", 900),
+    ("Diamond", 1200),
+    ("Onyx", 1500),
+)
+SUBTIER_WIDTH = 50
+ONYX_START = 1500
+
+
+@dataclass(frozen=True, slots=True)
+class TierPosition:
+    """Where a CSR value sits: tier, 0-based sub-tier, and the next step up."""
+
+    tier: str
+    tier_start: int
+    sub_tier: int
+    next_tier: str
+    next_tier_start: int
+    next_sub_tier: int
+
+
+def tier_for(value: int) -> TierPosition:
+    """Place a CSR value (>= 0) on the tier ladder the way the skill service reports it."""
+    if value >= ONYX_START:
+        return TierPosition("Onyx", ONYX_START, 0, "Onyx", ONYX_START, 0)
+    value = max(value, 0)
+    name, start = TIERS[0]
+    for tname, tstart in TIERS:
+        if value >= tstart:
+            name, start = tname, tstart
+    sub = min((value - start) // SUBTIER_WIDTH, 5)
+    sub_start = start + sub * SUBTIER_WIDTH
+    if sub < 5:
+        return TierPosition(name, sub_start, sub, name, sub_start + SUBTIER_WIDTH, sub + 1)
+    idx = [t for t, _ in TIERS].index(name)
+    nxt, nxt_start = TIERS[idx + 1]
+    return TierPosition(name, sub_start, sub, nxt, nxt_start, 0)
+
+
+def csr_label(value: int, tier: str, sub_tier: int, matches_remaining: int = 0) -> str:
+    """`Diamond 6 (1487)`, `Onyx 1549`, `Unranked, 3 placement matches left`."""
+    if value < 0 or not tier:
+        left = matches_remaining
+        noun = "match" if left == 1 else "matches"
+        return f"Unranked, {left} placement {noun} left" if left else "Unranked"
+    if tier == "Onyx":
+        return f"Onyx {value}"
+    return f"{tier} {sub_tier + 1} ({value})"
+
+
+def progress_to_next(value: int, tier_start: int, next_tier_start: int) -> float | None:
+    """Fraction (0..1) of the way from this sub-tier's start to the next; None when unranked
+    or in Onyx, which has no next step."""
+    if value < 0 or next_tier_start <= tier_start:
+        return None
+    return max(0.0, min(1.0, (value - tier_start) / (next_tier_start - tier_start)))

@@ -1,0 +1,176 @@
+"""Enumerations of the Waypoint API, tolerant of numbers that ship after this code.
+
+Why: the API adds game modes and playlists without notice. A value we do not know must never
+fail a response; it is kept as its number and named `Unknown(<n>)`.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class _Tolerant(IntEnum):
+    """IntEnum whose `label(n)` names any int, known or not."""
+
+    @classmethod
+    def label(cls, value: int | None) -> str:
+        if value is None:
+            return "Unknown"
+        try:
+            return cls(value).pretty
+        except ValueError:
+            return f"Unknown({value})"
+
+    @classmethod
+    def known(cls, value: int) -> bool:
+        return value in cls._value2member_map_
+
+    @property
+    def pretty(self) -> str:
+        return _PRETTY.get((type(self).__name__, int(self)), self.name)
+
+
+class GameVariantCategory(_Tolerant):
+    Unknown = -1
+    None_ = 0
+    Campaign = 1
+    Forge = 2
+    Academy = 3
+    AcademyTutorial = 4
+    AcademyPractice = 5
+    MultiplayerSlayer = 6
+    MultiplayerAttrition = 7
+    MultiplayerElimination = 8
+    MultiplayerFiesta = 9
+    MultiplayerSwat = 10
+    MultiplayerStrongholds = 11
+    MultiplayerBastion = 12
+    MultiplayerKingOfTheHill = 13
+    MultiplayerTotalControl = 14
+    MultiplayerCtf = 15
+    MultiplayerAssault = 16
+    MultiplayerExtraction = 17
+    MultiplayerOddball = 18
+    MultiplayerStockpile = 19
+    MultiplayerJuggernaut = 20
+    MultiplayerRegicide = 21
+    MultiplayerInfection = 22
+    MultiplayerEscort = 23
+    MultiplayerGunGame = 24
+    MultiplayerGrifball = 25
+    MultiplayerRace = 26
+    MultiplayerPrototype = 27
+    Test28 = 28
+    Test29 = 29
+    Test30 = 30
+    Test31 = 31
+    Test32 = 32
+    Test33 = 33
+    Test34 = 34
+    Test35 = 35
+    Test36 = 36
+    AcademyTraining = 37
+    AcademyWeaponDrill = 38
+    MultiplayerLandGrab = 39
+    MultiplayerMinigame = 41
+    MultiplayerFirefight = 42
+
+
+class LifecycleMode(_Tolerant):
+    Custom = 1
+    Local = 2
+    Matchmade = 3
+    LocalAlt = 7
+
+
+class Outcome(_Tolerant):
+    Tie = 1
+    Win = 2
+    Loss = 3
+    DidNotFinish = 4
+    DidNotStart = 5
+
+
+class PlayerType(_Tolerant):
+    Human = 1
+    Bot = 2
+
+
+class GameplayInteraction(_Tolerant):
+    PvP = 1
+    PvE = 2
+    PvPvE = 3
+
+
+class PlaylistExperience(_Tolerant):
+    Untracked = 1
+    Arena = 2
+    BTB = 3
+    PveBots = 4
+    Featured = 5
+    PvE = 6
+
+
+class MedalDifficulty(_Tolerant):
+    normal = 0
+    heroic = 1
+    legendary = 2
+    mythic = 3
+
+
+class MedalType(_Tolerant):
+    spree = 0
+    mode = 1
+    multikill = 2
+    proficiency = 3
+    skill = 4
+    style = 5
+
+
+class CsrResultCode(_Tolerant):
+    Success = 0
+    NotFound = 1
+    ServiceFailure = 2
+    ServiceUnavailable = 3
+    Forbidden = 4
+
+
+class ServiceRecordKind(str):
+    """The three record kinds of the `/{kind}/servicerecord` path, spelled as the API wants."""
+
+
+RECORD_KINDS: dict[str, str] = {"matchmade": "Matchmade", "custom": "Custom", "local": "Local"}
+
+_PRETTY: dict[tuple[str, int], str] = {
+    ("GameVariantCategory", 0): "None",
+    ("GameVariantCategory", 6): "Slayer",
+    ("GameVariantCategory", 7): "Attrition",
+    ("GameVariantCategory", 8): "Elimination",
+    ("GameVariantCategory", 9): "Fiesta",
+    ("GameVariantCategory", 10): "SWAT",
+    ("GameVariantCategory", 11): "Strongholds",
+    ("GameVariantCategory", 12): "King of the Hill",
+    ("GameVariantCategory", 13): "King of the Hill",
+    ("GameVariantCategory", 14): "Total Control",
+    ("GameVariantCategory", 15): "Capture the Flag",
+    ("GameVariantCategory", 16): "Assault",
+    ("GameVariantCategory", 17): "Extraction",
+    ("GameVariantCategory", 18): "Oddball",
+    ("GameVariantCategory", 19): "Stockpile",
+    ("GameVariantCategory", 20): "Juggernaut",
+    ("GameVariantCategory", 21): "Regicide",
+    ("GameVariantCategory", 22): "Infection",
+    ("GameVariantCategory", 23): "VIP",
+    ("GameVariantCategory", 24): "Escalation",
+    ("GameVariantCategory", 25): "Grifball",
+    ("GameVariantCategory", 26): "Race",
+    ("GameVariantCategory", 27): "Prototype",
+    ("GameVariantCategory", 37): "Academy Training",
+    ("GameVariantCategory", 38): "Weapon Drill",
+    ("GameVariantCategory", 39): "Land Grab",
+    ("GameVariantCategory", 41): "Minigame",
+    ("GameVariantCategory", 42): "Firefight",
+    ("LifecycleMode", 7): "Local",
+    ("Outcome", 4): "Did not finish",
+    ("Outcome", 5): "Did not start",
+}

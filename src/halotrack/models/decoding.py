@@ -1,0 +1,234 @@
+"""One entry point from response bytes to a typed model: `decode(kind, data)`.
+
+Why: the client, the store (re-reading raw JSON), the CLI and tests all decode the same way;
+each type gets one `msgspec.json.Decoder`, built on first use and kept; every failure becomes
+a `ParseError` that names the kind and where the bytes came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import msgspec
+
+from halotrack.errors import ConfigError, ParseError
+from halotrack.models._base import attach_raw
+from halotrack.models.discovery import (
+    GameVariantVersion,
+    MapModePairVersion,
+    MapVersion,
+    PlaylistVersion,
+)
+from halotrack.models.economy import CareerRankProgress
+from halotrack.models.gamecms import (
+    CareerRankTrack,
+    CsrSeasonCalendar,
+    MedalMetadata,
+    PlaylistAsset,
+    SeasonCalendar,
+)
+from halotrack.models.profile import User, Users
+from halotrack.models.skill import MatchSkill, PlaylistCsr
+from halotrack.models.stats import MatchCount, MatchHistory, MatchStats, ServiceRecord
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """A decodable response: its model, the API service it comes from, and an optional
+    step turning the decoded value into the model (bare JSON lists need a wrapper)."""
+
+    name: str
+    model: type[Any]
+    service: str
+    wire_type: Any = None
+    wrap: Callable[[Any], Any] | None = None
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("service-record", ServiceRecord, "stats"),
+        Kind("match-history", MatchHistory, "stats"),
+        Kind("match-stats", MatchStats, "stats"),
+        Kind("match-count", MatchCount, "stats"),
+        Kind("match-skill", MatchSkill, "skill"),
+        Kind("playlist-csr", PlaylistCsr, "skill"),
+        Kind("season-calendar", SeasonCalendar, "gamecms"),
+        Kind("csr-season-calendar", CsrSeasonCalendar, "gamecms"),
+        Kind("career-rank-track", CareerRankTrack, "gamecms"),
+        Kind("medal-metadata", MedalMetadata, "gamecms"),
+        Kind("playlist-asset", PlaylistAsset, "gamecms"),
+        Kind("playlist", PlaylistVersion, "discovery"),
+        Kind("map", MapVersion, "discovery"),
+        Kind("map-mode-pair", MapModePairVersion, "discovery"),
+        Kind("game-variant", GameVariantVersion, "discovery"),
+        Kind("user", User, "profile"),
+        Kind("users", Users, "profile", list[User], lambda v: Users(users=v)),
+        Kind("career-rank-progress", CareerRankProgress, "economy"),
+    )
+}
+"""Every kind `decode()` accepts, by name."""
+
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def decoder_for(tp: type[T]) -> msgspec.json.Decoder[T]:
+    """The cached decoder for a model type (built once; building costs far more than using)."""
+    dec = _DECODERS.get(tp)
+    if dec is None:
+        dec = _DECODERS[tp] = msgspec.json.Decoder(tp)
+    return cast("msgspec.json.Decoder[T]", dec)
+
+
+_DECODE_ERRORS = (msgspec.MsgspecError, ValueError, TypeError, OverflowError, RecursionError)
+
+
+def _as_bytes(data: bytes | bytearray | memoryview | str) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, str):
+        return data.encode()
+    return bytes(data)
+
+
+def decode(
+    kind: str,
+    data: bytes | bytearray | memoryview | str,
+    *,
+    source: str = "<bytes>",
+    service: str | None = None,
+    status: int | None = None,
+) -> Any:
+    """Decode a response body of `kind` (see `KINDS`) into its model, raw bytes attached.
+
+    `source` is the URL or file the body came from and `status` its HTTP status; both go
+    into the `ParseError` raised for a body that is not the promised shape.
+    """
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise ConfigError(
+            f"unknown kind {kind!r}", hint="one of: " + ", ".join(sorted(KINDS))
+        )
+    body = _as_bytes(data)
+    try:
+        value = decoder_for(spec.wire_type or spec.model).decode(body)
+        if spec.wrap is not None:
+            value = spec.wrap(value)
+    except _DECODE_ERRORS as exc:
+        raise ParseError(
+            f"cannot decode {kind} from {source}: {_describe(exc, body)}",
+            service=service or spec.service,
+            status=status,
+            url=source,
+            hint="the body is truncated or the API changed shape; save it and try "
+            "`halotrack decode --kind KIND FILE` to see where",
+        ) from exc
+    attach_raw(value, body)
+    return value
+
+
+def decode_as(
+    tp: type[T],
+    data: bytes | bytearray | memoryview | str,
+    *,
+    source: str = "<bytes>",
+    service: str = "unknown",
+    status: int | None = None,
+) -> T:
+    """Decode into any model type (not only the named kinds), with the same error rules."""
+    body = _as_bytes(data)
+    try:
+        value = decoder_for(tp).decode(body)
+    except _DECODE_ERRORS as exc:
+        raise ParseError(
+            f"cannot decode {tp.__name__} from {source}: {_describe(exc, body)}",
+            service=service,
+            status=status,
+            url=source,
+        ) from exc
+    if hasattr(value, "__dict__"):
+        attach_raw(value, body)
+    return value
+
+
+def _describe(exc: BaseException, body: bytes) -> str:
+    if not body.strip():
+        return "empty body"
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def guess_kind(data: bytes | bytearray | memoryview | str) -> str | None:
+    """Name the kind a body looks like from its top-level keys, or None when unsure."""
+    try:
+        obj = msgspec.json.decode(_as_bytes(data))
+    except msgspec.DecodeError:
+        return None
+    return guess_kind_of(obj)
+
+
+def guess_kind_of(obj: Any) -> str | None:
+    """`guess_kind` for an already parsed JSON value."""
+    if isinstance(obj, list):
+        if all(isinstance(x, dict) and ("xuid" in x or "gamertag" in x) for x in obj):
+            return "users"
+        return None
+    if not isinstance(obj, dict):
+        return None
+    keys = set(obj)
+    if "xuid" in keys and "gamertag" in keys:
+        return "user"
+    if "MatchId" in keys and ("Players" in keys or "Teams" in keys):
+        return "match-stats"
+    if "Results" in keys and ("ResultCount" in keys or "Start" in keys):
+        return "match-history"
+    if "Subqueries" in keys or ("CoreStats" in keys and "MatchesCompleted" in keys):
+        return "service-record"
+    if "MatchesPlayedCount" in keys or "MatchmadeMatchesPlayedCount" in keys:
+        return "match-count"
+    if isinstance(obj.get("Value"), list):
+        for entry in obj["Value"]:
+            result = entry.get("Result") if isinstance(entry, dict) else None
+            if isinstance(result, dict):
+                if "RankRecap" in result or "StatPerformances" in result or "TeamMmr" in result:
+                    return "match-skill"
+                if "Current" in result or "AllTimeMax" in result:
+                    return "playlist-csr"
+        return None
+    if "medals" in keys and ("difficulties" in keys or "types" in keys):
+        return "medal-metadata"
+    if "Ranks" in keys and ("TrackId" in keys or "XpPerRank" in keys):
+        return "career-rank-track"
+    if "CurrentProgress" in keys or ("RewardTrackPath" in keys and "IsOwned" in keys):
+        return "career-rank-progress"
+    if "Seasons" in keys:
+        seasons = obj.get("Seasons") or []
+        if "Events" in keys or "CareerRank" in keys:
+            return "season-calendar"
+        if any(isinstance(s, dict) and "SeasonMetadata" in s for s in seasons):
+            return "season-calendar"
+        return "csr-season-calendar"
+    if "UgcPlaylistVersion" in keys or "HasCsr" in keys or "PlatformMatchmakingHopperId" in keys:
+        return "playlist-asset"
+    if "AssetId" in keys and "VersionId" in keys:
+        if "RotationEntries" in keys:
+            return "playlist"
+        if "MapLink" in keys or "UgcGameVariantLink" in keys:
+            return "map-mode-pair"
+        if "EngineGameVariantLink" in keys:
+            return "game-variant"
+        if "PrefabLinks" in keys:
+            return "map"
+        custom = obj.get("CustomData") or {}
+        if isinstance(custom, dict):
+            if "PlaylistEntries" in custom:
+                return "playlist"
+            if "NumOfObjectsOnMap" in custom or "TagLevelId" in custom:
+                return "map"
+            if "KeyValues" in custom:
+                return "game-variant"
+    return None

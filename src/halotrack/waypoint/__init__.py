@@ -1,0 +1,48 @@
+"""The Halo Waypoint HTTP client: one module per API service over a shared transport.
+
+    from halotrack.waypoint import WaypointClient, Tokens
+
+    async with WaypointClient(tokens=Tokens(spartan=..., clearance=...)) as client:
+        record = await client.stats.service_record("Gamertag", season_id="Csr/Seasons/...")
+        csr = await client.skill.playlist_csr(playlist_id, [xuid1, xuid2])
+
+Services: `stats`, `skill`, `gamecms`, `discovery`, `profile`, `economy`. Errors come from
+`halotrack.errors` (NotFound, Forbidden, RateLimited, ServerError, ...). Responses are the
+models of `halotrack.models`, each keeping its raw body (`.raw_bytes`).
+"""
+
+from __future__ import annotations
+
+from halotrack.waypoint.cache import EtagCache
+from halotrack.waypoint.client import WaypointClient, from_settings
+from halotrack.waypoint.players import Player, is_bot, parse_player, parse_xuid
+from halotrack.waypoint.skill import CsrResults
+from halotrack.waypoint.tokens import StaticTokens, TokenProvider, Tokens
+from halotrack.waypoint.transport import (
+    USER_AGENT,
+    Counters,
+    Fetched,
+    Limits,
+    RetryPolicy,
+    Transport,
+)
+
+__all__ = [
+    "USER_AGENT",
+    "Counters",
+    "CsrResults",
+    "EtagCache",
+    "Fetched",
+    "Limits",
+    "Player",
+    "RetryPolicy",
+    "StaticTokens",
+    "TokenProvider",
+    "Tokens",
+    "Transport",
+    "WaypointClient",
+    "from_settings",
+    "is_bot",
+    "parse_player",
+    "parse_xuid",
+]

@@ -1,0 +1,102 @@
+"""gamecms-hacs: calendars, progression files, medal metadata, playlist assets, images.
+
+These files change rarely, so every request revalidates against the on-disk ETag cache.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from halotrack.waypoint._base import Service
+from halotrack.waypoint.players import escape_file_path, parse_match_id
+from halotrack.waypoint.transport import Fetched
+
+CAREER_RANK_TRACK = "RewardTracks/CareerRanks/careerRank1.json"
+
+
+class GameCmsService(Service):
+    """`gamecms-hacs.svc.halowaypoint.com`."""
+
+    name = "gamecms"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._medal_names: dict[int, str] | None = None
+
+    async def season_calendar(self) -> Any:
+        """Seasons with their metadata file, CSR season, operation track and dates."""
+        return await self._get(
+            "/hi/progression/file/calendars/seasons/seasoncalendar.json",
+            kind="season-calendar",
+            cacheable=True,
+        )
+
+    async def csr_season_calendar(self) -> Any:
+        """Ranked (CSR) seasons and their dates."""
+        return await self._get(
+            "/hi/Progression/file/Csr/Calendars/CsrSeasonCalendar.json",
+            kind="csr-season-calendar",
+            cacheable=True,
+        )
+
+    async def progression_file(self, path: str, *, kind: str = "json") -> Any:
+        """Any progression file by relative path (`Seasons/Season5-Op1.json`); plain JSON
+        unless a model `kind` is given."""
+        return await self._get(
+            f"/hi/Progression/file/{escape_file_path(path)}",
+            kind=kind,
+            cacheable=True,
+            not_found=f"no progression file {path!r}",
+        )
+
+    async def season_metadata(self, path: str) -> Any:
+        """A season's metadata file (`SeasonMetadata` of a calendar entry), as JSON."""
+        return await self.progression_file(path)
+
+    async def career_rank_track(self, path: str = CAREER_RANK_TRACK) -> Any:
+        """The career rank reward track (272 ranks and their XP)."""
+        return await self.progression_file(path, kind="career-rank-track")
+
+    async def medal_metadata(self) -> Any:
+        """Medal names, descriptions, difficulty, type and sprite positions."""
+        return await self._get(
+            "/hi/Waypoint/file/medals/metadata.json", kind="medal-metadata", cacheable=True
+        )
+
+    async def medal_names(self) -> dict[int, str]:
+        """NameId -> English medal name, fetched once per client."""
+        if self._medal_names is None:
+            meta = await self.medal_metadata()
+            names: dict[int, str] = {}
+            medals = getattr(meta, "medals", None)
+            if medals is None and isinstance(meta, dict):
+                medals = meta.get("medals")
+            for medal in medals or []:
+                if isinstance(medal, dict):
+                    names[int(medal["nameId"])] = str(medal["name"]["value"])
+                else:
+                    name = medal.name
+                    names[int(medal.name_id)] = str(getattr(name, "value", name))
+            self._medal_names = names
+        return self._medal_names
+
+    async def playlist_asset(self, playlist_id: str | uuid.UUID) -> Any:
+        """A playlist's configuration (`HasCsr`, `UgcPlaylistVersion`, experience)."""
+        pid = parse_match_id(playlist_id)
+        return await self._get(
+            f"/hi/Multiplayer/file/playlists/assets/{pid}.json",
+            kind="playlist-asset",
+            cacheable=True,
+            not_found="no such playlist",
+        )
+
+    async def image(self, path: str) -> bytes:
+        """An image file (medal sprite sheet, rank icon) as bytes."""
+        fetched: Fetched[bytes] = await self._transport.get(
+            self.name,
+            f"/hi/images/file/{escape_file_path(path)}",
+            cacheable=True,
+            not_found=f"no image {path!r}",
+        )
+        return fetched.raw

@@ -1,0 +1,170 @@
+"""skill: playlist CSR for any number of players, and per-match skill."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from halotrack.errors import ConfigError, NotFound
+from halotrack.waypoint._base import Service, encode_query
+from halotrack.waypoint.players import Player, is_bot, parse_match_id, parse_xuid, require_xuid
+
+log = logging.getLogger("halotrack.waypoint")
+
+DEFAULT_CSR_BATCH = 100
+
+
+def csr_season_param(season: str) -> str:
+    """The CSR endpoint wants the bare id (`CsrSeason5-1`); accept the file path too."""
+    text = season.strip()
+    if text.lower().endswith(".json"):
+        text = text[:-5]
+    text = text.rsplit("/", 1)[-1]
+    if not text or not all(c.isalnum() or c in "-_." for c in text):
+        raise ConfigError(f"bad CSR season {season!r}", hint="e.g. CsrSeason5-1")
+    return text
+
+
+@dataclass
+class CsrResults:
+    """CSR of many players: `entries` by XUID (each a per-player entry of the response),
+    `bad` the XUIDs the API refused outright (isolated by bisecting a 404), and `responses`
+    the decoded batch responses, raw bodies kept."""
+
+    entries: dict[int, Any] = field(default_factory=dict)
+    bad: list[int] = field(default_factory=list)
+    responses: list[Any] = field(default_factory=list)
+
+
+def _entry_xuid(entry: Any) -> int | None:
+    ident = getattr(entry, "id", None)
+    if ident is None and isinstance(entry, dict):
+        ident = entry.get("Id")
+    return parse_xuid(ident) if isinstance(ident, str | int) else None
+
+
+def _entries(response: Any) -> list[Any]:
+    value = getattr(response, "value", None)
+    if value is None and isinstance(response, dict):
+        value = response.get("Value")
+    return list(value or [])
+
+
+class SkillService(Service):
+    """`skill.svc.halowaypoint.com`."""
+
+    name = "skill"
+    csr_batch_size = DEFAULT_CSR_BATCH
+
+    async def match_skill(
+        self, match_id: str | uuid.UUID, players: Iterable[int | str | Player]
+    ) -> Any:
+        """Per-player CSR change and expected kills/deaths for one match. Bots (`bid(...)`)
+        are left out: the API fails the whole request when one is asked for."""
+        mid = parse_match_id(match_id)
+        xuids: list[int] = []
+        for p in players:
+            if isinstance(p, str) and is_bot(p):
+                continue
+            xuid = require_xuid(p)
+            if xuid not in xuids:
+                xuids.append(xuid)
+        if not xuids:
+            raise ConfigError("match skill needs at least one human player (bots are skipped)")
+        query = encode_query(("players", f"xuid({x})") for x in xuids)
+        return await self._get(
+            f"/hi/matches/{mid}/skill",
+            query,
+            kind="match-skill",
+            not_found="no such match, or a player was not in it",
+        )
+
+    async def _csr_batch(self, playlist: str, xuids: list[int], season: str | None) -> Any:
+        pairs = [("players", f"xuid({x})") for x in xuids]
+        if season is not None:
+            pairs.append(("season", season))
+        return await self._get(
+            f"/hi/playlist/{playlist}/csrs",
+            encode_query(pairs),
+            kind="playlist-csr",
+            not_found="unknown playlist or player",
+        )
+
+    async def _csr_isolating(
+        self, playlist: str, xuids: list[int], season: str | None, out: CsrResults
+    ) -> None:
+        """Fetch one batch; on a 404 split it in halves until the refused XUIDs stand alone."""
+        try:
+            response = await self._csr_batch(playlist, xuids, season)
+        except NotFound:
+            if len(xuids) == 1:
+                log.warning("the skill service refuses xuid(%d): left out", xuids[0])
+                out.bad.append(xuids[0])
+                return
+            mid = len(xuids) // 2
+            await asyncio.gather(
+                self._csr_isolating(playlist, xuids[:mid], season, out),
+                self._csr_isolating(playlist, xuids[mid:], season, out),
+            )
+            return
+        out.responses.append(response)
+        for entry in _entries(response):
+            xuid = _entry_xuid(entry)
+            if xuid is not None:
+                out.entries[xuid] = entry
+
+    async def playlist_csr(
+        self,
+        playlist_id: str | uuid.UUID,
+        players: Iterable[int | str | Player],
+        *,
+        season: str | None = None,
+        batch_size: int | None = None,
+    ) -> CsrResults:
+        """CSR of any number of players in one ranked playlist (current season unless
+        `season` is given), in batches the API accepts. A 404 caused by one bad XUID is
+        bisected away so every other player is still answered; the bad ones are in `.bad`.
+        If every player is refused (e.g. an unknown playlist), NotFound is raised."""
+        playlist = parse_match_id(playlist_id)
+        size = batch_size or self.csr_batch_size
+        if size < 1:
+            raise ConfigError("CSR batch size must be at least 1")
+        xuids: list[int] = []
+        for p in players:
+            xuid = require_xuid(p)
+            if xuid not in xuids:
+                xuids.append(xuid)
+        if not xuids:
+            raise ConfigError("no players given for the CSR lookup")
+        bare = csr_season_param(season) if season is not None else None
+        out = CsrResults()
+        await asyncio.gather(
+            *(
+                self._csr_isolating(playlist, xuids[i : i + size], bare, out)
+                for i in range(0, len(xuids), size)
+            )
+        )
+        if not out.responses:
+            raise NotFound(
+                f"the skill service refused every player for playlist {playlist}",
+                service=self.name,
+                status=404,
+                url=f"{self.base_url}/hi/playlist/{playlist}/csrs",
+                hint="check the playlist id (see `halotrack playlists`) and the players",
+            )
+        order = {x: i for i, x in enumerate(xuids)}
+        out.bad.sort(key=lambda x: order.get(x, 0))
+        out.entries = dict(sorted(out.entries.items(), key=lambda kv: order.get(kv[0], 0)))
+        return out
+
+    async def playlist_csr_one(
+        self, playlist_id: str | uuid.UUID, player: int | str | Player, *, season: str | None = None
+    ) -> Any:
+        """CSR of one player: the single response (NotFound when refused)."""
+        xuid = require_xuid(player)
+        bare = csr_season_param(season) if season is not None else None
+        return await self._csr_batch(parse_match_id(playlist_id), [xuid], bare)

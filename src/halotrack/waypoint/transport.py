@@ -1,0 +1,513 @@
+"""The shared HTTP transport: base URLs, pacing, retries, token headers, ETag cache, errors.
+
+Why: every service module asks for "GET this path on that service"; everything that makes
+that safe and polite against an undocumented, rate-limited API lives here once:
+
+- pacing waits *before* sending (a global rate, a per-service rate, a concurrency cap);
+- 408, 429, 5xx, dropped connections, timeouts and cut-short bodies are retried with
+  exponential backoff and full jitter, honouring `Retry-After`, within a bounded number of
+  attempts and a total waiting budget;
+- a 401 asks the token provider for a fresh token once and replays;
+- secrets are only sent to URLs under the configured base URLs, checked on every hop since
+  redirects are followed by hand;
+- gamecms/discovery files are revalidated with `If-None-Match` against an on-disk cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any, Generic, TypeVar
+
+import aiohttp
+import msgspec
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from halotrack import __version__
+from halotrack.errors import (
+    ApiError,
+    BadRequest,
+    ConfigError,
+    Forbidden,
+    NotFound,
+    ParseError,
+    RateLimited,
+    ServerError,
+    Unauthorized,
+)
+from halotrack.models.hosts import WAYPOINT_HOSTS, service_urls
+from halotrack.waypoint.cache import EtagCache
+from halotrack.waypoint.tokens import TokenProvider, Tokens
+
+log = logging.getLogger("halotrack.waypoint")
+
+T = TypeVar("T")
+
+USER_AGENT = f"halotrack/{__version__} python-aiohttp/{aiohttp.__version__}"
+SPARTAN_HEADER = "x-343-authorization-spartan"
+CLEARANCE_HEADER = "343-clearance"
+SERVICES = ("stats", "skill", "gamecms", "discovery", "profile", "economy")
+
+_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
+
+HINT_404_PLAYER = "no such player or their match history is private"
+HINT_403 = "clearance missing or stale: sign in again / launch the game once"
+HINT_429 = "rate limited: lower --rate"
+HINT_5XX = "the Halo API is failing; try again later"
+HINT_401 = "the token was refused even after a refresh: run `halotrack auth login` again"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Pacing: requests per second per service and overall (None or 0: unpaced), and the
+    number of requests in flight at once. Defaults follow public clients of this API."""
+
+    rate: float | None = 5.0
+    global_rate: float | None = 10.0
+    concurrency: int = 4
+    per_service: Mapping[str, float | None] = field(default_factory=dict)
+
+    @classmethod
+    def unlimited(cls, concurrency: int = 64) -> Limits:
+        """No pacing at all: for the simulator and benchmarks."""
+        return cls(rate=None, global_rate=None, concurrency=concurrency)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Up to `attempts` tries per request; full-jitter backoff doubling from `base_delay`
+    up to `max_delay`; never more than `budget` seconds spent waiting for one request."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    budget: float = 120.0
+
+
+@dataclass
+class Counters:
+    """What the transport did, for the tracker's report. Never holds URLs or tokens."""
+
+    requests: int = 0
+    retries: int = 0
+    refreshes: int = 0
+    not_modified: int = 0
+    connection_errors: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+    by_service: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "retries": self.retries,
+            "refreshes": self.refreshes,
+            "not_modified": self.not_modified,
+            "connection_errors": self.connection_errors,
+            "by_status": dict(sorted(self.by_status.items())),
+            "by_service": dict(sorted(self.by_service.items())),
+        }
+
+
+@dataclass(slots=True)
+class Fetched(Generic[T]):
+    """A decoded response with the raw body kept beside it (the raw JSON is never behind)."""
+
+    data: T
+    raw: bytes
+    url: str
+    status: int
+    from_cache: bool = False
+    etag: str | None = None
+
+
+class _Pacer:
+    """Reserves send slots `1/rate` apart; the reservation is taken synchronously so
+    concurrent callers queue up without a lock."""
+
+    __slots__ = ("interval", "next_at")
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
+        self.next_at = float("-inf")
+
+
+class _Service:
+    __slots__ = ("base", "name", "pacer")
+
+    def __init__(self, name: str, base: str, pacer: _Pacer) -> None:
+        self.name = name
+        self.base = base
+        self.pacer = pacer
+
+
+def _normalize_base(url: str) -> str:
+    parsed = URL(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.host:
+        raise ConfigError(f"bad API base URL {url!r}", hint="use http(s)://host[:port][/path]")
+    return str(parsed).rstrip("/")
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = now if now is not None else time.time()
+    return max(0.0, when.timestamp() - current)
+
+
+def _looks_truncated(exc: Exception, body: bytes, headers: CIMultiDictProxy[str]) -> bool:
+    if not body:
+        return True
+    length = headers.get("Content-Length")
+    if length and length.isdigit() and int(length) != len(body):
+        return True
+    text = str(exc).lower()
+    return "truncated" in text or "unexpected end" in text or "eof" in text
+
+
+class _Transient(Exception):
+    """An attempt that may succeed if repeated; carries the error to raise if it is not."""
+
+    def __init__(self, error: ApiError, retry_after: float | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retry_after = retry_after
+
+
+class Transport:
+    """One aiohttp session shared by all services. Build it through WaypointClient."""
+
+    def __init__(
+        self,
+        *,
+        tokens: TokenProvider,
+        base_urls: Mapping[str, str] | None = None,
+        api_root: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        limits: Limits | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        cache: EtagCache | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+        wall_clock: Callable[[], float] = time.time,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        self.limits = limits or Limits()
+        self.retry = retry or RetryPolicy()
+        if self.limits.concurrency < 1:
+            raise ConfigError("concurrency must be at least 1")
+        if self.retry.attempts < 1:
+            raise ConfigError("retry attempts must be at least 1")
+        urls = service_urls(api_root)
+        if base_urls:
+            urls.update(base_urls)
+        self._global = _Pacer(self.limits.global_rate)
+        self._services: dict[str, _Service] = {}
+        for name in (*SERVICES, *(n for n in urls if n not in SERVICES)):
+            if name not in urls:
+                continue
+            rate = self.limits.per_service.get(name, self.limits.rate)
+            self._services[name] = _Service(name, _normalize_base(urls[name]), _Pacer(rate))
+        self._trusted = tuple(s.base + "/" for s in self._services.values() if self._is_api(s.name))
+        self._tokens = tokens
+        self._session = session
+        self._owns_session = session is None
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._cache = cache
+        self._clock = clock
+        self._sleep = sleep
+        self._rand = rand
+        self._wall_clock = wall_clock
+        self._sem = asyncio.Semaphore(self.limits.concurrency)
+        self._plain_headers = {"User-Agent": user_agent, "Accept": "application/json"}
+        self._hdr_tokens: Tokens | None = None
+        self._hdr: dict[str, str] = self._plain_headers
+        self.counters = Counters()
+
+    @staticmethod
+    def _is_api(name: str) -> bool:
+        return name in WAYPOINT_HOSTS
+
+    def base_url(self, service: str) -> str:
+        return self._services[service].base
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=max(self.limits.concurrency, 10)),
+                timeout=self._timeout,
+            )
+            self._owns_session = True
+        return self._session
+
+    async def close(self) -> None:
+        if self._owns_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    def trusted(self, url: str) -> bool:
+        """Whether secrets may go to `url`: it must sit under one of the configured bases."""
+        return url.startswith(self._trusted)
+
+    def _auth_headers(self, tokens: Tokens) -> dict[str, str]:
+        if tokens is not self._hdr_tokens:
+            headers = dict(self._plain_headers)
+            headers[SPARTAN_HEADER] = tokens.spartan
+            if tokens.clearance:
+                headers[CLEARANCE_HEADER] = tokens.clearance
+            self._hdr, self._hdr_tokens = headers, tokens
+        return self._hdr
+
+    async def _pace(self, service: _Service) -> None:
+        g, s = self._global, service.pacer
+        if not g.interval and not s.interval:
+            return
+        now = self._clock()
+        slot = max(now, g.next_at, s.next_at)
+        if g.interval:
+            g.next_at = slot + g.interval
+        if s.interval:
+            s.next_at = slot + s.interval
+        if slot > now:
+            await self._sleep(slot - now)
+
+    def _error(
+        self,
+        status: int | None,
+        service: str,
+        url: str,
+        *,
+        not_found: str | None = None,
+        retry_after: float | None = None,
+        detail: str = "",
+    ) -> ApiError:
+        where = f"{service} {url}"
+        if status == 400:
+            return BadRequest(
+                f"the API refused the request (400): {where}",
+                service=service, status=status, url=url,
+                hint="check the player, ids and filters",
+            )  # fmt: skip
+        if status == 401:
+            return Unauthorized(
+                f"not signed in (401): {where}",
+                service=service, status=status, url=url, hint=HINT_401,
+            )  # fmt: skip
+        if status == 403:
+            return Forbidden(
+                f"forbidden (403): {where}",
+                service=service, status=status, url=url, hint=HINT_403,
+            )  # fmt: skip
+        if status == 404:
+            return NotFound(
+                f"not found (404): {where}",
+                service=service, status=status, url=url,
+                hint=not_found or "check the id; it may not exist",
+            )  # fmt: skip
+        if status == 429:
+            return RateLimited(
+                f"still rate limited (429) after retrying: {where}",
+                service=service, status=status, url=url, hint=HINT_429,
+                retry_after=retry_after,
+            )  # fmt: skip
+        if status is None or status == 408 or status >= 500:
+            what = detail or (f"status {status}" if status else "no response")
+            return ServerError(
+                f"{what} after retrying: {where}",
+                service=service, status=status, url=url, hint=HINT_5XX,
+            )  # fmt: skip
+        return ApiError(
+            f"unexpected status {status}: {where}",
+            service=service, status=status, url=url,
+            hint="the API changed or a proxy interfered; retry with --debug",
+        )  # fmt: skip
+
+    async def _exchange(
+        self, service: str, url: URL, headers: dict[str, str]
+    ) -> tuple[int, bytes, CIMultiDictProxy[str]]:
+        """One GET, following redirects by hand so each hop is checked for trust."""
+        session = self.session
+        for _ in range(_MAX_REDIRECTS + 1):
+            async with session.get(
+                url, headers=headers, allow_redirects=False, timeout=self._timeout
+            ) as resp:
+                status = resp.status
+                location = resp.headers.get("Location") if status in _REDIRECTS else None
+                if location is None:
+                    body = await resp.read()
+                    return status, body, resp.headers
+            url = url.join(URL(location))
+            if not self.trusted(str(url)):
+                log.warning(
+                    "redirect to a foreign host %s: following without credentials", url.host
+                )
+                headers = self._plain_headers
+        raise self._error(None, service, str(url), detail=f"more than {_MAX_REDIRECTS} redirects")
+
+    async def get(
+        self,
+        service: str,
+        path: str,
+        query: str = "",
+        *,
+        decode: Callable[[bytes, str], T] | None = None,
+        cacheable: bool = False,
+        not_found: str | None = None,
+        auth: bool = True,
+    ) -> Fetched[T]:
+        """GET `path` (already escaped) on a service; `query` is an encoded query string.
+
+        `decode(body, url)` runs inside the retry loop so a body cut short is retried.
+        Without `decode`, `data` is the raw bytes.
+        """
+        svc = self._services[service]
+        url_s = f"{svc.base}{path}?{query}" if query else f"{svc.base}{path}"
+        url = URL(url_s, encoded=True)
+        if auth and not self.trusted(url_s):
+            raise ConfigError(f"refusing to send credentials to {url.host}")
+        cached = self._cache.get(url_s) if cacheable and self._cache is not None else None
+        policy = self.retry
+        attempt = 1
+        waited = 0.0
+        refreshed = False
+        counters = self.counters
+        while True:
+            try:
+                async with self._sem:
+                    await self._pace(svc)
+                    if auth:
+                        headers = self._auth_headers(await self._tokens.get())
+                    else:
+                        headers = self._plain_headers
+                    if cached is not None:
+                        headers = {**headers, "If-None-Match": cached[0]}
+                    counters.requests += 1
+                    counters.by_service[service] = counters.by_service.get(service, 0) + 1
+                    try:
+                        status, body, rheaders = await self._exchange(service, url, headers)
+                    except (TimeoutError, aiohttp.ClientError) as exc:
+                        counters.connection_errors += 1
+                        detail = (
+                            "response cut short"
+                            if isinstance(exc, aiohttp.ClientPayloadError)
+                            else "timed out"
+                            if isinstance(exc, TimeoutError)
+                            else f"connection failed ({type(exc).__name__})"
+                        )
+                        raise _Transient(self._error(None, service, url_s, detail=detail)) from None
+                counters.by_status[status] = counters.by_status.get(status, 0) + 1
+                if 200 <= status < 300:
+                    return self._success(
+                        svc, url_s, status, body, rheaders, decode, cacheable, attempt
+                    )
+                if status == 304 and cached is not None:
+                    counters.not_modified += 1
+                    data = self._decode(decode, cached[1], url_s, service, status, rheaders, 0)
+                    return Fetched(data, cached[1], url_s, 200, True, cached[0])
+                if status == 401 and auth and not refreshed:
+                    refreshed = True
+                    counters.refreshes += 1
+                    log.info("%s answered 401: refreshing the token once and replaying", service)
+                    await self._tokens.refresh()
+                    continue
+                retry_after = parse_retry_after(rheaders.get("Retry-After"), self._wall_clock())
+                error = self._error(
+                    status, service, url_s, not_found=not_found, retry_after=retry_after
+                )
+                if status not in _RETRY_STATUSES:
+                    raise error
+                raise _Transient(error, retry_after)
+            except _Transient as transient:
+                error, retry_after = transient.error, transient.retry_after
+                if attempt >= policy.attempts:
+                    raise error from None
+                delay = self._rand() * min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))
+                if retry_after is not None:
+                    delay = max(delay, retry_after)
+                if waited + delay > policy.budget:
+                    raise error from None
+                waited += delay
+                attempt += 1
+                counters.retries += 1
+                log.info(
+                    "%s: %s; retry %d/%d in %.2fs",
+                    service, error.message, attempt - 1, policy.attempts - 1, delay,
+                )  # fmt: skip
+                await self._sleep(delay)
+
+    def _decode(
+        self,
+        decode: Callable[[bytes, str], T] | None,
+        body: bytes,
+        url: str,
+        service: str,
+        status: int,
+        headers: CIMultiDictProxy[str],
+        retries_left: int,
+    ) -> T:
+        if decode is None:
+            return body  # type: ignore[return-value]
+        try:
+            return decode(body, url)
+        except (ParseError, msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+            if retries_left > 0 and _looks_truncated(exc, body, headers):
+                raise _Transient(
+                    self._error(None, service, url, detail="response cut short")
+                ) from None
+            message = exc.message if isinstance(exc, ParseError) else str(exc)
+            raise ParseError(
+                f"cannot read the {service} response: {message}: {service} {url}",
+                service=service,
+                status=status,
+                url=url,
+                hint="the API may have changed shape; retry with --debug and report it",
+            ) from None
+
+    def _success(
+        self,
+        svc: _Service,
+        url: str,
+        status: int,
+        body: bytes,
+        headers: CIMultiDictProxy[str],
+        decode: Callable[[bytes, str], T] | None,
+        cacheable: bool,
+        attempt: int,
+    ) -> Fetched[T]:
+        retries_left = self.retry.attempts - attempt
+        length = headers.get("Content-Length")
+        if (
+            length is not None
+            and length.isdigit()
+            and int(length) != len(body)
+            and "Content-Encoding" not in headers
+            and retries_left > 0
+        ):
+            raise _Transient(self._error(None, svc.name, url, detail="response cut short"))
+        data = self._decode(decode, body, url, svc.name, status, headers, retries_left)
+        etag = headers.get("ETag")
+        if cacheable and etag and self._cache is not None:
+            self._cache.put(url, etag, body)
+        return Fetched(data, body, url, status, False, etag)

@@ -61,3 +61,47 @@ def real_dir() -> Path:
 
 def real_json_files() -> list[Path]:
     return sorted(p for p in REAL.rglob("*.json"))
+
+
+# -- store: the same tests on SQLite and PostgreSQL (appended by the store helper) ----------
+
+
+@pytest.fixture
+def pg_schema_url(pg_url: str):
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards, so parallel
+    test runs (xdist workers, several checkouts) never see each other's tables."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema = f"halotrack_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = sa.make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL for an empty store: a SQLite file under tmp_path, or a fresh PG schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite'}"
+    return str(request.getfixturevalue("pg_schema_url"))
+
+
+@pytest.fixture
+def store(store_url: str):
+    """An opened, migrated store on each backend."""
+    from halotrack.store import open_store
+
+    s = open_store(store_url)
+    try:
+        yield s
+    finally:
+        s.close()

@@ -1,0 +1,64 @@
+"""Snapshot store: SQLite by default, PostgreSQL by URL; every change kept, nothing half-written.
+
+Public API (synchronous; from async code use `await to_thread(store.method, ...)`):
+
+    open_store(url, *, upgrade=True, pragmas=None) -> Store
+    Store.transaction() -> StoreTx       one atomic unit of several writes
+    Store / StoreTx methods:
+        upsert_player, record_gamertag, get_player, find_player, list_players,
+        gamertag_history, save_service_record -> "created" | "unchanged", latest_record,
+        records_history, record_scopes, save_csr, latest_csr, csr_history,
+        watch_add, watch_remove, watch_get, watch_list, watch_update, watch_failed,
+        get_metadata, put_metadata, touch_metadata, medal_names,
+        mark_season_fetched, season_fetched, integrity_check (Store) / integrity_problems
+    Scope(season_id, game_variant_category, is_ranked, playlist_asset_id,
+          gameplay_interaction).key() -> "lifetime" | "season=...;category=6;..."
+
+Errors are `halotrack.errors.StoreError` with a hint saying what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from halotrack.store.repository import (
+    CachedMetadata,
+    CsrSnapshot,
+    GamertagSeen,
+    Player,
+    SaveResult,
+    ServiceRecordSnapshot,
+    Store,
+    StoreTx,
+    WatchEntry,
+    open_store,
+    parse_xuid,
+)
+from halotrack.store.scope import LIFETIME, Scope
+
+T = TypeVar("T")
+
+
+async def to_thread(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run a blocking store call in a worker thread so the event loop keeps going."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+__all__ = [
+    "LIFETIME",
+    "CachedMetadata",
+    "CsrSnapshot",
+    "GamertagSeen",
+    "Player",
+    "SaveResult",
+    "Scope",
+    "ServiceRecordSnapshot",
+    "Store",
+    "StoreTx",
+    "WatchEntry",
+    "open_store",
+    "parse_xuid",
+    "to_thread",
+]

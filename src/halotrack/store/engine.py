@@ -1,0 +1,160 @@
+"""Engines with the settings halotrack relies on, and database errors as StoreError.
+
+SQLite: WAL (readers never block the writer), foreign keys on, a busy timeout, and explicit
+`BEGIN` / `BEGIN IMMEDIATE` so a write transaction takes the write lock up front instead of
+failing half-way when another process writes. PostgreSQL: plain psycopg 3.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+
+from halotrack.errors import StoreError
+
+BUSY_TIMEOUT_MS = 10_000
+WRITE = "halotrack_write"
+
+
+def describe(url: URL) -> str:
+    """Where the database is, for messages: a file path or a URL without its password."""
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return url.render_as_string(hide_password=True)
+
+
+def parse_url(url: str | URL) -> URL:
+    try:
+        return make_url(url)
+    except Exception as exc:
+        raise StoreError(
+            f"not a database URL or path: {url!s}",
+            hint="pass a file path or sqlite:///PATH or postgresql+psycopg://user@host/db",
+        ) from exc
+
+
+def make_engine(url: str | URL, pragmas: Mapping[str, int | str] | None = None) -> Engine:
+    """An engine for SQLite or PostgreSQL; anything else is a StoreError."""
+    u = parse_url(url)
+    backend = u.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(u, dict(pragmas or {}))
+    if backend == "postgresql":
+        if u.drivername == "postgresql":
+            u = u.set(drivername="postgresql+psycopg")
+        try:
+            return sa.create_engine(u, pool_pre_ping=True)
+        except ImportError as exc:
+            raise StoreError(
+                "the PostgreSQL driver is not installed",
+                hint="pip install 'halotrack[postgres]'",
+            ) from exc
+    raise StoreError(
+        f"unsupported database {backend!r} in {describe(u)}",
+        hint="use a SQLite path or a postgresql+psycopg:// URL",
+    )
+
+
+def _sqlite_engine(u: URL, pragmas: dict[str, int | str]) -> Engine:
+    db = u.database
+    if db and db != ":memory:" and not db.startswith("file:"):
+        parent = Path(db).expanduser().parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the database folder {parent}: {exc.strerror or exc}",
+                hint="pass --db with a path in a writable folder",
+            ) from exc
+    engine = sa.create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # The driver's own implicit transactions are off; `_on_begin` emits BEGIN itself.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            if db and db != ":memory:":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            for name, value in pragmas.items():
+                if not name.isidentifier():
+                    raise ValueError(f"bad pragma name {name!r}")
+                cur.execute(f"PRAGMA {name}={int(value) if isinstance(value, int) else value}")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        write = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _orig_message(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+
+
+def to_store_error(exc: BaseException, where: str) -> StoreError:
+    """Say what went wrong with the database at `where` and what to do about it."""
+    msg = _orig_message(exc)
+    low = msg.lower()
+    if "file is not a database" in low or "malformed" in low or "not a database" in low:
+        return StoreError(
+            f"the database file {where} is corrupt or not a SQLite database ({msg})",
+            hint="restore it from a backup, or move it aside so halotrack starts a new one",
+        )
+    if "database or disk is full" in low or "disk full" in low or "no space left" in low:
+        return StoreError(
+            f"the database {where} is full: the disk (or its size limit) ran out ({msg})",
+            hint="free disk space and run again; everything committed before is intact",
+        )
+    if "database is locked" in low or "database table is locked" in low:
+        return StoreError(
+            f"the database {where} is locked by another process ({msg})",
+            hint="wait for the other halotrack run to finish, then retry",
+        )
+    if "readonly" in low or "read-only" in low or "unable to open" in low:
+        return StoreError(
+            f"cannot open or write the database {where} ({msg})",
+            hint="check that the file and its folder are writable, or pass --db PATH",
+        )
+    if "connection" in low or "could not connect" in low or "password" in low:
+        return StoreError(
+            f"cannot connect to the database {where} ({msg})",
+            hint="check the URL, that the server is running, and the credentials",
+        )
+    return StoreError(
+        f"database error on {where}: {msg}",
+        hint="run `halotrack db check`; rerun with --debug for details",
+    )
+
+
+_DB_ERRORS: tuple[type[BaseException], ...] = (sa.exc.DBAPIError, sqlite3.Error)
+
+
+@contextmanager
+def mapped_errors(where: str) -> Iterator[None]:
+    """Turn driver errors inside the block into a StoreError that says what to do."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except _DB_ERRORS as exc:
+        raise to_store_error(exc, where) from exc
+    except OSError as exc:
+        raise StoreError(
+            f"cannot use the database {where}: {exc.strerror or exc}",
+            hint="check the path and free disk space",
+        ) from exc

@@ -1,0 +1,122 @@
+"""Pull the columns people query out of raw service record and CSR JSON; hash content.
+
+Why here and not via the typed models: the store must accept whatever the API sent (older
+shapes use `KDA`, blocks go missing) and keep the raw JSON as the truth beside the columns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_DURATION = re.compile(
+    r"^(?P<sign>-)?P(?:(?P<d>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def duration_seconds(text: object) -> float | None:
+    """Seconds in a .NET ISO 8601 duration (`P17DT10H55M53.7685509S`); None if not one."""
+    if not isinstance(text, str) or text in ("P", "PT"):
+        return None
+    m = _DURATION.match(text)
+    if not m:
+        return None
+    total = (
+        float(m["d"] or 0) * 86400
+        + float(m["h"] or 0) * 3600
+        + float(m["m"] or 0) * 60
+        + float(m["s"] or 0)
+    )
+    return -total if m["sign"] else total
+
+
+def load_json(raw: bytes | str | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """Return (decoded dict, text to store). Bytes and str are kept as sent."""
+    if isinstance(raw, Mapping):
+        data = dict(raw)
+        return data, json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data, text
+
+
+def content_hash(data: Mapping[str, Any]) -> str:
+    """sha256 of canonical JSON (sorted keys, compact): equal content, equal hash."""
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _int(v: object) -> int | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return int(v)
+
+
+def _float(v: object) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return float(v)
+
+
+def service_record_columns(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The queryable numbers of a service record; a missing value is None, never an error."""
+    core = data.get("CoreStats")
+    core = core if isinstance(core, Mapping) else {}
+    kda = core.get("AverageKDA", core.get("KDA"))
+    return {
+        "matches_completed": _int(data.get("MatchesCompleted")),
+        "wins": _int(data.get("Wins")),
+        "losses": _int(data.get("Losses")),
+        "ties": _int(data.get("Ties")),
+        "kills": _int(core.get("Kills")),
+        "deaths": _int(core.get("Deaths")),
+        "assists": _int(core.get("Assists")),
+        "kda": _float(kda),
+        "accuracy": _float(core.get("Accuracy")),
+        "damage_dealt": _int(core.get("DamageDealt")),
+        "damage_taken": _int(core.get("DamageTaken")),
+        "time_played_seconds": duration_seconds(data.get("TimePlayed")),
+        "score": _int(core.get("Score")),
+        "personal_score": _int(core.get("PersonalScore")),
+    }
+
+
+def csr_result(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Accept the `Result` object or a whole `{Id, ResultCode, Result}` entry."""
+    inner = data.get("Result")
+    if isinstance(inner, Mapping) and "Id" in data:
+        return dict(inner)
+    return dict(data)
+
+
+def csr_columns(result: Mapping[str, Any]) -> dict[str, Any]:
+    """Current / season max / all-time max of one player's CSR `Result`."""
+
+    def part(name: str) -> Mapping[str, Any]:
+        v = result.get(name)
+        return v if isinstance(v, Mapping) else {}
+
+    cur, smax, amax = part("Current"), part("SeasonMax"), part("AllTimeMax")
+
+    def tier(p: Mapping[str, Any]) -> str | None:
+        t = p.get("Tier")
+        return t if isinstance(t, str) else None
+
+    return {
+        "current_value": _int(cur.get("Value")),
+        "current_tier": tier(cur),
+        "current_sub_tier": _int(cur.get("SubTier")),
+        "matches_remaining": _int(cur.get("MeasurementMatchesRemaining")),
+        "season_max_value": _int(smax.get("Value")),
+        "season_max_tier": tier(smax),
+        "season_max_sub_tier": _int(smax.get("SubTier")),
+        "all_time_max_value": _int(amax.get("Value")),
+        "all_time_max_tier": tier(amax),
+        "all_time_max_sub_tier": _int(amax.get("SubTier")),
+    }

@@ -1,0 +1,1 @@
+"""Alembic migration tree, run programmatically by `halotrack.store.migrate`."""

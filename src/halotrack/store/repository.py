@@ -1,0 +1,1006 @@
+"""The repository: every read and write the tracker, CLI and report make, in transactions.
+
+Synchronous SQLAlchemy Core. Async callers wrap calls with `halotrack.store.to_thread`
+(one worker thread per call; the engine's pool makes that safe).
+
+    store = open_store("sqlite:///halotrack.sqlite")
+    with store.transaction() as tx:          # one atomic unit: all of it or none of it
+        tx.save_service_record(xuid, "matchmade", Scope(), raw, now)
+        tx.save_csr(xuid, playlist, season, result, now)
+        tx.watch_update(xuid, last_checked_at=now)
+
+Each `Store` method is the same call inside its own transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
+
+from halotrack.errors import StoreError
+from halotrack.models.csr import csr_label
+from halotrack.store import extract, migrate
+from halotrack.store.engine import WRITE, describe, make_engine, mapped_errors, parse_url
+from halotrack.store.schema import (
+    csr_snapshots,
+    gamertags,
+    metadata_cache,
+    players,
+    seasons_fetched,
+    service_records,
+    watch_list,
+)
+from halotrack.store.scope import Scope, check_kind
+
+SaveResult = Literal["created", "unchanged"]
+T = TypeVar("T")
+
+_XUID = re.compile(r"^(?:xuid\()?(\d{1,20})\)?$", re.IGNORECASE)
+
+
+def parse_xuid(value: int | str) -> int:
+    """`2535445291321133`, `"2535445291321133"` or `"xuid(2535445291321133)"` -> int."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    m = _XUID.match(str(value).strip())
+    if not m:
+        raise ValueError(f"not a XUID: {value!r}")
+    return int(m[1])
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(when: datetime, name: str) -> datetime:
+    if when.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware (UTC)")
+    return when.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Player:
+    xuid: int
+    gamertag: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GamertagSeen:
+    gamertag: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRecordSnapshot:
+    """One stored service record: the extracted numbers plus the raw JSON as sent."""
+
+    id: int
+    xuid: int
+    kind: str
+    scope_key: str
+    captured_at: datetime
+    verified_at: datetime
+    content_hash: str
+    matches_completed: int | None
+    wins: int | None
+    losses: int | None
+    ties: int | None
+    kills: int | None
+    deaths: int | None
+    assists: int | None
+    kda: float | None
+    accuracy: float | None
+    damage_dealt: int | None
+    damage_taken: int | None
+    time_played_seconds: float | None
+    score: int | None
+    personal_score: int | None
+    raw_json: str
+
+    @property
+    def scope(self) -> Scope:
+        return Scope.parse(self.scope_key)
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        data = json.loads(self.raw_json)
+        assert isinstance(data, dict)
+        return data
+
+    @property
+    def kd(self) -> float | None:
+        """Kills per death (deaths of 0 count as 1, as the game does)."""
+        if self.kills is None or self.deaths is None:
+            return None
+        return self.kills / max(self.deaths, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class CsrSnapshot:
+    """One stored CSR reading for a player, playlist and CSR season."""
+
+    id: int
+    xuid: int
+    playlist_id: str
+    csr_season_id: str
+    captured_at: datetime
+    verified_at: datetime
+    content_hash: str
+    current_value: int | None
+    current_tier: str | None
+    current_sub_tier: int | None
+    matches_remaining: int | None
+    season_max_value: int | None
+    season_max_tier: str | None
+    season_max_sub_tier: int | None
+    all_time_max_value: int | None
+    all_time_max_tier: str | None
+    all_time_max_sub_tier: int | None
+    raw_json: str
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        data = json.loads(self.raw_json)
+        assert isinstance(data, dict)
+        return data
+
+    def label(self) -> str:
+        """`Diamond 6 (1487)`, `Onyx 1549`, `Unranked, 3 placement matches left`."""
+        return csr_label(
+            self.current_value if self.current_value is not None else -1,
+            self.current_tier or "",
+            self.current_sub_tier or 0,
+            self.matches_remaining or 0,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEntry:
+    """A tracked player and the tracker's bookkeeping for them."""
+
+    xuid: int
+    gamertag: str | None
+    added_at: datetime
+    matches_opt_in: bool
+    options: dict[str, Any]
+    last_checked_at: datetime | None
+    last_played_at: datetime | None
+    last_match_count: int | None
+    next_check_at: datetime | None
+    failure_count: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CachedMetadata:
+    kind: str
+    key: str
+    etag: str | None
+    fetched_at: datetime
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(ServiceRecordSnapshot))
+_CSR_FIELDS = tuple(f.name for f in fields(CsrSnapshot))
+_WATCH_UPDATABLE = {
+    "last_checked_at",
+    "last_played_at",
+    "last_match_count",
+    "next_check_at",
+    "failure_count",
+    "last_error",
+    "matches_opt_in",
+    "options",
+}
+
+
+def _record(row: sa.Row[Any]) -> ServiceRecordSnapshot:
+    m = row._mapping
+    return ServiceRecordSnapshot(**{f: m[f] for f in _RECORD_FIELDS})
+
+
+def _csr(row: sa.Row[Any]) -> CsrSnapshot:
+    m = row._mapping
+    return CsrSnapshot(**{f: m[f] for f in _CSR_FIELDS})
+
+
+class StoreTx:
+    """All repository operations on one connection inside one transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _insert_ignore(self, table: sa.Table, values: Mapping[str, Any]) -> None:
+        if self.conn.dialect.name == "postgresql":
+            pg = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+            self.conn.execute(pg)
+        else:
+            lite = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+            self.conn.execute(lite)
+
+    def _lock_player(self, xuid: int, seen_at: datetime) -> None:
+        """Make sure the player row exists and hold it until commit.
+
+        On PostgreSQL the row lock serialises two writers of the same player, so both cannot
+        decide "changed" from the same previous snapshot; SQLite's BEGIN IMMEDIATE already
+        serialises every writer.
+        """
+        self._insert_ignore(
+            players, {"xuid": xuid, "first_seen_at": seen_at, "last_seen_at": seen_at}
+        )
+        self.conn.execute(sa.select(players.c.xuid).where(players.c.xuid == xuid).with_for_update())
+
+    # -- players ---------------------------------------------------------------------------
+
+    def upsert_player(
+        self, xuid: int | str, gamertag: str | None = None, *, seen_at: datetime | None = None
+    ) -> Player:
+        """Create the player if new; record the gamertag (and its history) when given."""
+        x = parse_xuid(xuid)
+        when = _aware(seen_at, "seen_at") if seen_at else utcnow()
+        self._lock_player(x, when)
+        self.conn.execute(
+            players.update()
+            .where(players.c.xuid == x, players.c.last_seen_at < when)
+            .values(last_seen_at=when)
+        )
+        if gamertag:
+            self.record_gamertag(x, gamertag, seen_at=when)
+        player = self.get_player(x)
+        assert player is not None
+        return player
+
+    def record_gamertag(
+        self, xuid: int | str, gamertag: str, *, seen_at: datetime | None = None
+    ) -> bool:
+        """Note that `xuid` was seen as `gamertag`; True when that is a change (new row)."""
+        x = parse_xuid(xuid)
+        when = _aware(seen_at, "seen_at") if seen_at else utcnow()
+        self._lock_player(x, when)
+        last = self.conn.execute(
+            sa.select(gamertags.c.id, gamertags.c.gamertag, gamertags.c.last_seen_at)
+            .where(gamertags.c.xuid == x)
+            .order_by(gamertags.c.first_seen_at.desc(), gamertags.c.id.desc())
+            .limit(1)
+        ).first()
+        changed = last is None or last.gamertag != gamertag
+        if changed:
+            self.conn.execute(
+                gamertags.insert().values(
+                    xuid=x, gamertag=gamertag, first_seen_at=when, last_seen_at=when
+                )
+            )
+            self.conn.execute(players.update().where(players.c.xuid == x).values(gamertag=gamertag))
+        elif last is not None and last.last_seen_at < when:
+            self.conn.execute(
+                gamertags.update().where(gamertags.c.id == last.id).values(last_seen_at=when)
+            )
+        return changed
+
+    def get_player(self, xuid: int | str) -> Player | None:
+        row = self.conn.execute(
+            sa.select(players).where(players.c.xuid == parse_xuid(xuid))
+        ).first()
+        return Player(**row._mapping) if row else None
+
+    def find_player(self, text: str) -> Player | None:
+        """A player by XUID, current gamertag, or any past gamertag (case-insensitive)."""
+        text = text.strip()
+        try:
+            found = self.get_player(parse_xuid(text))
+        except ValueError:
+            found = None
+        if found:
+            return found
+        low = text.lower()
+        row = self.conn.execute(
+            sa.select(players.c.xuid).where(sa.func.lower(players.c.gamertag) == low).limit(1)
+        ).first()
+        if row is None:
+            row = self.conn.execute(
+                sa.select(gamertags.c.xuid)
+                .where(sa.func.lower(gamertags.c.gamertag) == low)
+                .order_by(gamertags.c.last_seen_at.desc())
+                .limit(1)
+            ).first()
+        return self.get_player(row.xuid) if row else None
+
+    def list_players(self) -> list[Player]:
+        rows = self.conn.execute(sa.select(players).order_by(players.c.gamertag, players.c.xuid))
+        return [Player(**r._mapping) for r in rows]
+
+    def gamertag_history(self, xuid: int | str) -> list[GamertagSeen]:
+        rows = self.conn.execute(
+            sa.select(gamertags.c.gamertag, gamertags.c.first_seen_at, gamertags.c.last_seen_at)
+            .where(gamertags.c.xuid == parse_xuid(xuid))
+            .order_by(gamertags.c.first_seen_at, gamertags.c.id)
+        )
+        return [GamertagSeen(**r._mapping) for r in rows]
+
+    # -- service records -------------------------------------------------------------------
+
+    def save_service_record(
+        self,
+        xuid: int | str,
+        kind: str,
+        scope: Scope,
+        raw: bytes | str | Mapping[str, Any],
+        captured_at: datetime,
+    ) -> SaveResult:
+        """Store a snapshot when the content differs from the latest one of this slice;
+        otherwise only move that snapshot's `verified_at` forward."""
+        x = parse_xuid(xuid)
+        check_kind(kind, scope)
+        when = _aware(captured_at, "captured_at")
+        data, text = extract.load_json(raw)
+        digest = extract.content_hash(data)
+        key = scope.key()
+        self._lock_player(x, when)
+        last = self.conn.execute(
+            sa.select(service_records.c.id, service_records.c.content_hash)
+            .where(
+                service_records.c.xuid == x,
+                service_records.c.kind == kind,
+                service_records.c.scope_key == key,
+            )
+            .order_by(service_records.c.captured_at.desc(), service_records.c.id.desc())
+            .limit(1)
+        ).first()
+        if last is not None and last.content_hash == digest:
+            self.conn.execute(
+                service_records.update()
+                .where(service_records.c.id == last.id, service_records.c.verified_at < when)
+                .values(verified_at=when)
+            )
+            return "unchanged"
+        self.conn.execute(
+            service_records.insert().values(
+                xuid=x,
+                kind=kind,
+                scope_key=key,
+                season_id=scope.season_id,
+                game_variant_category=scope.game_variant_category,
+                is_ranked=scope.is_ranked,
+                playlist_asset_id=scope.playlist_asset_id,
+                gameplay_interaction=scope.gameplay_interaction,
+                captured_at=when,
+                verified_at=when,
+                content_hash=digest,
+                raw_json=text,
+                **extract.service_record_columns(data),
+            )
+        )
+        return "created"
+
+    def latest_record(
+        self, xuid: int | str, kind: str = "matchmade", scope: Scope | None = None
+    ) -> ServiceRecordSnapshot | None:
+        key = (scope or Scope()).key()
+        row = self.conn.execute(
+            sa.select(service_records)
+            .where(
+                service_records.c.xuid == parse_xuid(xuid),
+                service_records.c.kind == kind,
+                service_records.c.scope_key == key,
+            )
+            .order_by(service_records.c.captured_at.desc(), service_records.c.id.desc())
+            .limit(1)
+        ).first()
+        return _record(row) if row else None
+
+    def records_history(
+        self,
+        xuid: int | str,
+        scope: Scope | None = None,
+        since: datetime | None = None,
+        *,
+        kind: str | None = "matchmade",
+        until: datetime | None = None,
+        all_scopes: bool = False,
+    ) -> list[ServiceRecordSnapshot]:
+        """Snapshots oldest first. `scope` None is lifetime unless `all_scopes`; `kind`
+        None is every kind."""
+        q = sa.select(service_records).where(service_records.c.xuid == parse_xuid(xuid))
+        if not all_scopes:
+            q = q.where(service_records.c.scope_key == (scope or Scope()).key())
+        if kind is not None:
+            q = q.where(service_records.c.kind == kind)
+        if since is not None:
+            q = q.where(service_records.c.captured_at >= _aware(since, "since"))
+        if until is not None:
+            q = q.where(service_records.c.captured_at <= _aware(until, "until"))
+        q = q.order_by(service_records.c.captured_at, service_records.c.id)
+        return [_record(r) for r in self.conn.execute(q)]
+
+    def record_scopes(self, xuid: int | str) -> list[tuple[str, str]]:
+        """Every (kind, scope key) stored for a player."""
+        rows = self.conn.execute(
+            sa.select(service_records.c.kind, service_records.c.scope_key)
+            .where(service_records.c.xuid == parse_xuid(xuid))
+            .distinct()
+            .order_by(service_records.c.kind, service_records.c.scope_key)
+        )
+        return [(r.kind, r.scope_key) for r in rows]
+
+    # -- CSR -------------------------------------------------------------------------------
+
+    def save_csr(
+        self,
+        xuid: int | str,
+        playlist_id: str,
+        csr_season_id: str,
+        raw: bytes | str | Mapping[str, Any],
+        captured_at: datetime,
+    ) -> SaveResult:
+        """Store one player's CSR `Result` (or whole `{Id, ResultCode, Result}` entry) for a
+        playlist and CSR season when it changed; else refresh `verified_at`."""
+        x = parse_xuid(xuid)
+        when = _aware(captured_at, "captured_at")
+        data, text = extract.load_json(raw)
+        result = extract.csr_result(data)
+        if result != data:
+            text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+        digest = extract.content_hash(result)
+        playlist = playlist_id.lower()
+        self._lock_player(x, when)
+        last = self.conn.execute(
+            sa.select(csr_snapshots.c.id, csr_snapshots.c.content_hash)
+            .where(
+                csr_snapshots.c.xuid == x,
+                csr_snapshots.c.playlist_id == playlist,
+                csr_snapshots.c.csr_season_id == csr_season_id,
+            )
+            .order_by(csr_snapshots.c.captured_at.desc(), csr_snapshots.c.id.desc())
+            .limit(1)
+        ).first()
+        if last is not None and last.content_hash == digest:
+            self.conn.execute(
+                csr_snapshots.update()
+                .where(csr_snapshots.c.id == last.id, csr_snapshots.c.verified_at < when)
+                .values(verified_at=when)
+            )
+            return "unchanged"
+        self.conn.execute(
+            csr_snapshots.insert().values(
+                xuid=x,
+                playlist_id=playlist,
+                csr_season_id=csr_season_id,
+                captured_at=when,
+                verified_at=when,
+                content_hash=digest,
+                raw_json=text,
+                **extract.csr_columns(result),
+            )
+        )
+        return "created"
+
+    def latest_csr(
+        self, xuid: int | str, playlist_id: str, csr_season_id: str
+    ) -> CsrSnapshot | None:
+        row = self.conn.execute(
+            sa.select(csr_snapshots)
+            .where(
+                csr_snapshots.c.xuid == parse_xuid(xuid),
+                csr_snapshots.c.playlist_id == playlist_id.lower(),
+                csr_snapshots.c.csr_season_id == csr_season_id,
+            )
+            .order_by(csr_snapshots.c.captured_at.desc(), csr_snapshots.c.id.desc())
+            .limit(1)
+        ).first()
+        return _csr(row) if row else None
+
+    def csr_history(
+        self,
+        xuid: int | str,
+        playlist_id: str | None = None,
+        csr_season_id: str | None = None,
+        since: datetime | None = None,
+        *,
+        until: datetime | None = None,
+    ) -> list[CsrSnapshot]:
+        """CSR snapshots oldest first, optionally for one playlist and/or CSR season."""
+        q = sa.select(csr_snapshots).where(csr_snapshots.c.xuid == parse_xuid(xuid))
+        if playlist_id is not None:
+            q = q.where(csr_snapshots.c.playlist_id == playlist_id.lower())
+        if csr_season_id is not None:
+            q = q.where(csr_snapshots.c.csr_season_id == csr_season_id)
+        if since is not None:
+            q = q.where(csr_snapshots.c.captured_at >= _aware(since, "since"))
+        if until is not None:
+            q = q.where(csr_snapshots.c.captured_at <= _aware(until, "until"))
+        q = q.order_by(csr_snapshots.c.captured_at, csr_snapshots.c.id)
+        return [_csr(r) for r in self.conn.execute(q)]
+
+    # -- watch list ------------------------------------------------------------------------
+
+    def watch_add(
+        self,
+        xuid: int | str,
+        *,
+        gamertag: str | None = None,
+        matches: bool = False,
+        options: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> WatchEntry:
+        """Track a player (creating it if needed); re-adding updates the options."""
+        x = parse_xuid(xuid)
+        when = _aware(now, "now") if now else utcnow()
+        self.upsert_player(x, gamertag, seen_at=when)
+        opts = json.dumps(dict(options or {}), sort_keys=True)
+        if self.watch_get(x) is None:
+            self.conn.execute(
+                watch_list.insert().values(
+                    xuid=x, added_at=when, matches_opt_in=matches, options_json=opts
+                )
+            )
+        else:
+            self.conn.execute(
+                watch_list.update()
+                .where(watch_list.c.xuid == x)
+                .values(matches_opt_in=matches, options_json=opts)
+            )
+        entry = self.watch_get(x)
+        assert entry is not None
+        return entry
+
+    def watch_remove(self, xuid: int | str) -> bool:
+        """Stop tracking; stored snapshots stay. True when the player was watched."""
+        res = self.conn.execute(watch_list.delete().where(watch_list.c.xuid == parse_xuid(xuid)))
+        return bool(res.rowcount)
+
+    def _watch_query(self) -> sa.Select[Any]:
+        return sa.select(watch_list, players.c.gamertag).join(
+            players, players.c.xuid == watch_list.c.xuid
+        )
+
+    @staticmethod
+    def _watch(row: sa.Row[Any]) -> WatchEntry:
+        m = dict(row._mapping)
+        m["options"] = json.loads(m.pop("options_json") or "{}")
+        m["matches_opt_in"] = bool(m["matches_opt_in"])
+        return WatchEntry(**m)
+
+    def watch_get(self, xuid: int | str) -> WatchEntry | None:
+        row = self.conn.execute(
+            self._watch_query().where(watch_list.c.xuid == parse_xuid(xuid))
+        ).first()
+        return self._watch(row) if row else None
+
+    def watch_list(self, *, due_at: datetime | None = None) -> list[WatchEntry]:
+        """Watched players; with `due_at`, only those whose next check is due by then."""
+        q = self._watch_query()
+        if due_at is not None:
+            when = _aware(due_at, "due_at")
+            q = q.where(
+                sa.or_(watch_list.c.next_check_at.is_(None), watch_list.c.next_check_at <= when)
+            )
+        q = q.order_by(watch_list.c.next_check_at, watch_list.c.added_at, watch_list.c.xuid)
+        return [self._watch(r) for r in self.conn.execute(q)]
+
+    def watch_update(self, xuid: int | str, **changes: Any) -> None:
+        """Set tracker bookkeeping: last_checked_at, last_played_at, last_match_count,
+        next_check_at, failure_count, last_error, matches_opt_in, options."""
+        unknown = set(changes) - _WATCH_UPDATABLE
+        if unknown:
+            raise ValueError(f"unknown watch fields: {', '.join(sorted(unknown))}")
+        if "options" in changes:
+            changes["options_json"] = json.dumps(dict(changes.pop("options") or {}), sort_keys=True)
+        if not changes:
+            return
+        res = self.conn.execute(
+            watch_list.update().where(watch_list.c.xuid == parse_xuid(xuid)).values(**changes)
+        )
+        if not res.rowcount:
+            raise StoreError(
+                f"player {xuid} is not on the watch list", hint="add it to the watch list first"
+            )
+
+    def watch_failed(
+        self, xuid: int | str, error: str, *, next_check_at: datetime | None = None
+    ) -> None:
+        """Count one more failed check and keep its error (a message, never a token)."""
+        self.conn.execute(
+            watch_list.update()
+            .where(watch_list.c.xuid == parse_xuid(xuid))
+            .values(
+                failure_count=watch_list.c.failure_count + 1,
+                last_error=error[:2000],
+                next_check_at=next_check_at,
+            )
+        )
+
+    # -- metadata cache --------------------------------------------------------------------
+
+    def get_metadata(self, kind: str, key: str) -> CachedMetadata | None:
+        row = self.conn.execute(
+            sa.select(metadata_cache).where(
+                metadata_cache.c.kind == kind, metadata_cache.c.key == key
+            )
+        ).first()
+        return CachedMetadata(**row._mapping) if row else None
+
+    def put_metadata(
+        self,
+        kind: str,
+        key: str,
+        body: bytes | str,
+        *,
+        etag: str | None = None,
+        fetched_at: datetime | None = None,
+    ) -> None:
+        """Cache a metadata document (calendar, medals, playlist, discovery asset)."""
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        when = _aware(fetched_at, "fetched_at") if fetched_at else utcnow()
+        values = {"etag": etag, "fetched_at": when, "body": text}
+        res = self.conn.execute(
+            metadata_cache.update()
+            .where(metadata_cache.c.kind == kind, metadata_cache.c.key == key)
+            .values(**values)
+        )
+        if not res.rowcount:
+            self.conn.execute(metadata_cache.insert().values(kind=kind, key=key, **values))
+
+    def touch_metadata(self, kind: str, key: str, fetched_at: datetime | None = None) -> None:
+        """A 304 Not Modified: the cached copy is current as of `fetched_at`."""
+        when = _aware(fetched_at, "fetched_at") if fetched_at else utcnow()
+        self.conn.execute(
+            metadata_cache.update()
+            .where(metadata_cache.c.kind == kind, metadata_cache.c.key == key)
+            .values(fetched_at=when)
+        )
+
+    def medal_names(self) -> dict[int, str]:
+        """NameId -> English medal name from the newest cached medals metadata, if any."""
+        row = self.conn.execute(
+            sa.select(metadata_cache.c.body)
+            .where(sa.func.lower(metadata_cache.c.key).like("%medals/metadata.json"))
+            .order_by(metadata_cache.c.fetched_at.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return {}
+        try:
+            medals = json.loads(row.body).get("medals", [])
+            return {
+                int(m["nameId"]): str(m["name"]["value"])
+                for m in medals
+                if isinstance(m, dict) and "nameId" in m
+            }
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return {}
+
+    # -- seasons fetched -------------------------------------------------------------------
+
+    def mark_season_fetched(
+        self,
+        xuid: int | str,
+        source: str,
+        season_id: str,
+        fetched_at: datetime | None = None,
+    ) -> None:
+        """Remember that an ended season's data for `source` (e.g. `servicerecord:matchmade`
+        or `csr:<playlist>`) is stored, so it is never fetched again."""
+        x = parse_xuid(xuid)
+        when = _aware(fetched_at, "fetched_at") if fetched_at else utcnow()
+        self._lock_player(x, when)
+        self._insert_ignore(
+            seasons_fetched,
+            {"xuid": x, "source": source, "season_id": season_id, "fetched_at": when},
+        )
+
+    def season_fetched(self, xuid: int | str, source: str, season_id: str) -> bool:
+        row = self.conn.execute(
+            sa.select(seasons_fetched.c.fetched_at).where(
+                seasons_fetched.c.xuid == parse_xuid(xuid),
+                seasons_fetched.c.source == source,
+                seasons_fetched.c.season_id == season_id,
+            )
+        ).first()
+        return row is not None
+
+    # -- integrity -------------------------------------------------------------------------
+
+    def integrity_problems(self) -> list[str]:
+        """Everything wrong found; an empty list means the database is sound."""
+        problems: list[str] = []
+        c = self.conn
+        if c.dialect.name == "sqlite":
+            for (msg,) in c.exec_driver_sql("PRAGMA integrity_check"):
+                if msg != "ok":
+                    problems.append(f"sqlite integrity_check: {msg}")
+            for row in c.exec_driver_sql("PRAGMA foreign_key_check"):
+                problems.append(f"foreign key broken: table {row[0]} rowid {row[1]} -> {row[2]}")
+        for table in (gamertags, service_records, csr_snapshots, watch_list, seasons_fetched):
+            orphans = c.execute(
+                sa.select(sa.func.count())
+                .select_from(table.outerjoin(players, players.c.xuid == table.c.xuid))
+                .where(players.c.xuid.is_(None))
+            ).scalar_one()
+            if orphans:
+                problems.append(f"{table.name}: {orphans} rows for players that do not exist")
+        for table, keys in (
+            (service_records, ("xuid", "kind", "scope_key")),
+            (csr_snapshots, ("xuid", "playlist_id", "csr_season_id")),
+        ):
+            cols = [table.c[k] for k in keys]
+            dupes = c.execute(
+                sa.select(sa.func.count()).select_from(
+                    sa.select(*cols, table.c.captured_at)
+                    .group_by(*cols, table.c.captured_at)
+                    .having(sa.func.count() > 1)
+                    .subquery()
+                )
+            ).scalar_one()
+            if dupes:
+                problems.append(f"{table.name}: {dupes} duplicate (slice, captured_at) pairs")
+            prev = (
+                sa.func.lag(table.c.content_hash)
+                .over(partition_by=cols, order_by=(table.c.captured_at, table.c.id))
+                .label("prev")
+            )
+            seq = sa.select(table.c.content_hash, prev).subquery()
+            repeats = c.execute(
+                sa.select(sa.func.count()).select_from(seq).where(seq.c.prev == seq.c.content_hash)
+            ).scalar_one()
+            if repeats:
+                problems.append(
+                    f"{table.name}: {repeats} snapshots repeat the previous one's content"
+                )
+            for row in c.execute(sa.select(table.c.id, table.c.content_hash, table.c.raw_json)):
+                try:
+                    ok = extract.content_hash(json.loads(row.raw_json)) == row.content_hash
+                except ValueError:
+                    ok = False
+                if not ok:
+                    problems.append(f"{table.name} id {row.id}: raw JSON does not match its hash")
+        return problems
+
+
+class Store:
+    """A database of snapshots. Methods run in their own transaction; `transaction()` groups
+    several writes into one atomic unit."""
+
+    def __init__(self, engine: Engine, where: str) -> None:
+        self.engine = engine
+        self.where = where
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[StoreTx]:
+        """One write transaction: committed when the block ends, rolled back on any error."""
+        with (
+            mapped_errors(self.where),
+            self.engine.connect().execution_options(**{WRITE: True}) as conn,
+            conn.begin(),
+        ):
+            yield StoreTx(conn)
+
+    @contextmanager
+    def reader(self) -> Iterator[StoreTx]:
+        """A read-only view of one consistent moment (rolled back at the end)."""
+        with mapped_errors(self.where), self.engine.connect() as conn, conn.begin() as txn:
+            try:
+                yield StoreTx(conn)
+            finally:
+                txn.rollback()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _write(self, fn: Callable[[StoreTx], T]) -> T:
+        with self.transaction() as tx:
+            return fn(tx)
+
+    def _read(self, fn: Callable[[StoreTx], T]) -> T:
+        with self.reader() as tx:
+            return fn(tx)
+
+    # One-transaction conveniences, same signatures as StoreTx.
+    def upsert_player(
+        self, xuid: int | str, gamertag: str | None = None, *, seen_at: datetime | None = None
+    ) -> Player:
+        return self._write(lambda tx: tx.upsert_player(xuid, gamertag, seen_at=seen_at))
+
+    def record_gamertag(
+        self, xuid: int | str, gamertag: str, *, seen_at: datetime | None = None
+    ) -> bool:
+        return self._write(lambda tx: tx.record_gamertag(xuid, gamertag, seen_at=seen_at))
+
+    def get_player(self, xuid: int | str) -> Player | None:
+        return self._read(lambda tx: tx.get_player(xuid))
+
+    def find_player(self, text: str) -> Player | None:
+        return self._read(lambda tx: tx.find_player(text))
+
+    def list_players(self) -> list[Player]:
+        return self._read(lambda tx: tx.list_players())
+
+    def gamertag_history(self, xuid: int | str) -> list[GamertagSeen]:
+        return self._read(lambda tx: tx.gamertag_history(xuid))
+
+    def save_service_record(
+        self,
+        xuid: int | str,
+        kind: str,
+        scope: Scope,
+        raw: bytes | str | Mapping[str, Any],
+        captured_at: datetime,
+    ) -> SaveResult:
+        return self._write(lambda tx: tx.save_service_record(xuid, kind, scope, raw, captured_at))
+
+    def latest_record(
+        self, xuid: int | str, kind: str = "matchmade", scope: Scope | None = None
+    ) -> ServiceRecordSnapshot | None:
+        return self._read(lambda tx: tx.latest_record(xuid, kind, scope))
+
+    def records_history(
+        self,
+        xuid: int | str,
+        scope: Scope | None = None,
+        since: datetime | None = None,
+        *,
+        kind: str | None = "matchmade",
+        until: datetime | None = None,
+        all_scopes: bool = False,
+    ) -> list[ServiceRecordSnapshot]:
+        return self._read(
+            lambda tx: tx.records_history(
+                xuid, scope, since, kind=kind, until=until, all_scopes=all_scopes
+            )
+        )
+
+    def record_scopes(self, xuid: int | str) -> list[tuple[str, str]]:
+        return self._read(lambda tx: tx.record_scopes(xuid))
+
+    def save_csr(
+        self,
+        xuid: int | str,
+        playlist_id: str,
+        csr_season_id: str,
+        raw: bytes | str | Mapping[str, Any],
+        captured_at: datetime,
+    ) -> SaveResult:
+        return self._write(
+            lambda tx: tx.save_csr(xuid, playlist_id, csr_season_id, raw, captured_at)
+        )
+
+    def latest_csr(
+        self, xuid: int | str, playlist_id: str, csr_season_id: str
+    ) -> CsrSnapshot | None:
+        return self._read(lambda tx: tx.latest_csr(xuid, playlist_id, csr_season_id))
+
+    def csr_history(
+        self,
+        xuid: int | str,
+        playlist_id: str | None = None,
+        csr_season_id: str | None = None,
+        since: datetime | None = None,
+        *,
+        until: datetime | None = None,
+    ) -> list[CsrSnapshot]:
+        return self._read(
+            lambda tx: tx.csr_history(xuid, playlist_id, csr_season_id, since, until=until)
+        )
+
+    def watch_add(
+        self,
+        xuid: int | str,
+        *,
+        gamertag: str | None = None,
+        matches: bool = False,
+        options: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> WatchEntry:
+        return self._write(
+            lambda tx: tx.watch_add(
+                xuid, gamertag=gamertag, matches=matches, options=options, now=now
+            )
+        )
+
+    def watch_remove(self, xuid: int | str) -> bool:
+        return self._write(lambda tx: tx.watch_remove(xuid))
+
+    def watch_get(self, xuid: int | str) -> WatchEntry | None:
+        return self._read(lambda tx: tx.watch_get(xuid))
+
+    def watch_list(self, *, due_at: datetime | None = None) -> list[WatchEntry]:
+        return self._read(lambda tx: tx.watch_list(due_at=due_at))
+
+    def watch_update(self, xuid: int | str, **changes: Any) -> None:
+        self._write(lambda tx: tx.watch_update(xuid, **changes))
+
+    def watch_failed(
+        self, xuid: int | str, error: str, *, next_check_at: datetime | None = None
+    ) -> None:
+        self._write(lambda tx: tx.watch_failed(xuid, error, next_check_at=next_check_at))
+
+    def get_metadata(self, kind: str, key: str) -> CachedMetadata | None:
+        return self._read(lambda tx: tx.get_metadata(kind, key))
+
+    def put_metadata(
+        self,
+        kind: str,
+        key: str,
+        body: bytes | str,
+        *,
+        etag: str | None = None,
+        fetched_at: datetime | None = None,
+    ) -> None:
+        self._write(lambda tx: tx.put_metadata(kind, key, body, etag=etag, fetched_at=fetched_at))
+
+    def touch_metadata(self, kind: str, key: str, fetched_at: datetime | None = None) -> None:
+        self._write(lambda tx: tx.touch_metadata(kind, key, fetched_at))
+
+    def medal_names(self) -> dict[int, str]:
+        return self._read(lambda tx: tx.medal_names())
+
+    def mark_season_fetched(
+        self, xuid: int | str, source: str, season_id: str, fetched_at: datetime | None = None
+    ) -> None:
+        self._write(lambda tx: tx.mark_season_fetched(xuid, source, season_id, fetched_at))
+
+    def season_fetched(self, xuid: int | str, source: str, season_id: str) -> bool:
+        return self._read(lambda tx: tx.season_fetched(xuid, source, season_id))
+
+    def integrity_check(self) -> list[str]:
+        """Problems found (empty when sound): SQLite's own check, foreign keys, duplicate or
+        repeated snapshots, raw JSON that does not match its hash."""
+        return self._read(lambda tx: tx.integrity_problems())
+
+    def schema_status(self) -> tuple[str | None, str]:
+        """(revision in the database, head revision of this code)."""
+        with mapped_errors(self.where):
+            return migrate.status(self.engine, self.where)
+
+
+def open_store(
+    url: str,
+    *,
+    upgrade: bool = True,
+    pragmas: Mapping[str, int | str] | None = None,
+) -> Store:
+    """Open (creating if needed) the database at `url` and bring its schema to head.
+
+    Raises StoreError for a database newer than this code, a corrupt or unwritable file, or
+    an unreachable server. `pragmas` adds SQLite PRAGMAs per connection (tests use
+    `max_page_count` to simulate a full disk).
+    """
+    u = parse_url(url)
+    where = describe(u)
+    engine = make_engine(u, pragmas)
+    try:
+        with mapped_errors(where):
+            if upgrade:
+                migrate.upgrade(engine, where)
+            else:
+                migrate.status(engine, where)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine, where)

@@ -1,0 +1,931 @@
+"""The stats page's data contract: plain, frozen dataclasses the templates read.
+
+Why a contract of its own: the page must not know how the store keeps rows or how the models
+decode responses. `assemble(PageInputs)` turns stored raw records, extracted snapshot columns
+and cached metadata into a `PageData`; `halotrack.report.build.build_page_data` fills the
+inputs from the store. Numbers stay numbers here; formatting belongs to the templates.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import msgspec
+
+from halotrack.models.csr import csr_label, progress_to_next
+from halotrack.models.enums import GameVariantCategory, MedalDifficulty, MedalType
+
+Raw = Mapping[str, Any]
+StatValue = int | float | timedelta
+
+# Charts get at most this many points per series; long histories are bucketed in time.
+MAX_CHART_POINTS = 300
+RECENT_MATCHES = 25
+WEEK = timedelta(days=7)
+
+
+# --------------------------------------------------------------------------- contract
+
+
+@dataclass(frozen=True, slots=True)
+class Player:
+    xuid: str
+    gamertag: str
+    previous_gamertags: tuple[str, ...] = ()
+    career_rank: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A service record the way the game's summary card shows it."""
+
+    matches: int
+    wins: int
+    losses: int
+    ties: int
+    kills: int
+    deaths: int
+    assists: int
+    kda: float
+    accuracy: float
+    damage_dealt: int
+    damage_taken: int
+    time_played: timedelta
+    headshot_kills: int = 0
+    melee_kills: int = 0
+    grenade_kills: int = 0
+    power_weapon_kills: int = 0
+    max_killing_spree: int = 0
+    betrayals: int = 0
+    suicides: int = 0
+    shots_fired: int = 0
+    shots_hit: int = 0
+    callout_assists: int = 0
+    vehicle_destroys: int = 0
+    personal_score: int = 0
+
+    @property
+    def win_rate(self) -> float | None:
+        """Percent of completed matches won, as the game computes it."""
+        return 100.0 * self.wins / self.matches if self.matches else None
+
+    @property
+    def kd(self) -> float | None:
+        return kd_ratio(self.kills, self.deaths)
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonRow:
+    season_id: str
+    label: str
+    kind: Literal["season", "ranked"]
+    start: datetime | None
+    end: datetime | None
+    summary: Summary | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModeStat:
+    key: str
+    label: str
+    value: StatValue
+
+
+@dataclass(frozen=True, slots=True)
+class ModeBlock:
+    key: str
+    name: str
+    stats: tuple[ModeStat, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Medal:
+    name_id: int
+    name: str
+    description: str
+    count: int
+    difficulty: str
+    difficulty_index: int
+    type: str
+    sprite_index: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MedalSprite:
+    """A sprite sheet inlined as a data: URI; medals are cut from it by background-position."""
+
+    data_uri: str
+    columns: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalScore:
+    name_id: int
+    name: str
+    count: int
+    points_each: int | None
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class CsrValue:
+    value: int
+    tier: str
+    sub_tier: int
+    label: str
+    matches_remaining: int = 0
+    next_label: str | None = None
+    progress: float | None = None
+
+    @property
+    def ranked(self) -> bool:
+        return self.value >= 0 and bool(self.tier)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaylistCsr:
+    playlist_id: str
+    name: str
+    captured_at: datetime | None
+    current: CsrValue
+    season_max: CsrValue
+    all_time_max: CsrValue
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSeries:
+    label: str
+    values: tuple[float | None, ...]
+    unit: str = ""
+    axis: Literal["left", "right"] = "left"
+    style: Literal["line", "step", "bars", "dash"] = "line"
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """One uPlot chart: shared x (unix seconds, ascending) and aligned series."""
+
+    id: str
+    title: str
+    x: tuple[float, ...]
+    series: tuple[ChartSeries, ...]
+    left_unit: str = ""
+    right_unit: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.x or all(all(v is None for v in s.values) for s in self.series)
+
+
+@dataclass(frozen=True, slots=True)
+class RecentMatch:
+    match_id: str
+    played_at: datetime
+    mode: str
+    map: str
+    playlist: str
+    outcome: str
+    kills: int
+    deaths: int
+    assists: int
+    csr_before: int | None = None
+    csr_after: int | None = None
+
+    @property
+    def csr_change(self) -> int | None:
+        if self.csr_before is None or self.csr_after is None:
+            return None
+        return self.csr_after - self.csr_before
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    key: str
+    label: str
+    before: float
+    after: float
+    kind: Literal["int", "ratio", "pct", "duration"] = "int"
+
+    @property
+    def change(self) -> float:
+        return self.after - self.before
+
+
+@dataclass(frozen=True, slots=True)
+class Deltas:
+    since: datetime
+    items: tuple[Delta, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PageData:
+    player: Player
+    generated_at: datetime
+    summary: Summary | None = None
+    seasons: tuple[SeasonRow, ...] = ()
+    modes_played: tuple[str, ...] = ()
+    modes: tuple[ModeBlock, ...] = ()
+    medals: tuple[Medal, ...] = ()
+    medal_sprite: MedalSprite | None = None
+    personal_scores: tuple[PersonalScore, ...] = ()
+    csr: tuple[PlaylistCsr, ...] = ()
+    charts: tuple[Chart, ...] = ()
+    recent_matches: tuple[RecentMatch, ...] = ()
+    deltas: Deltas | None = None
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSnapshot:
+    """One stored service record: when it was captured and its raw JSON."""
+
+    captured_at: datetime
+    raw: Raw
+
+
+@dataclass(frozen=True, slots=True)
+class CsrSnapshot:
+    """One stored CSR reading: `raw` is the `Result` object (Current/SeasonMax/AllTimeMax)."""
+
+    playlist_id: str
+    captured_at: datetime
+    raw: Raw
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPoint:
+    """Extracted columns of one lifetime service-record snapshot (no raw JSON needed)."""
+
+    captured_at: datetime
+    matches: int
+    wins: int
+    losses: int
+    ties: int
+    kills: int
+    deaths: int
+    assists: int
+    time_played: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True, slots=True)
+class CsrPoint:
+    captured_at: datetime
+    playlist_id: str
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class PageInputs:
+    """Everything the page is made from, in plain form; the store adapter fills it."""
+
+    xuid: str
+    gamertag: str
+    previous_gamertags: tuple[str, ...] = ()
+    career_rank: str | None = None
+    lifetime: RecordSnapshot | None = None
+    seasons: Mapping[str, RecordSnapshot] = field(default_factory=dict)
+    csr: Sequence[CsrSnapshot] = ()
+    history: Sequence[HistoryPoint] = ()
+    csr_history: Sequence[CsrPoint] = ()
+    matches: Sequence[RecentMatch] = ()
+    medals_metadata: Raw | None = None
+    medal_sprite_png: bytes | None = None
+    season_calendar: Raw | None = None
+    csr_calendar: Raw | None = None
+    season_names: Mapping[str, str] = field(default_factory=dict)
+    playlist_names: Mapping[str, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def assemble(inputs: PageInputs, *, now: datetime | None = None) -> PageData:
+    """Turn stored records and metadata into the page's data. Pure: no I/O, no clock but `now`."""
+    now = now or datetime.now(UTC)
+    life = inputs.lifetime.raw if inputs.lifetime else None
+    updated = _latest(
+        [inputs.lifetime.captured_at] if inputs.lifetime else [],
+        [c.captured_at for c in inputs.csr],
+        [h.captured_at for h in inputs.history[-1:]],
+    )
+    player = Player(
+        xuid=inputs.xuid,
+        gamertag=inputs.gamertag,
+        previous_gamertags=tuple(inputs.previous_gamertags),
+        career_rank=inputs.career_rank,
+        updated_at=updated,
+    )
+    history = sorted(inputs.history, key=lambda h: h.captured_at)
+    csr_history = sorted(inputs.csr_history, key=lambda c: c.captured_at)
+    return PageData(
+        player=player,
+        generated_at=now,
+        summary=summary_from_record(life) if life else None,
+        seasons=season_rows(life, inputs),
+        modes_played=modes_played(life),
+        modes=mode_blocks(life),
+        medals=medals_from_record(life, inputs.medals_metadata),
+        medal_sprite=medal_sprite(inputs.medals_metadata, inputs.medal_sprite_png),
+        personal_scores=personal_scores_from_record(life),
+        csr=playlist_csrs(inputs.csr, inputs.playlist_names),
+        charts=(
+            csr_chart(csr_history, inputs.playlist_names),
+            kd_winrate_chart(history),
+            matches_chart(history),
+        ),
+        recent_matches=tuple(
+            sorted(inputs.matches, key=lambda m: m.played_at, reverse=True)[:RECENT_MATCHES]
+        ),
+        deltas=weekly_deltas(history, csr_history, inputs.playlist_names, now),
+    )
+
+
+def _latest(*groups: Sequence[datetime]) -> datetime | None:
+    stamps = [t for g in groups for t in g]
+    return max(stamps) if stamps else None
+
+
+def kd_ratio(kills: float, deaths: float) -> float | None:
+    """Kills per death; with no deaths the game shows the kills themselves."""
+    if deaths:
+        return kills / deaths
+    return float(kills) if kills else None
+
+
+def parse_duration(value: Any) -> timedelta:
+    """ISO 8601 durations as the API writes them (`P17DT10H55M53.7685509S`); bad input is 0."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    if not isinstance(value, str) or not value:
+        return timedelta(0)
+    try:
+        return msgspec.convert(value, timedelta)
+    except msgspec.ValidationError:
+        return timedelta(0)
+
+
+def _int(block: Raw | None, key: str) -> int:
+    value = block.get(key) if block else None
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def _str(block: Raw | None, key: str) -> str:
+    value = block.get(key) if block else None
+    return value if isinstance(value, str) else ""
+
+
+def _float(block: Raw | None, *keys: str) -> float:
+    for key in keys:
+        value = block.get(key) if block else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return 0.0
+
+
+def summary_from_record(raw: Raw) -> Summary:
+    """Read the summary numbers of a service record, tolerating old (`KDA`) and new shapes."""
+    core = raw.get("CoreStats") or {}
+    return Summary(
+        matches=_int(raw, "MatchesCompleted"),
+        wins=_int(raw, "Wins"),
+        losses=_int(raw, "Losses"),
+        ties=_int(raw, "Ties"),
+        kills=_int(core, "Kills"),
+        deaths=_int(core, "Deaths"),
+        assists=_int(core, "Assists"),
+        kda=_float(core, "AverageKDA", "KDA"),
+        accuracy=_float(core, "Accuracy"),
+        damage_dealt=_int(core, "DamageDealt"),
+        damage_taken=_int(core, "DamageTaken"),
+        time_played=parse_duration(raw.get("TimePlayed")),
+        headshot_kills=_int(core, "HeadshotKills"),
+        melee_kills=_int(core, "MeleeKills"),
+        grenade_kills=_int(core, "GrenadeKills"),
+        power_weapon_kills=_int(core, "PowerWeaponKills"),
+        max_killing_spree=_int(core, "MaxKillingSpree"),
+        betrayals=_int(core, "Betrayals"),
+        suicides=_int(core, "Suicides"),
+        shots_fired=_int(core, "ShotsFired"),
+        shots_hit=_int(core, "ShotsHit"),
+        callout_assists=_int(core, "CalloutAssists"),
+        vehicle_destroys=_int(core, "VehicleDestroys"),
+        personal_score=_int(core, "PersonalScore"),
+    )
+
+
+# ----- seasons
+
+
+def _iso(value: Any) -> datetime | None:
+    text = value.get("ISO8601Date") if isinstance(value, Mapping) else value
+    if not isinstance(text, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def season_dates(
+    season_id: str, calendar: Raw | None, csr_calendar: Raw | None
+) -> tuple[datetime | None, datetime | None]:
+    """Dates of a season id: a `Seasons/...` metadata path or a `Csr/Seasons/...` file path.
+
+    A ranked season may span several calendar entries (operations); it covers all of them.
+    """
+    starts: list[datetime] = []
+    ends: list[datetime] = []
+    for source, key in (
+        (csr_calendar, "CsrSeasonFilePath"),
+        (calendar, "SeasonMetadata"),
+        (calendar, "CsrSeasonFilePath"),
+    ):
+        for entry in (source or {}).get("Seasons") or []:
+            if isinstance(entry, Mapping) and entry.get(key) == season_id:
+                start, end = _iso(entry.get("StartDate")), _iso(entry.get("EndDate"))
+                if start:
+                    starts.append(start)
+                if end:
+                    ends.append(end)
+        if starts:
+            break
+    return (min(starts) if starts else None, max(ends) if ends else None)
+
+
+_SEASON_ID = re.compile(r"(?:Csr)?Season-?(?P<rest>[^/]*?)\.json$")
+
+
+def humanize_season_id(season_id: str) -> str:
+    """`Seasons/Season6-2.json` -> `Season 6-2`; `Csr/Seasons/CsrSeason9-1.json` ->
+    `Ranked season 9-1`; `Seasons/Season-Winter-Break-22.json` -> `Season Winter Break 22`."""
+    match = _SEASON_ID.search(season_id)
+    rest = match.group("rest").replace("-", " ") if match else season_id
+    if match and re.fullmatch(r"\d+( \d+)?", rest):
+        rest = rest.replace(" ", "-")
+    prefix = "Ranked season" if season_id.startswith("Csr/") else "Season"
+    return f"{prefix} {rest}".strip()
+
+
+def season_label(
+    season_id: str, start: datetime | None, end: datetime | None, names: Mapping[str, str]
+) -> str:
+    if names.get(season_id):
+        return names[season_id]
+    if start and end:
+        prefix = "Ranked season" if season_id.startswith("Csr/") else "Season"
+        return f"{prefix} {start:%Y-%m-%d} → {end:%Y-%m-%d}"
+    return humanize_season_id(season_id)
+
+
+def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
+    """One row per season the player was active in (the record's `Subqueries.SeasonIds`) plus
+    any season with a stored record; newest first, undated ones last."""
+    ids: list[str] = []
+    sub = (life or {}).get("Subqueries") or {}
+    for sid in [*(sub.get("SeasonIds") or []), *inputs.seasons.keys()]:
+        if isinstance(sid, str) and sid not in ids:
+            ids.append(sid)
+    rows = []
+    for sid in ids:
+        start, end = season_dates(sid, inputs.season_calendar, inputs.csr_calendar)
+        snap = inputs.seasons.get(sid)
+        rows.append(
+            SeasonRow(
+                season_id=sid,
+                label=season_label(sid, start, end, inputs.season_names),
+                kind="ranked" if sid.startswith("Csr/") else "season",
+                start=start,
+                end=end,
+                summary=summary_from_record(snap.raw) if snap else None,
+            )
+        )
+    far_past = datetime.min.replace(tzinfo=UTC)
+    rows.sort(key=lambda r: (r.start is not None, r.start or far_past, r.season_id), reverse=True)
+    return tuple(rows)
+
+
+# ----- modes
+
+MODE_NAMES: dict[str, str] = {
+    "CaptureTheFlagStats": "Capture the Flag",
+    "OddballStats": "Oddball",
+    "ZonesStats": "Zones",
+    "StockpileStats": "Stockpile",
+    "EliminationStats": "Elimination",
+    "ExtractionStats": "Extraction",
+    "InfectionStats": "Infection",
+    "BombStats": "Assault",
+    "PvpStats": "PvP",
+    "PveStats": "PvE (Firefight)",
+}
+_NOT_MODES = {"CoreStats"}
+
+
+def humanize_key(key: str) -> str:
+    """`KillsAsFlagCarrier` -> `Kills as flag carrier`; keeps acronyms like `EMP` whole."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", key)
+    if not words:
+        return key
+    out = [words[0]] + [w if w.isupper() and len(w) > 1 else w.lower() for w in words[1:]]
+    return " ".join(out)
+
+
+def _stat_value(key: str, value: Any) -> StatValue | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str) and value.startswith("P"):
+        return parse_duration(value)
+    return None
+
+
+def _nonzero(value: StatValue) -> bool:
+    return bool(value.total_seconds() if isinstance(value, timedelta) else value)
+
+
+def mode_blocks(life: Raw | None) -> tuple[ModeBlock, ...]:
+    """The per-mode blocks (`*Stats`) that carry at least one non-zero number: modes played."""
+    blocks = []
+    for key, block in (life or {}).items():
+        if not key.endswith("Stats") or key in _NOT_MODES or not isinstance(block, Mapping):
+            continue
+        stats = []
+        for skey, sval in block.items():
+            value = _stat_value(skey, sval)
+            if value is not None:
+                stats.append(ModeStat(skey, humanize_key(skey), value))
+        if any(_nonzero(s.value) for s in stats):
+            name = MODE_NAMES.get(key) or humanize_key(key.removesuffix("Stats"))
+            blocks.append(ModeBlock(key, name, tuple(stats)))
+    return tuple(blocks)
+
+
+def modes_played(life: Raw | None) -> tuple[str, ...]:
+    """Readable names of the game variant categories in the record's subqueries, deduplicated."""
+    sub = (life or {}).get("Subqueries") or {}
+    names: list[str] = []
+    for cat in sub.get("GameVariantCategories") or []:
+        if isinstance(cat, int):
+            name = GameVariantCategory.label(cat)
+            if name not in names:
+                names.append(name)
+    return tuple(sorted(names))
+
+
+# ----- medals and personal scores
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Mapping):
+        value = value.get("value")
+    return value if isinstance(value, str) else ""
+
+
+def medal_index(metadata: Raw | None) -> dict[int, Raw]:
+    out: dict[int, Raw] = {}
+    for medal in (metadata or {}).get("medals") or []:
+        if isinstance(medal, Mapping) and isinstance(medal.get("nameId"), int):
+            out[int(medal["nameId"])] = medal
+    return out
+
+
+def medals_from_record(life: Raw | None, metadata: Raw | None) -> tuple[Medal, ...]:
+    """Medals with their names, rarest first: difficulty descending, then count ascending."""
+    index = medal_index(metadata)
+    medals = []
+    for item in ((life or {}).get("CoreStats") or {}).get("Medals") or []:
+        if not isinstance(item, Mapping) or not isinstance(item.get("NameId"), int):
+            continue
+        name_id, count = int(item["NameId"]), _int(item, "Count")
+        if count <= 0:
+            continue
+        meta = index.get(name_id)
+        if meta is None:
+            medals.append(
+                Medal(name_id, f"Medal {name_id}", "", count, "unknown", -1, "unknown", None)
+            )
+            continue
+        diff = meta.get("difficultyIndex")
+        diff = diff if isinstance(diff, int) else -1
+        mtype = meta.get("typeIndex")
+        sprite = meta.get("spriteIndex")
+        medals.append(
+            Medal(
+                name_id=name_id,
+                name=_text(meta.get("name")) or f"Medal {name_id}",
+                description=_text(meta.get("description")),
+                count=count,
+                difficulty=MedalDifficulty.label(diff) if diff >= 0 else "unknown",
+                difficulty_index=diff,
+                type=MedalType.label(mtype) if isinstance(mtype, int) else "unknown",
+                sprite_index=sprite if isinstance(sprite, int) and sprite >= 0 else None,
+            )
+        )
+    medals.sort(key=lambda m: (-m.difficulty_index, m.count, m.name))
+    return tuple(medals)
+
+
+def medal_sprite(metadata: Raw | None, png: bytes | None) -> MedalSprite | None:
+    """The small sprite sheet as a data: URI when its bytes were cached; else None (text)."""
+    if not png:
+        return None
+    sprites = (metadata or {}).get("sprites") or {}
+    sheet = sprites.get("small") or next(iter(sprites.values()), None) if sprites else None
+    columns = sheet.get("columns") if isinstance(sheet, Mapping) else None
+    size = sheet.get("size") if isinstance(sheet, Mapping) else None
+    if not isinstance(columns, int) or not isinstance(size, int) or columns <= 0 or size <= 0:
+        return None
+    mime = "image/png" if png.startswith(b"\x89PNG") else "image/webp"
+    return MedalSprite(f"data:{mime};base64,{base64.b64encode(png).decode('ascii')}", columns, size)
+
+
+_VARIABLE_SCORE = 4294967295
+
+
+@cache
+def known_personal_scores() -> dict[int, tuple[str, int | None]]:
+    """NameId -> (name, points per award; None when variable) from the models' table."""
+    text = resources.files("halotrack.models").joinpath("personal_scores.json").read_text("utf-8")
+    out: dict[int, tuple[str, int | None]] = {}
+    for s in json.loads(text)["scores"]:
+        points = s.get("points")
+        out[int(s["name_id"])] = (str(s["name"]), points if isinstance(points, int) else None)
+    return out
+
+
+def personal_scores_from_record(
+    life: Raw | None, names: Mapping[int, tuple[str, int | None]] | None = None
+) -> tuple[PersonalScore, ...]:
+    """Personal scores by name. Points are count x points-per-award when the award is known:
+    the lifetime record's `TotalPersonalScoreAwarded` is not a real total (it often equals one
+    award), so it is only shown for scores we cannot price."""
+    names = names if names is not None else known_personal_scores()
+    rows = []
+    for item in ((life or {}).get("CoreStats") or {}).get("PersonalScores") or []:
+        if not isinstance(item, Mapping) or not isinstance(item.get("NameId"), int):
+            continue
+        name_id, count = int(item["NameId"]), _int(item, "Count")
+        name, each = names.get(name_id, (f"Score {name_id}", None))
+        if name_id == _VARIABLE_SCORE:
+            each = None
+        points = count * each if each is not None else _int(item, "TotalPersonalScoreAwarded")
+        rows.append(PersonalScore(name_id, name, count, each, points))
+    rows.sort(key=lambda r: (-r.points, -r.count, r.name))
+    return tuple(rows)
+
+
+# ----- CSR
+
+
+def csr_value(raw: Any, *, with_progress: bool = False) -> CsrValue:
+    """Label one CSR block (`Current`, `SeasonMax`, `AllTimeMax`)."""
+    block: Raw = raw if isinstance(raw, Mapping) else {}
+    value = _int(block, "Value") if "Value" in block else -1
+    tier = _str(block, "Tier")
+    sub = _int(block, "SubTier")
+    left = _int(block, "MeasurementMatchesRemaining") if with_progress else 0
+    label = csr_label(value, tier, sub, left)
+    next_label = None
+    progress = None
+    ranked = value >= 0 and bool(tier)
+    if ranked and with_progress:
+        next_tier = _str(block, "NextTier")
+        if tier != "Onyx" and next_tier:
+            next_label = (
+                "Onyx" if next_tier == "Onyx" else f"{next_tier} {_int(block, 'NextSubTier') + 1}"
+            )
+            progress = progress_to_next(
+                value, _int(block, "TierStart"), _int(block, "NextTierStart")
+            )
+    return CsrValue(value, tier, sub, label, left, next_label, progress)
+
+
+def playlist_name(playlist_id: str, names: Mapping[str, str]) -> str:
+    return names.get(playlist_id) or f"Playlist {playlist_id[:8]}"
+
+
+def playlist_csrs(
+    snapshots: Sequence[CsrSnapshot], names: Mapping[str, str]
+) -> tuple[PlaylistCsr, ...]:
+    """The latest reading per playlist, highest current CSR first."""
+    latest: dict[str, CsrSnapshot] = {}
+    for snap in snapshots:
+        have = latest.get(snap.playlist_id)
+        if have is None or snap.captured_at >= have.captured_at:
+            latest[snap.playlist_id] = snap
+    rows = [
+        PlaylistCsr(
+            playlist_id=pid,
+            name=playlist_name(pid, names),
+            captured_at=snap.captured_at,
+            current=csr_value(snap.raw.get("Current"), with_progress=True),
+            season_max=csr_value(snap.raw.get("SeasonMax")),
+            all_time_max=csr_value(snap.raw.get("AllTimeMax")),
+        )
+        for pid, snap in latest.items()
+    ]
+    rows.sort(key=lambda r: (-r.current.value, -r.all_time_max.value, r.name))
+    return tuple(rows)
+
+
+# ----- charts
+
+
+def _ts(when: datetime) -> float:
+    return when.timestamp()
+
+
+def csr_chart(points: Sequence[CsrPoint], names: Mapping[str, str]) -> Chart:
+    """CSR per playlist over time. Over MAX_CHART_POINTS readings, time is cut into equal
+    buckets and each playlist keeps its last reading per bucket (CSR moves in steps)."""
+    playlists = list(dict.fromkeys(p.playlist_id for p in points))
+    if not points:
+        return Chart("csr", "CSR per playlist", (), ())
+    stamps = sorted({_ts(p.captured_at) for p in points})
+    if len(stamps) <= MAX_CHART_POINTS:
+        slot_of = {t: i for i, t in enumerate(stamps)}
+        xs = stamps
+
+        def slot(t: float) -> int:
+            return slot_of[t]
+    else:
+        lo, hi = stamps[0], stamps[-1]
+        width = (hi - lo) / MAX_CHART_POINTS or 1.0
+        last_in: dict[int, float] = {}
+        for t in stamps:
+            b = min(int((t - lo) / width), MAX_CHART_POINTS - 1)
+            last_in[b] = t
+        buckets = sorted(last_in)
+        index = {b: i for i, b in enumerate(buckets)}
+        xs = [last_in[b] for b in buckets]
+
+        def slot(t: float) -> int:
+            return index[min(int((t - lo) / width), MAX_CHART_POINTS - 1)]
+
+    columns: dict[str, list[float | None]] = {pid: [None] * len(xs) for pid in playlists}
+    for p in points:  # sorted by time, so the last reading of a slot wins
+        columns[p.playlist_id][slot(_ts(p.captured_at))] = p.value if p.value >= 0 else None
+    series = tuple(
+        ChartSeries(playlist_name(pid, names), tuple(columns[pid]), "CSR", "left", "step")
+        for pid in playlists
+    )
+    return Chart("csr", "CSR per playlist", tuple(xs), series, left_unit="CSR")
+
+
+def week_start(when: datetime) -> datetime:
+    day = when.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True, slots=True)
+class WeekRow:
+    start: datetime
+    last: HistoryPoint
+    matches: int
+    wins: int
+    kills: int
+    deaths: int
+
+
+def weekly(history: Sequence[HistoryPoint]) -> list[WeekRow]:
+    """Per ISO week (Monday, UTC): the change over the week, from consecutive snapshots."""
+    rows: list[WeekRow] = []
+    prev: HistoryPoint | None = None
+    current: datetime | None = None
+    first: HistoryPoint | None = None
+    last: HistoryPoint | None = None
+    for point in history:
+        start = week_start(point.captured_at)
+        if start != current:
+            if current is not None and first is not None and last is not None:
+                rows.append(_week_row(current, first, last))
+                prev = last
+            current = start
+            first = prev or point
+        last = point
+    if current is not None and first is not None and last is not None:
+        rows.append(_week_row(current, first, last))
+    return rows
+
+
+def _week_row(start: datetime, base: HistoryPoint, last: HistoryPoint) -> WeekRow:
+    return WeekRow(
+        start,
+        last,
+        max(last.matches - base.matches, 0),
+        max(last.wins - base.wins, 0),
+        max(last.kills - base.kills, 0),
+        max(last.deaths - base.deaths, 0),
+    )
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, digits)
+
+
+def kd_winrate_chart(history: Sequence[HistoryPoint]) -> Chart:
+    weeks = weekly(history)
+    x = tuple(_ts(w.start) for w in weeks)
+    kd_week = tuple(_round(kd_ratio(w.kills, w.deaths), 3) if w.matches else None for w in weeks)
+    kd_life = tuple(_round(kd_ratio(w.last.kills, w.last.deaths), 3) for w in weeks)
+    win = tuple(_round(100.0 * w.wins / w.matches, 1) if w.matches else None for w in weeks)
+    return Chart(
+        "kd-winrate",
+        "K/D and win rate per week",
+        x,
+        (
+            ChartSeries("K/D (week)", kd_week, "", "left", "line"),
+            ChartSeries("K/D (lifetime)", kd_life, "", "left", "dash"),
+            ChartSeries("Win rate (week)", win, "%", "right", "line"),
+        ),
+        left_unit="K/D",
+        right_unit="%",
+    )
+
+
+def matches_chart(history: Sequence[HistoryPoint]) -> Chart:
+    weeks = weekly(history)
+    return Chart(
+        "matches-week",
+        "Matches per week",
+        tuple(_ts(w.start) for w in weeks),
+        (ChartSeries("Matches", tuple(float(w.matches) for w in weeks), "", "left", "bars"),),
+        left_unit="matches",
+    )
+
+
+# ----- since last week
+
+
+def weekly_deltas(
+    history: Sequence[HistoryPoint],
+    csr_history: Sequence[CsrPoint],
+    names: Mapping[str, str],
+    now: datetime,
+) -> Deltas | None:
+    """Change between the newest snapshot and the newest one at least a week old (or the
+    oldest we have, when tracking began less than a week ago)."""
+    if len(history) < 2:
+        return None
+    after = history[-1]
+    cutoff = now - WEEK
+    older = [h for h in history if h.captured_at <= cutoff]
+    before = older[-1] if older else history[0]
+    if before is after:
+        return None
+    items = [
+        Delta("matches", "Matches", before.matches, after.matches),
+        Delta("wins", "Wins", before.wins, after.wins),
+        Delta("losses", "Losses", before.losses, after.losses),
+        Delta("kills", "Kills", before.kills, after.kills),
+        Delta("deaths", "Deaths", before.deaths, after.deaths),
+        Delta("assists", "Assists", before.assists, after.assists),
+        Delta(
+            "kd",
+            "K/D",
+            kd_ratio(before.kills, before.deaths) or 0.0,
+            kd_ratio(after.kills, after.deaths) or 0.0,
+            "ratio",
+        ),
+        Delta(
+            "win_rate",
+            "Win rate",
+            100.0 * before.wins / before.matches if before.matches else 0.0,
+            100.0 * after.wins / after.matches if after.matches else 0.0,
+            "pct",
+        ),
+        Delta(
+            "time_played",
+            "Time played",
+            before.time_played.total_seconds(),
+            after.time_played.total_seconds(),
+            "duration",
+        ),
+    ]
+    for pid in dict.fromkeys(p.playlist_id for p in csr_history):
+        readings = [p for p in csr_history if p.playlist_id == pid and p.value >= 0]
+        if not readings:
+            continue
+        old = [p for p in readings if p.captured_at <= cutoff]
+        base = old[-1] if old else readings[0]
+        items.append(
+            Delta(f"csr:{pid}", f"CSR {playlist_name(pid, names)}", base.value, readings[-1].value)
+        )
+    return Deltas(before.captured_at, tuple(items))

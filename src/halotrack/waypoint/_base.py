@@ -1,46 +1,43 @@
 """What every service module shares: the transport handle, decoders and query encoding.
 
-Why: service modules should read like the API table (path, parameters, model kind) and
-nothing else; decoding through `halotrack.models.decode` is looked up once per kind.
+Why: service modules should read like the API table (path, parameters, model) and nothing
+else; decoding through `halotrack.models.decode` is set up once per model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 from urllib.parse import quote
 
 import msgspec
 
+from halotrack.models import KINDS, decode
 from halotrack.waypoint.transport import Fetched, Transport
 
+T = TypeVar("T")
 Decoder = Callable[[bytes, str], Any]
 
-_DECODERS: dict[str, Decoder] = {}
+_KIND_OF: dict[type[Any], str] = {spec.model: name for name, spec in KINDS.items()}
+_DECODERS: dict[type[Any], Decoder] = {}
 
 
 def _plain_json(body: bytes, url: str) -> Any:
     return msgspec.json.decode(body)
 
 
-def decoder(kind: str) -> Decoder:
-    """A `decode(body, url)` for one model kind, built once and reused for every request."""
-    fn = _DECODERS.get(kind)
-    if fn is not None:
-        return fn
-    if kind == "json":
-        fn = _plain_json
-    else:
-        from halotrack import models
+def decoder(model: type[Any] | None) -> Decoder:
+    """A `decode(body, url)` for one response model (None: plain JSON), built once."""
+    if model is None:
+        return _plain_json
+    fn = _DECODERS.get(model)
+    if fn is None:
+        kind = _KIND_OF[model]
 
-        decode = getattr(models, "decode", None)
-        if decode is None:  # models not installed in this tree yet: plain JSON, not cached
-            return _plain_json
+        def fn(body: bytes, url: str) -> Any:
+            return decode(kind, body, source=url)
 
-        def fn(body: bytes, url: str, _kind: str = kind) -> Any:
-            return decode(_kind, body, source=url)
-
-    _DECODERS[kind] = fn
+        _DECODERS[model] = fn
     return fn
 
 
@@ -66,7 +63,7 @@ class Service:
         path: str,
         query: str = "",
         *,
-        kind: str,
+        model: type[Any] | None,
         cacheable: bool = False,
         not_found: str | None = None,
     ) -> Fetched[Any]:
@@ -74,7 +71,7 @@ class Service:
             self.name,
             path,
             query,
-            decode=decoder(kind),
+            decode=decoder(model),
             cacheable=cacheable,
             not_found=not_found,
         )
@@ -84,11 +81,21 @@ class Service:
         path: str,
         query: str = "",
         *,
-        kind: str,
+        model: type[T],
         cacheable: bool = False,
         not_found: str | None = None,
-    ) -> Any:
+    ) -> T:
+        """GET and decode into `model` (a response model of `halotrack.models`)."""
         fetched = await self._fetch(
-            path, query, kind=kind, cacheable=cacheable, not_found=not_found
+            path, query, model=model, cacheable=cacheable, not_found=not_found
+        )
+        return cast(T, fetched.data)
+
+    async def _get_json(
+        self, path: str, query: str = "", *, cacheable: bool = False, not_found: str | None = None
+    ) -> Any:
+        """GET a body that has no model (plain JSON values)."""
+        fetched = await self._fetch(
+            path, query, model=None, cacheable=cacheable, not_found=not_found
         )
         return fetched.data

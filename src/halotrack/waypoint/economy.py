@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from halotrack.models import CareerRankProgress
 from halotrack.waypoint._base import Service
 from halotrack.waypoint.players import Player, parse_player
 from halotrack.waypoint.transport import HINT_404_PLAYER
@@ -14,11 +13,11 @@ class EconomyService(Service):
 
     name = "economy"
 
-    async def career_rank_progress(self, player: int | str | Player) -> Any:
+    async def career_rank_progress(self, player: int | str | Player) -> CareerRankProgress:
         """Current career rank and XP toward the next one."""
         who = parse_player(player)
         return await self._get(
             f"/hi/players/{who.segment}/rewardtracks/careerranks/careerrank1",
-            kind="career-rank-progress",
+            model=CareerRankProgress,
             not_found=HINT_404_PLAYER,
         )

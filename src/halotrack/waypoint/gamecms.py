@@ -8,6 +8,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from halotrack.models import (
+    CareerRankTrack,
+    CsrSeasonCalendar,
+    MedalMetadata,
+    PlaylistAsset,
+    SeasonCalendar,
+)
 from halotrack.waypoint._base import Service
 from halotrack.waypoint.players import escape_file_path, parse_match_id
 from halotrack.waypoint.transport import Fetched
@@ -24,28 +31,26 @@ class GameCmsService(Service):
         super().__init__(*args, **kwargs)
         self._medal_names: dict[int, str] | None = None
 
-    async def season_calendar(self) -> Any:
+    async def season_calendar(self) -> SeasonCalendar:
         """Seasons with their metadata file, CSR season, operation track and dates."""
         return await self._get(
             "/hi/progression/file/calendars/seasons/seasoncalendar.json",
-            kind="season-calendar",
+            model=SeasonCalendar,
             cacheable=True,
         )
 
-    async def csr_season_calendar(self) -> Any:
+    async def csr_season_calendar(self) -> CsrSeasonCalendar:
         """Ranked (CSR) seasons and their dates."""
         return await self._get(
             "/hi/Progression/file/Csr/Calendars/CsrSeasonCalendar.json",
-            kind="csr-season-calendar",
+            model=CsrSeasonCalendar,
             cacheable=True,
         )
 
-    async def progression_file(self, path: str, *, kind: str = "json") -> Any:
-        """Any progression file by relative path (`Seasons/Season5-Op1.json`); plain JSON
-        unless a model `kind` is given."""
-        return await self._get(
+    async def progression_file(self, path: str) -> Any:
+        """Any progression file by relative path (`Seasons/Season5-Op1.json`), as JSON."""
+        return await self._get_json(
             f"/hi/Progression/file/{escape_file_path(path)}",
-            kind=kind,
             cacheable=True,
             not_found=f"no progression file {path!r}",
         )
@@ -54,39 +59,34 @@ class GameCmsService(Service):
         """A season's metadata file (`SeasonMetadata` of a calendar entry), as JSON."""
         return await self.progression_file(path)
 
-    async def career_rank_track(self, path: str = CAREER_RANK_TRACK) -> Any:
+    async def career_rank_track(self, path: str = CAREER_RANK_TRACK) -> CareerRankTrack:
         """The career rank reward track (272 ranks and their XP)."""
-        return await self.progression_file(path, kind="career-rank-track")
+        return await self._get(
+            f"/hi/Progression/file/{escape_file_path(path)}",
+            model=CareerRankTrack,
+            cacheable=True,
+            not_found=f"no career rank track {path!r}",
+        )
 
-    async def medal_metadata(self) -> Any:
+    async def medal_metadata(self) -> MedalMetadata:
         """Medal names, descriptions, difficulty, type and sprite positions."""
         return await self._get(
-            "/hi/Waypoint/file/medals/metadata.json", kind="medal-metadata", cacheable=True
+            "/hi/Waypoint/file/medals/metadata.json", model=MedalMetadata, cacheable=True
         )
 
     async def medal_names(self) -> dict[int, str]:
         """NameId -> English medal name, fetched once per client."""
         if self._medal_names is None:
             meta = await self.medal_metadata()
-            names: dict[int, str] = {}
-            medals = getattr(meta, "medals", None)
-            if medals is None and isinstance(meta, dict):
-                medals = meta.get("medals")
-            for medal in medals or []:
-                if isinstance(medal, dict):
-                    names[int(medal["nameId"])] = str(medal["name"]["value"])
-                else:
-                    name = medal.name
-                    names[int(medal.name_id)] = str(getattr(name, "value", name))
-            self._medal_names = names
+            self._medal_names = {m.name_id: m.name.value for m in meta.medals}
         return self._medal_names
 
-    async def playlist_asset(self, playlist_id: str | uuid.UUID) -> Any:
+    async def playlist_asset(self, playlist_id: str | uuid.UUID) -> PlaylistAsset:
         """A playlist's configuration (`HasCsr`, `UgcPlaylistVersion`, experience)."""
         pid = parse_match_id(playlist_id)
         return await self._get(
             f"/hi/Multiplayer/file/playlists/assets/{pid}.json",
-            kind="playlist-asset",
+            model=PlaylistAsset,
             cacheable=True,
             not_found="no such playlist",
         )

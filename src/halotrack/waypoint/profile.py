@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any
 
 from halotrack.errors import ConfigError
+from halotrack.models import User, Users
 from halotrack.waypoint._base import Service, encode_query
 from halotrack.waypoint.players import Player, escape_segment, parse_player, parse_xuid
 
 DEFAULT_USERS_BATCH = 100
-
-
-def _field(obj: Any, name: str) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name)
-    return getattr(obj, name, None)
 
 
 class ProfileService(Service):
@@ -25,7 +19,7 @@ class ProfileService(Service):
     name = "profile"
     users_batch_size = DEFAULT_USERS_BATCH
 
-    async def user(self, player: int | str | Player) -> Any:
+    async def user(self, player: int | str | Player) -> User:
         """The profile (xuid, gamertag, gamerpic) of a gamertag or an XUID."""
         who = parse_player(player)
         if who.xuid is not None:
@@ -33,13 +27,13 @@ class ProfileService(Service):
         else:
             assert who.gamertag is not None
             path = f"/users/gt({escape_segment(who.gamertag)})"
-        return await self._get(path, kind="user", not_found="no such gamertag or XUID")
+        return await self._get(path, model=User, not_found="no such gamertag or XUID")
 
-    async def me(self) -> Any:
+    async def me(self) -> User:
         """The signed-in user's own profile."""
-        return await self._get("/users/me", kind="user")
+        return await self._get("/users/me", model=User)
 
-    async def users(self, xuids: Iterable[int | str]) -> list[Any]:
+    async def users(self, xuids: Iterable[int | str]) -> list[User]:
         """Profiles of many XUIDs, asked in batches; the answers in one list."""
         wanted: list[int] = []
         for value in xuids:
@@ -49,17 +43,17 @@ class ProfileService(Service):
             if xuid not in wanted:
                 wanted.append(xuid)
         size = self.users_batch_size
-        batches = [wanted[i : i + size] for i in range(0, len(wanted), size)]
         pages = await asyncio.gather(
             *(
-                self._get("/users", encode_query(("xuids", str(x)) for x in batch), kind="users")
-                for batch in batches
+                self._get(
+                    "/users",
+                    encode_query(("xuids", str(x)) for x in wanted[i : i + size]),
+                    model=Users,
+                )
+                for i in range(0, len(wanted), size)
             )
         )
-        out: list[Any] = []
-        for page in pages:
-            out.extend(page)
-        return out
+        return [user for page in pages for user in page.users]
 
     async def xuid_for(self, gamertag: str) -> int:
         """Gamertag -> XUID (already an XUID: returned as is, no request)."""
@@ -67,21 +61,17 @@ class ProfileService(Service):
         if who.xuid is not None:
             return who.xuid
         user = await self.user(who)
-        xuid = parse_xuid(str(_field(user, "xuid")))
+        xuid = user.xuid_int
         if xuid is None:
             raise ConfigError(f"the profile service gave no XUID for {gamertag!r}")
         return xuid
 
     async def gamertag_for(self, xuid: int | str) -> str:
         """XUID -> current gamertag."""
-        user = await self.user(parse_player(xuid))
-        return str(_field(user, "gamertag"))
+        return (await self.user(parse_player(xuid))).gamertag
 
     async def gamertags_for(self, xuids: Iterable[int | str]) -> dict[int, str]:
         """Many XUIDs -> gamertags (missing ones are simply absent)."""
-        out: dict[int, str] = {}
-        for user in await self.users(xuids):
-            xuid = parse_xuid(str(_field(user, "xuid")))
-            if xuid is not None:
-                out[xuid] = str(_field(user, "gamertag"))
-        return out
+        return {
+            x: user.gamertag for user in await self.users(xuids) if (x := user.xuid_int) is not None
+        }

@@ -7,11 +7,11 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from halotrack.errors import ConfigError, NotFound
+from halotrack.models import Csr, MatchSkill, PlaylistCsr, PlaylistCsrEntry
 from halotrack.waypoint._base import Service, encode_query
-from halotrack.waypoint.players import Player, is_bot, parse_match_id, parse_xuid, require_xuid
+from halotrack.waypoint.players import Player, is_bot, parse_match_id, require_xuid
 
 log = logging.getLogger("halotrack.waypoint")
 
@@ -35,23 +35,14 @@ class CsrResults:
     `bad` the XUIDs the API refused outright (isolated by bisecting a 404), and `responses`
     the decoded batch responses, raw bodies kept."""
 
-    entries: dict[int, Any] = field(default_factory=dict)
+    entries: dict[int, PlaylistCsrEntry] = field(default_factory=dict)
     bad: list[int] = field(default_factory=list)
-    responses: list[Any] = field(default_factory=list)
+    responses: list[PlaylistCsr] = field(default_factory=list)
 
-
-def _entry_xuid(entry: Any) -> int | None:
-    ident = getattr(entry, "id", None)
-    if ident is None and isinstance(entry, dict):
-        ident = entry.get("Id")
-    return parse_xuid(ident) if isinstance(ident, str | int) else None
-
-
-def _entries(response: Any) -> list[Any]:
-    value = getattr(response, "value", None)
-    if value is None and isinstance(response, dict):
-        value = response.get("Value")
-    return list(value or [])
+    def current(self, xuid: int) -> Csr | None:
+        """The current CSR of one player, or None (unknown, refused or not ranked yet)."""
+        entry = self.entries.get(xuid)
+        return entry.current if entry is not None else None
 
 
 class SkillService(Service):
@@ -62,7 +53,7 @@ class SkillService(Service):
 
     async def match_skill(
         self, match_id: str | uuid.UUID, players: Iterable[int | str | Player]
-    ) -> Any:
+    ) -> MatchSkill:
         """Per-player CSR change and expected kills/deaths for one match. Bots (`bid(...)`)
         are left out: the API fails the whole request when one is asked for."""
         mid = parse_match_id(match_id)
@@ -79,18 +70,18 @@ class SkillService(Service):
         return await self._get(
             f"/hi/matches/{mid}/skill",
             query,
-            kind="match-skill",
+            model=MatchSkill,
             not_found="no such match, or a player was not in it",
         )
 
-    async def _csr_batch(self, playlist: str, xuids: list[int], season: str | None) -> Any:
+    async def _csr_batch(self, playlist: str, xuids: list[int], season: str | None) -> PlaylistCsr:
         pairs = [("players", f"xuid({x})") for x in xuids]
         if season is not None:
             pairs.append(("season", season))
         return await self._get(
             f"/hi/playlist/{playlist}/csrs",
             encode_query(pairs),
-            kind="playlist-csr",
+            model=PlaylistCsr,
             not_found="unknown playlist or player",
         )
 
@@ -112,8 +103,8 @@ class SkillService(Service):
             )
             return
         out.responses.append(response)
-        for entry in _entries(response):
-            xuid = _entry_xuid(entry)
+        for entry in response.value:
+            xuid = entry.xuid
             if xuid is not None:
                 out.entries[xuid] = entry
 
@@ -163,7 +154,7 @@ class SkillService(Service):
 
     async def playlist_csr_one(
         self, playlist_id: str | uuid.UUID, player: int | str | Player, *, season: str | None = None
-    ) -> Any:
+    ) -> PlaylistCsr:
         """CSR of one player: the single response (NotFound when refused)."""
         xuid = require_xuid(player)
         bare = csr_season_param(season) if season is not None else None

@@ -6,9 +6,9 @@ import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Callable
 from enum import IntEnum
-from typing import Any
 
 from halotrack.errors import ConfigError
+from halotrack.models import MatchCount, MatchHistory, MatchHistoryEntry, MatchStats, ServiceRecord
 from halotrack.models.enums import RECORD_KINDS, GameplayInteraction
 from halotrack.waypoint._base import Service, encode_query
 from halotrack.waypoint.players import Player, parse_match_id, parse_player
@@ -63,7 +63,7 @@ class StatsService(Service):
         is_ranked: bool | None = None,
         playlist_asset_id: str | uuid.UUID | None = None,
         gameplay_interaction: int | str | None = None,
-    ) -> Any:
+    ) -> ServiceRecord:
         """The player's service record; filters other than the season apply to matchmade
         records only (the API refuses them on custom and local records, so we do first)."""
         who = parse_player(player)
@@ -94,7 +94,7 @@ class StatsService(Service):
         return await self._get(
             f"/hi/players/{who.segment}/{word}/servicerecord",
             encode_query(pairs) if pairs else "",
-            kind="service-record",
+            model=ServiceRecord,
             not_found=HINT_404_PLAYER,
         )
 
@@ -105,7 +105,7 @@ class StatsService(Service):
         start: int = 0,
         count: int = MAX_PAGE,
         type: str = "all",
-    ) -> Any:
+    ) -> MatchHistory:
         """One page of match history, newest first (at most 25 per page)."""
         who = parse_player(player)
         if type not in HISTORY_TYPES:
@@ -118,7 +118,7 @@ class StatsService(Service):
         return await self._get(
             f"/hi/players/{who.segment}/matches",
             query,
-            kind="match-history",
+            model=MatchHistory,
             not_found=HINT_404_PLAYER,
         )
 
@@ -129,9 +129,9 @@ class StatsService(Service):
         type: str = "all",
         page_size: int = MAX_PAGE,
         start: int = 0,
-        stop: Callable[[Any], bool] | None = None,
+        stop: Callable[[MatchHistoryEntry], bool] | None = None,
         limit: int | None = None,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[MatchHistoryEntry]:
         """Every match, newest first, page by page. Stops before the first match for which
         `stop(match)` is true (an incremental sync's "already stored"), after `limit`
         matches, or at the last page."""
@@ -139,7 +139,7 @@ class StatsService(Service):
         seen = 0
         while True:
             page = await self.match_history(who, start=start, count=page_size, type=type)
-            results = list(page.results)
+            results = page.results
             for match in results:
                 if stop is not None and stop(match):
                     return
@@ -151,20 +151,20 @@ class StatsService(Service):
                 return
             start += len(results)
 
-    async def match_count(self, player: int | str | Player) -> Any:
+    async def match_count(self, player: int | str | Player) -> MatchCount:
         """How many matches the player has, by kind."""
         who = parse_player(player)
         return await self._get(
             f"/hi/players/{who.segment}/matches/count",
-            kind="match-count",
+            model=MatchCount,
             not_found=HINT_404_PLAYER,
         )
 
-    async def match_stats(self, match_id: str | uuid.UUID) -> Any:
+    async def match_stats(self, match_id: str | uuid.UUID) -> MatchStats:
         """Full stats of one match (never changes once written)."""
         mid = parse_match_id(match_id)
         return await self._get(
             f"/hi/matches/{mid}/stats",
-            kind="match-stats",
+            model=MatchStats,
             not_found="no such match (or it is too old to be kept)",
         )

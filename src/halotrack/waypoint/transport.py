@@ -176,13 +176,14 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 def _looks_truncated(exc: Exception, body: bytes, headers: CIMultiDictProxy[str]) -> bool:
-    if not body:
+    """Whether a body failed to decode because it was cut short (worth asking again)."""
+    if not body.strip():
         return True
     length = headers.get("Content-Length")
     if length and length.isdigit() and int(length) != len(body):
         return True
-    text = str(exc).lower()
-    return "truncated" in text or "unexpected end" in text or "eof" in text
+    text = (exc.message if isinstance(exc, ParseError) else str(exc)).lower()
+    return "truncated" in text or "unexpected end" in text
 
 
 class _Transient(Exception):
@@ -476,13 +477,16 @@ class Transport:
                 raise _Transient(
                     self._error(None, service, url, detail="response cut short")
                 ) from None
-            message = exc.message if isinstance(exc, ParseError) else str(exc)
+            if isinstance(exc, ParseError):
+                message, hint = exc.message, exc.hint
+            else:
+                message, hint = f"cannot decode the {service} response from {url}: {exc}", None
             raise ParseError(
-                f"cannot read the {service} response: {message}: {service} {url}",
+                message,
                 service=service,
                 status=status,
                 url=url,
-                hint="the API may have changed shape; retry with --debug and report it",
+                hint=hint or "the API may have changed shape; retry with --debug and report it",
             ) from None
 
     def _success(

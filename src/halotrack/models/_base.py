@@ -126,4 +126,6 @@ def iso_datetime(value: datetime) -> str:
     """An aware datetime as ISO 8601 UTC with `Z` (naive values are taken as UTC)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    value = value.astimezone(UTC)
+    frac = f".{value.microsecond:06d}".rstrip("0") if value.microsecond else ""
+    return value.replace(microsecond=0, tzinfo=None).isoformat() + frac + "Z"

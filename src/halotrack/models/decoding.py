@@ -110,9 +110,7 @@ def decode(
     """
     spec = KINDS.get(kind)
     if spec is None:
-        raise ConfigError(
-            f"unknown kind {kind!r}", hint="one of: " + ", ".join(sorted(KINDS))
-        )
+        raise ConfigError(f"unknown kind {kind!r}", hint="one of: " + ", ".join(sorted(KINDS)))
     body = _as_bytes(data)
     try:
         value = decoder_for(spec.wire_type or spec.model).decode(body)
@@ -124,8 +122,7 @@ def decode(
             service=service or spec.service,
             status=status,
             url=source,
-            hint="the body is truncated or the API changed shape; save it and try "
-            "`halotrack decode --kind KIND FILE` to see where",
+            hint="the body is truncated, or the API changed shape at the path named",
         ) from exc
     attach_raw(value, body)
     return value

@@ -1,8 +1,6 @@
 """economy models: career rank progress. No recorded sample exists; the shape follows what
 public clients describe, with every field optional so a surprise costs nothing."""
 
-
-
 from __future__ import annotations
 
 from halotrack.models._base import Leaf, Response

@@ -47,6 +47,15 @@ class Csr(Leaf, frozen=True):
         return progress_to_next(self.value, self.tier_start, self.next_tier_start)
 
     @property
+    def next_label(self) -> str | None:
+        """The next step up (`Diamond 1`, `Onyx`); None when unranked or already in Onyx."""
+        if not self.is_ranked or self.tier == "Onyx" or not self.next_tier:
+            return None
+        if self.next_tier == "Onyx":
+            return "Onyx"
+        return f"{self.next_tier} {self.next_sub_tier + 1}"
+
+    @property
     def points_to_next(self) -> int | None:
         """CSR points still needed for the next sub-tier; None when unranked or in Onyx."""
         if not self.is_ranked or self.next_tier_start <= self.tier_start:

@@ -1,0 +1,206 @@
+"""The store under failure: SIGKILL mid-write, corrupt file, unwritable path, full disk, lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from halotrack.errors import StoreError
+from halotrack.store import Scope, Store, open_store
+
+REAL = Path(__file__).parent / "data" / "real"
+T0 = datetime(2026, 2, 1, tzinfo=UTC)
+
+# A child that writes one player's record + CSR + watch row per transaction, printing the
+# count after each commit. With MID=n it stops inside transaction n (after the record and
+# CSR are written, before commit), says so, and waits to be killed.
+WRITER = textwrap.dedent(
+    """
+    import json, sys, time
+    from datetime import UTC, datetime, timedelta
+    from halotrack.store import Scope, open_store
+
+    url, sample, mid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    record = json.load(open(sample))
+    store = open_store(url)
+    store.watch_add(7, now=datetime(2026, 1, 1, tzinfo=UTC))
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    for i in range(100000):
+        record["MatchesCompleted"] = i
+        csr = {"Current": {"Value": i, "Tier": "Gold", "SubTier": 0}}
+        when = t0 + timedelta(seconds=i)
+        with store.transaction() as tx:
+            tx.save_service_record(7, "matchmade", Scope(), record, when)
+            tx.save_csr(7, "pl", "s1", csr, when)
+            if i == mid:
+                print("mid", flush=True)
+                time.sleep(120)
+            tx.watch_update(7, last_match_count=i)
+        print(i, flush=True)
+    """
+)
+
+
+def _spawn(url: str, mid: int) -> subprocess.Popen[str]:
+    sample = REAL / "servicerecord" / "matchmade-lifetime.json"
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, url, str(sample), str(mid)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(proc: subprocess.Popen[str], want: str) -> list[str]:
+    assert proc.stdout is not None
+    seen: list[str] = []
+    for line in proc.stdout:
+        seen.append(line.strip())
+        if line.strip() == want:
+            return seen
+    proc.wait()
+    assert proc.stderr is not None
+    pytest.fail(f"writer ended before {want!r}: {proc.stderr.read()[-2000:]}")
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
+def _counts(store: Store) -> tuple[int, int, int | None]:
+    records = store.records_history(7)
+    csr = store.csr_history(7)
+    watch = store.watch_get(7)
+    assert watch is not None
+    return len(records), len(csr), watch.last_match_count
+
+
+def test_sigkill_inside_a_transaction_leaves_nothing_of_it(store_url: str) -> None:
+    proc = _spawn(store_url, mid=5)
+    try:
+        _wait_for(proc, "mid")
+    finally:
+        _kill(proc)
+    store = open_store(store_url)
+    try:
+        assert _counts(store) == (5, 5, 4)
+        assert store.integrity_check() == []
+        # The store is usable afterwards: the killed writer's lock is gone.
+        assert store.save_service_record(7, "matchmade", Scope(), {"x": 1}, T0) == "created"
+    finally:
+        store.close()
+
+
+def test_sigkill_at_a_random_moment_keeps_whole_units(store_url: str) -> None:
+    proc = _spawn(store_url, mid=-1)
+    try:
+        committed = _wait_for(proc, "20")
+    finally:
+        _kill(proc)
+    store = open_store(store_url)
+    try:
+        records, csrs, last = _counts(store)
+        assert records == csrs, "a unit was half-written"
+        assert records >= len(committed)
+        assert last == records - 1
+        assert [r.matches_completed for r in store.records_history(7)] == list(range(records))
+        assert store.integrity_check() == []
+    finally:
+        store.close()
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def test_corrupt_file_is_a_clear_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.sqlite"
+    path.write_bytes(b"this is not a database, just some bytes\n" * 200)
+    with pytest.raises(StoreError) as info:
+        open_store(_sqlite_url(path))
+    assert "corrupt or not a SQLite database" in info.value.message
+    assert str(path) in info.value.message
+    assert info.value.hint and "backup" in info.value.hint
+
+
+def test_unwritable_path_is_a_clear_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError) as info:
+        open_store(_sqlite_url(blocker / "sub" / "db.sqlite"))
+    assert "cannot create the database folder" in info.value.message
+    assert info.value.hint and "--db" in info.value.hint
+
+
+def test_read_only_database_is_a_clear_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "ro.sqlite"
+    open_store(_sqlite_url(path)).close()
+    ro = open_store(f"sqlite:///file:{path}?mode=ro&uri=true", upgrade=False)
+    try:
+        with pytest.raises(StoreError) as info:
+            ro.save_service_record(1, "matchmade", Scope(), {}, T0)
+        assert "cannot open or write" in info.value.message
+    finally:
+        ro.close()
+
+
+def test_full_disk_is_a_store_error_and_earlier_data_survives(tmp_path: Path) -> None:
+    path = tmp_path / "small.sqlite"
+    sample = json.loads((REAL / "servicerecord" / "matchmade-lifetime.json").read_text())
+    store = open_store(_sqlite_url(path))
+    store.save_service_record(1, "matchmade", Scope(), sample, T0)
+    with store.engine.connect() as conn:
+        pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
+    store.close()
+
+    capped = open_store(_sqlite_url(path), pragmas={"max_page_count": pages + 40})
+    written = 1
+    with pytest.raises(StoreError) as info:
+        for i in range(1, 200):
+            sample["MatchesCompleted"] = 2664 + i
+            capped.save_service_record(1, "matchmade", Scope(), sample, T0 + timedelta(i))
+            written += 1
+    capped.close()
+    assert "is full" in info.value.message
+    assert info.value.hint and "free disk space" in info.value.hint
+    assert written > 1  # some fitted before the cap was hit
+
+    again = open_store(_sqlite_url(path))
+    try:
+        history = again.records_history(1)
+        assert len(history) == written
+        assert [r.matches_completed for r in history] == list(range(2664, 2664 + written))
+        assert again.integrity_check() == []
+    finally:
+        again.close()
+
+
+def test_locked_database_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "locked.sqlite"
+    open_store(_sqlite_url(path)).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        store = open_store(_sqlite_url(path), upgrade=False, pragmas={"busy_timeout": 50})
+        try:
+            with pytest.raises(StoreError) as info:
+                store.save_service_record(1, "matchmade", Scope(), {}, T0)
+            assert "locked by another process" in info.value.message
+        finally:
+            store.close()
+    finally:
+        holder.rollback()
+        holder.close()

@@ -105,3 +105,53 @@ def store(store_url: str):
         yield s
     finally:
         s.close()
+
+
+# --- waypoint client tests: a scriptable loopback API (appended by the client helper) ---
+
+
+class FakeApi:
+    """A loopback aiohttp server answering every path with `handle(request)` (sync or async,
+    default `{}`), recording what it was sent. `root` is what a client takes as `api_root`."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, object]] = []
+        self.root = ""
+        self.handle: object = None
+
+    def url(self, service: str) -> str:
+        from halotrack.models.hosts import service_urls
+
+        return service_urls(self.root)[service]
+
+
+@pytest.fixture
+async def fake_api():  # type: ignore[no-untyped-def]
+    import inspect
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    api = FakeApi()
+
+    async def dispatch(request: web.Request) -> web.StreamResponse:
+        api.seen.append(
+            {
+                "raw_path": request.raw_path.split("?", 1)[0],
+                "path": request.path,
+                "query": list(request.query.items()),
+                "headers": dict(request.headers),
+            }
+        )
+        if api.handle is None:
+            return web.json_response({})
+        result = api.handle(request)  # type: ignore[operator]
+        if inspect.isawaitable(result):
+            result = await result
+        return result  # type: ignore[no-any-return]
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    async with TestServer(app) as server:
+        api.root = str(server.make_url("")).rstrip("/")
+        yield api

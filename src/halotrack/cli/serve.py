@@ -1,0 +1,26 @@
+"""`halotrack serve [--host 127.0.0.1] [--port 8000]`: browse every player's page locally."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from halotrack.cli.common import console, state
+from halotrack.report.serve import serve as run_server
+from halotrack.store import open_store
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve(
+        ctx: typer.Context,
+        host: Annotated[str, typer.Option(help="Address to bind; keep it local.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    ) -> None:
+        """Serve an index of watched players and their pages, rendered live."""
+        with open_store(state(ctx).settings().database_url()) as store:
+            console.print(
+                f"serving on http://{host}:{port}/ (Ctrl-C to stop)", markup=False, highlight=False
+            )
+            run_server(store, host=host, port=port)

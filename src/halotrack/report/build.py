@@ -1,0 +1,227 @@
+"""Fill the page's inputs from the snapshot store: `build_page_data(store, xuid, now=...)`.
+
+Why separate from `data.py`: the contract and its assembly are pure and testable from
+sample files; this module is the only place that knows the store's public API and the
+metadata-cache keys the page reads.
+
+Metadata the page reads from the store's cache, as (kind, key); missing ones degrade to
+fallbacks (dates instead of names, text badges instead of medal icons):
+
+- `METADATA_MEDALS`, `METADATA_SEASON_CALENDAR`, `METADATA_CSR_CALENDAR`,
+  `METADATA_CAREER_TRACK`: kind `gamecms`, key the API request path.
+- season metadata files: (`gamecms`, `/hi/Progression/file/<SeasonMetadata path>`).
+- playlist names: (`playlist`, `<asset id, lower case>`), body a discovery playlist version
+  (`PublicName`).
+- medal sprite sheet: (`image`, `<sprite path from the medal metadata>`), body the image
+  bytes in base64 (the cache stores text).
+- career rank: (`career_rank`, `<xuid>`), body the economy career-rank progress response.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from halotrack.errors import StoreError
+from halotrack.report.data import (
+    CsrPoint,
+    CsrSnapshot,
+    HistoryPoint,
+    PageData,
+    PageInputs,
+    RecentMatch,
+    RecordSnapshot,
+    assemble,
+)
+from halotrack.store import CsrSnapshot as StoredCsr
+from halotrack.store import Scope, Store, StoreTx, parse_xuid
+
+METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
+METADATA_SEASON_CALENDAR = ("gamecms", "/hi/progression/file/calendars/seasons/seasoncalendar.json")
+METADATA_CSR_CALENDAR = ("gamecms", "/hi/Progression/file/Csr/Calendars/CsrSeasonCalendar.json")
+METADATA_CAREER_TRACK = (
+    "gamecms",
+    "/hi/Progression/file/RewardTracks/CareerRanks/careerRank1.json",
+)
+SPRITE_SHEET = "small"
+
+
+def _json(tx: StoreTx, kind: str, key: str) -> Any:
+    cached = tx.get_metadata(kind, key)
+    if cached is None:
+        return None
+    try:
+        return cached.json()
+    except ValueError:
+        return None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Mapping):
+        value = value.get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def season_names(tx: StoreTx, calendar: Any) -> dict[str, str]:
+    """Public names of seasons whose metadata file is cached, keyed by `Seasons/...` path."""
+    names: dict[str, str] = {}
+    for entry in (calendar or {}).get("Seasons") or []:
+        path = entry.get("SeasonMetadata") if isinstance(entry, Mapping) else None
+        if not isinstance(path, str):
+            continue
+        meta = _json(tx, "gamecms", f"/hi/Progression/file/{path}")
+        if isinstance(meta, Mapping):
+            name = _text(meta.get("Name")) or _text(meta.get("DisplayName"))
+            if name:
+                names[path] = name
+    return names
+
+
+def playlist_names(tx: StoreTx, playlist_ids: Sequence[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for pid in playlist_ids:
+        doc = _json(tx, "playlist", pid.lower())
+        if isinstance(doc, Mapping) and _text(doc.get("PublicName")):
+            names[pid] = _text(doc.get("PublicName"))
+    return names
+
+
+def sprite_bytes(tx: StoreTx, medals: Any) -> bytes | None:
+    sprites = (medals or {}).get("sprites") if isinstance(medals, Mapping) else None
+    sheet = sprites.get(SPRITE_SHEET) if isinstance(sprites, Mapping) else None
+    path = sheet.get("path") if isinstance(sheet, Mapping) else None
+    if not isinstance(path, str):
+        return None
+    cached = tx.get_metadata("image", path)
+    if cached is None:
+        return None
+    try:
+        return base64.b64decode(cached.body, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def career_rank(tx: StoreTx, xuid: int) -> str | None:
+    """`Cadet Bronze 1` from the cached progress and the career track, when both are cached."""
+    progress = _json(tx, "career_rank", str(xuid))
+    track = _json(tx, *METADATA_CAREER_TRACK)
+    if not isinstance(progress, Mapping) or not isinstance(track, Mapping):
+        return None
+    current = progress.get("CurrentProgress")
+    rank = current.get("Rank") if isinstance(current, Mapping) else None
+    if not isinstance(rank, int):
+        return None
+    for entry in track.get("Ranks") or []:
+        if isinstance(entry, Mapping) and entry.get("Rank") == rank:
+            words = [_text(entry.get(k)) for k in ("RankTitle", "RankSubTitle", "RankTier")]
+            label = " ".join(w for w in words if w)
+            return label or f"Rank {rank}"
+    return f"Rank {rank}"
+
+
+def read_inputs(tx: StoreTx, xuid: int | str, *, matches: Sequence[RecentMatch] = ()) -> PageInputs:
+    """Everything the page needs for one player, read in one consistent transaction."""
+    x = parse_xuid(xuid)
+    player = tx.get_player(x)
+    if player is None:
+        raise StoreError(
+            f"no player with XUID {x} in the database",
+            hint="add the player with `halotrack watch` and sync first",
+        )
+    gamertags = [g.gamertag for g in tx.gamertag_history(x)]
+    current = player.gamertag or (gamertags[-1] if gamertags else str(x))
+    previous = tuple(dict.fromkeys(g for g in reversed(gamertags) if g != current))
+
+    lifetime_row = tx.latest_record(x, "matchmade", Scope())
+    lifetime = RecordSnapshot(lifetime_row.captured_at, lifetime_row.raw) if lifetime_row else None
+    seasons: dict[str, RecordSnapshot] = {}
+    for kind, key in tx.record_scopes(x):
+        if kind != "matchmade" or key == "lifetime":
+            continue
+        scope = Scope.parse(key)
+        if scope.season_id is None or scope.has_matchmade_filters:
+            continue
+        row = tx.latest_record(x, "matchmade", scope)
+        if row is not None:
+            seasons[scope.season_id] = RecordSnapshot(row.captured_at, row.raw)
+
+    history = [
+        HistoryPoint(
+            captured_at=r.captured_at,
+            matches=r.matches_completed or 0,
+            wins=r.wins or 0,
+            losses=r.losses or 0,
+            ties=r.ties or 0,
+            kills=r.kills or 0,
+            deaths=r.deaths or 0,
+            assists=r.assists or 0,
+            time_played=timedelta(seconds=r.time_played_seconds or 0),
+        )
+        for r in tx.records_history(x, Scope())
+    ]
+
+    latest_csr: dict[str, StoredCsr] = {}
+    csr_points: list[CsrPoint] = []
+    for reading in tx.csr_history(x):  # oldest first: the last per playlist is current
+        latest_csr[reading.playlist_id] = reading
+        value = reading.current_value if reading.current_value is not None else -1
+        csr_points.append(CsrPoint(reading.captured_at, reading.playlist_id, value))
+    csr = [CsrSnapshot(pid, r.captured_at, r.raw) for pid, r in latest_csr.items()]
+
+    medals = _json(tx, *METADATA_MEDALS)
+    calendar = _json(tx, *METADATA_SEASON_CALENDAR)
+    return PageInputs(
+        xuid=str(x),
+        gamertag=current,
+        previous_gamertags=previous,
+        career_rank=career_rank(tx, x),
+        lifetime=lifetime,
+        seasons=seasons,
+        csr=csr,
+        history=history,
+        csr_history=csr_points,
+        matches=matches,
+        medals_metadata=medals if isinstance(medals, Mapping) else None,
+        medal_sprite_png=sprite_bytes(tx, medals),
+        season_calendar=calendar if isinstance(calendar, Mapping) else None,
+        csr_calendar=_mapping(_json(tx, *METADATA_CSR_CALENDAR)),
+        season_names=season_names(tx, calendar),
+        playlist_names=playlist_names(tx, list(latest_csr)),
+    )
+
+
+def _mapping(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
+
+
+def build_page_data(
+    store: Store,
+    xuid: int | str,
+    *,
+    now: datetime | None = None,
+    matches: Sequence[RecentMatch] = (),
+) -> PageData:
+    """The page for one player from the store. `matches` is a stand-in until the store keeps
+    matches; pass the recent ones (newest first or not: they are sorted)."""
+    with store.reader() as tx:
+        inputs = read_inputs(tx, xuid, matches=matches)
+    return assemble(inputs, now=now or datetime.now(UTC))
+
+
+def dumps_sprite(png: bytes) -> str:
+    """How a sprite sheet is put in the metadata cache (text column): base64."""
+    return base64.b64encode(png).decode("ascii")
+
+
+def find_xuid(store: Store, player: str) -> int:
+    """A stored player's XUID from a XUID or any gamertag they have had."""
+    found = store.find_player(player)
+    if found is None:
+        raise StoreError(
+            f"no player {player!r} in the database",
+            hint="add the player with `halotrack watch` and sync first",
+        )
+    return found.xuid

@@ -1,0 +1,702 @@
+"""The aiohttp application: every Waypoint host under `/<host>/...`, auth, faults, control.
+
+Why: a client switches to the simulator by changing its root URL only; it then meets the real
+API's paths, statuses, auth rules and failure modes, on a clock the test controls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import time
+from collections import Counter, OrderedDict, deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import unquote
+
+import msgspec
+from aiohttp import web
+
+from halotrack.models.enums import GameplayInteraction
+from halotrack.models.hosts import IDENTITY_HOSTS, WAYPOINT_HOSTS
+from halotrack.simulator import views
+from halotrack.simulator.faults import Faults
+from halotrack.simulator.formats import timestamp, to_ms
+from halotrack.simulator.png import sprite_sheet
+from halotrack.simulator.world import GUEST_BASE, Filters, Player, World
+
+SPARTAN_HEADER = "x-343-authorization-spartan"
+CLEARANCE_HEADER = "343-clearance"
+TOKEN_LIFETIME = timedelta(hours=4)
+MAX_PAGE = 25
+
+Plugin = Callable[[web.Application, "SimState"], None]
+Handler = Callable[[web.Request, "Call"], Awaitable[web.StreamResponse]]
+
+_encode = msgspec.json.Encoder().encode
+_SERVICE_BY_HOST = {h: s for s, h in {**WAYPOINT_HOSTS, **IDENTITY_HOSTS}.items()}
+
+
+class ApiFailure(Exception):
+    """Stop a handler with a status (and optional body), as the real service would."""
+
+    def __init__(self, status: int, body: bytes = b"") -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+@dataclass
+class Call:
+    """What the dispatcher found: the endpoint, captured path parts, the caller's XUID."""
+
+    endpoint: str
+    params: dict[str, str]
+    xuid: int | None
+
+
+class SimState:
+    """Mutable server state: world, issued tokens, faults, counters, request log."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.clearance_id = world.clearance_id
+        self.faults = Faults()
+        self._tokens: dict[str, tuple[int, int]] = {}
+        self.by_endpoint: Counter[str] = Counter()
+        self.by_status: Counter[int] = Counter()
+        self.by_endpoint_status: Counter[str] = Counter()
+        self.log: deque[dict[str, Any]] = deque(maxlen=20_000)
+        self.match_cache: OrderedDict[str, bytes] = OrderedDict()
+        self._static: dict[str, bytes] = {}
+
+    # ---------------------------------------------------------------- tokens
+    def issue_spartan_token(self, xuid: int | str) -> tuple[str, datetime]:
+        """A fresh opaque Spartan token for a world player, valid 4 h of simulated time."""
+        x = int(str(xuid).removeprefix("xuid(").removesuffix(")"))
+        expires = self.world.clock.now() + TOKEN_LIFETIME
+        token = "v4=" + secrets.token_urlsafe(48)
+        self._tokens[token] = (x, to_ms(expires))
+        return token, expires
+
+    def token_xuid(self, token: str | None) -> int | None:
+        """The XUID behind a valid, unexpired token; None otherwise."""
+        if not token:
+            return None
+        hit = self._tokens.get(token)
+        if hit is None or hit[1] <= self.world.clock.now_ms():
+            return None
+        return hit[0]
+
+    # ---------------------------------------------------------------- stats
+    def count(self, endpoint: str, status: int, method: str, path: str, query: str) -> None:
+        self.by_endpoint[endpoint] += 1
+        self.by_status[status] += 1
+        self.by_endpoint_status[f"{endpoint} {status}"] += 1
+        self.log.append({"method": method, "path": path, "query": query, "status": status})
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "total": sum(self.by_endpoint.values()),
+            "by_endpoint": dict(self.by_endpoint),
+            "by_status": {str(k): v for k, v in self.by_status.items()},
+            "by_endpoint_status": dict(self.by_endpoint_status),
+            "process_cpu_seconds": time.process_time(),
+        }
+
+    def reset_stats(self) -> None:
+        self.by_endpoint.clear()
+        self.by_status.clear()
+        self.by_endpoint_status.clear()
+        self.log.clear()
+
+    def static(self, key: str, build: Callable[[], bytes]) -> bytes:
+        body = self._static.get(key)
+        if body is None:
+            body = self._static[key] = build()
+        return body
+
+
+# ------------------------------------------------------------------------- helpers
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=_encode(data), status=status, content_type="application/json")
+
+
+def _raw(body: bytes, content_type: str = "application/json") -> web.Response:
+    return web.Response(body=body, content_type=content_type)
+
+
+def _player(world: World, ident: str, *, xuid_only: bool = False) -> Player:
+    low = ident.lower()
+    if low.startswith("xuid("):
+        digits = low[5:-1] if low.endswith(")") else ""
+        if not digits.isdigit() or len(digits) > 20:
+            raise ApiFailure(400)
+        p = world.by_xuid.get(int(digits))
+    elif xuid_only or low.startswith("bid("):
+        raise ApiFailure(400)
+    else:
+        p = world.by_tag.get(low)
+    if p is None:
+        raise ApiFailure(404)
+    return p
+
+
+def _int(value: str | None, default: int, name: str) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ApiFailure(400) from None
+
+
+# ------------------------------------------------------------------------- handlers
+def _state(request: web.Request) -> SimState:
+    state: SimState = request.app["sim_state"]
+    return state
+
+
+async def h_service_record(request: web.Request, call: Call) -> web.StreamResponse:
+    state = _state(request)
+    world = state.world
+    p = _player(world, call.params["player"])
+    kind = call.params["kind"].lower()
+    q = request.query
+    f = Filters(lifecycle={"matchmade": 3, "custom": 1, "local": 2}[kind])
+    f.season = q.get("seasonId") or None
+    if kind == "matchmade":
+        if q.get("gameVariantCategory"):
+            f.category = _int(q["gameVariantCategory"], 0, "gameVariantCategory")
+        if q.get("isRanked"):
+            val = q["isRanked"].lower()
+            if val not in ("true", "false"):
+                raise ApiFailure(400)
+            f.ranked = val == "true"
+        f.playlist = q.get("playlistAssetId") or None
+        gi = q.get("gameplayInteraction")
+        if gi:
+            if gi.isdigit():
+                f.interaction = int(gi)
+            else:
+                names = {m.name.lower(): int(m) for m in GameplayInteraction}
+                if gi.lower() not in names:
+                    raise ApiFailure(400)
+                f.interaction = names[gi.lower()]
+    key = ("sr", f.key())
+    body = p.cache.get(key)
+    if body is None:
+        body = p.cache[key] = _encode(views.service_record(world, p, f))
+    return _raw(body)
+
+
+async def h_matches(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    p = _player(world, call.params["player"])
+    q = request.query
+    start = _int(q.get("start"), 0, "start")
+    count = _int(q.get("count"), MAX_PAGE, "count")
+    if start < 0 or count < 0:
+        raise ApiFailure(400)
+    count = min(count, MAX_PAGE)
+    kind = (q.get("type") or "all").lower()
+    if kind not in ("all", "matchmaking", "custom", "local"):
+        raise ApiFailure(400)
+    key = ("hist", start, count, kind)
+    body = p.cache.get(key)
+    if body is None:
+        body = p.cache[key] = _encode(views.history_page(world, p, start, count, kind))
+    return _raw(body)
+
+
+async def h_match_count(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    p = _player(world, call.params["player"])
+    body = p.cache.get("count")
+    if body is None:
+        body = p.cache["count"] = _encode(views.match_count(world, p))
+    return _raw(body)
+
+
+async def h_match_stats(request: web.Request, call: Call) -> web.StreamResponse:
+    state = _state(request)
+    mid = call.params["match"].lower()
+    body = state.match_cache.get(mid)
+    if body is None:
+        m = state.world.find_match(mid)
+        if m is None:
+            raise ApiFailure(404)
+        body = _encode(views.match_stats(state.world, m))
+        state.match_cache[mid] = body
+        if len(state.match_cache) > 4000:
+            state.match_cache.popitem(last=False)
+    else:
+        state.match_cache.move_to_end(mid)
+    return _raw(body)
+
+
+def _players_param(request: web.Request) -> list[str]:
+    ids = request.query.getall("players", [])
+    if not ids:
+        raise ApiFailure(400)
+    return ids
+
+
+async def h_csrs(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    pl = world.playlist_by_id.get(call.params["playlist"].lower())
+    ids = _players_param(request)
+    players = [_player(world, i, xuid_only=True) for i in ids]
+    if pl is None:
+        raise ApiFailure(404)
+    season = request.query.get("season") or None
+    if season is not None and world.csr_season(season) is None:
+        raise ApiFailure(404)
+    return _json({"Value": [views.csr_result(world, p, pl, season) for p in players]})
+
+
+async def h_skill(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    ids = _players_param(request)
+    wanted: list[int] = []
+    for ident in ids:
+        low = ident.lower()
+        if not (low.startswith("xuid(") and low.endswith(")") and low[5:-1].isdigit()):
+            raise ApiFailure(400)  # bots (bid(..)) and gamertags break this endpoint
+        wanted.append(int(low[5:-1]))
+    m = world.find_match(call.params["match"])
+    if m is None:
+        raise ApiFailure(404)
+    by_xuid = {s.xuid: s for s in m.slots if s.xuid is not None}
+    out = []
+    for x in wanted:
+        s = by_xuid.get(x)
+        if s is None:
+            out.append({"Id": f"xuid({x})", "ResultCode": 1, "Result": None})
+        else:
+            out.append(views.skill_result(world, s))
+    return _json({"Value": out})
+
+
+async def h_season_calendar(request: web.Request, call: Call) -> web.StreamResponse:
+    state = _state(request)
+    return _raw(state.static("cal", lambda: _encode(views.season_calendar(state.world))))
+
+
+async def h_csr_calendar(request: web.Request, call: Call) -> web.StreamResponse:
+    state = _state(request)
+    return _raw(state.static("csrcal", lambda: _encode(views.csr_calendar(state.world))))
+
+
+async def h_career_track(request: web.Request, call: Call) -> web.StreamResponse:
+    return _raw(views.data_text("careerrank1.json").encode())
+
+
+async def h_progression_file(request: web.Request, call: Call) -> web.StreamResponse:
+    data = views.season_metadata(_state(request).world, call.params["path"])
+    if data is None:
+        raise ApiFailure(404)
+    return _json(data)
+
+
+async def h_medals(request: web.Request, call: Call) -> web.StreamResponse:
+    return _raw(views.data_text("medals-metadata.json").encode())
+
+
+async def h_playlist_asset(request: web.Request, call: Call) -> web.StreamResponse:
+    state = _state(request)
+    pl = state.world.playlist_by_id.get(call.params["id"].lower())
+    if pl is None:
+        raise ApiFailure(404)
+    return _json(views.playlist_asset(pl, state.world.seed))
+
+
+async def h_image(request: web.Request, call: Call) -> web.StreamResponse:
+    state = _state(request)
+    meta = views.data_json("medals-metadata.json")
+    want = call.params["path"].lower()
+    for sprite in meta["sprites"].values():
+        if sprite["path"].lower() == want:
+            medals = meta["medals"]
+            order = sorted(medals, key=lambda m: m["spriteIndex"])
+            diffs = [0] * (max(m["spriteIndex"] for m in medals) + 1)
+            for m in order:
+                diffs[m["spriteIndex"]] = m["difficultyIndex"]
+            body = state.static(
+                want,
+                lambda s=sprite, d=diffs: sprite_sheet(len(d), s["columns"], s["size"], d),
+            )
+            return _raw(body, "image/png")
+    raise ApiFailure(404)
+
+
+async def h_discovery(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    kind = call.params["kind"].lower()
+    data = views.discovery_asset(world, kind, call.params["id"], call.params["ver"])
+    if data is None:
+        raise ApiFailure(404)
+    return _json(data)
+
+
+def _profile_of(world: World, xuid: int) -> dict[str, Any] | None:
+    p = world.by_xuid.get(xuid)
+    if p is not None:
+        return views.user(p.xuid, p.gamertag)
+    if GUEST_BASE <= xuid < GUEST_BASE + 10**10:
+        return views.user(xuid, views.guest_tag(xuid))
+    return None
+
+
+async def h_user_me(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    data = _profile_of(world, call.xuid or 0)
+    if data is None:
+        raise ApiFailure(404)
+    return _json(data)
+
+
+async def h_user_gt(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    p = world.by_tag.get(call.params["gt"].lower())
+    if p is None:
+        raise ApiFailure(404)
+    return _json(views.user(p.xuid, p.gamertag))
+
+
+async def h_user_xuid(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    raw = call.params["x"]
+    if not raw.isdigit():
+        raise ApiFailure(400)
+    data = _profile_of(world, int(raw))
+    if data is None:
+        raise ApiFailure(404)
+    return _json(data)
+
+
+async def h_users(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    raw = request.query.getall("xuids", [])
+    if not raw or not all(x.isdigit() for x in raw):
+        raise ApiFailure(400)
+    out = [d for d in (_profile_of(world, int(x)) for x in raw) if d is not None]
+    if not out:
+        raise ApiFailure(404)
+    return _json(out)
+
+
+async def h_career_progress(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    p = _player(world, call.params["player"])
+    body = p.cache.get("career")
+    if body is None:
+        body = p.cache["career"] = _encode(views.career_progress(world, p))
+    return _raw(body)
+
+
+async def h_clearance(request: web.Request, call: Call) -> web.StreamResponse:
+    state = _state(request)
+    return _json({"FlightConfigurationId": state.clearance_id})
+
+
+# (service, regex on the path after the host, handler, needs clearance)
+_X = r"(?P<player>[^/]+)"
+ROUTES: list[tuple[str, str, str, Handler, bool]] = [
+    (
+        "stats",
+        "servicerecord",
+        rf"/hi/players/{_X}/(?P<kind>matchmade|custom|local)/servicerecord",
+        h_service_record,
+        False,
+    ),
+    ("stats", "matches", rf"/hi/players/{_X}/matches", h_matches, False),
+    ("stats", "matches.count", rf"/hi/players/{_X}/matches/count", h_match_count, False),
+    ("stats", "match.stats", r"/hi/matches/(?P<match>[^/]+)/stats", h_match_stats, False),
+    ("skill", "csrs", r"/hi/playlist/(?P<playlist>[^/]+)/csrs", h_csrs, True),
+    ("skill", "match.skill", r"/hi/matches/(?P<match>[^/]+)/skill", h_skill, True),
+    (
+        "gamecms",
+        "seasoncalendar",
+        r"/hi/progression/file/calendars/seasons/seasoncalendar\.json",
+        h_season_calendar,
+        True,
+    ),
+    (
+        "gamecms",
+        "csrcalendar",
+        r"/hi/progression/file/csr/calendars/csrseasoncalendar\.json",
+        h_csr_calendar,
+        True,
+    ),
+    (
+        "gamecms",
+        "careerrank",
+        r"/hi/progression/file/rewardtracks/careerranks/careerrank1\.json",
+        h_career_track,
+        True,
+    ),
+    ("gamecms", "progression", r"/hi/progression/file/(?P<path>.+)", h_progression_file, True),
+    ("gamecms", "medals", r"/hi/waypoint/file/medals/metadata\.json", h_medals, False),
+    (
+        "gamecms",
+        "playlist.asset",
+        r"/hi/multiplayer/file/playlists/assets/(?P<id>[^/]+)\.json",
+        h_playlist_asset,
+        False,
+    ),
+    ("gamecms", "image", r"/hi/images/file/(?P<path>.+)", h_image, False),
+    (
+        "discovery",
+        "asset",
+        r"/hi/(?P<kind>playlists|maps|mapmodepairs|ugcgamevariants)/(?P<id>[^/]+)/versions/(?P<ver>[^/]+)",
+        h_discovery,
+        True,
+    ),
+    ("profile", "user.me", r"/users/me", h_user_me, False),
+    ("profile", "user.gt", r"/users/gt\((?P<gt>.*)\)", h_user_gt, False),
+    ("profile", "user.xuid", r"/users/xuid\((?P<x>[^)]*)\)", h_user_xuid, False),
+    ("profile", "users", r"/users", h_users, False),
+    (
+        "economy",
+        "careerrank",
+        rf"/hi/players/{_X}/rewardtracks/careerranks/careerrank1",
+        h_career_progress,
+        True,
+    ),
+    (
+        "settings",
+        "clearance",
+        r"/oban/flight-configurations/titles/hi/audiences/retail/active",
+        h_clearance,
+        False,
+    ),
+    (
+        "settings",
+        "clearance.player",
+        r"/oban/flight-configurations/titles/hi/audiences/retail/players/xuid\(\d+\)/active",
+        h_clearance,
+        False,
+    ),
+]
+
+_COMPILED: dict[str, list[tuple[str, re.Pattern[str], Handler, bool]]] = {}
+for _svc, _name, _rx, _h, _clr in ROUTES:
+    _COMPILED.setdefault(WAYPOINT_HOSTS[_svc], []).append(
+        (f"{_svc}.{_name}", re.compile(_rx + r"/?", re.IGNORECASE), _h, _clr)
+    )
+
+
+def _split(raw_path: str) -> tuple[str, str]:
+    """`/<host>/rest` -> (host, /rest) on the still-encoded path."""
+    parts = raw_path.split("/", 2)
+    host = parts[1].lower() if len(parts) > 1 else ""
+    rest = "/" + parts[2] if len(parts) > 2 else "/"
+    return host, rest
+
+
+async def dispatch(request: web.Request) -> web.StreamResponse:
+    """The catch-all route: find the endpoint, check auth, run the handler."""
+    state = _state(request)
+    host, rest = _split(request.rel_url.raw_path)
+    routes = _COMPILED.get(host)
+    if routes is None:
+        request["sim_endpoint"] = "unknown"
+        raise ApiFailure(404)
+    for endpoint, rx, handler, clearance in routes:
+        m = rx.fullmatch(rest)
+        if m is None:
+            continue
+        request["sim_endpoint"] = endpoint
+        xuid = state.token_xuid(request.headers.get(SPARTAN_HEADER))
+        if xuid is None:
+            raise ApiFailure(401)
+        if clearance and request.headers.get(CLEARANCE_HEADER) != state.clearance_id:
+            raise ApiFailure(403)
+        params = {k: unquote(v) for k, v in m.groupdict().items() if v is not None}
+        if request.method not in ("GET", "HEAD"):
+            raise ApiFailure(405)
+        return await handler(request, Call(endpoint, params, xuid))
+    request["sim_endpoint"] = f"{_SERVICE_BY_HOST.get(host, host)}.unknown"
+    raise ApiFailure(404)
+
+
+async def _truncated(request: web.Request, response: web.Response) -> web.StreamResponse:
+    body = response.body if isinstance(response.body, bytes) else b"{}"
+    out = web.StreamResponse(status=response.status, headers={"Content-Type": "application/json"})
+    out.content_length = len(body) + 16
+    await out.prepare(request)
+    await out.write(body[: max(1, len(body) // 2)])
+    if request.transport is not None:
+        request.transport.close()
+    return out
+
+
+@web.middleware
+async def sim_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Faults first (as a gateway would), then the handler; count and log every request."""
+    state: SimState = request.app["sim_state"]
+    path = request.rel_url.raw_path
+    if path.startswith("/_sim/"):
+        return await handler(request)
+    host, _ = _split(path)
+    service = _SERVICE_BY_HOST.get(host, host)
+    status = 500
+    try:
+        fault, rule = state.faults.decide(service)
+        if rule is not None and rule.latency_ms:
+            await asyncio.sleep(rule.latency_ms / 1000)
+        if fault == "rate_429":
+            status = 429
+            return web.Response(
+                status=429, headers={"Retry-After": str(rule.retry_after if rule else 1)}
+            )
+        if fault in ("rate_500", "rate_503", "rate_401"):
+            status = {"rate_500": 500, "rate_503": 503, "rate_401": 401}[fault]
+            return web.Response(status=status)
+        if fault == "rate_drop":
+            status = 0
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=500)
+        try:
+            response = await handler(request)
+        except ApiFailure as exc:
+            response = web.Response(status=exc.status, body=exc.body)
+        status = response.status
+        if fault == "rate_truncate" and isinstance(response, web.Response):
+            status = -1
+            return await _truncated(request, response)
+        return response
+    finally:
+        endpoint = request.get("sim_endpoint") or f"{service}.other"
+        state.count(endpoint, status, request.method, path, request.rel_url.raw_query_string)
+
+
+# ------------------------------------------------------------------------- control
+async def c_token(request: web.Request) -> web.Response:
+    state = _state(request)
+    data = await _body(request)
+    ident = str(data.get("xuid", ""))
+    p = state.world.player(ident if ident.startswith("xuid(") else f"xuid({ident})")
+    if p is None:
+        p = state.world.player(str(data.get("gamertag", "")))
+    if p is None:
+        return _json({"error": "unknown player"}, 404)
+    token, expires = state.issue_spartan_token(p.xuid)
+    return _json(
+        {
+            "SpartanToken": token,
+            "Clearance": state.clearance_id,
+            "ExpiresUtc": {"ISO8601Date": timestamp(to_ms(expires))},
+            "Xuid": str(p.xuid),
+            "Gamertag": p.gamertag,
+        }
+    )
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        data = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="body must be JSON") from None
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    return data
+
+
+async def c_players(request: web.Request) -> web.Response:
+    return _json(_state(request).world.player_list())
+
+
+async def c_advance(request: web.Request) -> web.Response:
+    state = _state(request)
+    data = await _body(request)
+    try:
+        hours = float(data.get("hours", 1))
+        frac = data.get("active_fraction")
+        n = state.world.advance(hours, None if frac is None else float(frac))
+    except (TypeError, ValueError) as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return _json({"matches": n, "now": timestamp(state.world.clock.now_ms())})
+
+
+async def c_play(request: web.Request) -> web.Response:
+    state = _state(request)
+    data = await _body(request)
+    try:
+        ids = state.world.play(
+            str(data["xuid"]) if "(" in str(data["xuid"]) else int(data["xuid"]),
+            int(data.get("matches", 1)),
+        )
+    except (KeyError, ValueError) as exc:
+        return _json({"error": str(exc)}, 404 if isinstance(exc, KeyError) else 400)
+    return _json({"match_ids": ids, "now": timestamp(state.world.clock.now_ms())})
+
+
+async def c_clock(request: web.Request) -> web.Response:
+    return _json({"now": timestamp(_state(request).world.clock.now_ms())})
+
+
+async def c_stats(request: web.Request) -> web.Response:
+    return _json(_state(request).stats())
+
+
+async def c_stats_reset(request: web.Request) -> web.Response:
+    _state(request).reset_stats()
+    return _json({"ok": True})
+
+
+async def c_requests(request: web.Request) -> web.Response:
+    state = _state(request)
+    limit = _int(request.query.get("limit"), 100, "limit")
+    items = list(state.log)[-limit:] if limit > 0 else []
+    return _json(items)
+
+
+async def c_faults_set(request: web.Request) -> web.Response:
+    state = _state(request)
+    try:
+        state.faults.configure(await _body(request))
+    except (TypeError, ValueError) as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return _json(state.faults.to_json())
+
+
+async def c_faults_get(request: web.Request) -> web.Response:
+    return _json(_state(request).faults.to_json())
+
+
+async def c_faults_clear(request: web.Request) -> web.Response:
+    _state(request).faults.clear()
+    return _json({"ok": True})
+
+
+def build_app(state: SimState, plugins: Iterable[Plugin] = ()) -> web.Application:
+    """The application. Plugins run before the catch-all route, so routes they add (e.g. the
+    identity endpoints) win over it and still pass through counting and faults."""
+    app = web.Application(middlewares=[sim_middleware])
+    app["sim_state"] = state
+    r = app.router
+    r.add_post("/_sim/token", c_token)
+    r.add_get("/_sim/players", c_players)
+    r.add_post("/_sim/advance", c_advance)
+    r.add_post("/_sim/play", c_play)
+    r.add_get("/_sim/clock", c_clock)
+    r.add_get("/_sim/stats", c_stats)
+    r.add_post("/_sim/stats/reset", c_stats_reset)
+    r.add_get("/_sim/requests", c_requests)
+    r.add_post("/_sim/faults", c_faults_set)
+    r.add_get("/_sim/faults", c_faults_get)
+    r.add_delete("/_sim/faults", c_faults_clear)
+    for plugin in plugins:
+        plugin(app, state)
+    r.add_route("*", "/{tail:.*}", dispatch)
+    return app

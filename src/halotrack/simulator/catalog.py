@@ -1,0 +1,411 @@
+"""The fixed vocabulary of the synthetic world: stat columns, mode blocks, game variants.
+
+Why: one flat column layout lets a match be stored as a tuple of ints and a service record be
+the column-wise sum of those tuples, so a record equals its matches by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Column kinds: "sum" ints, "dur" ticks summed, "max" ints maxed, "maxdur" ticks maxed.
+CORE: tuple[str, ...] = (
+    "Score",
+    "PersonalScore",
+    "RoundsWon",
+    "RoundsLost",
+    "RoundsTied",
+    "Kills",
+    "Deaths",
+    "Assists",
+    "Suicides",
+    "Betrayals",
+    "GrenadeKills",
+    "HeadshotKills",
+    "MeleeKills",
+    "PowerWeaponKills",
+    "ShotsFired",
+    "ShotsHit",
+    "DamageDealt",
+    "DamageTaken",
+    "CalloutAssists",
+    "VehicleDestroys",
+    "DriverAssists",
+    "Hijacks",
+    "EmpAssists",
+    "MaxKillingSpree",
+    "Spawns",
+    "ObjectivesCompleted",
+)
+
+# Bookkeeping columns, one per match: outcome counts and time played.
+META: tuple[str, ...] = ("_matches", "_wins", "_losses", "_ties", "_time")
+
+
+@dataclass(frozen=True)
+class ModeBlock:
+    """A per-mode stats block: its name in the record and in match stats, and its fields as
+    (record name, match name, kind)."""
+
+    record_key: str | None
+    match_key: str
+    fields: tuple[tuple[str, str, str], ...]
+
+
+def _same(*spec: str) -> tuple[tuple[str, str, str], ...]:
+    out = []
+    for item in spec:
+        name, _, kind = item.partition(":")
+        out.append((name, name, kind or "sum"))
+    return tuple(out)
+
+
+MODES: dict[str, ModeBlock] = {
+    "ctf": ModeBlock(
+        "CaptureTheFlagStats",
+        "CaptureTheFlagStats",
+        _same(
+            "FlagCaptureAssists",
+            "FlagCaptures",
+            "FlagCarriersKilled",
+            "FlagGrabs",
+            "FlagReturnersKilled",
+            "FlagReturns",
+            "FlagSecures",
+            "FlagSteals",
+            "KillsAsFlagCarrier",
+            "KillsAsFlagReturner",
+            "TimeAsFlagCarrier:dur",
+        ),
+    ),
+    "elimination": ModeBlock(
+        "EliminationStats",
+        "EliminationStats",
+        _same(
+            "AlliesRevived",
+            "EliminationAssists",
+            "Eliminations",
+            "EnemyRevivesDenied",
+            "Executions",
+            "KillsAsLastPlayerStanding",
+            "LastPlayersStandingKilled",
+            "RoundsSurvived",
+            "TimesRevivedByAlly",
+        ),
+    ),
+    "extraction": ModeBlock(
+        "ExtractionStats",
+        "ExtractionStats",
+        _same(
+            "SuccessfulExtractions",
+            "ExtractionConversionsDenied",
+            "ExtractionConversionsCompleted",
+            "ExtractionInitiationsDenied",
+            "ExtractionInitiationsCompleted",
+        ),
+    ),
+    "infection": ModeBlock(
+        "InfectionStats",
+        "InfectionStats",
+        _same(
+            "AlphasKilled",
+            "SpartansInfected",
+            "SpartansInfectedAsAlpha",
+            "KillsAsLastSpartanStanding",
+            "LastSpartansStandingInfected",
+            "RoundsAsAlpha",
+            "RoundsAsLastSpartanStanding",
+            "RoundsFinishedAsInfected",
+            "RoundsSurvivedAsSpartan",
+            "RoundsSurvivedAsLastSpartanStanding",
+            "TimeAsLastSpartanStanding:dur",
+            "InfectedKilled",
+        ),
+    ),
+    "oddball": ModeBlock(
+        "OddballStats",
+        "OddballStats",
+        _same(
+            "KillsAsSkullCarrier",
+            "LongestTimeAsSkullCarrier:maxdur",
+            "SkullCarriersKilled",
+            "SkullGrabs",
+            "TimeAsSkullCarrier:dur",
+            "SkullScoringTicks",
+        ),
+    ),
+    "zones": ModeBlock(
+        "ZonesStats",
+        "ZonesStats",
+        (
+            ("ZoneCaptures", "StrongholdCaptures", "sum"),
+            ("ZoneDefensiveKills", "StrongholdDefensiveKills", "sum"),
+            ("ZoneOffensiveKills", "StrongholdOffensiveKills", "sum"),
+            ("ZoneSecures", "StrongholdSecures", "sum"),
+            ("TotalZoneOccupationTime", "StrongholdOccupationTime", "dur"),
+            ("ZoneScoringTicks", "StrongholdScoringTicks", "sum"),
+        ),
+    ),
+    "stockpile": ModeBlock(
+        "StockpileStats",
+        "StockpileStats",
+        _same(
+            "KillsAsPowerSeedCarrier",
+            "PowerSeedCarriersKilled",
+            "PowerSeedsDeposited",
+            "PowerSeedsStolen",
+            "TimeAsPowerSeedCarrier:dur",
+            "TimeAsPowerSeedDriver:dur",
+        ),
+    ),
+    "vip": ModeBlock(
+        None,
+        "VipStats",
+        _same(
+            "VipKills",
+            "VipAssists",
+            "KillsAsVip",
+            "TimesSelectedAsVip",
+            "MaxKillingSpreeAsVip:max",
+            "LongestTimeAsVip:maxdur",
+            "TimeAsVip:dur",
+        ),
+    ),
+    "pvp": ModeBlock("PvpStats", "PvpStats", _same("Kills", "Deaths", "Assists")),
+    "pve": ModeBlock(
+        "PveStats",
+        "PveStats",
+        _same(
+            "Kills",
+            "Deaths",
+            "Assists",
+            "MarineKills",
+            "GruntKills",
+            "JackalKills",
+            "EliteKills",
+            "BruteKills",
+            "HunterKills",
+            "SkimmerKills",
+            "SentinelKills",
+            "BossKills",
+        ),
+    ),
+}
+
+# Order of mode blocks in a service record (as in the real lifetime sample).
+RECORD_MODE_ORDER = (
+    "ctf",
+    "elimination",
+    "extraction",
+    "infection",
+    "oddball",
+    "zones",
+    "stockpile",
+    "pvp",
+    "pve",
+)
+
+# Personal scores: (NameId, points per award); 4294967295 "Custom" has variable points and
+# gets a second column holding its awarded total.
+CUSTOM_SCORE = 4294967295
+PERSONAL_SCORES: tuple[tuple[int, int], ...] = (
+    (1024030246, 100),  # Killed Player  <- Kills
+    (638246808, 50),  # Kill Assist  <- Assists
+    (152718958, 10),  # Mark Assist  <- CalloutAssists
+    (249491819, -100),  # Self-destruction <- Suicides
+    (911992497, -100),  # Betrayed Player <- Betrayals
+    (601966503, 300),  # Flag Captured <- FlagCaptures
+    (555570945, 100),  # Flag Capture Assist <- FlagCaptureAssists
+    (22113181, 25),  # Flag Returned <- FlagReturns
+    (3002710045, 25),  # Flag Stolen <- FlagSteals
+    (2387185397, 10),  # Flag Taken <- FlagGrabs
+    (316828380, 25),  # Runner Stopped <- FlagCarriersKilled
+    (1267013266, 10),  # Flag Secure <- FlagSecures
+    (2408971842, 200),  # Eliminated Player <- Eliminations
+    (3428202435, 100),  # Revived Player <- AlliesRevived
+    (2130209372, 25),  # Revive Denied <- EnemyRevivesDenied
+    (454168309, 50),  # Ball Control <- SkullScoringTicks // 10
+    (204144695, 10),  # Ball Taken <- SkullGrabs
+    (746397417, 25),  # Carrier Stopped <- SkullCarriersKilled
+    (3507884073, 50),  # Zone Captured <- ZoneCaptures (Strongholds)
+    (709346128, 25),  # Zone Secured <- ZoneSecures (Strongholds)
+    (1032565232, 100),  # Hill Scored <- ZoneCaptures (King of the Hill)
+    (340198991, 25),  # Hill Control <- ZoneSecures (King of the Hill)
+    (2801241965, 150),  # Stockpile Scored <- PowerSeedsDeposited
+    (3996338664, 50),  # Power Seed Stolen <- PowerSeedsStolen
+    (4128329646, 10),  # Carrier Killed <- PowerSeedCarriersKilled
+    (4130011565, 200),  # Extraction Completed <- SuccessfulExtractions
+    (1117301492, 50),  # Extraction Converted <- ExtractionConversionsCompleted
+    (1552628741, 25),  # Extraction Denied <- ExtractionConversionsDenied
+    (1825517751, 50),  # Extraction Initiated <- ExtractionInitiationsCompleted
+    (4247243561, 25),  # Conversion Denied <- ExtractionInitiationsDenied
+    (963594075, 50),  # Driver Assist <- DriverAssists
+    (221060588, 50),  # EMP Assist <- EmpAssists
+    (4254982885, 50),  # Destroyed Ghost <- VehicleDestroys
+    (1614285349, 25),  # Hijacked Ghost <- Hijacks
+    (CUSTOM_SCORE, 0),  # Custom (scripted): Infection and Firefight
+)
+
+# Medals the generator awards (NameIds from the real metadata file).
+MEDALS: tuple[int, ...] = (
+    622331684,  # Double Kill
+    2063152177,  # Triple Kill
+    835814121,  # Overkill
+    2780740615,  # Killing Spree
+    4261842076,  # Killing Frenzy
+    3233952928,  # Killjoy
+    1512363953,  # Perfect
+    2123530881,  # Reversal
+    548533137,  # Back Smack
+    4229934157,  # Snipe
+    3655682764,  # Stick
+    1172766553,  # Gunslinger
+    269174970,  # Boxer
+    2648272972,  # Grenadier
+    3334154676,  # Guardian Angel
+    976049027,  # Flag Joust
+    3227840152,  # Goal Line Stand
+    580478179,  # Hill Guardian
+    557309779,  # Zombie Slayer
+    2477555653,  # Spotter
+)
+
+
+def _build_columns() -> tuple[list[str], list[str]]:
+    names: list[str] = [f"core.{n}" for n in CORE]
+    kinds: list[str] = ["max" if n == "MaxKillingSpree" else "sum" for n in CORE]
+    names += list(META)
+    kinds += ["sum"] * len(META)
+    for mode, block in MODES.items():
+        for rec, _m, kind in block.fields:
+            names.append(f"{mode}.{rec}")
+            kinds.append(kind)
+    for name_id, _pts in PERSONAL_SCORES:
+        names.append(f"ps.{name_id}")
+        kinds.append("sum")
+    names.append("ps_total.custom")
+    kinds.append("sum")
+    for medal in MEDALS:
+        names.append(f"medal.{medal}")
+        kinds.append("sum")
+    return names, kinds
+
+
+COLUMNS, KINDS = _build_columns()
+COL: dict[str, int] = {name: i for i, name in enumerate(COLUMNS)}
+WIDTH = len(COLUMNS)
+MAX_COLUMNS: tuple[int, ...] = tuple(i for i, k in enumerate(KINDS) if k in ("max", "maxdur"))
+PS_POINTS: dict[int, int] = dict(PERSONAL_SCORES)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A UGC game variant: what the match is, which blocks it carries."""
+
+    key: str
+    name: str
+    category: int
+    modes: tuple[str, ...]
+    description: str
+    rounds: int = 1
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant("slayer", "Arena:Slayer", 6, ("pvp",), "Slay the enemy team."),
+    Variant("ctf", "Arena:Capture the Flag", 15, ("ctf", "pvp"), "Capture the enemy flag."),
+    Variant("oddball", "Arena:Oddball", 18, ("oddball", "pvp"), "Hold the skull to score."),
+    Variant("strongholds", "Arena:Strongholds", 11, ("zones", "pvp"), "Hold two of three zones."),
+    Variant("koth", "Arena:King of the Hill", 12, ("zones", "pvp"), "Control the moving hill."),
+    Variant("stockpile", "Stockpile", 19, ("stockpile", "pvp"), "Deliver power seeds."),
+    Variant("extraction", "Extraction", 17, ("extraction", "pvp"), "Extract the sites."),
+    Variant("elimination", "Elimination", 8, ("elimination", "pvp"), "Last team up.", 5),
+    Variant("infection", "Infection", 22, ("infection", "pvp"), "Survive the infected.", 4),
+    Variant("vip", "VIP", 23, ("vip", "pvp"), "Protect your VIP."),
+    Variant("fiesta", "Fiesta:Slayer", 9, ("pvp",), "Spawn with random loadouts."),
+    Variant("firefight", "Firefight:King of the Hill", 42, ("elimination", "pve"), "Hold out."),
+)
+VARIANT_BY_KEY: dict[str, Variant] = {v.key: v for v in VARIANTS}
+
+MAPS: tuple[str, ...] = (
+    "Live Fire",
+    "Recharge",
+    "Streets",
+    "Aquarius",
+    "Bazaar",
+    "Catalyst",
+    "Fragmentation",
+    "Highpower",
+    "Deadlock",
+    "Behemoth",
+    "Empyrean",
+    "Solitude",
+)
+
+
+@dataclass(frozen=True)
+class PlaylistSpec:
+    """A matchmade playlist: ranked or not, its experience, variants, team size."""
+
+    name: str
+    ranked: bool
+    experience: int  # PlaylistExperience (int in match stats)
+    interaction: int  # GameplayInteraction
+    variants: tuple[str, ...]
+    team_size: int
+    bots: bool = False
+    description: str = ""
+
+
+RANKED_NAMES = ("Ranked Arena", "Ranked Slayer", "Ranked Doubles", "Ranked Snipers")
+RANKED_VARIANTS = (
+    ("slayer", "ctf", "oddball", "strongholds", "koth"),
+    ("slayer",),
+    ("slayer", "strongholds"),
+    ("slayer",),
+)
+
+UNRANKED: tuple[PlaylistSpec, ...] = (
+    PlaylistSpec(
+        "Quick Play",
+        False,
+        2,
+        1,
+        ("slayer", "ctf", "oddball", "strongholds", "koth", "stockpile", "extraction"),
+        4,
+        description="Casual Arena.",
+    ),
+    PlaylistSpec(
+        "Big Team Battle",
+        False,
+        3,
+        1,
+        ("slayer", "ctf", "stockpile"),
+        12,
+        description="Large-scale battles with vehicles.",
+    ),
+    PlaylistSpec("Fiesta", False, 5, 1, ("fiesta",), 4, description="Random loadouts."),
+    PlaylistSpec("Infection", False, 5, 1, ("infection",), 12, description="Infection."),
+    PlaylistSpec("Squad Battle", False, 2, 1, ("elimination", "vip"), 4, description="Squads."),
+    PlaylistSpec("Firefight", False, 6, 2, ("firefight",), 4, description="Co-op against AI."),
+    PlaylistSpec(
+        "Bot Bootcamp",
+        False,
+        4,
+        3,
+        ("slayer", "strongholds"),
+        4,
+        bots=True,
+        description="Practise against bots.",
+    ),
+)
+
+
+def ranked_specs(count: int) -> list[PlaylistSpec]:
+    out = []
+    for i in range(count):
+        name = RANKED_NAMES[i] if i < len(RANKED_NAMES) else f"Ranked Playlist {i + 1}"
+        variants = RANKED_VARIANTS[i] if i < len(RANKED_VARIANTS) else ("slayer",)
+        size = 2 if name == "Ranked Doubles" else 4
+        desc = "Competitive settings. Earn or progress your rank."
+        out.append(PlaylistSpec(name, True, 2, 1, variants, size, description=desc))
+    return out

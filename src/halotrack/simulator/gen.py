@@ -1,0 +1,305 @@
+"""Per-player, per-match numbers: one flat tuple of ints in the catalog's column layout.
+
+Why: these tuples are the single source of truth. Match stats JSON, team totals, service
+records and personal scores are all derived from them, so they agree by construction.
+"""
+
+from __future__ import annotations
+
+import random
+
+from halotrack.simulator.catalog import COL, CUSTOM_SCORE, MEDALS, PS_POINTS, WIDTH, Variant
+from halotrack.simulator.formats import TICKS_PER_SECOND
+
+WIN, LOSS, TIE, DNF = 2, 3, 1, 4
+
+
+def _n(rng: random.Random, mean: float) -> int:
+    """A non-negative integer around `mean` (cheap Poisson-like draw)."""
+    if mean <= 0:
+        return 0
+    if mean < 8:
+        # Sum of Bernoulli trials keeps small counts realistic and cheap.
+        k = int(mean * 2) + 1
+        p = mean / k
+        return sum(1 for _ in range(k) if rng.random() < p)
+    return max(0, round(rng.gauss(mean, mean**0.5)))
+
+
+def _sec(seconds: float) -> int:
+    """Mode timers are reported in tenths of a second."""
+    return int(max(0.0, seconds) * 10) * (TICKS_PER_SECOND // 10)
+
+
+def generate(
+    rng: random.Random,
+    variant: Variant,
+    skill: float,
+    time_ticks: int,
+    outcome: int,
+    rounds: tuple[int, int, int],
+    vehicles: bool = False,
+) -> tuple[int, ...]:
+    """Stats of one participant. `skill` in 0..1; `rounds` is (won, lost, tied)."""
+    v = [0] * WIDTH
+    minutes = time_ticks / (60 * TICKS_PER_SECOND)
+    seconds = minutes * 60
+    pve = "pve" in variant.modes
+    kpm = (0.55 + 1.1 * skill) * (1.6 if variant.key == "fiesta" else 1.0)
+    if pve:
+        kills = _n(rng, kpm * 6 * minutes)
+        deaths = _n(rng, 0.1 * minutes * (1.4 - skill))
+    else:
+        kills = _n(rng, kpm * minutes)
+        deaths = _n(rng, (1.45 - 0.6 * skill) * minutes)
+    assists = _n(rng, kills * (0.25 if pve else 0.45))
+    callouts = _n(rng, 0.3 * minutes)
+    suicides = 1 if rng.random() < 0.03 else 0
+    betrayals = 1 if rng.random() < 0.01 else 0
+    head = int(kills * rng.uniform(0.3, 0.75))
+    melee = int((kills - head) * rng.uniform(0.0, 0.4))
+    grenade = int((kills - head - melee) * rng.uniform(0.0, 0.3))
+    power = int((kills - head - melee - grenade) * rng.uniform(0.0, 0.6))
+    fired = kills * rng.randint(18, 30) + int(minutes * rng.randint(8, 20))
+    hit = int(fired * (0.32 + 0.25 * skill + rng.uniform(-0.05, 0.05)))
+    spree = min(kills, _n(rng, 1.5 + 3 * skill))
+    c = COL
+    v[c["core.Kills"]] = kills
+    v[c["core.Deaths"]] = deaths
+    v[c["core.Assists"]] = assists
+    v[c["core.Suicides"]] = suicides
+    v[c["core.Betrayals"]] = betrayals
+    v[c["core.HeadshotKills"]] = head
+    v[c["core.MeleeKills"]] = melee
+    v[c["core.GrenadeKills"]] = grenade
+    v[c["core.PowerWeaponKills"]] = power
+    v[c["core.ShotsFired"]] = fired
+    v[c["core.ShotsHit"]] = hit
+    v[c["core.DamageDealt"]] = kills * rng.randint(230, 330) + assists * rng.randint(60, 120)
+    v[c["core.DamageTaken"]] = deaths * rng.randint(260, 340) + rng.randint(0, 400)
+    v[c["core.CalloutAssists"]] = callouts
+    v[c["core.MaxKillingSpree"]] = spree
+    v[c["core.Spawns"]] = deaths + 1
+    v[c["core.RoundsWon"]], v[c["core.RoundsLost"]], v[c["core.RoundsTied"]] = rounds
+    if vehicles:
+        v[c["core.VehicleDestroys"]] = _n(rng, 0.15 * minutes)
+        v[c["core.DriverAssists"]] = _n(rng, 0.05 * minutes)
+        v[c["core.Hijacks"]] = _n(rng, 0.05 * minutes)
+        v[c["core.EmpAssists"]] = _n(rng, 0.02 * minutes)
+    v[c["_matches"]] = 1
+    v[c["_wins"]] = int(outcome == WIN)
+    v[c["_losses"]] = int(outcome == LOSS)
+    v[c["_ties"]] = int(outcome == TIE)
+    v[c["_time"]] = time_ticks
+    score = kills
+    objectives = 0
+    key = variant.key
+    if "pvp" in variant.modes:
+        v[c["pvp.Kills"]], v[c["pvp.Deaths"]], v[c["pvp.Assists"]] = kills, deaths, assists
+    if pve:
+        v[c["pve.Kills"]], v[c["pve.Deaths"]], v[c["pve.Assists"]] = kills, deaths, assists
+        left = kills
+        for name, share in (("Grunt", 0.35), ("Jackal", 0.3), ("Elite", 0.1), ("Brute", 0.12)):
+            n = min(left, int(kills * share * rng.uniform(0.7, 1.1)))
+            v[c[f"pve.{name}Kills"]] = n
+            left -= n
+        boss = min(left, rng.randint(0, 3))
+        v[c["pve.BossKills"]] = boss
+        v[c["pve.SkimmerKills"]] = left - boss
+        objectives = rng.randint(0, 5)
+        v[c["elimination.AlliesRevived"]] = _n(rng, 0.5)
+        v[c["elimination.TimesRevivedByAlly"]] = min(deaths, _n(rng, 0.5))
+        score = kills * 10
+    if key == "ctf":
+        caps = _n(rng, 0.4 + skill)
+        v[c["ctf.FlagCaptures"]] = caps
+        v[c["ctf.FlagCaptureAssists"]] = _n(rng, 0.3)
+        grabs = caps + _n(rng, 2)
+        v[c["ctf.FlagGrabs"]] = grabs
+        v[c["ctf.FlagSteals"]] = min(grabs, _n(rng, 1))
+        v[c["ctf.FlagReturns"]] = _n(rng, 0.8)
+        v[c["ctf.FlagCarriersKilled"]] = min(kills, _n(rng, 1))
+        v[c["ctf.FlagReturnersKilled"]] = min(kills, _n(rng, 0.4))
+        v[c["ctf.FlagSecures"]] = _n(rng, 1.2)
+        v[c["ctf.KillsAsFlagCarrier"]] = min(kills, _n(rng, 0.2))
+        v[c["ctf.KillsAsFlagReturner"]] = min(kills, _n(rng, 0.3))
+        v[c["ctf.TimeAsFlagCarrier"]] = _sec(grabs * rng.uniform(3, 20))
+        score = caps
+        objectives = caps
+    elif key == "oddball":
+        hold = rng.uniform(0, 0.25) * seconds
+        ticks = int(hold)
+        v[c["oddball.SkullGrabs"]] = _n(rng, 1.5)
+        v[c["oddball.TimeAsSkullCarrier"]] = _sec(hold)
+        v[c["oddball.LongestTimeAsSkullCarrier"]] = _sec(hold * rng.uniform(0.3, 1.0))
+        v[c["oddball.SkullScoringTicks"]] = ticks
+        v[c["oddball.SkullCarriersKilled"]] = min(kills, _n(rng, 2.5))
+        v[c["oddball.KillsAsSkullCarrier"]] = min(kills, _n(rng, 0.3))
+        score = ticks
+    elif key in ("strongholds", "koth"):
+        caps = _n(rng, 0.5 * minutes)
+        v[c["zones.ZoneCaptures"]] = caps
+        v[c["zones.ZoneSecures"]] = _n(rng, caps * 0.5)
+        v[c["zones.ZoneDefensiveKills"]] = min(kills, _n(rng, kills * 0.3))
+        v[c["zones.ZoneOffensiveKills"]] = min(kills, _n(rng, kills * 0.3))
+        occ = rng.uniform(0.05, 0.35) * seconds
+        v[c["zones.TotalZoneOccupationTime"]] = _sec(occ)
+        v[c["zones.ZoneScoringTicks"]] = int(occ * 0.6)
+        score = int(occ * 0.6)
+        objectives = caps
+    elif key == "stockpile":
+        dep = _n(rng, 1.0 + skill)
+        v[c["stockpile.PowerSeedsDeposited"]] = dep
+        v[c["stockpile.PowerSeedsStolen"]] = _n(rng, 0.3)
+        v[c["stockpile.PowerSeedCarriersKilled"]] = min(kills, _n(rng, 1.2))
+        v[c["stockpile.KillsAsPowerSeedCarrier"]] = min(kills, _n(rng, 0.2))
+        v[c["stockpile.TimeAsPowerSeedCarrier"]] = _sec(dep * rng.uniform(5, 40))
+        v[c["stockpile.TimeAsPowerSeedDriver"]] = _sec(rng.choice((0, 0, 0, 3.4, 8)))
+        score = dep
+        objectives = dep
+    elif key == "extraction":
+        done = _n(rng, 0.6)
+        v[c["extraction.SuccessfulExtractions"]] = done
+        v[c["extraction.ExtractionInitiationsCompleted"]] = done + _n(rng, 0.5)
+        v[c["extraction.ExtractionInitiationsDenied"]] = _n(rng, 0.3)
+        v[c["extraction.ExtractionConversionsCompleted"]] = _n(rng, 0.8)
+        v[c["extraction.ExtractionConversionsDenied"]] = _n(rng, 0.4)
+        score = done
+        objectives = done
+    elif key == "elimination":
+        elim = min(kills, _n(rng, kills * 0.5))
+        v[c["elimination.Eliminations"]] = elim
+        v[c["elimination.EliminationAssists"]] = _n(rng, 0.5)
+        v[c["elimination.RoundsSurvived"]] = rounds[0] + _n(rng, 0.5)
+        v[c["elimination.KillsAsLastPlayerStanding"]] = min(kills, _n(rng, 0.4))
+        v[c["elimination.LastPlayersStandingKilled"]] = min(kills, _n(rng, 0.6))
+        v[c["elimination.AlliesRevived"]] = _n(rng, 0.6)
+        v[c["elimination.TimesRevivedByAlly"]] = _n(rng, 0.5)
+        v[c["elimination.EnemyRevivesDenied"]] = _n(rng, 0.2)
+        v[c["elimination.Executions"]] = _n(rng, 0.1)
+        score = rounds[0]
+    elif key == "infection":
+        infected = _n(rng, 1.5)
+        v[c["infection.SpartansInfected"]] = infected
+        v[c["infection.InfectedKilled"]] = min(kills, _n(rng, kills * 0.6))
+        v[c["infection.RoundsFinishedAsInfected"]] = rng.randint(1, max(1, variant.rounds))
+        v[c["infection.KillsAsLastSpartanStanding"]] = min(kills, _n(rng, 0.4))
+        v[c["infection.LastSpartansStandingInfected"]] = _n(rng, 0.2)
+        v[c["infection.RoundsAsLastSpartanStanding"]] = _n(rng, 0.3)
+        v[c["infection.TimeAsLastSpartanStanding"]] = _sec(rng.choice((0, 0, 3.8, 16.1)))
+        v[c["infection.AlphasKilled"]] = _n(rng, 0.1)
+        v[c["infection.RoundsAsAlpha"]] = _n(rng, 0.1)
+        score = kills + infected
+    elif key == "vip":
+        v[c["vip.VipKills"]] = min(kills, _n(rng, 0.6))
+        v[c["vip.VipAssists"]] = _n(rng, 0.3)
+        sel = _n(rng, 0.6)
+        v[c["vip.TimesSelectedAsVip"]] = sel
+        if sel:
+            v[c["vip.KillsAsVip"]] = min(kills, _n(rng, 2))
+            v[c["vip.MaxKillingSpreeAsVip"]] = min(spree, v[c["vip.KillsAsVip"]])
+            t = rng.uniform(10, 150) * sel
+            v[c["vip.TimeAsVip"]] = _sec(t)
+            v[c["vip.LongestTimeAsVip"]] = _sec(t / sel)
+    v[c["core.Score"]] = score
+    v[c["core.ObjectivesCompleted"]] = objectives
+    _personal_scores(v, variant, rng)
+    _medals(v, variant, rng)
+    return tuple(v)
+
+
+_PS_FROM: tuple[tuple[int, str], ...] = (
+    (1024030246, "core.Kills"),
+    (638246808, "core.Assists"),
+    (152718958, "core.CalloutAssists"),
+    (249491819, "core.Suicides"),
+    (911992497, "core.Betrayals"),
+    (601966503, "ctf.FlagCaptures"),
+    (555570945, "ctf.FlagCaptureAssists"),
+    (22113181, "ctf.FlagReturns"),
+    (3002710045, "ctf.FlagSteals"),
+    (2387185397, "ctf.FlagGrabs"),
+    (316828380, "ctf.FlagCarriersKilled"),
+    (1267013266, "ctf.FlagSecures"),
+    (2408971842, "elimination.Eliminations"),
+    (3428202435, "elimination.AlliesRevived"),
+    (2130209372, "elimination.EnemyRevivesDenied"),
+    (204144695, "oddball.SkullGrabs"),
+    (746397417, "oddball.SkullCarriersKilled"),
+    (2801241965, "stockpile.PowerSeedsDeposited"),
+    (3996338664, "stockpile.PowerSeedsStolen"),
+    (4128329646, "stockpile.PowerSeedCarriersKilled"),
+    (4130011565, "extraction.SuccessfulExtractions"),
+    (1117301492, "extraction.ExtractionConversionsCompleted"),
+    (1552628741, "extraction.ExtractionConversionsDenied"),
+    (1825517751, "extraction.ExtractionInitiationsCompleted"),
+    (4247243561, "extraction.ExtractionInitiationsDenied"),
+    (963594075, "core.DriverAssists"),
+    (221060588, "core.EmpAssists"),
+    (4254982885, "core.VehicleDestroys"),
+    (1614285349, "core.Hijacks"),
+)
+_PS_PAIRS = tuple((COL[f"ps.{nid}"], COL[src], PS_POINTS[nid]) for nid, src in _PS_FROM)
+_PS_CUSTOM = COL[f"ps.{CUSTOM_SCORE}"]
+_PS_CUSTOM_TOTAL = COL["ps_total.custom"]
+
+
+def _personal_scores(v: list[int], variant: Variant, rng: random.Random) -> None:
+    total = 0
+    for dst, src, pts in _PS_PAIRS:
+        v[dst] = v[src]
+        total += v[src] * pts
+    if variant.key == "oddball":
+        n = v[COL["oddball.SkullScoringTicks"]] // 10
+        v[COL["ps.454168309"]] = n
+        total += n * 50
+    if variant.key in ("strongholds", "koth"):
+        caps, secs = v[COL["zones.ZoneCaptures"]], v[COL["zones.ZoneSecures"]]
+        if variant.key == "koth":
+            v[COL["ps.1032565232"]], v[COL["ps.340198991"]] = caps, secs
+            total += caps * 100 + secs * 25
+        else:
+            v[COL["ps.3507884073"]], v[COL["ps.709346128"]] = caps, secs
+            total += caps * 50 + secs * 25
+    if variant.key in ("infection", "firefight"):
+        n = v[COL["infection.SpartansInfected"]] + v[COL["pve.Kills"]] // 2
+        if n:
+            awarded = n * 10 + rng.randint(0, n) * 5
+            v[_PS_CUSTOM] = n
+            v[_PS_CUSTOM_TOTAL] = awarded
+            total += awarded
+    v[COL["core.PersonalScore"]] = total
+
+
+_M = {m: COL[f"medal.{m}"] for m in MEDALS}
+
+
+def _medals(v: list[int], variant: Variant, rng: random.Random) -> None:
+    kills = v[COL["core.Kills"]]
+    if "pve" in variant.modes:
+        return
+    doubles = _n(rng, kills / 7)
+    v[_M[622331684]] = doubles
+    v[_M[2063152177]] = min(doubles, _n(rng, doubles / 5))
+    v[_M[835814121]] = min(v[_M[2063152177]], _n(rng, doubles / 25))
+    spree = v[COL["core.MaxKillingSpree"]]
+    v[_M[2780740615]] = 1 if spree >= 5 else 0
+    v[_M[4261842076]] = 1 if spree >= 10 else 0
+    v[_M[3233952928]] = _n(rng, kills / 15)
+    v[_M[1512363953]] = min(kills, _n(rng, kills / 6))
+    v[_M[2123530881]] = min(kills, _n(rng, kills / 12))
+    v[_M[548533137]] = min(v[COL["core.MeleeKills"]], _n(rng, 0.3))
+    v[_M[4229934157]] = min(v[COL["core.PowerWeaponKills"]], _n(rng, 0.4))
+    v[_M[3655682764]] = min(v[COL["core.GrenadeKills"]], _n(rng, 0.2))
+    v[_M[1172766553]] = 1 if kills >= 5 and rng.random() < 0.3 else 0
+    v[_M[269174970]] = 1 if v[COL["core.MeleeKills"]] >= 5 else 0
+    v[_M[2648272972]] = 1 if v[COL["core.GrenadeKills"]] >= 5 else 0
+    v[_M[3334154676]] = _n(rng, 0.1)
+    v[_M[2477555653]] = 1 if v[COL["core.CalloutAssists"]] >= 5 else 0
+    if variant.key == "ctf":
+        v[_M[976049027]] = _n(rng, 0.1)
+        v[_M[3227840152]] = _n(rng, 0.1)
+    if variant.key in ("strongholds", "koth"):
+        v[_M[580478179]] = _n(rng, 0.3)
+    if variant.key == "infection":
+        v[_M[557309779]] = _n(rng, 0.3)

@@ -1,0 +1,744 @@
+"""The synthetic world: players, seasons, playlists, assets and the matches they play.
+
+Why: everything the simulator serves derives from here, deterministically from the seed. A
+player's history before the simulated start is generated lazily from (seed, xuid) on first
+use, so a 10,000-player world starts instantly; matches played after the start (advance, play)
+are appended as the clock moves. Each participant's numbers are one tuple of ints (see
+`gen.generate`); records are column sums of those tuples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from halotrack.simulator import gen
+from halotrack.simulator.catalog import (
+    MAPS,
+    MAX_COLUMNS,
+    UNRANKED,
+    VARIANT_BY_KEY,
+    PlaylistSpec,
+    Variant,
+    ranked_specs,
+)
+from halotrack.simulator.formats import TICKS_PER_MS, TICKS_PER_SECOND, from_ms, guid, to_ms
+
+DEFAULT_NOW = datetime(2026, 1, 1, tzinfo=UTC)
+LAUNCH = datetime(2021, 11, 15, 18, tzinfo=UTC)
+XUID_BASE = 2533274800000001
+GUEST_BASE = 2535400000000000
+PLACEMENT_MATCHES = 10
+LIFECYCLE_MATCHMADE = 3
+LIFECYCLE_CUSTOM = 1
+
+_WORDS = (
+    "Noble",
+    "Spartan",
+    "Covenant",
+    "Warthog",
+    "Banshee",
+    "Reclaimer",
+    "Grunt",
+    "Oddball",
+    "Sentinel",
+    "Flood",
+    "Arbiter",
+    "Ghost",
+    "Hornet",
+    "Cortana",
+    "Needler",
+    "Plasma",
+    "Sniper",
+    "Onyx",
+    "Hunter",
+    "Skull",
+)
+_UNICODE = ("Ñandú", "Zoë", "Jörmungandr", "Łukasz", "Søren", "Ĉapelo", "Ämmä", "Çelik")
+
+
+def _h(*parts: object) -> int:
+    return int.from_bytes(
+        hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest(), "big"
+    )
+
+
+def _gamertag(rng: random.Random, i: int) -> str:
+    style = i % 6
+    if style == 0:
+        return f"{rng.choice(_WORDS)} {rng.choice(_WORDS)}"[:15]
+    if style == 1:
+        return f"{rng.choice(_UNICODE)}{rng.randint(1, 999)}"
+    if style == 2:
+        # Exactly 15 characters: the longest a gamertag can be.
+        return (rng.choice(_WORDS) + rng.choice(_WORDS) + "xxxxxxxxxxxxxxx")[:15]
+    if style == 3:
+        return f"{rng.choice(_WORDS)}{rng.randint(10, 99999)}"
+    if style == 4:
+        return f"x {rng.choice(_WORDS)} {rng.randint(1, 99)}"
+    return f"{rng.choice(_WORDS).lower()}_{rng.choice(_WORDS).lower()}"[:15]
+
+
+@dataclass
+class Player:
+    """A world player. `skill` is 0..1; `activity` is idle, casual or daily."""
+
+    index: int
+    xuid: int
+    gamertag: str
+    activity: str
+    skill: float
+    history: list[Slot] | None = field(default=None, repr=False)
+    live: list[Slot] = field(default_factory=list, repr=False)
+    version: int = 0
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    csr_version: int = field(default=-1, repr=False)
+    csr: dict[tuple[int, int], list[int]] = field(default_factory=dict, repr=False)
+    csr_alltime: dict[int, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def player_id(self) -> str:
+        return f"xuid({self.xuid})"
+
+    @property
+    def mmr(self) -> float:
+        return 250 + 1350 * self.skill
+
+
+@dataclass(frozen=True)
+class Season:
+    index: int
+    metadata_path: str
+    csr_path: str
+    operation_track: str
+    start_ms: int
+    end_ms: int
+    name: str
+
+    @property
+    def record_id(self) -> str:
+        """The `seasonId` a service record answers to: from Season 5 on the CSR file path."""
+        return self.csr_path if self.index >= 5 else self.metadata_path
+
+
+@dataclass(frozen=True)
+class CsrSeason:
+    index: int
+    path: str
+    start_ms: int
+    end_ms: int
+
+    @property
+    def bare_id(self) -> str:
+        return self.path.rsplit("/", 1)[-1].removesuffix(".json")
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A discovery asset version (map, game variant, map-mode pair, playlist)."""
+
+    kind: str
+    asset_id: str
+    version_id: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Playlist:
+    index: int
+    spec: PlaylistSpec
+    asset: Asset
+    variants: tuple[tuple[Variant, Asset], ...]
+    pairs: tuple[tuple[Asset, Asset, Asset], ...]  # (map-mode pair, map, variant asset)
+
+    @property
+    def ranked(self) -> bool:
+        return self.spec.ranked
+
+
+@dataclass(slots=True)
+class Match:
+    match_id: str
+    seed: int
+    start_ms: int
+    duration_ticks: int
+    lifecycle: int
+    playlist: Playlist | None
+    variant: Variant
+    variant_asset: Asset
+    map_asset: Asset
+    pair: Asset | None
+    season: Season
+    team_count: int
+    team_mode: str  # "teams", "ffa" (Infection), "pve"
+    slots: list[Slot] = field(repr=False)
+    winner: int = field(default=0)  # winning team, -1 tie
+
+    @property
+    def ranked(self) -> bool:
+        return self.playlist is not None and self.playlist.ranked
+
+    @property
+    def interaction(self) -> int:
+        return self.playlist.spec.interaction if self.playlist else 1
+
+
+@dataclass(slots=True)
+class Slot:
+    """One participant of a match. `vec` is None for guests and bots until first needed."""
+
+    match: Match = field(repr=False)
+    index: int
+    player_id: str
+    xuid: int | None
+    bot: bool
+    team: int
+    outcome: int
+    rank: int
+    skill: float
+    left_early: bool = False
+    vec: tuple[int, ...] | None = field(default=None, repr=False)
+    csr_pre: tuple[int, int] = (-1, PLACEMENT_MATCHES)
+    csr_post: tuple[int, int] = (-1, PLACEMENT_MATCHES)
+
+
+@dataclass
+class Filters:
+    """Scope of a service record request."""
+
+    lifecycle: int = LIFECYCLE_MATCHMADE
+    season: str | None = None
+    category: int | None = None
+    ranked: bool | None = None
+    playlist: str | None = None
+    interaction: int | None = None
+
+    def key(self) -> tuple[Any, ...]:
+        return (
+            self.lifecycle,
+            self.season.lower() if self.season else None,
+            self.category,
+            self.ranked,
+            self.playlist.lower() if self.playlist else None,
+            self.interaction,
+        )
+
+    def accepts(self, m: Match) -> bool:
+        if m.lifecycle != self.lifecycle:
+            return False
+        if self.season is not None and m.season.record_id.lower() != self.season.lower():
+            return False
+        if self.category is not None and m.variant.category != self.category:
+            return False
+        if self.ranked is not None and m.ranked != self.ranked:
+            return False
+        if self.playlist is not None and (
+            m.playlist is None or m.playlist.asset.asset_id.lower() != self.playlist.lower()
+        ):
+            return False
+        return self.interaction is None or m.interaction == self.interaction
+
+
+class Clock:
+    """The simulated clock: starts at the world's `now` and moves only when told to."""
+
+    def __init__(self, start: datetime) -> None:
+        self._ms = to_ms(start)
+
+    def now(self) -> datetime:
+        return from_ms(self._ms)
+
+    def now_ms(self) -> int:
+        return self._ms
+
+    def advance(self, hours: float) -> None:
+        self._ms += int(hours * 3_600_000)
+
+
+class World:
+    """Deterministic synthetic world; ask it for the truth in tests."""
+
+    def __init__(
+        self,
+        seed: int = 7,
+        players: int = 200,
+        now: datetime | None = None,
+        seasons: int = 12,
+        ranked_playlists: int = 2,
+        active_fraction: float | None = None,
+        history_scale: float = 1.0,
+    ) -> None:
+        self.seed = seed
+        self.start = (now or DEFAULT_NOW).astimezone(UTC)
+        self.clock = Clock(self.start)
+        self.active_fraction = active_fraction
+        self.history_scale = history_scale
+        self._advance_count = 0
+        self._live_count = 0
+        self.live_matches: dict[str, Match] = {}
+        self.clearance_id = guid(seed, "clearance")
+        self._build_seasons(seasons)
+        self._build_assets(ranked_playlists)
+        self.players: list[Player] = []
+        self.by_xuid: dict[int, Player] = {}
+        self.by_tag: dict[str, Player] = {}
+        for i in range(players):
+            self._add_player(i)
+
+    # ----------------------------------------------------------------- construction
+    def _add_player(self, i: int) -> None:
+        rng = random.Random(_h(self.seed, "player", i))
+        tag = _gamertag(rng, i)
+        while tag.lower() in self.by_tag:
+            tag = (tag[:12] + str(rng.randint(100, 999)))[:15]
+        roll = rng.random()
+        activity = "idle" if roll < 0.3 else ("casual" if roll < 0.7 else "daily")
+        skill = min(1.0, max(0.0, rng.betavariate(2.2, 2.2)))
+        p = Player(i, XUID_BASE + i, tag, activity, skill)
+        self.players.append(p)
+        self.by_xuid[p.xuid] = p
+        self.by_tag[tag.lower()] = p
+
+    def _build_seasons(self, count: int) -> None:
+        end = self.start + timedelta(days=60)
+        span = (end - LAUNCH) / max(1, count)
+        self.seasons: list[Season] = []
+        for i in range(1, count + 1):
+            s = LAUNCH + span * (i - 1)
+            e = LAUNCH + span * i
+            s = s.replace(minute=0, second=0, microsecond=0)
+            e = e.replace(minute=0, second=0, microsecond=0)
+            self.seasons.append(
+                Season(
+                    i,
+                    f"Seasons/Season{i}.json",
+                    f"Csr/Seasons/CsrSeason{i}-1.json",
+                    f"RewardTracks/Operations/S{i:02d}BattlePass.json",
+                    to_ms(s),
+                    to_ms(e),
+                    f"Season {i}",
+                )
+            )
+        self.csr_seasons = [
+            CsrSeason(s.index, s.csr_path, s.start_ms, s.end_ms) for s in self.seasons
+        ]
+
+    def _asset(self, kind: str, key: str, name: str, description: str = "") -> Asset:
+        return Asset(
+            kind,
+            guid(self.seed, kind, key),
+            guid(self.seed, kind, key, "v1"),
+            name,
+            description,
+        )
+
+    def _build_assets(self, ranked_count: int) -> None:
+        self.maps = [self._asset("map", m, m) for m in MAPS]
+        self.variant_assets = {
+            v.key: self._asset("ugcGameVariant", v.key, v.name, v.description)
+            for v in VARIANT_BY_KEY.values()
+        }
+        specs = ranked_specs(ranked_count) + list(UNRANKED)
+        self.playlists: list[Playlist] = []
+        self.pairs: dict[str, tuple[Asset, Asset, Asset]] = {}
+        for idx, spec in enumerate(specs):
+            rng = random.Random(_h(self.seed, "playlist", spec.name))
+            variants = tuple((VARIANT_BY_KEY[k], self.variant_assets[k]) for k in spec.variants)
+            pairs = []
+            for v, va in variants:
+                for m in rng.sample(self.maps, 3):
+                    pair = self._asset("mapModePair", f"{v.key}/{m.name}", f"{v.name} on {m.name}")
+                    pairs.append((pair, m, va))
+                    self.pairs[pair.asset_id] = (pair, m, va)
+            asset = self._asset("playlist", spec.name, spec.name, spec.description)
+            self.playlists.append(Playlist(idx, spec, asset, variants, tuple(pairs)))
+        self.playlist_by_id = {p.asset.asset_id: p for p in self.playlists}
+        self.custom_variants = [VARIANT_BY_KEY[k] for k in ("slayer", "elimination", "vip")]
+        self.custom_variants += [VARIANT_BY_KEY[k] for k in ("stockpile", "extraction")]
+
+    # ----------------------------------------------------------------- lookups
+    def player(self, ident: str) -> Player | None:
+        """By `xuid(N)`, bare digits, or gamertag (case-insensitive)."""
+        low = ident.strip().lower()
+        if low.startswith("xuid(") and low.endswith(")"):
+            digits = low[5:-1]
+            return self.by_xuid.get(int(digits)) if digits.isdigit() else None
+        return self.by_tag.get(low)
+
+    def season_at(self, ms: int) -> Season:
+        for s in self.seasons:
+            if s.start_ms <= ms < s.end_ms:
+                return s
+        return self.seasons[-1] if ms >= self.seasons[-1].start_ms else self.seasons[0]
+
+    def csr_season(self, bare_id: str | None) -> CsrSeason | None:
+        if bare_id is None:
+            now = self.clock.now_ms()
+            return self.csr_seasons[self.season_at(now).index - 1]
+        want = bare_id.lower().removesuffix(".json").rsplit("/", 1)[-1]
+        for cs in self.csr_seasons:
+            if cs.bare_id.lower() == want:
+                return cs
+        return None
+
+    # ----------------------------------------------------------------- history
+    def history(self, p: Player) -> list[Slot]:
+        if p.history is None:
+            p.history = self._generate_history(p)
+        return p.history
+
+    def slots(self, p: Player) -> list[Slot]:
+        """Every match of a player, oldest first."""
+        return self.history(p) + p.live
+
+    def _history_size(self, p: Player, rng: random.Random) -> int:
+        low, high = {"idle": (0, 25), "casual": (20, 160), "daily": (150, 450)}[p.activity]
+        n = rng.randint(low, high)
+        if p.activity == "idle" and rng.random() < 0.3:
+            n = 0
+        return int(n * self.history_scale)
+
+    def _generate_history(self, p: Player) -> list[Slot]:
+        rng = random.Random(_h(self.seed, "history", p.xuid))
+        n = self._history_size(p, rng)
+        start = to_ms(self.start)
+        first = to_ms(LAUNCH) + rng.randint(0, (start - to_ms(LAUNCH)) * 2 // 3)
+        times = sorted(rng.randint(first, start - 3_600_000) for _ in range(n))
+        out: list[Slot] = []
+        for k, t in enumerate(times):
+            mid = self._history_id(p, k, rng)
+            match = self._make_match(rng, mid, t, p, [])
+            out.append(match.slots[0])
+        return out
+
+    def _history_id(self, p: Player, k: int, rng: random.Random) -> str:
+        h = f"{rng.getrandbits(64):016x}"
+        return f"{h[:8]}-{h[8:12]}-4{h[12:15]}-8{h[15]}{p.index % 256:02x}-{p.index:06x}{k:06x}"
+
+    def find_match(self, match_id: str) -> Match | None:
+        low = match_id.lower()
+        live = self.live_matches.get(low)
+        if live is not None:
+            return live
+        parts = low.split("-")
+        if len(parts) != 5 or len(parts[4]) != 12 or not parts[3].startswith("8"):
+            return None
+        try:
+            pidx, k = int(parts[4][:6], 16), int(parts[4][6:], 16)
+        except ValueError:
+            return None
+        if pidx >= len(self.players):
+            return None
+        hist = self.history(self.players[pidx])
+        if k >= len(hist) or hist[k].match.match_id != low:
+            return None
+        return hist[k].match
+
+    # ----------------------------------------------------------------- matches
+    def _pick(self, rng: random.Random, p: Player) -> tuple[Playlist | None, Variant]:
+        if rng.random() < 0.06:
+            return None, rng.choice(self.custom_variants)
+        ranked = [pl for pl in self.playlists if pl.ranked]
+        others = [pl for pl in self.playlists if not pl.ranked]
+        want_ranked = ranked and rng.random() < (0.15 + 0.5 * p.skill)
+        pl = rng.choice(ranked) if want_ranked else rng.choice(others)
+        variant, _ = rng.choice(pl.variants)
+        return pl, variant
+
+    def _make_match(
+        self,
+        rng: random.Random,
+        match_id: str,
+        start_ms: int,
+        owner: Player,
+        mates: Sequence[Player],
+        playlist: Playlist | None = None,
+    ) -> Match:
+        if playlist is None:
+            pl, variant = self._pick(rng, owner)
+        else:
+            pl, variant = playlist, rng.choice(playlist.variants)[0]
+        vasset = self.variant_assets[variant.key]
+        if pl is not None:
+            pair, map_asset, _ = rng.choice([x for x in pl.pairs if x[2] is vasset])
+            team_size = pl.spec.team_size
+            bots = pl.spec.bots
+        else:
+            pair, map_asset = None, rng.choice(self.maps)
+            team_size = rng.choice((2, 4))
+            bots = rng.random() < 0.5
+        minutes = rng.uniform(12, 20) if variant.key == "firefight" else rng.uniform(5, 15)
+        dur = int(minutes * 60 * TICKS_PER_SECOND) + rng.randint(0, TICKS_PER_SECOND)
+        if variant.key == "infection":
+            mode, teams, per_team = "ffa", 0, 1
+            humans = min(team_size, 12)
+        elif variant.key == "firefight":
+            mode, teams, per_team = "pve", 2, team_size
+            humans = team_size
+        else:
+            mode, teams, per_team = "teams", 2, team_size
+            humans = team_size * 2
+        tie = variant.key != "infection" and rng.random() < 0.02
+        winner = -1 if tie else rng.randint(0, 1)
+        # Better players win a little more often.
+        if not tie and rng.random() < owner.skill * 0.3:
+            winner = 0
+        match = Match(
+            match_id,
+            rng.getrandbits(48),
+            start_ms,
+            dur,
+            LIFECYCLE_MATCHMADE if pl is not None else LIFECYCLE_CUSTOM,
+            pl,
+            variant,
+            vasset,
+            map_asset,
+            pair,
+            self.season_at(start_ms),
+            teams,
+            mode,
+            [],
+            winner,
+        )
+        people: list[tuple[str, int | None, bool, float]] = [
+            (owner.player_id, owner.xuid, False, owner.skill)
+        ]
+        people += [(m.player_id, m.xuid, False, m.skill) for m in mates]
+        if mode == "pve":
+            total = humans
+        elif mode == "ffa":
+            total = humans
+        else:
+            total = teams * per_team
+        bot_n = 0
+        while len(people) < total:
+            if bots and (mode != "teams" or len(people) >= per_team):
+                bot_n += 1
+                bid = rng.randint(1, 60)
+                people.append((f"bid({bid}.0)", None, True, 0.5))
+            else:
+                g = GUEST_BASE + rng.randint(0, 10**9)
+                people.append((f"xuid({g})", g, False, rng.betavariate(2.2, 2.2)))
+        order = list(range(len(people)))
+        rng.shuffle(order)
+        for idx, (pid, xuid, is_bot, skill) in enumerate(people):
+            if mode == "ffa":
+                team = idx
+            elif mode == "pve":
+                team = 0
+            else:
+                team = 0 if idx < per_team else 1
+            outcome = self._outcome(match, team, rng)
+            left = idx == 0 and rng.random() < 0.02
+            if left:
+                outcome = gen.DNF
+            match.slots.append(
+                Slot(match, idx, pid, xuid, is_bot, team, outcome, order[idx] + 1, skill, left)
+            )
+        for s in match.slots:
+            if s.xuid is not None and s.xuid < GUEST_BASE:
+                s.vec = self.slot_vector(s)
+        return match
+
+    def _outcome(self, m: Match, team: int, rng: random.Random) -> int:
+        if m.team_mode == "ffa":
+            return gen.WIN if rng.random() < 0.4 else gen.LOSS
+        if m.team_mode == "pve":
+            return gen.WIN if m.winner == 0 else gen.LOSS
+        if m.winner < 0:
+            return gen.TIE
+        return gen.WIN if team == m.winner else gen.LOSS
+
+    def slot_vector(self, s: Slot) -> tuple[int, ...]:
+        """The stats tuple of a slot; generated from the match seed, so guests and bots need
+        no storage."""
+        if s.vec is not None:
+            return s.vec
+        m = s.match
+        rng = random.Random(m.seed * 131 + s.index)
+        time = m.duration_ticks
+        if s.left_early:
+            time = time * rng.randint(30, 90) // 100
+        time = time // TICKS_PER_MS * TICKS_PER_MS
+        if s.outcome == gen.DNF:
+            rounds = (0, 0, 0)
+        elif m.variant.rounds > 1 and m.team_mode == "teams":
+            need = m.variant.rounds // 2 + 1
+            other = rng.randint(0, need - 1)
+            rounds = (need, other, 0) if s.outcome == gen.WIN else (other, need, 0)
+        else:
+            rounds = (
+                int(s.outcome == gen.WIN),
+                int(s.outcome == gen.LOSS),
+                int(s.outcome == gen.TIE),
+            )
+        vehicles = m.playlist is not None and m.playlist.spec.experience == 3
+        vec = gen.generate(rng, m.variant, s.skill, time, s.outcome, rounds, vehicles)
+        if s.xuid is not None and s.xuid < GUEST_BASE:
+            s.vec = vec
+        return vec
+
+    # ----------------------------------------------------------------- live play
+    def _live_id(self, rng: random.Random) -> str:
+        self._live_count += 1
+        h = f"{rng.getrandbits(64):016x}"
+        return f"{h[:8]}-{h[8:12]}-4{h[12:15]}-a{h[15:18]}-{self._live_count:012x}"
+
+    def _record_live(self, match: Match) -> None:
+        self.live_matches[match.match_id] = match
+        for s in match.slots:
+            if s.xuid is not None and s.xuid in self.by_xuid:
+                p = self.by_xuid[s.xuid]
+                p.live.append(s)
+                p.version += 1
+                p.cache.clear()
+
+    def play(self, xuid: int | str, matches: int) -> list[str]:
+        """Make one player play `matches` matches now (the clock moves ~15 min per match)."""
+        p = self.player(xuid) if isinstance(xuid, str) else self.by_xuid.get(int(xuid))
+        if p is None:
+            raise KeyError(f"unknown player {xuid}")
+        rng = random.Random(_h(self.seed, "play", p.xuid, len(p.live), self._live_count))
+        ids = []
+        for _ in range(matches):
+            t = max(self.clock.now_ms(), self._last_ms(p) + 60_000)
+            m = self._make_match(rng, self._live_id(rng), t, p, [])
+            self._record_live(m)
+            self.clock.advance((m.duration_ticks / TICKS_PER_SECOND + 60) / 3600)
+            ids.append(m.match_id)
+        return ids
+
+    def _last_ms(self, p: Player) -> int:
+        if p.live:
+            last = p.live[-1].match
+            return last.start_ms + last.duration_ticks // TICKS_PER_MS
+        return 0
+
+    def advance(self, hours: float, active_fraction: float | None = None) -> int:
+        """Time passes; active players play. Returns the number of matches played."""
+        self._advance_count += 1
+        rng = random.Random(_h(self.seed, "advance", self._advance_count))
+        t0 = self.clock.now_ms()
+        span = int(hours * 3_600_000)
+        frac = active_fraction if active_fraction is not None else self.active_fraction
+        days = hours / 24
+        plan: list[tuple[int, Player]] = []
+        for p in self.players:
+            if frac is not None:
+                active = rng.random() < frac
+                rate = 5.0
+            else:
+                chance = {"idle": 0.0, "casual": 0.35, "daily": 0.95}[p.activity]
+                active = rng.random() < min(1.0, chance * max(days, 0.05))
+                rate = {"idle": 0.0, "casual": 3.0, "daily": 7.0}[p.activity]
+            if not active:
+                continue
+            n = max(1, round(rate * min(days, 1.0) * rng.uniform(0.5, 1.5)))
+            session = rng.randint(t0, max(t0, t0 + span - 1))
+            for k in range(n):
+                plan.append((session + k * 15 * 60_000, p))
+        plan.sort(key=lambda x: (x[0], x[1].index))
+        busy_until: dict[int, int] = {}
+        active_players = [p for _, p in plan]
+        played = 0
+        for t, p in plan:
+            if t >= t0 + span:
+                continue
+            if busy_until.get(p.xuid, 0) > t:
+                continue
+            mates: list[Player] = []
+            if len(active_players) > 1 and rng.random() < 0.35:
+                cand = rng.choice(active_players)
+                if cand is not p and busy_until.get(cand.xuid, 0) <= t:
+                    mates.append(cand)
+            m = self._make_match(rng, self._live_id(rng), t, p, mates)
+            end = t + m.duration_ticks // TICKS_PER_MS + 60_000
+            for who in (p, *mates):
+                busy_until[who.xuid] = end
+            self._record_live(m)
+            played += 1
+        self.clock.advance(hours)
+        return played
+
+    # ----------------------------------------------------------------- truth
+    def matches_of(self, p: Player) -> list[Match]:
+        """A player's matches, newest first (the order of the match history)."""
+        return [s.match for s in reversed(self.slots(p))]
+
+    def aggregate(self, p: Player, f: Filters) -> tuple[list[int], list[Match]] | None:
+        """Column totals over the player's matches in scope, or None when there are none."""
+        rows: list[tuple[int, ...]] = []
+        ms: list[Match] = []
+        for s in self.slots(p):
+            if f.accepts(s.match):
+                rows.append(s.vec if s.vec is not None else self.slot_vector(s))
+                ms.append(s.match)
+        if not rows:
+            return None
+        return sum_rows(rows), ms
+
+    # ----------------------------------------------------------------- CSR
+    def replay_csr(self, p: Player) -> None:
+        """Walk the player's ranked matches in order, filling each slot's pre/post CSR."""
+        if p.csr_version == p.version:
+            return
+        state: dict[tuple[int, int], list[int]] = {}
+        alltime: dict[int, int] = {}
+        for s in self.slots(p):
+            m = s.match
+            if not m.ranked or m.playlist is None:
+                continue
+            key = (m.playlist.index, _csr_index(self, m))
+            st = state.setdefault(key, [PLACEMENT_MATCHES, -1, -1])
+            s.csr_pre = (st[1], st[0])
+            rng = random.Random(m.seed ^ p.xuid)
+            if st[0] > 0:
+                st[0] -= 1
+                if st[0] == 0:
+                    base = alltime.get(m.playlist.index, -1)
+                    start = p.mmr if base < 0 else (p.mmr + base) / 2
+                    st[1] = max(0, int(start + rng.gauss(0, 60)))
+            else:
+                drift = (p.mmr - st[1]) / 40
+                step = rng.randint(8, 16)
+                if s.outcome == gen.WIN:
+                    st[1] = max(0, int(st[1] + step + drift))
+                elif s.outcome in (gen.LOSS, gen.DNF):
+                    st[1] = max(0, int(st[1] - step + drift))
+            st[2] = max(st[2], st[1])
+            if st[1] >= 0:
+                alltime[m.playlist.index] = max(alltime.get(m.playlist.index, -1), st[1])
+            s.csr_post = (st[1], st[0])
+        p.csr = state
+        p.csr_alltime = alltime
+        p.csr_version = p.version
+
+    def csr_of(self, p: Player, playlist: Playlist, cs: CsrSeason) -> tuple[int, int, int, int]:
+        """(current, remaining, season max, all-time max) for a playlist and CSR season."""
+        self.replay_csr(p)
+        st = p.csr.get((playlist.index, cs.index), [PLACEMENT_MATCHES, -1, -1])
+        return st[1], st[0], st[2], p.csr_alltime.get(playlist.index, -1)
+
+    def player_list(self) -> list[dict[str, Any]]:
+        return [
+            {"xuid": str(p.xuid), "gamertag": p.gamertag, "activity": p.activity}
+            for p in self.players
+        ]
+
+
+def _csr_index(world: World, m: Match) -> int:
+    return m.season.index
+
+
+def sum_rows(rows: Iterable[tuple[int, ...]]) -> list[int]:
+    """Column sums, with max columns maxed: the aggregate of per-match tuples."""
+    cols = list(zip(*rows, strict=True))
+    out = [sum(c) for c in cols]
+    for i in MAX_COLUMNS:
+        out[i] = max(cols[i])
+    return out

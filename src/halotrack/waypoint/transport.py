@@ -182,7 +182,9 @@ def _looks_truncated(exc: Exception, body: bytes, headers: CIMultiDictProxy[str]
     length = headers.get("Content-Length")
     if length and length.isdigit() and int(length) != len(body):
         return True
-    text = (exc.message if isinstance(exc, ParseError) else str(exc)).lower()
+    # look at the decoder's own error, not at our prose (a ParseError hint may say "truncated")
+    cause = exc.__cause__ if isinstance(exc, ParseError) else exc
+    text = str(cause).lower() if cause is not None else ""
     return "truncated" in text or "unexpected end" in text
 
 

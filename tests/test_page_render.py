@@ -1,0 +1,349 @@
+"""The stats page without a browser: the data contract from real samples, formatting,
+escaping, self-containment and size."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+
+from halotrack.report import data as D
+from halotrack.report import render as R
+from halotrack.report import synthetic
+from test_page_samples import (
+    NOW,
+    RANKED_ARENA,
+    RANKED_DOUBLES,
+    XSS_GAMERTAG,
+    XSS_GAMERTAG_2,
+    lifetime,
+    medals_metadata,
+    real,
+    sample_inputs,
+)
+
+
+@pytest.fixture(scope="module")
+def page() -> D.PageData:
+    return D.assemble(sample_inputs(matches=40, sprite=True), now=NOW)
+
+
+@pytest.fixture(scope="module")
+def html(page: D.PageData) -> str:
+    return R.render_page(page)
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attrs: list[tuple[str, str, str]] = []
+        self.stats: dict[str, str] = {}
+        self._stat: str | None = None
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            self.attrs.append((tag, name, value or ""))
+        found = dict(attrs).get("data-stat")
+        self._stat = found if found else None
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._stat = None
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._stat and self._stat not in self.stats:
+            self.stats[self._stat] = data.strip()
+        if self._in_script:
+            self.scripts.append(data)
+
+
+def parse(html: str) -> _Collect:
+    p = _Collect()
+    p.feed(html)
+    return p
+
+
+# ----- the contract from real samples
+
+
+def test_summary_equals_the_real_record(page: D.PageData) -> None:
+    rec = lifetime()
+    s = page.summary
+    assert s is not None
+    assert (s.matches, s.wins, s.losses, s.ties) == (2664, 1405, 1219, 38)
+    assert (s.kills, s.deaths, s.assists) == (
+        rec["CoreStats"]["Kills"],
+        rec["CoreStats"]["Deaths"],
+        rec["CoreStats"]["Assists"],
+    )
+    assert s.kda == pytest.approx(rec["CoreStats"]["AverageKDA"])
+    assert s.time_played == timedelta(days=17, hours=10, minutes=55, seconds=53.7685509)
+    assert s.win_rate == pytest.approx(100 * 1405 / 2664)
+    assert s.kd == pytest.approx(42197 / 26566)
+
+
+def test_old_record_shape_with_kda_key_reads() -> None:
+    rec = lifetime()
+    rec["CoreStats"] = dict(rec["CoreStats"])
+    rec["CoreStats"]["KDA"] = rec["CoreStats"].pop("AverageKDA")
+    assert D.summary_from_record(rec).kda == pytest.approx(7.766141141141141)
+
+
+def test_seasons_are_labelled_by_calendar_dates(page: D.PageData) -> None:
+    by_id = {r.season_id: r for r in page.seasons}
+    assert by_id["Seasons/Season3.json"].label == "Season 2023-03-07 → 2023-06-20"
+    s5 = by_id["Csr/Seasons/CsrSeason5-1.json"]
+    assert s5.label == "Ranked season 2023-10-17 → 2024-01-30"
+    assert s5.summary is not None and s5.summary.matches == 212
+    assert by_id["Seasons/Season6-2.json"].label == "Season 6-2"
+    assert by_id["Csr/Seasons/CsrSeason9-1.json"].label == "Ranked season 9-1"
+    dated = [r.start for r in page.seasons if r.start]
+    assert dated == sorted(dated, reverse=True)
+
+
+def test_season_metadata_name_wins_over_dates() -> None:
+    rows = D.season_rows(
+        lifetime(),
+        D.PageInputs(
+            xuid="1",
+            gamertag="x",
+            season_calendar=real("gamecms/seasoncalendar.json"),
+            season_names={"Seasons/Season3.json": "Season 3: Echoes Within"},
+        ),
+    )
+    labels = {r.season_id: r.label for r in rows}
+    assert labels["Seasons/Season3.json"] == "Season 3: Echoes Within"
+    assert labels["Seasons/Season4.json"] == "Season 2023-06-20 → 2023-10-17"
+
+
+def test_mode_blocks_are_the_modes_played_with_readable_durations(page: D.PageData) -> None:
+    names = [b.name for b in page.modes]
+    assert "Capture the Flag" in names and "Oddball" in names and "Zones" in names
+    oddball = next(b for b in page.modes if b.key == "OddballStats")
+    carrier = next(s for s in oddball.stats if s.key == "TimeAsSkullCarrier")
+    assert carrier.label == "Time as skull carrier"
+    assert R.fmt_stat(carrier.value) == "2h 44m"
+    empty = real("servicerecord/matchmade-empty.json")
+    assert D.mode_blocks(empty) == ()
+
+
+def test_medals_rarest_first_with_names(page: D.PageData) -> None:
+    medals = page.medals
+    assert len(medals) == len([m for m in lifetime()["CoreStats"]["Medals"] if m["Count"] > 0])
+    keys = [(-m.difficulty_index, m.count) for m in medals]
+    assert keys == sorted(keys)
+    names = {m["nameId"]: m["name"]["value"] for m in medals_metadata()["medals"]}
+    assert all(m.name == names.get(m.name_id, f"Medal {m.name_id}") for m in medals)
+    assert medals[0].difficulty == "mythic"
+
+
+def test_personal_scores_priced_by_known_points(page: D.PageData) -> None:
+    top = page.personal_scores[0]
+    assert (top.name, top.count, top.points_each, top.points) == (
+        "Killed Player",
+        40495,
+        100,
+        4049500,
+    )
+    points = [p.points for p in page.personal_scores]
+    assert points == sorted(points, reverse=True)
+
+
+def test_csr_labels_and_progress(page: D.PageData) -> None:
+    by_id = {p.playlist_id: p for p in page.csr}
+    arena = by_id[RANKED_ARENA]
+    assert arena.name == "Ranked Arena"
+    assert arena.current.label == "Unranked, 4 placement matches left"
+    assert arena.all_time_max.label == "Onyx 1549"
+    assert arena.current.progress is None
+    doubles = by_id[RANKED_DOUBLES]
+    assert doubles.name.startswith("Playlist fa5aa2a3")
+    assert doubles.current.label == "Diamond 6 (1487)"
+    assert doubles.current.next_label == "Onyx"
+    assert doubles.current.progress == pytest.approx(37 / 50)
+
+
+def test_deltas_compare_with_a_week_ago(page: D.PageData) -> None:
+    d = page.deltas
+    assert d is not None
+    assert NOW - d.since >= timedelta(days=7)
+    assert NOW - d.since < timedelta(days=8)
+    matches = next(x for x in d.items if x.key == "matches")
+    assert matches.after == 2664
+    hist = sample_inputs().history
+    base = [h for h in hist if h.captured_at <= NOW - timedelta(days=7)][-1]
+    assert matches.before == base.matches
+    assert any(x.key == f"csr:{RANKED_DOUBLES}" for x in d.items)
+
+
+def test_no_deltas_with_a_single_snapshot() -> None:
+    h = sample_inputs().history[-1:]
+    assert D.weekly_deltas(h, [], {}, NOW) is None
+
+
+def test_long_series_are_downsampled() -> None:
+    points = synthetic.csr_history(
+        [("a", 1400), ("b", 900)], count=3000, until=NOW, step=timedelta(hours=3)
+    )
+    chart = D.csr_chart(points, {})
+    assert len(chart.x) <= D.MAX_CHART_POINTS
+    assert chart.x == tuple(sorted(chart.x))
+    last = [p for p in points if p.playlist_id == "a"][-1]
+    assert chart.series[0].values[-1] == last.value
+    assert all(len(s.values) == len(chart.x) for s in chart.series)
+
+
+def test_weekly_buckets_sum_to_the_total_change() -> None:
+    hist = sample_inputs().history
+    weeks = D.weekly(hist)
+    assert sum(w.matches for w in weeks) == hist[-1].matches - hist[0].matches
+    assert sum(w.kills for w in weeks) == hist[-1].kills - hist[0].kills
+    assert all(w.start.weekday() == 0 for w in weeks)
+
+
+def test_recent_matches_are_newest_first_and_capped() -> None:
+    inputs = sample_inputs(matches=100)
+    page = D.assemble(inputs, now=NOW)
+    assert len(page.recent_matches) == D.RECENT_MATCHES
+    stamps = [m.played_at for m in page.recent_matches]
+    assert stamps == sorted(stamps, reverse=True)
+
+
+# ----- formatting
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (timedelta(days=17, hours=10, minutes=55, seconds=53.7), "17d 10h 55m"),
+        (timedelta(hours=2, minutes=44, seconds=8.1), "2h 44m"),
+        (timedelta(minutes=1, seconds=11), "1m 11s"),
+        (timedelta(seconds=32), "32s"),
+        (timedelta(0), "0s"),
+    ],
+)
+def test_duration_format(value: timedelta, text: str) -> None:
+    assert R.fmt_duration(value) == text
+
+
+def test_number_formats() -> None:
+    assert R.fmt_int(42197) == "42,197"
+    assert R.fmt_pct(52.7402) == "52.7%"
+    assert R.fmt_ratio(1.58838) == "1.59"
+    assert R.fmt_signed(12) == "+12"
+    assert R.fmt_signed(-0.0123, "ratio") == "−0.012"
+    assert R.fmt_signed(0) == "±0"
+
+
+# ----- the HTML
+
+
+def test_numbers_in_html_equal_the_record(html: str) -> None:
+    stats = parse(html).stats
+    rec = lifetime()
+    core = rec["CoreStats"]
+    assert stats["matches"] == f"{rec['MatchesCompleted']:,}"
+    assert stats["kills"] == f"{core['Kills']:,}"
+    assert stats["deaths"] == f"{core['Deaths']:,}"
+    assert stats["assists"] == f"{core['Assists']:,}"
+    assert stats["damage_dealt"] == f"{core['DamageDealt']:,}"
+    assert stats["damage_taken"] == f"{core['DamageTaken']:,}"
+    assert stats["kda"] == f"{core['AverageKDA']:.2f}"
+    assert stats["accuracy"] == f"{core['Accuracy']:.2f}%"
+    assert stats["win_rate"] == f"{100 * rec['Wins'] / rec['MatchesCompleted']:.1f}%"
+    assert stats["kd"] == f"{core['Kills'] / core['Deaths']:.2f}"
+    assert stats["time_played"] == "17d 10h 55m"
+    assert stats["OddballStats.TimeAsSkullCarrier"] == "2h 44m"
+    assert stats["career_rank"] == "Cadet Bronze 1"
+
+
+@pytest.mark.parametrize("tag", [XSS_GAMERTAG, XSS_GAMERTAG_2, "a</script><script>x()</script>"])
+def test_hostile_gamertags_are_escaped(tag: str) -> None:
+    page = D.assemble(sample_inputs(tag), now=NOW)
+    out = R.render_page(page)
+    assert "<script>alert" not in out
+    assert "<img src=x" not in out
+    assert "</script><script>x()" not in out
+    parsed = parse(out)
+    assert parsed.stats["gamertag"] == tag
+    # The inlined JSON still carries the gamertag, decodable, without breaking out.
+    blob = re.search(r'<script type="application/json" id="halotrack-data">(.*?)</script>', out)
+    assert blob is not None
+    assert json.loads(blob.group(1))["gamertag"] == tag
+
+
+def test_script_json_escapes_breakout_characters() -> None:
+    text = str(R.script_json({"a": "</script><!-- & \u2028\u2029 >"}))
+    for bad in ("<", ">", "&", "\u2028", "\u2029"):
+        assert bad not in text
+    assert json.loads(text) == {"a": "</script><!-- & \u2028\u2029 >"}
+
+
+def test_page_is_self_contained(html: str) -> None:
+    parsed = parse(html)
+    for tag, name, value in parsed.attrs:
+        if name in ("src", "href", "srcset", "poster", "action", "data"):
+            assert not re.match(r"\s*(https?:)?//", value), (tag, name, value)
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", html)
+    assert not re.search(r"<link\b", html)
+    assert "@import" not in html
+    assert "data:image/png;base64," in html  # the sprite sheet, inlined
+
+
+def test_csp_allows_exactly_the_inline_scripts(html: str) -> None:
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+    assert csp is not None
+    policy = csp.group(1).replace("&#39;", "'")
+    assert "default-src 'none'" in policy
+    executable = [s for s in parse(html).scripts if not s.lstrip().startswith("{")]
+    assert len(executable) == 2
+    for script in executable:
+        assert R.csp_hash(script) in policy
+
+
+def test_page_size_is_small(html: str) -> None:
+    assert len(html.encode()) < 600 * 1024
+
+
+def test_empty_record_renders() -> None:
+    inputs = D.PageInputs(
+        xuid="1",
+        gamertag="New Player",
+        lifetime=D.RecordSnapshot(NOW, real("servicerecord/matchmade-empty.json")),
+    )
+    out = R.render_page(D.assemble(inputs, now=NOW))
+    stats = parse(out).stats
+    assert stats["matches"] == "0"
+    assert stats["win_rate"] == "–"
+    assert "Not enough snapshots yet" in out
+    assert 'id="matches"' not in out  # recent matches section hidden when none
+
+
+def test_no_record_at_all_renders() -> None:
+    out = R.render_page(D.assemble(D.PageInputs(xuid="1", gamertag="Nobody"), now=NOW))
+    assert "No service record stored yet" in out
+
+
+def test_medals_without_sprite_are_text_badges() -> None:
+    out = R.render_page(D.assemble(sample_inputs(sprite=False), now=NOW))
+    assert 'class="badge"' in out
+    assert "data:image" not in out
+
+
+def test_medal_icons_cut_from_the_sheet(html: str, page: D.PageData) -> None:
+    first = page.medals[0]
+    assert first.sprite_index is not None
+    x, y = (first.sprite_index % 16) * 48, (first.sprite_index // 16) * 48
+    assert f"background-position:-{x}px -{y}px" in html
+
+
+def test_updated_time_is_the_newest_capture(page: D.PageData) -> None:
+    assert page.player.updated_at == NOW
+    assert page.generated_at == NOW
+    assert "2026-11-29 09:00 UTC" in R.render_page(page)

@@ -155,3 +155,110 @@ async def fake_api():  # type: ignore[no-untyped-def]
     async with TestServer(app) as server:
         api.root = str(server.make_url("")).rstrip("/")
         yield api
+
+
+# --- sign-in tests: the simulator over TLS with the identity plugin (appended by auth helper) ---
+
+
+@pytest.fixture(scope="session")
+def tls_ca(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A throwaway certificate authority (trustme) and a server certificate for loopback.
+
+    Yields (ca_file, server_ssl_context): msal and aiohttp trust only `ca_file`.
+    """
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost", "::1")
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_ctx)
+    path = tmp_path_factory.mktemp("tls") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path), server_ctx
+
+
+@pytest.fixture
+def auth_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Private data/config/cache dirs so no test touches the user's real sign-in."""
+    for name in ("DATA", "CONFIG", "CACHE"):
+        monkeypatch.setenv(f"HALOTRACK_{name}_DIR", str(tmp_path / name.lower()))
+    monkeypatch.setenv("HALOTRACK_CONFIG", str(tmp_path / "config" / "config.toml"))
+    for name in (
+        "HALOTRACK_API",
+        "HALOTRACK_CLIENT_ID",
+        "HALOTRACK_SPARTAN_TOKEN",
+        "HALOTRACK_CLEARANCE",
+        "HALOTRACK_AUTHORITY",
+        "HALOTRACK_CA_BUNDLE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+class IdentitySim:
+    """What sign-in tests need from a running simulator with the identity plugin."""
+
+    def __init__(self, sim: object, plugin: object, ca_file: str) -> None:
+        self.sim = sim
+        self.plugin = plugin
+        self.ca_file = ca_file
+        self.root: str = sim.base_url.rstrip("/")  # type: ignore[attr-defined]
+        self.authority = f"{self.root}/login.microsoftonline.com/consumers"
+
+    @property
+    def state(self):  # type: ignore[no-untyped-def]
+        return self.sim.state  # type: ignore[attr-defined]
+
+    def now(self):  # type: ignore[no-untyped-def]
+        return self.plugin.now()  # type: ignore[attr-defined]
+
+    async def advance(self, hours: float) -> None:
+        """Move the simulated clock without making the world play (sign-in needs no matches)."""
+        self.sim.clock.advance(hours)  # type: ignore[attr-defined]
+
+    def first_player(self) -> tuple[str, str]:
+        xuid = self.plugin.first_xuid()  # type: ignore[attr-defined]
+        return xuid, self.plugin.gamertag(xuid)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def identity_sim(tls_ca, auth_home):  # type: ignore[no-untyped-def]
+    """The simulator (small world) over TLS with a fresh IdentityPlugin."""
+    from halotrack.simulator import start_simulator
+    from halotrack.simulator.identity import IdentityPlugin
+
+    ca_file, server_ctx = tls_ca
+    plugin = IdentityPlugin()
+    async with start_simulator(
+        seed=7, players=20, port=0, ssl_context=server_ctx, plugins=(plugin,)
+    ) as sim:
+        yield IdentitySim(sim, plugin, ca_file)
+
+
+# --- simulator fixtures (owned by the simulator helper) ---------------------------------
+@pytest.fixture
+async def simulator():  # type: ignore[no-untyped-def]
+    """A running simulator: seed 7, 50 players, on a free loopback port."""
+    from halotrack.simulator import start_simulator
+
+    async with start_simulator(seed=7, players=50) as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim_tokens(simulator):  # type: ignore[no-untyped-def]
+    """Tokens (Spartan + clearance) for the simulator's first player."""
+    return simulator.issue_tokens(simulator.world.players[0].xuid)
+
+
+@pytest.fixture
+async def sim_client(simulator, sim_tokens):  # type: ignore[no-untyped-def]
+    """`SimClient` GET helper with the first player's tokens."""
+    import aiohttp
+
+    from halotrack.simulator.testing import SimClient
+
+    async with aiohttp.ClientSession() as session:
+        yield SimClient(simulator.base_url, session, sim_tokens)

@@ -120,6 +120,10 @@ class SimState:
         return body
 
 
+SIM_STATE = web.AppKey("sim_state", SimState)
+ENDPOINT = web.RequestKey("sim_endpoint", str)
+
+
 # ------------------------------------------------------------------------- helpers
 def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=_encode(data), status=status, content_type="application/json")
@@ -156,7 +160,7 @@ def _int(value: str | None, default: int, name: str) -> int:
 
 # ------------------------------------------------------------------------- handlers
 def _state(request: web.Request) -> SimState:
-    state: SimState = request.app["sim_state"]
+    state: SimState = request.app[SIM_STATE]
     return state
 
 
@@ -325,10 +329,12 @@ async def h_image(request: web.Request, call: Call) -> web.StreamResponse:
             diffs = [0] * (max(m["spriteIndex"] for m in medals) + 1)
             for m in order:
                 diffs[m["spriteIndex"]] = m["difficultyIndex"]
-            body = state.static(
-                want,
-                lambda s=sprite, d=diffs: sprite_sheet(len(d), s["columns"], s["size"], d),
-            )
+            columns, size = int(sprite["columns"]), int(sprite["size"])
+
+            def build(d: list[int] = diffs, c: int = columns, z: int = size) -> bytes:
+                return sprite_sheet(len(d), c, z, d)
+
+            body = state.static(want, build)
             return _raw(body, "image/png")
     raise ApiFailure(404)
 
@@ -504,13 +510,13 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     host, rest = _split(request.rel_url.raw_path)
     routes = _COMPILED.get(host)
     if routes is None:
-        request["sim_endpoint"] = "unknown"
+        request[ENDPOINT] = "unknown"
         raise ApiFailure(404)
     for endpoint, rx, handler, clearance in routes:
         m = rx.fullmatch(rest)
         if m is None:
             continue
-        request["sim_endpoint"] = endpoint
+        request[ENDPOINT] = endpoint
         xuid = state.token_xuid(request.headers.get(SPARTAN_HEADER))
         if xuid is None:
             raise ApiFailure(401)
@@ -520,7 +526,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         if request.method not in ("GET", "HEAD"):
             raise ApiFailure(405)
         return await handler(request, Call(endpoint, params, xuid))
-    request["sim_endpoint"] = f"{_SERVICE_BY_HOST.get(host, host)}.unknown"
+    request[ENDPOINT] = f"{_SERVICE_BY_HOST.get(host, host)}.unknown"
     raise ApiFailure(404)
 
 
@@ -540,7 +546,7 @@ async def sim_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """Faults first (as a gateway would), then the handler; count and log every request."""
-    state: SimState = request.app["sim_state"]
+    state: SimState = request.app[SIM_STATE]
     path = request.rel_url.raw_path
     if path.startswith("/_sim/"):
         return await handler(request)
@@ -574,7 +580,7 @@ async def sim_middleware(
             return await _truncated(request, response)
         return response
     finally:
-        endpoint = request.get("sim_endpoint") or f"{service}.other"
+        endpoint = request.get(ENDPOINT) or f"{service}.other"
         state.count(endpoint, status, request.method, path, request.rel_url.raw_query_string)
 
 
@@ -683,7 +689,7 @@ def build_app(state: SimState, plugins: Iterable[Plugin] = ()) -> web.Applicatio
     """The application. Plugins run before the catch-all route, so routes they add (e.g. the
     identity endpoints) win over it and still pass through counting and faults."""
     app = web.Application(middlewares=[sim_middleware])
-    app["sim_state"] = state
+    app[SIM_STATE] = state
     r = app.router
     r.add_post("/_sim/token", c_token)
     r.add_get("/_sim/players", c_players)

@@ -509,16 +509,9 @@ class World:
             (owner.player_id, owner.xuid, False, owner.skill)
         ]
         people += [(m.player_id, m.xuid, False, m.skill) for m in mates]
-        if mode == "pve":
-            total = humans
-        elif mode == "ffa":
-            total = humans
-        else:
-            total = teams * per_team
-        bot_n = 0
+        total = humans if mode in ("pve", "ffa") else teams * per_team
         while len(people) < total:
             if bots and (mode != "teams" or len(people) >= per_team):
-                bot_n += 1
                 bid = rng.randint(1, 60)
                 people.append((f"bid({bid}.0)", None, True, 0.5))
             else:

@@ -222,6 +222,62 @@ class IdentitySim:
         xuid = self.plugin.first_xuid()  # type: ignore[attr-defined]
         return xuid, self.plugin.gamertag(xuid)  # type: ignore[attr-defined]
 
+    def config(self, client_id: str = "00000000-0000-0000-0000-00000000c1d0"):  # type: ignore[no-untyped-def]
+        from halotrack.auth import SignInConfig
+
+        return SignInConfig(
+            client_id=client_id,
+            authority=self.authority,
+            api_root=self.root,
+            ca_bundle=self.ca_file,
+        )
+
+    def http(self):  # type: ignore[no-untyped-def]
+        """An aiohttp session trusting only the test CA."""
+        import ssl
+
+        import aiohttp
+
+        ctx = ssl.create_default_context(cafile=self.ca_file)
+        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx))
+
+    async def approve(self, user_code: str, xuid: str | None = None, deny: bool = False) -> None:
+        """Approve (or decline) a device code through the test hook, as the user would."""
+        body: dict[str, object] = {"user_code": user_code, "deny": deny}
+        if xuid:
+            body["xuid"] = xuid
+        url = f"{self.root}/_sim/identity/approve"
+        async with self.http() as http, http.post(url, json=body) as resp:
+            assert resp.status == 200, await resp.text()
+
+    async def device_login(  # type: ignore[no-untyped-def]
+        self, *, store=None, xuid: str | None = None, deny: bool = False, config=None
+    ):
+        """Run `login_device_code` in a task and approve its code when it shows one."""
+        import asyncio
+
+        from halotrack.auth import login_device_code
+
+        codes: asyncio.Queue[object] = asyncio.Queue()
+        task = asyncio.create_task(
+            login_device_code(
+                config or self.config(),
+                show=codes.put_nowait,
+                store=store,
+                clock=self.now,
+                poll_interval=0.02,
+            )
+        )
+        getter = asyncio.create_task(codes.get())
+        done, _ = await asyncio.wait(
+            {task, getter}, timeout=30, return_when=asyncio.FIRST_COMPLETED
+        )
+        if getter not in done:
+            getter.cancel()
+            return await task  # failed before showing a code: raise its error
+        await self.approve(getter.result().user_code, xuid=xuid, deny=deny)  # type: ignore[attr-defined]
+        return await asyncio.wait_for(task, 30)
+
 
 @pytest.fixture
 async def identity_sim(tls_ca, auth_home):  # type: ignore[no-untyped-def]

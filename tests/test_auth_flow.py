@@ -13,57 +13,16 @@ import pytest
 
 from halotrack.auth import (
     SignedInTokens,
-    SignInConfig,
     TokenStore,
     load_provider,
     login_browser,
-    login_device_code,
 )
-from halotrack.auth.login import DeviceCode
 from halotrack.config import Settings
 from halotrack.errors import AuthError
 
 
-def config_for(sim) -> SignInConfig:  # type: ignore[no-untyped-def]
-    return SignInConfig(
-        client_id="00000000-0000-0000-0000-00000000c1d0",
-        authority=sim.authority,
-        api_root=sim.root,
-        ca_bundle=sim.ca_file,
-    )
-
-
-async def approve(sim, code: DeviceCode, xuid: str | None = None, deny: bool = False) -> None:  # type: ignore[no-untyped-def]
-    """Approve a device code through the simulator's test hook, as the user would."""
-    ctx = ssl.create_default_context(cafile=sim.ca_file)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx)) as http:
-        body: dict[str, object] = {"user_code": code.user_code, "deny": deny}
-        if xuid:
-            body["xuid"] = xuid
-        async with http.post(f"{sim.root}/_sim/identity/approve", json=body) as resp:
-            assert resp.status == 200, await resp.text()
-
-
-async def device_login(
-    sim, store: TokenStore | None = None, xuid: str | None = None, deny: bool = False
-):  # type: ignore[no-untyped-def]
-    codes: asyncio.Queue[DeviceCode] = asyncio.Queue()
-    task = asyncio.create_task(
-        login_device_code(
-            config_for(sim),
-            show=codes.put_nowait,
-            store=store,
-            clock=sim.now,
-            poll_interval=0.02,
-        )
-    )
-    getter = asyncio.create_task(codes.get())
-    done, _ = await asyncio.wait({task, getter}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
-    if getter not in done:
-        getter.cancel()
-        return await task  # failed before showing a code: raise its error
-    await approve(sim, getter.result(), xuid=xuid, deny=deny)
-    return await asyncio.wait_for(task, 30)
+async def device_login(sim, **kw):  # type: ignore[no-untyped-def]
+    return await sim.device_login(**kw)
 
 
 async def fetch_record(sim, provider) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
@@ -207,9 +166,7 @@ def fake_browser(sim, seen: list[str]):  # type: ignore[no-untyped-def]
 async def test_browser_pkce_login(identity_sim) -> None:  # type: ignore[no-untyped-def]
     sim = identity_sim
     seen: list[str] = []
-    session = await login_browser(
-        config_for(sim), open_browser=fake_browser(sim, seen), clock=sim.now
-    )
+    session = await login_browser(sim.config(), open_browser=fake_browser(sim, seen), clock=sim.now)
     xuid, gamertag = sim.first_player()
     assert session.xuid == xuid and session.gamertag == gamertag
     assert len(seen) == 1

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msal
+import msal.exceptions
 
 from halotrack.auth.store import TokenStore
 from halotrack.config import Settings
@@ -251,6 +252,13 @@ class MicrosoftAccount:
             return call(*args, **kwargs)
         except AuthError:
             raise
+        except msal.exceptions.MsalServiceError as exc:
+            raise AuthError(
+                f"msal: {doing} failed: the Microsoft sign-in service answered "
+                f"{str(exc).splitlines()[0][:120]}",
+                step="msal",
+                hint="the service is having trouble: retry later",
+            ) from None
         except Exception as exc:
             if type(exc).__module__.startswith(("requests", "urllib3", "ssl", "socket")) or (
                 isinstance(exc, OSError)

@@ -31,7 +31,7 @@ import json
 import secrets
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -59,6 +59,11 @@ _XERR_REDIRECT = {
     XERR_NO_PROFILE: "https://start.ui.xboxlive.com/CreateAccount",
     XERR_CHILD: "https://start.ui.xboxlive.com/AddChildToFamily",
 }
+
+
+CLEARANCE_ROUTE = (
+    f"/{WAYPOINT_HOSTS['settings']}/oban/flight-configurations/titles/hi/audiences/RETAIL/active"
+)
 
 
 def xbox_time(value: datetime) -> str:
@@ -164,6 +169,26 @@ class IdentityPlugin:
         app.router.add_post(f"/{IDENTITY_HOSTS['xsts']}/xsts/authorize", self._xsts)
         app.router.add_post(f"/{WAYPOINT_HOSTS['settings']}/spartan-token", self._spartan)
         app.router.add_post("/_sim/identity/approve", self._approve)
+        # Clearance is served by the simulator core; this middleware only lets tests make it
+        # fail (403 before the game was launched, 5xx outages) and counts it.
+        app.middlewares.append(self._clearance_faults)
+
+    @web.middleware
+    async def _clearance_faults(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        if request.path == CLEARANCE_ROUTE and (
+            (fault := self._fault("clearance", request)) is not None
+        ):
+            return fault
+        return await handler(request)
+
+    def revoke_all(self) -> None:
+        """Forget every Microsoft access and refresh token (the user revoked the app)."""
+        for token in [t for t, g in self._tokens.items() if g.kind in ("access", "refresh")]:
+            del self._tokens[token]
 
     # -- the world ---------------------------------------------------------------------
 
@@ -214,8 +239,10 @@ class IdentityPlugin:
             return None
         return grant
 
-    def _fault(self, name: str) -> web.Response | None:
+    def _fault(self, name: str, request: web.Request) -> web.Response | None:
+        """Count a hit, name the endpoint for the simulator's stats, apply a set fault."""
         self.hits[name] += 1
+        request["sim_endpoint"] = name if name == "clearance" else f"identity.{name}"
         status = self.faults.get(name)
         if status is None:
             return None
@@ -294,7 +321,7 @@ class IdentityPlugin:
         return REQUIRED_SCOPE in {s.lower() for s in scope.split()}
 
     async def _devicecode(self, request: web.Request) -> web.Response:
-        if (fault := self._fault("devicecode")) is not None:
+        if (fault := self._fault("devicecode", request)) is not None:
             return fault
         form = await request.post()
         client_id = str(form.get("client_id") or "")
@@ -457,7 +484,7 @@ class IdentityPlugin:
         )
 
     async def _token(self, request: web.Request) -> web.Response:
-        if (fault := self._fault("token")) is not None:
+        if (fault := self._fault("token", request)) is not None:
             return fault
         form = {k: str(v) for k, v in (await request.post()).items()}
         grant = form.get("grant_type", "")
@@ -556,7 +583,7 @@ class IdentityPlugin:
         return str(int(hashlib.sha256(f"uhs:{xuid}".encode()).hexdigest()[:15], 16))
 
     async def _xbox_user(self, request: web.Request) -> web.Response:
-        if (fault := self._fault("xbox_user")) is not None:
+        if (fault := self._fault("xbox_user", request)) is not None:
             return fault
         if request.headers.get("x-xbl-contract-version") != "1":
             return web.Response(status=400)
@@ -580,7 +607,7 @@ class IdentityPlugin:
         return self._xbox_answer(token, now, expires, {"uhs": self._uhs(access.xuid)})
 
     async def _xsts(self, request: web.Request) -> web.Response:
-        if (fault := self._fault("xsts")) is not None:
+        if (fault := self._fault("xsts", request)) is not None:
             return fault
         if request.headers.get("x-xbl-contract-version") != "1":
             return web.Response(status=400)
@@ -630,7 +657,7 @@ class IdentityPlugin:
     # -- Halo Waypoint -------------------------------------------------------------------
 
     async def _spartan(self, request: web.Request) -> web.Response:
-        if (fault := self._fault("spartan")) is not None:
+        if (fault := self._fault("spartan", request)) is not None:
             return fault
         body = await self._json_body(request)
         proof = (body or {}).get("Proof")

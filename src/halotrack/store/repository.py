@@ -686,6 +686,24 @@ class StoreTx:
         except (ValueError, TypeError, KeyError, AttributeError):
             return {}
 
+    def playlist_name(self, playlist_id: str) -> str | None:
+        """A playlist's `PublicName` from any cached document keyed by its id, if cached."""
+        rows = self.conn.execute(
+            sa.select(metadata_cache.c.body)
+            .where(
+                sa.func.lower(metadata_cache.c.key).contains(playlist_id.lower(), autoescape=True)
+            )
+            .order_by(metadata_cache.c.fetched_at.desc())
+        )
+        for row in rows:
+            try:
+                name = json.loads(row.body).get("PublicName")
+            except (ValueError, AttributeError):
+                continue
+            if isinstance(name, str) and name:
+                return name
+        return None
+
     # -- seasons fetched -------------------------------------------------------------------
 
     def mark_season_fetched(
@@ -959,6 +977,9 @@ class Store:
 
     def medal_names(self) -> dict[int, str]:
         return self._read(lambda tx: tx.medal_names())
+
+    def playlist_name(self, playlist_id: str) -> str | None:
+        return self._read(lambda tx: tx.playlist_name(playlist_id))
 
     def mark_season_fetched(
         self, xuid: int | str, source: str, season_id: str, fetched_at: datetime | None = None

@@ -612,10 +612,15 @@ async def _body(request: web.Request) -> dict[str, Any]:
     try:
         data = await request.json()
     except ValueError:
-        raise web.HTTPBadRequest(text="body must be JSON") from None
+        raise _bad("body must be JSON") from None
     if not isinstance(data, dict):
-        raise web.HTTPBadRequest(text="body must be a JSON object")
+        raise _bad("body must be a JSON object")
     return data
+
+
+def _bad(message: str) -> web.HTTPBadRequest:
+    text = _encode({"error": message}).decode()
+    return web.HTTPBadRequest(text=text, content_type="application/json")
 
 
 async def c_players(request: web.Request) -> web.Response:
@@ -630,7 +635,7 @@ async def c_advance(request: web.Request) -> web.Response:
         frac = data.get("active_fraction")
         n = state.world.advance(hours, None if frac is None else float(frac))
     except (TypeError, ValueError) as exc:
-        raise web.HTTPBadRequest(text=str(exc)) from None
+        raise _bad(str(exc)) from None
     return _json({"matches": n, "now": timestamp(state.world.clock.now_ms())})
 
 
@@ -672,7 +677,7 @@ async def c_faults_set(request: web.Request) -> web.Response:
     try:
         state.faults.configure(await _body(request))
     except (TypeError, ValueError) as exc:
-        raise web.HTTPBadRequest(text=str(exc)) from None
+        raise _bad(str(exc)) from None
     return _json(state.faults.to_json())
 
 

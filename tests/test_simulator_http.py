@@ -1,0 +1,300 @@
+"""Simulator over HTTP: auth rules, bad requests, faults, control endpoints, plugins, TLS."""
+
+from __future__ import annotations
+
+import ssl
+import struct
+import zlib
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from halotrack.simulator import SimState, start_simulator
+from halotrack.simulator.testing import SimClient
+
+
+def record_path(xuid: int | str) -> str:
+    return f"/hi/players/xuid({xuid})/Matchmade/servicerecord"
+
+
+async def test_spartan_token_required_and_expires(simulator, sim_client) -> None:
+    xuid = simulator.world.players[0].xuid
+    status, _ = await sim_client.get("stats", record_path(xuid), auth=False)
+    assert status == 401
+    async with sim_client.session.get(
+        sim_client.urls["stats"] + record_path(xuid),
+        headers={"x-343-authorization-spartan": "v4=not-a-token"},
+    ) as r:
+        assert r.status == 401
+    status, _ = await sim_client.get("stats", record_path(xuid))
+    assert status == 200
+    await simulator.advance(4.5)  # tokens live 4 h of simulated time
+    status, _ = await sim_client.get("stats", record_path(xuid))
+    assert status == 401
+    sim_client.tokens = simulator.issue_tokens(xuid)
+    status, _ = await sim_client.get("stats", record_path(xuid))
+    assert status == 200
+
+
+async def test_clearance_required_where_the_real_api_wants_it(simulator, sim_client) -> None:
+    w = simulator.world
+    p = w.players[0]
+    pl = next(x for x in w.playlists if x.ranked)
+    needs = [
+        ("skill", f"/hi/playlist/{pl.asset.asset_id}/csrs?players=xuid({p.xuid})"),
+        ("discovery", f"/hi/playlists/{pl.asset.asset_id}/versions/{pl.asset.version_id}"),
+        ("economy", f"/hi/players/xuid({p.xuid})/rewardtracks/careerranks/careerrank1"),
+        ("gamecms", "/hi/progression/file/calendars/seasons/seasoncalendar.json"),
+        ("gamecms", "/hi/Progression/file/Seasons/Season5.json"),
+    ]
+    for service, path in needs:
+        status, _ = await sim_client.get(service, path, clearance=False)
+        assert status == 403, path
+        status, _ = await sim_client.get(service, path)
+        assert status == 200, path
+    free = [
+        ("stats", record_path(p.xuid)),
+        ("gamecms", "/hi/Waypoint/file/medals/metadata.json"),
+        ("profile", "/users/me"),
+    ]
+    for service, path in free:
+        status, _ = await sim_client.get(service, path, clearance=False)
+        assert status == 200, path
+
+
+async def test_token_and_clearance_endpoints(simulator, sim_client) -> None:
+    p = simulator.world.players[1]
+    status, body = await sim_client.control("POST", "token", {"xuid": str(p.xuid)})
+    assert status == 200
+    assert body["Clearance"] == simulator.state.clearance_id
+    assert body["ExpiresUtc"]["ISO8601Date"].endswith("Z")
+    async with sim_client.session.get(
+        sim_client.urls["profile"] + "/users/me",
+        headers={"x-343-authorization-spartan": body["SpartanToken"]},
+    ) as r:
+        assert (await r.json())["xuid"] == str(p.xuid)
+    for path in ("active", f"players/xuid({p.xuid})/active"):
+        status, doc = await sim_client.get(
+            "settings", f"/oban/flight-configurations/titles/hi/audiences/RETAIL/{path}"
+        )
+        assert status == 200 and doc == {"FlightConfigurationId": simulator.state.clearance_id}
+    status, _ = await sim_client.control("POST", "token", {"xuid": "1"})
+    assert status == 404
+    # Tokens are secrets: never in reprs or the request log.
+    tokens = simulator.issue_tokens(p.xuid)
+    assert tokens.spartan not in repr(tokens) and tokens.spartan not in repr(simulator)
+    assert all(body["SpartanToken"] not in str(entry) for entry in simulator.requests(1000))
+
+
+async def test_bad_requests(simulator, sim_client) -> None:
+    w = simulator.world
+    a, b = w.players[0], w.players[1]
+    pl = next(x for x in w.playlists if x.ranked)
+    cases: list[tuple[str, str, Any, int]] = [
+        ("stats", record_path(2533274899999999), None, 404),
+        ("stats", "/hi/players/No%20Such%20Player/Matchmade/servicerecord", None, 404),
+        ("stats", "/hi/players/xuid(12ab)/Matchmade/servicerecord", None, 400),
+        ("stats", "/hi/players/xuid(12/matches", None, 400),
+        ("stats", "/hi/matches/00000000-0000-4000-8000-000000000000/stats", None, 404),
+        ("stats", f"/hi/players/xuid({a.xuid})/matches", {"type": "bogus"}, 400),
+        ("stats", f"/hi/players/xuid({a.xuid})/matches", {"start": "x"}, 400),
+        ("stats", record_path(a.xuid), {"isRanked": "maybe"}, 400),
+        (
+            "skill",
+            f"/hi/playlist/{pl.asset.asset_id}/csrs",
+            [("players", f"xuid({a.xuid})"), ("players", "xuid(2533274899999999)")],
+            404,
+        ),
+        ("skill", f"/hi/playlist/{pl.asset.asset_id}/csrs", {"players": a.gamertag}, 400),
+        ("skill", f"/hi/playlist/{pl.asset.asset_id}/csrs", None, 400),
+        ("skill", f"/hi/playlist/{pl.asset.asset_id}/csrs", {"players": "xuid(1x)"}, 400),
+        ("profile", "/users/xuid(abc)", None, 400),
+        ("profile", "/users/gt(nobody%20here)", None, 404),
+        ("gamecms", "/hi/Multiplayer/file/playlists/assets/nope.json", None, 404),
+        ("stats", "/hi/nothing/here", None, 404),
+    ]
+    for service, path, params, expected in cases:
+        status, _ = await sim_client.get(service, path, params)
+        assert status == expected, (path, params)
+    status, doc = await sim_client.get(
+        "skill",
+        f"/hi/playlist/{pl.asset.asset_id}/csrs",
+        [("players", f"xuid({a.xuid})"), ("players", f"xuid({b.xuid})")],
+    )
+    assert status == 200 and [v["Id"] for v in doc["Value"]] == [a.player_id, b.player_id]
+
+
+async def test_gamertags_with_spaces_and_unicode_resolve(simulator, sim_client) -> None:
+    from urllib.parse import quote
+
+    w = simulator.world
+    odd = [p for p in w.players if " " in p.gamertag or not p.gamertag.isascii()][:4]
+    assert odd
+    for p in odd:
+        tag = quote(p.gamertag, safe="")
+        status, rec = await sim_client.get("stats", f"/hi/players/{tag}/Matchmade/servicerecord")
+        assert status == 200
+        _, by_xuid = await sim_client.get("stats", record_path(p.xuid))
+        assert rec == by_xuid
+        status, user = await sim_client.get("profile", f"/users/gt({tag})")
+        assert status == 200 and user["xuid"] == str(p.xuid)
+
+
+async def test_paths_case_insensitive(simulator, sim_client) -> None:
+    for path in (
+        "/hi/progression/file/csr/calendars/csrseasoncalendar.json",
+        "/HI/PROGRESSION/FILE/Csr/Calendars/CsrSeasonCalendar.json",
+        "/hi/waypoint/file/MEDALS/metadata.json",
+    ):
+        status, _ = await sim_client.get("gamecms", path)
+        assert status == 200, path
+
+
+async def test_medal_sprite_sheet_is_a_real_png(simulator, sim_client) -> None:
+    status, meta = await sim_client.get("gamecms", "/hi/Waypoint/file/medals/metadata.json")
+    sprite = meta["sprites"]["small"]
+    status, png = await sim_client.get("gamecms", f"/hi/images/file/{sprite['path']}")
+    assert status == 200 and png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    rows = -(-(max(m["spriteIndex"] for m in meta["medals"]) + 1) // sprite["columns"])
+    assert (width, height) == (sprite["columns"] * sprite["size"], rows * sprite["size"])
+    # Every chunk's CRC is valid and the image data inflates to the right size.
+    pos, idat = 8, b""
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        kind, data = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", png[pos + 8 + length : pos + 12 + length])
+        assert zlib.crc32(kind + data) & 0xFFFFFFFF == crc
+        if kind == b"IDAT":
+            idat += data
+        pos += 12 + length
+    assert len(zlib.decompress(idat)) == height * (width + 1)
+
+
+async def _statuses(sim: Any, n: int) -> list[int]:
+    p = sim.world.players[0]
+    tokens = sim.issue_tokens(p.xuid)
+    out = []
+    async with aiohttp.ClientSession() as session:
+        client = SimClient(sim.base_url, session, tokens)
+        for _ in range(n):
+            status, _ = await client.get("stats", record_path(p.xuid))
+            out.append(status)
+    return out
+
+
+async def test_faults_are_reproducible_by_seed() -> None:
+    config = {
+        "seed": 3,
+        "stats": {
+            "rate_429": 0.2,
+            "rate_500": 0.1,
+            "rate_503": 0.1,
+            "rate_401": 0.1,
+            "retry_after": 2,
+        },
+    }
+    runs = []
+    for _ in range(2):
+        async with start_simulator(seed=7, players=5) as sim:
+            sim.set_faults(config)
+            runs.append(await _statuses(sim, 60))
+            stats = sim.stats()
+    assert runs[0] == runs[1]
+    assert {429, 500, 503, 401, 200} <= set(runs[0])
+    assert stats["by_status"]["429"] == runs[0].count(429)
+    async with start_simulator(seed=7, players=5) as sim:
+        sim.set_faults({**config, "seed": 4})
+        assert await _statuses(sim, 60) != runs[0]
+        sim.set_faults()
+        assert set(await _statuses(sim, 10)) == {200}
+
+
+async def test_retry_after_latency_drop_and_truncation(simulator, sim_client) -> None:
+    p = simulator.world.players[0]
+    url = sim_client.urls["stats"] + record_path(p.xuid)
+    headers = sim_client.headers()
+    status, _ = await sim_client.control(
+        "POST", "faults", {"stats": {"rate_429": 1.0, "retry_after": 7}}
+    )
+    assert status == 200
+    async with sim_client.session.get(url, headers=headers) as r:
+        assert r.status == 429 and r.headers["Retry-After"] == "7"
+    simulator.set_faults(stats={"rate_drop": 1.0})
+    with pytest.raises(aiohttp.ClientError):
+        async with aiohttp.ClientSession() as s, s.get(url, headers=headers) as r:
+            await r.read()
+    simulator.set_faults(stats={"rate_truncate": 1.0})
+    with pytest.raises(aiohttp.ClientError):
+        async with aiohttp.ClientSession() as s, s.get(url, headers=headers) as r:
+            await r.read()
+    simulator.set_faults({"*": {"latency_ms": 1}})
+    status, _ = await sim_client.get("profile", "/users/me")
+    assert status == 200
+    status, _ = await sim_client.control("DELETE", "faults")
+    assert status == 200
+    status, _ = await sim_client.get("stats", record_path(p.xuid))
+    assert status == 200
+    status, _ = await sim_client.control("POST", "faults", {"stats": {"rate_bogus": 1}})
+    assert status == 400
+
+
+async def test_control_endpoints(simulator, sim_client) -> None:
+    status, players = await sim_client.control("GET", "players")
+    assert status == 200 and len(players) == 50
+    assert set(players[0]) == {"xuid", "gamertag", "activity"}
+    xuid = players[0]["xuid"]
+    await sim_client.control("POST", "stats/reset")
+    status, body = await sim_client.control("POST", "play", {"xuid": xuid, "matches": 3})
+    assert status == 200 and len(body["match_ids"]) == 3
+    status, body = await sim_client.control(
+        "POST", "advance", {"hours": 24, "active_fraction": 0.2}
+    )
+    assert status == 200 and body["matches"] > 0
+    sim_client.tokens = simulator.issue_tokens(xuid)  # a simulated day outlives the token
+    await sim_client.get("stats", record_path(xuid), {"seasonId": "Seasons/Season3.json"})
+    await sim_client.get("stats", f"/hi/players/xuid({xuid})/matches/count")
+    status, log = await sim_client.control("GET", "requests?limit=2")
+    assert [e["path"] for e in log] == [
+        f"/halostats.svc.halowaypoint.com{record_path(xuid)}",
+        f"/halostats.svc.halowaypoint.com/hi/players/xuid({xuid})/matches/count",
+    ]
+    assert "seasonId=Seasons/Season3.json" in log[0]["query"].replace("%2F", "/")
+    assert set(log[0]) == {"method", "path", "query", "status"}
+    status, stats = await sim_client.control("GET", "stats")
+    assert stats["by_endpoint"]["stats.servicerecord"] == 1
+    assert stats["by_status"]["200"] == 2
+    status, _ = await sim_client.control("POST", "play", {"xuid": "1", "matches": 1})
+    assert status == 404
+
+
+async def test_plugins_and_tls(tls_ca) -> None:  # type: ignore[no-untyped-def]
+    seen: list[SimState] = []
+
+    def plugin(app: web.Application, state: SimState) -> None:
+        seen.append(state)
+
+        async def hello(request: web.Request) -> web.Response:
+            token, expires = state.issue_spartan_token(state.world.players[0].xuid)
+            return web.json_response({"SpartanToken": token, "Expires": expires.isoformat()})
+
+        app.router.add_post("/settings.svc.halowaypoint.com/spartan-token", hello)
+
+    ca_file, server_ctx = tls_ca
+    client_ctx = ssl.create_default_context(cafile=ca_file)
+    async with start_simulator(players=5, ssl_context=server_ctx, plugins=[plugin]) as sim:
+        assert sim.base_url.startswith("https://127.0.0.1:")
+        assert seen == [sim.state]
+        async with aiohttp.ClientSession() as s:
+            url = f"{sim.base_url}/settings.svc.halowaypoint.com/spartan-token"
+            async with s.post(url, ssl=client_ctx) as r:
+                assert r.status == 200
+                token = (await r.json())["SpartanToken"]
+            me = f"{sim.base_url}/profile.svc.halowaypoint.com/users/me"
+            async with s.get(
+                me, ssl=client_ctx, headers={"x-343-authorization-spartan": token}
+            ) as r:
+                assert r.status == 200
+        assert sim.stats()["by_status"]["200"] == 2

@@ -26,7 +26,7 @@ app = typer.Typer(
 )
 
 # Each module defines `register(app)`. Keep this list in the order of `--help`.
-COMMAND_MODULES: list[str] = ["decode", "page", "serve", "db", "history"]
+COMMAND_MODULES: list[str] = ["auth", "decode", "page", "serve", "db", "history", "read"]
 
 
 def _version(value: bool) -> None:
@@ -75,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     except HaloTrackError as exc:
         if debug:
             raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        err_console.print(
+            f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True
+        )
         return exc.exit_code
     except typer.Exit as exc:
         return int(exc.exit_code or 0)

@@ -164,6 +164,10 @@ def from_settings(
     environment. No token at all is a ConfigError telling the user how to get one.
     """
     provider = token_provider
+    if provider is None and not settings.spartan_token:
+        from halotrack.auth import load_provider  # the stored sign-in (`halotrack auth login`)
+
+        provider = load_provider(settings)
     if provider is None:
         if not settings.spartan_token:
             raise ConfigError(

@@ -1,0 +1,247 @@
+"""`halotrack auth login | status | logout | paste`: sign in, see it, remove it, or paste.
+
+Why: every data command needs a Spartan token; these commands obtain one (and keep it fresh
+through the stored Microsoft sign-in) so that other commands find it by themselves. Nothing
+here ever prints a token.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from halotrack.auth import (
+    SignInConfig,
+    TokenStore,
+    login_browser,
+    login_device_code,
+    logout,
+    paste,
+    status,
+)
+from halotrack.auth.login import DeviceCode
+from halotrack.auth.microsoft import ca_bundle_setting
+from halotrack.cli.common import console, err_console, print_json, run, state
+from halotrack.errors import ConfigError
+
+ClientIdOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--client-id",
+        help="Application (client) ID of your Azure app registration (env HALOTRACK_CLIENT_ID)",
+        show_default=False,
+    ),
+]
+CaOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ca-bundle",
+        help="Trust only this CA file for sign-in (a simulator's test CA, a TLS-inspecting "
+        "proxy) (env HALOTRACK_CA_BUNDLE)",
+        show_default=False,
+    ),
+]
+
+
+def _show_code(code: DeviceCode) -> None:
+    text = code.message or (
+        f"To sign in, open {code.verification_uri} and enter the code {code.user_code}"
+    )
+    err_console.print(text, soft_wrap=True, highlight=False, markup=False)
+    err_console.print("Waiting for you to finish signing in...", highlight=False)
+
+
+def _show_url(url: str) -> None:
+    err_console.print(
+        "Sign in in your browser. If none opened, open this address:",
+        highlight=False,
+    )
+    err_console.print(url, soft_wrap=True, highlight=False, markup=False)
+
+
+def _read_pasted(spartan: str | None, clearance: str | None) -> tuple[str, str | None]:
+    """Flags first; else stdin when piped (token line, optional clearance line); else ask."""
+    if spartan:
+        return spartan, clearance
+    if not sys.stdin.isatty():
+        lines = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
+        if not lines:
+            raise ConfigError(
+                "nothing to paste on standard input",
+                hint="pipe the token (first line) and clearance (second line), or use "
+                "--spartan-token",
+            )
+        return lines[0], clearance or (lines[1] if len(lines) > 1 else None)
+    token = typer.prompt(
+        "Spartan token (the x-343-authorization-spartan request header)", hide_input=True
+    )
+    if clearance is None:
+        answer = typer.prompt(
+            "Clearance (343-clearance header; Enter to fetch it)",
+            default="",
+            show_default=False,
+            hide_input=True,
+        )
+        clearance = answer or None
+    return token, clearance
+
+
+def _status_table(info: dict[str, Any]) -> Table:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    source = {"msal": "Microsoft account", "paste": "pasted from a browser"}
+    rows: list[tuple[str, Any]] = [
+        ("Gamertag", info.get("gamertag")),
+        ("XUID", info.get("xuid")),
+        ("Signed in with", source.get(str(info.get("source")), info.get("source"))),
+        ("Microsoft account", info.get("microsoft_account")),
+        ("Signed in at", info.get("signed_in_at")),
+        ("API", info.get("api_root")),
+        ("Client id", info.get("client_id")),
+    ]
+    tokens = info.get("tokens") or {}
+    rows += [
+        ("Spartan token expires", tokens.get("spartan_expires")),
+        ("Clearance", tokens.get("clearance") or "missing"),
+        ("XSTS token expires", tokens.get("xsts_expires")),
+        ("Xbox user token expires", tokens.get("xbox_user_expires")),
+        ("Microsoft access token expires", tokens.get("microsoft_access_expires")),
+    ]
+    if "microsoft_refresh_token" in tokens:
+        rows.append(
+            ("Microsoft refresh token", "stored" if tokens["microsoft_refresh_token"] else "none")
+        )
+    rows.append(("Stored in", info.get("directory")))
+    for name, meta in (info.get("files") or {}).items():
+        rows.append((f"  {name}", f"mode {meta['mode']}"))
+    for name, value in rows:
+        if value is not None:
+            table.add_row(name, str(value))
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    auth = typer.Typer(
+        help="Sign in to Halo Waypoint; see or remove the stored sign-in.",
+        no_args_is_help=True,
+    )
+    app.add_typer(auth, name="auth")
+
+    @auth.command("login")
+    def login_cmd(
+        ctx: typer.Context,
+        client_id: ClientIdOpt = None,
+        browser: Annotated[
+            bool,
+            typer.Option(
+                "--browser",
+                help="Sign in through the browser (authorization code + PKCE, localhost "
+                "redirect) instead of a device code.",
+            ),
+        ] = False,
+        port: Annotated[
+            int, typer.Option(help="Local port for the browser's answer (0: any free one).")
+        ] = 0,
+        authority: Annotated[
+            str | None,
+            typer.Option(
+                help="Microsoft authority URL (default: consumers; under --api for a "
+                "simulator) (env HALOTRACK_AUTHORITY)",
+                show_default=False,
+            ),
+        ] = None,
+        ca_bundle: CaOpt = None,
+    ) -> None:
+        """Sign in with a Microsoft account that has an Xbox profile.
+
+        Prints a code to enter at microsoft.com/link (or opens the browser with --browser),
+        then stores the sign-in, owner-only, in the data directory. Tokens renew by
+        themselves for as long as the Microsoft sign-in lasts (about 90 days unused).
+        """
+        settings = state(ctx).settings(client_id=client_id)
+        config = SignInConfig.from_settings(
+            settings, client_id=client_id, authority=authority, ca_bundle=ca_bundle
+        )
+        if browser:
+            session = run(login_browser(config, announce=_show_url, port=port))
+        else:
+            session = run(login_device_code(config, show=_show_code))
+        console.print(
+            f"Signed in as [bold]{session.gamertag}[/] (XUID {session.xuid}). "
+            f"Stored in {TokenStore().directory}",
+            highlight=False,
+        )
+
+    @auth.command("status")
+    def status_cmd(
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    ) -> None:
+        """Who is signed in, until when each token lasts, and where they are stored."""
+        info = status()
+        if as_json:
+            print_json(info)
+        elif not info["signed_in"]:
+            console.print(
+                "Not signed in. Run `halotrack auth login` (or `halotrack auth paste`).",
+                highlight=False,
+            )
+        else:
+            console.print(_status_table(info))
+        if not info["signed_in"]:
+            raise typer.Exit(1)
+
+    @auth.command("logout")
+    def logout_cmd() -> None:
+        """Remove every stored token and the Microsoft sign-in cache."""
+        removed = logout()
+        if removed:
+            console.print(f"Signed out: removed {len(removed)} file(s).", highlight=False)
+            for path in removed:
+                console.print(f"  {path}", highlight=False)
+        else:
+            console.print("Nobody was signed in; nothing to remove.", highlight=False)
+
+    @auth.command("paste")
+    def paste_cmd(
+        ctx: typer.Context,
+        spartan_token: Annotated[
+            str | None,
+            typer.Option(
+                "--spartan-token",
+                help="The token (visible to other local users in the process list: prefer "
+                "the prompt or standard input).",
+                show_default=False,
+            ),
+        ] = None,
+        clearance: Annotated[
+            str | None,
+            typer.Option("--clearance", help="The 343-clearance value.", show_default=False),
+        ] = None,
+        ca_bundle: CaOpt = None,
+    ) -> None:
+        """Store a Spartan token (and clearance) copied from halowaypoint.com.
+
+        In the browser's developer tools (Network tab) on halowaypoint.com, copy the request
+        headers x-343-authorization-spartan and, if present, 343-clearance. The token is
+        checked with one call and stored; it cannot renew itself (it lasts about 4 hours).
+        """
+        settings = state(ctx).settings()
+        token, flight = _read_pasted(spartan_token, clearance)
+        session = run(
+            paste(
+                token,
+                flight,
+                api_root=settings.api,
+                ca_bundle=ca_bundle or ca_bundle_setting(settings),
+            )
+        )
+        who = f"{session.gamertag} (XUID {session.xuid})" if session.xuid else "the token"
+        console.print(
+            f"Stored the pasted token for {who}. It cannot renew itself: paste a new one "
+            "when it expires, or use `halotrack auth login`.",
+            highlight=False,
+        )

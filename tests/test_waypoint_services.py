@@ -338,7 +338,9 @@ async def test_economy_career_rank(fake_api: Any) -> None:
 # --- building clients ---------------------------------------------------------------
 
 
-async def test_from_settings() -> None:
+async def test_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("CONFIG_DIR", "DATA_DIR", "CACHE_DIR"):
+        monkeypatch.setenv(f"HALOTRACK_{var}", str(tmp_path / var))
     with pytest.raises(ConfigError) as info:
         from_settings(Settings())
     assert "halotrack auth login" in str(info.value) and "--spartan-token" in str(info.value)

@@ -24,7 +24,8 @@ class DiscoveryService(Service):
     async def _version(
         self, collection: str, model: type[T], asset_id: AssetId, version_id: AssetId
     ) -> T:
-        aid, vid = parse_match_id(asset_id), parse_match_id(version_id)
+        aid = parse_match_id(asset_id, "asset id")
+        vid = parse_match_id(version_id, "version id")
         return await self._get(
             f"/hi/{collection}/{aid}/versions/{vid}",
             model=model,

@@ -83,7 +83,7 @@ class GameCmsService(Service):
 
     async def playlist_asset(self, playlist_id: str | uuid.UUID) -> PlaylistAsset:
         """A playlist's configuration (`HasCsr`, `UgcPlaylistVersion`, experience)."""
-        pid = parse_match_id(playlist_id)
+        pid = parse_match_id(playlist_id, "playlist id")
         return await self._get(
             f"/hi/Multiplayer/file/playlists/assets/{pid}.json",
             model=PlaylistAsset,

@@ -128,13 +128,13 @@ def require_xuid(value: int | str | Player) -> int:
     return player.xuid
 
 
-def parse_match_id(value: str | uuid.UUID) -> str:
-    """Match ids are GUIDs; anything else would only earn a 404 later."""
+def parse_match_id(value: str | uuid.UUID, what: str = "match id") -> str:
+    """Match, playlist and asset ids are GUIDs; anything else would only earn a 404 later."""
     try:
         return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value).strip()))
     except ValueError:
         raise ConfigError(
-            f"malformed match id {value!r}", hint="a match id is a GUID like 63391382-6b88-..."
+            f"malformed {what} {value!r}", hint=f"a {what} is a GUID like 63391382-6b88-..."
         ) from None
 
 

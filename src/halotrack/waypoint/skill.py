@@ -120,7 +120,7 @@ class SkillService(Service):
         `season` is given), in batches the API accepts. A 404 caused by one bad XUID is
         bisected away so every other player is still answered; the bad ones are in `.bad`.
         If every player is refused (e.g. an unknown playlist), NotFound is raised."""
-        playlist = parse_match_id(playlist_id)
+        playlist = parse_match_id(playlist_id, "playlist id")
         size = batch_size or self.csr_batch_size
         if size < 1:
             raise ConfigError("CSR batch size must be at least 1")
@@ -158,4 +158,4 @@ class SkillService(Service):
         """CSR of one player: the single response (NotFound when refused)."""
         xuid = require_xuid(player)
         bare = csr_season_param(season) if season is not None else None
-        return await self._csr_batch(parse_match_id(playlist_id), [xuid], bare)
+        return await self._csr_batch(parse_match_id(playlist_id, "playlist id"), [xuid], bare)

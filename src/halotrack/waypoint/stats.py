@@ -88,7 +88,7 @@ class StatsService(Service):
         if is_ranked is not None:
             pairs.append(("isRanked", "true" if is_ranked else "false"))
         if playlist_asset_id is not None:
-            pairs.append(("playlistAssetId", parse_match_id(playlist_asset_id)))
+            pairs.append(("playlistAssetId", parse_match_id(playlist_asset_id, "playlist id")))
         if gameplay_interaction is not None:
             pairs.append(("gameplayInteraction", str(_interaction(gameplay_interaction))))
         return await self._get(

@@ -306,7 +306,9 @@ class Transport:
         retry_after: float | None = None,
         detail: str = "",
     ) -> ApiError:
-        where = f"{service} {url}"
+        svc = self._services.get(service)
+        shown = url[len(svc.base) :] if svc and url.startswith(svc.base) else url
+        where = f"{service} {shown.split('?', 1)[0]}"
         if status == 400:
             return BadRequest(
                 f"the API refused the request (400): {where}",

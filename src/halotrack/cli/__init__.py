@@ -26,7 +26,7 @@ app = typer.Typer(
 )
 
 # Each module defines `register(app)`. Keep this list in the order of `--help`.
-COMMAND_MODULES: list[str] = ["decode", "page", "serve", "db", "history", "read"]
+COMMAND_MODULES: list[str] = ["auth", "decode", "page", "serve", "db", "history", "read"]
 
 
 def _version(value: bool) -> None:

@@ -27,6 +27,7 @@ app = typer.Typer(
 
 # Each module defines `register(app)`. Keep this list in the order of `--help`.
 COMMAND_MODULES: list[str] = ["auth", "decode", "page", "serve", "db", "history", "read"]
+COMMAND_MODULES.append("simulator")  # kept on its own line: the list above is at 100 cols
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,131 @@
+"""`halotrack simulator`: run the offline Waypoint API simulator until interrupted.
+
+Why: demos, manual testing and benchmarks need the API without a network or an account; any
+halotrack command then points at it with `--api http://127.0.0.1:PORT`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import ssl
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+
+from halotrack.cli.common import console, run
+from halotrack.errors import ConfigError
+
+
+def _identity_plugins(enabled: bool) -> list[Any]:
+    """The sign-in helper's identity endpoints, when that module is present."""
+    if not enabled:
+        return []
+    try:
+        module = importlib.import_module("halotrack.simulator.identity")
+    except ImportError:
+        return []
+    factory = getattr(module, "IdentityPlugin", None)
+    return [factory()] if callable(factory) else []
+
+
+async def _serve(
+    *,
+    host: str,
+    port: int,
+    seed: int,
+    players: int,
+    ssl_context: ssl.SSLContext | None,
+    plugins: list[Any],
+    now: datetime | None,
+    options: dict[str, Any],
+) -> None:
+    from halotrack.simulator import start_simulator
+
+    async with start_simulator(
+        seed=seed,
+        players=players,
+        port=port,
+        host=host,
+        ssl_context=ssl_context,
+        plugins=plugins,
+        now=now,
+        **options,
+    ) as sim:
+        first = sim.world.players[0]
+        console.print(f"Simulator on [bold]{sim.base_url}[/] (seed {seed}, {players} players)")
+        console.print(f"  point clients at it:  halotrack --api {sim.base_url} ...")
+        console.print(
+            f'  get a token:          curl -X POST {sim.base_url}/_sim/token -d \'{{"xuid": '
+            f'"{first.xuid}"}}\''
+        )
+        console.print(
+            "  control:              /_sim/players /_sim/advance /_sim/play /_sim/stats "
+            "/_sim/requests /_sim/faults"
+        )
+        console.print(f"  simulated now:        {sim.clock.now().isoformat()}")
+        console.print("Ctrl-C stops it.")
+        await asyncio.Event().wait()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("simulator")
+    def simulator(
+        port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8765,
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        seed: Annotated[int, typer.Option(help="World seed: same seed, same world.")] = 7,
+        players: Annotated[int, typer.Option(help="Number of players.")] = 200,
+        seasons: Annotated[int, typer.Option(help="Seasons from launch to now.")] = 12,
+        ranked_playlists: Annotated[int, typer.Option(help="Ranked playlists.")] = 2,
+        active_fraction: Annotated[
+            float | None,
+            typer.Option(help="Fraction of players playing per advance (default: by activity)."),
+        ] = None,
+        history_scale: Annotated[
+            float, typer.Option(help="Scale each player's pre-start match count.")
+        ] = 1.0,
+        now: Annotated[
+            str | None, typer.Option(help="Simulated start time, ISO 8601 (default 2026-01-01).")
+        ] = None,
+        tls_cert: Annotated[str | None, typer.Option(help="PEM certificate: serve HTTPS.")] = None,
+        tls_key: Annotated[str | None, typer.Option(help="PEM private key for --tls-cert.")] = None,
+        identity: Annotated[
+            bool, typer.Option(help="Also serve the sign-in (identity) endpoints.")
+        ] = True,
+    ) -> None:
+        """Run the offline Halo Waypoint API simulator."""
+        ctx = None
+        if tls_cert:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            try:
+                ctx.load_cert_chain(tls_cert, tls_key)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(f"cannot load TLS certificate: {exc}") from exc
+        start = None
+        if now:
+            try:
+                start = datetime.fromisoformat(now.replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise ConfigError(f"--now is not an ISO 8601 time: {now}") from exc
+        options = {
+            "seasons": seasons,
+            "ranked_playlists": ranked_playlists,
+            "active_fraction": active_fraction,
+            "history_scale": history_scale,
+        }
+        try:
+            run(
+                _serve(
+                    host=host,
+                    port=port,
+                    seed=seed,
+                    players=players,
+                    ssl_context=ctx,
+                    plugins=_identity_plugins(identity),
+                    now=start,
+                    options=options,
+                )
+            )
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc}") from exc

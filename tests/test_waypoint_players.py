@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -20,6 +21,14 @@ from halotrack.waypoint.players import (
     require_xuid,
     validate_gamertag,
 )
+from test_waypoint_fake_api import FakeApi, serve_fake_api
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeApi]:
+    async with serve_fake_api() as api:
+        yield api
+
 
 XUID = 2535445291321133
 

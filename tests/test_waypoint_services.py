@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,14 @@ from halotrack.models import (
     ServiceRecord,
 )
 from halotrack.waypoint import Limits, WaypointClient, from_settings
+from test_waypoint_fake_api import FakeApi, serve_fake_api
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeApi]:
+    async with serve_fake_api() as api:
+        yield api
+
 
 REAL = Path(__file__).parent / "data" / "real"
 XUID = 2535445291321133

@@ -27,6 +27,14 @@ from halotrack.errors import (
 )
 from halotrack.waypoint import Limits, RetryPolicy, Tokens, WaypointClient
 from halotrack.waypoint.transport import parse_retry_after
+from test_waypoint_fake_api import FakeApi, serve_fake_api
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeApi]:
+    async with serve_fake_api() as api:
+        yield api
+
 
 REAL = Path(__file__).parent / "data" / "real"
 CSR_BODY = (REAL / "csr" / "playlist-csrs-one-player.json").read_bytes()

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import aiohttp
 import pytest
 
+import test_auth_support
 from halotrack.auth import (
     SignedInTokens,
     TokenStore,
@@ -19,6 +20,11 @@ from halotrack.auth import (
 )
 from halotrack.config import Settings
 from halotrack.errors import AuthError
+
+# Fixtures shared by the sign-in tests (see test_auth_support.py).
+tls_ca = test_auth_support.tls_ca
+auth_home = test_auth_support.auth_home
+identity_sim = test_auth_support.identity_sim
 
 
 async def device_login(sim, **kw):  # type: ignore[no-untyped-def]

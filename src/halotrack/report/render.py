@@ -84,6 +84,10 @@ def fmt_when(value: datetime | None) -> str:
     return "–" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def fmt_short(value: datetime | None) -> str:
+    return "–" if value is None else value.astimezone(UTC).strftime("%b %d %H:%M")
+
+
 def fmt_date(value: datetime | None) -> str:
     return "–" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d")
 
@@ -170,6 +174,7 @@ def environment() -> jinja2.Environment:
         stat=fmt_stat,
         when=fmt_when,
         date=fmt_date,
+        short=fmt_short,
         signed=fmt_signed,
         tone=delta_tone,
         script_json=script_json,

@@ -1,0 +1,250 @@
+"""The stats page in a real browser (Debian's Chromium via Playwright): offline from a file,
+charts drawn, numbers equal to the store, hostile gamertags inert, and the local server.
+
+Screenshots of the full page (desktop 1280 and phone 390, light and dark) are written to
+out/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from halotrack.report import build_page_data, write_page
+from halotrack.report.render import fmt_duration, fmt_int, fmt_pct, fmt_ratio
+from halotrack.report.serve import make_app
+from halotrack.store import Scope, Store, open_store
+from test_page_samples import NOW, XSS_GAMERTAG, XSS_GAMERTAG_2, XUID, seed_store
+
+pytestmark = pytest.mark.browser
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "out" / "screenshots"
+CHARTS = ("csr", "kd-winrate", "matches-week")
+
+
+@pytest.fixture
+async def browser(chromium_path: str) -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=chromium_path, headless=True, args=ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(f"sqlite:///{tmp_path / 'halotrack.sqlite'}") as s:
+        seed_store(s)
+        yield s
+
+
+@dataclass
+class Watched:
+    """What a page did while loading: console errors, requests, dialogs."""
+
+    page: Any
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+
+async def open_page(browser: Any, url: str, *, width: int = 1280, scheme: str = "light") -> Watched:
+    context = await browser.new_context(
+        viewport={"width": width, "height": 900}, color_scheme=scheme, device_scale_factor=1
+    )
+    page = await context.new_page()
+    w = Watched(page)
+
+    def on_console(m: Any) -> None:
+        if m.type in ("error", "warning"):
+            w.errors.append(m.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: w.errors.append(str(e)))
+    page.on("request", lambda r: w.requests.append(r.url))
+
+    async def on_dialog(d: Any) -> None:
+        w.dialogs.append(d.message)
+        await d.dismiss()
+
+    page.on("dialog", on_dialog)
+    await page.goto(url)
+    await page.wait_for_load_state("load")
+    return w
+
+
+def file_page(store: Store, tmp_path: Path, name: str = "stats.html") -> Path:
+    path = tmp_path / name
+    write_page(build_page_data(store, XUID, now=NOW), path)
+    return path
+
+
+# Count pixels of a chart's first series colour (the --c1 custom property) on its canvas.
+COUNT_SERIES_PIXELS = """
+(id) => {
+  const host = document.getElementById('chart-' + id);
+  const canvas = host && host.querySelector('canvas');
+  if (!canvas) return -1;
+  const probe = document.createElement('div');
+  probe.style.color = getComputedStyle(document.documentElement).getPropertyValue('--c1');
+  document.body.appendChild(probe);
+  const [r, g, b] = getComputedStyle(probe).color.match(/\\d+/g).map(Number);
+  probe.remove();
+  const img = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let n = 0;
+  for (let i = 0; i < img.length; i += 4) {
+    if (img[i + 3] > 60 && Math.abs(img[i] - r) < 40 && Math.abs(img[i + 1] - g) < 40
+        && Math.abs(img[i + 2] - b) < 40) n++;
+  }
+  return n;
+}
+"""
+
+
+async def test_file_page_loads_offline_and_draws_every_chart(
+    browser: Any, store: Store, tmp_path: Path
+) -> None:
+    path = file_page(store, tmp_path)
+    w = await open_page(browser, path.as_uri())
+    assert w.errors == []
+    assert w.requests == [path.as_uri()]
+    for chart in CHARTS:
+        assert await w.page.get_attribute(f"#chart-{chart}", "data-drawn") == "1"
+        pixels = await w.page.evaluate(COUNT_SERIES_PIXELS, chart)
+        assert pixels > 150, (chart, pixels)
+
+
+async def test_numbers_on_the_page_equal_the_store(
+    browser: Any, store: Store, tmp_path: Path
+) -> None:
+    w = await open_page(browser, file_page(store, tmp_path).as_uri())
+    shown = await w.page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('[data-stat]')]"
+        ".map(e => [e.dataset.stat, e.textContent.trim()]))"
+    )
+    rec = store.latest_record(XUID, "matchmade", Scope())
+    assert rec is not None and rec.matches_completed and rec.deaths
+    assert shown["matches"] == fmt_int(rec.matches_completed)
+    assert shown["wins"] == fmt_int(rec.wins)
+    assert shown["losses"] == fmt_int(rec.losses)
+    assert shown["kills"] == fmt_int(rec.kills)
+    assert shown["deaths"] == fmt_int(rec.deaths)
+    assert shown["assists"] == fmt_int(rec.assists)
+    assert shown["damage_dealt"] == fmt_int(rec.damage_dealt)
+    assert shown["kda"] == fmt_ratio(rec.kda)
+    assert shown["accuracy"] == fmt_pct(rec.accuracy, 2)
+    assert shown["time_played"] == fmt_duration(rec.time_played_seconds)
+    assert shown["kd"] == fmt_ratio((rec.kills or 0) / rec.deaths)
+    assert shown["win_rate"] == fmt_pct(100 * (rec.wins or 0) / rec.matches_completed)
+    assert shown["gamertag"] == "Sample Spartan"
+    assert shown["xuid"] == XUID
+    csr_labels = await w.page.locator("[data-stat=csr_all_time_max]").all_text_contents()
+    assert "Onyx 1549" in csr_labels
+
+
+@pytest.mark.parametrize("tag", [XSS_GAMERTAG, XSS_GAMERTAG_2])
+async def test_hostile_gamertags_render_as_text(browser: Any, tmp_path: Path, tag: str) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'x.sqlite'}") as s:
+        seed_store(s, tag, snapshots=6)
+        path = file_page(s, tmp_path)
+    w = await open_page(browser, path.as_uri())
+    await w.page.wait_for_timeout(100)
+    assert w.dialogs == []
+    assert await w.page.inner_text("#gamertag") == tag
+    assert await w.page.evaluate("document.querySelectorAll('img').length") == 0
+    assert tag in await w.page.title()
+    assert w.errors == []
+
+
+async def test_phone_layout_fits_the_screen(browser: Any, store: Store, tmp_path: Path) -> None:
+    w = await open_page(browser, file_page(store, tmp_path).as_uri(), width=390, scheme="dark")
+    width = await w.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    for chart in CHARTS:
+        assert await w.page.evaluate(COUNT_SERIES_PIXELS, chart) > 100
+
+
+async def test_screenshots_light_and_dark(browser: Any, store: Store, tmp_path: Path) -> None:
+    path = file_page(store, tmp_path)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    backgrounds = {}
+    for width, label in ((1280, "desktop"), (390, "phone")):
+        for scheme in ("light", "dark"):
+            w = await open_page(browser, path.as_uri(), width=width, scheme=scheme)
+            assert w.errors == []
+            backgrounds[scheme] = await w.page.evaluate(
+                "getComputedStyle(document.body).backgroundColor"
+            )
+            shot = SCREENSHOTS / f"page-{label}-{scheme}.png"
+            await w.page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+    assert backgrounds["light"] != backgrounds["dark"]
+
+
+@pytest.fixture
+async def server(store: Store) -> AsyncIterator[str]:
+    runner = web.AppRunner(make_app(store, clock=lambda: NOW))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_served_pages_work_the_same(browser: Any, server: str) -> None:
+    w = await open_page(browser, server + "/")
+    assert w.errors == []
+    link = w.page.locator(f"li[data-xuid='{XUID}'] a")
+    assert await link.inner_text() != ""
+    await link.click()
+    await w.page.wait_for_url(f"{server}/player/{XUID}")
+    await w.page.wait_for_load_state("load")
+    assert w.errors == []
+    assert all(u.startswith(server + "/") for u in w.requests), w.requests
+    assert await w.page.inner_text("[data-stat=matches]") == "2,664"
+    for chart in CHARTS:
+        assert await w.page.evaluate(COUNT_SERIES_PIXELS, chart) > 150
+    missing = await w.page.goto(f"{server}/player/1234567890123456")
+    assert missing is not None and missing.status == 404
+    bad = await w.page.goto(f"{server}/player/not-a-xuid")
+    assert bad is not None and bad.status == 404
+
+
+async def test_served_index_escapes_gamertags(browser: Any, tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'x.sqlite'}") as s:
+        seed_store(s, XSS_GAMERTAG_2, snapshots=4)
+        runner = web.AppRunner(make_app(s, clock=lambda: NOW))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        try:
+            base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+            w = await open_page(browser, base + "/")
+            assert w.dialogs == []
+            assert await w.page.inner_text(f"li[data-xuid='{XUID}'] .name") == XSS_GAMERTAG_2
+            assert await w.page.evaluate("document.querySelectorAll('img').length") == 0
+            response = await w.page.goto(f"{base}/player/{XUID}")
+            assert response is not None
+            assert "script-src" in (response.headers.get("content-security-policy") or "")
+            assert w.dialogs == []
+        finally:
+            await runner.cleanup()

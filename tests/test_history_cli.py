@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from halotrack.cli import main
-from halotrack.store import Scope, open_store
+from halotrack.store import Scope, Store, open_store
 from halotrack.store.history import csr_short, parse_when
 
 XUID = 2535445291321133
@@ -62,30 +62,26 @@ def csr(value: int, tier: str, sub: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def db(store_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    """A store with three lifetime snapshots (T0, T1, T2) and CSR at T0 and T1."""
+def db(store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """A store with three lifetime snapshots (T0, T1, T2) and CSR at T0 and T1; its URL."""
     monkeypatch.setenv("HALOTRACK_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("HALOTRACK_DB", raising=False)
     first = sample()
     second = played(first, wins=5, losses=2, kills=61, deaths=40)
     third = played(second, wins=1, losses=0, kills=10, deaths=2)
     third["Subqueries"]["SeasonIds"].append("Seasons/Season99.json")
-    store = open_store(store_url)
-    try:
-        with store.transaction() as tx:
-            tx.upsert_player(XUID, GT, seen_at=T0)
-            tx.save_service_record(XUID, "matchmade", Scope(), first, T0)
-            tx.save_csr(XUID, PLAYLIST, "CsrSeason5-1", csr(1149, "Platinum", 5), T0)
-        with store.transaction() as tx:
-            tx.save_service_record(XUID, "matchmade", Scope(), second, T1)
-            tx.save_csr(XUID, PLAYLIST, "CsrSeason5-1", csr(1203, "Diamond", 0), T1)
-        store.save_service_record(XUID, "matchmade", Scope(), third, T2)
-        store.save_service_record(
-            XUID, "matchmade", Scope.season("Csr/Seasons/CsrSeason5-1.json"), first, T0
-        )
-    finally:
-        store.close()
-    return store_url
+    with store.transaction() as tx:
+        tx.upsert_player(XUID, GT, seen_at=T0)
+        tx.save_service_record(XUID, "matchmade", Scope(), first, T0)
+        tx.save_csr(XUID, PLAYLIST, "CsrSeason5-1", csr(1149, "Platinum", 5), T0)
+    with store.transaction() as tx:
+        tx.save_service_record(XUID, "matchmade", Scope(), second, T1)
+        tx.save_csr(XUID, PLAYLIST, "CsrSeason5-1", csr(1203, "Diamond", 0), T1)
+    store.save_service_record(XUID, "matchmade", Scope(), third, T2)
+    store.save_service_record(
+        XUID, "matchmade", Scope.season("Csr/Seasons/CsrSeason5-1.json"), first, T0
+    )
+    return store.engine.url.render_as_string(hide_password=False)
 
 
 def run(capsys: pytest.CaptureFixture[str], db: str, *args: str) -> tuple[int, str, str]:

@@ -1,0 +1,452 @@
+"""One tracking cycle: find who played, fetch only what can have changed, store snapshots.
+
+Why this shape (request economy first, then safety):
+
+1. *Detect*: one cheap `/matches/count` per due player. An unchanged count means nothing of
+   theirs can have changed, so nothing else is asked. A player never checked counts as
+   played.
+2. *Fetch* for players who played: the lifetime record, every running season in its
+   `Subqueries.SeasonIds`, and each ended season once ever (remembered with
+   `mark_season_fetched`).
+3. *CSR*: one request per ranked playlist per batch of players (the skill service takes
+   many players per call), for everyone who played.
+4. *Write*: per player, one store transaction holds the records, the CSR and the watch-list
+   update, so a killed tracker leaves whole snapshots or nothing; a player whose write did
+   not happen is still "played" next cycle and is simply fetched again.
+
+A failure (404, 5xx after retries, a refused CSR) is recorded for that player only
+(`watch_failed`), shown in the report, and retried next cycle; other players go on.
+Time comes from an injectable clock, so snapshots made against the simulator carry
+simulated time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from halotrack.errors import HaloTrackError
+from halotrack.models import ServiceRecord, parse_xuid
+from halotrack.store import SaveResult, Scope, Store, StoreTx, WatchEntry, to_thread
+from halotrack.store import parse_xuid as store_xuid
+from halotrack.tracker.metadata import Metadata
+from halotrack.tracker.policy import next_check_at
+from halotrack.tracker.seasons import current_csr_season, season_ends, seasons_to_fetch
+from halotrack.waypoint import WaypointClient
+
+log = logging.getLogger("halotrack.tracker")
+
+RECORD_KIND = "matchmade"
+SEASON_SOURCE = "servicerecord:matchmade"
+RANKED_KEY = ("tracker", "ranked-playlists")
+FALLBACK_CSR_SEASON = "current"
+
+Progress = Callable[[str, int, int], None]
+"""`progress(phase, done, total)`: phases are "checking", "fetching", "csr", "saving"."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Failure:
+    """One player's failed step in a cycle: shown in the report, retried next cycle."""
+
+    xuid: int
+    gamertag: str | None
+    step: str
+    error: str
+
+    def text(self) -> str:
+        who = self.gamertag or f"xuid({self.xuid})"
+        return f"{who}: {self.step}: {self.error}"
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did; `--json` prints `to_dict()`."""
+
+    started_at: datetime
+    finished_at: datetime | None = None
+    watched: int = 0
+    due: int = 0
+    checked: int = 0
+    played: int = 0
+    records_created: int = 0
+    records_unchanged: int = 0
+    ended_seasons_fetched: int = 0
+    csr_created: int = 0
+    csr_unchanged: int = 0
+    ranked_playlists: int = 0
+    matches_synced: int = 0
+    requests: int = 0
+    retries: int = 0
+    wall_seconds: float = 0.0
+    failures: list[Failure] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["started_at"] = self.started_at.isoformat()
+        d["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
+        d["wall_seconds"] = round(self.wall_seconds, 3)
+        return d
+
+    def summary(self) -> list[str]:
+        """A few lines for people."""
+        lines = [
+            f"checked {self.checked} of {self.due} due ({self.watched} watched), "
+            f"{self.played} played",
+            f"records: {self.records_created} new, {self.records_unchanged} unchanged"
+            + (
+                f" ({self.ended_seasons_fetched} ended seasons stored for good)"
+                if self.ended_seasons_fetched
+                else ""
+            ),
+            f"CSR: {self.csr_created} new, {self.csr_unchanged} unchanged "
+            f"in {self.ranked_playlists} ranked playlists",
+        ]
+        if self.matches_synced:
+            lines.append(f"matches: {self.matches_synced} new")
+        lines.append(
+            f"{self.requests} requests ({self.retries} retries) in {self.wall_seconds:.1f}s"
+        )
+        if self.failures:
+            lines.append(f"{len(self.failures)} failed (retried next cycle):")
+            lines += [f"  {f.text()}" for f in self.failures]
+        return lines
+
+
+@dataclass
+class _Work:
+    """One due player's state through the cycle."""
+
+    entry: WatchEntry
+    count: int | None = None
+    played: bool = False
+    lifetime: ServiceRecord | None = None
+    seasons: list[tuple[str, bool, ServiceRecord]] = field(default_factory=list)
+    csr: dict[str, Any] = field(default_factory=dict)
+    csr_errors: list[str] = field(default_factory=list)
+    failure: Failure | None = None
+
+    @property
+    def xuid(self) -> int:
+        return self.entry.xuid
+
+    def fail(self, step: str, exc: BaseException) -> None:
+        message = exc.message if isinstance(exc, HaloTrackError) else str(exc)
+        self.failure = Failure(self.xuid, self.entry.gamertag, step, message)
+
+
+class Tracker:
+    """Runs cycles over a store's watch list with one client.
+
+    `clock` gives aware UTC datetimes (the simulator's clock in tests and the demo);
+    `concurrency` bounds players handled at once (the client's limiter still paces every
+    request); `sync_matches` runs the match sync for opted-in players who played.
+    """
+
+    def __init__(
+        self,
+        client: WaypointClient,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        concurrency: int = 16,
+        sync_matches: bool = True,
+        progress: Progress | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.clock = clock
+        self.concurrency = max(1, concurrency)
+        self.sync_matches = sync_matches
+        self.progress = progress
+        self.metadata = Metadata(client, store, clock)
+
+    def _tick(self, phase: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(phase, done, total)
+
+    async def _each(self, phase: str, items: Sequence[_Work], fn: Callable[[_Work], Any]) -> None:
+        """Run `fn` for every item, at most `concurrency` at once, ticking progress."""
+        sem = asyncio.Semaphore(self.concurrency)
+        done = 0
+        self._tick(phase, 0, len(items))
+
+        async def one(w: _Work) -> None:
+            nonlocal done
+            async with sem:
+                await fn(w)
+            done += 1
+            self._tick(phase, done, len(items))
+
+        await asyncio.gather(*(one(w) for w in items))
+
+    async def run_cycle(
+        self, players: Iterable[int | str] | None = None, *, force: bool = False
+    ) -> CycleReport:
+        """One cycle over the due players (or only `players`, due or not; `force`: every
+        watched player, due or not)."""
+        wall0 = time.perf_counter()
+        req0, retry0 = self.client.counters.requests, self.client.counters.retries
+        now = self.clock()
+        report = CycleReport(started_at=now)
+        self.metadata = Metadata(self.client, self.store, self.clock)
+        watched = await to_thread(self.store.watch_list)
+        report.watched = len(watched)
+        if players is not None:
+            wanted = {store_xuid(p) for p in players}
+            due = [e for e in watched if e.xuid in wanted]
+        elif force:
+            due = watched
+        else:
+            due = [e for e in watched if e.next_check_at is None or e.next_check_at <= now]
+        report.due = len(due)
+        work = [_Work(e) for e in due]
+        if work:
+            await self._cycle(work, report)
+        report.finished_at = self.clock()
+        report.requests = self.client.counters.requests - req0
+        report.retries = self.client.counters.retries - retry0
+        report.wall_seconds = time.perf_counter() - wall0
+        return report
+
+    async def _cycle(self, work: list[_Work], report: CycleReport) -> None:
+        await self._detect(work)
+        await self._save_quiet(work, report)
+        played = [w for w in work if w.played and w.failure is None]
+        if played:
+            calendar = await self.metadata.season_calendar()
+            csr_calendar = await self.metadata.csr_calendar()
+            await self.metadata.medals()
+            ends = season_ends(calendar, csr_calendar)
+            await self._each("fetching", played, lambda w: self._fetch_records(w, ends))
+            fetched = [w for w in played if w.failure is None]
+            csr_season = current_csr_season(csr_calendar, self.clock()) or FALLBACK_CSR_SEASON
+            report.ranked_playlists = await self._fetch_csr(fetched)
+            await self._each("saving", fetched, lambda w: self._save_played(w, csr_season, report))
+            if self.sync_matches:
+                await self._sync_matches(
+                    [w for w in fetched if w.entry.matches_opt_in and w.failure is None], report
+                )
+        report.checked = sum(1 for w in work if w.count is not None)
+        report.played = sum(1 for w in work if w.played)
+        report.failures = [w.failure for w in work if w.failure is not None]
+
+    # -- 1. detect -------------------------------------------------------------------------
+
+    async def _detect(self, work: list[_Work]) -> None:
+        async def check(w: _Work) -> None:
+            try:
+                count = await self.client.stats.match_count(w.xuid)
+            except HaloTrackError as exc:
+                w.fail("match count", exc)
+                return
+            w.count = count.matches_played_count
+            w.played = w.entry.last_match_count is None or w.count != w.entry.last_match_count
+
+        await self._each("checking", work, check)
+
+    async def _save_quiet(self, work: list[_Work], report: CycleReport) -> None:
+        """Bookkeeping for players who did not play or failed the count, in one transaction."""
+        quiet = [w for w in work if not w.played or w.failure is not None]
+        if not quiet:
+            return
+        now = self.clock()
+
+        def write(tx: StoreTx) -> None:
+            for w in quiet:
+                if w.failure is not None:
+                    tx.watch_failed(w.xuid, w.failure.text(), next_check_at=None)
+                    continue
+                tx.watch_update(
+                    w.xuid,
+                    last_checked_at=now,
+                    last_match_count=w.count,
+                    next_check_at=next_check_at(now, w.entry.last_played_at),
+                    failure_count=0,
+                    last_error=None,
+                )
+
+        await to_thread(self._write, write)
+
+    def _write(self, fn: Callable[[StoreTx], Any]) -> Any:
+        with self.store.transaction() as tx:
+            return fn(tx)
+
+    # -- 2. records ------------------------------------------------------------------------
+
+    async def _fetch_records(self, w: _Work, ends: dict[str, datetime]) -> None:
+        try:
+            w.lifetime = await self.client.stats.service_record(w.xuid)
+        except HaloTrackError as exc:
+            w.fail("service record", exc)
+            return
+        ids = w.lifetime.season_ids
+
+        def done_seasons() -> set[str]:
+            with self.store.reader() as tx:
+                return {s for s in ids if tx.season_fetched(w.xuid, SEASON_SOURCE, s)}
+
+        done = await to_thread(done_seasons)
+        wanted = seasons_to_fetch(ids, ends, self.clock(), done)
+
+        async def one(sid: str, ended: bool) -> tuple[str, bool, ServiceRecord]:
+            return sid, ended, await self.client.stats.service_record(w.xuid, season_id=sid)
+
+        try:
+            w.seasons = list(await asyncio.gather(*(one(s, e) for s, e in wanted)))
+        except HaloTrackError as exc:
+            w.fail("season record", exc)
+
+    # -- 3. CSR ----------------------------------------------------------------------------
+
+    async def _ranked(self, fetched: Sequence[_Work]) -> list[str]:
+        known_doc = await to_thread(self.store.get_metadata, *RANKED_KEY)
+        known: list[str] = known_doc.json() if known_doc is not None else []
+        candidates = set(known)
+        for w in fetched:
+            sub = w.lifetime.subqueries if w.lifetime is not None else None
+            if sub is not None:
+                candidates.update(p.lower() for p in sub.playlist_asset_ids or [])
+        ranked = await self.metadata.ranked_playlists(candidates)
+        if sorted(ranked) != sorted(known):
+            import json
+
+            await to_thread(
+                self.store.put_metadata, *RANKED_KEY, json.dumps(sorted(ranked)),
+                fetched_at=self.clock(),
+            )  # fmt: skip
+        for pid in ranked:
+            asset = await self.metadata.playlist_asset(pid)
+            if asset is not None and asset.ugc_playlist_version:
+                await self.metadata.playlist_name(pid, asset.ugc_playlist_version)
+        return ranked
+
+    async def _fetch_csr(self, fetched: Sequence[_Work]) -> int:
+        """CSR of every fetched player in every ranked playlist: one request per playlist
+        per batch. Returns the number of ranked playlists."""
+        if not fetched:
+            return 0
+        ranked = await self._ranked(fetched)
+        by_xuid = {w.xuid: w for w in fetched}
+        xuids = list(by_xuid)
+        self._tick("csr", 0, len(ranked))
+        for i, pid in enumerate(ranked):
+            try:
+                results = await self.client.skill.playlist_csr(pid, xuids)
+            except HaloTrackError as exc:
+                for w in fetched:
+                    w.csr_errors.append(f"CSR {pid}: {exc.message}")
+                continue
+            raw_by_xuid: dict[int, Any] = {}
+            for response in results.responses:
+                for item in response.raw.get("Value") or []:
+                    x = parse_xuid(str(item.get("Id", ""))) if isinstance(item, dict) else None
+                    if x is not None:
+                        raw_by_xuid[x] = item
+            for x in results.bad:
+                if x in by_xuid:
+                    by_xuid[x].csr_errors.append(f"CSR {pid}: the skill service refused the player")
+            for x, entry in results.entries.items():
+                who = by_xuid.get(x)
+                if who is None:
+                    continue
+                if not entry.ok or x not in raw_by_xuid:
+                    who.csr_errors.append(f"CSR {pid}: result {entry.result_code_name}")
+                    continue
+                who.csr[pid] = raw_by_xuid[x]
+            self._tick("csr", i + 1, len(ranked))
+        return len(ranked)
+
+    # -- 4. write --------------------------------------------------------------------------
+
+    async def _save_played(self, w: _Work, csr_season: str, report: CycleReport) -> None:
+        assert w.lifetime is not None
+        lifetime = w.lifetime
+
+        def write(tx: StoreTx) -> tuple[list[SaveResult], list[SaveResult], int]:
+            now = self.clock()
+            records = [
+                tx.save_service_record(w.xuid, RECORD_KIND, Scope(), lifetime.raw_bytes, now)
+            ]
+            ended = 0
+            for sid, is_ended, rec in w.seasons:
+                records.append(
+                    tx.save_service_record(
+                        w.xuid, RECORD_KIND, Scope.season(sid), rec.raw_bytes, now
+                    )
+                )
+                if is_ended:
+                    tx.mark_season_fetched(w.xuid, SEASON_SOURCE, sid, now)
+                    ended += 1
+            csr = [tx.save_csr(w.xuid, pid, csr_season, raw, now) for pid, raw in w.csr.items()]
+            tx.watch_update(w.xuid, last_checked_at=now)
+            if w.csr_errors:
+                # Records are kept; the count stays old so the player is fetched again.
+                tx.watch_failed(w.xuid, "; ".join(w.csr_errors), next_check_at=None)
+            else:
+                tx.watch_update(
+                    w.xuid,
+                    last_played_at=now,
+                    last_match_count=w.count,
+                    next_check_at=next_check_at(now, now),
+                    failure_count=0,
+                    last_error=None,
+                )
+            return records, csr, ended
+
+        try:
+            records, csr, ended = await to_thread(self._write, write)
+        except HaloTrackError as exc:
+            w.fail("store", exc)
+            return
+        report.records_created += records.count("created")
+        report.records_unchanged += records.count("unchanged")
+        report.csr_created += csr.count("created")
+        report.csr_unchanged += csr.count("unchanged")
+        report.ended_seasons_fetched += ended
+        if w.csr_errors:
+            w.failure = Failure(w.xuid, w.entry.gamertag, "csr", "; ".join(w.csr_errors))
+
+    # -- 5. matches (issue 6) --------------------------------------------------------------
+
+    async def _sync_matches(self, players: Sequence[_Work], report: CycleReport) -> None:
+        if not players:
+            return
+        try:
+            module = importlib.import_module("halotrack.tracker.matches")
+        except ImportError:
+            log.info("match sync is not available in this version: skipped")
+            return
+        sync = getattr(module, "sync_player_matches", None)
+        if sync is None:
+            return
+        for w in players:
+            try:
+                result = await sync(self.client, self.store, w.xuid)
+            except HaloTrackError as exc:
+                w.fail("matches", exc)
+                continue
+            report.matches_synced += _count_of(result)
+
+
+def _count_of(result: Any) -> int:
+    """How many matches a sync stored, whatever shape its result has."""
+    if isinstance(result, int) and not isinstance(result, bool):
+        return result
+    for name in ("new", "added", "stored", "new_matches", "saved"):
+        value = getattr(result, name, None)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, (list, tuple)):
+            return len(value)
+    return 0

@@ -1,0 +1,67 @@
+"""Which seasons have ended, from the season and CSR calendars. Pure functions.
+
+Why: an ended season's record never changes again (REFERENCE "Seasons"), so the tracker
+fetches it once, ever. The record's `Subqueries.SeasonIds` name seasons two ways: from
+Season 5 on by the CSR season file path (`Csr/Seasons/CsrSeason5-1.json`, which is also the
+calendar's `CsrSeasonFilePath`), before that by the season metadata path
+(`Seasons/Season3.json`, the calendar's `SeasonMetadata`). Both are looked up here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from halotrack.models import CsrSeasonCalendar, SeasonCalendar
+
+
+def _norm(path: str) -> str:
+    return path.strip().lower()
+
+
+def season_ends(
+    calendar: SeasonCalendar | None, csr_calendar: CsrSeasonCalendar | None
+) -> dict[str, datetime]:
+    """Season id (lower case, either naming) -> end time, for every dated calendar entry."""
+    ends: dict[str, datetime] = {}
+    if csr_calendar is not None:
+        for c in csr_calendar.seasons:
+            if c.csr_season_file_path and c.end is not None:
+                ends[_norm(c.csr_season_file_path)] = c.end
+    if calendar is not None:
+        for s in calendar.seasons:
+            if s.end is None:
+                continue
+            for path in (s.season_metadata, s.csr_season_file_path):
+                if path:
+                    ends.setdefault(_norm(path), s.end)
+    return ends
+
+
+def is_ended(season_id: str, ends: dict[str, datetime], now: datetime) -> bool:
+    """True only when a calendar says the season ended before `now`; an unknown season is
+    treated as running, so it is fetched again rather than frozen too early."""
+    end = ends.get(_norm(season_id))
+    return end is not None and end <= now
+
+
+def current_csr_season(csr_calendar: CsrSeasonCalendar | None, now: datetime) -> str | None:
+    """The bare CSR season id (`CsrSeason5-1`) running at `now`, if the calendar has one."""
+    if csr_calendar is None:
+        return None
+    entry = csr_calendar.season_at(now)
+    return entry.csr_season_id if entry is not None else None
+
+
+def seasons_to_fetch(
+    season_ids: Iterable[str], ends: dict[str, datetime], now: datetime, done: set[str]
+) -> list[tuple[str, bool]]:
+    """(season id, ended) for each season of a record that still needs a fetch: every
+    running season, and ended seasons not yet fetched after their end (`done`)."""
+    out: list[tuple[str, bool]] = []
+    for sid in dict.fromkeys(season_ids):
+        ended = is_ended(sid, ends, now)
+        if ended and sid in done:
+            continue
+        out.append((sid, ended))
+    return out

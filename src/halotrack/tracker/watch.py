@@ -1,0 +1,68 @@
+"""Adding players to the watch list: gamertags become XUIDs once, via the profile service.
+
+Why: stored data is keyed by XUID (gamertags change); resolving at `watch add` time means
+a cycle never spends a request on names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from halotrack.errors import ConfigError, HaloTrackError
+from halotrack.store import Store, WatchEntry, to_thread
+from halotrack.waypoint import WaypointClient, parse_player
+
+
+@dataclass(frozen=True)
+class Resolved:
+    query: str
+    xuid: int | None
+    gamertag: str | None
+    error: str | None = None
+
+
+async def resolve_players(client: WaypointClient, players: Sequence[str]) -> list[Resolved]:
+    """Gamertag or XUID -> (XUID, current gamertag) for each; failures kept per player."""
+
+    async def one(text: str) -> Resolved:
+        try:
+            who = parse_player(text)
+        except HaloTrackError as exc:
+            return Resolved(text, None, None, exc.message)
+        try:
+            user = await client.profile.user(who)
+        except HaloTrackError as exc:
+            return Resolved(text, who.xuid, None, exc.message)
+        if user.xuid_int is None:
+            return Resolved(text, None, None, "the profile service gave no XUID")
+        return Resolved(text, user.xuid_int, user.gamertag)
+
+    return list(await asyncio.gather(*(one(p) for p in players)))
+
+
+async def add_players(
+    client: WaypointClient,
+    store: Store,
+    players: Sequence[str],
+    *,
+    matches: bool = False,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> tuple[list[WatchEntry], list[Resolved]]:
+    """Resolve and watch players; returns (entries added or updated, failures)."""
+    if not players:
+        raise ConfigError("name at least one player", hint="a gamertag or an XUID")
+    resolved = await resolve_players(client, players)
+    added: list[WatchEntry] = []
+    failed: list[Resolved] = []
+    for r in resolved:
+        if r.xuid is None or r.error is not None:
+            failed.append(r)
+            continue
+        entry = await to_thread(
+            store.watch_add, r.xuid, gamertag=r.gamertag, matches=matches, now=clock()
+        )
+        added.append(entry)
+    return added, failed

@@ -1,0 +1,244 @@
+"""`halotrack record/csr/seasons/medals/playlists` against a simulator, tables and --json."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from halotrack.cli import main
+from halotrack.simulator import Simulator, start_simulator
+from halotrack.waypoint import Tokens
+
+UNKNOWN_XUID = 2533274899999999
+
+
+class SimThread:
+    """A simulator on its own event loop in a thread: the CLI runs `asyncio.run` itself."""
+
+    def __init__(self) -> None:
+        self.sim: Simulator | None = None
+        self._ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        async def serve() -> None:
+            self._stop = asyncio.Event()
+            async with start_simulator(seed=7, players=30) as sim:
+                self.sim = sim
+                self._ready.set()
+                await self._stop.wait()
+
+        self._loop.run_until_complete(serve())
+
+    def __enter__(self) -> Simulator:
+        self._thread.start()
+        assert self._ready.wait(60), "simulator did not start"
+        assert self.sim is not None
+        return self.sim
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    with SimThread() as s:
+        yield s
+
+
+@pytest.fixture
+def env(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Tokens:
+    """Environment pointing the CLI at the simulator with a pasted token; own dirs."""
+    tokens = sim.issue_tokens(sim.world.players[0].xuid)
+    for var in ("CONFIG_DIR", "DATA_DIR", "CACHE_DIR"):
+        monkeypatch.setenv(f"HALOTRACK_{var}", str(tmp_path / var.lower()))
+    monkeypatch.setenv("HALOTRACK_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("HALOTRACK_API", sim.base_url)
+    monkeypatch.setenv("HALOTRACK_SPARTAN_TOKEN", tokens.spartan)
+    monkeypatch.setenv("HALOTRACK_CLEARANCE", tokens.clearance or "")
+    monkeypatch.setenv("HALOTRACK_RATE", "0")
+    monkeypatch.setenv("COLUMNS", "200")
+    return tokens
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_record_table(sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]) -> None:
+    me = sim.world.players[0]
+    code, out, err = cli(capsys, "record", me.gamertag)
+    assert code == 0, err
+    assert me.gamertag in out and "all seasons" in out
+    for words in ("Matches", "Win rate", "K/D", "Medals (", "Personal scores", "Killed Player"):
+        assert words in out
+    assert env.spartan not in out + err
+
+
+def test_record_json_names_medals_and_scores(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
+) -> None:
+    me = sim.world.players[0]
+    code, out, err = cli(capsys, "record", str(me.xuid), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["player"] == f"xuid({me.xuid})"
+    assert doc["kind"] == "matchmade" and doc["season_id"] is None
+    record = doc["record"]
+    assert record["matches_completed"] > 0
+    medals = record["core_stats"]["medals"]
+    assert medals and all(not m["name"].startswith("Medal ") for m in medals)
+    scores = record["core_stats"]["personal_scores"]
+    assert any(s["name"] == "Killed Player" for s in scores)
+
+
+def test_record_current_season_and_kinds(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
+) -> None:
+    me = sim.world.players[0]
+    code, out, err = cli(capsys, "record", me.gamertag, "--season", "current", "--json")
+    assert code == 0, err
+    current = json.loads(out)["season_id"]
+    assert current and current.startswith("Csr/Seasons/CsrSeason")
+    code, out, err = cli(capsys, "record", me.gamertag, "--season", "CsrSeason5-1", "--json")
+    assert code == 0, err
+    assert json.loads(out)["season_id"] == "Csr/Seasons/CsrSeason5-1.json"
+    code, out, err = cli(capsys, "record", me.gamertag, "--kind", "custom", "--json")
+    assert code == 0, err
+    assert json.loads(out)["kind"] == "custom"
+
+
+def test_csr_labels_and_json(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = sim.world.players[0], sim.world.players[1]
+    code, out, err = cli(capsys, "csr", a.gamertag, str(b.xuid), "--all-ranked", "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert {r["xuid"] for r in rows} == {a.xuid, b.xuid}
+    playlists = {r["playlist_id"] for r in rows}
+    assert len(playlists) >= 1
+    for row in rows:
+        assert row["result_code"] == 0
+        assert row["current"].startswith(
+            ("Unranked", "Bronze", "Silver", "Gold", "Platinum", "Diamond", "Onyx")
+        )
+    one = sorted(playlists)[0]
+    code, out, err = cli(capsys, "csr", a.gamertag, "--playlist", one, "--season", "CsrSeason11-1")
+    assert code == 0, err
+    assert a.gamertag in out and "CsrSeason11-1" in out
+
+
+def test_csr_leaves_out_a_refused_xuid(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = sim.world.players[0]
+    code, out, err = cli(capsys, "csr", str(a.xuid), str(UNKNOWN_XUID), "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert {r["xuid"] for r in rows} == {a.xuid}
+    assert f"xuid({UNKNOWN_XUID})" in err
+
+
+def test_seasons_medals_playlists(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = cli(capsys, "seasons", "--json")
+    assert code == 0, err
+    seasons = json.loads(out)
+    assert len(seasons) == len(sim.world.seasons)
+    assert sum(s["current"] for s in seasons) == 1
+    assert all(s["name"] for s in seasons)
+    code, out, err = cli(capsys, "seasons")
+    assert code == 0 and "CsrSeason5-1" in out and "▶" in out
+
+    code, out, err = cli(capsys, "medals", "--json")
+    assert code == 0, err
+    medals = json.loads(out)
+    assert len(medals) > 100
+    assert any(m["name"] == "Double Kill" for m in medals)
+    code, out, err = cli(capsys, "medals")
+    assert code == 0 and "Double Kill" in out
+
+    code, out, err = cli(capsys, "playlists", "--json")  # the signed-in player's
+    assert code == 0, err
+    mine = json.loads(out)
+    assert any(p["ranked"] for p in mine) and all(p["name"] for p in mine)
+    code, out, err = cli(capsys, "playlists", sim.world.players[0].gamertag)
+    assert code == 0 and mine[0]["name"] in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["record", "name\twith tab"], 2, "control character"),
+        (["record", "x" * 20], 2, "too long"),
+        (["record", "xuid(12ab)"], 2, "malformed XUID"),
+        (["record", ""], 2, "empty gamertag"),
+        (["record", "Nobody Here 1"], 4, "no such player"),
+        (["record", "Nobody Here 1", "--kind", "ranked"], 2, "unknown record kind"),
+        (["record", "Cortana Sniper", "--season", "Season99"], 2, "unknown season"),
+        (["csr", "Nobody", "--playlist", "nope"], 2, "malformed playlist id"),
+        (["csr", "Nobody", "--playlist", "nope", "--all-ranked"], 2, "either --playlist"),
+        (["csr", "Cortana Sniper", "--season", "CsrSeason99-1"], 2, "unknown CSR season"),
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(
+    env: Tokens, capsys: pytest.CaptureFixture[str], args: list[str], code: int, words: str
+) -> None:
+    got, out, err = cli(capsys, *args)
+    assert got == code
+    assert words in err
+    assert err.startswith("error:") and err.count("\n") == 1
+    assert "Traceback" not in err and out == ""
+    assert env.spartan not in err
+
+
+def test_no_token_says_how_to_get_one(
+    env: Tokens, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HALOTRACK_SPARTAN_TOKEN")
+    code, _, err = cli(capsys, "seasons")
+    assert code == 2
+    assert "halotrack auth login" in err and "--spartan-token" in err
+    assert err.count("\n") == 1
+
+
+def test_token_flags_override_the_environment(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HALOTRACK_SPARTAN_TOKEN", "v4=expired-or-wrong")
+    code, _, err = cli(capsys, "medals", "--json")
+    assert code == 4 and "401" in err
+    code, _, err = cli(
+        capsys,
+        "medals",
+        "--json",
+        "--spartan-token",
+        env.spartan,
+        "--clearance",
+        env.clearance or "",
+    )
+    assert code == 0, err
+
+
+def test_api_flag_points_at_the_simulator(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HALOTRACK_API", "http://127.0.0.1:9")
+    code, out, err = cli(capsys, "--api", sim.base_url, "seasons", "--json")
+    assert code == 0, err
+    assert json.loads(out)

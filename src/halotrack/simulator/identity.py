@@ -137,6 +137,7 @@ class IdentityPlugin:
     first player. `bad_accounts` maps an XUID to the XErr XSTS answers it with.
     `faults` maps an endpoint name (token, devicecode, xbox_user, xsts, spartan) to an HTTP
     status it answers with until removed. `hits` counts requests per endpoint name.
+    `token_marker` goes into every token issued here, so a test can look for leaks.
     """
 
     default_xuid: str | None = None
@@ -149,6 +150,7 @@ class IdentityPlugin:
     user_token_ttl: timedelta = timedelta(days=14)
     xsts_ttl: timedelta = timedelta(hours=16)
     clock: Callable[[], datetime] | None = None
+    token_marker: str = ""
     hits: Counter[str] = field(default_factory=Counter)
     state: Any = field(default=None, repr=False)
     _signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
@@ -228,7 +230,7 @@ class IdentityPlugin:
         return "2533274800000001"
 
     def _issue(self, kind: str, grant: _Grant, prefix: str) -> str:
-        token = f"{prefix}{secrets.token_urlsafe(32)}"
+        token = f"{prefix}{self.token_marker}{secrets.token_urlsafe(32)}"
         grant.kind = kind
         self._tokens[token] = grant
         return token
@@ -330,7 +332,7 @@ class IdentityPlugin:
             return self._oauth_error("invalid_request", "AADSTS900144: client_id is missing.")
         if not self._scope_ok(scope):
             return self._oauth_error("invalid_scope", "AADSTS70011: the scope is not valid.")
-        device_code = secrets.token_urlsafe(48)
+        device_code = self.token_marker + secrets.token_urlsafe(48)
         alphabet = "BCDFGHJKLMNPQRSTVWXZ23456789"
         user_code = "".join(secrets.choice(alphabet) for _ in range(9))
         self._devices[device_code] = _DeviceCode(
@@ -397,7 +399,7 @@ class IdentityPlugin:
             params = {"error": "invalid_scope", "state": state}
         else:
             xuid = self.first_xuid()
-            code = secrets.token_urlsafe(32)
+            code = self.token_marker + secrets.token_urlsafe(32)
             self._codes[code] = _AuthCode(
                 client_id=q["client_id"],
                 redirect_uri=redirect_uri,

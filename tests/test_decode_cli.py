@@ -259,7 +259,8 @@ def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPat
 
 def _one_clear_error(err: str, *needles: str) -> None:
     assert "Traceback" not in err
-    flat = " ".join(err.split())
+    assert len(err.strip().splitlines()) == 1, err
+    flat = err.strip()
     assert flat.startswith("error:")
     for n in needles:
         assert n in flat, flat

@@ -2,6 +2,8 @@
 
 Why: one place fixes the conventions (PascalCase keys, snake_case attributes, frozen, tolerant
 defaults) and how a decoded response keeps its original bytes without parsing them twice.
+Missing fields take defaults on decode, but `omit_defaults` is deliberately off: encoding a
+model (the simulator does) must give the API's full shape, zeros and nulls included.
 """
 
 from __future__ import annotations

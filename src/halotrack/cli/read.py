@@ -340,9 +340,19 @@ async def _ranked_playlists(
     client: WaypointClient, xuids: Sequence[int]
 ) -> list[tuple[str, PlaylistAsset]]:
     """Ranked playlists the players have played, from their matchmade records."""
-    records = await asyncio.gather(*(client.stats.service_record(x) for x in xuids))
+
+    async def record_of(xuid: int) -> ServiceRecord | None:
+        try:
+            return await client.stats.service_record(xuid)
+        except NotFound:
+            _warn(f"xuid({xuid}) has no readable service record: its playlists are not used")
+            return None
+
+    records = await asyncio.gather(*(record_of(x) for x in xuids))
     ids: list[str] = []
     for record in records:
+        if record is None:
+            continue
         for pid in (record.subqueries.playlist_asset_ids if record.subqueries else None) or []:
             if pid.lower() not in ids:
                 ids.append(pid.lower())

@@ -496,3 +496,15 @@ def test_parse_error_fields() -> None:
         decode("user", b"", source="f.json", service="profile")
     assert info2.value.service == "profile" and "empty body" in str(info2.value)
     assert info2.value.status is None
+
+
+def test_decode_as_any_model_type() -> None:
+    from halotrack.models import Csr, decode_as
+
+    csr = decode_as(Csr, b'{"Value": 1487, "Tier": "Diamond", "SubTier": 5}', source="x")
+    assert csr.label == "Diamond 6 (1487)"
+    sr = decode_as(ServiceRecord, b'{"Wins": 2}')
+    assert sr.raw == {"Wins": 2}
+    with pytest.raises(ParseError) as info:
+        decode_as(Csr, b'{"Value": "high"}', source="csr.json", service="skill", status=200)
+    assert (info.value.service, info.value.status, info.value.url) == ("skill", 200, "csr.json")

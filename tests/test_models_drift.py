@@ -277,6 +277,44 @@ def test_any_single_mutation_decodes_or_is_a_parse_error(path: tuple[Any, ...], 
         assert p.stats is not None
 
 
+_DOCS = {
+    kind: body(rel)
+    for rel, kind in (
+        (SR, "service-record"),
+        ("match-history/matches-page.json", "match-history"),
+        ("csr/playlist-csrs-one-player.json", "playlist-csr"),
+        ("match-skill/match-skill-one-player.json", "match-skill"),
+        ("gamecms/seasoncalendar.json", "season-calendar"),
+        ("discovery/map-mode-pair-version.json", "map-mode-pair"),
+        ("profile/users.json", "users"),
+    )
+}
+_DOC_PATHS = {kind: [p for p in _paths(doc) if p] for kind, doc in _DOCS.items()}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), kind=st.sampled_from(sorted(_DOCS)), value=_JSON, delete=st.booleans())
+def test_any_kind_survives_one_change_or_is_a_parse_error(
+    data: st.DataObject, kind: str, value: Any, delete: bool
+) -> None:
+    doc = json.loads(json.dumps(_DOCS[kind]))
+    path = data.draw(st.sampled_from(_DOC_PATHS[kind]))
+    target = doc
+    for step in path[:-1]:
+        target = target[step]
+    if delete:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    try:
+        model = decode(kind, enc(doc), source="mutated.json")
+    except ParseError as exc:
+        assert exc.url == "mutated.json"
+        return
+    assert model.raw == doc
+    to_jsonable(model)
+
+
 _MS_BYTES = (REAL / MS).read_bytes().rstrip()
 
 

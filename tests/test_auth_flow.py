@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
 import aiohttp
@@ -256,3 +256,24 @@ def test_margin_default() -> None:
     from halotrack.auth.provider import DEFAULT_MARGIN
 
     assert timedelta(minutes=5) == DEFAULT_MARGIN
+
+
+async def test_client_refreshes_once_after_a_401_and_replays(identity_sim) -> None:  # type: ignore[no-untyped-def]
+    """The local clock runs an hour behind the service: the provider still believes in a
+    token the service has expired. The client's 401 makes it renew once, and the replay
+    succeeds."""
+    sim = identity_sim
+    await device_login(sim)
+
+    def behind() -> datetime:
+        return sim.now() - timedelta(hours=1)
+
+    provider = load_provider(Settings(api=sim.root), clock=behind)
+    assert isinstance(provider, SignedInTokens)
+    first = await provider.get()
+    await sim.advance(4.2)
+    assert (await provider.get()).spartan == first.spartan  # locally still valid
+    spartan_hits = sim.plugin.hits["spartan"]
+    await fetch_record(sim, provider)
+    assert sim.plugin.hits["spartan"] == spartan_hits + 1
+    assert (await provider.get()).spartan != first.spartan

@@ -9,6 +9,11 @@ Public API:
     SignedInTokens, PastedTokens                       the providers behind load_provider
     TokenStore                                         `<data dir>/auth`, owner-only files
 
+Settings: `client_id` (flag --client-id, HALOTRACK_CLIENT_ID, config `client_id`);
+`authority` (HALOTRACK_AUTHORITY or config `authority`; default the consumers authority, or
+`<api>/login.microsoftonline.com/consumers` when `api` points at a simulator); `ca_bundle`
+(HALOTRACK_CA_BUNDLE or config `ca_bundle`: trust only that CA, e.g. a simulator's).
+
 Every failure is an AuthError whose `step` is one of msal, xbox-user, xsts, spartan,
 clearance, paste, and whose hint says what to do.
 """

@@ -178,7 +178,7 @@ class SignedInTokens:
                 disk = self._store.load_session()
                 if disk is None or disk.source != "msal":
                     raise AuthError(
-                        "the stored sign-in was removed",
+                        "the stored sign-in was removed or replaced (logout or paste)",
                         step="msal",
                         hint="run `halotrack auth login`",
                     )

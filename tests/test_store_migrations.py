@@ -59,7 +59,20 @@ def test_migrations_are_idempotent_and_keep_data(store_url: str) -> None:
         second.close()
 
 
+def _import_all_store_modules() -> None:
+    """Tables may be declared in any store module on the shared MetaData: load them all."""
+    import importlib
+    import pkgutil
+
+    import halotrack.store
+
+    for info in pkgutil.iter_modules(halotrack.store.__path__):
+        if info.name != "migrations":
+            importlib.import_module(f"halotrack.store.{info.name}")
+
+
 def test_migrated_schema_matches_the_code(store_url: str) -> None:
+    _import_all_store_modules()
     store = open_store(store_url)
     try:
         with store.engine.connect() as conn:

@@ -299,3 +299,19 @@ async def test_to_thread_helper(store: Store) -> None:
 def test_unknown_backend_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="unsupported database"):
         open_store("mysql://x@localhost/db")
+
+
+def test_in_memory_sqlite_works_across_threads() -> None:
+    import asyncio
+
+    from halotrack.store import to_thread
+
+    store = open_store("sqlite://")
+    try:
+        result = asyncio.run(
+            to_thread(store.save_service_record, XUID, "matchmade", Scope(), {}, T0)
+        )
+        assert result == "created"
+        assert len(store.records_history(XUID)) == 1
+    finally:
+        store.close()

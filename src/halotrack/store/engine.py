@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.pool import StaticPool
 
 from halotrack.errors import StoreError
 
@@ -73,7 +74,14 @@ def _sqlite_engine(u: URL, pragmas: dict[str, int | str]) -> Engine:
                 f"cannot create the database folder {parent}: {exc.strerror or exc}",
                 hint="pass --db with a path in a writable folder",
             ) from exc
-    engine = sa.create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    if not db or db == ":memory:":
+        # One shared connection: a private in-memory database per connection would hide the
+        # schema from every connection but the one that migrated it.
+        engine = sa.create_engine(
+            u, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        engine = sa.create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

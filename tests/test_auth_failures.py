@@ -192,7 +192,9 @@ async def test_pasted_token_cannot_renew(identity_sim) -> None:  # type: ignore[
     sim = identity_sim
     xuid, _ = sim.first_player()
     token, _ = sim.state.issue_spartan_token(xuid)
-    await paste(token, None, api_root=sim.root, ca_bundle=sim.ca_file)
+    header_line = f"x-343-authorization-spartan: {token}\n"  # a whole copied header line
+    stored = await paste(header_line, None, api_root=sim.root, ca_bundle=sim.ca_file)
+    assert stored.xuid == xuid and stored.clearance == sim.state.clearance_id
     provider = load_provider(Settings(api=sim.root), clock=sim.now)
     assert provider is not None
     assert (await provider.get()).spartan == token

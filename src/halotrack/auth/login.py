@@ -229,8 +229,8 @@ async def paste(
     The check is GET profile /users/me, which also names the player. Without a clearance,
     one is fetched with the token (that call checks the token too).
     """
-    spartan = spartan.strip()
-    clearance = clearance.strip() if clearance else None
+    spartan = _header_value(spartan, "x-343-authorization-spartan")
+    clearance = _header_value(clearance, "343-clearance") if clearance else None
     if not spartan or any(ch.isspace() for ch in spartan):
         raise ConfigError(
             "that does not look like a Spartan token",
@@ -275,6 +275,14 @@ async def paste(
         store.remove_msal_cache()  # a paste replaces any previous Microsoft sign-in
         store.save_session(record)
     return record
+
+
+def _header_value(text: str, header: str) -> str:
+    """Accept a bare value or a whole copied header line (`name: value`)."""
+    text = text.strip()
+    if text.lower().startswith(header + ":"):
+        text = text[len(header) + 1 :].strip()
+    return text
 
 
 def logout(store: TokenStore | None = None) -> list[str]:

@@ -144,6 +144,7 @@ async def test_records_equal_sum_of_matches(simulator, sim_client) -> None:
 
         _, lifetime = await sim_client.get("stats", base)
         assert_record_matches(lifetime, expected_record(docs, p.xuid))
+        assert lifetime == world.expected_record(p.xuid)
 
         season = docs[0]["MatchInfo"]["SeasonId"]  # newest match: current season (>= 5)
         in_season = [d for d in docs if d["MatchInfo"]["SeasonId"] == season]

@@ -235,7 +235,7 @@ async def h_match_stats(request: web.Request, call: Call) -> web.StreamResponse:
             raise ApiFailure(404)
         body = _encode(views.match_stats(state.world, m))
         state.match_cache[mid] = body
-        if len(state.match_cache) > 4000:
+        if len(state.match_cache) > 512:
             state.match_cache.popitem(last=False)
     else:
         state.match_cache.move_to_end(mid)

@@ -717,6 +717,18 @@ class World:
         st = p.csr.get((playlist.index, cs.index), [PLACEMENT_MATCHES, -1, -1])
         return st[1], st[0], st[2], p.csr_alltime.get(playlist.index, -1)
 
+    def expected_record(
+        self, ident: int | str, lifecycle: int = LIFECYCLE_MATCHMADE, **filters: Any
+    ) -> dict[str, Any]:
+        """The service record JSON the API answers for a player and scope, straight from the
+        world (filters: season, category, ranked, playlist, interaction)."""
+        from halotrack.simulator.views import service_record
+
+        p = self.player(f"xuid({ident})" if str(ident).isdigit() else str(ident))
+        if p is None:
+            raise KeyError(f"unknown player {ident}")
+        return service_record(self, p, Filters(lifecycle=lifecycle, **filters))
+
     def player_list(self) -> list[dict[str, Any]]:
         return [
             {"xuid": str(p.xuid), "gamertag": p.gamertag, "activity": p.activity}

@@ -298,3 +298,16 @@ async def test_plugins_and_tls(tls_ca) -> None:  # type: ignore[no-untyped-def]
             ) as r:
                 assert r.status == 200
         assert sim.stats()["by_status"]["200"] == 2
+
+
+async def test_static_files_answer_304_to_a_matching_etag(simulator, sim_client) -> None:
+    url = sim_client.urls["gamecms"] + "/hi/Waypoint/file/medals/metadata.json"
+    headers = sim_client.headers()
+    async with sim_client.session.get(url, headers=headers) as r:
+        assert r.status == 200
+        etag = r.headers["ETag"]
+        body = await r.read()
+    async with sim_client.session.get(url, headers={**headers, "If-None-Match": etag}) as r:
+        assert r.status == 304 and r.headers["ETag"] == etag and not await r.read()
+    async with sim_client.session.get(url, headers={**headers, "If-None-Match": '"other"'}) as r:
+        assert r.status == 200 and await r.read() == body

@@ -7,6 +7,7 @@ API's paths, statuses, auth rules and failure modes, on a clock the test control
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import secrets
 import time
@@ -72,6 +73,7 @@ class SimState:
         self.log: deque[dict[str, Any]] = deque(maxlen=20_000)
         self.match_cache: OrderedDict[str, bytes] = OrderedDict()
         self._static: dict[str, bytes] = {}
+        self.etags: dict[str, str] = {}
 
     # ---------------------------------------------------------------- tokens
     def issue_spartan_token(self, xuid: int | str) -> tuple[str, datetime]:
@@ -525,9 +527,29 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         params = {k: unquote(v) for k, v in m.groupdict().items() if v is not None}
         if request.method not in ("GET", "HEAD"):
             raise ApiFailure(405)
-        return await handler(request, Call(endpoint, params, xuid))
+        response = await handler(request, Call(endpoint, params, xuid))
+        if host in _ETAG_HOSTS and isinstance(response, web.Response) and response.status == 200:
+            return _with_etag(request, state, response)
+        return response
     request[ENDPOINT] = f"{_SERVICE_BY_HOST.get(host, host)}.unknown"
     raise ApiFailure(404)
+
+
+_ETAG_HOSTS = {WAYPOINT_HOSTS["gamecms"], WAYPOINT_HOSTS["discovery"]}
+
+
+def _with_etag(request: web.Request, state: SimState, response: web.Response) -> web.Response:
+    """Static gamecms and discovery files carry an ETag; a matching If-None-Match gets a
+    304, as the real CDN answers, so a client's ETag cache can be exercised."""
+    key = request.rel_url.raw_path.lower()
+    etag = state.etags.get(key)
+    if etag is None:
+        body = response.body if isinstance(response.body, bytes) else b""
+        etag = state.etags[key] = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return response
 
 
 async def _truncated(request: web.Request, response: web.Response) -> web.StreamResponse:

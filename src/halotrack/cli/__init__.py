@@ -28,6 +28,7 @@ app = typer.Typer(
 # Each module defines `register(app)`. Keep this list in the order of `--help`.
 COMMAND_MODULES: list[str] = ["auth", "decode", "page", "serve", "db", "history", "read"]
 COMMAND_MODULES.append("simulator")  # kept on its own line: the list above is at 100 cols
+COMMAND_MODULES += ["watch", "track", "demo"]
 
 
 def _version(value: bool) -> None:
@@ -41,7 +42,9 @@ def root(
     ctx: typer.Context,
     api: Annotated[
         str | None,
-        typer.Option(help="API root, e.g. a simulator at http://127.0.0.1:8765 [env HALOTRACK_API]"),
+        typer.Option(
+            help="API root, e.g. a simulator at http://127.0.0.1:8765 [env HALOTRACK_API]"
+        ),
     ] = None,
     db: Annotated[
         str | None,
@@ -88,12 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("interrupted; everything committed so far is kept")
         return 130
-    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
+    except Exception as exc:
+        # Usage errors surface here with standalone_mode=False; Typer vendors click, so
+        # recognise them by what they can do rather than by an import.
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            return code
         raise
     return 0
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import math
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 TICKS_PER_SECOND = 10_000_000
 TICKS_PER_MS = 10_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@lru_cache(maxsize=8192)
 def duration(ticks: int) -> str:
     """Format 100 ns ticks as .NET XmlConvert does: days for long spans, never years/months."""
     if ticks <= 0:

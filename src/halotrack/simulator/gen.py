@@ -15,14 +15,11 @@ WIN, LOSS, TIE, DNF = 2, 3, 1, 4
 
 
 def _n(rng: random.Random, mean: float) -> int:
-    """A non-negative integer around `mean` (cheap Poisson-like draw)."""
+    """A non-negative integer around `mean` with Poisson-like spread (one draw: cheap)."""
     if mean <= 0:
         return 0
-    if mean < 8:
-        # Sum of Bernoulli trials keeps small counts realistic and cheap.
-        k = int(mean * 2) + 1
-        p = mean / k
-        return sum(1 for _ in range(k) if rng.random() < p)
+    if mean < 1:
+        return 1 if rng.random() < mean else 0
     return max(0, round(rng.gauss(mean, mean**0.5)))
 
 

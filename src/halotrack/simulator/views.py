@@ -50,6 +50,7 @@ JSON = dict[str, Any]
 _MEDAL_COLS = tuple((m, COL[f"medal.{m}"]) for m in MEDALS)
 _PS_COLS = tuple((nid, COL[f"ps.{nid}"], pts) for nid, pts in PERSONAL_SCORES)
 _CUSTOM_TOTAL = COL["ps_total.custom"]
+_CORE_COLS = tuple(COL[f"core.{name}"] for name in CORE)
 
 
 @cache
@@ -88,14 +89,12 @@ def _kda(k: int, d: int, a: int) -> float:
 
 
 def core_block(v: list[int] | tuple[int, ...], *, match_level: bool) -> JSON:
-    c = {name: v[COL[f"core.{name}"]] for name in CORE}
+    c = dict(zip(CORE, [v[i] for i in _CORE_COLS], strict=True))
     kills, deaths, assists = c["Kills"], c["Deaths"], c["Assists"]
     fired, hit = c["ShotsFired"], c["ShotsHit"]
     acc = hit / fired * 100 if fired else 0.0
     out: JSON = {}
     for name in CORE:
-        if name == "Medals":
-            continue
         out[name] = c[name]
         if name == "Assists":
             if match_level:

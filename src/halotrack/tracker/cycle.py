@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from halotrack.errors import HaloTrackError
 from halotrack.models import ServiceRecord, parse_xuid
@@ -41,6 +41,8 @@ from halotrack.tracker.seasons import current_csr_season, season_ends, seasons_t
 from halotrack.waypoint import WaypointClient
 
 log = logging.getLogger("halotrack.tracker")
+
+T = TypeVar("T")
 
 RECORD_KIND = "matchmade"
 SEASON_SOURCE = "servicerecord:matchmade"
@@ -170,6 +172,7 @@ class Tracker:
         self.sync_matches = sync_matches
         self.progress = progress
         self.metadata = Metadata(client, store, clock)
+        self._write_lock: asyncio.Lock | None = None
 
     def _tick(self, phase: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -276,11 +279,20 @@ class Tracker:
                     last_error=None,
                 )
 
-        await to_thread(self._write, write)
+        await self._write(write)
 
-    def _write(self, fn: Callable[[StoreTx], Any]) -> Any:
+    def _write_sync(self, fn: Callable[[StoreTx], T]) -> T:
         with self.store.transaction() as tx:
             return fn(tx)
+
+    async def _write(self, fn: Callable[[StoreTx], T]) -> T:
+        """One transaction in a worker thread. Writes of this tracker go one at a time:
+        SQLite has one writer anyway, and waiting on its busy handler is far slower than
+        queueing here."""
+        if self._write_lock is None:
+            self._write_lock = asyncio.Lock()
+        async with self._write_lock:
+            return await to_thread(self._write_sync, fn)
 
     # -- 2. records ------------------------------------------------------------------------
 
@@ -405,7 +417,7 @@ class Tracker:
             return records, csr, ended
 
         try:
-            records, csr, ended = await to_thread(self._write, write)
+            records, csr, ended = await self._write(write)
         except HaloTrackError as exc:
             w.fail("store", exc)
             return

@@ -57,8 +57,12 @@ class StoreEtagCache(EtagCache):
 
     def put(self, url: str, etag: str, body: bytes) -> None:
         try:
-            self._store.put_metadata(ETAG_KIND, url, body.decode("utf-8"), etag=etag)
-        except (UnicodeDecodeError, StoreError) as exc:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return  # images: the store keeps text; they are not revalidated
+        try:
+            self._store.put_metadata(ETAG_KIND, url, text, etag=etag)
+        except StoreError as exc:
             log.warning("cannot keep the ETag of %s: %s", url, exc)
 
 

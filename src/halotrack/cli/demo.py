@@ -1,0 +1,56 @@
+"""`halotrack demo`: the offline simulator, weeks of tracking, a diff and stats pages.
+
+No network, no account. The logic is `halotrack.tracker.demo.run_demo`.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from halotrack.cli.common import console, run
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(
+        out: Annotated[
+            Path, typer.Option("--out", help="Folder for the database and the pages.")
+        ] = Path("halotrack-demo"),
+        players: Annotated[int, typer.Option(help="How many players to watch (1-20).")] = 6,
+        weeks: Annotated[float, typer.Option(help="Simulated weeks to track.")] = 6.0,
+        seed: Annotated[int, typer.Option(help="Seed of the simulated world.")] = 7,
+    ) -> None:
+        """Track simulated players for weeks of simulated time, then show a diff and pages."""
+        from halotrack.tracker.demo import run_demo
+
+        players = max(1, min(players, 20))
+
+        def say(line: str) -> None:
+            console.print(line, highlight=False, markup=False)
+
+        result = run(run_demo(out, players=players, weeks=weeks, seed=seed, say=say))
+        db = result.database.resolve()
+        console.print(f"\ndatabase: {db}", highlight=False, markup=False)
+        console.print(f"\nwhat changed for {result.diff_player}:", highlight=False, markup=False)
+        for line in result.diff_lines:
+            console.print(f"  {line}", highlight=False, markup=False)
+        console.print("\nstats pages (open in a browser, they work offline):")
+        for tag, path in result.pages.items():
+            console.print(f"  {tag}: {path.resolve()}", highlight=False, markup=False)
+        q = shlex.quote
+        who = q(result.diff_player)
+        base = f"halotrack --db {q(str(db))}"
+        console.print("\nexplore:", highlight=False)
+        for cmd in (
+            f"{base} watch list",
+            f"{base} history {who}",
+            f"{base} diff {who} --from {result.midpoint}",
+            f"{base} page {who} -o stats.html",
+            f"{base} serve",
+        ):
+            console.print(f"  {cmd}", highlight=False, markup=False)
+        console.print(f"\ndone in {result.wall_seconds:.1f}s", highlight=False, markup=False)

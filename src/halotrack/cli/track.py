@@ -1,0 +1,136 @@
+"""`halotrack track [PLAYER...] [--once | --every 30m]`: run tracking cycles.
+
+One tracker per database (a lock); Ctrl-C stops between or inside cycles and keeps every
+snapshot already committed. The work itself is `halotrack.tracker.Tracker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from halotrack.cli.common import console, err_console, print_json, run, state
+from halotrack.errors import ConfigError
+from halotrack.store import open_store
+from halotrack.tracker import CycleReport, StoreEtagCache, Tracker, TrackerLock
+from halotrack.tracker.cycle import Progress as ProgressFn
+from halotrack.waypoint import from_settings
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_every(text: str) -> float:
+    """`30m`, `1h`, `2h30m`, `90s`, `45` (minutes) -> seconds."""
+    t = text.strip().lower()
+    if t.isdigit():
+        return int(t) * 60.0
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([smhd])", t)
+    if not parts or "".join(n + u for n, u in parts) != t.replace(" ", ""):
+        raise ConfigError(f"cannot read the interval {text!r}", hint="e.g. 30m, 1h, 2h30m")
+    seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if seconds < 10:
+        raise ConfigError("--every must be at least 10s")
+    return seconds
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
+    """A Rich bar per phase on a terminal; nothing otherwise."""
+    if not enabled:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def tick(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(phase, total=total)
+        bar.update(tasks[phase], completed=done, total=total)
+
+    with bar:
+        yield tick
+
+
+def _show(report: CycleReport, as_json: bool, quiet: bool) -> None:
+    if as_json:
+        print_json(report.to_dict())
+        return
+    if quiet and not report.failures:
+        return
+    lines = report.summary() if not quiet else [f.text() for f in report.failures]
+    for line in lines:
+        console.print(line, highlight=False, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("track")
+    def track(
+        ctx: typer.Context,
+        players: Annotated[
+            list[str] | None,
+            typer.Argument(help="Only these watched players (default: every due player)."),
+        ] = None,
+        once: Annotated[bool, typer.Option("--once", help="One cycle, then exit.")] = False,
+        every: Annotated[
+            str | None, typer.Option("--every", help="Repeat: e.g. 30m, 1h (Ctrl-C stops).")
+        ] = None,
+        force: Annotated[
+            bool, typer.Option("--all", help="Check every watched player, due or not.")
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print each cycle's report.")] = False,
+        quiet: Annotated[
+            bool, typer.Option("--quiet", "-q", help="No progress; print only failures.")
+        ] = False,
+        wait: Annotated[
+            float,
+            typer.Option(help="Seconds to wait for another tracker on this database."),
+        ] = 0.0,
+    ) -> None:
+        """Check watched players and store what changed (one cycle, or every --every)."""
+        if once and every:
+            raise ConfigError("--once and --every exclude each other")
+        interval = parse_every(every) if every else None
+        settings = state(ctx).settings()
+        url = settings.database_url()
+        show_bar = console.is_terminal and not quiet and not as_json
+        with TrackerLock(url, wait=wait), open_store(url) as store:
+            wanted: list[int] | None = None
+            if players:
+                wanted = []
+                for text in players:
+                    p = store.find_player(text)
+                    if p is None or store.watch_get(p.xuid) is None:
+                        raise ConfigError(
+                            f"{text!r} is not on the watch list",
+                            hint=f"halotrack watch add {text!r}",
+                        )
+                    wanted.append(p.xuid)
+            if not store.watch_list():
+                raise ConfigError(
+                    "nobody is on the watch list", hint="halotrack watch add GAMERTAG"
+                )
+
+            async def loop() -> None:
+                async with from_settings(settings, cache=StoreEtagCache(store)) as client:
+                    while True:
+                        with _progress(show_bar) as tick:
+                            tracker = Tracker(client, store, progress=tick)
+                            report = await tracker.run_cycle(wanted, force=force)
+                        _show(report, as_json, quiet)
+                        if interval is None:
+                            return
+                        await asyncio.sleep(interval)
+
+            run(loop())

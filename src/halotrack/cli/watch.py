@@ -1,0 +1,136 @@
+"""`halotrack watch add|remove|list`: the players the tracker follows.
+
+Gamertags are resolved to XUIDs once here (profile service); everything after is keyed by
+XUID. `remove` and `list` need no network.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+from halotrack.cli.common import console, err_console, print_json, run, state
+from halotrack.errors import ConfigError
+from halotrack.store import Store, WatchEntry, open_store
+from halotrack.tracker import StoreEtagCache, add_players
+from halotrack.tracker.watch import Resolved
+from halotrack.waypoint import from_settings
+
+Players = Annotated[list[str], typer.Argument(help="Gamertags or XUIDs.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+watch_app = typer.Typer(
+    help="Players to track: add (gamertag or XUID), remove, list.", no_args_is_help=True
+)
+
+
+def _open(ctx: typer.Context) -> Store:
+    return open_store(state(ctx).settings().database_url())
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+@watch_app.command("add")
+def add_cmd(
+    ctx: typer.Context,
+    players: Players,
+    matches: Annotated[
+        bool, typer.Option("--matches", help="Also keep their matches (match sync).")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Resolve players to XUIDs and watch them (re-adding updates --matches)."""
+    settings = state(ctx).settings()
+    with open_store(settings.database_url()) as store:
+
+        async def go() -> tuple[list[WatchEntry], list[Resolved]]:
+            async with from_settings(settings, cache=StoreEtagCache(store)) as client:
+                return await add_players(client, store, players, matches=matches)
+
+        added, failed = run(go())
+    if as_json:
+        print_json(
+            {
+                "added": [{"xuid": e.xuid, "gamertag": e.gamertag} for e in added],
+                "failed": [{"player": f.query, "error": f.error} for f in failed],
+            }
+        )
+    else:
+        for e in added:
+            extra = " (with matches)" if e.matches_opt_in else ""
+            console.print(f"watching {e.gamertag} xuid({e.xuid}){extra}", highlight=False)
+        for f in failed:
+            err_console.print(f"cannot watch {f.query!r}: {f.error}", highlight=False)
+    if failed and not added:
+        raise typer.Exit(1)
+
+
+@watch_app.command("remove")
+def remove_cmd(ctx: typer.Context, players: Players) -> None:
+    """Stop tracking players; their stored snapshots stay."""
+    missing = []
+    with _open(ctx) as store:
+        for text in players:
+            p = store.find_player(text)
+            if p is None or not store.watch_remove(p.xuid):
+                missing.append(text)
+            else:
+                console.print(f"no longer watching {p.gamertag or p.xuid}", highlight=False)
+    if missing:
+        raise ConfigError(
+            f"not on the watch list: {', '.join(missing)}", hint="see `halotrack watch list`"
+        )
+
+
+@watch_app.command("list")
+def list_cmd(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Watched players and when the tracker last looked at them."""
+    with _open(ctx) as store:
+        entries = store.watch_list()
+    if as_json:
+        print_json(
+            [
+                {
+                    "xuid": e.xuid,
+                    "gamertag": e.gamertag,
+                    "matches": e.matches_opt_in,
+                    "added_at": e.added_at,
+                    "last_checked_at": e.last_checked_at,
+                    "last_played_at": e.last_played_at,
+                    "last_match_count": e.last_match_count,
+                    "next_check_at": e.next_check_at,
+                    "failure_count": e.failure_count,
+                    "last_error": e.last_error,
+                }
+                for e in entries
+            ]
+        )
+        return
+    if not entries:
+        console.print("nobody is watched yet: `halotrack watch add GAMERTAG`")
+        return
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for col in ("player", "xuid", "matches", "checked", "played", "count", "next", "failures"):
+        table.add_column(col, justify="right" if col in ("count", "failures") else "left")
+    for e in entries:
+        table.add_row(
+            e.gamertag or "-",
+            str(e.xuid),
+            "yes" if e.matches_opt_in else "",
+            _when(e.last_checked_at),
+            _when(e.last_played_at),
+            "-" if e.last_match_count is None else f"{e.last_match_count:,}",
+            "every cycle" if e.next_check_at is None else _when(e.next_check_at),
+            f"{e.failure_count}" + (f" ({e.last_error[:60]})" if e.last_error else ""),
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(watch_app, name="watch")

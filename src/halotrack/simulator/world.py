@@ -580,7 +580,8 @@ class World:
     def _live_id(self, rng: random.Random) -> str:
         self._live_count += 1
         h = f"{rng.getrandbits(64):016x}"
-        return f"{h[:8]}-{h[8:12]}-4{h[12:15]}-a{h[15:18]}-{self._live_count:012x}"
+        # 8-4-4-4-12 hex digits: a real GUID (the client refuses anything else).
+        return f"{h[:8]}-{h[8:12]}-4{h[12:15]}-a{h[15]}{h[:2]}-{self._live_count:012x}"
 
     def _record_live(self, match: Match) -> None:
         self.live_matches[match.match_id] = match

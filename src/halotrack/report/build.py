@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from halotrack.errors import StoreError
 from halotrack.report.data import (
     CsrPoint,
@@ -53,9 +55,9 @@ def _json(tx: StoreTx, kind: str, key: str) -> Any:
     cached = tx.get_metadata(kind, key)
     if cached is None:
         return None
-    try:
-        return cached.json()
-    except ValueError:
+    try:  # msgspec: the medal metadata is ~350 KB, and json.loads is 3x slower on it
+        return msgspec.json.decode(cached.body)
+    except msgspec.DecodeError:
         return None
 
 

@@ -330,6 +330,7 @@ def assemble(inputs: PageInputs, *, now: datetime | None = None) -> PageData:
     )
     history = sorted(inputs.history, key=lambda h: h.captured_at)
     csr_history = sorted(inputs.csr_history, key=lambda c: c.captured_at)
+    weeks = weekly(history)
     return PageData(
         player=player,
         generated_at=now,
@@ -343,8 +344,8 @@ def assemble(inputs: PageInputs, *, now: datetime | None = None) -> PageData:
         csr=playlist_csrs(inputs.csr, inputs.playlist_names),
         charts=(
             csr_chart(csr_history, inputs.playlist_names),
-            kd_winrate_chart(history),
-            matches_chart(history),
+            kd_winrate_chart(weeks),
+            matches_chart(weeks),
         ),
         recent_matches=tuple(
             sorted(inputs.matches, key=lambda m: m.played_at, reverse=True)[:RECENT_MATCHES]
@@ -840,8 +841,7 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None or math.isnan(value) else round(value, digits)
 
 
-def kd_winrate_chart(history: Sequence[HistoryPoint]) -> Chart:
-    weeks = weekly(history)
+def kd_winrate_chart(weeks: Sequence[WeekRow]) -> Chart:
     x = tuple(_ts(w.start) for w in weeks)
     kd_week = tuple(_round(kd_ratio(w.kills, w.deaths), 3) if w.matches else None for w in weeks)
     kd_life = tuple(_round(kd_ratio(w.last.kills, w.last.deaths), 3) for w in weeks)
@@ -860,8 +860,7 @@ def kd_winrate_chart(history: Sequence[HistoryPoint]) -> Chart:
     )
 
 
-def matches_chart(history: Sequence[HistoryPoint]) -> Chart:
-    weeks = weekly(history)
+def matches_chart(weeks: Sequence[WeekRow]) -> Chart:
     return Chart(
         "matches-week",
         "Matches per week",

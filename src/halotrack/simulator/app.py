@@ -602,7 +602,8 @@ async def sim_middleware(
             return await _truncated(request, response)
         return response
     finally:
-        endpoint = request.get(ENDPOINT) or f"{service}.other"
+        # Plugins may label their routes with ENDPOINT (or the plain "sim_endpoint" key).
+        endpoint = request.get(ENDPOINT) or request.get("sim_endpoint") or f"{service}.other"
         state.count(endpoint, status, request.method, path, request.rel_url.raw_query_string)
 
 

@@ -594,7 +594,10 @@ class World:
 
     def play(self, xuid: int | str, matches: int) -> list[str]:
         """Make one player play `matches` matches now (the clock moves ~15 min per match)."""
-        p = self.player(xuid) if isinstance(xuid, str) else self.by_xuid.get(int(xuid))
+        if isinstance(xuid, str) and not xuid.isdigit():
+            p = self.player(xuid)
+        else:
+            p = self.by_xuid.get(int(xuid))
         if p is None:
             raise KeyError(f"unknown player {xuid}")
         rng = random.Random(_h(self.seed, "play", p.xuid, len(p.live), self._live_count))

@@ -46,10 +46,25 @@ def load_json(raw: bytes | str | Mapping[str, Any]) -> tuple[dict[str, Any], str
     return data, text
 
 
+def canonical_json(data: Mapping[str, Any]) -> str:
+    """Sorted keys, compact separators, UTF-8 kept: the form the content hash is taken of."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def content_hash(data: Mapping[str, Any]) -> str:
     """sha256 of canonical JSON (sorted keys, compact): equal content, equal hash."""
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+def prepare(raw: bytes | str | Mapping[str, Any]) -> tuple[dict[str, Any], str, str]:
+    """(decoded dict, text to store, content hash). Bytes and str are stored as sent; a dict
+    is stored as its canonical JSON, so it is serialised once."""
+    if isinstance(raw, Mapping):
+        data = dict(raw)
+        text = canonical_json(data)
+        return data, text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+    data, text = load_json(raw)
+    return data, text, content_hash(data)
 
 
 def _int(v: object) -> int | None:

@@ -209,6 +209,41 @@ _WATCH_UPDATABLE = {
 }
 
 
+# Hot-path statements built once: the tracker runs these for every player on every cycle.
+_b = sa.bindparam
+_PLAYER_FOR_UPDATE = sa.select(players.c.xuid).where(players.c.xuid == _b("xuid")).with_for_update()
+_LAST_RECORD = (
+    sa.select(service_records.c.id, service_records.c.content_hash)
+    .where(
+        service_records.c.xuid == _b("xuid"),
+        service_records.c.kind == _b("kind"),
+        service_records.c.scope_key == _b("scope_key"),
+    )
+    .order_by(service_records.c.captured_at.desc(), service_records.c.id.desc())
+    .limit(1)
+)
+_VERIFY_RECORD = (
+    service_records.update()
+    .where(service_records.c.id == _b("row_id"), service_records.c.verified_at < _b("when"))
+    .values(verified_at=_b("when"))
+)
+_LAST_CSR = (
+    sa.select(csr_snapshots.c.id, csr_snapshots.c.content_hash)
+    .where(
+        csr_snapshots.c.xuid == _b("xuid"),
+        csr_snapshots.c.playlist_id == _b("playlist_id"),
+        csr_snapshots.c.csr_season_id == _b("csr_season_id"),
+    )
+    .order_by(csr_snapshots.c.captured_at.desc(), csr_snapshots.c.id.desc())
+    .limit(1)
+)
+_VERIFY_CSR = (
+    csr_snapshots.update()
+    .where(csr_snapshots.c.id == _b("row_id"), csr_snapshots.c.verified_at < _b("when"))
+    .values(verified_at=_b("when"))
+)
+
+
 def _record(row: sa.Row[Any]) -> ServiceRecordSnapshot:
     m = row._mapping
     return ServiceRecordSnapshot(**{f: m[f] for f in _RECORD_FIELDS})
@@ -242,10 +277,12 @@ class StoreTx:
         decide "changed" from the same previous snapshot; SQLite's BEGIN IMMEDIATE already
         serialises every writer.
         """
+        if self.conn.execute(_PLAYER_FOR_UPDATE, {"xuid": xuid}).first() is not None:
+            return
         self._insert_ignore(
             players, {"xuid": xuid, "first_seen_at": seen_at, "last_seen_at": seen_at}
         )
-        self.conn.execute(sa.select(players.c.xuid).where(players.c.xuid == xuid).with_for_update())
+        self.conn.execute(_PLAYER_FOR_UPDATE, {"xuid": xuid})
 
     # -- players ---------------------------------------------------------------------------
 
@@ -349,26 +386,12 @@ class StoreTx:
         x = parse_xuid(xuid)
         check_kind(kind, scope)
         when = _aware(captured_at, "captured_at")
-        data, text = extract.load_json(raw)
-        digest = extract.content_hash(data)
+        data, text, digest = extract.prepare(raw)
         key = scope.key()
         self._lock_player(x, when)
-        last = self.conn.execute(
-            sa.select(service_records.c.id, service_records.c.content_hash)
-            .where(
-                service_records.c.xuid == x,
-                service_records.c.kind == kind,
-                service_records.c.scope_key == key,
-            )
-            .order_by(service_records.c.captured_at.desc(), service_records.c.id.desc())
-            .limit(1)
-        ).first()
+        last = self.conn.execute(_LAST_RECORD, {"xuid": x, "kind": kind, "scope_key": key}).first()
         if last is not None and last.content_hash == digest:
-            self.conn.execute(
-                service_records.update()
-                .where(service_records.c.id == last.id, service_records.c.verified_at < when)
-                .values(verified_at=when)
-            )
+            self.conn.execute(_VERIFY_RECORD, {"row_id": last.id, "when": when})
             return "unchanged"
         self.conn.execute(
             service_records.insert().values(
@@ -453,29 +476,17 @@ class StoreTx:
         playlist and CSR season when it changed; else refresh `verified_at`."""
         x = parse_xuid(xuid)
         when = _aware(captured_at, "captured_at")
-        data, text = extract.load_json(raw)
+        data, text, digest = extract.prepare(raw)
         result = extract.csr_result(data)
         if result != data:
-            text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
-        digest = extract.content_hash(result)
+            data, text, digest = extract.prepare(result)
         playlist = playlist_id.lower()
         self._lock_player(x, when)
         last = self.conn.execute(
-            sa.select(csr_snapshots.c.id, csr_snapshots.c.content_hash)
-            .where(
-                csr_snapshots.c.xuid == x,
-                csr_snapshots.c.playlist_id == playlist,
-                csr_snapshots.c.csr_season_id == csr_season_id,
-            )
-            .order_by(csr_snapshots.c.captured_at.desc(), csr_snapshots.c.id.desc())
-            .limit(1)
+            _LAST_CSR, {"xuid": x, "playlist_id": playlist, "csr_season_id": csr_season_id}
         ).first()
         if last is not None and last.content_hash == digest:
-            self.conn.execute(
-                csr_snapshots.update()
-                .where(csr_snapshots.c.id == last.id, csr_snapshots.c.verified_at < when)
-                .values(verified_at=when)
-            )
+            self.conn.execute(_VERIFY_CSR, {"row_id": last.id, "when": when})
             return "unchanged"
         self.conn.execute(
             csr_snapshots.insert().values(

@@ -10,6 +10,7 @@ import asyncio
 import importlib
 import ssl
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 import typer
@@ -54,18 +55,19 @@ async def _serve(
         **options,
     ) as sim:
         first = sim.world.players[0]
-        console.print(f"Simulator on [bold]{sim.base_url}[/] (seed {seed}, {players} players)")
-        console.print(f"  point clients at it:  halotrack --api {sim.base_url} ...")
-        console.print(
+        say = partial(console.print, soft_wrap=True, highlight=False)
+        say(f"Simulator on [bold]{sim.base_url}[/] (seed {seed}, {players} players)")
+        say(f"  point clients at it:  halotrack --api {sim.base_url} ...")
+        say(
             f'  get a token:          curl -X POST {sim.base_url}/_sim/token -d \'{{"xuid": '
             f'"{first.xuid}"}}\''
         )
-        console.print(
+        say(
             "  control:              /_sim/players /_sim/advance /_sim/play /_sim/stats "
             "/_sim/requests /_sim/faults"
         )
-        console.print(f"  simulated now:        {sim.clock.now().isoformat()}")
-        console.print("Ctrl-C stops it.")
+        say(f"  simulated now:        {sim.clock.now().isoformat()}")
+        say("Ctrl-C stops it.")
         await asyncio.Event().wait()
 
 

@@ -259,9 +259,12 @@ class Transport:
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
+            # no cookie jar: the API authenticates by header, and a jar only costs CPU and
+            # could carry state between hosts
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=max(self.limits.concurrency, 10)),
                 timeout=self._timeout,
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._owns_session = True
         return self._session
@@ -349,26 +352,27 @@ class Transport:
             hint="the API changed or a proxy interfered; retry with --debug",
         )  # fmt: skip
 
-    async def _exchange(
-        self, service: str, url: URL, headers: dict[str, str]
+    async def _follow(
+        self, service: str, url: URL, location: str, headers: dict[str, str]
     ) -> tuple[int, bytes, CIMultiDictProxy[str]]:
-        """One GET, following redirects by hand so each hop is checked for trust."""
+        """Follow redirects by hand so each hop is checked: secrets never go to a URL outside
+        the configured bases (and once dropped, they stay dropped)."""
         session = self.session
-        for _ in range(_MAX_REDIRECTS + 1):
-            async with session.get(
-                url, headers=headers, allow_redirects=False, timeout=self._timeout
-            ) as resp:
-                status = resp.status
-                location = resp.headers.get("Location") if status in _REDIRECTS else None
-                if location is None:
-                    body = await resp.read()
-                    return status, body, resp.headers
+        for _ in range(_MAX_REDIRECTS):
             url = url.join(URL(location))
             if not self.trusted(str(url)):
                 log.warning(
                     "redirect to a foreign host %s: following without credentials", url.host
                 )
                 headers = self._plain_headers
+            async with session.get(
+                url, headers=headers, allow_redirects=False, timeout=self._timeout
+            ) as resp:
+                status = resp.status
+                next_location = resp.headers.get("Location") if status in _REDIRECTS else None
+                if next_location is None:
+                    return status, await resp.read(), resp.headers
+            location = next_location
         raise self._error(None, service, str(url), detail=f"more than {_MAX_REDIRECTS} redirects")
 
     async def get(
@@ -411,7 +415,18 @@ class Transport:
                     counters.requests += 1
                     counters.by_service[service] = counters.by_service.get(service, 0) + 1
                     try:
-                        status, body, rheaders = await self._exchange(service, url, headers)
+                        async with self.session.get(
+                            url, headers=headers, allow_redirects=False, timeout=self._timeout
+                        ) as resp:
+                            status = resp.status
+                            rheaders = resp.headers
+                            location = rheaders.get("Location") if status in _REDIRECTS else None
+                            if location is None:
+                                body = await resp.read()
+                        if location is not None:
+                            status, body, rheaders = await self._follow(
+                                service, url, location, headers
+                            )
                     except (TimeoutError, aiohttp.ClientError) as exc:
                         counters.connection_errors += 1
                         detail = (

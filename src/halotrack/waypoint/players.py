@@ -100,6 +100,8 @@ def validate_gamertag(text: str) -> str:
 
 def parse_player(value: int | str | Player) -> Player:
     """Turn what a caller passed into a Player; anything unusable is a ConfigError."""
+    if type(value) is int and 0 < value <= MAX_XUID:  # the common case, checked first
+        return Player(xuid=value)
     if isinstance(value, Player):
         return value
     if isinstance(value, bool) or not isinstance(value, int | str):

@@ -517,8 +517,6 @@ class World:
             else:
                 g = GUEST_BASE + rng.randint(0, 10**9)
                 people.append((f"xuid({g})", g, False, rng.betavariate(2.2, 2.2)))
-        order = list(range(len(people)))
-        rng.shuffle(order)
         for idx, (pid, xuid, is_bot, skill) in enumerate(people):
             if mode == "ffa":
                 team = idx
@@ -530,9 +528,14 @@ class World:
             left = idx == 0 and rng.random() < 0.02
             if left:
                 outcome = gen.DNF
-            match.slots.append(
-                Slot(match, idx, pid, xuid, is_bot, team, outcome, order[idx] + 1, skill, left)
-            )
+            match.slots.append(Slot(match, idx, pid, xuid, is_bot, team, outcome, 0, skill, left))
+        # Places: winners first, then by skill with some luck; leavers last.
+        placing = sorted(
+            match.slots,
+            key=lambda s: (s.left_early, s.outcome != gen.WIN, -s.skill - rng.random() * 0.5),
+        )
+        for place, s in enumerate(placing, 1):
+            s.rank = place
         for s in match.slots:
             if s.xuid is not None and s.xuid < GUEST_BASE:
                 s.vec = self.slot_vector(s)

@@ -240,6 +240,7 @@ class Tracker:
                 await self._sync_matches(
                     [w for w in fetched if w.entry.matches_opt_in and w.failure is None], report
                 )
+            await self._save_failures([w for w in played if w.failure is not None])
         report.checked = sum(1 for w in work if w.count is not None)
         report.played = sum(1 for w in work if w.played)
         report.failures = [w.failure for w in work if w.failure is not None]
@@ -280,6 +281,25 @@ class Tracker:
                 )
 
         await self._write(write)
+
+    async def _save_failures(self, failed: list[_Work]) -> None:
+        """Failures after the count (records, store, matches): kept on the watch row, and the
+        count forgotten so the next cycle fetches the player again. A CSR failure is already
+        recorded in the player's own transaction."""
+        pending = [w for w in failed if w.failure is not None and w.failure.step != "csr"]
+        if not pending:
+            return
+
+        def write(tx: StoreTx) -> None:
+            for w in pending:
+                assert w.failure is not None
+                tx.watch_update(w.xuid, last_match_count=None)
+                tx.watch_failed(w.xuid, w.failure.text(), next_check_at=None)
+
+        try:
+            await self._write(write)
+        except HaloTrackError as exc:
+            log.warning("cannot record failures: %s", exc)
 
     def _write_sync(self, fn: Callable[[StoreTx], T]) -> T:
         with self.store.transaction() as tx:
@@ -442,9 +462,14 @@ class Tracker:
         sync = getattr(module, "sync_player_matches", None)
         if sync is None:
             return
+        import inspect
+
+        kwargs: dict[str, Any] = {}
+        if "now" in inspect.signature(sync).parameters:
+            kwargs["now"] = self.clock
         for w in players:
             try:
-                result = await sync(self.client, self.store, w.xuid)
+                result = await sync(self.client, self.store, w.xuid, **kwargs)
             except HaloTrackError as exc:
                 w.fail("matches", exc)
                 continue

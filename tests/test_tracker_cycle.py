@@ -1,0 +1,252 @@
+"""Tracking cycles against the simulator, on SQLite and PostgreSQL (the `store` fixture).
+
+Truth comes from the simulated world; request counts from the simulator's own log.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+from aiohttp import web
+
+from halotrack.simulator import Filters, Simulator, start_simulator, views
+from halotrack.store import Store, open_store
+from halotrack.store import history as hist
+from halotrack.tracker import SimulatorTokens, StoreEtagCache, Tracker, TrackerBusy, TrackerLock
+from halotrack.waypoint import Limits, RetryPolicy, WaypointClient
+
+GHOST = 2533274899999999  # not a player of the world: the API answers 404
+FAIL: dict[str, set[str]] = {}
+
+
+def _fault_plugin(app: web.Application, state: object) -> None:
+    """Per-player 500s: `FAIL[base_url]` holds `xuid(N)/endpoint-suffix` markers."""
+
+    @web.middleware
+    async def fail_one(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        for marker in FAIL.get(request.host, set()):
+            who, _, suffix = marker.partition("/")
+            if who in request.path and request.path.endswith(suffix):
+                return web.Response(status=500)
+        return await handler(request)
+
+    app.middlewares.append(fail_one)
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with start_simulator(
+        seed=11, players=24, plugins=[_fault_plugin], seasons=6, history_scale=0.3
+    ) as s:
+        yield s
+        FAIL.pop(s.base_url.removeprefix("http://"), None)
+
+
+@pytest.fixture
+def lite(tmp_path: Path) -> Iterator[Store]:
+    """A SQLite store, for the tests whose logic does not depend on the backend."""
+    with open_store(f"sqlite:///{tmp_path / 'lite.sqlite'}") as s:
+        yield s
+
+
+@asynccontextmanager
+async def make_client(sim: Simulator, store: Store) -> AsyncIterator[WaypointClient]:
+    async with WaypointClient(
+        tokens=SimulatorTokens(sim, sim.world.players[0].xuid),
+        api_root=sim.base_url,
+        limits=Limits.unlimited(),
+        retry=RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002),
+        cache=StoreEtagCache(store),
+    ) as c:
+        yield c
+
+
+def active(sim: Simulator, n: int) -> list[int]:
+    return [p.xuid for p in sim.world.players if p.activity != "idle"][:n]
+
+
+def watch(sim: Simulator, store: Store, xuids: list[int]) -> None:
+    for x in xuids:
+        p = sim.world.by_xuid.get(x)
+        store.watch_add(x, gamertag=p.gamertag if p else None, now=sim.clock.now())
+
+
+def truth(sim: Simulator, xuid: int) -> dict[str, object]:
+    return views.service_record(sim.world, sim.world.by_xuid[xuid], Filters())
+
+
+async def test_quiet_cycle_costs_one_request_per_player_and_writes_nothing(
+    sim: Simulator, store: Store
+) -> None:
+    async with make_client(sim, store) as client:
+        await _quiet_cycle(sim, store, client)
+
+
+async def _quiet_cycle(sim: Simulator, store: Store, client: WaypointClient) -> None:
+    xuids = active(sim, 5)
+    watch(sim, store, xuids)
+    tracker = Tracker(client, store, clock=sim.clock.now)
+    first = await tracker.run_cycle()
+    assert (first.checked, first.played, first.failures) == (5, 5, [])
+    assert first.records_created >= 5 and first.csr_created == 5 * first.ranked_playlists
+    sim.reset_stats()
+    second = await tracker.run_cycle()
+    assert (second.played, second.records_created, second.records_unchanged) == (0, 0, 0)
+    assert second.csr_created == 0
+    assert sim.stats()["by_endpoint"] == {"stats.matches.count": 5}
+    assert second.requests == 5
+    for x in xuids:
+        row = store.latest_record(x)
+        assert row is not None and row.matches_completed == truth(sim, x)["MatchesCompleted"]
+        assert row.captured_at == first.started_at  # simulated time, not the wall clock
+    assert store.integrity_check() == []
+
+
+async def test_a_change_writes_exactly_one_snapshot_and_ended_seasons_once(
+    sim: Simulator, store: Store
+) -> None:
+    async with make_client(sim, store) as client:
+        await _one_change(sim, store, client)
+
+
+async def _one_change(sim: Simulator, store: Store, client: WaypointClient) -> None:
+    xuids = active(sim, 3)
+    watch(sim, store, xuids)
+    tracker = Tracker(client, store, clock=sim.clock.now)
+    await tracker.run_cycle()
+    x = xuids[0]
+    for _ in range(2):
+        before = len(store.records_history(x))
+        sim.play(x, 3)
+        report = await tracker.run_cycle()
+        assert report.played == 1 and report.failures == []
+        # The lifetime record and the running season's changed; ended ones are not asked.
+        assert report.records_created == 2 and report.records_unchanged == 0
+        history = store.records_history(x)
+        assert len(history) == before + 1
+        assert history[-1].matches_completed == truth(sim, x)["MatchesCompleted"]
+    now = sim.clock.now_ms()
+    ended = {s.record_id for s in sim.world.seasons if s.end_ms <= now}
+    asked: dict[str, int] = {}
+    for r in sim.requests(limit=5000):
+        if f"xuid({x})" in r["path"] and r["path"].endswith("servicerecord"):
+            for sid in parse_qs(r["query"]).get("seasonId", []):
+                asked[sid] = asked.get(sid, 0) + 1
+    mine = {s for s in truth(sim, x)["Subqueries"]["SeasonIds"]}  # type: ignore[index]
+    assert mine & ended, "the player should have ended seasons"
+    for sid in mine & ended:
+        assert asked[sid] == 1, sid
+    for sid in mine - ended:
+        assert asked[sid] == 3, sid  # the running season: every cycle the player played
+
+
+async def test_diff_numbers_equal_the_simulated_matches(sim: Simulator, lite: Store) -> None:
+    async with make_client(sim, lite) as client:
+        await _diff_numbers_equal_the_simulated_matches(sim, lite, client)
+
+
+async def _diff_numbers_equal_the_simulated_matches(
+    sim: Simulator, store: Store, client: WaypointClient
+) -> None:
+    x = active(sim, 1)[0]
+    watch(sim, store, [x])
+    tracker = Tracker(client, store, clock=sim.clock.now)
+    await tracker.run_cycle()
+    before = truth(sim, x)
+    sim.play(x, 4)
+    await tracker.run_cycle()
+    after = truth(sim, x)
+    with store.reader() as tx:
+        diff = hist.compute_diff(tx, hist.resolve_player(tx, str(x)))
+    n = diff.numbers
+
+    def delta(name: str) -> object:
+        return n[name]["delta"]
+
+    assert delta("matches_completed") == after["MatchesCompleted"] - before["MatchesCompleted"]
+    assert delta("wins") == after["Wins"] - before["Wins"]
+    for field, key in (("kills", "Kills"), ("deaths", "Deaths"), ("assists", "Assists")):
+        assert delta(field) == after["CoreStats"][key] - before["CoreStats"][key]  # type: ignore[index]
+    assert any(line.startswith("matches +") for line in diff.lines)
+
+
+async def test_one_players_failure_does_not_stop_the_others(sim: Simulator, lite: Store) -> None:
+    async with make_client(sim, lite) as client:
+        await _one_players_failure_does_not_stop_the_others(sim, lite, client)
+
+
+async def _one_players_failure_does_not_stop_the_others(
+    sim: Simulator, store: Store, client: WaypointClient
+) -> None:
+    xuids = active(sim, 4)
+    count_fails, record_fails = xuids[0], xuids[1]
+    watch(sim, store, [*xuids, GHOST])
+    FAIL[sim.base_url.removeprefix("http://")] = {
+        f"xuid({count_fails})/matches/count",
+        f"xuid({record_fails})/servicerecord",
+    }
+    tracker = Tracker(client, store, clock=sim.clock.now)
+    report = await tracker.run_cycle()
+    failed = {f.xuid: f for f in report.failures}
+    assert set(failed) == {count_fails, record_fails, GHOST}
+    assert failed[count_fails].step == "match count"
+    assert failed[record_fails].step == "service record"
+    assert "500" in failed[count_fails].error or "failing" in failed[count_fails].error
+    assert failed[GHOST].step == "match count"
+    for x in xuids[2:]:
+        assert store.latest_record(x) is not None
+    for x in (count_fails, record_fails, GHOST):
+        entry = store.watch_get(x)
+        assert entry is not None and entry.failure_count == 1 and entry.last_error
+        assert entry.last_match_count is None and store.latest_record(x) is None
+    assert any("failed" in line for line in report.summary())
+
+    FAIL.clear()
+    retry = await tracker.run_cycle()
+    assert {f.xuid for f in retry.failures} == {GHOST}
+    for x in (count_fails, record_fails):
+        entry = store.watch_get(x)
+        assert entry is not None and entry.failure_count == 0 and entry.last_error is None
+        assert store.latest_record(x) is not None
+    assert store.integrity_check() == []
+
+
+async def test_tokens_renew_as_simulated_days_pass(sim: Simulator, lite: Store) -> None:
+    async with make_client(sim, lite) as client:
+        await _tokens_renew_as_simulated_days_pass(sim, lite, client)
+
+
+async def _tokens_renew_as_simulated_days_pass(
+    sim: Simulator, store: Store, client: WaypointClient
+) -> None:
+    xuids = active(sim, 2)
+    watch(sim, store, xuids)
+    tracker = Tracker(client, store, clock=sim.clock.now)
+    await tracker.run_cycle()
+    await sim.advance(30)  # the 4 h token has long expired
+    report = await tracker.run_cycle()
+    assert report.failures == [] and report.checked == 2
+    assert client.counters.refreshes == 0  # renewed ahead of expiry, no 401 needed
+
+
+def test_a_second_tracker_is_refused_then_can_wait(store_url: str) -> None:
+    with (
+        TrackerLock(store_url),
+        pytest.raises(TrackerBusy, match="another tracker is already running"),
+    ):
+        TrackerLock(store_url).acquire()
+    # Released: a waiting tracker gets in once the first one lets go.
+    first = TrackerLock(store_url)
+    first.acquire()
+    threading.Timer(0.3, first.release).start()
+    t0 = time.monotonic()
+    with TrackerLock(store_url, wait=10, poll=0.05):
+        assert time.monotonic() - t0 < 10

@@ -438,6 +438,8 @@ class Transport:
                         )
                         raise _Transient(self._error(None, service, url_s, detail=detail)) from None
                 counters.by_status[status] = counters.by_status.get(status, 0) + 1
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("GET %s -> %d (%d bytes)", url_s, status, len(body or b""))
                 if 200 <= status < 300:
                     return self._success(
                         svc, url_s, status, body, rheaders, decode, cacheable, attempt

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 
 from halotrack.report import build_page_data, write_page
@@ -21,7 +22,8 @@ from halotrack.report.serve import make_app
 from halotrack.store import Scope, Store, open_store
 from test_page_samples import NOW, XSS_GAMERTAG, XSS_GAMERTAG_2, XUID, seed_store
 
-pytestmark = pytest.mark.browser
+# One browser and one seeded store per module (read-only use); each test opens contexts.
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
 ARGS = [
     "--no-sandbox",
@@ -35,8 +37,8 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "out" / "screenshots"
 CHARTS = ("csr", "kd-winrate", "matches-week")
 
 
-@pytest.fixture
-async def browser(chromium_path: str) -> AsyncIterator[Any]:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def chromium(chromium_path: str) -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -47,9 +49,19 @@ async def browser(chromium_path: str) -> AsyncIterator[Any]:
             await b.close()
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(f"sqlite:///{tmp_path / 'halotrack.sqlite'}") as s:
+@pytest_asyncio.fixture(loop_scope="module")
+async def browser(chromium: Any) -> AsyncIterator[Any]:
+    """The shared browser; contexts opened by a test are closed after it."""
+    before = set(chromium.contexts)
+    yield chromium
+    for context in set(chromium.contexts) - before:
+        await context.close()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    path = tmp_path_factory.mktemp("page-browser") / "halotrack.sqlite"
+    with open_store(f"sqlite:///{path}") as s:
         seed_store(s)
         yield s
 
@@ -185,19 +197,22 @@ async def test_screenshots_light_and_dark(browser: Any, store: Store, tmp_path: 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     backgrounds = {}
     for width, label in ((1280, "desktop"), (390, "phone")):
+        w = await open_page(browser, path.as_uri(), width=width, scheme="light")
         for scheme in ("light", "dark"):
-            w = await open_page(browser, path.as_uri(), width=width, scheme=scheme)
-            assert w.errors == []
+            await w.page.emulate_media(color_scheme=scheme)
+            # The page redraws its charts on the scheme change; let that frame happen.
+            await w.page.evaluate("new Promise(r => requestAnimationFrame(() => r(null)))")
             backgrounds[scheme] = await w.page.evaluate(
                 "getComputedStyle(document.body).backgroundColor"
             )
             shot = SCREENSHOTS / f"page-{label}-{scheme}.png"
             await w.page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
+        assert w.errors == []
     assert backgrounds["light"] != backgrounds["dark"]
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def server(store: Store) -> AsyncIterator[str]:
     runner = web.AppRunner(make_app(store, clock=lambda: NOW))
     await runner.setup()
@@ -248,3 +263,17 @@ async def test_served_index_escapes_gamertags(browser: Any, tmp_path: Path) -> N
             assert w.dialogs == []
         finally:
             await runner.cleanup()
+
+
+async def test_numbers_are_readable_without_script(
+    browser: Any, store: Store, tmp_path: Path
+) -> None:
+    path = file_page(store, tmp_path, "noscript.html")
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(path.as_uri())
+    assert await page.inner_text("[data-stat=matches]") == "2,664"
+    assert await page.inner_text("[data-stat=kills]") == "42,197"
+    assert await page.locator("#medals li").count() > 100
+    assert await page.locator("canvas").count() == 0  # charts need script; numbers do not
+    assert "Charts need JavaScript" in await page.inner_text("#charts")

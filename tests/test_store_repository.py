@@ -315,3 +315,21 @@ def test_in_memory_sqlite_works_across_threads() -> None:
         assert len(store.records_history(XUID)) == 1
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("body", [b"", b"[1]", b"{", b'{"a": "\xff"}', b"[" * 50_000])
+def test_bad_bodies_are_a_store_error_and_write_nothing(store: Store, body: bytes) -> None:
+    with pytest.raises(StoreError, match="cannot store this service record") as info:
+        store.save_service_record(XUID, "matchmade", Scope(), body, T0)
+    assert info.value.hint and "nothing was written" in info.value.hint
+    assert count(store, "service_records") == 0
+
+
+def test_out_of_range_numbers_keep_raw_and_null_the_column(store: Store) -> None:
+    body = b'{"Wins": 3000000000, "MatchesCompleted": 1e400, "CoreStats": {"Score": 1e30}}'
+    assert store.save_service_record(XUID, "matchmade", Scope(), body, T0) == "created"
+    r = store.latest_record(XUID)
+    assert r is not None
+    assert (r.wins, r.matches_completed, r.score) == (None, None, None)
+    assert r.raw_json == body.decode()
+    assert store.integrity_check() == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -34,15 +35,24 @@ def duration_seconds(text: object) -> float | None:
     return -total if m["sign"] else total
 
 
+class BadBody(ValueError):
+    """The body is not a JSON object the store can keep (the repository makes it a
+    StoreError)."""
+
+
 def load_json(raw: bytes | str | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
     """Return (decoded dict, text to store). Bytes and str are kept as sent."""
     if isinstance(raw, Mapping):
         data = dict(raw)
-        return data, json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
-    data = json.loads(text)
+        return data, _storable(data)
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
+        text.encode("utf-8")  # lone surrogates cannot be stored
+        data = json.loads(text)
+    except (UnicodeError, ValueError, RecursionError) as exc:
+        raise BadBody(f"not valid JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+        raise BadBody(f"expected a JSON object, got {type(data).__name__}")
     return data, text
 
 
@@ -51,32 +61,64 @@ def canonical_json(data: Mapping[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def _storable(data: Mapping[str, Any]) -> str:
+    """Canonical JSON of a dict as text every backend accepts (escaped if it has surrogates)."""
+    try:
+        text = canonical_json(data)
+        text.encode("utf-8")
+        return text
+    except UnicodeError:
+        return json.dumps(data, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise BadBody(f"cannot serialise as JSON: {str(exc)[:200]}") from None
+
+
 def content_hash(data: Mapping[str, Any]) -> str:
     """sha256 of canonical JSON (sorted keys, compact): equal content, equal hash."""
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(data).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def prepare(raw: bytes | str | Mapping[str, Any]) -> tuple[dict[str, Any], str, str]:
     """(decoded dict, text to store, content hash). Bytes and str are stored as sent; a dict
-    is stored as its canonical JSON, so it is serialised once."""
-    if isinstance(raw, Mapping):
-        data = dict(raw)
-        text = canonical_json(data)
-        return data, text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+    is stored as its canonical JSON. Raises BadBody for anything else."""
     data, text = load_json(raw)
-    return data, text, content_hash(data)
+    try:
+        return data, text, content_hash(data)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise BadBody(f"cannot serialise as JSON: {str(exc)[:200]}") from None
 
 
-def _int(v: object) -> int | None:
+INT32 = 2**31
+INT64 = 2**63
+
+
+def _int(v: object, bound: int = INT32) -> int | None:
+    """An integer column value; None for non-numbers and values the column cannot hold."""
     if isinstance(v, bool) or not isinstance(v, int | float):
         return None
-    return int(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    n = int(v)
+    return n if -bound <= n < bound else None
+
+
+def _big(v: object) -> int | None:
+    return _int(v, INT64)
 
 
 def _float(v: object) -> float | None:
     if isinstance(v, bool) or not isinstance(v, int | float):
         return None
-    return float(v)
+    try:
+        f = float(v)
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _text(v: object, size: int = 32) -> str | None:
+    """A short string column: NUL removed (PostgreSQL rejects it), cut to the column size."""
+    return v.replace("\x00", "")[:size] if isinstance(v, str) else None
 
 
 def service_record_columns(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,11 +136,11 @@ def service_record_columns(data: Mapping[str, Any]) -> dict[str, Any]:
         "assists": _int(core.get("Assists")),
         "kda": _float(kda),
         "accuracy": _float(core.get("Accuracy")),
-        "damage_dealt": _int(core.get("DamageDealt")),
-        "damage_taken": _int(core.get("DamageTaken")),
-        "time_played_seconds": duration_seconds(data.get("TimePlayed")),
-        "score": _int(core.get("Score")),
-        "personal_score": _int(core.get("PersonalScore")),
+        "damage_dealt": _big(core.get("DamageDealt")),
+        "damage_taken": _big(core.get("DamageTaken")),
+        "time_played_seconds": _float(duration_seconds(data.get("TimePlayed"))),
+        "score": _big(core.get("Score")),
+        "personal_score": _big(core.get("PersonalScore")),
     }
 
 
@@ -120,8 +162,7 @@ def csr_columns(result: Mapping[str, Any]) -> dict[str, Any]:
     cur, smax, amax = part("Current"), part("SeasonMax"), part("AllTimeMax")
 
     def tier(p: Mapping[str, Any]) -> str | None:
-        t = p.get("Tier")
-        return t if isinstance(t, str) else None
+        return _text(p.get("Tier"))
 
     return {
         "current_value": _int(cur.get("Value")),

@@ -244,6 +244,16 @@ _VERIFY_CSR = (
 )
 
 
+def _prepare(raw: bytes | str | Mapping[str, Any], what: str) -> tuple[dict[str, Any], str, str]:
+    try:
+        return extract.prepare(raw)
+    except extract.BadBody as exc:
+        raise StoreError(
+            f"cannot store this {what}: {exc}",
+            hint="the API sent an unexpected body; nothing was written. Rerun with --debug",
+        ) from None
+
+
 def _record(row: sa.Row[Any]) -> ServiceRecordSnapshot:
     m = row._mapping
     return ServiceRecordSnapshot(**{f: m[f] for f in _RECORD_FIELDS})
@@ -386,7 +396,7 @@ class StoreTx:
         x = parse_xuid(xuid)
         check_kind(kind, scope)
         when = _aware(captured_at, "captured_at")
-        data, text, digest = extract.prepare(raw)
+        data, text, digest = _prepare(raw, "service record")
         key = scope.key()
         self._lock_player(x, when)
         last = self.conn.execute(_LAST_RECORD, {"xuid": x, "kind": kind, "scope_key": key}).first()
@@ -476,10 +486,10 @@ class StoreTx:
         playlist and CSR season when it changed; else refresh `verified_at`."""
         x = parse_xuid(xuid)
         when = _aware(captured_at, "captured_at")
-        data, text, digest = extract.prepare(raw)
+        data, text, digest = _prepare(raw, "CSR result")
         result = extract.csr_result(data)
         if result != data:
-            data, text, digest = extract.prepare(result)
+            data, text, digest = _prepare(result, "CSR result")
         playlist = playlist_id.lower()
         self._lock_player(x, when)
         last = self.conn.execute(

@@ -267,3 +267,51 @@ def test_login_failure_message_has_no_token(  # type: ignore[no-untyped-def]
     assert "spartan" in r.err and "503" in r.err and "retry later" in r.err
     assert MARKER not in r.err + r.out + caplog.text
     assert TokenStore().load_session() is None
+
+
+def test_browser_login_from_the_cli(  # type: ignore[no-untyped-def]
+    threaded_sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`auth login --browser`: the system browser is replaced by an HTTP client that loads
+    the authorize page and submits its form to the localhost receiver, like a browser."""
+    from html.parser import HTMLParser
+    from urllib.parse import urlencode
+
+    import halotrack.auth.login as login_module
+
+    sim = threaded_sim
+    opened: list[str] = []
+
+    class Form(HTMLParser):
+        action = ""
+        fields: dict[str, str]
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag == "form":
+                self.action = a.get("action") or ""
+            if tag == "input" and a.get("type") == "hidden":
+                self.fields[a.get("name") or ""] = a.get("value") or ""
+
+    def browse(url: str) -> None:
+        opened.append(url)
+        ctx = ssl.create_default_context(cafile=sim.ca_file)
+        with urllib.request.urlopen(url, context=ctx, timeout=10) as resp:
+            page = resp.read().decode()
+        form = Form()
+        form.fields = {}
+        form.feed(page)
+        data = urlencode(form.fields).encode()
+        with urllib.request.urlopen(form.action, data=data, timeout=10) as resp:
+            assert resp.status == 200
+
+    def fake_system_browser(url: str) -> object:
+        return asyncio.get_running_loop().run_in_executor(None, browse, url)
+
+    monkeypatch.setattr(login_module, "_system_browser", fake_system_browser)
+    args = ["--api", sim.root, "auth", "login", "--browser", "--client-id", "cid"]
+    r = cli(monkeypatch, [*args, "--ca-bundle", sim.ca_file])
+    assert r.code == 0, r.err
+    assert len(opened) == 1 and opened[0] in " ".join(r.err.split())
+    assert sim.plugin.gamertag(sim.plugin.first_xuid()) in r.out
+    assert sim.plugin.hits["token:authorization_code"] == 1

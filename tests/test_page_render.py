@@ -133,6 +133,17 @@ def test_mode_blocks_are_the_modes_played_with_readable_durations(page: D.PageDa
     assert D.mode_blocks(empty) == ()
 
 
+def test_mode_order_does_not_depend_on_key_order(page: D.PageData) -> None:
+    rec = lifetime()
+    shuffled = {k: rec[k] for k in sorted(rec, reverse=True)}
+    for key, block in list(shuffled.items()):
+        if isinstance(block, dict) and key.endswith("Stats"):
+            shuffled[key] = {k: block[k] for k in sorted(block, reverse=True)}
+    assert D.mode_blocks(shuffled) == page.modes
+    assert page.modes[0].name == "Capture the Flag"
+    assert page.modes[0].stats[0].key == "FlagCaptures"
+
+
 def test_medals_rarest_first_with_names(page: D.PageData) -> None:
     medals = page.medals
     assert len(medals) == len([m for m in lifetime()["CoreStats"]["Medals"] if m["Count"] > 0])

@@ -536,6 +536,99 @@ MODE_NAMES: dict[str, str] = {
     "PveStats": "PvE (Firefight)",
 }
 _NOT_MODES = {"CoreStats"}
+# A fixed, game-like order per block (headline numbers first). Raw JSON may come back from
+# the store with its keys sorted, so the page never relies on dict order; unknown keys follow.
+MODE_STAT_ORDER: dict[str, tuple[str, ...]] = {
+    "CaptureTheFlagStats": (
+        "FlagCaptures",
+        "FlagCaptureAssists",
+        "FlagSecures",
+        "FlagSteals",
+        "FlagGrabs",
+        "FlagReturns",
+        "FlagCarriersKilled",
+        "FlagReturnersKilled",
+        "KillsAsFlagCarrier",
+        "KillsAsFlagReturner",
+        "TimeAsFlagCarrier",
+    ),
+    "OddballStats": (
+        "KillsAsSkullCarrier",
+        "LongestTimeAsSkullCarrier",
+        "SkullCarriersKilled",
+        "SkullGrabs",
+        "TimeAsSkullCarrier",
+        "SkullScoringTicks",
+    ),
+    "ZonesStats": (
+        "ZoneCaptures",
+        "ZoneDefensiveKills",
+        "ZoneOffensiveKills",
+        "ZoneSecures",
+        "TotalZoneOccupationTime",
+        "ZoneScoringTicks",
+    ),
+    "StockpileStats": (
+        "KillsAsPowerSeedCarrier",
+        "PowerSeedCarriersKilled",
+        "PowerSeedsDeposited",
+        "PowerSeedsStolen",
+        "TimeAsPowerSeedCarrier",
+        "TimeAsPowerSeedDriver",
+    ),
+    "EliminationStats": (
+        "Eliminations",
+        "EliminationAssists",
+        "AlliesRevived",
+        "EnemyRevivesDenied",
+        "Executions",
+        "KillsAsLastPlayerStanding",
+        "LastPlayersStandingKilled",
+        "RoundsSurvived",
+        "TimesRevivedByAlly",
+    ),
+    "ExtractionStats": (
+        "SuccessfulExtractions",
+        "ExtractionConversionsDenied",
+        "ExtractionConversionsCompleted",
+        "ExtractionInitiationsDenied",
+        "ExtractionInitiationsCompleted",
+    ),
+    "InfectionStats": (
+        "AlphasKilled",
+        "SpartansInfected",
+        "SpartansInfectedAsAlpha",
+        "KillsAsLastSpartanStanding",
+        "LastSpartansStandingInfected",
+        "RoundsAsAlpha",
+        "RoundsAsLastSpartanStanding",
+        "RoundsFinishedAsInfected",
+        "RoundsSurvivedAsSpartan",
+        "RoundsSurvivedAsLastSpartanStanding",
+        "TimeAsLastSpartanStanding",
+        "InfectedKilled",
+    ),
+    "PvpStats": ("Kills", "Deaths", "Assists"),
+    "PveStats": (
+        "Kills",
+        "Deaths",
+        "Assists",
+        "MarineKills",
+        "GruntKills",
+        "JackalKills",
+        "EliteKills",
+        "BruteKills",
+        "HunterKills",
+        "SkimmerKills",
+        "SentinelKills",
+        "BossKills",
+    ),
+}
+
+
+def _ordered(keys: Sequence[str], preferred: Sequence[str]) -> list[str]:
+    rank = {k: i for i, k in enumerate(preferred)}
+    return sorted(keys, key=lambda k: (rank.get(k, len(rank)), k))
 
 
 def humanize_key(key: str) -> str:
@@ -564,12 +657,14 @@ def _nonzero(value: StatValue) -> bool:
 def mode_blocks(life: Raw | None) -> tuple[ModeBlock, ...]:
     """The per-mode blocks (`*Stats`) that carry at least one non-zero number: modes played."""
     blocks = []
-    for key, block in (life or {}).items():
+    life = life or {}
+    for key in _ordered(list(life), list(MODE_NAMES)):
+        block = life[key]
         if not key.endswith("Stats") or key in _NOT_MODES or not isinstance(block, Mapping):
             continue
         stats = []
-        for skey, sval in block.items():
-            value = _stat_value(skey, sval)
+        for skey in _ordered(list(block), MODE_STAT_ORDER.get(key, ())):
+            value = _stat_value(skey, block[skey])
             if value is not None:
                 stats.append(ModeStat(skey, humanize_key(skey), value))
         if any(_nonzero(s.value) for s in stats):

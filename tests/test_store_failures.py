@@ -204,3 +204,16 @@ def test_locked_database_is_a_store_error(tmp_path: Path) -> None:
     finally:
         holder.rollback()
         holder.close()
+
+
+def test_unreachable_postgres_is_a_store_error_without_the_password() -> None:
+    import socket
+
+    with socket.socket() as s:  # a port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(StoreError) as info:
+        open_store(f"postgresql+psycopg://halo:s3cret-pw@127.0.0.1:{port}/nowhere")
+    assert "cannot connect" in info.value.message
+    assert "s3cret-pw" not in str(info.value)
+    assert "***" in info.value.message

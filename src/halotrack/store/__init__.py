@@ -9,12 +9,19 @@ Public API (synchronous; from async code use `await to_thread(store.method, ...)
         gamertag_history, save_service_record -> "created" | "unchanged", latest_record,
         records_history, record_scopes, save_csr, latest_csr, csr_history,
         watch_add, watch_remove, watch_get, watch_list, watch_update, watch_failed,
-        get_metadata, put_metadata, touch_metadata, medal_names,
+        get_metadata, put_metadata, touch_metadata, medal_names, playlist_name,
         mark_season_fetched, season_fetched, integrity_check (Store) / integrity_problems
     Scope(season_id, game_variant_category, is_ranked, playlist_asset_id,
           gameplay_interaction).key() -> "lifetime" | "season=...;category=6;..."
 
-Errors are `halotrack.errors.StoreError` with a hint saying what to do.
+Tables: players, gamertags (one row per gamertag change, first/last seen), service_records
+and csr_snapshots (a row only when content changed; `verified_at` moves on unchanged checks),
+metadata_cache (body + ETag + fetched_at), watch_list, seasons_fetched. Views:
+latest_service_records, latest_csr. `halotrack.store.history` builds history rows, diffs and
+exports from these.
+
+Errors are `halotrack.errors.StoreError` with a hint saying what to do; a body that is not a
+JSON object is a StoreError too, and nothing of it is written.
 """
 
 from __future__ import annotations

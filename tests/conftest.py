@@ -242,3 +242,22 @@ async def sim_client(simulator, sim_tokens):  # type: ignore[no-untyped-def]
 
     async with aiohttp.ClientSession() as session:
         yield SimClient(simulator.base_url, session, sim_tokens)
+
+
+# --- match tables (appended by the matches helper) -------------------------------------
+
+
+@pytest.fixture
+def match_store(store):  # type: ignore[no-untyped-def]
+    """`store` with the match tables empty: the shared PostgreSQL schema of `store` is only
+    emptied of the snapshot tables between tests."""
+    from halotrack.store import matches as sm
+
+    def clear() -> None:
+        with store.transaction() as tx:
+            for table in reversed(sm.MATCH_TABLES):
+                tx.conn.execute(table.delete())
+
+    clear()
+    yield store
+    clear()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,21 +15,6 @@ from halotrack.store import matches as sm
 
 REAL = Path(__file__).parent / "data" / "real"
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
-
-
-def clear_match_tables(store: Store) -> None:
-    """The shared PostgreSQL `store` fixture is one schema per session, emptied of the
-    snapshot tables only: empty the match tables around each test here."""
-    with store.transaction() as tx:
-        for table in reversed(sm.MATCH_TABLES):
-            tx.conn.execute(table.delete())
-
-
-@pytest.fixture
-def mstore(store: Store) -> Iterator[Store]:
-    clear_match_tables(store)
-    yield store
-    clear_match_tables(store)
 
 
 def _stats(name: str) -> MatchStats:
@@ -105,8 +89,8 @@ def test_skill_fills_csr_and_expectations() -> None:
 ALL = sorted(p.stem for p in (REAL / "match-stats").glob("*.json"))
 
 
-def test_store_every_real_match_once(mstore: Store) -> None:
-    store = mstore
+def test_store_every_real_match_once(match_store: Store) -> None:
+    store = match_store
     for name in ALL:
         rows = sm.match_rows(_stats(name), None, fetched_at=NOW)
         with store.transaction() as tx:
@@ -123,8 +107,8 @@ def test_store_every_real_match_once(mstore: Store) -> None:
     assert {r["MatchId"].lower() for r in raws} == ids
 
 
-def test_queries_for_one_player(mstore: Store) -> None:
-    store = mstore
+def test_queries_for_one_player(match_store: Store) -> None:
+    store = match_store
     me = 2535445291321133  # the sample author: in most samples
     for name in ALL:
         sm.save_match(store, sm.match_rows(_stats(name), None, fetched_at=NOW))
@@ -163,8 +147,8 @@ def test_queries_for_one_player(mstore: Store) -> None:
     assert sm.get_match(store, "00000000-0000-0000-0000-000000000000") is None
 
 
-def test_sync_state_and_assets_roundtrip(mstore: Store) -> None:
-    store = mstore
+def test_sync_state_and_assets_roundtrip(match_store: Store) -> None:
+    store = match_store
     store.upsert_player(42, "Someone")
     assert sm.get_sync_state(store, 42) == sm.SyncState(42)
     state = sm.SyncState(42, "abc", NOW, frontier=75, complete=False)

@@ -332,15 +332,16 @@ def match_rows(
     }
     humans = 0
     rows = MatchRows(match={})
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for player in stats.players:
-        if player.player_id in seen:  # never sent twice; a broken body must not fail the match
-            continue
-        seen.add(player.player_id)
         bot = player.is_bot
         humans += not bot
         xuid = None if bot else player.xuid
         pid = player.player_id
+        # Two bots may share an id (`bid(19.0)`); number the repeats so none is lost.
+        seen[pid] = n = seen.get(pid, 0) + 1
+        if n > 1:
+            pid = f"{pid}#{n}"
         t = _totals(player)
         k, d, a = t.ints["kills"], t.ints["deaths"], t.ints["assists"]
         if len(player.player_team_stats) == 1:

@@ -1,0 +1,481 @@
+"""Match history sync: newest first, stop at what is stored, backfill the rest, resumably.
+
+Why this shape: match stats never change, so each match is fetched once, ever. A sync pages
+the history newest first and stops at the newest match a previous sync completed; a player
+never synced before is backfilled from the top down, page by page, concurrently under the
+client's pacing. Each match commits in one transaction (stats, skill, every player's rows),
+and a per-player sync state records the paging frontier, so a run killed half-way resumes
+where it stopped without fetching a stored match again. A cancelled run (Ctrl-C) lets the
+matches already being fetched finish and commit before it stops.
+
+    result = await sync_player_matches(client, store, xuid)          # incremental
+    result = await sync_player_matches(client, store, xuid, full=True)  # walk everything
+
+The skill endpoint is asked only about the humans of matchmade matches: a bot id fails the
+whole request. Asset versions (maps, modes, playlists, map-mode pairs) are fetched once per
+(AssetId, VersionId) for their names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+from halotrack.errors import ApiError, ConfigError, NotFound
+from halotrack.models import MatchHistoryEntry, MatchSkill, MatchStats
+from halotrack.store import Store
+from halotrack.store import matches as sm
+from halotrack.waypoint import WaypointClient, parse_xuid
+
+log = logging.getLogger("halotrack.tracker")
+
+T = TypeVar("T")
+
+PAGE = 25
+LOOKAHEAD_PAGES = 3
+
+
+class Progress(Protocol):
+    """Told how many matches this run stored so far, and how many it expects (None when it
+    cannot know: an incremental sync stops when it meets a stored match)."""
+
+    def __call__(self, done: int, total: int | None) -> None: ...
+
+
+@dataclass
+class SyncResult:
+    """What one sync of one player did."""
+
+    xuid: int
+    new_matches: int = 0
+    already_stored: int = 0
+    pages: int = 0
+    skill_fetched: int = 0
+    skill_failed: int = 0
+    assets_fetched: int = 0
+    complete: bool = False
+    resumed_at: int | None = None
+    elapsed: float = 0.0
+    requests: int = 0
+    match_ids: list[str] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "xuid": self.xuid,
+            "new_matches": self.new_matches,
+            "already_stored": self.already_stored,
+            "pages": self.pages,
+            "skill_fetched": self.skill_fetched,
+            "skill_failed": self.skill_failed,
+            "assets_fetched": self.assets_fetched,
+            "complete": self.complete,
+            "resumed_at": self.resumed_at,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "requests": self.requests,
+        }
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def resolve_xuid(client: WaypointClient | None, store: Store, player: int | str) -> int:
+    """A XUID from a XUID, a stored gamertag, or (when a client is given) the profile API."""
+    xuid = parse_xuid(player)
+    if xuid is not None:
+        return xuid
+    text = str(player)
+    found = await asyncio.to_thread(store.find_player, text)
+    if found is not None:
+        return found.xuid
+    if client is None:
+        raise ConfigError(
+            f"no stored player {text!r}",
+            hint="sync their matches first (`halotrack matches sync PLAYER`) or pass a XUID",
+        )
+    return await client.profile.xuid_for(text)
+
+
+class _Sync:
+    """One run for one player. Database calls go through one writer thread, in order."""
+
+    def __init__(
+        self,
+        client: WaypointClient,
+        store: Store,
+        xuid: int,
+        *,
+        full: bool,
+        progress: Progress | None,
+        workers: int,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.xuid = xuid
+        self.full = full
+        self.progress = progress
+        self.now = now
+        self.result = SyncResult(xuid)
+        self.total: int | None = None
+        self._sem = asyncio.Semaphore(workers)
+        self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="halotrack-matches-db")
+        self._known_assets: set[tuple[str, str, str]] = set()
+        self._asset_tasks: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+        self._inflight: set[asyncio.Future[None]] = set()
+        self._claimed: set[str] = set()
+        self._stopping = False
+
+    async def db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._db_pool, fn, *args)
+
+    def close(self) -> None:
+        self._db_pool.shutdown(wait=True)
+
+    # -- one match ----------------------------------------------------------------------
+
+    async def _asset(self, kind: str, asset_id: str, version_id: str) -> None:
+        discovery = self.client.discovery
+        fetch = {
+            "map": discovery.map,
+            "mode": discovery.game_variant,
+            "playlist": discovery.playlist,
+            "pair": discovery.map_mode_pair,
+        }[kind]
+        try:
+            asset: Any = await fetch(asset_id, version_id)
+        except NotFound:
+            await self.db(self._save_asset, kind, asset_id, version_id, None, None, None)
+            return
+        except ApiError as exc:
+            log.warning("cannot fetch %s %s/%s: %s", kind, asset_id, version_id, exc.message)
+            return
+        self.result.assets_fetched += 1
+        name = getattr(asset, "public_name", None)
+        desc = getattr(asset, "description", None)
+        await self.db(self._save_asset, kind, asset_id, version_id, name, desc, asset.raw_bytes)
+
+    def _save_asset(
+        self,
+        kind: str,
+        asset_id: str,
+        version_id: str,
+        name: str | None,
+        desc: str | None,
+        raw: bytes | None,
+    ) -> None:
+        sm.save_asset(
+            self.store,
+            kind,
+            asset_id,
+            version_id,
+            name=name,
+            description=desc,
+            raw=raw,
+            fetched_at=self.now(),
+        )
+
+    async def _assets(self, stats: MatchStats) -> None:
+        waits = []
+        for ref in sm.asset_refs(stats):
+            if ref in self._known_assets:
+                continue
+            task = self._asset_tasks.get(ref)
+            if task is None:
+                task = asyncio.ensure_future(self._asset(*ref))
+                self._asset_tasks[ref] = task
+            waits.append(task)
+        if waits:
+            await asyncio.gather(*waits)
+
+    async def _skill(self, stats: MatchStats) -> MatchSkill | None:
+        if not stats.match_info.is_matchmade:
+            return None
+        humans = [p.player_id for p in stats.players if not p.is_bot and p.xuid is not None]
+        if not humans:
+            return None
+        try:
+            skill = await self.client.skill.match_skill(stats.match_id, humans)
+        except ApiError as exc:
+            self.result.skill_failed += 1
+            log.info("no skill for match %s: %s", stats.match_id, exc.message)
+            return None
+        self.result.skill_fetched += 1
+        return skill
+
+    def _save(self, rows: sm.MatchRows) -> bool:
+        with self.store.transaction() as tx:
+            return sm.save_match(tx, rows)
+
+    async def _fetch_and_store(self, match_id: str) -> None:
+        stats = await self.client.stats.match_stats(match_id)
+        skill, _ = await asyncio.gather(self._skill(stats), self._assets(stats))
+        rows = sm.match_rows(stats, skill, fetched_at=self.now())
+        if await self.db(self._save, rows):
+            self.result.new_matches += 1
+            self.result.match_ids.append(rows.match_id)
+        else:
+            self.result.already_stored += 1
+        if self.progress is not None:
+            self.progress(self.result.new_matches, self.total)
+
+    async def _match(self, match_id: str) -> bool:
+        """Fetch and store one match; False when the run stopped before it started."""
+        async with self._sem:
+            if self._stopping:
+                return False
+            # Once a match's request is about to go out, finish it even if the run is
+            # cancelled: what was fetched is kept, so a resume never asks for it again.
+            inner = asyncio.ensure_future(self._fetch_and_store(match_id))
+            self._inflight.add(inner)
+            inner.add_done_callback(self._inflight.discard)
+            await asyncio.shield(inner)
+            return True
+
+    # -- paging -------------------------------------------------------------------------
+
+    def _stored_of(self, ids: list[str]) -> set[str]:
+        return sm.stored_match_ids(self.store, ids)
+
+    async def _page(self, start: int) -> list[MatchHistoryEntry]:
+        page = await self.client.stats.match_history(self.xuid, start=start, count=PAGE)
+        self.result.pages += 1
+        return list(page.results)
+
+    async def _schedule(self, entries: list[MatchHistoryEntry]) -> asyncio.Future[Any]:
+        """Start the matches of one page not stored yet; a future done when all are."""
+        ids = [e.match_id.lower() for e in entries]
+        stored = await self.db(self._stored_of, ids)
+        tasks = []
+        for mid in ids:
+            if mid in stored or mid in self._claimed:
+                self.result.already_stored += mid in stored
+                continue
+            self._claimed.add(mid)
+            tasks.append(asyncio.ensure_future(self._match(mid)))
+        return asyncio.gather(*tasks)
+
+    async def _walk(
+        self,
+        start: int,
+        *,
+        boundary: Callable[[MatchHistoryEntry], bool] | None,
+        on_page_done: Callable[[int, list[MatchHistoryEntry]], Awaitable[None]] | None,
+    ) -> tuple[int, bool]:
+        """Page from `start` until `boundary(entry)` is true (not processing that entry) or
+        the history ends. Pages are fetched ahead while matches are fetched concurrently;
+        `on_page_done(end_offset, entries)` runs in page order once a page is all stored.
+        Returns (entries processed, reached the oldest match)."""
+        pending: deque[tuple[int, list[MatchHistoryEntry], asyncio.Future[Any]]] = deque()
+        offset = start
+        processed = 0
+        reached_end = False
+        try:
+            while True:
+                entries = await self._page(offset)
+                cut = len(entries)
+                stop = False
+                if boundary is not None:
+                    for i, e in enumerate(entries):
+                        if boundary(e):
+                            cut, stop = i, True
+                            break
+                if len(entries) < PAGE and not stop:
+                    reached_end = True
+                todo = entries[:cut]
+                processed += len(todo)
+                pending.append((offset + len(todo), todo, await self._schedule(todo)))
+                offset += len(entries)
+                while pending and (pending[0][2].done() or len(pending) > LOOKAHEAD_PAGES):
+                    await asyncio.shield(pending[0][2])
+                    end, done_entries, _ = pending.popleft()
+                    if on_page_done is not None:
+                        await on_page_done(end, done_entries)
+                if stop or reached_end or not entries:
+                    break
+            while pending:
+                await asyncio.shield(pending[0][2])
+                end, done_entries, _ = pending.popleft()
+                if on_page_done is not None:
+                    await on_page_done(end, done_entries)
+        except BaseException:
+            await self._stop(pending, on_page_done)
+            raise
+        return processed, reached_end
+
+    async def _stop(
+        self,
+        pending: deque[tuple[int, list[MatchHistoryEntry], asyncio.Future[Any]]],
+        on_page_done: Callable[[int, list[MatchHistoryEntry]], Awaitable[None]] | None,
+    ) -> None:
+        """Stopping (cancelled or failed): start nothing new, let the matches already being
+        fetched commit, and record the frontier of the leading pages that are complete."""
+        self._stopping = True
+        waits: list[asyncio.Future[Any]] = [f for _, _, f in pending]
+        settled = asyncio.gather(*waits, *list(self._inflight), return_exceptions=True)
+        while not settled.done():
+            with contextlib.suppress(asyncio.CancelledError):  # a second Ctrl-C: still wait
+                await asyncio.shield(settled)
+        for end, entries, fut in pending:
+            if fut.cancelled() or fut.exception() is not None or not all(fut.result()):
+                break
+            if on_page_done is not None:
+                await on_page_done(end, entries)
+
+    # -- the run ------------------------------------------------------------------------
+
+    def _put_state(self, state: sm.SyncState) -> None:
+        with self.store.transaction() as tx:
+            tx.upsert_player(self.xuid)
+            sm.put_sync_state(tx, state, now=self.now())
+
+    async def _estimate_total(self, state: sm.SyncState) -> None:
+        if self.progress is None:
+            return
+        try:
+            count = await self.client.stats.match_count(self.xuid)
+        except ApiError:
+            return
+        have = await self.db(sm.match_count, self.store, self.xuid)
+        self.total = max(0, count.matches_played_count - have)
+        self.progress(0, self.total)
+
+    async def run(self) -> SyncResult:
+        state = await self.db(sm.get_sync_state, self.store, self.xuid)
+        known = await self.db(sm.known_assets, self.store)
+        self._known_assets = known
+        newest: list[MatchHistoryEntry] = []
+
+        def remember_top(entries: list[MatchHistoryEntry]) -> None:
+            if not newest and entries:
+                newest.append(entries[0])
+
+        if state.newest_match_id is None or self.full:
+            # A backfill from the top: the frontier moves with each page fully stored.
+            if state.newest_match_id is None or not state.complete:
+                await self._estimate_total(state)
+            current = state
+
+            async def page_done(end: int, entries: list[MatchHistoryEntry]) -> None:
+                nonlocal current
+                remember_top(entries)
+                top = newest[0] if newest else None
+                current = sm.SyncState(
+                    self.xuid,
+                    top.match_id.lower() if top else current.newest_match_id,
+                    top.match_info.start_time if top else current.newest_start_time,
+                    frontier=end,
+                    complete=current.complete,
+                )
+                await self.db(self._put_state, current)
+
+            _, reached_end = await self._walk(0, boundary=None, on_page_done=page_done)
+            if reached_end:
+                final = sm.SyncState(
+                    self.xuid,
+                    current.newest_match_id,
+                    current.newest_start_time,
+                    frontier=current.frontier,
+                    complete=True,
+                )
+                await self.db(self._put_state, final)
+            self.result.complete = reached_end or state.complete
+            return self.result
+
+        # Incremental: everything above the newest completed match, then resume a backfill.
+        stop_id, stop_time = state.newest_match_id, state.newest_start_time
+
+        def seen_before(e: MatchHistoryEntry) -> bool:
+            if e.match_id.lower() == stop_id:
+                return True
+            return stop_time is not None and e.match_info.start_time < stop_time
+
+        async def top_done(end: int, entries: list[MatchHistoryEntry]) -> None:
+            remember_top(entries)
+
+        if not state.complete:
+            await self._estimate_total(state)
+        above, reached_end = await self._walk(0, boundary=seen_before, on_page_done=top_done)
+        top = newest[0] if newest else None
+        state = sm.SyncState(
+            self.xuid,
+            top.match_id.lower() if top else state.newest_match_id,
+            top.match_info.start_time if top else state.newest_start_time,
+            frontier=state.frontier + above,
+            complete=state.complete or reached_end,
+        )
+        if top is not None or reached_end:
+            await self.db(self._put_state, state)
+        if state.complete:
+            self.result.complete = True
+            return self.result
+
+        # Resume one page early: offsets may have moved; stored matches are skipped anyway.
+        resume = max(0, state.frontier - PAGE)
+        self.result.resumed_at = resume
+        current = state
+
+        async def backfill_done(end: int, entries: list[MatchHistoryEntry]) -> None:
+            nonlocal current
+            current = sm.SyncState(
+                self.xuid,
+                current.newest_match_id,
+                current.newest_start_time,
+                frontier=max(current.frontier, end),
+                complete=False,
+            )
+            await self.db(self._put_state, current)
+
+        _, reached_end = await self._walk(resume, boundary=None, on_page_done=backfill_done)
+        if reached_end:
+            final = sm.SyncState(
+                self.xuid,
+                current.newest_match_id,
+                current.newest_start_time,
+                frontier=current.frontier,
+                complete=True,
+            )
+            await self.db(self._put_state, final)
+        self.result.complete = reached_end
+        return self.result
+
+
+async def sync_player_matches(
+    client: WaypointClient,
+    store: Store,
+    xuid: int | str,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    now: Callable[[], datetime] = _utcnow,
+) -> SyncResult:
+    """Fetch and store the player's matches not stored yet (see the module docstring).
+
+    `xuid` is a XUID (or `xuid(N)`, or a stored gamertag). `full` walks the whole history
+    instead of stopping at the newest synced match (stored matches are still not fetched).
+    `workers` caps matches in flight (default: twice the client's concurrency, so pacing,
+    not waiting for answers, limits the rate). Raises the client's ApiError when the history
+    or a match cannot be fetched; everything stored before that is kept.
+    """
+    x = await resolve_xuid(client, store, xuid)
+    if workers is None:
+        workers = max(2, client.transport.limits.concurrency * 2)
+    run = _Sync(client, store, x, full=full, progress=progress, workers=workers, now=now)
+    before = client.counters.requests
+    started = time.perf_counter()
+    try:
+        return await run.run()
+    finally:
+        run.result.elapsed = time.perf_counter() - started
+        run.result.requests = client.counters.requests - before
+        with contextlib.suppress(Exception):
+            run.close()

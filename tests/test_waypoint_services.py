@@ -210,11 +210,27 @@ async def test_playlist_csr_isolates_several_bad_xuids(fake_api: Any) -> None:
     assert len(result.entries) == 8
 
 
+async def test_playlist_csr_bad_xuids_first_in_a_full_batch(fake_api: Any) -> None:
+    players = [XUID + i for i in range(100)]
+    bad = {XUID, XUID + 1, XUID + 2}
+    fake_api.handle = csr_handler(bad, [])
+    async with client(fake_api) as c:
+        result = await c.skill.playlist_csr(PLAYLIST, players)
+    assert result.bad == [XUID, XUID + 1, XUID + 2]
+    assert len(result.entries) == 97
+
+
 async def test_playlist_csr_all_refused_is_not_found(fake_api: Any) -> None:
     fake_api.handle = lambda r: web.Response(status=404)
     async with client(fake_api) as c:
         with pytest.raises(NotFound, match="refused every player"):
             await c.skill.playlist_csr(PLAYLIST, [XUID, XUID + 1])
+        fake_api.seen.clear()
+        # a wrong playlist must not cost one request per player
+        with pytest.raises(NotFound, match="answered none") as info:
+            await c.skill.playlist_csr(PLAYLIST, [XUID + i for i in range(200)], batch_size=50)
+        assert "halotrack playlists" in str(info.value)
+        assert len(fake_api.seen) < 60
         with pytest.raises(ConfigError, match="needs an XUID"):
             await c.skill.playlist_csr(PLAYLIST, ["Gamertag"])
 

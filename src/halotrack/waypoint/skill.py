@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,6 +44,15 @@ class CsrResults:
         """The current CSR of one player, or None (unknown, refused or not ranked yet)."""
         entry = self.entries.get(xuid)
         return entry.current if entry is not None else None
+
+
+@dataclass
+class _Bisect:
+    """Shared by the halving searches of one `playlist_csr` call."""
+
+    limit: int
+    failures: int = 0
+    error: NotFound | None = None
 
 
 class SkillService(Service):
@@ -86,21 +96,35 @@ class SkillService(Service):
         )
 
     async def _csr_isolating(
-        self, playlist: str, xuids: list[int], season: str | None, out: CsrResults
+        self, playlist: str, xuids: list[int], season: str | None, out: CsrResults, state: _Bisect
     ) -> None:
-        """Fetch one batch; on a 404 split it in halves until the refused XUIDs stand alone."""
+        """Fetch one batch; on a 404 split it in halves (one after the other) until the
+        refused XUIDs stand alone. When more 404s came than isolating a few bad XUIDs
+        could explain and no batch was answered, the playlist or season itself is the
+        likely culprit: stop rather than ask once per player."""
+        if state.error is not None:
+            return
         try:
             response = await self._csr_batch(playlist, xuids, season)
-        except NotFound:
+        except NotFound as exc:
+            state.failures += 1
+            if not out.responses and state.failures > state.limit:
+                state.error = NotFound(
+                    f"the skill service refused {state.failures} requests and answered none "
+                    f"for playlist {playlist}",
+                    service=self.name,
+                    status=404,
+                    url=exc.url,
+                    hint="check the playlist id (see `halotrack playlists`) and the season",
+                )
+                return
             if len(xuids) == 1:
                 log.warning("the skill service refuses xuid(%d): left out", xuids[0])
                 out.bad.append(xuids[0])
                 return
             mid = len(xuids) // 2
-            await asyncio.gather(
-                self._csr_isolating(playlist, xuids[:mid], season, out),
-                self._csr_isolating(playlist, xuids[mid:], season, out),
-            )
+            await self._csr_isolating(playlist, xuids[:mid], season, out, state)
+            await self._csr_isolating(playlist, xuids[mid:], season, out, state)
             return
         out.responses.append(response)
         for entry in response.value:
@@ -133,12 +157,15 @@ class SkillService(Service):
             raise ConfigError("no players given for the CSR lookup")
         bare = csr_season_param(season) if season is not None else None
         out = CsrResults()
+        state = _Bisect(limit=2 * math.ceil(math.log2(min(size, len(xuids)) + 1)) + 4)
         await asyncio.gather(
             *(
-                self._csr_isolating(playlist, xuids[i : i + size], bare, out)
+                self._csr_isolating(playlist, xuids[i : i + size], bare, out, state)
                 for i in range(0, len(xuids), size)
             )
         )
+        if state.error is not None:
+            raise state.error
         if not out.responses:
             raise NotFound(
                 f"the skill service refused every player for playlist {playlist}",

@@ -12,6 +12,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from halotrack import __version__
 from halotrack.cli.common import State, err_console
@@ -75,12 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the app, map our errors to one line and an exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        app(args=argv, standalone_mode=False)
+        # With standalone_mode=False, typer.Exit(code) comes back as the return value.
+        rc = app(args=argv, standalone_mode=False)
     except HaloTrackError as exc:
         if debug:
             raise
         err_console.print(
-            f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True
         )
         return exc.exit_code
     except typer.Exit as exc:
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             show()
             return code
         raise
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":

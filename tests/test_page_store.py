@@ -57,6 +57,7 @@ def test_page_data_equals_the_store(store: Store) -> None:
     assert page.player.previous_gamertags == ("Old Tag",)
     assert page.player.career_rank == "Cadet Bronze 1"
     assert page.player.updated_at == NOW
+    assert page.recent_matches == ()  # no match synced: the section is hidden
 
 
 def test_history_and_charts_come_from_the_snapshots(store: Store) -> None:
@@ -133,3 +134,34 @@ def test_a_week_without_snapshots_still_shows_the_page(db_url: str) -> None:
     assert all(c.empty for c in page.charts if c.id == "csr")
     assert page.medal_sprite is None
     assert page.medals[0].name.startswith("Medal ")  # no metadata cached: ids only
+
+
+def test_recent_matches_come_from_the_match_tables(store: Store) -> None:
+    from halotrack.models import MatchSkill, MatchStats, decode_as
+    from halotrack.store.matches import match_rows, player_matches, save_match
+
+    real = Path(__file__).parent / "data" / "real"
+    stats = decode_as(MatchStats, (real / "match-stats/slayer-2025.json").read_bytes())
+    skill = decode_as(MatchSkill, (real / "match-skill/match-skill-one-player.json").read_bytes())
+    other = decode_as(MatchStats, (real / "match-stats/ctf-2025.json").read_bytes())
+    with store.transaction() as tx:
+        save_match(tx, match_rows(stats, skill, fetched_at=NOW))
+        save_match(tx, match_rows(other, None, fetched_at=NOW))
+    stored = player_matches(store, int(XUID), limit=None)
+    page = build_page_data(store, XUID, now=NOW)
+    assert [m.match_id for m in page.recent_matches] == [m.match_id for m in stored]
+    slayer = next(m for m in page.recent_matches if m.match_id == stats.match_id.lower())
+    row = next(m for m in stored if m.match_id == slayer.match_id)
+    assert (slayer.kills, slayer.deaths, slayer.assists) == (row.kills, row.deaths, row.assists)
+    assert slayer.csr_change == row.csr_delta
+    assert slayer.csr_change is not None
+    html = render_page(page)
+    assert 'id="matches"' in html
+    assert f'data-match="{slayer.match_id}"' in html
+
+
+def test_given_matches_replace_the_stored_ones(store: Store) -> None:
+    from halotrack.report import synthetic
+
+    page = build_page_data(store, XUID, now=NOW, matches=synthetic.matches(60, until=NOW))
+    assert len(page.recent_matches) == 25

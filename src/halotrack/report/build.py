@@ -15,6 +15,8 @@ fallbacks (dates instead of names, text badges instead of medal icons):
 - medal sprite sheet: (`image`, `<sprite path from the medal metadata>`), body the image
   bytes in base64 (the cache stores text).
 - career rank: (`career_rank`, `<xuid>`), body the economy career-rank progress response.
+
+Recent matches come from `halotrack.store.matches.player_matches` (newest 25).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from typing import Any
 import msgspec
 
 from halotrack.errors import StoreError
+from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome
 from halotrack.report.data import (
+    RECENT_MATCHES,
     CsrPoint,
     CsrSnapshot,
     HistoryPoint,
@@ -40,6 +44,7 @@ from halotrack.report.data import (
 )
 from halotrack.store import CsrSnapshot as StoredCsr
 from halotrack.store import Scope, Store, StoreTx, parse_xuid
+from halotrack.store.matches import player_matches
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
 METADATA_SEASON_CALENDAR = ("gamecms", "/hi/progression/file/calendars/seasons/seasoncalendar.json")
@@ -124,8 +129,42 @@ def career_rank(tx: StoreTx, xuid: int) -> str | None:
     return f"Rank {rank}"
 
 
-def read_inputs(tx: StoreTx, xuid: int | str, *, matches: Sequence[RecentMatch] = ()) -> PageInputs:
-    """Everything the page needs for one player, read in one consistent transaction."""
+def recent_matches(tx: StoreTx, xuid: int, limit: int = RECENT_MATCHES) -> list[RecentMatch]:
+    """The newest synced matches from the store's match tables (empty until synced)."""
+    rows = []
+    for m in player_matches(tx, xuid, limit=limit):
+        ranked = m.csr_pre is not None and m.csr_post is not None
+        ranked = ranked and (m.csr_pre or 0) >= 0 and (m.csr_post or 0) >= 0
+        if m.mode_name:
+            mode = m.mode_name
+        elif m.game_variant_category is not None:
+            mode = GameVariantCategory.label(m.game_variant_category)
+        else:
+            mode = "–"
+        custom = m.lifecycle_mode == LifecycleMode.Custom
+        rows.append(
+            RecentMatch(
+                match_id=m.match_id,
+                played_at=m.start_time,
+                mode=mode,
+                map=m.map_name or "–",
+                playlist=m.playlist_name or ("Custom game" if custom else "–"),
+                outcome=Outcome.label(m.outcome) if m.outcome is not None else "–",
+                kills=m.kills,
+                deaths=m.deaths,
+                assists=m.assists,
+                csr_before=m.csr_pre if ranked else None,
+                csr_after=m.csr_post if ranked else None,
+            )
+        )
+    return rows
+
+
+def read_inputs(
+    tx: StoreTx, xuid: int | str, *, matches: Sequence[RecentMatch] | None = None
+) -> PageInputs:
+    """Everything the page needs for one player, read in one consistent transaction.
+    `matches` replaces the stored matches (benchmarks, tests); None reads the store's."""
     x = parse_xuid(xuid)
     player = tx.get_player(x)
     if player is None:
@@ -185,7 +224,7 @@ def read_inputs(tx: StoreTx, xuid: int | str, *, matches: Sequence[RecentMatch] 
         csr=csr,
         history=history,
         csr_history=csr_points,
-        matches=matches,
+        matches=recent_matches(tx, x) if matches is None else matches,
         medals_metadata=medals if isinstance(medals, Mapping) else None,
         medal_sprite_png=sprite_bytes(tx, medals),
         season_calendar=calendar if isinstance(calendar, Mapping) else None,
@@ -204,10 +243,10 @@ def build_page_data(
     xuid: int | str,
     *,
     now: datetime | None = None,
-    matches: Sequence[RecentMatch] = (),
+    matches: Sequence[RecentMatch] | None = None,
 ) -> PageData:
-    """The page for one player from the store. `matches` is a stand-in until the store keeps
-    matches; pass the recent ones (newest first or not: they are sorted)."""
+    """The page for one player from the store. `matches`, when given, replaces the stored
+    matches (newest first or not: they are sorted)."""
     with store.reader() as tx:
         inputs = read_inputs(tx, xuid, matches=matches)
     return assemble(inputs, now=now or datetime.now(UTC))

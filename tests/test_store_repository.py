@@ -217,6 +217,11 @@ def test_watch_list(store: Store) -> None:
     assert entry.matches_opt_in and entry.options == {"every": 600}
     assert entry.gamertag == "Tester" and entry.failure_count == 0
     store.watch_add(2, now=T0)
+    store.watch_add(3, now=T0 + timedelta(seconds=1))
+    assert [w.xuid for w in store.watch_list()] == [2, XUID, 3]  # by added_at, then xuid
+    store.watch_update(3, next_check_at=T0)
+    assert [w.xuid for w in store.watch_list()] == [2, XUID, 3]  # never-checked first
+    store.watch_remove(3)
     store.watch_update(XUID, last_checked_at=T0, next_check_at=T0 + timedelta(hours=1))
     store.watch_update(2, next_check_at=T0 + timedelta(hours=3))
     due = store.watch_list(due_at=T0 + timedelta(hours=2))

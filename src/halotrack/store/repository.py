@@ -612,7 +612,10 @@ class StoreTx:
             q = q.where(
                 sa.or_(watch_list.c.next_check_at.is_(None), watch_list.c.next_check_at <= when)
             )
-        q = q.order_by(watch_list.c.next_check_at, watch_list.c.added_at, watch_list.c.xuid)
+        # Never-checked players first on both backends (their NULL sorts differently).
+        q = q.order_by(
+            sa.nulls_first(watch_list.c.next_check_at), watch_list.c.added_at, watch_list.c.xuid
+        )
         return [self._watch(r) for r in self.conn.execute(q)]
 
     def watch_update(self, xuid: int | str, **changes: Any) -> None:

@@ -217,3 +217,19 @@ def test_unreachable_postgres_is_a_store_error_without_the_password() -> None:
     assert "cannot connect" in info.value.message
     assert "s3cret-pw" not in str(info.value)
     assert "***" in info.value.message
+
+
+def test_opening_does_not_wait_for_a_busy_writer(tmp_path: Path) -> None:
+    path = tmp_path / "busy.sqlite"
+    open_store(_sqlite_url(path)).close()
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a tracker in the middle of a write
+    try:
+        store = open_store(_sqlite_url(path), pragmas={"busy_timeout": 50})
+        try:
+            assert store.records_history(1) == []  # reads go on beside the writer (WAL)
+        finally:
+            store.close()
+    finally:
+        writer.rollback()
+        writer.close()

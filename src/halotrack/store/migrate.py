@@ -56,7 +56,13 @@ def _check_known(conn: Connection, where: str) -> str | None:
 
 
 def upgrade(engine: Engine, where: str) -> tuple[str | None, str]:
-    """Bring the schema to head in one transaction; returns (revision before, after)."""
+    """Bring the schema to head in one transaction; returns (revision before, after).
+
+    A database already at head is only read, so opening the store never waits for the write
+    lock of a tracker that is busy writing."""
+    current, head = status(engine, where)
+    if current == head:
+        return current, head
     with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_ID})")

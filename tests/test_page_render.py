@@ -210,6 +210,20 @@ def test_long_series_are_downsampled() -> None:
     assert all(len(s.values) == len(chart.x) for s in chart.series)
 
 
+def test_csr_holds_between_change_only_readings() -> None:
+    t0 = NOW - timedelta(days=3)
+    points = [
+        D.CsrPoint(t0, "a", 1200),
+        D.CsrPoint(t0 + timedelta(days=1), "b", 900),
+        D.CsrPoint(t0 + timedelta(days=2), "b", -1),
+        D.CsrPoint(t0 + timedelta(days=3), "b", 950),
+    ]
+    chart = D.csr_chart(points, {})
+    a, b = (s.values for s in chart.series)
+    assert a == (1200, 1200, 1200, 1200)  # unchanged since its only reading
+    assert b == (None, 900, None, 950)  # unranked is a gap, not a carried value
+
+
 def test_weekly_buckets_sum_to_the_total_change() -> None:
     hist = sample_inputs().history
     weeks = D.weekly(hist)

@@ -876,8 +876,19 @@ def csr_chart(points: Sequence[CsrPoint], names: Mapping[str, str]) -> Chart:
             return index[min(int((t - lo) / width), MAX_CHART_POINTS - 1)]
 
     columns: dict[str, list[float | None]] = {pid: [None] * len(xs) for pid in playlists}
+    read: dict[str, list[bool]] = {pid: [False] * len(xs) for pid in playlists}
     for p in points:  # sorted by time, so the last reading of a slot wins
-        columns[p.playlist_id][slot(_ts(p.captured_at))] = p.value if p.value >= 0 else None
+        i = slot(_ts(p.captured_at))
+        columns[p.playlist_id][i] = p.value if p.value >= 0 else None
+        read[p.playlist_id][i] = True
+    # The store keeps a reading only when it changed: until the next one, CSR stayed put.
+    for pid in playlists:
+        values, seen, last = columns[pid], read[pid], None
+        for i in range(len(values)):
+            if seen[i]:
+                last = values[i]
+            else:
+                values[i] = last
     series = tuple(
         ChartSeries(playlist_name(pid, names), tuple(columns[pid]), "CSR", "left", "step")
         for pid in playlists

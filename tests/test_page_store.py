@@ -165,3 +165,10 @@ def test_given_matches_replace_the_stored_ones(store: Store) -> None:
 
     page = build_page_data(store, XUID, now=NOW, matches=synthetic.matches(60, until=NOW))
     assert len(page.recent_matches) == 25
+
+
+def test_last_updated_is_the_last_confirmation_not_the_last_change(store: Store) -> None:
+    later = NOW + timedelta(hours=5)
+    assert store.save_service_record(XUID, "matchmade", Scope(), lifetime(), later) == "unchanged"
+    page = build_page_data(store, XUID, now=later)
+    assert page.player.updated_at == later

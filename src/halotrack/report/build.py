@@ -212,6 +212,9 @@ def read_inputs(
         csr_points.append(CsrPoint(reading.captured_at, reading.playlist_id, value))
     csr = [CsrSnapshot(pid, r.captured_at, r.raw) for pid, r in latest_csr.items()]
 
+    verified = [r.verified_at for r in latest_csr.values()]
+    if lifetime_row is not None:
+        verified.append(lifetime_row.verified_at)
     medals = _json(tx, *METADATA_MEDALS)
     calendar = _json(tx, *METADATA_SEASON_CALENDAR)
     return PageInputs(
@@ -231,6 +234,7 @@ def read_inputs(
         csr_calendar=_mapping(_json(tx, *METADATA_CSR_CALENDAR)),
         season_names=season_names(tx, calendar),
         playlist_names=playlist_names(tx, list(latest_csr)),
+        checked_at=max(verified, default=None),
     )
 
 

@@ -307,6 +307,9 @@ class PageInputs:
     csr_calendar: Raw | None = None
     season_names: Mapping[str, str] = field(default_factory=dict)
     playlist_names: Mapping[str, str] = field(default_factory=dict)
+    # When the data was last confirmed current (the store moves `verified_at` forward on an
+    # unchanged fetch); the page's "last updated". Defaults to the newest capture.
+    checked_at: datetime | None = None
 
 
 # --------------------------------------------------------------------------- assembly
@@ -320,6 +323,7 @@ def assemble(inputs: PageInputs, *, now: datetime | None = None) -> PageData:
         [inputs.lifetime.captured_at] if inputs.lifetime else [],
         [c.captured_at for c in inputs.csr],
         [h.captured_at for h in inputs.history[-1:]],
+        [inputs.checked_at] if inputs.checked_at else [],
     )
     player = Player(
         xuid=inputs.xuid,

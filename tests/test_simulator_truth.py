@@ -239,6 +239,7 @@ async def test_csr_agrees_with_skill_and_evolves(simulator, sim_client) -> None:
         slots = [s for s in world.slots(p) if s.match.playlist is ranked[0]]
         if len(slots) >= before + 3:
             break
+    sim_client.tokens = simulator.issue_tokens(p.xuid)  # playing moved the clock past expiry
     after = await _check_csr(simulator, sim_client, p, ranked[0])
     assert after > before
 
@@ -249,9 +250,10 @@ async def _check_csr(simulator, sim_client, p, playlist) -> int:  # type: ignore
     assert slots, "player has no ranked matches"
     last = slots[-1]
     season = last.match.season.csr_path.rsplit("/", 1)[-1].removesuffix(".json")
-    _, skill = await sim_client.get(
+    status, skill = await sim_client.get(
         "skill", f"/hi/matches/{last.match.match_id}/skill", {"players": p.player_id}
     )
+    assert status == 200
     post = skill["Value"][0]["Result"]["RankRecap"]["PostMatchCsr"]
     _, csrs = await sim_client.get(
         "skill",
@@ -365,3 +367,15 @@ def test_same_seed_same_world() -> None:
             assert match_stats(a, ma[0]) == match_stats(b, mb[0])
     assert a.advance(12) == b.advance(12)
     assert sorted(a.live_matches) == sorted(b.live_matches)
+
+
+def test_rosters_are_complete_deterministic_and_ranked() -> None:
+    a, b = World(seed=9, players=15), World(seed=9, players=15)
+    for pa, pb in zip(a.players, b.players, strict=True):
+        for sa, sb in zip(a.history(pa)[:30], b.history(pb)[:30], strict=True):
+            ra, rb = a.roster(sa.match), b.roster(sb.match)
+            assert [(s.player_id, s.team, s.outcome, s.rank) for s in ra] == [
+                (s.player_id, s.team, s.outcome, s.rank) for s in rb
+            ]
+            assert sorted(s.rank for s in ra) == list(range(1, len(ra) + 1))
+            assert ra[0] is sa  # the world player's own slot is kept, not regenerated

@@ -276,7 +276,7 @@ async def h_skill(request: web.Request, call: Call) -> web.StreamResponse:
     m = world.find_match(call.params["match"])
     if m is None:
         raise ApiFailure(404)
-    by_xuid = {s.xuid: s for s in m.slots if s.xuid is not None}
+    by_xuid = {s.xuid: s for s in world.roster(m) if s.xuid is not None}
     out = []
     for x in wanted:
         s = by_xuid.get(x)

@@ -245,9 +245,10 @@ def _participation(world: World, s: Slot, v: tuple[int, ...]) -> JSON:
 
 
 def match_stats(world: World, m: Match) -> JSON:
-    vecs = [world.slot_vector(s) for s in m.slots]
+    slots = world.roster(m)
+    vecs = [world.slot_vector(s) for s in slots]
     players = []
-    for s, v in zip(m.slots, vecs, strict=True):
+    for s, v in zip(slots, vecs, strict=True):
         players.append(
             {
                 "PlayerId": s.player_id,
@@ -263,7 +264,7 @@ def match_stats(world: World, m: Match) -> JSON:
     teams: list[JSON] = []
     if m.team_mode != "ffa":
         for t in range(m.team_count):
-            rows = [v for s, v in zip(m.slots, vecs, strict=True) if s.team == t]
+            rows = [v for s, v in zip(slots, vecs, strict=True) if s.team == t]
             tv = sum_rows(rows) if rows else [0] * WIDTH
             if m.team_mode == "pve" and t == 1:
                 outcome = 4
@@ -390,7 +391,7 @@ def skill_result(world: World, s: Slot) -> JSON:
     mmr = 250 + 1350 * s.skill
     team_mmr: dict[str, float] = {}
     for t in range(max(m.team_count, 1)):
-        members = [x.skill for x in m.slots if x.team == t] or [0.5]
+        members = [x.skill for x in world.roster(m) if x.team == t] or [0.5]
         team_mmr[str(t)] = 250 + 1350 * sum(members) / len(members)
     pre = s.csr_pre if m.ranked else (-1, PLACEMENT_MATCHES)
     post = s.csr_post if m.ranked else (-1, PLACEMENT_MATCHES)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import random
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import compress
 from typing import Any
 
 from halotrack.simulator import gen
@@ -22,6 +24,7 @@ from halotrack.simulator.catalog import (
     MAX_COLUMNS,
     UNRANKED,
     VARIANT_BY_KEY,
+    WIDTH,
     PlaylistSpec,
     Variant,
     ranked_specs,
@@ -178,6 +181,10 @@ class Match:
     team_mode: str  # "teams", "ffa" (Infection), "pve"
     slots: list[Slot] = field(repr=False)
     winner: int = field(default=0)  # winning team, -1 tie
+    total: int = 0  # participants, world players first
+    per_team: int = 1
+    bots: bool = False
+    complete: bool = False  # guests and bots added to `slots` (see World.roster)
 
     @property
     def ranked(self) -> bool:
@@ -190,7 +197,8 @@ class Match:
 
 @dataclass(slots=True)
 class Slot:
-    """One participant of a match. `vec` is None for guests and bots until first needed."""
+    """One participant of a match. World players keep their numbers packed (non-zero
+    columns only); guests and bots are regenerated from the match seed when needed."""
 
     match: Match = field(repr=False)
     index: int
@@ -202,7 +210,7 @@ class Slot:
     rank: int
     skill: float
     left_early: bool = False
-    vec: tuple[int, ...] | None = field(default=None, repr=False)
+    packed: tuple[array[int], array[int]] | None = field(default=None, repr=False)
     csr_pre: tuple[int, int] = (-1, PLACEMENT_MATCHES)
     csr_post: tuple[int, int] = (-1, PLACEMENT_MATCHES)
 
@@ -358,6 +366,13 @@ class World:
             asset = self._asset("playlist", spec.name, spec.name, spec.description)
             self.playlists.append(Playlist(idx, spec, asset, variants, tuple(pairs)))
         self.playlist_by_id = {p.asset.asset_id: p for p in self.playlists}
+        self._ranked = [pl for pl in self.playlists if pl.ranked]
+        self._unranked = [pl for pl in self.playlists if not pl.ranked]
+        self._pairs_for = {
+            (pl.index, v.key): [x for x in pl.pairs if x[2] is va]
+            for pl in self.playlists
+            for v, va in pl.variants
+        }
         self.custom_variants = [VARIANT_BY_KEY[k] for k in ("slayer", "elimination", "vip")]
         self.custom_variants += [VARIANT_BY_KEY[k] for k in ("stockpile", "extraction")]
 
@@ -443,8 +458,7 @@ class World:
     def _pick(self, rng: random.Random, p: Player) -> tuple[Playlist | None, Variant]:
         if rng.random() < 0.06:
             return None, rng.choice(self.custom_variants)
-        ranked = [pl for pl in self.playlists if pl.ranked]
-        others = [pl for pl in self.playlists if not pl.ranked]
+        ranked, others = self._ranked, self._unranked
         want_ranked = ranked and rng.random() < (0.15 + 0.5 * p.skill)
         pl = rng.choice(ranked) if want_ranked else rng.choice(others)
         variant, _ = rng.choice(pl.variants)
@@ -465,7 +479,7 @@ class World:
             pl, variant = playlist, rng.choice(playlist.variants)[0]
         vasset = self.variant_assets[variant.key]
         if pl is not None:
-            pair, map_asset, _ = rng.choice([x for x in pl.pairs if x[2] is vasset])
+            pair, map_asset, _ = rng.choice(self._pairs_for[pl.index, variant.key])
             team_size = pl.spec.team_size
             bots = pl.spec.bots
         else:
@@ -505,41 +519,70 @@ class World:
             [],
             winner,
         )
-        people: list[tuple[str, int | None, bool, float]] = [
-            (owner.player_id, owner.xuid, False, owner.skill)
-        ]
-        people += [(m.player_id, m.xuid, False, m.skill) for m in mates]
-        total = humans if mode in ("pve", "ffa") else teams * per_team
-        while len(people) < total:
-            if bots and (mode != "teams" or len(people) >= per_team):
-                bid = rng.randint(1, 60)
-                people.append((f"bid({bid}.0)", None, True, 0.5))
-            else:
-                g = GUEST_BASE + rng.randint(0, 10**9)
-                people.append((f"xuid({g})", g, False, rng.betavariate(2.2, 2.2)))
-        for idx, (pid, xuid, is_bot, skill) in enumerate(people):
-            if mode == "ffa":
-                team = idx
-            elif mode == "pve":
-                team = 0
-            else:
-                team = 0 if idx < per_team else 1
+        match.total = humans if mode in ("pve", "ffa") else teams * per_team
+        match.per_team = per_team
+        match.bots = bots
+        members = [owner, *mates][: match.total]
+        for idx, pl_ in enumerate(members):
+            team = self._team(match, idx)
             outcome = self._outcome(match, team, rng)
             left = idx == 0 and rng.random() < 0.02
             if left:
                 outcome = gen.DNF
-            match.slots.append(Slot(match, idx, pid, xuid, is_bot, team, outcome, 0, skill, left))
-        # Places: winners first, then by skill with some luck; leavers last.
-        placing = sorted(
-            match.slots,
-            key=lambda s: (s.left_early, s.outcome != gen.WIN, -s.skill - rng.random() * 0.5),
-        )
-        for place, s in enumerate(placing, 1):
+            match.slots.append(
+                Slot(match, idx, pl_.player_id, pl_.xuid, False, team, outcome, 0, pl_.skill, left)
+            )
+        # World players' places: winners in the top half, leavers last.
+        taken: set[int] = set()
+        half = max(1, match.total // 2) if mode != "ffa" else match.total
+        for s in match.slots:
+            if s.left_early:
+                place = match.total
+            elif s.outcome == gen.WIN or mode == "ffa":
+                place = 1 + int((1 - s.skill) * half * rng.uniform(0.3, 1.0))
+            else:
+                place = half + 1 + int((1 - s.skill) * (match.total - half) * rng.random())
+            place = min(max(place, 1), match.total)
+            while place in taken:
+                place = place % match.total + 1
+            taken.add(place)
             s.rank = place
         for s in match.slots:
-            if s.xuid is not None and s.xuid < GUEST_BASE:
-                s.vec = self.slot_vector(s)
+            s.packed = pack(self.slot_vector(s))
+        match.complete = len(match.slots) >= match.total
         return match
+
+    def _team(self, m: Match, idx: int) -> int:
+        if m.team_mode == "ffa":
+            return idx
+        if m.team_mode == "pve":
+            return 0
+        return 0 if idx < m.per_team else 1
+
+    def roster(self, m: Match) -> list[Slot]:
+        """Every participant: world players, then guests and bots, regenerated on demand
+        from the match seed (so histories do not keep them in memory)."""
+        if m.complete:
+            return m.slots
+        rng = random.Random(m.seed ^ 0x5EED)
+        taken = {s.rank for s in m.slots}
+        free = [r for r in range(1, m.total + 1) if r not in taken]
+        extra: list[Slot] = []
+        for idx in range(len(m.slots), m.total):
+            team = self._team(m, idx)
+            if m.bots and (m.team_mode != "teams" or idx >= m.per_team):
+                pid, xuid, bot, skill = f"bid({rng.randint(1, 60)}.0)", None, True, 0.5
+            else:
+                g = GUEST_BASE + rng.randint(0, 10**9)
+                pid, xuid, bot, skill = f"xuid({g})", g, False, rng.betavariate(2.2, 2.2)
+            outcome = self._outcome(m, team, rng)
+            extra.append(Slot(m, idx, pid, xuid, bot, team, outcome, 0, skill))
+        placing = sorted(extra, key=lambda s: (s.outcome != gen.WIN, -s.skill - rng.random()))
+        for place, s in zip(free, placing, strict=True):
+            s.rank = place
+        m.slots.extend(extra)
+        m.complete = True
+        return m.slots
 
     def _outcome(self, m: Match, team: int, rng: random.Random) -> int:
         if m.team_mode == "ffa":
@@ -551,10 +594,10 @@ class World:
         return gen.WIN if team == m.winner else gen.LOSS
 
     def slot_vector(self, s: Slot) -> tuple[int, ...]:
-        """The stats tuple of a slot; generated from the match seed, so guests and bots need
-        no storage."""
-        if s.vec is not None:
-            return s.vec
+        """The stats tuple of a slot (dense, catalog column order), unpacked for world
+        players, generated from the match seed for guests and bots."""
+        if s.packed is not None:
+            return unpack(s.packed)
         m = s.match
         rng = random.Random(m.seed * 131 + s.index)
         time = m.duration_ticks
@@ -574,10 +617,7 @@ class World:
                 int(s.outcome == gen.TIE),
             )
         vehicles = m.playlist is not None and m.playlist.spec.experience == 3
-        vec = gen.generate(rng, m.variant, s.skill, time, s.outcome, rounds, vehicles)
-        if s.xuid is not None and s.xuid < GUEST_BASE:
-            s.vec = vec
-        return vec
+        return gen.generate(rng, m.variant, s.skill, time, s.outcome, rounds, vehicles)
 
     # ----------------------------------------------------------------- live play
     def _live_id(self, rng: random.Random) -> str:
@@ -672,15 +712,15 @@ class World:
 
     def aggregate(self, p: Player, f: Filters) -> tuple[list[int], list[Match]] | None:
         """Column totals over the player's matches in scope, or None when there are none."""
-        rows: list[tuple[int, ...]] = []
+        packs: list[tuple[array[int], array[int]]] = []
         ms: list[Match] = []
         for s in self.slots(p):
             if f.accepts(s.match):
-                rows.append(s.vec if s.vec is not None else self.slot_vector(s))
+                packs.append(s.packed if s.packed is not None else pack(self.slot_vector(s)))
                 ms.append(s.match)
-        if not rows:
+        if not packs:
             return None
-        return sum_rows(rows), ms
+        return sum_packed(packs), ms
 
     # ----------------------------------------------------------------- CSR
     def replay_csr(self, p: Player) -> None:
@@ -753,4 +793,34 @@ def sum_rows(rows: Iterable[tuple[int, ...]]) -> list[int]:
     out = [sum(c) for c in cols]
     for i in MAX_COLUMNS:
         out[i] = max(cols[i])
+    return out
+
+
+_IS_MAX = [i in MAX_COLUMNS for i in range(WIDTH)]
+_RANGE = range(WIDTH)
+
+
+def pack(vec: Sequence[int]) -> tuple[array[int], array[int]]:
+    """Keep only the non-zero columns: a match row shrinks from ~190 ints to ~40."""
+    return array("H", compress(_RANGE, vec)), array("q", filter(None, vec))
+
+
+def unpack(packed: tuple[array[int], array[int]]) -> tuple[int, ...]:
+    v = [0] * WIDTH
+    for i, x in zip(*packed, strict=True):
+        v[i] = x
+    return tuple(v)
+
+
+def sum_packed(packs: Iterable[tuple[array[int], array[int]]]) -> list[int]:
+    """Column sums of packed rows, max columns maxed (all values are >= 0)."""
+    out = [0] * WIDTH
+    is_max = _IS_MAX
+    for idx, vals in packs:
+        for i, x in zip(idx, vals, strict=True):
+            if is_max[i]:
+                if x > out[i]:
+                    out[i] = x
+            else:
+                out[i] += x
     return out

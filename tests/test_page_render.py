@@ -372,3 +372,28 @@ def test_updated_time_is_the_newest_capture(page: D.PageData) -> None:
     assert page.player.updated_at == NOW
     assert page.generated_at == NOW
     assert "2026-11-29 09:00 UTC" in R.render_page(page)
+
+
+def test_hostile_names_from_the_api_are_escaped() -> None:
+    meta = medals_metadata()
+    first = lifetime()["CoreStats"]["Medals"][0]["NameId"]
+    for medal in meta["medals"]:
+        if medal["nameId"] == first:
+            medal["name"] = {"value": "<script>alert('medal')</script>"}
+            medal["description"] = {"value": '" onmouseover="alert(2)'}
+    inputs = sample_inputs()
+    hostile = D.PageInputs(
+        xuid=inputs.xuid,
+        gamertag=inputs.gamertag,
+        lifetime=inputs.lifetime,
+        csr=inputs.csr,
+        medals_metadata=meta,
+        playlist_names={RANKED_ARENA: "<img src=x onerror=alert(3)>"},
+        season_names={"Seasons/Season3.json": "</td><script>alert(4)</script>"},
+        season_calendar=inputs.season_calendar,
+    )
+    out = R.render_page(D.assemble(hostile, now=NOW))
+    for bad in ("<script>alert(", "<img src=x", '" onmouseover="'):
+        assert bad not in out
+    assert "&lt;script&gt;alert(&#39;medal&#39;)&lt;/script&gt;" in out
+    assert "&lt;img src=x onerror=alert(3)&gt;" in out

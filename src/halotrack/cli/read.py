@@ -450,7 +450,9 @@ def csr_cmd(
         print_json(rows)
         return
     table = Table(title=f"CSR · {season or 'current season'}")
-    for col in ("Player", "Playlist", "Current", "Season max", "All-time max"):
+    table.add_column("Player", no_wrap=True)
+    table.add_column("Playlist", no_wrap=True)
+    for col in ("Current", "Season max", "All-time max"):
         table.add_column(col)
     for row in rows:
         current = row["current"] if row["result_code"] == 0 else f"({row['result_code']})"
@@ -599,8 +601,11 @@ def playlists_cmd(
         print_json(rows)
         return
     table = Table(title="Playlists")
-    for col in ("Playlist", "Ranked", "Experience", "Playlist id", "Version"):
+    table.add_column("Playlist", no_wrap=True)
+    for col in ("Ranked", "Experience"):
         table.add_column(col)
+    table.add_column("Playlist id", no_wrap=True)
+    table.add_column("Version", no_wrap=True)
     for row in sorted(rows, key=lambda r: (not r["ranked"], r["name"])):
         table.add_row(
             row["name"],

@@ -165,3 +165,18 @@ async def test_no_token_in_logs_under_faults(
     sim.set_faults()
     assert tokens.spartan not in caplog.text
     assert tokens.clearance and tokens.clearance not in caplog.text
+
+
+async def test_static_files_revalidate_with_etags(sim: Simulator, tmp_path: Any) -> None:
+    me = sim.world.players[0]
+    tokens = sim.issue_tokens(me.xuid)
+    async with make(sim, tokens, cache=tmp_path) as c:
+        first = await c.gamecms.medal_metadata()
+        assert c.counters.not_modified == 0
+    async with make(sim, tokens, cache=tmp_path) as c:  # a later run: same disk cache
+        again = await c.gamecms.medal_metadata()
+        calendar = await c.gamecms.season_calendar()
+        assert c.counters.not_modified == 1
+        assert c.counters.by_status == {304: 1, 200: 1}
+    assert again.raw_bytes == first.raw_bytes
+    assert calendar.seasons

@@ -93,6 +93,28 @@ async def burst(base: str, path: str, headers: dict[str, str], n: int, conc: int
     return (after - before) / n
 
 
+async def first_records(base: str, players: list[dict[str, Any]], conc: int) -> tuple[float, int]:
+    """Server CPU (ms) per player for the first record request, which builds the history."""
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{base}/_sim/token", json={"xuid": players[0]["xuid"]}) as r:
+            hdrs = {"x-343-authorization-spartan": (await r.json())["SpartanToken"]}
+        todo = [p["xuid"] for p in players]
+        total = 0
+        before = await cpu(session, base)
+
+        async def worker() -> None:
+            nonlocal total
+            while todo:
+                x = todo.pop()
+                url = f"{base}/halostats.svc.halowaypoint.com/hi/players/xuid({x})/matches/count"
+                async with session.get(url, headers=hdrs) as r:
+                    total += (await r.json())["MatchesPlayedCount"]
+
+        await asyncio.gather(*(worker() for _ in range(conc)))
+        after = await cpu(session, base)
+    return (after - before) / len(players) * 1e3, total
+
+
 async def uncached_match_stats(
     base: str, xuid: str, headers: dict[str, str], n: int, conc: int
 ) -> float:
@@ -177,6 +199,12 @@ async def main(argv: list[str] | None = None) -> None:
         print("|---|---:|---:|")
         print(f"| trivial aiohttp handler, same bytes | {base_us:.0f} | 1.00 |")
         print(f"| simulator (auth, faults, routing, log) | {sim_us:.0f} | {sim_us / base_us:.2f} |")
+        print()
+        first_ms, hist_n = await first_records(sim_url, players[10:110], 8)
+        print(
+            f"First service record of 100 untouched players (their {hist_n} pre-start matches "
+            f"generated on the way): {first_ms:.1f} ms of server CPU per player."
+        )
         print()
         stats_us = await uncached_match_stats(sim_url, xuid, headers, 600, args.concurrency)
         print(

@@ -7,10 +7,27 @@
         await sim.advance(24)                      # a simulated day passes
         sim.play(xuid, 5)                          # one player plays 5 matches now
 
-Every Waypoint host is served under `<base_url>/<host>/...`; `/_sim/...` holds the control
-endpoints (tokens, players, advance, play, stats, request log, faults). `sim.world` answers
-what the truth is (players, matches, expected aggregates). Plugins (`plugins=[fn]`, called as
-`fn(app, state)` before the catch-all route) add more endpoints, e.g. sign-in.
+Every Waypoint host is served under `<base_url>/<host>/...` with the real API's auth rules
+(`x-343-authorization-spartan` on data calls, `343-clearance` on skill, discovery, economy and
+gamecms progression files). Control endpoints, no auth:
+
+    POST   /_sim/token     {"xuid": "2533274800000001"} -> SpartanToken, Clearance, ExpiresUtc
+    GET    /_sim/players   [{"xuid", "gamertag", "activity"}]
+    POST   /_sim/advance   {"hours": 24, "active_fraction": 0.1}   (time passes, players play)
+    POST   /_sim/play      {"xuid": X, "matches": N}               (one player plays now)
+    GET    /_sim/clock
+    GET    /_sim/stats     counts by endpoint / status, process_cpu_seconds; POST .../reset
+    GET    /_sim/requests?limit=N   method, path, query, status (never headers)
+    POST   /_sim/faults    {"seed": 1, "stats": {"rate_429": 0.2, "retry_after": 2},
+                            "*": {"latency_ms": 5}}   rates: rate_429 rate_500 rate_503
+                            rate_drop rate_truncate rate_401; GET shows, DELETE clears
+
+In the request log and stats, status 0 is a dropped connection and -1 a truncated body.
+`sim.world` answers what the truth is: `players`, `player(ident)`, `matches_of(player)`,
+`slots(player)`, `aggregate(player, Filters(...))`, `expected_record(xuid, **filters)`,
+`roster(match)`, `slot_vector(slot)`. Plugins (`plugins=[fn]`, called as `fn(app, state)`
+before the catch-all route) add endpoints, e.g. sign-in; they may use
+`state.issue_spartan_token(xuid)` and `state.clearance_id`.
 """
 
 from __future__ import annotations

@@ -105,6 +105,9 @@ def test_seasons_are_labelled_by_calendar_dates(page: D.PageData) -> None:
     assert by_id["Csr/Seasons/CsrSeason9-1.json"].label == "Ranked season 9-1"
     dated = [r.start for r in page.seasons if r.start]
     assert dated == sorted(dated, reverse=True)
+    undated = [r.label for r in page.seasons if not r.start]
+    assert undated[:3] == ["Season 7", "Season 6-2", "Season 6"]
+    assert undated[3] == "Ranked season 9-1"
 
 
 def test_season_metadata_name_wins_over_dates() -> None:

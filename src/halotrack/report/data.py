@@ -521,7 +521,12 @@ def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
             )
         )
     far_past = datetime.min.replace(tzinfo=UTC)
-    rows.sort(key=lambda r: (r.start is not None, r.start or far_past, r.season_id), reverse=True)
+
+    def newest_first(r: SeasonRow) -> tuple[bool, datetime, bool, tuple[int, ...]]:
+        numbers = tuple(int(n) for n in re.findall(r"\d+", r.season_id))
+        return (r.start is not None, r.start or far_past, r.kind == "season", numbers)
+
+    rows.sort(key=newest_first, reverse=True)
     return tuple(rows)
 
 

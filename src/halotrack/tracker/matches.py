@@ -334,7 +334,7 @@ class _Sync:
 
     def _put_state(self, state: sm.SyncState) -> None:
         with self.store.transaction() as tx:
-            tx.upsert_player(self.xuid)
+            tx.upsert_player(self.xuid, seen_at=self.now())
             sm.put_sync_state(tx, state, now=self.now())
 
     async def _estimate_total(self, state: sm.SyncState) -> None:

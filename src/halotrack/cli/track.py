@@ -20,6 +20,7 @@ from halotrack.errors import ConfigError
 from halotrack.store import open_store
 from halotrack.tracker import CycleReport, StoreEtagCache, Tracker, TrackerLock
 from halotrack.tracker.cycle import Progress as ProgressFn
+from halotrack.tracker.watch import find_watched
 from halotrack.waypoint import from_settings
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -110,13 +111,13 @@ def register(app: typer.Typer) -> None:
             if players:
                 wanted = []
                 for text in players:
-                    p = store.find_player(text)
-                    if p is None or store.watch_get(p.xuid) is None:
+                    entry = find_watched(store, text)
+                    if entry is None:
                         raise ConfigError(
                             f"{text!r} is not on the watch list",
                             hint=f"halotrack watch add {text!r}",
                         )
-                    wanted.append(p.xuid)
+                    wanted.append(entry.xuid)
             if not store.watch_list():
                 raise ConfigError(
                     "nobody is on the watch list", hint="halotrack watch add GAMERTAG"

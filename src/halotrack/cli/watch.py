@@ -17,7 +17,7 @@ from halotrack.cli.common import console, err_console, print_json, run, state
 from halotrack.errors import ConfigError
 from halotrack.store import Store, WatchEntry, open_store
 from halotrack.tracker import StoreEtagCache, add_players
-from halotrack.tracker.watch import Resolved
+from halotrack.tracker.watch import Resolved, find_watched
 from halotrack.waypoint import from_settings
 
 Players = Annotated[list[str], typer.Argument(help="Gamertags or XUIDs.")]
@@ -77,11 +77,11 @@ def remove_cmd(ctx: typer.Context, players: Players) -> None:
     missing = []
     with _open(ctx) as store:
         for text in players:
-            p = store.find_player(text)
-            if p is None or not store.watch_remove(p.xuid):
+            entry = find_watched(store, text)
+            if entry is None or not store.watch_remove(entry.xuid):
                 missing.append(text)
             else:
-                console.print(f"no longer watching {p.gamertag or p.xuid}", highlight=False)
+                console.print(f"no longer watching {entry.gamertag or entry.xuid}", highlight=False)
     if missing:
         raise ConfigError(
             f"not on the watch list: {', '.join(missing)}", hint="see `halotrack watch list`"

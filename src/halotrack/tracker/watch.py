@@ -66,3 +66,20 @@ async def add_players(
         )
         added.append(entry)
     return added, failed
+
+
+def find_watched(store: Store, text: str) -> WatchEntry | None:
+    """A watched player by XUID or gamertag, compared case-insensitively in Python (SQLite's
+    `lower()` folds ASCII only, so `Ĉapelo` would not match `ĉapelo` in SQL); then any past
+    gamertag the store knows."""
+    want = text.strip().casefold()
+    entries = store.watch_list()
+    for e in entries:
+        if str(e.xuid) == want or f"xuid({e.xuid})" == want:
+            return e
+        if e.gamertag is not None and e.gamertag.casefold() == want:
+            return e
+    player = store.find_player(text)
+    if player is None:
+        return None
+    return next((e for e in entries if e.xuid == player.xuid), None)

@@ -30,6 +30,7 @@ app = typer.Typer(
 COMMAND_MODULES: list[str] = ["auth", "decode", "page", "serve", "db", "history", "read"]
 COMMAND_MODULES.append("simulator")  # kept on its own line: the list above is at 100 cols
 COMMAND_MODULES += ["watch", "track", "demo"]
+COMMAND_MODULES += ["matches", "scores"]  # issue 6: match history, scores decoded
 
 
 def _version(value: bool) -> None:

@@ -524,11 +524,21 @@ def seasons_cmd(
 
 def medals_cmd(
     ctx: typer.Context,
+    player: Annotated[
+        str | None,
+        typer.Argument(help="A player: their medals from stored matches (see `matches sync`)."),
+    ] = None,
     as_json: JsonOpt = False,
     spartan_token: SpartanOpt = None,
     clearance: ClearanceOpt = None,
 ) -> None:
-    """List every medal the game knows, from the medal metadata file."""
+    """List every medal the game knows, from the medal metadata file; with PLAYER, that
+    player's medal counts and rare medals from their stored matches."""
+    if player is not None:
+        from halotrack.cli.matches import player_medals
+
+        player_medals(ctx, player, as_json)
+        return
     metadata = run(
         _with_client(ctx, spartan_token, clearance, lambda c: c.gamecms.medal_metadata())
     )

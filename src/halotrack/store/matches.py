@@ -104,6 +104,7 @@ match_players = sa.Table(
     sa.Column("csr_pre", sa.Integer, nullable=True),
     sa.Column("csr_pre_tier", sa.String(32), nullable=True),
     sa.Column("csr_pre_sub_tier", sa.Integer, nullable=True),
+    sa.Column("csr_pre_matches_remaining", sa.Integer, nullable=True),
     sa.Column("csr_post", sa.Integer, nullable=True),
     sa.Column("csr_post_tier", sa.String(32), nullable=True),
     sa.Column("csr_post_sub_tier", sa.Integer, nullable=True),
@@ -377,6 +378,7 @@ def match_rows(
             "csr_pre": None,
             "csr_pre_tier": None,
             "csr_pre_sub_tier": None,
+            "csr_pre_matches_remaining": None,
             "csr_post": None,
             "csr_post_tier": None,
             "csr_post_sub_tier": None,
@@ -395,6 +397,8 @@ def match_rows(
                 pre, post = recap.pre_match_csr, recap.post_match_csr
                 row["csr_pre"], row["csr_pre_tier"], row["csr_pre_sub_tier"] = _csr_value(pre)
                 row["csr_post"], row["csr_post_tier"], row["csr_post_sub_tier"] = _csr_value(post)
+                if pre is not None:
+                    row["csr_pre_matches_remaining"] = pre.measurement_matches_remaining
                 if post is not None:
                     row["csr_matches_remaining"] = post.measurement_matches_remaining
             perf = result.stat_performances
@@ -651,8 +655,18 @@ class PlayerMatch:
     csr_post_tier: str | None
     csr_post_sub_tier: int | None
     csr_matches_remaining: int | None
+    csr_pre_matches_remaining: int | None
     expected_kills: float | None
     expected_deaths: float | None
+
+    @property
+    def ranked(self) -> bool:
+        """Whether the match counted for CSR: a rank after it, or a placement match used up
+        (a social match answers "unranked" before and after with nothing used)."""
+        if self.csr_post is not None and self.csr_post >= 0:
+            return True
+        pre, post = self.csr_pre_matches_remaining, self.csr_matches_remaining
+        return pre is not None and post is not None and post < pre
 
     @property
     def csr_delta(self) -> int | None:
@@ -718,6 +732,7 @@ def player_matches(
             mp.csr_post_tier,
             mp.csr_post_sub_tier,
             mp.csr_matches_remaining,
+            mp.csr_pre_matches_remaining,
             mp.expected_kills,
             mp.expected_deaths,
         )

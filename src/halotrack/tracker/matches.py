@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
-from halotrack.errors import ApiError, ConfigError, NotFound
-from halotrack.models import MatchHistoryEntry, MatchSkill, MatchStats
+from halotrack.errors import ApiError, ConfigError, HaloTrackError, NotFound
+from halotrack.models import MatchHistoryEntry, MatchSkill, MatchStats, MedalMetadata, decode_as
+from halotrack.models.names import MedalBook
 from halotrack.store import Store
 from halotrack.store import matches as sm
 from halotrack.waypoint import WaypointClient, parse_xuid
@@ -446,6 +447,33 @@ class _Sync:
             await self.db(self._put_state, final)
         self.result.complete = reached_end
         return self.result
+
+
+def stored_medal_book(store: Store) -> MedalBook:
+    """Medal names from the medal metadata the tracker keeps in the store (empty when the
+    file was never fetched: names then read `Medal <id>`)."""
+    from halotrack.tracker.metadata import MEDALS
+
+    cached = store.get_metadata(*MEDALS)
+    if cached is None:
+        return MedalBook()
+    try:
+        return MedalBook(decode_as(MedalMetadata, cached.body, source="stored medal metadata"))
+    except HaloTrackError:
+        return MedalBook()
+
+
+RARE = ("legendary", "mythic")
+
+
+def rare_medals(
+    store: Store, xuid: int, book: MedalBook, *, limit: int = 50
+) -> list[tuple[int, str, datetime, int]]:
+    """(name id, match id, start time, count) of the player's legendary and mythic medals,
+    newest first."""
+    with store.reader() as tx:
+        ids = [nid for nid in sm.player_medal_counts(tx, xuid) if book.difficulty(nid) in RARE]
+        return sm.medal_matches(tx, xuid, ids, limit=limit)
 
 
 async def sync_player_matches(

@@ -100,6 +100,7 @@ def upgrade() -> None:
         sa.Column("csr_pre", sa.Integer, nullable=True),
         sa.Column("csr_pre_tier", sa.String(32), nullable=True),
         sa.Column("csr_pre_sub_tier", sa.Integer, nullable=True),
+        sa.Column("csr_pre_matches_remaining", sa.Integer, nullable=True),
         sa.Column("csr_post", sa.Integer, nullable=True),
         sa.Column("csr_post_tier", sa.String(32), nullable=True),
         sa.Column("csr_post_sub_tier", sa.Integer, nullable=True),

@@ -1,0 +1,403 @@
+"""`halotrack matches` (list, sync), `match MATCH_ID`, and the per-player medal report.
+
+    halotrack matches PLAYER [--limit N] [--mode NAME] [--playlist NAME] [--json]
+    halotrack matches list PLAYER ...        (the same: `list` is the default subcommand)
+    halotrack matches sync PLAYER [--full]   (fetch what is not stored yet)
+    halotrack match MATCH_ID [--json]        (the scoreboard by team, medals by name)
+    halotrack medals PLAYER                  (via `read.medals`: counts and rare medals)
+
+Reading commands use only the store; `sync` talks to the API through the tracker. The
+logic lives in `halotrack.store.matches` and `halotrack.tracker.matches`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from typer.core import TyperGroup
+
+from halotrack.cli.common import console, err_console, print_json, run, state
+from halotrack.errors import ConfigError
+from halotrack.models.enums import GameVariantCategory, Outcome
+from halotrack.models.names import MedalBook
+from halotrack.store import Store, open_store
+from halotrack.store import matches as sm
+from halotrack.tracker.matches import (
+    rare_medals,
+    resolve_xuid,
+    stored_medal_book,
+    sync_player_matches,
+)
+
+PlayerArg = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
+
+
+class _DefaultList(TyperGroup):
+    """`halotrack matches PLAYER ...` means `halotrack matches list PLAYER ...`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+matches_app = typer.Typer(
+    name="matches",
+    cls=_DefaultList,
+    help="Stored matches of a player (`list`, the default) and fetching them (`sync`).",
+    no_args_is_help=True,
+)
+
+
+def _open(ctx: typer.Context) -> Store:
+    return open_store(state(ctx).settings().database_url())
+
+
+def _stored_xuid(store: Store, player: str) -> int:
+    found = store.find_player(player)
+    if found is None:
+        raise ConfigError(
+            f"no stored player {player!r}",
+            hint=f"fetch their matches first: halotrack matches sync {player!r}",
+        )
+    return found.xuid
+
+
+def _when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def _csr_text(m: sm.PlayerMatch) -> str:
+    if m.csr_post is None or not m.ranked:
+        return ""
+    if m.csr_post < 0:
+        left = m.csr_matches_remaining
+        return f"placement ({left} left)" if left is not None else "placement"
+    delta = m.csr_delta
+    change = f" ({delta:+d})" if delta is not None else ""
+    return f"{m.csr_post}{change}"
+
+
+def _match_json(m: sm.PlayerMatch) -> dict[str, Any]:
+    return {
+        "match_id": m.match_id,
+        "start_time": m.start_time.isoformat(),
+        "map": m.map_name,
+        "mode": m.mode_name,
+        "playlist": m.playlist_name,
+        "category": GameVariantCategory.label(m.game_variant_category),
+        "outcome": Outcome.label(m.outcome),
+        "kills": m.kills,
+        "deaths": m.deaths,
+        "assists": m.assists,
+        "kda": m.kda,
+        "accuracy": m.accuracy,
+        "personal_score": m.personal_score,
+        "csr_pre": m.csr_pre,
+        "csr_post": m.csr_post,
+        "csr_change": m.csr_delta,
+        "ranked": m.ranked,
+        "expected_kills": m.expected_kills,
+        "expected_deaths": m.expected_deaths,
+    }
+
+
+@matches_app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    player: PlayerArg,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N matches.")] = 25,
+    mode: Annotated[
+        str | None, typer.Option(help="Only modes whose name contains this (e.g. CTF).")
+    ] = None,
+    playlist: Annotated[
+        str | None, typer.Option(help="Only playlists whose name contains this.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A player's stored matches, newest first: map, mode, outcome, K/D/A, CSR change."""
+    with _open(ctx) as store:
+        xuid = _stored_xuid(store, player)
+        rows = sm.player_matches(store, xuid, limit=limit, mode=mode, playlist=playlist)
+    if as_json:
+        print_json([_match_json(m) for m in rows])
+        return
+    if not rows:
+        console.print(f"No stored matches for {player}. Run `halotrack matches sync {player}`.")
+        return
+    table = Table(title=f"{player}: {len(rows)} newest matches")
+    for col in ("Date (UTC)", "Map", "Mode", "Playlist", "Outcome", "K/D/A", "Acc", "CSR"):
+        table.add_column(
+            col,
+            justify="right" if col in ("K/D/A", "Acc") else "left",
+            no_wrap=col in ("Date (UTC)", "K/D/A", "Acc"),
+        )
+    for m in rows:
+        table.add_row(
+            _when(m.start_time),
+            m.map_name or "?",
+            m.mode_name or GameVariantCategory.label(m.game_variant_category),
+            m.playlist_name or ("custom" if m.lifecycle_mode == 1 else ""),
+            Outcome.label(m.outcome),
+            f"{m.kills}/{m.deaths}/{m.assists}",
+            f"{m.accuracy:.1f}%" if m.accuracy is not None else "",
+            _csr_text(m),
+        )
+    console.print(table)
+
+
+class _Bar:
+    """A Rich progress bar with rate and time left; silent when stderr is not a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.enabled = err_console.is_terminal
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=False,
+        )
+        self.task: TaskID | None = None
+        self.label = label
+        self.started = 0.0
+
+    def __enter__(self) -> _Bar:
+        if self.enabled:
+            self.progress.start()
+            self.task = self.progress.add_task(self.label, total=None, rate="")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if self.task is None:
+            return
+        speed = self.progress.tasks[0].speed
+        rate = f"{speed:.1f} matches/s" if speed else ""
+        self.progress.update(self.task, completed=done, total=total, rate=rate)
+
+
+@matches_app.command("sync")
+def sync_cmd(
+    ctx: typer.Context,
+    player: PlayerArg,
+    full: Annotated[
+        bool, typer.Option("--full", help="Walk the whole history (stored matches still skip).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fetch the player's matches not stored yet: newest first, stop at the last sync;
+    the first sync backfills everything (resumable: rerun after an interruption)."""
+    from halotrack.tracker.metadata import Metadata
+    from halotrack.waypoint import from_settings
+
+    settings = state(ctx).settings()
+
+    async def body(store: Store) -> Any:
+        async with from_settings(settings) as client:
+            xuid = await resolve_xuid(client, store, player)
+            if store.get_player(xuid) is None and not player.strip().isdigit():
+                await asyncio.to_thread(store.upsert_player, xuid, player.strip())
+            with _Bar(f"{player}") as bar:
+                result = await sync_player_matches(client, store, xuid, full=full, progress=bar)
+            await Metadata(client, store, lambda: datetime.now().astimezone()).medals()
+            return result
+
+    with open_store(settings.database_url()) as store:
+        result = run(body(store))
+    if as_json:
+        print_json(result.as_dict())
+        return
+    rate = result.requests / result.elapsed if result.elapsed else 0.0
+    state_word = "history complete" if result.complete else "backfill not finished: run again"
+    console.print(
+        f"{player}: {result.new_matches} new matches stored, {result.already_stored} already "
+        f"stored, {result.requests} requests in {result.elapsed:.1f}s ({rate:.1f}/s); "
+        f"{state_word}."
+    )
+
+
+def _medal_text(medals: dict[int, int], book: MedalBook) -> str:
+    items = sorted(medals.items(), key=lambda kv: (-kv[1], book.name(kv[0])))
+    return ", ".join(f"{book.name(k)}×{v}" if v > 1 else book.name(k) for k, v in items)
+
+
+def match_cmd(
+    ctx: typer.Context,
+    match_id: Annotated[str, typer.Argument(help="The match id (a GUID).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """The scoreboard of a stored match, by team, with medals by name."""
+    with _open(ctx) as store:
+        got = sm.get_match(store, match_id)
+        if got is None:
+            raise ConfigError(
+                f"match {match_id} is not stored",
+                hint="sync a player who played it: halotrack matches sync PLAYER",
+            )
+        book = stored_medal_book(store)
+        tags = {p.xuid: p.gamertag for p in store.list_players() if p.gamertag}
+
+    def who(row: sm.ScoreboardRow) -> str:
+        return (tags.get(row.xuid) if row.xuid is not None else None) or row.player_id
+
+    if as_json:
+        print_json(
+            {
+                "match_id": got.match_id,
+                "start_time": got.start_time.isoformat(),
+                "duration_seconds": got.duration_seconds,
+                "map": got.map_name,
+                "mode": got.mode_name,
+                "playlist": got.playlist_name,
+                "category": GameVariantCategory.label(got.game_variant_category),
+                "teams": got.teams,
+                "players": [
+                    {
+                        "player": who(p),
+                        "player_id": p.player_id,
+                        "team_id": p.team_id,
+                        "outcome": Outcome.label(p.outcome),
+                        "rank": p.rank,
+                        "kills": p.kills,
+                        "deaths": p.deaths,
+                        "assists": p.assists,
+                        "kda": p.kda,
+                        "accuracy": p.accuracy,
+                        "personal_score": p.personal_score,
+                        "csr_pre": p.csr_pre,
+                        "csr_post": p.csr_post,
+                        "medals": {book.name(k): v for k, v in p.medals.items()},
+                    }
+                    for p in got.players
+                ],
+            }
+        )
+        return
+    minutes = (got.duration_seconds or 0) / 60
+    console.print(
+        f"[bold]{got.mode_name or GameVariantCategory.label(got.game_variant_category)}[/] on "
+        f"[bold]{got.map_name or '?'}[/] · {got.playlist_name or 'custom game'} · "
+        f"{_when(got.start_time)} UTC · {minutes:.1f} min",
+        highlight=False,
+    )
+    teams: dict[int | None, list[sm.ScoreboardRow]] = {}
+    for p in got.players:
+        teams.setdefault(p.team_id if got.teams else None, []).append(p)
+    outcome = {t["team_id"]: t for t in got.teams}
+    for team_id, rows in teams.items():
+        t = outcome.get(team_id)
+        title = (
+            f"Team {team_id} · {Outcome.label(t['outcome'])} · score {t['score']}"
+            if t is not None
+            else "Players"
+        )
+        table = Table(title=title)
+        for col in ("#", "Player", "K", "D", "A", "KDA", "Acc", "Score", "CSR", "Medals"):
+            table.add_column(col, justify="left" if col in ("Player", "Medals") else "right")
+        for p in sorted(rows, key=lambda r: (r.rank or 99, r.player_id)):
+            csr = ""
+            if p.csr_post is not None and p.csr_post >= 0 and p.csr_pre is not None:
+                csr = f"{p.csr_post} ({p.csr_post - p.csr_pre:+d})" if p.csr_pre >= 0 else ""
+            table.add_row(
+                str(p.rank or ""),
+                who(p),
+                str(p.kills),
+                str(p.deaths),
+                str(p.assists),
+                f"{p.kda:.2f}" if p.kda is not None else "",
+                f"{p.accuracy:.1f}%" if p.accuracy is not None else "",
+                str(p.personal_score if p.personal_score is not None else ""),
+                csr,
+                _medal_text(p.medals, book),
+            )
+        console.print(table)
+
+
+def player_medals(ctx: typer.Context, player: str, as_json: bool) -> None:
+    """Medal counts of one player from stored matches, and where rare ones were earned.
+    Called by `halotrack medals PLAYER` (the command itself lives in `read.py`)."""
+    with _open(ctx) as store:
+        xuid = _stored_xuid(store, player)
+        counts = sm.player_medal_counts(store, xuid)
+        book = stored_medal_book(store)
+        rare = rare_medals(store, xuid, book)
+    rows = sorted(
+        (
+            {
+                "name_id": nid,
+                "name": book.name(nid),
+                "difficulty": book.difficulty(nid),
+                "type": book.type(nid),
+                "count": total,
+                "matches": n_matches,
+            }
+            for nid, (total, n_matches) in counts.items()
+        ),
+        key=lambda r: (-int(str(r["count"])), str(r["name"])),
+    )
+    rare_rows = [
+        {
+            "name_id": nid,
+            "name": book.name(nid),
+            "difficulty": book.difficulty(nid),
+            "match_id": mid,
+            "start_time": when.isoformat(),
+            "count": n,
+        }
+        for nid, mid, when, n in rare
+    ]
+    if as_json:
+        print_json({"medals": rows, "rare": rare_rows})
+        return
+    if not rows:
+        console.print(f"No medals in the stored matches of {player}.")
+        return
+    table = Table(title=f"{player}: medals in {len(rows)} kinds")
+    for col in ("Medal", "Difficulty", "Type", "Count", "Matches"):
+        table.add_column(col, justify="right" if col in ("Count", "Matches") else "left")
+    for r in rows:
+        table.add_row(
+            str(r["name"]), str(r["difficulty"]), str(r["type"]), str(r["count"]), str(r["matches"])
+        )
+    console.print(table)
+    if rare_rows:
+        rt = Table(title="Rare medals (legendary and mythic)")
+        for col in ("Date (UTC)", "Medal", "Difficulty", "Count", "Match"):
+            rt.add_column(col)
+        for r in rare_rows:
+            rt.add_row(
+                str(r["start_time"])[:16].replace("T", " "),
+                str(r["name"]),
+                str(r["difficulty"]),
+                str(r["count"]),
+                str(r["match_id"]),
+            )
+        console.print(rt)
+    elif len(book) == 0:
+        err_console.print("medal names unknown: run `halotrack matches sync` once to fetch them")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(matches_app, name="matches")
+    app.command("match")(match_cmd)

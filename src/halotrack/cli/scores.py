@@ -1,0 +1,93 @@
+"""`halotrack scores infer`: name personal-score NameIds from the stored matches.
+
+The analysis is `halotrack.tracker.scores`; this module reads the store, prints, and with
+`--save` merges the confident names into the user's `personal_scores.json`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from halotrack import config
+from halotrack.cli.common import console, print_json, state
+from halotrack.models.names import PERSONAL_SCORES_FILE, load_personal_scores
+from halotrack.store import matches as sm
+from halotrack.store import open_store
+from halotrack.tracker import scores
+
+scores_app = typer.Typer(
+    name="scores",
+    help="Personal scores: decode their NameIds from stored matches.",
+    no_args_is_help=True,
+)
+
+_STATUS_STYLE = {"confident": "green", "likely": "yellow", "ambiguous": "magenta", "unknown": "dim"}
+
+
+@scores_app.command("infer")
+def infer_cmd(
+    ctx: typer.Context,
+    min_matches: Annotated[
+        int, typer.Option("--min-matches", min=1, help="Confident only if seen in N matches.")
+    ] = 3,
+    save: Annotated[
+        bool,
+        typer.Option("--save", help=f"Merge confident names into <config>/{PERSONAL_SCORES_FILE}."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """For each personal-score NameId in the stored matches, the visible stat its count
+    equals, its points per award, the evidence, and whether the known table agrees."""
+    user_file = config.config_dir() / PERSONAL_SCORES_FILE
+    known = load_personal_scores(user_file)
+    with open_store(state(ctx).settings().database_url()) as store:
+        observations = scores.observations_from_matches(sm.iter_raw_matches(store))
+    found = scores.infer(observations, known=known, min_matches=min_matches)
+    report = scores.save_inferences(user_file, found) if save else None
+    if as_json:
+        out: dict[str, object] = {"inferences": [i.as_dict() for i in found]}
+        if report is not None:
+            out["saved"] = {
+                "path": str(report.path),
+                "added": report.added,
+                "updated": report.updated,
+            }
+        print_json(out)
+        return
+    if not found:
+        console.print("No personal scores in the stored matches: sync some matches first.")
+        return
+    table = Table(title=f"Personal scores in {len({o.match_id for o in observations})} matches")
+    for col in ("NameId", "Proposed", "Points", "Status", "Evidence", "Known as", "Agrees"):
+        table.add_column(col, justify="right" if col in ("NameId", "Points") else "left")
+    for i in found:
+        if i.points is not None:
+            points = str(i.points)
+        else:
+            points = f"{i.points_range[0]}..{i.points_range[1]}"
+        known_text = i.known_name or ""
+        if i.known_points is not None:
+            known_text += f" ({i.known_points})"
+        agrees = "" if i.agrees is None else ("yes" if i.agrees else "NO")
+        style = _STATUS_STYLE.get(i.status, "")
+        table.add_row(
+            str(i.name_id),
+            i.proposed_name or "",
+            points,
+            f"[{style}]{i.status}[/]" if style else i.status,
+            i.evidence,
+            known_text,
+            agrees,
+        )
+    console.print(table)
+    if report is not None:
+        console.print(
+            f"Saved to {report.path}: {len(report.added)} added, {len(report.updated)} updated."
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(scores_app, name="scores")

@@ -612,17 +612,15 @@ def playlists_cmd(
         return
     table = Table(title="Playlists")
     table.add_column("Playlist", no_wrap=True)
-    for col in ("Ranked", "Experience"):
-        table.add_column(col)
-    table.add_column("Playlist id", no_wrap=True)
-    table.add_column("Version", no_wrap=True)
+    table.add_column("Ranked", no_wrap=True)
+    table.add_column("Experience", no_wrap=True)
+    table.add_column("Playlist id (version in --json)", overflow="fold")
     for row in sorted(rows, key=lambda r: (not r["ranked"], r["name"])):
         table.add_row(
             row["name"],
             "yes" if row["ranked"] else "",
             row["experience"],
             row["playlist_id"],
-            row["version_id"] or "-",
         )
     console.print(table)
 

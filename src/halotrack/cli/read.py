@@ -160,6 +160,12 @@ def _bare(text: str) -> str:
     return name[:-5] if name.endswith(".json") else name
 
 
+def _short(path: str) -> str:
+    """`Csr/Seasons/CsrSeason5-1.json` -> `CsrSeason5-1`: what a person types back."""
+    name = path.rsplit("/", 1)[-1]
+    return name[:-5] if name.lower().endswith(".json") else name
+
+
 def current_season(calendar: SeasonCalendar, now: datetime | None = None) -> SeasonEntry:
     """The season running now, or else the latest one that has started."""
     when = now or datetime.now(UTC)
@@ -504,14 +510,14 @@ def seasons_cmd(
     if as_json:
         print_json(rows)
         return
-    table = Table(title="Seasons")
-    for col in ("", "Season", "Season id (record --season)", "CSR season", "Start", "End"):
-        table.add_column(col)
+    table = Table(title="Seasons (ids as `record --season` and `csr --season` take them)")
+    for col in ("", "Season", "Record season", "CSR season", "Start", "End"):
+        table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(
             "▶" if row["current"] else "",
             row["name"],
-            row["season_id"] or "-",
+            _short(row["season_id"]) if row["season_id"] else "-",
             row["csr_season"] or "-",
             (row["start"] or "-")[:10],
             (row["end"] or "-")[:10],

@@ -30,21 +30,21 @@ def register(app: typer.Typer) -> None:
         players = max(1, min(players, 20))
 
         def say(line: str) -> None:
-            console.print(line, highlight=False, markup=False)
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
 
         result = run(run_demo(out, players=players, weeks=weeks, seed=seed, say=say))
         db = result.database.resolve()
-        console.print(f"\ndatabase: {db}", highlight=False, markup=False)
-        console.print(f"\nwhat changed for {result.diff_player}:", highlight=False, markup=False)
+        say(f"\ndatabase: {db}")
+        say(f"\nwhat changed for {result.diff_player}:")
         for line in result.diff_lines:
-            console.print(f"  {line}", highlight=False, markup=False)
-        console.print("\nstats pages (open in a browser, they work offline):")
+            say(f"  {line}")
+        say("\nstats pages (open in a browser, they work offline):")
         for tag, path in result.pages.items():
-            console.print(f"  {tag}: {path.resolve()}", highlight=False, markup=False)
+            say(f"  {tag}: {path.resolve()}")
         q = shlex.quote
         who = q(result.diff_player)
         base = f"halotrack --db {q(str(db))}"
-        console.print("\nexplore:", highlight=False)
+        say("\nexplore:")
         for cmd in (
             f"{base} watch list",
             f"{base} history {who}",
@@ -52,5 +52,5 @@ def register(app: typer.Typer) -> None:
             f"{base} page {who} -o stats.html",
             f"{base} serve",
         ):
-            console.print(f"  {cmd}", highlight=False, markup=False)
-        console.print(f"\ndone in {result.wall_seconds:.1f}s", highlight=False, markup=False)
+            say(f"  {cmd}")
+        say(f"\ndone in {result.wall_seconds:.1f}s")

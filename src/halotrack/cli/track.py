@@ -72,7 +72,7 @@ def _show(report: CycleReport, as_json: bool, quiet: bool) -> None:
         return
     lines = report.summary() if not quiet else [f.text() for f in report.failures]
     for line in lines:
-        console.print(line, highlight=False, markup=False)
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -25,7 +25,7 @@ from halotrack.errors import (
     ServerError,
     Unauthorized,
 )
-from halotrack.waypoint import Limits, RetryPolicy, Tokens, WaypointClient
+from halotrack.waypoint import EtagCache, Limits, RetryPolicy, Tokens, WaypointClient
 from halotrack.waypoint.transport import parse_retry_after
 from test_waypoint_fake_api import FakeApi, serve_fake_api
 
@@ -40,6 +40,7 @@ REAL = Path(__file__).parent / "data" / "real"
 CSR_BODY = (REAL / "csr" / "playlist-csrs-one-player.json").read_bytes()
 CALENDAR = (REAL / "gamecms" / "csr-season-calendar.json").read_bytes()
 PLAYLIST = "edfef3ac-9cbe-4fa2-b949-8f29deafd483"
+CSR_CALENDAR_PATH = "/hi/Progression/file/Csr/Calendars/CsrSeasonCalendar.json"
 CANARY = "CANARY-SPARTAN-7f3e9a"
 CANARY_CLEARANCE = "CANARY-CLEARANCE-5b21"
 
@@ -194,13 +195,13 @@ async def test_concurrency_cap(fake_api: Any) -> None:
 
 async def test_retries_5xx_with_exponential_backoff(fake_api: Any) -> None:
     t = FakeTime()
-    fake_api.handle = script(status(503), status(502), status(500), csr_ok)
+    fake_api.handle = script(status(503), status(520), status(500), csr_ok)
     async with client(fake_api, t) as c:
         result = await c.skill.playlist_csr_one(PLAYLIST, 1)
         assert result.value[0].xuid == 2535445291321133
         assert t.sleeps == [0.5, 1.0, 2.0]
         assert c.counters.retries == 3
-        assert c.counters.by_status == {503: 1, 502: 1, 500: 1, 200: 1}
+        assert c.counters.by_status == {503: 1, 520: 1, 500: 1, 200: 1}
         assert c.counters.requests == 4
 
 
@@ -486,6 +487,24 @@ async def test_etag_304_is_served_from_the_disk_cache(fake_api: Any, tmp_path: P
     assert second.raw_bytes == CALENDAR
     assert second == first
     assert len(second.seasons) == len(first.seasons) > 0
+
+
+async def test_an_unreadable_cached_body_is_fetched_again(fake_api: Any, tmp_path: Path) -> None:
+    def handle(request: web.Request) -> web.Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return web.Response(status=304, headers={"ETag": '"v1"'})
+        return web.Response(
+            body=CALENDAR, content_type="application/json", headers={"ETag": '"v2"'}
+        )
+
+    fake_api.handle = handle
+    cache = EtagCache(tmp_path)
+    cache.put(fake_api.url("gamecms") + CSR_CALENDAR_PATH, '"v1"', b'{"Seasons": 12}')
+    async with client(fake_api, cache=EtagCache(tmp_path)) as c:
+        calendar = await c.gamecms.csr_season_calendar()
+        assert c.counters.by_status == {304: 1, 200: 1}
+    assert calendar.raw_bytes == CALENDAR
+    assert "If-None-Match" not in fake_api.seen[1]["headers"]  # type: ignore[operator]
 
 
 async def test_player_data_is_never_cached(fake_api: Any, tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ SPARTAN_HEADER = "x-343-authorization-spartan"
 CLEARANCE_HEADER = "343-clearance"
 SERVICES = ("stats", "skill", "gamecms", "discovery", "profile", "economy")
 
-_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5
 
@@ -446,7 +446,12 @@ class Transport:
                     )
                 if status == 304 and cached is not None:
                     counters.not_modified += 1
-                    data = self._decode(decode, cached[1], url_s, service, status, rheaders, 0)
+                    try:
+                        data = self._decode(decode, cached[1], url_s, service, 200, rheaders, 0)
+                    except ParseError:
+                        log.warning("cached copy of %s is unreadable: fetching it again", url_s)
+                        cached = None
+                        continue
                     return Fetched(data, cached[1], url_s, 200, True, cached[0])
                 if status == 401 and auth and not refreshed:
                     refreshed = True
@@ -458,7 +463,7 @@ class Transport:
                 error = self._error(
                     status, service, url_s, not_found=not_found, retry_after=retry_after
                 )
-                if status not in _RETRY_STATUSES:
+                if status < 500 and status not in _RETRY_STATUSES:
                     raise error
                 raise _Transient(error, retry_after)
             except _Transient as transient:

@@ -63,7 +63,22 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     path = tmp_path_factory.mktemp("page-browser") / "halotrack.sqlite"
     with open_store(f"sqlite:///{path}") as s:
         seed_store(s)
+        save_real_matches(s)
         yield s
+
+
+def save_real_matches(store: Store) -> None:
+    """The real slayer (with skill: a CSR change) and CTF matches, so the section shows."""
+    from halotrack.models import MatchSkill, MatchStats, decode_as
+    from halotrack.store.matches import match_rows, save_match
+
+    real = Path(__file__).parent / "data" / "real"
+    skill = decode_as(MatchSkill, (real / "match-skill/match-skill-one-player.json").read_bytes())
+    with store.transaction() as tx:
+        for name in ("slayer-2025", "ctf-2025", "oddball-2025", "zones-2025"):
+            stats = decode_as(MatchStats, (real / f"match-stats/{name}.json").read_bytes())
+            answer = skill if name == "slayer-2025" else None
+            save_match(tx, match_rows(stats, answer, fetched_at=NOW))
 
 
 @dataclass
@@ -236,6 +251,7 @@ async def test_served_pages_work_the_same(browser: Any, server: str) -> None:
     assert w.errors == []
     assert all(u.startswith(server + "/") for u in w.requests), w.requests
     assert await w.page.inner_text("[data-stat=matches]") == "2,664"
+    assert await w.page.locator("#matches tbody tr").count() >= 1
     for chart in CHARTS:
         assert await w.page.evaluate(COUNT_SERIES_PIXELS, chart) > 150
     missing = await w.page.goto(f"{server}/player/1234567890123456")

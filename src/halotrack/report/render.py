@@ -84,8 +84,14 @@ def fmt_when(value: datetime | None) -> str:
     return "–" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def fmt_short(value: datetime | None) -> str:
-    return "–" if value is None else value.astimezone(UTC).strftime("%b %d %H:%M")
+def fmt_short(value: datetime | None, ref: datetime | None = None) -> str:
+    """`Nov 29 09:00` within the year of `ref`, else `2025-01-29`."""
+    if value is None:
+        return "–"
+    value = value.astimezone(UTC)
+    if ref is not None and ref.astimezone(UTC).year != value.year:
+        return value.strftime("%Y-%m-%d")
+    return value.strftime("%b %d %H:%M")
 
 
 def fmt_date(value: datetime | None) -> str:

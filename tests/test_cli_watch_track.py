@@ -233,3 +233,21 @@ def test_sigkill_mid_cycle_then_restart_loses_nothing(
         assert all(e.last_match_count is not None for e in store.watch_list())
         for x in xuids:  # one snapshot per slice: the restart wrote no duplicates
             assert len(store.records_history(x)) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30m", 1800), ("1h", 3600), ("2h30m", 9000), ("90s", 90), ("45", 2700)]
+)
+def test_every_intervals(text: str, seconds: float) -> None:
+    from halotrack.cli.track import parse_every
+
+    assert parse_every(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "5s", "1x", "30m later"])
+def test_bad_every_intervals_are_refused(text: str) -> None:
+    from halotrack.cli.track import parse_every
+    from halotrack.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        parse_every(text)

@@ -18,7 +18,8 @@ def test_demo_writes_database_diff_and_pages(
     monkeypatch.setenv("HALOTRACK_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("HALOTRACK_CACHE_DIR", str(tmp_path / "cache"))
     out_dir = tmp_path / "demo"
-    code = main(["demo", "--out", str(out_dir), "--players", "3", "--weeks", "1"])
+    args = ["--players", "3", "--weeks", "1", "--world", "12"]
+    code = main(["demo", "--out", str(out_dir), *args])
     out, err = capsys.readouterr()
     assert code == 0, err
     db = out_dir / "halotrack.sqlite"

@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
         players: Annotated[int, typer.Option(help="How many players to watch (1-20).")] = 6,
         weeks: Annotated[float, typer.Option(help="Simulated weeks to track.")] = 6.0,
         seed: Annotated[int, typer.Option(help="Seed of the simulated world.")] = 7,
+        world: Annotated[int, typer.Option(help="Players in the simulated world.")] = 30,
     ) -> None:
         """Track simulated players for weeks of simulated time, then show a diff and pages."""
         from halotrack.tracker.demo import run_demo
@@ -32,7 +33,16 @@ def register(app: typer.Typer) -> None:
         def say(line: str) -> None:
             console.print(line, highlight=False, markup=False, soft_wrap=True)
 
-        result = run(run_demo(out, players=players, weeks=weeks, seed=seed, say=say))
+        result = run(
+            run_demo(
+                out,
+                players=players,
+                weeks=weeks,
+                seed=seed,
+                world_players=max(world, players),
+                say=say,
+            )
+        )
         db = result.database.resolve()
         say(f"\ndatabase: {db}")
         say(f"\nwhat changed for {result.diff_player}:")

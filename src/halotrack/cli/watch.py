@@ -33,7 +33,7 @@ def _open(ctx: typer.Context) -> Store:
 
 
 def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+    return value.strftime("%m-%d %H:%M") if value else "-"
 
 
 @watch_app.command("add")
@@ -116,20 +116,30 @@ def list_cmd(ctx: typer.Context, as_json: AsJson = False) -> None:
         console.print("nobody is watched yet: `halotrack watch add GAMERTAG`")
         return
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for col in ("player", "xuid", "matches", "checked", "played", "count", "next", "failures"):
-        table.add_column(col, justify="right" if col in ("count", "failures") else "left")
+    wide = console.width >= 100  # the XUID (also in --json) only when there is room
+    table.add_column("player", no_wrap=True, min_width=15)
+    if wide:
+        table.add_column("xuid", no_wrap=True)
+    for col in ("checked", "played", "next"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("count", justify="right", no_wrap=True)
+    table.add_column("fails", justify="right", no_wrap=True)
     for e in entries:
-        table.add_row(
-            e.gamertag or "-",
-            str(e.xuid),
-            "yes" if e.matches_opt_in else "",
+        cells = [
+            (e.gamertag or "-") + (" +m" if e.matches_opt_in else ""),
+            *([str(e.xuid)] if wide else []),
             _when(e.last_checked_at),
             _when(e.last_played_at),
+            "each cycle" if e.next_check_at is None else _when(e.next_check_at),
             "-" if e.last_match_count is None else f"{e.last_match_count:,}",
-            "every cycle" if e.next_check_at is None else _when(e.next_check_at),
-            f"{e.failure_count}" + (f" ({e.last_error[:60]})" if e.last_error else ""),
-        )
+            str(e.failure_count),
+        ]
+        table.add_row(*cells)
     console.print(table)
+    console.print("+m: matches kept too", style="dim", highlight=False)
+    for e in entries:
+        if e.last_error:
+            console.print(f"{e.gamertag or e.xuid}: {e.last_error}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

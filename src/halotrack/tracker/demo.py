@@ -124,7 +124,7 @@ async def run_demo(
     db = await to_thread(_fresh_database, out)
     result = DemoResult(database=db)
     rng = random.Random(seed)
-    async with start_simulator(seed=seed, players=world_players) as sim:
+    async with start_simulator(seed=seed, players=world_players, history_scale=0.4) as sim:
         watched = pick_players(sim, max(1, players))
         result.players = [p.gamertag for p in watched]
         say(f"simulator on {sim.base_url}: {world_players} simulated players, no network")
@@ -139,9 +139,19 @@ async def run_demo(
                 matches = _match_sync_available()
                 tags = [p.gamertag for p in watched]
                 await add_players(client, store, tags, clock=sim.clock.now)
+                note = ""
                 if matches:
-                    await add_players(client, store, tags[:2], matches=True, clock=sim.clock.now)
-                say("watching: " + ", ".join(tags) + (" (matches for the first two)" * matches))
+                    # Match sync backfills a whole history: one player with a short one
+                    # keeps the demo quick and still fills the page's recent matches.
+                    keen = min(
+                        watched,
+                        key=lambda p: (len(sim.world.history(p)) < 30, len(sim.world.history(p))),
+                    )
+                    await add_players(
+                        client, store, [keen.gamertag], matches=True, clock=sim.clock.now
+                    )
+                    note = f" (and {keen.gamertag}'s matches)"
+                say("watching: " + ", ".join(tags) + note)
                 tracker = Tracker(client, store, clock=sim.clock.now)
                 result.cycles.append(await tracker.run_cycle())
                 elapsed = 0.0

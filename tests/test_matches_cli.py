@@ -163,7 +163,8 @@ async def test_sigkill_mid_backfill_then_resume(tmp_path: Path) -> None:
             for mid in stored:
                 got = sm.get_match(store, mid)
                 m = sim.world.find_match(mid)
-                assert got is not None and m is not None and len(got.players) == len(m.slots)
+                assert got is not None and m is not None
+                assert len(got.players) == len(sim.world.roster(m))
             sim.reset_stats()
             async with WaypointClient(
                 tokens=tokens, api_root=sim.base_url, limits=Limits.unlimited(4), cache=False

@@ -51,7 +51,9 @@ def _pick(sim: Simulator, low: int, high: int) -> int:
         if not low <= len(slots) <= high:
             continue
         ranked = sum(s.match.ranked for s in slots)
-        bots = sum(any(x.bot for x in s.match.slots) and s.match.lifecycle == 3 for s in slots)
+        bots = sum(
+            any(x.bot for x in world.roster(s.match)) and s.match.lifecycle == 3 for s in slots
+        )
         if ranked >= 10 and bots >= 1:
             return p.xuid
     raise AssertionError("no suitable player in the world")
@@ -111,7 +113,7 @@ async def test_backfill_rows_assets_and_skill_for_humans_only(env: Env, lite_sto
     world = env.sim.world
     with lite_store.reader() as tx:
         n_rows = tx.conn.execute(sa.select(sa.func.count()).select_from(sm.match_players))
-        expected = sum(len(m.slots) for m in world.matches_of(world.by_xuid[env.xuid]))
+        expected = sum(len(world.roster(m)) for m in world.matches_of(world.by_xuid[env.xuid]))
         assert n_rows.scalar_one() == expected
     rows = sm.player_matches(lite_store, env.xuid, limit=None)
     for row in rows:
@@ -120,7 +122,7 @@ async def test_backfill_rows_assets_and_skill_for_humans_only(env: Env, lite_sto
         assert row.map_name == m.map_asset.name
         assert row.mode_name == m.variant_asset.name
         assert row.playlist_name == (m.playlist.asset.name if m.playlist else None)
-        me = next(s for s in m.slots if s.xuid == env.xuid)
+        me = next(s for s in world.roster(m) if s.xuid == env.xuid)
         vec = world.slot_vector(me)
         from halotrack.simulator.catalog import COL
 
@@ -144,7 +146,7 @@ def _bots_never_sent_to_skill(env: Env, lite_store: Store) -> None:
     with_bots = [
         m
         for m in world.matches_of(world.by_xuid[env.xuid])
-        if m.lifecycle == 3 and any(s.bot for s in m.slots)
+        if m.lifecycle == 3 and any(s.bot for s in world.roster(m))
     ]
     assert with_bots and all(m.match_id in asked for m in with_bots)
     customs = [m for m in world.matches_of(world.by_xuid[env.xuid]) if m.lifecycle != 3]
@@ -248,9 +250,9 @@ async def test_a_match_shared_by_two_players_is_fetched_once(lite_store: Store) 
         shared = next(
             m
             for m in world.live_matches.values()
-            if sum(s.xuid in world.by_xuid for s in m.slots) >= 2
+            if sum(s.xuid in world.by_xuid for s in world.roster(m)) >= 2
         )
-        a, b = [s.xuid for s in shared.slots if s.xuid in world.by_xuid][:2]
+        a, b = [s.xuid for s in world.roster(shared) if s.xuid in world.by_xuid][:2]
         assert a is not None and b is not None
         async with WaypointClient(
             tokens=sim.issue_tokens(a),

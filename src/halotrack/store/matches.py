@@ -213,13 +213,21 @@ def _connection(target: Conn, write: bool = False) -> Iterator[Connection]:
             yield tx.conn
 
 
+_IGNORE_STMT: dict[tuple[str, str], Any] = {}
+
+
 def _insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> bool:
     """INSERT .. ON CONFLICT DO NOTHING; True when the row was inserted. RETURNING, not
-    rowcount: psycopg reports -1 for an INSERT that hit the conflict."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    key = next(iter(table.primary_key.columns))
-    stmt = dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)
-    return conn.execute(stmt).first() is not None
+    rowcount: psycopg reports -1 for an INSERT that hit the conflict. The statement is built
+    once per dialect and table; values go in as parameters (no per-value coercion)."""
+    key = (conn.dialect.name, table.name)
+    stmt = _IGNORE_STMT.get(key)
+    if stmt is None:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        pk = next(iter(table.primary_key.columns))
+        stmt = dialect.insert(table).on_conflict_do_nothing().returning(pk)
+        _IGNORE_STMT[key] = stmt
+    return conn.execute(stmt, dict(values)).first() is not None
 
 
 # ---------------------------------------------------------------------------- extraction
@@ -334,6 +342,7 @@ def match_rows(
     humans = 0
     rows = MatchRows(match={})
     seen: dict[str, int] = {}
+    skill_by_xuid = {e.xuid: e for e in skill.value} if skill is not None else {}
     for player in stats.players:
         bot = player.is_bot
         humans += not bot
@@ -389,7 +398,7 @@ def match_rows(
             "skill_deaths": None,
             "team_mmr": None,
         }
-        entry = skill.for_player(xuid) if skill is not None and xuid is not None else None
+        entry = skill_by_xuid.get(xuid) if xuid is not None else None
         result = entry.result if entry is not None and entry.ok else None
         if result is not None:
             recap = result.rank_recap
@@ -472,15 +481,40 @@ def save_match(target: Conn, rows: MatchRows) -> bool:
     with _connection(target, write=True) as conn:
         if not _insert_ignore(conn, matches, rows.match):
             return False
+        if rows.players:
+            conn.execute(match_players.insert(), rows.players)
         for table, values in (
-            (match_players, rows.players),
             (match_teams, rows.teams),
             (match_medals, rows.medals),
             (match_personal_scores, rows.personal_scores),
         ):
             if values:
-                conn.execute(table.insert(), values)
+                _bulk_insert(conn, table, values)
         return True
+
+
+_BULK_SQL: dict[tuple[str, str, tuple[str, ...]], str] = {}
+
+
+def _bulk_insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """executemany straight to the driver for rows of plain ints and strings (medals,
+    personal scores, teams: most of a match's rows). SQLAlchemy's per-row parameter
+    processing cost more than the insert itself; these columns need no type conversion."""
+    cols = tuple(rows[0])
+    dialect = conn.dialect
+    key = (dialect.name, table.name, cols)
+    sql = _BULK_SQL.get(key)
+    qmark = dialect.paramstyle == "qmark"
+    if sql is None:
+        quote = dialect.identifier_preparer.quote
+        marks = ", ".join("?" if qmark else f"%({c})s" for c in cols)
+        sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
+        sql += f"VALUES ({marks})"
+        _BULK_SQL[key] = sql
+    if qmark:
+        conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows])
+    else:
+        conn.exec_driver_sql(sql, rows)
 
 
 def stored_match_ids(target: Conn, match_ids: Iterable[str]) -> set[str]:

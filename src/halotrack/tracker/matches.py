@@ -42,6 +42,7 @@ T = TypeVar("T")
 
 PAGE = 25
 LOOKAHEAD_PAGES = 3
+MAX_BATCH = 16
 
 
 class Progress(Protocol):
@@ -134,6 +135,8 @@ class _Sync:
         self._inflight: set[asyncio.Future[None]] = set()
         self._claimed: set[str] = set()
         self._stopping = False
+        self._queue: list[tuple[sm.MatchRows, asyncio.Future[bool]]] = []
+        self._writer_task: asyncio.Future[None] | None = None
 
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db_pool, fn, *args)
@@ -212,15 +215,42 @@ class _Sync:
         self.result.skill_fetched += 1
         return skill
 
-    def _save(self, rows: sm.MatchRows) -> bool:
+    def _save_batch(self, batch: list[sm.MatchRows]) -> list[bool]:
         with self.store.transaction() as tx:
-            return sm.save_match(tx, rows)
+            return [sm.save_match(tx, rows) for rows in batch]
+
+    async def _writer(self) -> None:
+        """Commit queued matches: alone when the writer keeps up, together when matches
+        arrive faster than single commits go (one commit then covers several whole matches;
+        each is still all or nothing, and none is acknowledged before its commit)."""
+        while self._queue:
+            batch = self._queue[:MAX_BATCH]
+            del self._queue[:MAX_BATCH]
+            try:
+                saved = await self.db(self._save_batch, [rows for rows, _ in batch])
+            except BaseException as exc:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, fut), ok in zip(batch, saved, strict=True):
+                if not fut.done():
+                    fut.set_result(ok)
+
+    def _save(self, rows: sm.MatchRows) -> asyncio.Future[bool]:
+        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((rows, fut))
+        if self._writer_task is None or self._writer_task.done():
+            self._writer_task = asyncio.ensure_future(self._writer())
+        return fut
 
     async def _fetch_and_store(self, match_id: str) -> None:
         stats = await self.client.stats.match_stats(match_id)
         skill, _ = await asyncio.gather(self._skill(stats), self._assets(stats))
         rows = sm.match_rows(stats, skill, fetched_at=self.now())
-        if await self.db(self._save, rows):
+        if await self._save(rows):
             self.result.new_matches += 1
             self.result.match_ids.append(rows.match_id)
         else:

@@ -12,7 +12,8 @@ SPNKr runs from its own virtualenv (default bench/.venv-spnkr, created on first 
 `python3 -m venv bench/.venv-spnkr && bench/.venv-spnkr/bin/pip install spnkr==0.10.2`).
 It is pointed at the simulator by replacing the host constant of its stats service module,
 and its rate limiter is raised out of the way. Targets: halotrack <= 0.5x SPNKr and
-<= 1.5x the floor. The last line is `halotrack/spnkr=<ratio> halotrack/floor=<ratio>`.
+<= 1.5x the floor. The last line is `halotrack/spnkr=<ratio> halotrack/floor=<ratio>`, each
+the median over rounds of the ratio within a round (robust to a machine whose load drifts).
 """
 
 from __future__ import annotations
@@ -246,8 +247,16 @@ def main() -> int:
         walls = statistics.median(r["wall"] for r in results[kind])
         rounds = " ".join(f"{c:.3f}" for c in cpus)
         print(f"{kind:<10} {per[kind]:>24.3f} {rounds:>28} {walls:>8.2f}")
-    spnkr_ratio = f"{per['halotrack'] / per['spnkr']:.2f}" if "spnkr" in per else "n/a"
-    print(f"halotrack/spnkr={spnkr_ratio} halotrack/floor={per['halotrack'] / per['floor']:.2f}")
+
+    def ratio(other: str) -> str:
+        # median of per-round ratios: the rounds are interleaved, so a ratio within one
+        # round compares clients under the same machine load
+        if other not in results:
+            return "n/a"
+        pairs = zip(results["halotrack"], results[other], strict=True)
+        return f"{statistics.median(a['cpu'] / a['n'] / (b['cpu'] / b['n']) for a, b in pairs):.2f}"
+
+    print(f"halotrack/spnkr={ratio('spnkr')} halotrack/floor={ratio('floor')}")
     return 0
 
 

@@ -83,7 +83,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("-n", "--matches", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=100.0, help="client requests/s overall")
-    parser.add_argument("--concurrency", type=int, default=8, help="client requests in flight")
+    parser.add_argument("--concurrency", type=int, default=16, help="client requests in flight")
     parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:

@@ -268,3 +268,35 @@ async def test_a_match_shared_by_two_players_is_fetched_once(lite_store: Store) 
         assert second.already_stored >= 1
         truth_b = {m.match_id for m in world.matches_of(world.by_xuid[b])}
         assert sm.player_match_ids(lite_store, b) == truth_b
+
+
+async def test_a_failing_skill_service_stores_nothing_half(lite_store: Store) -> None:
+    """Skill still failing after the client's retries fails the sync before the match is
+    stored; once the service is back, a later run fetches it whole, CSR included."""
+    from halotrack.errors import ServerError
+    from halotrack.waypoint import RetryPolicy
+
+    async with start_simulator(seed=11, players=40, history_scale=0.5) as sim:
+        xuid = _pick(sim, 35, 80)
+        sim.set_faults(seed=1, skill={"rate_500": 1.0})
+        async with WaypointClient(
+            tokens=sim.issue_tokens(xuid),
+            api_root=sim.base_url,
+            limits=Limits.unlimited(concurrency=4),
+            retry=RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002),
+            cache=False,
+        ) as client:
+            with pytest.raises(ServerError):
+                await sync_player_matches(client, lite_store, xuid)
+            world = sim.world
+            for mid in sm.player_match_ids(lite_store, xuid):
+                m = world.find_match(mid)
+                assert m is not None and m.lifecycle != 3  # only customs (no skill) got in
+            sim.clear_faults()
+            result = await sync_player_matches(client, lite_store, xuid)
+        assert result.complete and result.skill_failed == 0
+        truth = {m.match_id for m in world.matches_of(world.by_xuid[xuid])}
+        assert sm.player_match_ids(lite_store, xuid) == truth
+        rows = sm.player_matches(lite_store, xuid, limit=None)
+        ranked = [r for r in rows if (m := world.find_match(r.match_id)) and m.lifecycle == 3]
+        assert ranked and all(r.csr_post is not None for r in ranked)

@@ -29,7 +29,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
-from halotrack.errors import ApiError, ConfigError, HaloTrackError, NotFound
+from halotrack.errors import (
+    ApiError,
+    BadRequest,
+    ConfigError,
+    HaloTrackError,
+    NotFound,
+    ParseError,
+)
 from halotrack.models import MatchHistoryEntry, MatchSkill, MatchStats, MedalMetadata, decode_as
 from halotrack.models.names import MedalBook
 from halotrack.store import Store
@@ -156,11 +163,11 @@ class _Sync:
         }[kind]
         try:
             asset: Any = await fetch(asset_id, version_id)
-        except NotFound:
+        except (NotFound, BadRequest):
+            # Gone for good: remember that, so it is not asked for again. Anything else
+            # (still failing after the client's retries) fails the match: a later run
+            # fetches it whole instead of keeping it without its names.
             await self.db(self._save_asset, kind, asset_id, version_id, None, None, None)
-            return
-        except ApiError as exc:
-            log.warning("cannot fetch %s %s/%s: %s", kind, asset_id, version_id, exc.message)
             return
         self.result.assets_fetched += 1
         name = getattr(asset, "public_name", None)
@@ -208,7 +215,10 @@ class _Sync:
             return None
         try:
             skill = await self.client.skill.match_skill(stats.match_id, humans)
-        except ApiError as exc:
+        except (NotFound, BadRequest, ParseError) as exc:
+            # The service has no answer for this match (old, or a shape we cannot read):
+            # keep the match without it. A transient failure propagates instead, so the
+            # match is not stored half and a later run fetches it whole.
             self.result.skill_failed += 1
             log.info("no skill for match %s: %s", stats.match_id, exc.message)
             return None

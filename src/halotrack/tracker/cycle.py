@@ -426,10 +426,13 @@ class Tracker:
                 # Records are kept; the count stays old so the player is fetched again.
                 tx.watch_failed(w.xuid, "; ".join(w.csr_errors), next_check_at=None)
             else:
+                # Whose matches are synced keeps the old count until the sync is done, so a
+                # run killed in between syncs them next time (`_sync_matches` writes it).
+                synced_later = self.sync_matches and w.entry.matches_opt_in
                 tx.watch_update(
                     w.xuid,
                     last_played_at=now,
-                    last_match_count=w.count,
+                    last_match_count=w.entry.last_match_count if synced_later else w.count,
                     next_check_at=next_check_at(now, now),
                     failure_count=0,
                     last_error=None,
@@ -474,6 +477,11 @@ class Tracker:
                 w.fail("matches", exc)
                 continue
             report.matches_synced += _count_of(result)
+            await self._write(_settle_count(w.xuid, w.count))
+
+
+def _settle_count(xuid: int, count: int | None) -> Callable[[StoreTx], None]:
+    return lambda tx: tx.watch_update(xuid, last_match_count=count)
 
 
 def _count_of(result: Any) -> int:

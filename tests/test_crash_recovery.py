@@ -1,0 +1,292 @@
+"""Crash recovery: `halotrack track --once` (records, CSR and the match backfill of opted-in
+players) is killed with SIGKILL at seeded random moments; after each kill the database passes
+its integrity check and still holds everything committed before the kill, and a restarted
+run completes to the same content as an uninterrupted run.
+
+One simulator serves every trial from a background thread. The first run is a real
+`python -m halotrack` subprocess; the killed runs are forked from a launcher process that
+imported halotrack once (the import costs far more than a small tracking run), so many
+trials fit in the time budget. Each run is still its own process, killed by its pid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from halotrack.simulator import Simulator, start_simulator
+from halotrack.store import Store, open_store
+
+pytestmark = pytest.mark.slow
+
+TRIALS = int(os.environ.get("HALOTRACK_CRASH_TRIALS", "20"))  # kills in total
+KILLS_PER_DB = 2
+SEED = 20261129
+
+# Rows that, once committed, must never disappear or change: (table, identifying columns).
+DURABLE = {
+    "players": ("xuid", "first_seen_at"),
+    "gamertags": ("xuid", "gamertag", "first_seen_at"),
+    "service_records": ("xuid", "kind", "scope_key", "captured_at", "content_hash"),
+    "csr_snapshots": ("xuid", "playlist_id", "csr_season_id", "captured_at", "content_hash"),
+    "seasons_fetched": ("xuid", "source", "season_id"),
+    "matches": ("match_id", "raw_json"),
+    "match_players": ("match_id", "player_id"),
+}
+# What a finished run must hold, independent of when it ran (captured_at is wall time here).
+CONTENT = {
+    "service_records": ("xuid", "kind", "scope_key", "content_hash"),
+    "csr_snapshots": ("xuid", "playlist_id", "csr_season_id", "content_hash"),
+    "matches": ("match_id", "raw_json", "skill_json"),
+    "match_players": ("match_id", "player_id", "xuid"),
+}
+
+
+class SimThread:
+    """A simulator on its own loop in a daemon thread, shared by every trial."""
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        self.sim: Simulator | None = None
+        self._ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        async def serve() -> None:
+            self._stop = asyncio.Event()
+            async with start_simulator(**self.options) as sim:
+                self.sim = sim
+                self._ready.set()
+                await self._stop.wait()
+
+        self._loop.run_until_complete(serve())
+
+    def __enter__(self) -> Simulator:
+        self._thread.start()
+        assert self._ready.wait(60), "simulator did not start"
+        assert self.sim is not None
+        return self.sim
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+
+LAUNCHER = textwrap.dedent(
+    """
+    import json, os, signal, sys, time
+    from halotrack.cli import main  # imported once; every run is a fork of this process
+
+    for line in sys.stdin:
+        job = json.loads(line)
+        out = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        pid = os.fork()
+        if pid == 0:
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            os.environ.update(job["env"])
+            try:
+                code = main(job["argv"])
+            except BaseException:
+                import traceback
+                traceback.print_exc()
+                code = 99
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        os.close(out)
+        started = time.monotonic()
+        deadline = started + job["kill_after"]
+        status, killed = None, False
+        while status is None:
+            done, raw = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = raw
+            elif time.monotonic() >= deadline and not killed:
+                os.kill(pid, signal.SIGKILL)
+                killed = True
+            else:
+                time.sleep(0.002)
+        print(json.dumps({"killed": killed, "status": os.waitstatus_to_exitcode(status),
+                          "elapsed": time.monotonic() - started}), flush=True)
+    """
+)
+
+
+class Launcher:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", LAUNCHER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+
+    def run(self, argv: list[str], log: Path, kill_after: float) -> dict[str, Any]:
+        """Run `halotrack argv` in a forked child; SIGKILL it after `kill_after` seconds."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        job = {"argv": argv, "env": {}, "log": str(log), "kill_after": kill_after}
+        self.proc.stdin.write(json.dumps(job) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        assert line, "launcher died"
+        return json.loads(line)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    with SimThread(seed=SEED % 1000, players=4, seasons=3, history_scale=0.03) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def child_env(sim: Simulator, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("crash-home")
+    tokens = sim.issue_tokens(sim.world.players[0].xuid)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HALOTRACK_")}
+    env.update(
+        HALOTRACK_CONFIG_DIR=str(home / "config"),
+        HALOTRACK_DATA_DIR=str(home / "data"),
+        HALOTRACK_CACHE_DIR=str(home / "cache"),
+        HALOTRACK_CONFIG=str(home / "none.toml"),
+        HALOTRACK_SPARTAN_TOKEN=tokens.spartan,
+        HALOTRACK_CLEARANCE=tokens.clearance or "",
+        HALOTRACK_RATE="0",
+        HALOTRACK_CONCURRENCY="8",
+        COLUMNS="200",
+    )
+    return env
+
+
+def _prepare(sim: Simulator, db: Path) -> str:
+    url = f"sqlite:///{db}"
+    with open_store(url) as store:
+        for p in sim.world.players:
+            store.watch_add(p.xuid, gamertag=p.gamertag, matches=True)
+    return url
+
+
+def _rows(store: Store, spec: dict[str, tuple[str, ...]]) -> dict[str, set[tuple[Any, ...]]]:
+    meta = sa.MetaData()
+    meta.reflect(store.engine)
+    out: dict[str, set[tuple[Any, ...]]] = {}
+    with store.engine.connect() as conn:
+        for table, cols in spec.items():
+            t = meta.tables[table]
+            out[table] = {tuple(r) for r in conn.execute(sa.select(*(t.c[c] for c in cols)))}
+    return out
+
+
+def _latest_content(store: Store) -> dict[str, set[tuple[Any, ...]]]:
+    """Content of a finished run without its timestamps (captured_at is wall time here): the
+    world does not change between runs, so every finished run must store exactly this."""
+    return _rows(store, CONTENT)
+
+
+def _argv(sim: Simulator, db: Path) -> list[str]:
+    return ["--api", sim.base_url, "--db", str(db), "track", "--once", "--quiet"]
+
+
+def test_sigkill_at_random_moments_never_loses_or_corrupts(
+    sim: Simulator, child_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Reference: one uninterrupted run as a real `python -m halotrack` process.
+    ref_db = tmp_path / "reference.sqlite"
+    _prepare(sim, ref_db)
+    done = subprocess.run(
+        [sys.executable, "-m", "halotrack", *_argv(sim, ref_db)],
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    with open_store(f"sqlite:///{ref_db}") as ref:
+        assert ref.integrity_check() == []
+        expected = _latest_content(ref)
+    assert expected["service_records"] and expected["matches"], "the reference stored nothing"
+
+    launcher = Launcher(child_env)
+    try:
+        # How long a forked run takes, so kills land inside the work, not after it.
+        warm_db = tmp_path / "warm.sqlite"
+        _prepare(sim, warm_db)
+        warm = launcher.run(_argv(sim, warm_db), tmp_path / "warm.log", kill_after=120)
+        assert (warm["killed"], warm["status"]) == (False, 0), (tmp_path / "warm.log").read_text()
+        span = float(warm["elapsed"])
+
+        rng = random.Random(SEED)
+        killed = 0
+        kills = 0
+        for trial in range(TRIALS // KILLS_PER_DB):
+            db = tmp_path / f"trial{trial}.sqlite"
+            _prepare(sim, db)
+            log = tmp_path / f"trial{trial}.log"
+            before: dict[str, set[tuple[Any, ...]]] = {}
+            for k in range(KILLS_PER_DB):
+                # Kills in a row on one database: the second lands in a resumed run.
+                delay = rng.uniform(0.02, span * (0.8 if k == 0 else 0.4))
+                first = launcher.run(_argv(sim, db), log, kill_after=delay)
+                if k == 0 and not first["killed"]:
+                    span = min(span, float(first["elapsed"]))  # the machine got faster
+                assert first["status"] in (0, -signal.SIGKILL), log.read_text()
+                killed += first["killed"]
+                kills += 1
+                with open_store(f"sqlite:///{db}") as store:
+                    where = f"trial {trial}, kill {k} at {delay:.2f}s"
+                    assert store.integrity_check() == [], where
+                    now = _rows(store, DURABLE)
+                if k:
+                    for table, rows in before.items():
+                        lost = rows - now[table]
+                        assert not lost, f"{where}: {table} lost {len(lost)} committed rows"
+                before = now
+            again = launcher.run(_argv(sim, db), log, kill_after=120)
+            assert (again["killed"], again["status"]) == (False, 0), log.read_text()
+            with open_store(f"sqlite:///{db}") as store:
+                assert store.integrity_check() == []
+                after = _rows(store, DURABLE)
+                got = _latest_content(store)
+            for table, rows in before.items():
+                lost = rows - after[table]
+                assert not lost, f"trial {trial}: {table} lost {len(lost)} committed rows"
+            for table in CONTENT:
+                missing = {r[0] for r in expected[table] - got[table]}
+                extra = {r[0] for r in got[table] - expected[table]}
+                assert not missing and not extra, (
+                    f"trial {trial}: {table} differs from the uninterrupted run: "
+                    f"missing {sorted(missing)[:5]}, unexpected {sorted(extra)[:5]}"
+                )
+        print(f"{kills} kill attempts, {killed} landed mid-run")
+        assert kills >= 20 or TRIALS < 20
+        assert killed >= kills * 0.5, f"only {killed} of {kills} runs were killed mid-way"
+    finally:
+        launcher.close()

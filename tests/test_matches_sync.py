@@ -300,3 +300,17 @@ async def test_a_failing_skill_service_stores_nothing_half(lite_store: Store) ->
         rows = sm.player_matches(lite_store, xuid, limit=None)
         ranked = [r for r in rows if (m := world.find_match(r.match_id)) and m.lifecycle == 3]
         assert ranked and all(r.csr_post is not None for r in ranked)
+
+
+async def test_a_gamertag_is_resolved_once_and_remembered(env: Env, lite_store: Store) -> None:
+    from halotrack.tracker.matches import resolve_xuid
+
+    # ASCII: the store's case-insensitive lookup uses SQL lower(), ASCII-only on SQLite.
+    p = next(p for p in env.sim.world.players if p.gamertag.isascii())
+    assert await resolve_xuid(env.client, lite_store, p.gamertag) == p.xuid
+    found = lite_store.find_player(p.gamertag)
+    assert found is not None and found.xuid == p.xuid and found.gamertag == p.gamertag
+    env.sim.reset_stats()
+    assert await resolve_xuid(None, lite_store, p.gamertag.upper()) == p.xuid  # offline now
+    assert await resolve_xuid(env.client, lite_store, f"xuid({p.xuid})") == p.xuid
+    assert env.log() == []

@@ -12,7 +12,6 @@ logic lives in `halotrack.store.matches` and `halotrack.tracker.matches`.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -216,8 +215,6 @@ def sync_cmd(
     async def body(store: Store) -> Any:
         async with from_settings(settings) as client:
             xuid = await resolve_xuid(client, store, player)
-            if store.get_player(xuid) is None and not player.strip().isdigit():
-                await asyncio.to_thread(store.upsert_player, xuid, player.strip())
             with _Bar(f"{player}") as bar:
                 result = await sync_player_matches(client, store, xuid, full=full, progress=bar)
             await Metadata(client, store, lambda: datetime.now().astimezone()).medals()

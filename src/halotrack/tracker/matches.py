@@ -97,11 +97,12 @@ def _utcnow() -> datetime:
 
 
 async def resolve_xuid(client: WaypointClient | None, store: Store, player: int | str) -> int:
-    """A XUID from a XUID, a stored gamertag, or (when a client is given) the profile API."""
+    """A XUID from a XUID, a stored gamertag, or (when a client is given) the profile API;
+    a gamertag learnt from the API is stored with the player, as the API spells it."""
     xuid = parse_xuid(player)
     if xuid is not None:
         return xuid
-    text = str(player)
+    text = str(player).strip()
     found = await asyncio.to_thread(store.find_player, text)
     if found is not None:
         return found.xuid
@@ -110,7 +111,12 @@ async def resolve_xuid(client: WaypointClient | None, store: Store, player: int 
             f"no stored player {text!r}",
             hint="sync their matches first (`halotrack matches sync PLAYER`) or pass a XUID",
         )
-    return await client.profile.xuid_for(text)
+    user = await client.profile.user(text)
+    xuid = user.xuid_int
+    if xuid is None:
+        raise ConfigError(f"the profile service gave no XUID for {text!r}")
+    await asyncio.to_thread(store.upsert_player, xuid, user.gamertag or None)
+    return xuid
 
 
 class _Sync:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import secrets
 import time
@@ -80,7 +81,8 @@ class SimState:
         """A fresh opaque Spartan token for a world player, valid 4 h of simulated time."""
         x = int(str(xuid).removeprefix("xuid(").removesuffix(")"))
         expires = self.world.clock.now() + TOKEN_LIFETIME
-        token = "v4=" + secrets.token_urlsafe(48)
+        # HALOTRACK_SIM_TOKEN_PREFIX marks every token (a canary the test suite hunts for).
+        token = "v4=" + os.environ.get("HALOTRACK_SIM_TOKEN_PREFIX", "") + secrets.token_urlsafe(48)
         self._tokens[token] = (x, to_ms(expires))
         return token, expires
 

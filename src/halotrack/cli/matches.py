@@ -12,7 +12,7 @@ logic lives in `halotrack.store.matches` and `halotrack.tracker.matches`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -217,7 +217,7 @@ def sync_cmd(
             xuid = await resolve_xuid(client, store, player)
             with _Bar(f"{player}") as bar:
                 result = await sync_player_matches(client, store, xuid, full=full, progress=bar)
-            await Metadata(client, store, lambda: datetime.now().astimezone()).medals()
+            await Metadata(client, store, lambda: datetime.now(UTC)).medals()
             return result
 
     with open_store(settings.database_url()) as store:

@@ -44,8 +44,9 @@ def infer_cmd(
     user_file = config.config_dir() / PERSONAL_SCORES_FILE
     known = load_personal_scores(user_file)
     with open_store(state(ctx).settings().database_url()) as store:
+        n_matches = sm.match_count(store)
         observations = scores.observations_from_matches(sm.iter_raw_matches(store))
-    found = scores.infer(observations, known=known, min_matches=min_matches)
+        found = scores.infer(observations, known=known, min_matches=min_matches)
     report = scores.save_inferences(user_file, found) if save else None
     if as_json:
         out: dict[str, object] = {"inferences": [i.as_dict() for i in found]}
@@ -60,7 +61,7 @@ def infer_cmd(
     if not found:
         console.print("No personal scores in the stored matches: sync some matches first.")
         return
-    table = Table(title=f"Personal scores in {len({o.match_id for o in observations})} matches")
+    table = Table(title=f"Personal scores in {n_matches} stored matches")
     for col in ("NameId", "Proposed", "Points", "Status", "Evidence", "Known as", "Agrees"):
         table.add_column(col, justify="right" if col in ("NameId", "Points") else "left")
     for i in found:

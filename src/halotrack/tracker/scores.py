@@ -15,9 +15,10 @@ Pure analysis over raw match JSON: no network; the store is only read by the cal
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,11 +139,11 @@ def observations_from_match(raw: Mapping[str, Any]) -> list[Observation]:
     return out
 
 
-def observations_from_matches(raws: Iterable[Mapping[str, Any]]) -> list[Observation]:
-    out: list[Observation] = []
+def observations_from_matches(raws: Iterable[Mapping[str, Any]]) -> Iterator[Observation]:
+    """Observations of many matches, match after match (lazily: a store of thousands of
+    matches is read one match at a time)."""
     for raw in raws:
-        out.extend(observations_from_match(raw))
-    return out
+        yield from observations_from_match(raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +246,13 @@ def _names_agree(proposed: str, known: str) -> bool:
     return a in b or b in a
 
 
+def _by_match(observations: Iterable[Observation]) -> Iterator[tuple[str, list[Observation]]]:
+    """Observations grouped by match. They must come match by match (as
+    `observations_from_matches` gives them), so memory stays one match wide."""
+    for mid, group in itertools.groupby(observations, key=lambda o: o.match_id):
+        yield mid, list(group)
+
+
 def infer(
     observations: Iterable[Observation],
     *,
@@ -253,7 +261,8 @@ def infer(
 ) -> list[Inference]:
     """One inference per personal-score NameId seen, most awarded first.
 
-    For a NameId, the scope is every observation of every match where anyone got it; in
+    `observations` come match by match (contiguous per match). For a NameId, the scope is
+    every observation of every match where anyone got it; in
     scope an absent award counts 0. A counter is a perfect candidate when it equals the count
     in every observation that has it, with at least one award. The best perfect candidate
     covers the most observations, then prefers a specific counter to an aggregate (GENERIC).
@@ -263,14 +272,6 @@ def infer(
     another meaning fits as well), or "unknown". The scripted NameId 4294967295 (variable)
     is never named.
     """
-    obs = list(observations)
-    by_match: dict[str, list[Observation]] = defaultdict(list)
-    for o in obs:
-        by_match[o.match_id].append(o)
-    ids_in_match: dict[str, set[int]] = {
-        mid: {nid for o in group for nid, n in o.counts.items() if n}
-        for mid, group in by_match.items()
-    }
     matched: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     observed: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     positive: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -279,8 +280,8 @@ def infer(
     per_award: dict[int, set[int]] = defaultdict(set)
     matches_of: dict[int, set[str]] = defaultdict(set)
     categories: dict[int, set[str]] = defaultdict(set)
-    for mid, group in by_match.items():
-        nids = ids_in_match[mid]
+    for mid, group in _by_match(observations):
+        nids = {nid for o in group for nid, n in o.counts.items() if n}
         for nid in nids:
             matches_of[nid].add(mid)
         for o in group:

@@ -70,6 +70,7 @@ async def naive_cycle(
 ) -> None:
     """Everything, for everyone, one request per item; stored like the tracker stores it."""
     sem = asyncio.Semaphore(32)
+    write_lock = asyncio.Lock()  # one SQLite writer at a time, as the tracker does
 
     async def one(x: int) -> None:
         async with sem:
@@ -88,7 +89,8 @@ async def naive_cycle(
                 for pid, resp in zip(ranked, csrs, strict=True):
                     tx.save_csr(x, pid, season, resp.raw["Value"][0], when)
 
-        await to_thread(write)
+        async with write_lock:
+            await to_thread(write)
 
     await asyncio.gather(*(one(x) for x in xuids))
 
@@ -108,7 +110,7 @@ def latest_hashes(store: Store, xuids: list[int]) -> dict[tuple[Any, ...], str]:
 
 async def main(args: argparse.Namespace) -> int:
     t_all = time.perf_counter()
-    world_size = args.players * 8
+    world_size = args.players * 12
     tmp = Path(tempfile.mkdtemp(prefix="halotrack-bench-"))
     async with start_simulator(
         seed=args.seed,
@@ -136,6 +138,7 @@ async def main(args: argparse.Namespace) -> int:
             t0 = time.perf_counter()
             first = await tracker.run_cycle()
             t_first = time.perf_counter() - t0
+            print(f"halotrack initial cycle: {t_first:.0f}s", file=sys.stderr)
             ranked = sorted(
                 p.asset.asset_id for p in sim.world.playlists if p.ranked
             )  # what the naive tracker is told up front

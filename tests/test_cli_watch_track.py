@@ -235,6 +235,37 @@ def test_sigkill_mid_cycle_then_restart_loses_nothing(
             assert len(store.records_history(x)) == 1
 
 
+def test_every_loops_until_ctrl_c_and_keeps_what_it_stored(
+    tsim: ThreadedSim, env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    player = next(p for p in tsim.sim.world.players if p.activity != "idle")
+    code, _, err = cli(capsys, "watch", "add", str(player.xuid))
+    assert code == 0, err
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "halotrack", "track", "--every", "10s"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A Ctrl-C must reach it even when this test runs where SIGINT is ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 60
+    while _rows(env["HALOTRACK_DB"]) == 0:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.3)  # into the sleep between cycles (or the end of the first one)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "stopped: everything committed so far is kept" in err and "Traceback" not in err
+    with open_store(f"sqlite:///{env['HALOTRACK_DB']}") as store:
+        assert store.integrity_check() == []
+        assert store.latest_record(player.xuid) is not None
+    code, _, err = cli(capsys, "track", "--once", "-q")  # the lock went with the process
+    assert code == 0, err
+
+
 @pytest.mark.parametrize(
     ("text", "seconds"), [("30m", 1800), ("1h", 3600), ("2h30m", 9000), ("90s", 90), ("45", 2700)]
 )

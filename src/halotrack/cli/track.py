@@ -134,4 +134,10 @@ def register(app: typer.Typer) -> None:
                             return
                         await asyncio.sleep(interval)
 
-            run(loop())
+            try:
+                run(loop())
+            except KeyboardInterrupt:
+                # Any cycle in flight stops here; each player's snapshots were written in
+                # one transaction, so only whole players were stored.
+                err_console.print("stopped: everything committed so far is kept")
+                raise typer.Exit(130) from None

@@ -338,3 +338,13 @@ def test_out_of_range_numbers_keep_raw_and_null_the_column(store: Store) -> None
     assert (r.wins, r.matches_completed, r.score) == (None, None, None)
     assert r.raw_json == body.decode()
     assert store.integrity_check() == []
+
+
+def test_find_player_folds_unicode_gamertags_on_every_backend(store: Store) -> None:
+    """SQLite's lower() is ASCII-only; a stored unicode gamertag must still be found."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    store.upsert_player(2533274800000777, "Éclair Ñandú", seen_at=now)
+    found = store.find_player("éclair ñandú")
+    assert found is not None and found.xuid == 2533274800000777
+    assert store.find_player("ÉCLAIR ÑANDÚ") is not None
+    assert store.find_player("Eclair Nandu") is None

@@ -356,18 +356,30 @@ class StoreTx:
             found = None
         if found:
             return found
-        low = text.lower()
-        row = self.conn.execute(
-            sa.select(players.c.xuid).where(sa.func.lower(players.c.gamertag) == low).limit(1)
-        ).first()
-        if row is None:
-            row = self.conn.execute(
-                sa.select(gamertags.c.xuid)
-                .where(sa.func.lower(gamertags.c.gamertag) == low)
-                .order_by(gamertags.c.last_seen_at.desc())
-                .limit(1)
-            ).first()
-        return self.get_player(row.xuid) if row else None
+        xuid = self._xuid_by_gamertag(players.c.gamertag, players.c.xuid, text)
+        if xuid is None:
+            xuid = self._xuid_by_gamertag(
+                gamertags.c.gamertag, gamertags.c.xuid, text, newest=gamertags.c.last_seen_at
+            )
+        return self.get_player(xuid) if xuid is not None else None
+
+    def _xuid_by_gamertag(
+        self, column: Any, xuid_column: Any, text: str, newest: Any = None
+    ) -> int | None:
+        """Exact match first, then SQL lower() (ASCII only on SQLite), then a Unicode
+        casefold over the table, so `ÉCLAIR` finds `éclair` on every backend. With `newest`,
+        the most recently seen holder of a reused gamertag wins."""
+        order = [newest.desc()] if newest is not None else []
+        for cond in (column == text, sa.func.lower(column) == text.lower()):
+            query = sa.select(xuid_column).where(cond).order_by(*order).limit(1)
+            row = self.conn.execute(query).first()
+            if row is not None:
+                return int(row[0])
+        folded = text.casefold()
+        for name, xuid in self.conn.execute(sa.select(column, xuid_column).order_by(*order)):
+            if name is not None and name.casefold() == folded:
+                return int(xuid)
+        return None
 
     def list_players(self) -> list[Player]:
         rows = self.conn.execute(sa.select(players).order_by(players.c.gamertag, players.c.xuid))

@@ -1,5 +1,6 @@
 """Crash recovery: `halotrack track --once` (records, CSR and the match backfill of opted-in
-players) is killed with SIGKILL at seeded random moments; after each kill the database passes
+players) and `halotrack matches sync` (one long backfill) are killed with SIGKILL at seeded
+random moments; after each kill the database passes
 its integrity check and still holds everything committed before the kill, and a restarted
 run completes to the same content as an uninterrupted run.
 
@@ -32,7 +33,10 @@ from halotrack.store import Store, open_store
 
 pytestmark = pytest.mark.slow
 
-TRIALS = int(os.environ.get("HALOTRACK_CRASH_TRIALS", "20"))  # kills in total
+# SIGKILLs: 16 of `track --once` and 8 of `matches sync` by default (24 in all).
+TRIALS = int(os.environ.get("HALOTRACK_CRASH_TRIALS", "24"))
+TRACK_TRIALS = max(2, TRIALS * 2 // 3)
+BACKFILL_TRIALS = max(2, TRIALS - TRACK_TRIALS)
 KILLS_PER_DB = 2
 SEED = 20261129
 
@@ -133,6 +137,7 @@ LAUNCHER = textwrap.dedent(
 
 class Launcher:
     def __init__(self, env: dict[str, str]) -> None:
+        self.env: dict[str, str] = {}  # changes for the children, e.g. a fresh token
         self.proc = subprocess.Popen(
             [sys.executable, "-c", LAUNCHER],
             stdin=subprocess.PIPE,
@@ -144,7 +149,7 @@ class Launcher:
     def run(self, argv: list[str], log: Path, kill_after: float) -> dict[str, Any]:
         """Run `halotrack argv` in a forked child; SIGKILL it after `kill_after` seconds."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        job = {"argv": argv, "env": {}, "log": str(log), "kill_after": kill_after}
+        job = {"argv": argv, "env": self.env, "log": str(log), "kill_after": kill_after}
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
@@ -215,15 +220,88 @@ def _argv(sim: Simulator, db: Path) -> list[str]:
     return ["--api", sim.base_url, "--db", str(db), "track", "--once", "--quiet"]
 
 
-def test_sigkill_at_random_moments_never_loses_or_corrupts(
-    sim: Simulator, child_env: dict[str, str], tmp_path: Path
+@pytest.fixture(scope="module")
+def launcher(child_env: dict[str, str]) -> Iterator[Launcher]:
+    lau = Launcher(child_env)
+    try:
+        yield lau
+    finally:
+        lau.close()
+
+
+def kill_trials(
+    launcher: Launcher,
+    workdir: Path,
+    argv: Any,
+    prepare: Any,
+    expected: dict[str, set[tuple[Any, ...]]],
+    trials: int,
+    seed: int,
+) -> tuple[int, int]:
+    """`trials` SIGKILLs, two in a row per fresh database, each checked; then a run to the
+    end whose content must equal `expected`. Returns (kill attempts, kills mid-run)."""
+    # How long a forked run takes, so kills land inside the work, not after it.
+    warm_db = workdir / "warm.sqlite"
+    prepare(warm_db)
+    warm = launcher.run(argv(warm_db), workdir / "warm.log", kill_after=120)
+    assert (warm["killed"], warm["status"]) == (False, 0), (workdir / "warm.log").read_text()
+    span = float(warm["elapsed"])
+    rng = random.Random(seed)
+    killed = kills = 0
+    for trial in range(max(1, trials // KILLS_PER_DB)):
+        db = workdir / f"trial{trial}.sqlite"
+        prepare(db)
+        log = workdir / f"trial{trial}.log"
+        before: dict[str, set[tuple[Any, ...]]] = {}
+        for k in range(KILLS_PER_DB):
+            # Kills in a row on one database: the second lands in a resumed run.
+            delay = rng.uniform(0.02, span * (0.8 if k == 0 else 0.4))
+            first = launcher.run(argv(db), log, kill_after=delay)
+            if k == 0 and not first["killed"]:
+                span = min(span, float(first["elapsed"]))  # the machine got faster
+            assert first["status"] in (0, -signal.SIGKILL), log.read_text()
+            killed += first["killed"]
+            kills += 1
+            with open_store(f"sqlite:///{db}") as store:
+                where = f"trial {trial}, kill {k} at {delay:.2f}s"
+                assert store.integrity_check() == [], where
+                now = _rows(store, DURABLE)
+            for table, rows in before.items():
+                lost = rows - now[table]
+                assert not lost, f"{where}: {table} lost {len(lost)} committed rows"
+            before = now
+        again = launcher.run(argv(db), log, kill_after=120)
+        assert (again["killed"], again["status"]) == (False, 0), log.read_text()
+        with open_store(f"sqlite:///{db}") as store:
+            assert store.integrity_check() == []
+            after = _rows(store, DURABLE)
+            got = _rows(store, {t: CONTENT[t] for t in expected})
+        for table, rows in before.items():
+            lost = rows - after[table]
+            assert not lost, f"trial {trial}: {table} lost {len(lost)} committed rows"
+        for table in expected:
+            missing = {r[0] for r in expected[table] - got[table]}
+            extra = {r[0] for r in got[table] - expected[table]}
+            assert not missing and not extra, (
+                f"trial {trial}: {table} differs from the uninterrupted run: "
+                f"missing {sorted(missing)[:5]}, unexpected {sorted(extra)[:5]}"
+            )
+    print(f"{kills} kill attempts, {killed} landed mid-run")
+    assert killed >= kills * 0.5, f"only {killed} of {kills} runs were killed mid-way"
+    return kills, killed
+
+
+def test_tracker_killed_at_random_moments_never_loses_or_corrupts(
+    sim: Simulator, child_env: dict[str, str], launcher: Launcher, tmp_path: Path
 ) -> None:
     # Reference: one uninterrupted run as a real `python -m halotrack` process.
     ref_db = tmp_path / "reference.sqlite"
     _prepare(sim, ref_db)
+    tokens = sim.issue_tokens(sim.world.players[0].xuid)  # valid at the simulator's now
+    launcher.env = {"HALOTRACK_SPARTAN_TOKEN": tokens.spartan}
     done = subprocess.run(
         [sys.executable, "-m", "halotrack", *_argv(sim, ref_db)],
-        env=child_env,
+        env={**child_env, **launcher.env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -233,60 +311,40 @@ def test_sigkill_at_random_moments_never_loses_or_corrupts(
         assert ref.integrity_check() == []
         expected = _latest_content(ref)
     assert expected["service_records"] and expected["matches"], "the reference stored nothing"
+    kills, _ = kill_trials(
+        launcher, tmp_path, lambda db: _argv(sim, db), lambda db: _prepare(sim, db),
+        expected, TRACK_TRIALS, SEED,
+    )  # fmt: skip
+    assert kills >= TRACK_TRIALS
 
-    launcher = Launcher(child_env)
-    try:
-        # How long a forked run takes, so kills land inside the work, not after it.
-        warm_db = tmp_path / "warm.sqlite"
-        _prepare(sim, warm_db)
-        warm = launcher.run(_argv(sim, warm_db), tmp_path / "warm.log", kill_after=120)
-        assert (warm["killed"], warm["status"]) == (False, 0), (tmp_path / "warm.log").read_text()
-        span = float(warm["elapsed"])
 
-        rng = random.Random(SEED)
-        killed = 0
-        kills = 0
-        for trial in range(TRIALS // KILLS_PER_DB):
-            db = tmp_path / f"trial{trial}.sqlite"
-            _prepare(sim, db)
-            log = tmp_path / f"trial{trial}.log"
-            before: dict[str, set[tuple[Any, ...]]] = {}
-            for k in range(KILLS_PER_DB):
-                # Kills in a row on one database: the second lands in a resumed run.
-                delay = rng.uniform(0.02, span * (0.8 if k == 0 else 0.4))
-                first = launcher.run(_argv(sim, db), log, kill_after=delay)
-                if k == 0 and not first["killed"]:
-                    span = min(span, float(first["elapsed"]))  # the machine got faster
-                assert first["status"] in (0, -signal.SIGKILL), log.read_text()
-                killed += first["killed"]
-                kills += 1
-                with open_store(f"sqlite:///{db}") as store:
-                    where = f"trial {trial}, kill {k} at {delay:.2f}s"
-                    assert store.integrity_check() == [], where
-                    now = _rows(store, DURABLE)
-                if k:
-                    for table, rows in before.items():
-                        lost = rows - now[table]
-                        assert not lost, f"{where}: {table} lost {len(lost)} committed rows"
-                before = now
-            again = launcher.run(_argv(sim, db), log, kill_after=120)
-            assert (again["killed"], again["status"]) == (False, 0), log.read_text()
-            with open_store(f"sqlite:///{db}") as store:
-                assert store.integrity_check() == []
-                after = _rows(store, DURABLE)
-                got = _latest_content(store)
-            for table, rows in before.items():
-                lost = rows - after[table]
-                assert not lost, f"trial {trial}: {table} lost {len(lost)} committed rows"
-            for table in CONTENT:
-                missing = {r[0] for r in expected[table] - got[table]}
-                extra = {r[0] for r in got[table] - expected[table]}
-                assert not missing and not extra, (
-                    f"trial {trial}: {table} differs from the uninterrupted run: "
-                    f"missing {sorted(missing)[:5]}, unexpected {sorted(extra)[:5]}"
-                )
-        print(f"{kills} kill attempts, {killed} landed mid-run")
-        assert kills >= 20 or TRIALS < 20
-        assert killed >= kills * 0.5, f"only {killed} of {kills} runs were killed mid-way"
-    finally:
-        launcher.close()
+def test_match_backfill_killed_at_random_moments_resumes(
+    sim: Simulator, launcher: Launcher, tmp_path: Path
+) -> None:
+    """`halotrack matches sync` of a player with a longer history, killed mid-backfill."""
+    me = sim.world.players[-1]
+    if not getattr(sim, "_crash_backfill_played", False):
+        sim.play(me.xuid, 40)
+        sim._crash_backfill_played = True  # type: ignore[attr-defined]
+    # playing moved the simulated clock past the token's life: a fresh one for the children
+    tokens = sim.issue_tokens(sim.world.players[0].xuid)
+    launcher.env = {"HALOTRACK_SPARTAN_TOKEN": tokens.spartan}
+
+    def argv(db: Path) -> list[str]:
+        return ["--api", sim.base_url, "--db", str(db), "matches", "sync", f"xuid({me.xuid})"]
+
+    def prepare(db: Path) -> None:
+        open_store(f"sqlite:///{db}").close()
+
+    (tmp_path / "trials").mkdir()
+    ref_db = tmp_path / "reference.sqlite"
+    prepare(ref_db)
+    ref = launcher.run(argv(ref_db), tmp_path / "reference.log", kill_after=120)
+    assert (ref["killed"], ref["status"]) == (False, 0), (tmp_path / "reference.log").read_text()
+    with open_store(f"sqlite:///{ref_db}") as store:
+        expected = _rows(store, {t: CONTENT[t] for t in ("matches", "match_players")})
+    assert len(expected["matches"]) >= 40
+    kills, _ = kill_trials(
+        launcher, tmp_path / "trials", argv, prepare, expected, BACKFILL_TRIALS, SEED + 1
+    )
+    assert kills >= BACKFILL_TRIALS

@@ -261,3 +261,122 @@ def match_store(store):  # type: ignore[no-untyped-def]
     clear()
     yield store
     clear()
+
+
+# --- secrets: a canary in every simulator token, hunted for everywhere (issue 8) ----------
+# Every Spartan token the simulator issues carries CANARY (HALOTRACK_SIM_TOKEN_PREFIX, set
+# before any simulator starts and inherited by subprocesses and xdist workers). During the
+# session, log records of halotrack/msal/aiohttp at DEBUG, the output of every in-process
+# `halotrack.cli.main` run and the text of every HaloTrackError are checked as they happen;
+# at the end, every file the session left under its temporary directory (SQLite databases
+# with their WAL, generated pages, CLI logs, caches) is searched byte for byte. A find fails
+# the run at teardown. tests/test_secrets_canary.py proves the tokens carry the canary.
+
+
+def _canary() -> str:
+    import uuid
+
+    return os.environ.setdefault("HALOTRACK_SIM_TOKEN_PREFIX", f"CaNaRy{uuid.uuid4().hex[:10]}")
+
+
+CANARY = _canary()
+CANARY_LEAKS: list[str] = []
+# Files that hold a token on purpose: the owner-only sign-in store (tests/test_auth_store.py
+# checks its 0600 mode).
+_TOKEN_FILES = {"session.json", "msal-cache.json"}
+
+
+def _note_leak(where: str, text: str) -> None:
+    at = text.find(CANARY)
+    CANARY_LEAKS.append(f"{where}: ...{text[max(0, at - 80) : at + 40]!r}...")
+
+
+def _install_canary_watch() -> None:
+    import logging
+    import sys
+
+    import halotrack.cli as cli_module
+    from halotrack import errors
+
+    class Watch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                text = record.getMessage()
+            except Exception:  # a broken record is the logging call's bug, not a leak
+                text = str(record.msg)
+            if record.exc_info and record.exc_info[1] is not None:
+                text += f" {record.exc_info[1]!r} {record.exc_info[1]}"
+            if CANARY in text:
+                _note_leak(f"log record {record.name} {record.levelname}", text)
+
+    logging.getLogger().addHandler(Watch(logging.DEBUG))
+    for name in ("halotrack", "msal", "aiohttp"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET or logger.level > logging.DEBUG:
+            logger.setLevel(logging.DEBUG)
+
+    original_init = errors.HaloTrackError.__init__
+
+    def init(self: errors.HaloTrackError, message: str, *, hint: str | None = None) -> None:
+        original_init(self, message, hint=hint)
+        text = f"{message} {hint}"
+        if CANARY in text:
+            _note_leak(f"{type(self).__name__} text", text)
+
+    errors.HaloTrackError.__init__ = init  # type: ignore[method-assign]
+
+    class Tee:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+            self.parts: list[str] = []
+
+        def write(self, s: str) -> int:
+            self.parts.append(s)
+            return self.inner.write(s)  # type: ignore[attr-defined,no-any-return]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+    original_main = cli_module.main
+
+    def main(argv: list[str] | None = None) -> int:
+        out, err = Tee(sys.stdout), Tee(sys.stderr)
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+        try:
+            return original_main(argv)
+        finally:
+            sys.stdout, sys.stderr = saved
+            for name, tee in (("stdout", out), ("stderr", err)):
+                text = "".join(tee.parts)
+                if CANARY in text:
+                    _note_leak(f"halotrack {' '.join(argv or [])[:80]} {name}", text)
+
+    cli_module.main = main  # type: ignore[assignment]
+
+
+_install_canary_watch()
+
+
+def _files_with_canary(root: Path) -> list[str]:
+    found = []
+    needle = CANARY.encode()
+    for path in root.rglob("*"):
+        try:
+            if not path.is_file() or path.is_symlink() or path.name in _TOKEN_FILES:
+                continue
+            if needle in path.read_bytes():
+                found.append(str(path))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def canary_hunt(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Fails the session (at the last test's teardown) if a token leaked anywhere."""
+    yield CANARY
+    leaks = list(CANARY_LEAKS)
+    leaks += [f"file {p}" for p in _files_with_canary(tmp_path_factory.getbasetemp())]
+    if leaks:
+        pytest.fail("a Spartan token leaked:\n" + "\n".join(leaks[:40]), pytrace=False)

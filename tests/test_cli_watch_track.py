@@ -150,6 +150,14 @@ def test_watch_and_track_commands(
     code, _, err = cli(capsys, "track", "NotWatched", "--once")
     assert code == 2 and "not on the watch list" in err
 
+    def opted() -> bool:
+        _, out, _ = cli(capsys, "watch", "list", "--json")
+        return next(e["matches"] for e in json.loads(out) if e["xuid"] == ps[0].xuid)
+
+    assert cli(capsys, "watch", "add", tags[0], "--matches")[0] == 0 and opted()
+    assert cli(capsys, "watch", "add", tags[0])[0] == 0 and opted()  # re-adding keeps it
+    assert cli(capsys, "watch", "add", tags[0], "--no-matches")[0] == 0 and not opted()
+
 
 def test_a_second_tracker_exits_with_a_clear_message(
     tsim: ThreadedSim, env: dict[str, str], capsys: pytest.CaptureFixture[str]

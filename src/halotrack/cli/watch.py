@@ -41,8 +41,13 @@ def add_cmd(
     ctx: typer.Context,
     players: Players,
     matches: Annotated[
-        bool, typer.Option("--matches", help="Also keep their matches (match sync).")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--matches/--no-matches",
+            help="Also keep their matches (match sync); re-adding without either keeps it.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Resolve players to XUIDs and watch them (re-adding updates --matches)."""

@@ -48,10 +48,11 @@ async def add_players(
     store: Store,
     players: Sequence[str],
     *,
-    matches: bool = False,
+    matches: bool | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> tuple[list[WatchEntry], list[Resolved]]:
-    """Resolve and watch players; returns (entries added or updated, failures)."""
+    """Resolve and watch players; returns (entries added or updated, failures).
+    `matches` None keeps a re-added player's match opt-in as it was (new players: off)."""
     if not players:
         raise ConfigError("name at least one player", hint="a gamertag or an XUID")
     resolved = await resolve_players(client, players)
@@ -61,8 +62,12 @@ async def add_players(
         if r.xuid is None or r.error is not None:
             failed.append(r)
             continue
+        want = matches
+        if want is None:
+            known = await to_thread(store.watch_get, r.xuid)
+            want = known.matches_opt_in if known is not None else False
         entry = await to_thread(
-            store.watch_add, r.xuid, gamertag=r.gamertag, matches=matches, now=clock()
+            store.watch_add, r.xuid, gamertag=r.gamertag, matches=want, now=clock()
         )
         added.append(entry)
     return added, failed

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -260,6 +261,8 @@ async def soak(
     finally:
         faulty.close()
         clean.close()
+        if workdir is None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _table(result: SoakResult) -> str:

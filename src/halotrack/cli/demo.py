@@ -6,6 +6,8 @@ No network, no account. The logic is `halotrack.tracker.demo.run_demo`.
 from __future__ import annotations
 
 import shlex
+import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -53,7 +55,9 @@ def register(app: typer.Typer) -> None:
             say(f"  {tag}: {path.resolve()}")
         q = shlex.quote
         who = q(result.diff_player)
-        base = f"halotrack --db {q(str(db))}"
+        # `python3 dev.py demo` runs the venv's halotrack, which may not be on PATH.
+        exe = "halotrack" if shutil.which("halotrack") else f"{q(sys.executable)} -m halotrack"
+        base = f"{exe} --db {q(str(db))}"
         say("\nexplore:")
         for cmd in (
             f"{base} watch list",

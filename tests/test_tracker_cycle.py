@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -250,3 +251,20 @@ def test_a_second_tracker_is_refused_then_can_wait(store_url: str) -> None:
     t0 = time.monotonic()
     with TrackerLock(store_url, wait=10, poll=0.05):
         assert time.monotonic() - t0 < 10
+
+
+async def test_idle_players_are_skipped_until_due(sim: Simulator, lite: Store) -> None:
+    async with make_client(sim, lite) as client:
+        x = active(sim, 1)[0]
+        watch(sim, lite, [x])
+        tracker = Tracker(client, lite, clock=sim.clock.now)
+        await tracker.run_cycle()
+        await sim.advance(8 * 24, active_fraction=0.0)  # a quiet week and a day
+        idle = await tracker.run_cycle()
+        assert (idle.checked, idle.played) == (1, 0)
+        entry = lite.watch_get(x)
+        assert entry is not None and entry.next_check_at == sim.clock.now() + timedelta(hours=6)
+        skipped = await tracker.run_cycle()
+        assert (skipped.due, skipped.requests) == (0, 0)
+        await sim.advance(6)
+        assert (await tracker.run_cycle()).checked == 1

@@ -35,7 +35,10 @@ def _fault_plugin(app: web.Application, state: object) -> None:
     ) -> web.StreamResponse:
         for marker in FAIL.get(request.host, set()):
             who, _, suffix = marker.partition("/")
-            if who in request.path and request.path.endswith(suffix):
+            if suffix == "csrs" and request.path.endswith("/csrs"):
+                if who in request.query_string:  # the skill service refuses this player
+                    return web.Response(status=404)
+            elif who in request.path and request.path.endswith(suffix):
                 return web.Response(status=500)
         return await handler(request)
 
@@ -268,3 +271,37 @@ async def test_idle_players_are_skipped_until_due(sim: Simulator, lite: Store) -
         assert (skipped.due, skipped.requests) == (0, 0)
         await sim.advance(6)
         assert (await tracker.run_cycle()).checked == 1
+
+
+async def test_a_refused_csr_keeps_the_records_and_retries_the_player(
+    sim: Simulator, lite: Store
+) -> None:
+    async with make_client(sim, lite) as client:
+        xuids = active(sim, 3)
+        refused = xuids[1]
+        watch(sim, lite, xuids)
+        FAIL[sim.base_url.removeprefix("http://")] = {f"xuid({refused})/csrs"}
+        tracker = Tracker(client, lite, clock=sim.clock.now)
+        report = await tracker.run_cycle()
+        assert [(f.xuid, f.step) for f in report.failures] == [(refused, "csr")]
+        assert "refused" in report.failures[0].error
+        assert lite.latest_record(refused) is not None  # records kept
+        assert lite.csr_history(refused) == []
+        assert all(lite.csr_history(x) for x in xuids if x != refused)
+        entry = lite.watch_get(refused)
+        assert entry is not None and entry.failure_count == 1 and entry.last_match_count is None
+        FAIL.clear()
+        again = await tracker.run_cycle()
+        assert again.failures == [] and again.played == 1 and again.records_created == 0
+        assert lite.csr_history(refused)
+        assert lite.integrity_check() == []
+
+
+def test_etags_live_in_the_store(lite: Store) -> None:
+    cache = StoreEtagCache(lite)
+    url = "https://gamecms-hacs.svc.halowaypoint.com/hi/Waypoint/file/medals/metadata.json"
+    assert cache.get(url) is None
+    cache.put(url, '"v1"', b'{"medals": []}')
+    assert cache.get(url) == ('"v1"', b'{"medals": []}')
+    cache.put(url + ".png", '"p"', b"\x89PNG\r\n")  # binary: not kept (the store holds text)
+    assert cache.get(url + ".png") is None

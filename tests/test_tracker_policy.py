@@ -89,6 +89,15 @@ def test_seasons_named_both_ways_resolve_to_their_end() -> None:
     assert current_csr_season(decode_as(CsrSeasonCalendar, CSR_CAL), NOW) == "CsrSeason6-1"
 
 
+def test_the_newest_season_is_never_frozen() -> None:
+    """A clock ahead of the calendar (or a last season with no successor yet) must not
+    stop the newest season from being fetched."""
+    ends = season_ends(decode_as(SeasonCalendar, CAL), decode_as(CsrSeasonCalendar, CSR_CAL))
+    later = datetime(2030, 1, 1, tzinfo=UTC)
+    assert not is_ended("Csr/Seasons/CsrSeason6-1.json", ends, later)
+    assert is_ended("Csr/Seasons/CsrSeason5-1.json", ends, later)
+
+
 def test_ended_seasons_are_fetched_until_marked_done() -> None:
     ends = season_ends(decode_as(SeasonCalendar, CAL), None)
     ids = ["Csr/Seasons/CsrSeason6-1.json", "Csr/Seasons/CsrSeason5-1.json", "Seasons/Season3.json"]

@@ -9,10 +9,13 @@ calendar's `CsrSeasonFilePath`), before that by the season metadata path
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
-from halotrack.models import CsrSeasonCalendar, SeasonCalendar
+from halotrack.models import CsrSeasonCalendar, CsrSeasonEntry, SeasonCalendar, SeasonEntry
+
+E = TypeVar("E", SeasonEntry, CsrSeasonEntry)
 
 
 def _norm(path: str) -> str:
@@ -22,20 +25,31 @@ def _norm(path: str) -> str:
 def season_ends(
     calendar: SeasonCalendar | None, csr_calendar: CsrSeasonCalendar | None
 ) -> dict[str, datetime]:
-    """Season id (lower case, either naming) -> end time, for every dated calendar entry."""
+    """Season id (lower case, either naming) -> end time, for every dated calendar entry
+    except each calendar's newest season: that one is never frozen, so a clock that runs
+    ahead of the API's calendar (or a calendar not yet given its next season) costs a
+    refetch, never a lost snapshot."""
     ends: dict[str, datetime] = {}
     if csr_calendar is not None:
-        for c in csr_calendar.seasons:
+        for c in _all_but_newest(csr_calendar.seasons):
             if c.csr_season_file_path and c.end is not None:
                 ends[_norm(c.csr_season_file_path)] = c.end
     if calendar is not None:
-        for s in calendar.seasons:
+        for s in _all_but_newest(calendar.seasons):
             if s.end is None:
                 continue
             for path in (s.season_metadata, s.csr_season_file_path):
                 if path:
                     ends.setdefault(_norm(path), s.end)
     return ends
+
+
+def _all_but_newest(entries: Sequence[E]) -> list[E]:
+    dated = [e for e in entries if e.start is not None]
+    if not dated:
+        return list(entries)
+    newest = max(dated, key=lambda e: e.start or datetime.min)
+    return [e for e in entries if e is not newest]
 
 
 def is_ended(season_id: str, ends: dict[str, datetime], now: datetime) -> bool:

@@ -37,7 +37,7 @@ def _wanted_stamp() -> str:
 
 def ensure_env() -> None:
     """Create the virtualenv and install the project when missing or out of date."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may run under an older python3)
         sys.exit(f"halotrack needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     if not _bin("python").exists():
         print(f"dev.py: creating {VENV} ...", file=sys.stderr)
@@ -61,7 +61,9 @@ def main(argv: list[str]) -> int:
     if cmd == "demo":
         return subprocess.call([str(_bin("halotrack")), "demo", *rest])
     if cmd == "test":
-        return subprocess.call([py, "-m", "pytest", *rest], cwd=ROOT)
+        # Spread over every core unless the caller chose otherwise (e.g. `-n 0` to debug).
+        workers = [] if any(a == "-n" or a.startswith("-n") for a in rest) else ["-n", "auto"]
+        return subprocess.call([py, "-m", "pytest", *workers, *rest], cwd=ROOT)
     if cmd == "lint":
         rc = subprocess.call([py, "-m", "ruff", "check", "."], cwd=ROOT)
         rc |= subprocess.call([py, "-m", "ruff", "format", "--check", "."], cwd=ROOT)

@@ -47,6 +47,7 @@ from halotrack.models.hosts import (
     XBOX_RELYING_PARTY,
     XBOX_USER_RELYING_PARTY,
 )
+from halotrack.simulator.app import ENDPOINT
 
 AUTHORITY_HOST = "login.microsoftonline.com"
 CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -244,7 +245,7 @@ class IdentityPlugin:
     def _fault(self, name: str, request: web.Request) -> web.Response | None:
         """Count a hit, name the endpoint for the simulator's stats, apply a set fault."""
         self.hits[name] += 1
-        request["sim_endpoint"] = name if name == "clearance" else f"identity.{name}"
+        request[ENDPOINT] = name if name == "clearance" else f"identity.{name}"
         status = self.faults.get(name)
         if status is None:
             return None

@@ -27,10 +27,21 @@ app = typer.Typer(
 )
 
 # Each module defines `register(app)`. Keep this list in the order of `--help`.
-COMMAND_MODULES: list[str] = ["auth", "decode", "page", "serve", "db", "history", "read"]
-COMMAND_MODULES.append("simulator")  # kept on its own line: the list above is at 100 cols
-COMMAND_MODULES += ["watch", "track", "demo"]
-COMMAND_MODULES += ["matches", "scores"]  # issue 6: match history, scores decoded
+COMMAND_MODULES: list[str] = [
+    "auth",  # sign in
+    "read",  # record, csr, seasons, medals, playlists: live reads
+    "watch",
+    "track",
+    "history",  # history, diff, export: from stored snapshots
+    "matches",  # matches, match
+    "scores",
+    "page",
+    "serve",
+    "demo",
+    "simulator",
+    "decode",
+    "db",
+]
 
 
 def _version(value: bool) -> None:

@@ -128,6 +128,12 @@ def to_store_error(exc: BaseException, where: str) -> StoreError:
             f"the database {where} is full: the disk (or its size limit) ran out ({msg})",
             hint="free disk space and run again; everything committed before is intact",
         )
+    if "disk i/o error" in low:
+        # A full disk under WAL (or a file size limit) surfaces as an I/O error, not FULL.
+        return StoreError(
+            f"cannot write the database {where}: the disk is full or failing ({msg})",
+            hint="free disk space and run again; everything committed before is intact",
+        )
     if "database is locked" in low or "database table is locked" in low:
         return StoreError(
             f"the database {where} is locked by another process ({msg})",

@@ -279,6 +279,7 @@ def test_full_disk_mid_run_keeps_what_was_committed(
     assert done.returncode == 5, done.stdout + done.stderr
     errors = [ln for ln in done.stderr.splitlines() if ln.startswith("error: ")]
     assert len(errors) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "full" in errors[0].replace(str(db), "<db>"), errors[0]
     with open_store(f"sqlite:///{db}") as store:
         assert store.integrity_check() == []
     after = _dump(db)
@@ -294,3 +295,52 @@ def test_full_disk_mid_run_keeps_what_was_committed(
         timeout=120,
     )
     assert again.returncode == 0, again.stderr
+
+
+@pytest.fixture
+def tiny_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MB tmpfs of our own (needs root and mount rights; skipped with the reason when
+    this machine refuses). Unmounted afterwards."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tiny tmpfs needs root (the RLIMIT_FSIZE test covers the rest)")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_a_really_full_disk_is_one_line_and_keeps_the_data(
+    sim: Simulator, env: dict[str, str], capsys: pytest.CaptureFixture[str], tiny_fs: Path
+) -> None:
+    """ENOSPC from a real (tiny) filesystem: exit 5, an error line that says the disk is
+    full, the database sound; with space again the same command completes."""
+    db = tiny_fs / "store.sqlite"
+    _watched_db(sim, db)
+    before = _dump(db)
+    filler = tiny_fs / "filler"
+    with filler.open("wb") as f:  # leave about 16 KB free
+        free = os.statvfs(tiny_fs).f_bavail * os.statvfs(tiny_fs).f_frsize
+        f.write(b"\0" * max(0, free - 16_384))
+    code, out, err = cli(capsys, "--db", str(db), "track", "--once", "--quiet")
+    assert code == 5, out + err
+    errors = [ln for ln in err.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1 and "Traceback" not in err, err
+    assert "full" in errors[0].replace(str(db), "<db>"), errors[0]
+    filler.unlink()
+    with open_store(f"sqlite:///{db}") as store:
+        assert store.integrity_check() == []
+    after = _dump(db)
+    for table, rows in before.items():
+        if table != "watch_list":
+            assert set(rows) <= set(after[table]), table
+    code, out, err = cli(capsys, "--db", str(db), "track", "--once", "--quiet")
+    assert code == 0, out + err

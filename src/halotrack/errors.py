@@ -1,17 +1,17 @@
 """The error tree every layer raises; the CLI turns each into one line and an exit code.
 
-    HaloTrackError
-     ├── AuthError            (which sign-in step failed, and what to do)
-     ├── ApiError             (service, status, url; never a token)
-     │    ├── BadRequest      400: the request itself is wrong (malformed player, bad filter)
-     │    ├── NotFound        404: unknown player, private history, unknown match
-     │    ├── Unauthorized    401 after one refresh and replay
-     │    ├── Forbidden       403: clearance or privacy
-     │    ├── RateLimited     429 after the retry budget
-     │    ├── ServerError     5xx, 408, timeouts and dropped connections after retries
-     │    └── ParseError      a body that does not decode into the expected shape
-     ├── StoreError           the database: unwritable, corrupt, full disk, locked
-     └── ConfigError          bad flags, environment or config file; bad user input
+HaloTrackError
+ ├── AuthError            (which sign-in step failed, and what to do)
+ ├── ApiError             (service, status, url; never a token)
+ │    ├── BadRequest      400: the request itself is wrong (malformed player, bad filter)
+ │    ├── NotFound        404: unknown player, private history, unknown match
+ │    ├── Unauthorized    401 after one refresh and replay
+ │    ├── Forbidden       403: clearance or privacy
+ │    ├── RateLimited     429 after the retry budget
+ │    ├── ServerError     5xx, 408, timeouts and dropped connections after retries
+ │    └── ParseError      a body that does not decode into the expected shape
+ ├── StoreError           the database: unwritable, corrupt, full disk, locked
+ └── ConfigError          bad flags, environment or config file; bad user input
 """
 
 from __future__ import annotations

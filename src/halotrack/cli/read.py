@@ -32,6 +32,7 @@ from halotrack.models import (
 from halotrack.models.csr import csr_label
 from halotrack.models.enums import RECORD_KINDS
 from halotrack.models.export import to_jsonable
+from halotrack.models.format import duration_words
 from halotrack.models.names import MedalBook, PersonalScoreBook, load_personal_scores
 from halotrack.waypoint import Player, WaypointClient, from_settings, parse_player
 from halotrack.waypoint.players import parse_match_id
@@ -95,17 +96,7 @@ def _num(value: float | int | None) -> str:
 
 
 def _duration(value: timedelta | None) -> str:
-    if value is None:
-        return "-"
-    total = int(value.total_seconds())
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h {minutes}m"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m {seconds}s"
+    return "-" if value is None else duration_words(int(value.total_seconds()))
 
 
 def _cell(value: Any) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from halotrack.models.format import duration_words
 from halotrack.report.data import Chart, Delta, PageData
 
 _JSON_ESCAPES = {
@@ -58,18 +59,7 @@ def fmt_duration(value: timedelta | float | None) -> str:
     if value is None:
         return "–"
     seconds = int(value.total_seconds() if isinstance(value, timedelta) else value)
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{sign}{days}d {hours}h {minutes}m"
-    if hours:
-        return f"{sign}{hours}h {minutes}m"
-    if minutes:
-        return f"{sign}{minutes}m {secs}s"
-    return f"{sign}{secs}s"
+    return duration_words(seconds, bare_seconds=True)
 
 
 def fmt_stat(value: int | float | timedelta) -> str:

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from halotrack.errors import ConfigError
+from halotrack.models.format import duration_words
 from halotrack.store.repository import (
     CsrSnapshot,
     Player,
@@ -97,18 +98,6 @@ def signed(n: float) -> str:
     if isinstance(n, float) and not n.is_integer():
         return f"{n:+,.2f}"
     return f"{int(n):+,}"
-
-
-def duration_words(seconds: float) -> str:
-    s = round(seconds)
-    d, rem = divmod(s, 86400)
-    h, rem = divmod(rem, 3600)
-    m, _ = divmod(rem, 60)
-    if d:
-        return f"{d}d {h}h {m:02d}m"
-    if h:
-        return f"{h}h {m:02d}m"
-    return f"{m}m {s % 60:02d}s"
 
 
 def csr_short(value: int | None, tier: str | None, sub_tier: int | None) -> str:
@@ -361,7 +350,7 @@ def diff_records(
         lines.append(f"damage dealt {signed(d('damage_dealt'))}")
     played = numbers["time_played_seconds"]["delta"]
     if played:
-        lines.append(f"time played +{duration_words(played)}")
+        lines.append(f"time played +{duration_words(round(played), pad=True)}")
     if d("personal_score"):
         lines.append(f"personal score {signed(d('personal_score'))}")
 

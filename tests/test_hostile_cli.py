@@ -344,3 +344,27 @@ def test_a_really_full_disk_is_one_line_and_keeps_the_data(
             assert set(rows) <= set(after[table]), table
     code, out, err = cli(capsys, "--db", str(db), "track", "--once", "--quiet")
     assert code == 0, out + err
+
+
+SQLISH = ["'; DROP TABLE players; --", "x' OR '1'='1", "%", "_", "xuid(1) OR 1=1", "\u202eevil"]
+
+
+def test_store_lookups_treat_input_as_data(
+    sim: Simulator, env: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Commands that look a player up in the store (history, export, diff) with text that
+    reads like SQL or LIKE wildcards: not found, one line, nothing changed, no request."""
+    db = tmp_path / "kept.sqlite"
+    _watched_db(sim, db)
+    assert main(["--db", str(db), "track", "--once", "--quiet"]) == 0
+    capsys.readouterr()
+    before = _dump(db)
+    for text in SQLISH:
+        for command in (["history", text], ["export", text], ["diff", text]):
+            (code, out, err), log = requests_during(
+                sim, lambda c=command: cli(capsys, "--db", str(db), *c)
+            )
+            assert code != 0, (command, out + err)
+            one_clear_line(err)
+            assert log == []
+    assert _dump(db) == before

@@ -13,7 +13,7 @@ import pytest
 
 from halotrack.errors import ConfigError
 from halotrack.models import Csr, decode, iso_datetime, iso_duration, parse_xuid, xuid_id
-from halotrack.models.csr import tier_for
+from halotrack.models.csr import csr_block, tier_for
 from halotrack.models.names import (
     VARIABLE_SCORE_ID,
     MedalBook,
@@ -154,6 +154,25 @@ def test_csr_next_step_and_placement() -> None:
     assert Csr(value=-1, measurement_matches_remaining=3).label == (
         "Unranked, 3 placement matches left"
     )
+
+
+def test_csr_block_has_the_skill_service_shape() -> None:
+    data = json.loads((REAL / "csr" / "playlist-csrs-one-player.json").read_text())
+    for block in data["Value"][0]["Result"].values():
+        made = csr_block(
+            block["Value"],
+            block["MeasurementMatchesRemaining"],
+            placement=block["InitialMeasurementMatches"],
+        )
+        assert list(made.items()) == list(block.items())
+    made = csr_block(1487, 0, placement=5)
+    assert (made["Tier"], made["SubTier"], made["NextTier"], made["NextTierStart"]) == (
+        "Diamond",
+        5,
+        "Onyx",
+        1500,
+    )
+    assert csr_block(-7, 2, placement=5)["Value"] == -1
 
 
 def test_category_names() -> None:

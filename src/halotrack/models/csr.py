@@ -50,6 +50,27 @@ def tier_for(value: int) -> TierPosition:
     return TierPosition(name, sub_start, sub, nxt, nxt_start, 0)
 
 
+def csr_block(value: int, remaining: int, *, placement: int) -> dict[str, object]:
+    """One CSR block (`Current`, `SeasonMax`, `PreMatchCsr`, ...) as the skill service shapes
+    it: unranked (value < 0) is `Value` -1 with empty tiers; `placement` is the number of
+    measurement matches a playlist asks for."""
+    if value < 0:
+        value, pos = -1, TierPosition("", 0, 0, "", 0, 0)
+    else:
+        pos = tier_for(value)
+    return {
+        "Value": value,
+        "MeasurementMatchesRemaining": remaining,
+        "Tier": pos.tier,
+        "TierStart": pos.tier_start,
+        "SubTier": pos.sub_tier,
+        "NextTier": pos.next_tier,
+        "NextTierStart": pos.next_tier_start,
+        "NextSubTier": pos.next_sub_tier,
+        "InitialMeasurementMatches": placement,
+    }
+
+
 def csr_label(value: int, tier: str, sub_tier: int, matches_remaining: int = 0) -> str:
     """`Diamond 6 (1487)`, `Onyx 1549`, `Unranked, 3 placement matches left`."""
     if value < 0 or not tier:

@@ -11,11 +11,12 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from halotrack.models.csr import tier_for
+from halotrack.models.csr import csr_block
 from halotrack.report.data import CsrPoint, HistoryPoint, RecentMatch, Summary
 
 MODES = ("Slayer", "Capture the Flag", "Oddball", "Strongholds", "King of the Hill")
 MAPS = ("Live Fire", "Recharge", "Streets", "Aquarius", "Empyrean", "Solitude")
+PLACEMENT_MATCHES = 5
 
 
 def history(
@@ -111,38 +112,10 @@ def matches(count: int, *, until: datetime, seed: int = 3) -> list[RecentMatch]:
     return out
 
 
-def csr_block(value: int, matches_remaining: int = 0) -> dict[str, object]:
-    """One CSR block (`Current`, `SeasonMax`, `AllTimeMax`) as the skill service shapes it."""
-    if value < 0:
-        return {
-            "Value": -1,
-            "MeasurementMatchesRemaining": matches_remaining,
-            "Tier": "",
-            "TierStart": 0,
-            "SubTier": 0,
-            "NextTier": "",
-            "NextTierStart": 0,
-            "NextSubTier": 0,
-            "InitialMeasurementMatches": 5,
-        }
-    pos = tier_for(value)
-    return {
-        "Value": value,
-        "MeasurementMatchesRemaining": 0,
-        "Tier": pos.tier,
-        "TierStart": pos.tier_start,
-        "SubTier": pos.sub_tier,
-        "NextTier": pos.next_tier,
-        "NextTierStart": pos.next_tier_start,
-        "NextSubTier": pos.next_sub_tier,
-        "InitialMeasurementMatches": 5,
-    }
-
-
 def csr_result(current: int, season_max: int, all_time_max: int) -> dict[str, object]:
     """A skill-service `Result` object for one player and playlist."""
     return {
-        "Current": csr_block(current),
-        "SeasonMax": csr_block(season_max),
-        "AllTimeMax": csr_block(all_time_max),
+        "Current": csr_block(current, 0, placement=PLACEMENT_MATCHES),
+        "SeasonMax": csr_block(season_max, 0, placement=PLACEMENT_MATCHES),
+        "AllTimeMax": csr_block(all_time_max, 0, placement=PLACEMENT_MATCHES),
     }

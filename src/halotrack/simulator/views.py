@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from halotrack.models.csr import tier_for
+from halotrack.models.csr import csr_block as _csr_block
 from halotrack.simulator.catalog import (
     COL,
     CORE,
@@ -326,30 +326,7 @@ def match_count(world: World, p: Player) -> JSON:
 
 # --------------------------------------------------------------------------- skill
 def csr_block(value: int, remaining: int) -> JSON:
-    if value < 0:
-        return {
-            "Value": -1,
-            "MeasurementMatchesRemaining": remaining,
-            "Tier": "",
-            "TierStart": 0,
-            "SubTier": 0,
-            "NextTier": "",
-            "NextTierStart": 0,
-            "NextSubTier": 0,
-            "InitialMeasurementMatches": PLACEMENT_MATCHES,
-        }
-    t = tier_for(value)
-    return {
-        "Value": value,
-        "MeasurementMatchesRemaining": remaining,
-        "Tier": t.tier,
-        "TierStart": t.tier_start,
-        "SubTier": t.sub_tier,
-        "NextTier": t.next_tier,
-        "NextTierStart": t.next_tier_start,
-        "NextSubTier": t.next_sub_tier,
-        "InitialMeasurementMatches": PLACEMENT_MATCHES,
-    }
+    return _csr_block(value, remaining, placement=PLACEMENT_MATCHES)
 
 
 def csr_result(world: World, p: Player, pl: Playlist, season_bare: str | None) -> JSON:

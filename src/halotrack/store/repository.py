@@ -212,36 +212,38 @@ _WATCH_UPDATABLE = {
 # Hot-path statements built once: the tracker runs these for every player on every cycle.
 _b = sa.bindparam
 _PLAYER_FOR_UPDATE = sa.select(players.c.xuid).where(players.c.xuid == _b("xuid")).with_for_update()
-_LAST_RECORD = (
-    sa.select(service_records.c.id, service_records.c.content_hash)
-    .where(
-        service_records.c.xuid == _b("xuid"),
-        service_records.c.kind == _b("kind"),
-        service_records.c.scope_key == _b("scope_key"),
+
+
+@dataclass(frozen=True, slots=True)
+class _SnapshotSql:
+    """A snapshot table's statements for one slice (its key columns bound by name): the newest
+    row, the newest row's id and hash, and moving a row's `verified_at` forward."""
+
+    table: sa.Table
+    newest: sa.Select[Any]
+    last: sa.Select[Any]
+    verify: sa.Update
+
+
+def _snapshot_sql(table: sa.Table, *slice_keys: str) -> _SnapshotSql:
+    newest = (
+        sa.select(table)
+        .where(*(table.c[k] == _b(k) for k in slice_keys))
+        .order_by(table.c.captured_at.desc(), table.c.id.desc())
+        .limit(1)
     )
-    .order_by(service_records.c.captured_at.desc(), service_records.c.id.desc())
-    .limit(1)
-)
-_VERIFY_RECORD = (
-    service_records.update()
-    .where(service_records.c.id == _b("row_id"), service_records.c.verified_at < _b("when"))
-    .values(verified_at=_b("when"))
-)
-_LAST_CSR = (
-    sa.select(csr_snapshots.c.id, csr_snapshots.c.content_hash)
-    .where(
-        csr_snapshots.c.xuid == _b("xuid"),
-        csr_snapshots.c.playlist_id == _b("playlist_id"),
-        csr_snapshots.c.csr_season_id == _b("csr_season_id"),
+    verify = (
+        table.update()
+        .where(table.c.id == _b("row_id"), table.c.verified_at < _b("when"))
+        .values(verified_at=_b("when"))
     )
-    .order_by(csr_snapshots.c.captured_at.desc(), csr_snapshots.c.id.desc())
-    .limit(1)
-)
-_VERIFY_CSR = (
-    csr_snapshots.update()
-    .where(csr_snapshots.c.id == _b("row_id"), csr_snapshots.c.verified_at < _b("when"))
-    .values(verified_at=_b("when"))
-)
+    return _SnapshotSql(
+        table, newest, newest.with_only_columns(table.c.id, table.c.content_hash), verify
+    )
+
+
+_RECORDS = _snapshot_sql(service_records, "xuid", "kind", "scope_key")
+_CSRS = _snapshot_sql(csr_snapshots, "xuid", "playlist_id", "csr_season_id")
 
 
 def _prepare(raw: bytes | str | Mapping[str, Any], what: str) -> tuple[dict[str, Any], str, str]:
@@ -293,6 +295,33 @@ class StoreTx:
             players, {"xuid": xuid, "first_seen_at": seen_at, "last_seen_at": seen_at}
         )
         self.conn.execute(_PLAYER_FOR_UPDATE, {"xuid": xuid})
+
+    def _save_snapshot(
+        self,
+        sql: _SnapshotSql,
+        slice_: dict[str, Any],
+        when: datetime,
+        digest: str,
+        text: str,
+        **columns: Any,
+    ) -> SaveResult:
+        """Insert a snapshot into this slice of a snapshot table unless the newest one there
+        has the same content, which then only gets its `verified_at` moved forward."""
+        last = self.conn.execute(sql.last, slice_).first()
+        if last is not None and last.content_hash == digest:
+            self.conn.execute(sql.verify, {"row_id": last.id, "when": when})
+            return "unchanged"
+        self.conn.execute(
+            sql.table.insert().values(
+                **slice_,
+                captured_at=when,
+                verified_at=when,
+                content_hash=digest,
+                raw_json=text,
+                **columns,
+            )
+        )
+        return "created"
 
     # -- players ---------------------------------------------------------------------------
 
@@ -409,44 +438,27 @@ class StoreTx:
         check_kind(kind, scope)
         when = _aware(captured_at, "captured_at")
         data, text, digest = _prepare(raw, "service record")
-        key = scope.key()
         self._lock_player(x, when)
-        last = self.conn.execute(_LAST_RECORD, {"xuid": x, "kind": kind, "scope_key": key}).first()
-        if last is not None and last.content_hash == digest:
-            self.conn.execute(_VERIFY_RECORD, {"row_id": last.id, "when": when})
-            return "unchanged"
-        self.conn.execute(
-            service_records.insert().values(
-                xuid=x,
-                kind=kind,
-                scope_key=key,
-                season_id=scope.season_id,
-                game_variant_category=scope.game_variant_category,
-                is_ranked=scope.is_ranked,
-                playlist_asset_id=scope.playlist_asset_id,
-                gameplay_interaction=scope.gameplay_interaction,
-                captured_at=when,
-                verified_at=when,
-                content_hash=digest,
-                raw_json=text,
-                **extract.service_record_columns(data),
-            )
+        return self._save_snapshot(
+            _RECORDS,
+            {"xuid": x, "kind": kind, "scope_key": scope.key()},
+            when,
+            digest,
+            text,
+            season_id=scope.season_id,
+            game_variant_category=scope.game_variant_category,
+            is_ranked=scope.is_ranked,
+            playlist_asset_id=scope.playlist_asset_id,
+            gameplay_interaction=scope.gameplay_interaction,
+            **extract.service_record_columns(data),
         )
-        return "created"
 
     def latest_record(
         self, xuid: int | str, kind: str = "matchmade", scope: Scope | None = None
     ) -> ServiceRecordSnapshot | None:
         key = (scope or Scope()).key()
         row = self.conn.execute(
-            sa.select(service_records)
-            .where(
-                service_records.c.xuid == parse_xuid(xuid),
-                service_records.c.kind == kind,
-                service_records.c.scope_key == key,
-            )
-            .order_by(service_records.c.captured_at.desc(), service_records.c.id.desc())
-            .limit(1)
+            _RECORDS.newest, {"xuid": parse_xuid(xuid), "kind": kind, "scope_key": key}
         ).first()
         return _record(row) if row else None
 
@@ -502,41 +514,25 @@ class StoreTx:
         result = extract.csr_result(data)
         if result != data:
             data, text, digest = _prepare(result, "CSR result")
-        playlist = playlist_id.lower()
         self._lock_player(x, when)
-        last = self.conn.execute(
-            _LAST_CSR, {"xuid": x, "playlist_id": playlist, "csr_season_id": csr_season_id}
-        ).first()
-        if last is not None and last.content_hash == digest:
-            self.conn.execute(_VERIFY_CSR, {"row_id": last.id, "when": when})
-            return "unchanged"
-        self.conn.execute(
-            csr_snapshots.insert().values(
-                xuid=x,
-                playlist_id=playlist,
-                csr_season_id=csr_season_id,
-                captured_at=when,
-                verified_at=when,
-                content_hash=digest,
-                raw_json=text,
-                **extract.csr_columns(result),
-            )
+        return self._save_snapshot(
+            _CSRS,
+            {"xuid": x, "playlist_id": playlist_id.lower(), "csr_season_id": csr_season_id},
+            when,
+            digest,
+            text,
+            **extract.csr_columns(result),
         )
-        return "created"
 
     def latest_csr(
         self, xuid: int | str, playlist_id: str, csr_season_id: str
     ) -> CsrSnapshot | None:
-        row = self.conn.execute(
-            sa.select(csr_snapshots)
-            .where(
-                csr_snapshots.c.xuid == parse_xuid(xuid),
-                csr_snapshots.c.playlist_id == playlist_id.lower(),
-                csr_snapshots.c.csr_season_id == csr_season_id,
-            )
-            .order_by(csr_snapshots.c.captured_at.desc(), csr_snapshots.c.id.desc())
-            .limit(1)
-        ).first()
+        slice_ = {
+            "xuid": parse_xuid(xuid),
+            "playlist_id": playlist_id.lower(),
+            "csr_season_id": csr_season_id,
+        }
+        row = self.conn.execute(_CSRS.newest, slice_).first()
         return _csr(row) if row else None
 
     def csr_history(

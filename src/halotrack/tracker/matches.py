@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -426,14 +426,7 @@ class _Sync:
 
             _, reached_end = await self._walk(0, boundary=None, on_page_done=page_done)
             if reached_end:
-                final = sm.SyncState(
-                    self.xuid,
-                    current.newest_match_id,
-                    current.newest_start_time,
-                    frontier=current.frontier,
-                    complete=True,
-                )
-                await self.db(self._put_state, final)
+                await self.db(self._put_state, replace(current, complete=True))
             self.result.complete = reached_end or state.complete
             return self.result
 
@@ -483,14 +476,7 @@ class _Sync:
 
         _, reached_end = await self._walk(resume, boundary=None, on_page_done=backfill_done)
         if reached_end:
-            final = sm.SyncState(
-                self.xuid,
-                current.newest_match_id,
-                current.newest_start_time,
-                frontier=current.frontier,
-                complete=True,
-            )
-            await self.db(self._put_state, final)
+            await self.db(self._put_state, replace(current, complete=True))
         self.result.complete = reached_end
         return self.result
 

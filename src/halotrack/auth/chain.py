@@ -161,6 +161,21 @@ class XboxChain:
             f"{step}: {what} failed with HTTP {status}", step=step, status=status, hint=hint
         )
 
+    @classmethod
+    def _check_status(cls, step: str, what: str, status: int, refused_hint: str) -> None:
+        """A 5xx is the service's trouble (try later); any other non-200 is a refusal."""
+        if status >= 500:
+            raise cls._status_error(step, what, status, RETRY_LATER)
+        if status != 200:
+            raise cls._status_error(step, what, status, refused_hint)
+
+    @staticmethod
+    def _no_answer(step: str, what: str) -> AuthError:
+        """A 200 whose body lacks what this step is for."""
+        return AuthError(
+            f"{step}: the answer has no {what}", step=step, status=200, hint=RETRY_LATER
+        )
+
     async def user_token(self, access_token: str) -> XboxToken:
         """Step 2: trade the Microsoft access token for an Xbox user token."""
         status, data = await self._call(
@@ -178,15 +193,12 @@ class XboxChain:
                 },
             },
         )
-        if status >= 500:
-            raise self._status_error("xbox-user", "Xbox user sign-in", status, RETRY_LATER)
-        if status != 200:
-            raise self._status_error(
-                "xbox-user",
-                "Xbox user sign-in",
-                status,
-                "Xbox Live refused the Microsoft sign-in: run `halotrack auth login` again",
-            )
+        self._check_status(
+            "xbox-user",
+            "Xbox user sign-in",
+            status,
+            "Xbox Live refused the Microsoft sign-in: run `halotrack auth login` again",
+        )
         return self._xbox_token("xbox-user", data)
 
     async def xsts(self, user_token: str, relying_party: str) -> XboxToken:
@@ -225,9 +237,7 @@ class XboxChain:
     @staticmethod
     def _xbox_token(step: str, data: Any) -> XboxToken:
         if not isinstance(data, dict) or not isinstance(data.get("Token"), str):
-            raise AuthError(
-                f"{step}: the answer has no token", step=step, status=200, hint=RETRY_LATER
-            )
+            raise XboxChain._no_answer(step, "token")
         claims: dict[str, Any] = {}
         xui = (data.get("DisplayClaims") or {}).get("xui")
         if isinstance(xui, list) and xui and isinstance(xui[0], dict):
@@ -253,19 +263,14 @@ class XboxChain:
                 "Proof": [{"Token": halo_xsts, "TokenType": "Xbox_XSTSv3"}],
             },
         )
-        if status >= 500:
-            raise self._status_error("spartan", "Spartan token request", status, RETRY_LATER)
-        if status != 200:
-            raise self._status_error(
-                "spartan",
-                "Spartan token request",
-                status,
-                "Halo Waypoint refused the Xbox token: run `halotrack auth login` again",
-            )
+        self._check_status(
+            "spartan",
+            "Spartan token request",
+            status,
+            "Halo Waypoint refused the Xbox token: run `halotrack auth login` again",
+        )
         if not isinstance(data, dict) or not isinstance(data.get("SpartanToken"), str):
-            raise AuthError(
-                "spartan: the answer has no token", step="spartan", status=200, hint=RETRY_LATER
-            )
+            raise self._no_answer("spartan", "token")
         expires = _parse_time((data.get("ExpiresUtc") or {}).get("ISO8601Date"))
         if expires is None:
             duration = _parse_duration(data.get("TokenDuration"))
@@ -288,25 +293,15 @@ class XboxChain:
                 "Halo Waypoint gives clearance only to accounts that launched Halo Infinite "
                 "once on the current build: start the game once, then retry",
             )
-        if status >= 500:
-            raise self._status_error(
-                "clearance", "the clearance (flight) request", status, RETRY_LATER
-            )
-        if status != 200:
-            raise self._status_error(
-                "clearance",
-                "the clearance (flight) request",
-                status,
-                "the Spartan token was refused: sign in again with `halotrack auth login`",
-            )
+        self._check_status(
+            "clearance",
+            "the clearance (flight) request",
+            status,
+            "the Spartan token was refused: sign in again with `halotrack auth login`",
+        )
         flight = data.get("FlightConfigurationId") if isinstance(data, dict) else None
         if not isinstance(flight, str) or not flight:
-            raise AuthError(
-                "clearance: the answer has no FlightConfigurationId",
-                step="clearance",
-                status=200,
-                hint=RETRY_LATER,
-            )
+            raise self._no_answer("clearance", "FlightConfigurationId")
         return flight
 
     async def profile_me(self, spartan: str, clearance: str | None) -> tuple[int, Any]:

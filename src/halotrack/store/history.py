@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from halotrack.errors import ConfigError
 from halotrack.models.format import duration_words
@@ -26,6 +26,7 @@ from halotrack.store.repository import (
 from halotrack.store.scope import Scope
 
 NameOf = Callable[[int], str]
+N = TypeVar("N", int, float)
 
 
 # -- parsing user input --------------------------------------------------------------------
@@ -90,7 +91,7 @@ def kd(kills: int | None, deaths: int | None) -> float | None:
     return kills / max(deaths, 1)
 
 
-def _delta(a: float | None, b: float | None) -> float | None:
+def _delta(a: N | None, b: N | None) -> N | None:
     return None if a is None or b is None else b - a
 
 
@@ -153,10 +154,6 @@ class HistoryRow:
         return d
 
 
-def _int_delta(a: int | None, b: int | None) -> int | None:
-    return None if a is None or b is None else b - a
-
-
 def history_rows(
     tx: StoreTx,
     xuid: int,
@@ -187,13 +184,13 @@ def history_rows(
             accuracy=snap.accuracy,
         )
         if prev is not None:
-            row.matches_delta = _int_delta(prev.matches_completed, snap.matches_completed)
-            row.wins_delta = _int_delta(prev.wins, snap.wins)
-            row.losses_delta = _int_delta(prev.losses, snap.losses)
-            row.ties_delta = _int_delta(prev.ties, snap.ties)
-            row.kills_delta = _int_delta(prev.kills, snap.kills)
-            row.deaths_delta = _int_delta(prev.deaths, snap.deaths)
-            row.assists_delta = _int_delta(prev.assists, snap.assists)
+            row.matches_delta = _delta(prev.matches_completed, snap.matches_completed)
+            row.wins_delta = _delta(prev.wins, snap.wins)
+            row.losses_delta = _delta(prev.losses, snap.losses)
+            row.ties_delta = _delta(prev.ties, snap.ties)
+            row.kills_delta = _delta(prev.kills, snap.kills)
+            row.deaths_delta = _delta(prev.deaths, snap.deaths)
+            row.assists_delta = _delta(prev.assists, snap.assists)
             row.kd_delta = _delta(prev.kd, snap.kd)
             row.accuracy_delta = _delta(prev.accuracy, snap.accuracy)
         lo = prev.captured_at if prev is not None else None

@@ -22,6 +22,7 @@ from halotrack.store.repository import (
     Player,
     ServiceRecordSnapshot,
     StoreTx,
+    kd,
 )
 from halotrack.store.scope import Scope
 
@@ -83,12 +84,6 @@ def resolve_scope(tx: StoreTx, xuid: int, kind: str, scope: str, season: str | N
 
 
 # -- small formatting helpers --------------------------------------------------------------
-
-
-def kd(kills: int | None, deaths: int | None) -> float | None:
-    if kills is None or deaths is None:
-        return None
-    return kills / max(deaths, 1)
 
 
 def _delta(a: N | None, b: N | None) -> N | None:

@@ -67,6 +67,13 @@ def _aware(when: datetime, name: str) -> datetime:
     return when.astimezone(UTC)
 
 
+def kd(kills: int | None, deaths: int | None) -> float | None:
+    """Kills per death (deaths of 0 count as 1, as the game does); None when either is unknown."""
+    if kills is None or deaths is None:
+        return None
+    return kills / max(deaths, 1)
+
+
 @dataclass(frozen=True, slots=True)
 class Player:
     xuid: int
@@ -121,10 +128,7 @@ class ServiceRecordSnapshot:
 
     @property
     def kd(self) -> float | None:
-        """Kills per death (deaths of 0 count as 1, as the game does)."""
-        if self.kills is None or self.deaths is None:
-            return None
-        return self.kills / max(self.deaths, 1)
+        return kd(self.kills, self.deaths)
 
 
 @dataclass(frozen=True, slots=True)

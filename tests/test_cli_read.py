@@ -2,58 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from halotrack.cli import main
-from halotrack.simulator import Simulator, start_simulator
+from halotrack.simulator import Simulator
+from halotrack.simulator.testing import SimThread
 from halotrack.waypoint import Tokens
 
 UNKNOWN_XUID = 2533274899999999
 
 
-class SimThread:
-    """A simulator on its own event loop in a thread: the CLI runs `asyncio.run` itself."""
-
-    def __init__(self) -> None:
-        self.sim: Simulator | None = None
-        self._ready = threading.Event()
-        self._loop = asyncio.new_event_loop()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-
-        async def serve() -> None:
-            self._stop = asyncio.Event()
-            async with start_simulator(seed=7, players=30) as sim:
-                self.sim = sim
-                self._ready.set()
-                await self._stop.wait()
-
-        self._loop.run_until_complete(serve())
-
-    def __enter__(self) -> Simulator:
-        self._thread.start()
-        assert self._ready.wait(60), "simulator did not start"
-        assert self.sim is not None
-        return self.sim
-
-    def __exit__(self, *exc: object) -> None:
-        if self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
-
-
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Simulator]:
-    with SimThread() as s:
+    with SimThread(seed=7, players=30) as s:
         yield s
 
 

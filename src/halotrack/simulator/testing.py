@@ -1,16 +1,21 @@
-"""Test helpers around a running simulator: a tiny authenticated GET helper.
+"""Test helpers around a running simulator: a tiny authenticated GET helper, and a simulator
+served from a background thread.
 
 Why: simulator tests (and other packages' tests) need raw access to endpoints without the
-real client, e.g. to check statuses, headers and shapes.
+real client, e.g. to check statuses, headers and shapes; CLI tests call `main`, which runs
+`asyncio.run` itself, so their simulator needs a loop of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 import aiohttp
 
 from halotrack.models.hosts import service_urls
+from halotrack.simulator import Simulator, start_simulator
 from halotrack.waypoint.tokens import Tokens
 
 
@@ -58,3 +63,39 @@ class SimClient:
     async def control(self, method: str, path: str, json: Any = None) -> tuple[int, Any]:
         async with self.session.request(method, f"{self.base_url}/_sim/{path}", json=json) as r:
             return r.status, await r.json()
+
+
+class SimThread:
+    """`with SimThread(**start_simulator options) as sim:` a simulator on its own event loop
+    in a daemon thread, stopped on exit."""
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        self.sim: Simulator | None = None
+        self._ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        async def serve() -> None:
+            self._stop = asyncio.Event()
+            async with start_simulator(**self.options) as sim:
+                self.sim = sim
+                self._ready.set()
+                await self._stop.wait()
+
+        self._loop.run_until_complete(serve())
+
+    def __enter__(self) -> Simulator:
+        self._thread.start()
+        assert self._ready.wait(60), "simulator did not start"
+        assert self.sim is not None
+        return self.sim
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)

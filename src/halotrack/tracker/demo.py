@@ -12,6 +12,7 @@ import importlib
 import random
 import re
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +73,9 @@ def pick_players(sim: Simulator, n: int) -> list[Player]:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "player"
+    """A file-name-safe form of a gamertag: accents folded (`Jörmungandr` -> `jormungandr`)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower() or "player"
 
 
 async def _enrich(client: WaypointClient, store: Store, sim: Simulator, xuids: list[int]) -> None:

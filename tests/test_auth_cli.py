@@ -274,7 +274,6 @@ def test_browser_login_from_the_cli(  # type: ignore[no-untyped-def]
 ) -> None:
     """`auth login --browser`: the system browser is replaced by an HTTP client that loads
     the authorize page and submits its form to the localhost receiver, like a browser."""
-    from html.parser import HTMLParser
     from urllib.parse import urlencode
 
     import halotrack.auth.login as login_module
@@ -282,24 +281,12 @@ def test_browser_login_from_the_cli(  # type: ignore[no-untyped-def]
     sim = threaded_sim
     opened: list[str] = []
 
-    class Form(HTMLParser):
-        action = ""
-        fields: dict[str, str]
-
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            a = dict(attrs)
-            if tag == "form":
-                self.action = a.get("action") or ""
-            if tag == "input" and a.get("type") == "hidden":
-                self.fields[a.get("name") or ""] = a.get("value") or ""
-
     def browse(url: str) -> None:
         opened.append(url)
         ctx = ssl.create_default_context(cafile=sim.ca_file)
         with urllib.request.urlopen(url, context=ctx, timeout=10) as resp:
             page = resp.read().decode()
-        form = Form()
-        form.fields = {}
+        form = test_auth_support.HiddenForm()
         form.feed(page)
         data = urlencode(form.fields).encode()
         with urllib.request.urlopen(form.action, data=data, timeout=10) as resp:

@@ -6,7 +6,6 @@ import asyncio
 import re
 import ssl
 from datetime import datetime, timedelta
-from html.parser import HTMLParser
 
 import aiohttp
 import pytest
@@ -136,20 +135,6 @@ async def test_second_process_sees_renewed_tokens(identity_sim) -> None:  # type
     assert sim.plugin.hits["token:refresh_token"] == 1
 
 
-class _FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.action = ""
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "form":
-            self.action = a.get("action") or ""
-        if tag == "input" and a.get("type") == "hidden":
-            self.fields[a.get("name") or ""] = a.get("value") or ""
-
-
 def fake_browser(sim, seen: list[str]):  # type: ignore[no-untyped-def]
     """Open the authorize URL with an HTTP client and post the auto-submit form back, as a
     browser running the page's script would."""
@@ -161,7 +146,7 @@ def fake_browser(sim, seen: list[str]):  # type: ignore[no-untyped-def]
             async with http.get(url) as resp:
                 assert resp.status == 200
                 page = await resp.text()
-            form = _FormParser()
+            form = test_auth_support.HiddenForm()
             form.feed(page)
             async with http.post(form.action, data=form.fields) as resp:
                 assert resp.status == 200, await resp.text()

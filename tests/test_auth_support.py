@@ -6,9 +6,26 @@ each tests/test_auth_*.py imports what it uses.
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
+
+class HiddenForm(HTMLParser):
+    """The sign-in page's form as a browser would submit it: its action and hidden inputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action = ""
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.action = a.get("action") or ""
+        if tag == "input" and a.get("type") == "hidden":
+            self.fields[a.get("name") or ""] = a.get("value") or ""
 
 
 @pytest.fixture(scope="session")

@@ -147,14 +147,12 @@ def season_record_id(entry: SeasonEntry) -> str | None:
 
 
 def _bare(text: str) -> str:
-    name = text.strip().rsplit("/", 1)[-1].lower()
-    return name[:-5] if name.endswith(".json") else name
+    return (csr_season_id(text.strip()) or "").lower()
 
 
 def _short(path: str) -> str:
     """`Csr/Seasons/CsrSeason5-1.json` -> `CsrSeason5-1`: what a person types back."""
-    name = path.rsplit("/", 1)[-1]
-    return name[:-5] if name.lower().endswith(".json") else name
+    return csr_season_id(path) or ""
 
 
 def current_season(calendar: SeasonCalendar, now: datetime | None = None) -> SeasonEntry:

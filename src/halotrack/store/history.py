@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from halotrack.errors import ConfigError
 from halotrack.models.format import duration_words
+from halotrack.models.gamecms import csr_season_id
 from halotrack.store.repository import (
     CsrSnapshot,
     Player,
@@ -78,7 +79,7 @@ def resolve_scope(tx: StoreTx, xuid: int, kind: str, scope: str, season: str | N
     for s in stored:
         if s.season_id and not s.has_matchmade_filters:
             sid = s.season_id.lower()
-            if wanted in (sid, sid.rsplit("/", 1)[-1].removesuffix(".json")):
+            if wanted in (sid, csr_season_id(sid)):
                 return s
     return Scope.season(season)
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from halotrack.errors import ConfigError, NotFound
-from halotrack.models import Csr, MatchSkill, PlaylistCsr, PlaylistCsrEntry
+from halotrack.models import Csr, MatchSkill, PlaylistCsr, PlaylistCsrEntry, csr_season_id
 from halotrack.waypoint._base import Service, encode_query
 from halotrack.waypoint.players import Player, is_bot, parse_match_id, require_xuid
 
@@ -21,10 +21,7 @@ DEFAULT_CSR_BATCH = 100
 
 def csr_season_param(season: str) -> str:
     """The CSR endpoint wants the bare id (`CsrSeason5-1`); accept the file path too."""
-    text = season.strip()
-    if text.lower().endswith(".json"):
-        text = text[:-5]
-    text = text.rsplit("/", 1)[-1]
+    text = csr_season_id(season.strip()) or ""
     if not text or not all(c.isalnum() or c in "-_." for c in text):
         raise ConfigError(f"bad CSR season {season!r}", hint="e.g. CsrSeason5-1")
     return text

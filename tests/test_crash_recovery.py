@@ -12,7 +12,6 @@ trials fit in the time budget. Each run is still its own process, killed by its 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
@@ -20,7 +19,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from halotrack.simulator import Simulator, start_simulator
+from halotrack.simulator import Simulator
+from halotrack.simulator.testing import SimThread
 from halotrack.store import Store, open_store
 
 pytestmark = pytest.mark.slow
@@ -57,41 +56,6 @@ CONTENT = {
     "matches": ("match_id", "raw_json", "skill_json"),
     "match_players": ("match_id", "player_id", "xuid"),
 }
-
-
-class SimThread:
-    """A simulator on its own loop in a daemon thread, shared by every trial."""
-
-    def __init__(self, **options: Any) -> None:
-        self.options = options
-        self.sim: Simulator | None = None
-        self._ready = threading.Event()
-        self._loop = asyncio.new_event_loop()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-
-        async def serve() -> None:
-            self._stop = asyncio.Event()
-            async with start_simulator(**self.options) as sim:
-                self.sim = sim
-                self._ready.set()
-                await self._stop.wait()
-
-        self._loop.run_until_complete(serve())
-
-    def __enter__(self) -> Simulator:
-        self._thread.start()
-        assert self._ready.wait(60), "simulator did not start"
-        assert self.sim is not None
-        return self.sim
-
-    def __exit__(self, *exc: object) -> None:
-        if self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
 
 
 LAUNCHER = textwrap.dedent(

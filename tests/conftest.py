@@ -145,50 +145,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path):
 # --- waypoint client tests: a scriptable loopback API (appended by the client helper) ---
 
 
-class FakeApi:
-    """A loopback aiohttp server answering every path with `handle(request)` (sync or async,
-    default `{}`), recording what it was sent. `root` is what a client takes as `api_root`."""
-
-    def __init__(self) -> None:
-        self.seen: list[dict[str, object]] = []
-        self.root = ""
-        self.handle: object = None
-
-    def url(self, service: str) -> str:
-        from halotrack.models.hosts import service_urls
-
-        return service_urls(self.root)[service]
-
-
 @pytest.fixture
 async def fake_api():  # type: ignore[no-untyped-def]
-    import inspect
+    """The scriptable loopback API of tests/test_waypoint_fake_api.py, as a fixture."""
+    from test_waypoint_fake_api import serve_fake_api
 
-    from aiohttp import web
-    from aiohttp.test_utils import TestServer
-
-    api = FakeApi()
-
-    async def dispatch(request: web.Request) -> web.StreamResponse:
-        api.seen.append(
-            {
-                "raw_path": request.raw_path.split("?", 1)[0],
-                "path": request.path,
-                "query": list(request.query.items()),
-                "headers": dict(request.headers),
-            }
-        )
-        if api.handle is None:
-            return web.json_response({})
-        result = api.handle(request)  # type: ignore[operator]
-        if inspect.isawaitable(result):
-            result = await result
-        return result  # type: ignore[no-any-return]
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", dispatch)
-    async with TestServer(app) as server:
-        api.root = str(server.make_url("")).rstrip("/")
+    async with serve_fake_api() as api:
         yield api
 
 
@@ -197,21 +159,10 @@ async def fake_api():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def tls_ca(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """A throwaway certificate authority (trustme) and a server certificate for loopback.
+    """A throwaway CA and loopback server certificate (see tests/test_auth_support.py)."""
+    from test_auth_support import make_tls_ca
 
-    Yields (ca_file, server_ssl_context): msal and aiohttp trust only `ca_file`.
-    """
-    import ssl
-
-    import trustme
-
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost", "::1")
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(server_ctx)
-    path = tmp_path_factory.mktemp("tls") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path), server_ctx
+    return make_tls_ca(tmp_path_factory)
 
 
 # The sign-in tests' own fixtures (auth_home, identity_sim) live in tests/test_auth_support.py.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,11 +29,10 @@ class HiddenForm(HTMLParser):
             self.fields[a.get("name") or ""] = a.get("value") or ""
 
 
-@pytest.fixture(scope="session")
-def tls_ca(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def make_tls_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Any]:
     """A throwaway certificate authority (trustme) and a server certificate for loopback.
 
-    Yields (ca_file, server_ssl_context): msal and aiohttp trust only `ca_file`.
+    Returns (ca_file, server_ssl_context): msal and aiohttp trust only `ca_file`.
     """
     import ssl
 
@@ -45,6 +45,11 @@ def tls_ca(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     path = tmp_path_factory.mktemp("tls") / "ca.pem"
     ca.cert_pem.write_to_path(str(path))
     return str(path), server_ctx
+
+
+@pytest.fixture(scope="session")
+def tls_ca(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return make_tls_ca(tmp_path_factory)
 
 
 @pytest.fixture

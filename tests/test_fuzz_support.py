@@ -22,39 +22,10 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from test_models_decode import SAMPLES as SAMPLES  # the one table of sample -> kind
+
 REAL = Path(__file__).parent / "data" / "real"
 EXAMPLES = int(os.environ.get("HALOTRACK_FUZZ_EXAMPLES", "25"))
-
-# Every real sample that is an API body, with the kind it decodes as.
-SAMPLES: dict[str, str] = {
-    "csr/playlist-csrs-one-player.json": "playlist-csr",
-    "discovery/map-mode-pair-version.json": "map-mode-pair",
-    "discovery/map-version.json": "map",
-    "discovery/playlist-version.json": "playlist",
-    "discovery/ugc-game-variant-version.json": "game-variant",
-    "gamecms/careerrank1.json": "career-rank-track",
-    "gamecms/csr-season-calendar.json": "csr-season-calendar",
-    "gamecms/medals-metadata.json": "medal-metadata",
-    "gamecms/playlist-asset-ranked-arena.json": "playlist-asset",
-    "gamecms/seasoncalendar.json": "season-calendar",
-    "match-history/matches-page.json": "match-history",
-    "match-skill/match-skill-one-player.json": "match-skill",
-    "match-stats/ctf-2025.json": "match-stats",
-    "match-stats/elimination-2024.json": "match-stats",
-    "match-stats/extraction-2024.json": "match-stats",
-    "match-stats/infection-2025.json": "match-stats",
-    "match-stats/oddball-2025.json": "match-stats",
-    "match-stats/pve-2024.json": "match-stats",
-    "match-stats/slayer-2025.json": "match-stats",
-    "match-stats/stockpile-2024.json": "match-stats",
-    "match-stats/vip-2025.json": "match-stats",
-    "match-stats/zones-2025.json": "match-stats",
-    "profile/user.json": "user",
-    "profile/users.json": "users",
-    "servicerecord/matchmade-empty.json": "service-record",
-    "servicerecord/matchmade-lifetime.json": "service-record",
-    "stats-other/match-count.json": "match-count",
-}
 
 
 def fuzz_settings(examples: int = EXAMPLES) -> Callable[[Any], Any]:

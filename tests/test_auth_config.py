@@ -85,3 +85,15 @@ async def test_from_settings_uses_the_stored_sign_in(auth_home: Path, fake_api) 
     assert fake_api.seen[-1]["headers"]["x-343-authorization-spartan"] == "v4=pasted"
     with pytest.raises(ConfigError):  # signed in for another root: not used
         from_settings(config.resolve(api="http://127.0.0.1:9"))
+
+
+def test_timeout_and_retries_come_from_the_environment(
+    auth_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HALOTRACK_TIMEOUT", "12.5")
+    monkeypatch.setenv("HALOTRACK_RETRIES", "3")
+    settings = config.resolve()
+    assert (settings.timeout, settings.retries) == (12.5, 3)
+    monkeypatch.setenv("HALOTRACK_RETRIES", "many")
+    with pytest.raises(ConfigError, match="bad number"):
+        config.resolve()

@@ -375,6 +375,11 @@ async def test_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert c.transport.limits.rate == 2 and c.transport.limits.concurrency == 3
     await c.close()
 
+    tuned = from_settings(Settings(spartan_token="s", timeout=7.5, retries=2))
+    assert tuned.transport.retry.attempts == 2
+    assert tuned.transport._timeout.total == 7.5
+    await tuned.close()
+
     real_client = from_settings(Settings(spartan_token="s"))
     assert real_client.base_url("gamecms") == "https://gamecms-hacs.svc.halowaypoint.com"
     await real_client.close()

@@ -60,6 +60,8 @@ class Settings:
     clearance: str | None = field(default=None, repr=False)
     rate: float = 5.0
     concurrency: int = 4
+    timeout: float = 30.0
+    retries: int = 5
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def database_url(self) -> str:
@@ -78,6 +80,8 @@ _ENV = {
     "clearance": "HALOTRACK_CLEARANCE",
     "rate": "HALOTRACK_RATE",
     "concurrency": "HALOTRACK_CONCURRENCY",
+    "timeout": "HALOTRACK_TIMEOUT",
+    "retries": "HALOTRACK_RETRIES",
 }
 
 
@@ -93,11 +97,14 @@ def resolve(**flags: Any) -> Settings:
         elif name in file_values:
             values[name] = file_values[name]
     try:
-        if "rate" in values:
-            values["rate"] = float(values["rate"])
-        if "concurrency" in values:
-            values["concurrency"] = int(values["concurrency"])
+        numbers = (("rate", float), ("concurrency", int), ("retries", int), ("timeout", float))
+        for name, kind in numbers:
+            if name in values:
+                values[name] = kind(values[name])
     except ValueError as exc:
-        raise ConfigError(f"bad number in settings: {exc}") from exc
+        raise ConfigError(
+            f"bad number in settings: {exc}",
+            hint="check the HALOTRACK_* variables and config.toml (rate, concurrency, ...)",
+        ) from exc
     extra = {k: v for k, v in file_values.items() if k not in _ENV}
     return Settings(**values, extra=extra)

@@ -184,6 +184,11 @@ def from_settings(
         global_rate=rate * 2 if rate else None,
         concurrency=max(1, settings.concurrency),
     )
-    kwargs: dict[str, object] = {"api_root": settings.api, "limits": limits}
+    kwargs: dict[str, object] = {
+        "api_root": settings.api,
+        "limits": limits,
+        "timeout": settings.timeout,
+        "retry": RetryPolicy(attempts=max(1, settings.retries)),
+    }
     kwargs.update(overrides)
     return WaypointClient(tokens=provider, **kwargs)  # type: ignore[arg-type]

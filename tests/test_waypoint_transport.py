@@ -440,7 +440,9 @@ async def test_connection_refused_becomes_server_error() -> None:
     ) as c:  # fmt: skip
         with pytest.raises(ServerError) as info:
             await c.stats.match_count(1)
-    assert "connection failed" in str(info.value)
+    assert f"connection refused: cannot reach the API at http://127.0.0.1:{port}" in str(info.value)
+    assert "check --api" in (info.value.hint or "")
+    assert "failing" not in (info.value.hint or "")
     assert info.value.status is None
     assert len(t.sleeps) == 1
 

@@ -63,6 +63,10 @@ HINT_404_PLAYER = "no such player or their match history is private"
 HINT_403 = "clearance missing or stale: sign in again / launch the game once"
 HINT_429 = "rate limited: lower --rate"
 HINT_5XX = "the Halo API is failing; try again later"
+HINT_UNREACHABLE_ROOT = (
+    "check --api (or HALOTRACK_API) and that the simulator or proxy there is running"
+)
+HINT_UNREACHABLE = "check the internet connection, proxy and firewall; then try again"
 HINT_401 = "the token was refused even after a refresh: run `halotrack auth login` again"
 
 
@@ -223,6 +227,7 @@ class Transport:
             raise ConfigError("concurrency must be at least 1")
         if self.retry.attempts < 1:
             raise ConfigError("retry attempts must be at least 1")
+        self._api_root = api_root.rstrip("/") if api_root else None
         urls = service_urls(api_root)
         if base_urls:
             urls.update(base_urls)
@@ -352,6 +357,22 @@ class Transport:
             hint="the API changed or a proxy interfered; retry with --debug",
         )  # fmt: skip
 
+    def _unreachable(self, service: str, url: str, exc: aiohttp.ClientConnectorError) -> ApiError:
+        """No connection at all (refused, no route, DNS): name where we tried to connect and
+        what to check, since "the API is failing" misleads when --api points at nothing."""
+        svc = self._services.get(service)
+        shown = url[len(svc.base) :] if svc and url.startswith(svc.base) else url
+        why = "refused" if isinstance(exc.os_error, ConnectionRefusedError) else "failed"
+        if self._api_root is not None:
+            target, hint = self._api_root, HINT_UNREACHABLE_ROOT
+        else:
+            target, hint = (svc.base if svc else url), HINT_UNREACHABLE
+        return ServerError(
+            f"connection {why}: cannot reach the API at {target} (after retrying: "
+            f"{service} {shown.split('?', 1)[0]})",
+            service=service, status=None, url=url, hint=hint,
+        )  # fmt: skip
+
     async def _follow(
         self, service: str, url: URL, location: str, headers: dict[str, str]
     ) -> tuple[int, bytes, CIMultiDictProxy[str]]:
@@ -427,6 +448,9 @@ class Transport:
                             status, body, rheaders = await self._follow(
                                 service, url, location, headers
                             )
+                    except aiohttp.ClientConnectorError as exc:
+                        counters.connection_errors += 1
+                        raise _Transient(self._unreachable(service, url_s, exc)) from None
                     except (TimeoutError, aiohttp.ClientError) as exc:
                         counters.connection_errors += 1
                         detail = (

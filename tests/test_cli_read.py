@@ -107,6 +107,28 @@ def test_csr_labels_and_json(
     assert a.gamertag in out and "CsrSeason11-1" in out
 
 
+def test_csr_table_fits_80_columns_with_short_placement_labels(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    players = [str(p.xuid) for p in sim.world.players[:4]]
+    code, out, err = cli(capsys, "csr", *players, "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    placing = [r for r in rows if r["current"].startswith("Unranked, ")]
+    assert placing, "seed 7 has players in placement"
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = cli(capsys, "csr", *players)
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "placement" not in out and "…" not in out
+    for row in placing:
+        left = row["csr"]["current"]["measurement_matches_remaining"]
+        assert f"Unranked ({left} left)" in out
+        assert row["current"] == f"Unranked, {left} placement matches left" or left == 1
+    for row in rows:
+        assert f"CSR · {row['playlist']} · current season" in out
+
+
 def test_csr_leaves_out_a_refused_xuid(
     sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from halotrack.errors import ConfigError
 from halotrack.models import Csr, decode, iso_datetime, iso_duration, parse_xuid, xuid_id
-from halotrack.models.csr import csr_block, tier_for
+from halotrack.models.csr import csr_block, csr_label, tier_for
 from halotrack.models.names import (
     VARIABLE_SCORE_ID,
     MedalBook,
@@ -219,3 +219,10 @@ def test_xuid_helpers() -> None:
     assert xuid_id(123) == "xuid(123)" == xuid_id("xuid(123)")
     with pytest.raises(ValueError):
         xuid_id("bid(1.0)")
+
+
+def test_csr_short_label_for_tables() -> None:
+    assert csr_label(-1, "", 0, 3, short=True) == "Unranked (3 left)"
+    assert csr_label(-1, "", 0, 0, short=True) == "Unranked"
+    assert csr_label(1487, "Diamond", 5, short=True) == "Diamond 6 (1487)"
+    assert csr_label(-1, "", 0, 3) == "Unranked, 3 placement matches left"

@@ -113,10 +113,18 @@ def _label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def _csr_text(csr: Csr | None) -> str:
+def _csr_text(csr: Csr | None, *, short: bool = False) -> str:
     if csr is None:
         return "-"
-    return csr_label(csr.value, csr.tier, csr.sub_tier, csr.measurement_matches_remaining)
+    return csr_label(
+        csr.value, csr.tier, csr.sub_tier, csr.measurement_matches_remaining, short=short
+    )
+
+
+def _csr_max_text(csr: Csr | None) -> str:
+    if csr is None:
+        return "-"
+    return csr_label(csr.value, csr.tier, csr.sub_tier)
 
 
 def _loc_text(value: Any) -> str | None:
@@ -387,7 +395,7 @@ def csr_cmd(
         raise ConfigError("use either --playlist or --all-ranked, not both")
     wanted_playlist = parse_match_id(playlist, "playlist id") if playlist is not None else None
 
-    async def body(client: WaypointClient) -> list[dict[str, Any]]:
+    async def body(client: WaypointClient) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
         season_bare: str | None = None
         if season is not None:
             calendar = await client.gamecms.csr_season_calendar()
@@ -417,44 +425,49 @@ def csr_cmd(
                     hint="pass --playlist ID (see `halotrack playlists`)",
                 )
         labels = await asyncio.gather(*(_playlist_name(client, p, a) for p, a in playlists))
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[dict[str, Any], tuple[str, ...]]] = []
         for (pid, _), name in zip(playlists, labels, strict=True):
             result = await client.skill.playlist_csr(pid, xuids, season=season_bare)
             for bad in result.bad:
                 _warn(f"the skill service refused xuid({bad}) for {name}: left out")
             for xuid, entry in result.entries.items():
                 res = entry.result
-                rows.append(
-                    {
-                        "player": names.get(xuid, f"xuid({xuid})"),
-                        "xuid": xuid,
-                        "playlist": name,
-                        "playlist_id": pid,
-                        "season": season_bare or "current",
-                        "result_code": entry.result_code,
-                        "current": _csr_text(res.current if res else None),
-                        "season_max": _csr_text(res.season_max if res else None),
-                        "all_time_max": _csr_text(res.all_time_max if res else None),
-                        "csr": to_jsonable(res) if res else None,
-                    }
-                )
+                trio = (res.current, res.season_max, res.all_time_max) if res else (None,) * 3
+                row = {
+                    "player": names.get(xuid, f"xuid({xuid})"),
+                    "xuid": xuid,
+                    "playlist": name,
+                    "playlist_id": pid,
+                    "season": season_bare or "current",
+                    "result_code": entry.result_code,
+                    "current": _csr_text(trio[0]),
+                    "season_max": _csr_text(trio[1]),
+                    "all_time_max": _csr_text(trio[2]),
+                    "csr": to_jsonable(res) if res else None,
+                }
+                # The table gets short labels so it fits 80 columns: "Unranked (3 left)" for
+                # the current CSR, and the maxima without a repeat of the placement count.
+                rows.append((row, (_csr_text(trio[0], short=True), *map(_csr_max_text, trio[1:]))))
         return rows
 
     rows = run(_with_client(ctx, spartan_token, clearance, body))
     if as_json:
-        print_json(rows)
+        print_json([row for row, _ in rows])
         return
-    table = Table(title=f"CSR · {season or 'current season'}")
-    table.add_column("Player", no_wrap=True)
-    table.add_column("Playlist", no_wrap=True)
-    for col in ("Current", "Season max", "All-time max"):
-        table.add_column(col)
-    for row in rows:
-        current = row["current"] if row["result_code"] == 0 else f"({row['result_code']})"
-        table.add_row(
-            row["player"], row["playlist"], current, row["season_max"], row["all_time_max"]
-        )
-    console.print(table)
+    # One table per playlist: a Playlist column next to three CSR labels cannot fit 80 columns.
+    by_playlist: dict[str, list[tuple[dict[str, Any], tuple[str, ...]]]] = {}
+    for row, labels in rows:
+        by_playlist.setdefault(row["playlist"], []).append((row, labels))
+    for name, group in by_playlist.items():
+        table = Table(title=f"CSR · {name} · {season or 'current season'}")
+        table.add_column("Player", no_wrap=True)
+        for col in ("Current", "Season max", "All-time max"):
+            table.add_column(col, no_wrap=True)
+        for row, (current, season_max, all_time_max) in group:
+            if row["result_code"] != 0:
+                current = f"({row['result_code']})"
+            table.add_row(row["player"], current, season_max, all_time_max)
+        console.print(table)
 
 
 # ----- seasons

@@ -71,10 +71,15 @@ def csr_block(value: int, remaining: int, *, placement: int) -> dict[str, object
     }
 
 
-def csr_label(value: int, tier: str, sub_tier: int, matches_remaining: int = 0) -> str:
-    """`Diamond 6 (1487)`, `Onyx 1549`, `Unranked, 3 placement matches left`."""
+def csr_label(
+    value: int, tier: str, sub_tier: int, matches_remaining: int = 0, *, short: bool = False
+) -> str:
+    """`Diamond 6 (1487)`, `Onyx 1549`, `Unranked, 3 placement matches left`; with `short`,
+    `Unranked (3 left)`, which fits a table column at 80 columns."""
     if value < 0 or not tier:
         left = matches_remaining
+        if short:
+            return f"Unranked ({left} left)" if left else "Unranked"
         noun = "match" if left == 1 else "matches"
         return f"Unranked, {left} placement {noun} left" if left else "Unranked"
     if tier == "Onyx":

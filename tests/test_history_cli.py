@@ -147,6 +147,20 @@ def test_diff_with_nothing_between(db: str, capsys: pytest.CaptureFixture[str]) 
     assert json.loads(out)["lines"] == ["no change"]
 
 
+def test_diff_from_after_the_latest_snapshot_says_so(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    later = (T2 + timedelta(days=30)).date().isoformat()
+    code, out, _ = run(capsys, db, "diff", GT, "--from", later, "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["to_at"] is None and d["numbers"] == {}
+    assert d["lines"][0].startswith(f"no snapshot since {later} 00:00: the latest is from ")
+    code, out, _ = run(capsys, db, "diff", GT, "--from", later)
+    assert code == 0
+    assert " to " not in out.splitlines()[0]  # no backwards "from to earlier" span
+
+
 def test_history_json_has_deltas_and_csr(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, db, "history", GT.upper(), "--json")
     assert code == 0

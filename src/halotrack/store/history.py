@@ -445,6 +445,14 @@ def compute_diff(
     a = _last_at_or_before(snaps, from_at) if from_at is not None else None
     if a is None and snaps:
         a = snaps[0]
+    if b is not None and from_at is not None and from_at > b.captured_at:
+        # Nothing was stored in the window; comparing the latest snapshot with itself would
+        # print a backwards span ("2027-01-24 to 2026-02-12") and a misleading "no change".
+        result.lines = [
+            f"no snapshot since {from_at:%Y-%m-%d %H:%M}: the latest is from "
+            f"{b.captured_at:%Y-%m-%d %H:%M} UTC (run `halotrack track`, or pick an earlier --from)"
+        ]
+        return result
     medal_names = tx.medal_names()
     if b is not None:
         result.from_at = from_at or (a.captured_at if a else None)

@@ -75,6 +75,25 @@ def test_matches_lists_newest_first(db: str, capsys: pytest.CaptureFixture[str])
     assert "SampleAuthor: 2 newest matches" in limited
 
 
+@pytest.mark.parametrize("columns", [80, 160])
+def test_matches_table_keeps_names_whole(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    _, out = run(capsys, db, "matches", "SampleAuthor")
+    assert "…" not in out  # no "Soli…" / "Outc…" cells
+    assert max(len(line) for line in out.splitlines()) <= columns
+    _, data = run(capsys, db, "matches", "SampleAuthor", "--json")
+    rows = json.loads(data)
+    for row in rows:
+        assert all(word in out for word in row["mode"].replace(":", " ").split())
+        assert row["outcome"] in out
+    newest = datetime.fromisoformat(rows[0]["start_time"])
+    # a narrow terminal drops the year, as `watch list` does
+    shown = newest.strftime("%m-%d %H:%M" if columns < 100 else "%Y-%m-%d %H:%M")
+    assert shown in out
+
+
 def test_match_scoreboard_names_medals(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     raw = json.loads((REAL / "match-stats" / "slayer-2025.json").read_text())
     _, out = run(capsys, db, "match", raw["MatchId"], "--json")

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -85,7 +86,7 @@ def _csr_text(m: sm.PlayerMatch) -> str:
         return ""
     if m.csr_post < 0:
         left = m.csr_matches_remaining
-        return f"placement ({left} left)" if left is not None else "placement"
+        return f"Unranked ({left} left)" if left is not None else "Unranked"
     delta = m.csr_delta
     change = f" ({delta:+d})" if delta is not None else ""
     return f"{m.csr_post}{change}"
@@ -138,18 +139,31 @@ def list_cmd(
     if not rows:
         console.print(f"No stored matches for {player}. Run `halotrack matches sync {player}`.")
         return
-    table = Table(title=f"{player}: {len(rows)} newest matches")
-    for col in ("Date (UTC)", "Map", "Mode", "Playlist", "Outcome", "K/D/A", "Acc", "CSR"):
-        table.add_column(
-            col,
-            justify="right" if col in ("K/D/A", "Acc") else "left",
-            no_wrap=col in ("Date (UTC)", "K/D/A", "Acc"),
-        )
+    # Light borders, and on a narrow terminal map and mode stacked in one cell and dates
+    # without the year (as `watch list` shows them): eight boxed columns at 80 characters
+    # left "Soli…", "Aren…", "Outc…" in every row.
+    narrow = console.width < 100
+    table = Table(
+        title=f"{player}: {len(rows)} newest matches",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("Date (UTC)", no_wrap=True)
+    for col in ("Map / mode",) if narrow else ("Map", "Mode"):
+        table.add_column(col, min_width=14)  # "Fragmentation", "Arena: Slayer" whole
+    table.add_column("Playlist")
+    table.add_column("Result", no_wrap=True)
+    table.add_column("K/D/A", justify="right", no_wrap=True)
+    table.add_column("Acc", justify="right", no_wrap=True)
+    table.add_column("CSR", min_width=9)
     for m in rows:
+        place = m.map_name or "?"
+        mode = m.mode_name or GameVariantCategory.label(m.game_variant_category)
         table.add_row(
-            _when(m.start_time),
-            m.map_name or "?",
-            m.mode_name or GameVariantCategory.label(m.game_variant_category),
+            m.start_time.strftime("%m-%d %H:%M") if narrow else _when(m.start_time),
+            # "Arena: Strongholds" may wrap after the colon instead of losing its end
+            *((f"{place}\n{mode.replace(':', ': ')}",) if narrow else (place, mode)),
             m.playlist_name or ("custom" if m.lifecycle_mode == 1 else ""),
             Outcome.label(m.outcome),
             f"{m.kills}/{m.deaths}/{m.assists}",

@@ -138,6 +138,17 @@ def test_scores_infer_and_save(db: str, capsys: pytest.CaptureFixture[str], tmp_
     assert names[601966503] == "Flag Captured"
 
 
+def test_scores_table_shows_whole_name_ids_at_80_columns(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, data = run(capsys, db, "scores", "infer", "--min-matches", "1", "--json")
+    ids = [i["name_id"] for i in json.loads(data)["inferences"]]
+    monkeypatch.setenv("COLUMNS", "80")
+    _, out = run(capsys, db, "scores", "infer", "--min-matches", "1")
+    assert ids and all(str(name_id) in out for name_id in ids)
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
 def test_unknown_player_says_what_to_do(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--db", db, "matches", "NobodyAtAll"])
     _, err = capsys.readouterr()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from halotrack import config
@@ -61,9 +62,21 @@ def infer_cmd(
     if not found:
         console.print("No personal scores in the stored matches: sync some matches first.")
         return
-    table = Table(title=f"Personal scores in {n_matches} stored matches")
+    # The NameId is what a user looks up or pastes: never cut it to "10240302…" (it was, at
+    # 80 columns), and let the long evidence text wrap instead.
+    table = Table(
+        title=f"Personal scores in {n_matches} stored matches",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for col in ("NameId", "Proposed", "Points", "Status", "Evidence", "Known as", "Agrees"):
-        table.add_column(col, justify="right" if col in ("NameId", "Points") else "left")
+        table.add_column(
+            col,
+            justify="right" if col in ("NameId", "Points") else "left",
+            no_wrap=col in ("NameId", "Points", "Status", "Agrees"),
+            overflow="fold",
+        )
     for i in found:
         if i.points is not None:
             points = str(i.points)

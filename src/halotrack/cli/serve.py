@@ -20,7 +20,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve an index of watched players and their pages, rendered live."""
         with open_store(state(ctx).settings().database_url()) as store:
-            console.print(
-                f"serving on http://{host}:{port}/ (Ctrl-C to stop)", markup=False, highlight=False
+            run_server(
+                store,
+                host=host,
+                port=port,
+                on_ready=lambda: console.print(
+                    f"serving on http://{host}:{port}/ (Ctrl-C to stop)",
+                    markup=False,
+                    highlight=False,
+                ),
             )
-            run_server(store, host=host, port=port)

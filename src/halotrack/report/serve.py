@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from halotrack.errors import StoreError
+from halotrack.errors import ConfigError, StoreError
 from halotrack.report.build import build_page_data
 from halotrack.report.render import IndexRow, assets, content_security_policy, render_index
 from halotrack.report.render import render_page as _render_page
@@ -95,8 +95,22 @@ def make_app(store: Store, *, clock: Callable[[], datetime] | None = None) -> we
     return app
 
 
-def serve(store: Store, *, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run until interrupted (the `halotrack serve` command)."""
+def serve(
+    store: Store,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Run until interrupted (the `halotrack serve` command). `on_ready` runs once the port
+    is bound, so "serving on" is never printed for a server that failed to start."""
     if host not in LOOPBACK:
         log.warning("serving on %s: anyone who can reach it can read these pages", host)
-    web.run_app(make_app(store), host=host, port=port, print=None, access_log=None)
+    ready = (lambda _message: on_ready()) if on_ready is not None else None
+    try:
+        web.run_app(make_app(store), host=host, port=port, print=ready, access_log=None)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="pick another --port, or stop whatever already uses it",
+        ) from exc

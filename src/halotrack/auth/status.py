@@ -44,8 +44,17 @@ def _msal_summary(store: TokenStore) -> dict[str, Any]:
     }
 
 
-def status(store: TokenStore | None = None) -> dict[str, Any]:
-    """A JSON-able summary of the stored sign-in. Contains no token or clearance value."""
+TOKEN_OVERRIDE = (
+    "a Spartan token from --spartan-token, HALOTRACK_SPARTAN_TOKEN or config.toml: "
+    "commands use it instead of any stored sign-in, and it cannot renew itself"
+)
+
+
+def status(store: TokenStore | None = None, *, token_override: bool = False) -> dict[str, Any]:
+    """A JSON-able summary of the stored sign-in. Contains no token or clearance value.
+
+    `token_override`: Settings carry a Spartan token, which every command prefers to the
+    stored sign-in; without saying so, status reads "not signed in" while commands work."""
     store = store or TokenStore()
     session: Session | None = store.load_session()
     files = {}
@@ -59,6 +68,8 @@ def status(store: TokenStore | None = None) -> dict[str, Any]:
         "directory": str(store.directory),
         "files": files,
     }
+    if token_override:
+        out["token_override"] = TOKEN_OVERRIDE
     if session is None:
         return out
     out.update(

@@ -178,12 +178,16 @@ def register(app: typer.Typer) -> None:
 
     @auth.command("status")
     def status_cmd(
+        ctx: typer.Context,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     ) -> None:
         """Who is signed in, until when each token lasts, and where they are stored."""
-        info = status()
+        info = status(token_override=bool(state(ctx).settings().spartan_token))
+        override = info.get("token_override")
         if as_json:
             print_json(info)
+        elif not info["signed_in"] and override:
+            console.print(f"No stored sign-in; using {override}.", highlight=False)
         elif not info["signed_in"]:
             console.print(
                 "Not signed in. Run `halotrack auth login` (or `halotrack auth paste`).",
@@ -191,7 +195,9 @@ def register(app: typer.Typer) -> None:
             )
         else:
             console.print(_status_table(info))
-        if not info["signed_in"]:
+            if override:
+                console.print(f"Note: commands are using {override}.", highlight=False)
+        if not info["signed_in"] and not override:
             raise typer.Exit(1)
 
     @auth.command("logout")

@@ -56,12 +56,12 @@ def root(
     api: Annotated[
         str | None,
         typer.Option(
-            help="API root, e.g. a simulator at http://127.0.0.1:8765 [env HALOTRACK_API]"
+            help="API root, e.g. a simulator at http://127.0.0.1:8765 (env HALOTRACK_API)"
         ),
     ] = None,
     db: Annotated[
         str | None,
-        typer.Option(help="SQLite path or database URL [env HALOTRACK_DB]"),
+        typer.Option(help="SQLite path or database URL (env HALOTRACK_DB)"),
     ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
     version: Annotated[

@@ -219,8 +219,9 @@ def sync_cmd(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Fetch the player's matches not stored yet: newest first, stop at the last sync;
-    the first sync backfills everything (resumable: rerun after an interruption)."""
+    """Fetch the player's matches not stored yet (the first sync backfills everything).
+
+    Newest first, stopping at the last sync; resumable: rerun after an interruption."""
     from halotrack.tracker.metadata import Metadata
     from halotrack.waypoint import from_settings
 

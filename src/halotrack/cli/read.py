@@ -43,14 +43,14 @@ SpartanOpt = Annotated[
     str | None,
     typer.Option(
         "--spartan-token",
-        help="Spartan token, e.g. pasted from the browser [env HALOTRACK_SPARTAN_TOKEN]",
+        help="Spartan token, e.g. pasted from the browser (env HALOTRACK_SPARTAN_TOKEN)",
         show_default=False,
     ),
 ]
 ClearanceOpt = Annotated[
     str | None,
     typer.Option(
-        "--clearance", help="343-clearance id [env HALOTRACK_CLEARANCE]", show_default=False
+        "--clearance", help="343-clearance id (env HALOTRACK_CLEARANCE)", show_default=False
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
@@ -540,8 +540,9 @@ def medals_cmd(
     spartan_token: SpartanOpt = None,
     clearance: ClearanceOpt = None,
 ) -> None:
-    """List every medal the game knows, from the medal metadata file; with PLAYER, that
-    player's medal counts and rare medals from their stored matches."""
+    """List every medal the game knows; with PLAYER, that player's medals.
+
+    From the medal metadata file; with PLAYER, counts and rare medals from stored matches."""
     if player is not None:
         from halotrack.cli.matches import player_medals
 

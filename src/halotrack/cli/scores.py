@@ -40,8 +40,9 @@ def infer_cmd(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """For each personal-score NameId in the stored matches, the visible stat its count
-    equals, its points per award, the evidence, and whether the known table agrees."""
+    """Name each personal-score NameId in the stored matches, with its points and evidence.
+
+    Each: the visible stat its count equals, points per award, and if the known table agrees."""
     user_file = config.config_dir() / PERSONAL_SCORES_FILE
     known = load_personal_scores(user_file)
     with open_store(state(ctx).settings().database_url()) as store:

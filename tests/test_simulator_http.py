@@ -311,3 +311,10 @@ async def test_static_files_answer_304_to_a_matching_etag(simulator, sim_client)
         assert r.status == 304 and r.headers["ETag"] == etag and not await r.read()
     async with sim_client.session.get(url, headers={**headers, "If-None-Match": '"other"'}) as r:
         assert r.status == 200 and await r.read() == body
+
+
+async def test_unknown_control_path_is_a_404(simulator, sim_client) -> None:
+    # /_sim/ itself and unknown /_sim/ paths were a 500 with a traceback in the log
+    for path in ("/_sim/", "/_sim/nothing-here"):
+        async with sim_client.session.get(simulator.base_url + path) as resp:
+            assert resp.status == 404, path

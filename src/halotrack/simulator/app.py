@@ -573,7 +573,10 @@ async def sim_middleware(
     state: SimState = request.app[SIM_STATE]
     path = request.rel_url.raw_path
     if path.startswith("/_sim/"):
-        return await handler(request)
+        try:
+            return await handler(request)
+        except ApiFailure as exc:  # an unknown /_sim/ path: 404, not a 500 and a traceback
+            return web.Response(status=exc.status, body=exc.body)
     host, _ = _split(path)
     service = _SERVICE_BY_HOST.get(host, host)
     status = 500

@@ -149,6 +149,15 @@ def test_scores_table_shows_whole_name_ids_at_80_columns(
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
+def test_match_id_is_checked_and_case_free(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--db", db, "match", "nope"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "malformed match id 'nope'" in err and "not stored" not in err
+    raw = json.loads((REAL / "match-stats" / "slayer-2025.json").read_text())
+    _, out = run(capsys, db, "match", raw["MatchId"].upper(), "--json")
+    assert json.loads(out)["match_id"] == raw["MatchId"].lower()
+
+
 def test_unknown_player_says_what_to_do(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--db", db, "matches", "NobodyAtAll"])
     _, err = capsys.readouterr()

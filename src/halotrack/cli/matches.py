@@ -41,6 +41,7 @@ from halotrack.tracker.matches import (
     stored_medal_book,
     sync_player_matches,
 )
+from halotrack.waypoint.players import parse_match_id
 
 PlayerArg = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
@@ -260,6 +261,7 @@ def match_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The scoreboard of a stored match, by team, with medals by name."""
+    match_id = parse_match_id(match_id)  # "nope" is malformed, not "not stored"
     with _open(ctx) as store:
         got = sm.get_match(store, match_id)
         if got is None:

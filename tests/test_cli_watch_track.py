@@ -290,3 +290,24 @@ def test_bad_every_intervals_are_refused(text: str) -> None:
 
     with pytest.raises(ConfigError):
         parse_every(text)
+
+
+def test_track_once_where_everyone_fails_says_what_to_do_and_exits_1(
+    tsim: ThreadedSim,
+    env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tags = [p.gamertag for p in players(tsim.sim, 2)]
+    assert cli(capsys, "watch", "add", *tags)[0] == 0
+    monkeypatch.setenv("HALOTRACK_SPARTAN_TOKEN", "refused-token")
+    for quiet in ([], ["--quiet"]):
+        code, out, err = cli(capsys, "track", "--once", *quiet)
+        assert code == 1, out + err
+        hints = [ln for ln in out.splitlines() if ln.startswith("what to do: ")]
+        assert len(hints) == 1 and "auth login" in hints[0]  # once, not once per player
+    code, out, _ = cli(capsys, "track", "--once", "--json")
+    assert code == 1
+    assert all("auth login" in f["hint"] for f in json.loads(out)["failures"])
+    monkeypatch.setenv("HALOTRACK_SPARTAN_TOKEN", env["HALOTRACK_SPARTAN_TOKEN"])
+    assert cli(capsys, "track", "--once", "--all", "-q")[0] == 0

@@ -71,6 +71,8 @@ def _show(report: CycleReport, as_json: bool, quiet: bool) -> None:
     if quiet and not report.failures:
         return
     lines = report.summary() if not quiet else [f.text() for f in report.failures]
+    if quiet:
+        lines += report.hints()
     for line in lines:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
 
@@ -99,7 +101,9 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="Seconds to wait for another tracker on this database."),
         ] = 0.0,
     ) -> None:
-        """Check watched players and store what changed (one cycle, or every --every)."""
+        """Check watched players and store what changed (one cycle, or every --every).
+
+        A single cycle exits 1 when every player failed (e.g. an expired sign-in)."""
         if once and every:
             raise ConfigError("--once and --every exclude each other")
         interval = parse_every(every) if every else None
@@ -131,6 +135,8 @@ def register(app: typer.Typer) -> None:
                             report = await tracker.run_cycle(wanted, force=force)
                         _show(report, as_json, quiet)
                         if interval is None:
+                            if report.all_failed:
+                                raise typer.Exit(1)  # for cron: nobody could be checked
                             return
                         await asyncio.sleep(interval)
 

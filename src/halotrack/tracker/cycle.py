@@ -65,6 +65,7 @@ class Failure:
     gamertag: str | None
     step: str
     error: str
+    hint: str | None = None  # what to do, from the error (e.g. sign in again)
 
     def text(self) -> str:
         who = self.gamertag or f"xuid({self.xuid})"
@@ -122,7 +123,19 @@ class CycleReport:
         if self.failures:
             lines.append(f"{len(self.failures)} failed (retried next cycle):")
             lines += [f"  {f.text()}" for f in self.failures]
+            lines += self.hints()
         return lines
+
+    def hints(self) -> list[str]:
+        """Each distinct hint of the failures once: ten players refused with 401 need one
+        "sign in again", not ten."""
+        return [f"what to do: {h}" for h in dict.fromkeys(f.hint for f in self.failures) if h]
+
+    @property
+    def all_failed(self) -> bool:
+        """Every player this cycle tried failed: a cause shared by all (sign-in, network,
+        --api), which a one-shot run reports with a non-zero exit."""
+        return bool(self.failures) and self.checked == 0
 
 
 @dataclass
@@ -144,7 +157,8 @@ class _Work:
 
     def fail(self, step: str, exc: BaseException) -> None:
         message = exc.message if isinstance(exc, HaloTrackError) else str(exc)
-        self.failure = Failure(self.xuid, self.entry.gamertag, step, message)
+        hint = exc.hint if isinstance(exc, HaloTrackError) else None
+        self.failure = Failure(self.xuid, self.entry.gamertag, step, message, hint or None)
 
 
 class Tracker:

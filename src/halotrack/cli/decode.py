@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import msgspec
 import typer
 
 from halotrack import config
@@ -58,6 +59,13 @@ def register(app: typer.Typer) -> None:
         if kind in ("", "auto"):
             guessed = guess_kind(data)
             if guessed is None:
+                try:
+                    msgspec.json.decode(data)
+                except msgspec.DecodeError as exc:  # not "what kind": it is no JSON at all
+                    raise ConfigError(
+                        f"{source} is not JSON ({exc})",
+                        hint="decode takes a response body the API returned, saved as is",
+                    ) from None
                 raise ConfigError(
                     f"cannot tell what kind of response {source} holds",
                     hint="pass --kind, one of: " + ", ".join(sorted(KINDS)),

@@ -311,3 +311,18 @@ def test_track_once_where_everyone_fails_says_what_to_do_and_exits_1(
     assert all("auth login" in f["hint"] for f in json.loads(out)["failures"])
     monkeypatch.setenv("HALOTRACK_SPARTAN_TOKEN", env["HALOTRACK_SPARTAN_TOKEN"])
     assert cli(capsys, "track", "--once", "--all", "-q")[0] == 0
+
+
+def test_watch_add_failures_say_why_on_one_line(
+    tsim: ThreadedSim,
+    env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, _, err = cli(capsys, "watch", "add", "NoSuchPlayer42")
+    assert code == 1
+    assert "cannot watch 'NoSuchPlayer42': no player with this gamertag" in err
+    assert len(err.strip().splitlines()) == 1  # not wrapped mid-path at 80 columns
+    monkeypatch.setenv("HALOTRACK_SPARTAN_TOKEN", "refused-token")
+    code, _, err = cli(capsys, "watch", "add", "Someone Else")
+    assert code == 1 and "401" in err and "auth login" in err  # the hint comes along

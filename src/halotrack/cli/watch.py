@@ -71,7 +71,12 @@ def add_cmd(
             extra = " (with matches)" if e.matches_opt_in else ""
             console.print(f"watching {e.gamertag} xuid({e.xuid}){extra}", highlight=False)
         for f in failed:
-            err_console.print(f"cannot watch {f.query!r}: {f.error}", highlight=False)
+            err_console.print(
+                f"cannot watch {f.query!r}: {f.error}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
     if failed and not added:
         raise typer.Exit(1)
 

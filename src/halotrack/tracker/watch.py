@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from halotrack.errors import ConfigError, HaloTrackError
+from halotrack.errors import ConfigError, HaloTrackError, NotFound
 from halotrack.store import Store, WatchEntry, to_thread
 from halotrack.waypoint import WaypointClient, parse_player
 
@@ -34,8 +34,13 @@ async def resolve_players(client: WaypointClient, players: Sequence[str]) -> lis
             return Resolved(text, None, None, exc.message)
         try:
             user = await client.profile.user(who)
-        except HaloTrackError as exc:
-            return Resolved(text, who.xuid, None, exc.message)
+        except NotFound:
+            what = "XUID" if who.xuid is not None else "gamertag"
+            return Resolved(
+                text, who.xuid, None, f"no player with this {what} (check the spelling)"
+            )
+        except HaloTrackError as exc:  # with its hint: an expired sign-in says to sign in
+            return Resolved(text, who.xuid, None, str(exc))
         if user.xuid_int is None:
             return Resolved(text, None, None, "the profile service gave no XUID")
         return Resolved(text, user.xuid_int, user.gamertag)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from halotrack.cli import main
+from halotrack.cli import common, main
 from halotrack.simulator import Simulator
 from halotrack.simulator.testing import SimThread
 from halotrack.waypoint import Tokens
@@ -116,7 +116,7 @@ def test_csr_table_fits_80_columns_with_short_placement_labels(
     rows = json.loads(out)
     placing = [r for r in rows if r["current"].startswith("Unranked, ")]
     assert placing, "seed 7 has players in placement"
-    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(common.console, "_width", 80)  # COLUMNS is read once, at import
     code, out, err = cli(capsys, "csr", *players)
     assert code == 0, err
     assert max(len(line) for line in out.splitlines()) <= 80

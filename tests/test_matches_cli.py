@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from halotrack.cli import main
+from halotrack.cli import common, main
 from halotrack.models import MatchStats, decode
 from halotrack.simulator import start_simulator
 from halotrack.store import matches as sm
@@ -79,7 +79,7 @@ def test_matches_lists_newest_first(db: str, capsys: pytest.CaptureFixture[str])
 def test_matches_table_keeps_names_whole(
     db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, columns: int
 ) -> None:
-    monkeypatch.setenv("COLUMNS", str(columns))
+    monkeypatch.setattr(common.console, "_width", columns)  # COLUMNS is read once, at import
     _, out = run(capsys, db, "matches", "SampleAuthor")
     assert "…" not in out  # no "Soli…" / "Outc…" cells
     assert max(len(line) for line in out.splitlines()) <= columns
@@ -143,7 +143,7 @@ def test_scores_table_shows_whole_name_ids_at_80_columns(
 ) -> None:
     _, data = run(capsys, db, "scores", "infer", "--min-matches", "1", "--json")
     ids = [i["name_id"] for i in json.loads(data)["inferences"]]
-    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(common.console, "_width", 80)
     _, out = run(capsys, db, "scores", "infer", "--min-matches", "1")
     assert ids and all(str(name_id) in out for name_id in ids)
     assert max(len(line) for line in out.splitlines()) <= 80

@@ -106,6 +106,25 @@ def test_match_scoreboard_names_medals(db: str, capsys: pytest.CaptureFixture[st
     assert "Team 0" in table and "SampleAuthor" in table
 
 
+@pytest.mark.parametrize("columns", [80, 200])
+def test_match_scoreboard_fits_and_keeps_every_medal(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    raw = json.loads((REAL / "match-stats" / "slayer-2025.json").read_text())
+    _, out = run(capsys, db, "match", raw["MatchId"], "--json")
+    doc = json.loads(out)
+    monkeypatch.setattr(common.console, "_width", columns)
+    _, table = run(capsys, db, "match", raw["MatchId"])
+    assert "…" not in table
+    assert max(len(line) for line in table.splitlines()) <= columns
+    flat = " ".join(table.split())
+    for p in doc["players"]:
+        assert p["player"] in table
+        for name in p["medals"]:
+            assert name in flat, name
+    assert ("Medals:" in table) is (columns < 120)  # below the table when narrow
+
+
 def test_medals_of_a_player_with_rare_ones(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     _, out = run(capsys, db, "medals", "SampleAuthor", "--json")
     doc = json.loads(out)

@@ -326,9 +326,18 @@ def match_cmd(
             if t is not None
             else "Players"
         )
-        table = Table(title=title)
-        for col in ("#", "Player", "K", "D", "A", "KDA", "Acc", "Score", "CSR", "Medals"):
-            table.add_column(col, justify="left" if col in ("Player", "Medals") else "right")
+        # Light borders and whole names and numbers (boxed, at 80 columns, players read
+        # "xuid(253…" and medals "Perfect×…"); on a narrow terminal the medals go below.
+        narrow = console.width < 120
+        cols = ("#", "Player", "K", "D", "A", "KDA", "Acc", "Score", "CSR")
+        table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+        for col in cols if narrow else (*cols, "Medals"):
+            table.add_column(
+                col,
+                justify="left" if col in ("Player", "Medals") else "right",
+                no_wrap=col != "Medals",
+            )
+        below: list[str] = []
         for p in sorted(rows, key=lambda r: (r.rank or 99, r.player_id)):
             csr = ""
             if p.csr_post is not None and p.csr_post >= 0 and p.csr_pre is not None:
@@ -343,9 +352,15 @@ def match_cmd(
                 f"{p.accuracy:.1f}%" if p.accuracy is not None else "",
                 str(p.personal_score if p.personal_score is not None else ""),
                 csr,
-                _medal_text(p.medals, book),
+                *(() if narrow else (_medal_text(p.medals, book),)),
             )
+            if narrow and p.medals:
+                below.append(f"  {p.rank or '-'} {who(p)}: {_medal_text(p.medals, book)}")
         console.print(table)
+        if below:
+            console.print("Medals:", highlight=False)
+            for line in below:
+                console.print(line, highlight=False, markup=False)
 
 
 def player_medals(ctx: typer.Context, player: str, as_json: bool) -> None:

@@ -323,6 +323,9 @@ def test_watch_add_failures_say_why_on_one_line(
     assert code == 1
     assert "cannot watch 'NoSuchPlayer42': no player with this gamertag" in err
     assert len(err.strip().splitlines()) == 1  # not wrapped mid-path at 80 columns
+    good = players(tsim.sim, 1)[0].gamertag
+    code, out, err = cli(capsys, "watch", "add", good, "NoSuchPlayer42")
+    assert code == 1 and f"watching {good}" in out and "NoSuchPlayer42" in err
     monkeypatch.setenv("HALOTRACK_SPARTAN_TOKEN", "refused-token")
     code, _, err = cli(capsys, "watch", "add", "Someone Else")
     assert code == 1 and "401" in err and "auth login" in err  # the hint comes along

@@ -77,7 +77,7 @@ def add_cmd(
                 markup=False,
                 soft_wrap=True,
             )
-    if failed and not added:
+    if failed:  # scripts must notice a player left out, even when others were added
         raise typer.Exit(1)
 
 

@@ -111,7 +111,7 @@ def test_watch_and_track_commands(
     tags = [p.gamertag for p in ps]
     assert not tags[0].isascii() and " " in tags[1]
     code, out, err = cli(capsys, "watch", "add", *tags, "NoSuchPlayer42")
-    assert code == 0, err
+    assert code == 1, err  # the others are added, but the left-out player must be noticed
     assert all(t in out for t in tags) and "NoSuchPlayer42" in err
     code, out, _ = cli(capsys, "watch", "list", "--json")
     listed = json.loads(out)

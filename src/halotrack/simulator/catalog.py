@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from halotrack.models.names import load_personal_scores
+
 # Column kinds: "sum" ints, "dur" ticks summed, "max" ints maxed, "maxdur" ticks maxed.
 CORE: tuple[str, ...] = (
     "Score",
@@ -205,45 +207,50 @@ RECORD_MODE_ORDER = (
     "pve",
 )
 
-# Personal scores: (NameId, points per award); 4294967295 "Custom" has variable points and
-# gets a second column holding its awarded total.
+# Personal scores the simulator awards, with the stat each counts; points per award come from
+# the shared table (halotrack/models/personal_scores.json). 4294967295 "Custom" has variable
+# points and gets a second column holding its awarded total.
 CUSTOM_SCORE = 4294967295
-PERSONAL_SCORES: tuple[tuple[int, int], ...] = (
-    (1024030246, 100),  # Killed Player  <- Kills
-    (638246808, 50),  # Kill Assist  <- Assists
-    (152718958, 10),  # Mark Assist  <- CalloutAssists
-    (249491819, -100),  # Self-destruction <- Suicides
-    (911992497, -100),  # Betrayed Player <- Betrayals
-    (601966503, 300),  # Flag Captured <- FlagCaptures
-    (555570945, 100),  # Flag Capture Assist <- FlagCaptureAssists
-    (22113181, 25),  # Flag Returned <- FlagReturns
-    (3002710045, 25),  # Flag Stolen <- FlagSteals
-    (2387185397, 10),  # Flag Taken <- FlagGrabs
-    (316828380, 25),  # Runner Stopped <- FlagCarriersKilled
-    (1267013266, 10),  # Flag Secure <- FlagSecures
-    (2408971842, 200),  # Eliminated Player <- Eliminations
-    (3428202435, 100),  # Revived Player <- AlliesRevived
-    (2130209372, 25),  # Revive Denied <- EnemyRevivesDenied
-    (454168309, 50),  # Ball Control <- SkullScoringTicks // 10
-    (204144695, 10),  # Ball Taken <- SkullGrabs
-    (746397417, 25),  # Carrier Stopped <- SkullCarriersKilled
-    (3507884073, 50),  # Zone Captured <- ZoneCaptures (Strongholds)
-    (709346128, 25),  # Zone Secured <- ZoneSecures (Strongholds)
-    (1032565232, 100),  # Hill Scored <- ZoneCaptures (King of the Hill)
-    (340198991, 25),  # Hill Control <- ZoneSecures (King of the Hill)
-    (2801241965, 150),  # Stockpile Scored <- PowerSeedsDeposited
-    (3996338664, 50),  # Power Seed Stolen <- PowerSeedsStolen
-    (4128329646, 10),  # Carrier Killed <- PowerSeedCarriersKilled
-    (4130011565, 200),  # Extraction Completed <- SuccessfulExtractions
-    (1117301492, 50),  # Extraction Converted <- ExtractionConversionsCompleted
-    (1552628741, 25),  # Extraction Denied <- ExtractionConversionsDenied
-    (1825517751, 50),  # Extraction Initiated <- ExtractionInitiationsCompleted
-    (4247243561, 25),  # Conversion Denied <- ExtractionInitiationsDenied
-    (963594075, 50),  # Driver Assist <- DriverAssists
-    (221060588, 50),  # EMP Assist <- EmpAssists
-    (4254982885, 50),  # Destroyed Ghost <- VehicleDestroys
-    (1614285349, 25),  # Hijacked Ghost <- Hijacks
-    (CUSTOM_SCORE, 0),  # Custom (scripted): Infection and Firefight
+_SCORED: tuple[int, ...] = (
+    1024030246,  # Killed Player  <- Kills
+    638246808,  # Kill Assist  <- Assists
+    152718958,  # Mark Assist  <- CalloutAssists
+    249491819,  # Self-destruction <- Suicides
+    911992497,  # Betrayed Player <- Betrayals
+    601966503,  # Flag Captured <- FlagCaptures
+    555570945,  # Flag Capture Assist <- FlagCaptureAssists
+    22113181,  # Flag Returned <- FlagReturns
+    3002710045,  # Flag Stolen <- FlagSteals
+    2387185397,  # Flag Taken <- FlagGrabs
+    316828380,  # Runner Stopped <- FlagCarriersKilled
+    1267013266,  # Flag Secure <- FlagSecures
+    2408971842,  # Eliminated Player <- Eliminations
+    3428202435,  # Revived Player <- AlliesRevived
+    2130209372,  # Revive Denied <- EnemyRevivesDenied
+    454168309,  # Ball Control <- SkullScoringTicks // 10
+    204144695,  # Ball Taken <- SkullGrabs
+    746397417,  # Carrier Stopped <- SkullCarriersKilled
+    3507884073,  # Zone Captured <- ZoneCaptures (Strongholds)
+    709346128,  # Zone Secured <- ZoneSecures (Strongholds)
+    1032565232,  # Hill Scored <- ZoneCaptures (King of the Hill)
+    340198991,  # Hill Control <- ZoneSecures (King of the Hill)
+    2801241965,  # Stockpile Scored <- PowerSeedsDeposited
+    3996338664,  # Power Seed Stolen <- PowerSeedsStolen
+    4128329646,  # Carrier Killed <- PowerSeedCarriersKilled
+    4130011565,  # Extraction Completed <- SuccessfulExtractions
+    1117301492,  # Extraction Converted <- ExtractionConversionsCompleted
+    1552628741,  # Extraction Denied <- ExtractionConversionsDenied
+    1825517751,  # Extraction Initiated <- ExtractionInitiationsCompleted
+    4247243561,  # Conversion Denied <- ExtractionInitiationsDenied
+    963594075,  # Driver Assist <- DriverAssists
+    221060588,  # EMP Assist <- EmpAssists
+    4254982885,  # Destroyed Ghost <- VehicleDestroys
+    1614285349,  # Hijacked Ghost <- Hijacks
+    CUSTOM_SCORE,  # Custom (scripted): Infection and Firefight
+)
+_BOOK = load_personal_scores()
+PERSONAL_SCORES: tuple[tuple[int, int], ...] = tuple(
+    (name_id, _BOOK.points(name_id) or 0) for name_id in _SCORED
 )
 
 # Medals the generator awards (NameIds from the real metadata file).

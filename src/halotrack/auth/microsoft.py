@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +19,7 @@ import msal.exceptions
 from halotrack.auth.store import TokenStore
 from halotrack.config import Settings
 from halotrack.errors import AuthError, ConfigError
+from halotrack.waypoint.guard import Bounds
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class SignInConfig:
     authority: str = DEFAULT_AUTHORITY
     api_root: str | None = None
     ca_bundle: str | None = None
+    bounds: Bounds = field(default_factory=Bounds)
 
     @classmethod
     def from_settings(
@@ -97,6 +99,7 @@ class SignInConfig:
             authority=authority or authority_setting(settings) or default_authority(root),
             api_root=root,
             ca_bundle=ca_bundle or ca_bundle_setting(settings),
+            bounds=Bounds.of(settings),
         )
 
 

@@ -171,6 +171,7 @@ class XboxChain:
                 body=json.dumps(body).encode() if body is not None else None,
                 max_body=self._max_body,
                 seconds=self._seconds,
+                leave=False,
             )
         except BodyTooLarge:
             raise AuthError(

@@ -5,8 +5,9 @@ memory or hang a command. The data transport and every sign-in step (and the `au
 check) send through `exchange`, which
 
 - never lets aiohttp follow a redirect: each hop is checked against the caller's trusted
-  base URLs, and once the chain leaves them the credential headers are dropped for good;
-  a body (sign-in bodies hold tokens) is never re-sent to an untrusted hop;
+  base URLs, and once the chain leaves them the credential headers are dropped for good
+  (or, for sign-in, the exchange stops there); a body (sign-in bodies hold tokens) is
+  never re-sent to an untrusted hop;
 - reads at most `max_body` bytes however the body arrives (Content-Length, chunked, or a
   stream that never ends);
 - gives the whole exchange, redirects included, one time limit.
@@ -134,12 +135,15 @@ async def exchange(
     body: bytes | None = None,
     max_body: int = DEFAULT_MAX_BODY,
     seconds: float = 30.0,
+    leave: bool = True,
 ) -> Answer:
     """Send `method url`, follow redirects by hand, return the final answer.
 
     `credentials` (headers) go only to URLs `trusted` accepts; `body` is sent as JSON and
     may carry secrets, so it follows only 307/308 hops that stay trusted (301/302/303 turn
-    the request into a GET without body, as browsers do). The whole exchange must finish
+    the request into a GET without body, as browsers do). With `leave` False a redirect
+    off the trusted URLs is refused (sign-in has no business elsewhere, and an answer from
+    a host that never saw the token proves nothing). The whole exchange must finish
     within `seconds` or TimeoutError is raised. aiohttp's own errors pass through.
     """
     if not trusted(str(url)):
@@ -165,8 +169,12 @@ async def exchange(
             if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
                 method, body = "GET", None
             if not trusted(str(url)):
+                if not leave:
+                    raise RedirectRefused(
+                        f"refused a redirect off the API to {url.host}:{url.port}"
+                    )
                 if body is not None:
-                    raise RedirectRefused(f"refused a redirect to {url.host} with the request body")
+                    raise RedirectRefused(f"refused to re-send the body to {url.host}:{url.port}")
                 if credentials:
                     log.warning(
                         "redirect to a foreign host %s: following without credentials", url.host

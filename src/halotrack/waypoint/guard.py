@@ -86,10 +86,11 @@ class Bounds:
 
     @classmethod
     def of(cls, settings: Settings) -> Bounds:
+        deadline, max_body = settings.deadline, settings.max_body
         return cls(
             timeout=settings.timeout,
-            deadline=settings.deadline or DEFAULT_DEADLINE,
-            max_body=settings.max_body or DEFAULT_MAX_BODY,
+            deadline=DEFAULT_DEADLINE if deadline is None else deadline,
+            max_body=DEFAULT_MAX_BODY if max_body is None else max_body,
         )
 
     @property

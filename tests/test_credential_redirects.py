@@ -19,12 +19,16 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 import conftest
+import test_auth_support
 from halotrack.auth import TokenStore, XboxChain
 from halotrack.cli import main
 from halotrack.errors import AuthError
 from halotrack.models.hosts import HALO_RELYING_PARTY
+from halotrack.simulator import start_simulator
+from halotrack.simulator.identity import IdentityPlugin
 
 REDIRECT_CODES = [301, 302, 303, 307, 308]
 
@@ -192,5 +196,41 @@ def test_auth_paste_behind_a_redirect_sends_nothing_away(
     assert len(lines) == 2 and all("paste" in line and "redirect" in line for line in lines)
     assert conftest.CANARY not in out + err
     assert len(api.carrying(SPARTAN)) == 2
+    assert foreign.seen == []
+    assert TokenStore().load_session() is None
+
+
+# -- msal's own HTTP (the Microsoft half of sign-in) -------------------------------------
+
+tls_ca = test_auth_support.tls_ca
+auth_home = test_auth_support.auth_home
+
+
+@pytest.mark.parametrize("code", [302, 307, 308])
+async def test_msal_token_request_never_follows_a_redirect(
+    tls_ca: Any, auth_home: Path, loopback: Callable[[], Loopback], code: int
+) -> None:
+    """The device-code poll POSTs the device code to the token endpoint; a redirect there to
+    another port (which a plain requests session follows, re-sending the body on 307/308)
+    reaches nothing: the login fails with one line and nothing is stored."""
+    foreign = loopback()
+    ca_file, server_ctx = tls_ca
+
+    def redirector(app: web.Application, state: object) -> None:
+        async def moved(request: web.Request) -> web.Response:
+            await request.read()
+            return web.Response(status=code, headers={"Location": f"{foreign.url}/caught"})
+
+        app.router.add_post("/login.microsoftonline.com/{tenant}/oauth2/v2.0/token", moved)
+
+    plugin = IdentityPlugin()
+    async with start_simulator(
+        seed=7, players=5, port=0, ssl_context=server_ctx, plugins=(redirector, plugin)
+    ) as sim:
+        ids = test_auth_support.IdentitySim(sim, plugin, ca_file)
+        with pytest.raises(AuthError) as info:
+            await ids.device_login()
+    assert info.value.step == "msal" and "redirect" in info.value.message
+    assert plugin.hits["devicecode"] == 1, "the login never reached the token request"
     assert foreign.seen == []
     assert TokenStore().load_session() is None

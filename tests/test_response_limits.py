@@ -17,6 +17,7 @@ import pytest
 
 import conftest
 from halotrack.auth import XboxChain
+from halotrack.auth.microsoft import GuardedHttp
 from halotrack.cli import main
 from halotrack.config import resolve
 from halotrack.errors import ApiError, AuthError, ConfigError, ServerError
@@ -224,3 +225,23 @@ def test_cli_names_the_endpoint_when_an_answer_is_too_big(
     assert len(lines) == 1
     assert "answer larger than 100 bytes: stats /hi/players/" in lines[0]
     assert "HALOTRACK_MAX_BODY" in lines[0]
+
+
+@pytest.mark.parametrize("how", [*BIG, "trickle"])
+def test_msal_http_stops_at_the_cap_and_the_deadline(
+    loopback: Callable[[], Loopback], how: str
+) -> None:
+    """msal's HTTP client (blocking, requests) has the same bounds as the rest."""
+    import requests
+
+    api = loopback()
+    api.behaviour = trickle if how == "trickle" else BIG[how]
+    http = GuardedHttp(requests.Session(), Bounds(deadline=1.5, max_body=CAP))
+    with pytest.raises(AuthError) as info:
+        http.post(f"{api.url}/consumers/oauth2/v2.0/token", data={"refresh_token": TOKEN})
+    http.close()
+    assert info.value.step == "msal"
+    if how == "trickle":
+        assert info.value.message == "msal: no answer from 127.0.0.1 within 1.5 s"
+    else:
+        assert info.value.message == "msal: the answer from 127.0.0.1 is larger than 64 KB"

@@ -9,6 +9,7 @@ The loopback servers here (`Loopback`) are shared with tests/test_response_limit
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -53,6 +54,14 @@ def redirect_to(code: int, target: str) -> Behaviour:
     return behave
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client giving up is fine
+            super().handle_error(request, client_address)
+
+
 class Loopback:
     """A loopback HTTP/1.1 server on its own port that records every request (method, path,
     headers, body) and answers with `behaviour` (a JSON `{}` unless set)."""
@@ -86,8 +95,7 @@ class Loopback:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True

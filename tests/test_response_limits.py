@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -16,10 +17,11 @@ import aiohttp
 import pytest
 
 import conftest
-from halotrack.auth import XboxChain
+import test_auth_support
+from halotrack.auth import XboxChain, load_provider
 from halotrack.auth.microsoft import GuardedHttp
 from halotrack.cli import main
-from halotrack.config import resolve
+from halotrack.config import Settings, resolve
 from halotrack.errors import ApiError, AuthError, ConfigError, ServerError
 from halotrack.waypoint import Limits, RetryPolicy, Tokens, WaypointClient, from_settings
 from halotrack.waypoint.guard import DEFAULT_DEADLINE, DEFAULT_MAX_BODY, Bounds
@@ -245,3 +247,49 @@ def test_msal_http_stops_at_the_cap_and_the_deadline(
         assert info.value.message == "msal: no answer from 127.0.0.1 within 1.5 s"
     else:
         assert info.value.message == "msal: the answer from 127.0.0.1 is larger than 64 KB"
+
+
+def test_auth_paste_takes_the_deadline_from_the_settings(
+    loopback: Callable[[], Loopback],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    api = loopback()
+    api.behaviour = trickle
+    for var in ("CONFIG_DIR", "DATA_DIR", "CACHE_DIR"):
+        monkeypatch.setenv(f"HALOTRACK_{var}", str(tmp_path / var.lower()))
+    monkeypatch.setenv("HALOTRACK_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("HALOTRACK_DEADLINE", "1")
+    code = main(["--api", api.url, "auth", "paste", "--spartan-token", TOKEN])
+    out, err = capsys.readouterr()
+    assert code == AuthError.exit_code
+    assert conftest.CANARY not in out + err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "paste: no answer from 127.0.0.1 within 1 s" in lines[0]
+
+
+tls_ca = test_auth_support.tls_ca
+auth_home = test_auth_support.auth_home
+identity_sim = test_auth_support.identity_sim
+
+
+async def test_login_and_renewal_take_the_cap_from_the_settings(  # type: ignore[no-untyped-def]
+    identity_sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bounds reach msal through SignInConfig and the renewal chain through
+    load_provider: a 100-byte cap stops each at its first answer."""
+    sim = identity_sim
+    tiny = replace(sim.config(), bounds=Bounds(max_body=100))
+    with pytest.raises(AuthError) as login:
+        await sim.device_login(config=tiny)
+    assert login.value.step == "msal" and "larger than 100 bytes" in login.value.message
+
+    await sim.device_login()
+    await sim.advance(4.5)  # the Spartan token has expired: the next get() renews it
+    provider = load_provider(Settings(api=sim.root, max_body=100), clock=sim.now)
+    assert provider is not None
+    with pytest.raises(AuthError) as renewal:
+        await provider.get()
+    assert renewal.value.step == "spartan"
+    assert renewal.value.message.endswith("is larger than 100 bytes")

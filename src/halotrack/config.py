@@ -62,6 +62,8 @@ class Settings:
     concurrency: int = 4
     timeout: float = 30.0
     retries: int = 5
+    max_body: int | None = None
+    deadline: float | None = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def database_url(self) -> str:
@@ -82,6 +84,8 @@ _ENV = {
     "concurrency": "HALOTRACK_CONCURRENCY",
     "timeout": "HALOTRACK_TIMEOUT",
     "retries": "HALOTRACK_RETRIES",
+    "max_body": "HALOTRACK_MAX_BODY",
+    "deadline": "HALOTRACK_DEADLINE",
 }
 
 
@@ -97,7 +101,14 @@ def resolve(**flags: Any) -> Settings:
         elif name in file_values:
             values[name] = file_values[name]
     try:
-        numbers = (("rate", float), ("concurrency", int), ("retries", int), ("timeout", float))
+        numbers = (
+            ("rate", float),
+            ("concurrency", int),
+            ("retries", int),
+            ("timeout", float),
+            ("max_body", int),
+            ("deadline", float),
+        )
         for name, kind in numbers:
             if name in values:
                 values[name] = kind(values[name])

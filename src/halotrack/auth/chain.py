@@ -4,10 +4,14 @@ Spartan token -> clearance.
 Why: each hop is one small POST/GET, but each fails in its own way and the user needs to know
 which hop failed and what to do about it. Every failure becomes an AuthError naming the step
 and the HTTP status; no message carries a token or a response body that could hold one.
+Every hop goes through `halotrack.waypoint.guard.exchange`, like data calls: tokens (in
+headers or in the body) never follow a redirect off the configured hosts, answers are
+capped in size and each call has a time limit.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +28,15 @@ from halotrack.models.hosts import (
     XBOX_RELYING_PARTY,
     XBOX_USER_RELYING_PARTY,
     service_urls,
+)
+from halotrack.waypoint.guard import (
+    HINT_DEADLINE,
+    HINT_TOO_LARGE,
+    BodyTooLarge,
+    Bounds,
+    RedirectRefused,
+    exchange,
+    limit_text,
 )
 
 log = logging.getLogger(__name__)
@@ -119,11 +132,14 @@ class XboxChain:
         *,
         api_root: str | None = None,
         urls: Mapping[str, str] | None = None,
-        timeout: float = 30.0,
+        bounds: Bounds | None = None,
     ) -> None:
         self._session = session
         self._urls = dict(urls) if urls is not None else service_urls(api_root)
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._trusted = tuple(base.rstrip("/") + "/" for base in self._urls.values())
+        bounds = bounds or Bounds()
+        self._seconds = bounds.once  # the chain does not retry
+        self._max_body = bounds.max_body
 
     def __repr__(self) -> str:
         return f"XboxChain(settings={self._urls['settings']!r})"
@@ -135,25 +151,57 @@ class XboxChain:
         url: str,
         *,
         headers: Mapping[str, str],
+        credentials: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> tuple[int, Any]:
-        """One request; returns (status, decoded JSON or None). Network failures raise."""
-        all_headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **headers}
+        """One request; returns (status, decoded JSON or None). Network failures raise.
+
+        `credentials` (headers) and `body` carry tokens: the guard sends them only to the
+        configured hosts, whatever redirects say.
+        """
+        host = URL(url).host
         try:
-            async with self._session.request(
-                method, url, json=body, headers=all_headers, timeout=self._timeout
-            ) as resp:
-                try:
-                    data = await resp.json(content_type=None)
-                except (ValueError, aiohttp.ContentTypeError):
-                    data = None
-                return resp.status, data
-        except (aiohttp.ClientError, TimeoutError) as exc:
+            answer = await exchange(
+                self._session,
+                method,
+                URL(url),
+                trusted=self.trusted,
+                headers={"Accept": "application/json", "User-Agent": USER_AGENT, **headers},
+                credentials=credentials or {},
+                body=json.dumps(body).encode() if body is not None else None,
+                max_body=self._max_body,
+                seconds=self._seconds,
+                leave=False,
+            )
+        except BodyTooLarge:
             raise AuthError(
-                f"{step}: could not reach {URL(url).host}: {type(exc).__name__}",
+                f"{step}: the answer from {host} is larger than {limit_text(self._max_body)}",
+                step=step,
+                hint=HINT_TOO_LARGE,
+            ) from None
+        except RedirectRefused as exc:
+            raise AuthError(f"{step}: {exc}", step=step, hint=NETWORK_HINT) from None
+        except TimeoutError:
+            raise AuthError(
+                f"{step}: no answer from {host} within {self._seconds:g} s",
+                step=step,
+                hint=HINT_DEADLINE,
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise AuthError(
+                f"{step}: could not reach {host}: {type(exc).__name__}",
                 step=step,
                 hint=NETWORK_HINT,
             ) from None
+        try:
+            data = json.loads(answer.body) if answer.body.strip() else None
+        except ValueError:
+            data = None
+        return answer.status, data
+
+    def trusted(self, url: str) -> bool:
+        """Whether tokens may go to `url`: it must sit under one of the chain's hosts."""
+        return url.startswith(self._trusted)
 
     @staticmethod
     def _status_error(step: str, what: str, status: int, hint: str) -> AuthError:
@@ -283,7 +331,8 @@ class XboxChain:
             "clearance",
             "GET",
             f"{self._urls['settings']}{CLEARANCE_PATH}",
-            headers={SPARTAN_HEADER: spartan},
+            headers={},
+            credentials={SPARTAN_HEADER: spartan},
         )
         if status == 403:
             raise self._status_error(
@@ -310,7 +359,11 @@ class XboxChain:
         if clearance:
             headers[CLEARANCE_HEADER] = clearance
         return await self._call(
-            "paste", "GET", f"{self._urls['profile']}{PROFILE_ME_PATH}", headers=headers
+            "paste",
+            "GET",
+            f"{self._urls['profile']}{PROFILE_ME_PATH}",
+            headers={},
+            credentials=headers,
         )
 
 

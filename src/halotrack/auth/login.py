@@ -29,6 +29,7 @@ from halotrack.auth.provider import (
 )
 from halotrack.auth.store import Session, StoredToken, TokenStore
 from halotrack.errors import AuthError, ConfigError
+from halotrack.waypoint.guard import Bounds
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ async def _complete(
         clock=clock,
         http=http or http_factory(config.ca_bundle),
         microsoft=microsoft,
+        bounds=config.bounds,
     )
     await provider.sign_in(str(result["access_token"]))
     async with store.locked():
@@ -223,6 +225,7 @@ async def paste(
     store: TokenStore | None = None,
     clock: Clock = utcnow,
     http: HttpFactory | None = None,
+    bounds: Bounds | None = None,
 ) -> Session:
     """Store a Spartan token (and clearance) copied from a browser, after one check call.
 
@@ -239,7 +242,7 @@ async def paste(
     store = store or TokenStore()
     make = http or http_factory(ca_bundle)
     async with make() as session:
-        chain = XboxChain(session, api_root=normalize_root(api_root))
+        chain = XboxChain(session, api_root=normalize_root(api_root), bounds=bounds)
         status, data = await chain.profile_me(spartan, clearance)
         if status in (401, 403):
             raise AuthError(

@@ -2,14 +2,17 @@
 
 Why: msal owns OAuth (device code, authorization code with PKCE, refresh-token rotation); this
 module only wires it to halotrack's settings, its owner-only cache file and its errors. msal is
-synchronous (requests), so callers run these methods in a worker thread.
+synchronous (requests), so callers run these methods in a worker thread. msal's HTTP goes
+through `GuardedHttp`: like every other credential-carrying request (waypoint/guard.py), it
+follows no redirect, reads a capped answer and ends within a time limit.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +22,7 @@ import msal.exceptions
 from halotrack.auth.store import TokenStore
 from halotrack.config import Settings
 from halotrack.errors import AuthError, ConfigError
+from halotrack.waypoint.guard import HINT_DEADLINE, HINT_TOO_LARGE, REDIRECTS, Bounds, limit_text
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,7 @@ class SignInConfig:
     authority: str = DEFAULT_AUTHORITY
     api_root: str | None = None
     ca_bundle: str | None = None
+    bounds: Bounds = field(default_factory=Bounds)
 
     @classmethod
     def from_settings(
@@ -97,6 +102,7 @@ class SignInConfig:
             authority=authority or authority_setting(settings) or default_authority(root),
             api_root=root,
             ca_bundle=ca_bundle or ca_bundle_setting(settings),
+            bounds=Bounds.of(settings),
         )
 
 
@@ -136,8 +142,8 @@ def msal_error(result: Mapping[str, Any], *, doing: str) -> AuthError:
     return AuthError(message, step="msal", hint=hint)
 
 
-def _pinned_session(ca_bundle: str, timeout: float) -> Any:
-    """A requests session that verifies TLS against `ca_bundle` only.
+def _requests_session(ca_bundle: str | None, timeout: float) -> Any:
+    """A requests session for msal; with `ca_bundle`, verifying TLS against that file only.
 
     msal's own `verify=` sits on the session, where requests lets REQUESTS_CA_BUNDLE and
     CURL_CA_BUNDLE override it; passing `verify` with every request cannot be overridden.
@@ -147,12 +153,74 @@ def _pinned_session(ca_bundle: str, timeout: float) -> Any:
     import requests
 
     session = requests.Session()
-    session.request = functools.partial(  # type: ignore[method-assign]
-        session.request, timeout=timeout, verify=ca_bundle
-    )
+    if ca_bundle:
+        session.request = functools.partial(  # type: ignore[method-assign]
+            session.request, timeout=timeout, verify=ca_bundle
+        )
     adapter = requests.adapters.HTTPAdapter(max_retries=1)
     session.mount("https://", adapter)
+    session.mount("http://", adapter)
     return session
+
+
+class GuardedHttp:
+    """msal's HTTP client. msal posts refresh tokens, device codes and authorization codes;
+    plain requests would re-send such a body on a 307 to any host, read any answer whole
+    and let a trickling server run on. Here a redirect is an error, an answer stops at
+    `bounds.max_body` and each call ends within `bounds.once` seconds."""
+
+    _CHUNK = 64 * 1024
+
+    def __init__(self, session: Any, bounds: Bounds) -> None:
+        self._session = session
+        self._bounds = bounds
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self._send("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self._send("POST", url, **kwargs)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> Any:
+        seconds = self._bounds.once
+        ends_at = time.monotonic() + seconds
+        kwargs.update(allow_redirects=False, stream=True, timeout=seconds)
+        host = urlsplit(url).hostname
+        resp = self._session.request(method, url, **kwargs)
+        try:
+            if resp.status_code in REDIRECTS:
+                raise AuthError(
+                    f"msal: the sign-in service at {host} answered a redirect "
+                    f"(HTTP {resp.status_code}): refused",
+                    step="msal",
+                    hint="check the authority setting, the proxy and the network",
+                )
+            parts: list[bytes] = []
+            size = 0
+            while chunk := resp.raw.read1(self._CHUNK, decode_content=True):
+                size += len(chunk)
+                if size > self._bounds.max_body:
+                    raise AuthError(
+                        f"msal: the answer from {host} is larger than "
+                        f"{limit_text(self._bounds.max_body)}",
+                        step="msal",
+                        hint=HINT_TOO_LARGE,
+                    )
+                if time.monotonic() > ends_at:
+                    raise AuthError(
+                        f"msal: no answer from {host} within {seconds:g} s",
+                        step="msal",
+                        hint=HINT_DEADLINE,
+                    )
+                parts.append(chunk)
+            resp._content = b"".join(parts)
+            resp._content_consumed = True
+            return resp
+        finally:
+            resp.close()
 
 
 class MicrosoftAccount:
@@ -225,12 +293,13 @@ class MicrosoftAccount:
             # A simulator or proxy authority: msal cannot ask Microsoft whether it knows
             # this host, so skip that lookup only. TLS is verified against the CA bundle.
             kwargs["instance_discovery"] = False
-        if self._http_client is not None:
-            kwargs["http_client"] = self._http_client
-        elif self.config.ca_bundle:
-            kwargs["http_client"] = _pinned_session(self.config.ca_bundle, self._timeout)
+        kwargs["http_client"] = self._http_client or GuardedHttp(
+            _requests_session(self.config.ca_bundle, self._timeout), self.config.bounds
+        )
         try:
             self._app = msal.PublicClientApplication(self.config.client_id, **kwargs)
+        except AuthError:
+            raise
         except ValueError as exc:
             raise AuthError(
                 f"msal: the sign-in authority {self.config.authority} is not usable: "

@@ -22,6 +22,7 @@ from halotrack.auth.store import Session, StoredToken, TokenStore
 from halotrack.config import Settings
 from halotrack.errors import AuthError
 from halotrack.models.hosts import HALO_RELYING_PARTY, XBOX_RELYING_PARTY
+from halotrack.waypoint.guard import Bounds
 from halotrack.waypoint.tokens import StaticTokens, TokenProvider, Tokens
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class SignedInTokens:
         margin: timedelta = DEFAULT_MARGIN,
         http: HttpFactory | None = None,
         microsoft: MicrosoftAccount | None = None,
+        bounds: Bounds | None = None,
     ) -> None:
         if session.source != "msal" or not session.client_id:
             raise ValueError("SignedInTokens needs a Microsoft sign-in session")
@@ -100,6 +102,7 @@ class SignedInTokens:
         self._margin = margin
         self._http = http or http_factory(session.ca_bundle)
         self._microsoft = microsoft
+        self._bounds = bounds or Bounds()
         self._lock = asyncio.Lock()
         self._fresh_access: str | None = None
         self._persist = True
@@ -194,7 +197,7 @@ class SignedInTokens:
                     return tokens_of(disk)  # another process renewed it
             self.renewals += 1
             async with self._http() as http:
-                chain = XboxChain(http, api_root=self.session.api_root)
+                chain = XboxChain(http, api_root=self.session.api_root, bounds=self._bounds)
                 await self._renew_spartan(chain)
                 await self._renew_clearance(chain)
             self._save()
@@ -329,4 +332,4 @@ def load_provider(
         return None
     if session.source == "paste":
         return PastedTokens(session, clock=clock)
-    return SignedInTokens(store, session, clock=clock, http=http)
+    return SignedInTokens(store, session, clock=clock, http=http, bounds=Bounds.of(settings))

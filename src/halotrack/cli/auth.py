@@ -26,6 +26,7 @@ from halotrack.auth.login import DeviceCode
 from halotrack.auth.microsoft import ca_bundle_setting
 from halotrack.cli.common import console, err_console, print_json, run, state
 from halotrack.errors import ConfigError
+from halotrack.waypoint.guard import Bounds
 
 ClientIdOpt = Annotated[
     str | None,
@@ -243,6 +244,7 @@ def register(app: typer.Typer) -> None:
                 flight,
                 api_root=settings.api,
                 ca_bundle=ca_bundle or ca_bundle_setting(settings),
+                bounds=Bounds.of(settings),
             )
         )
         who = f"{session.gamertag} (XUID {session.xuid})" if session.xuid else "the token"

@@ -21,6 +21,7 @@ from halotrack.waypoint.cache import EtagCache
 from halotrack.waypoint.discovery import DiscoveryService
 from halotrack.waypoint.economy import EconomyService
 from halotrack.waypoint.gamecms import GameCmsService
+from halotrack.waypoint.guard import Bounds
 from halotrack.waypoint.profile import ProfileService
 from halotrack.waypoint.skill import DEFAULT_CSR_BATCH, SkillService
 from halotrack.waypoint.stats import StatsService
@@ -179,16 +180,18 @@ def from_settings(
             Tokens(spartan=settings.spartan_token, clearance=settings.clearance or None)
         )
     rate = settings.rate if settings.rate and settings.rate > 0 else None
+    bounds = Bounds.of(settings)
     limits = Limits(
         rate=rate,
         global_rate=rate * 2 if rate else None,
         concurrency=max(1, settings.concurrency),
+        max_body=bounds.max_body,
     )
     kwargs: dict[str, object] = {
         "api_root": settings.api,
         "limits": limits,
-        "timeout": settings.timeout,
-        "retry": RetryPolicy(attempts=max(1, settings.retries)),
+        "timeout": bounds.timeout,
+        "retry": RetryPolicy(attempts=max(1, settings.retries), deadline=bounds.deadline),
     }
     kwargs.update(overrides)
     return WaypointClient(tokens=provider, **kwargs)  # type: ignore[arg-type]

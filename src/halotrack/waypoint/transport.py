@@ -9,7 +9,9 @@ that safe and polite against an undocumented, rate-limited API lives here once:
   attempts and a total waiting budget;
 - a 401 asks the token provider for a fresh token once and replays;
 - secrets are only sent to URLs under the configured base URLs, checked on every hop since
-  redirects are followed by hand;
+  redirects are followed by hand (`halotrack.waypoint.guard`, shared with sign-in);
+- no answer is read past `Limits.max_body`, and one request with all its retries ends
+  within `RetryPolicy.deadline` seconds;
 - gamecms/discovery files are revalidated with `If-None-Match` against an on-disk cache.
 """
 
@@ -44,6 +46,17 @@ from halotrack.errors import (
 )
 from halotrack.models.hosts import WAYPOINT_HOSTS, service_urls
 from halotrack.waypoint.cache import EtagCache
+from halotrack.waypoint.guard import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_BODY,
+    HINT_DEADLINE,
+    HINT_TOO_LARGE,
+    BodyTooLarge,
+    Bounds,
+    RedirectRefused,
+    exchange,
+    limit_text,
+)
 from halotrack.waypoint.tokens import TokenProvider, Tokens
 
 log = logging.getLogger("halotrack.waypoint")
@@ -56,8 +69,6 @@ CLEARANCE_HEADER = "343-clearance"
 SERVICES = ("stats", "skill", "gamecms", "discovery", "profile", "economy")
 
 _RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_MAX_REDIRECTS = 5
 
 HINT_404_PLAYER = "no such player or their match history is private"
 HINT_403 = "clearance missing or stale: sign in again / launch the game once"
@@ -73,12 +84,14 @@ HINT_401 = "the token was refused even after a refresh: run `halotrack auth logi
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Pacing: requests per second per service and overall (None or 0: unpaced), and the
-    number of requests in flight at once. Defaults follow public clients of this API."""
+    number of requests in flight at once. Defaults follow public clients of this API.
+    `max_body`: the most bytes read of one answer."""
 
     rate: float | None = 5.0
     global_rate: float | None = 10.0
     concurrency: int = 4
     per_service: Mapping[str, float | None] = field(default_factory=dict)
+    max_body: int = DEFAULT_MAX_BODY
 
     @classmethod
     def unlimited(cls, concurrency: int = 64) -> Limits:
@@ -89,12 +102,14 @@ class Limits:
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """Up to `attempts` tries per request; full-jitter backoff doubling from `base_delay`
-    up to `max_delay`; never more than `budget` seconds spent waiting for one request."""
+    up to `max_delay`; never more than `budget` seconds spent waiting for one request, and
+    the request with all its attempts and waits ends `deadline` seconds after it was sent."""
 
     attempts: int = 5
     base_delay: float = 0.5
     max_delay: float = 30.0
     budget: float = 120.0
+    deadline: float = DEFAULT_DEADLINE
 
 
 @dataclass
@@ -227,6 +242,7 @@ class Transport:
             raise ConfigError("concurrency must be at least 1")
         if self.retry.attempts < 1:
             raise ConfigError("retry attempts must be at least 1")
+        self.bounds = Bounds(timeout, self.retry.deadline, self.limits.max_body)
         self._api_root = api_root.rstrip("/") if api_root else None
         urls = service_urls(api_root)
         if base_urls:
@@ -314,9 +330,7 @@ class Transport:
         retry_after: float | None = None,
         detail: str = "",
     ) -> ApiError:
-        svc = self._services.get(service)
-        shown = url[len(svc.base) :] if svc and url.startswith(svc.base) else url
-        where = f"{service} {shown.split('?', 1)[0]}"
+        where = self._where(service, url)
         if status == 400:
             return BadRequest(
                 f"the API refused the request (400): {where}",
@@ -357,6 +371,24 @@ class Transport:
             hint="the API changed or a proxy interfered; retry with --debug",
         )  # fmt: skip
 
+    def _where(self, service: str, url: str) -> str:
+        svc = self._services.get(service)
+        shown = url[len(svc.base) :] if svc and url.startswith(svc.base) else url
+        return f"{service} {shown.split('?', 1)[0]}"
+
+    def _too_large(self, service: str, url: str) -> ApiError:
+        return ApiError(
+            f"answer larger than {limit_text(self.bounds.max_body)}: {self._where(service, url)}",
+            service=service, status=None, url=url, hint=HINT_TOO_LARGE,
+        )  # fmt: skip
+
+    def _late(self, service: str, url: str) -> ApiError:
+        return ServerError(
+            f"no complete answer within {self.bounds.deadline:g} s, retries included: "
+            f"{self._where(service, url)}",
+            service=service, status=None, url=url, hint=HINT_DEADLINE,
+        )  # fmt: skip
+
     def _unreachable(self, service: str, url: str, exc: aiohttp.ClientConnectorError) -> ApiError:
         """No connection at all (refused, no route, DNS): name where we tried to connect and
         what to check, since "the API is failing" misleads when --api points at nothing."""
@@ -372,29 +404,6 @@ class Transport:
             f"{service} {shown.split('?', 1)[0]})",
             service=service, status=None, url=url, hint=hint,
         )  # fmt: skip
-
-    async def _follow(
-        self, service: str, url: URL, location: str, headers: dict[str, str]
-    ) -> tuple[int, bytes, CIMultiDictProxy[str]]:
-        """Follow redirects by hand so each hop is checked: secrets never go to a URL outside
-        the configured bases (and once dropped, they stay dropped)."""
-        session = self.session
-        for _ in range(_MAX_REDIRECTS):
-            url = url.join(URL(location))
-            if not self.trusted(str(url)):
-                log.warning(
-                    "redirect to a foreign host %s: following without credentials", url.host
-                )
-                headers = self._plain_headers
-            async with session.get(
-                url, headers=headers, allow_redirects=False, timeout=self._timeout
-            ) as resp:
-                status = resp.status
-                next_location = resp.headers.get("Location") if status in _REDIRECTS else None
-                if next_location is None:
-                    return status, await resp.read(), resp.headers
-            location = next_location
-        raise self._error(None, service, str(url), detail=f"more than {_MAX_REDIRECTS} redirects")
 
     async def get(
         self,
@@ -423,35 +432,46 @@ class Transport:
         waited = 0.0
         refreshed = False
         counters = self.counters
+        ends_at: float | None = None  # the deadline runs from the first send
         while True:
             try:
                 async with self._sem:
                     await self._pace(svc)
-                    if auth:
-                        headers = self._auth_headers(await self._tokens.get())
-                    else:
-                        headers = self._plain_headers
+                    if ends_at is None:
+                        ends_at = self._clock() + self.bounds.deadline
+                    left = ends_at - self._clock()
+                    if left <= 0:
+                        raise self._late(service, url_s)
+                    credentials = self._auth_headers(await self._tokens.get()) if auth else {}
+                    headers = self._plain_headers
                     if cached is not None:
                         headers = {**headers, "If-None-Match": cached[0]}
                     counters.requests += 1
                     counters.by_service[service] = counters.by_service.get(service, 0) + 1
+                    limit = min(self.bounds.timeout, left)
                     try:
-                        async with self.session.get(
-                            url, headers=headers, allow_redirects=False, timeout=self._timeout
-                        ) as resp:
-                            status = resp.status
-                            rheaders = resp.headers
-                            location = rheaders.get("Location") if status in _REDIRECTS else None
-                            if location is None:
-                                body = await resp.read()
-                        if location is not None:
-                            status, body, rheaders = await self._follow(
-                                service, url, location, headers
-                            )
+                        answer = await exchange(
+                            self.session,
+                            "GET",
+                            url,
+                            trusted=self.trusted,
+                            headers=headers,
+                            credentials=credentials,
+                            max_body=self.bounds.max_body,
+                            seconds=limit,
+                        )
+                        status, body, rheaders = answer.status, answer.body, answer.headers
+                    except BodyTooLarge:
+                        raise self._too_large(service, url_s) from None
+                    except RedirectRefused as exc:
+                        raise self._error(None, service, url_s, detail=str(exc)) from None
                     except aiohttp.ClientConnectorError as exc:
                         counters.connection_errors += 1
                         raise _Transient(self._unreachable(service, url_s, exc)) from None
                     except (TimeoutError, aiohttp.ClientError) as exc:
+                        if isinstance(exc, TimeoutError) and limit < self.bounds.timeout:
+                            counters.connection_errors += 1
+                            raise self._late(service, url_s) from None
                         counters.connection_errors += 1
                         detail = (
                             "response cut short"
@@ -499,6 +519,8 @@ class Transport:
                     delay = max(delay, retry_after)
                 if waited + delay > policy.budget:
                     raise error from None
+                if ends_at is not None and self._clock() + delay >= ends_at:
+                    raise error from None  # the last answer says more than the deadline
                 waited += delay
                 attempt += 1
                 counters.retries += 1

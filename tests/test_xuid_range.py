@@ -9,7 +9,9 @@ no later cycle trips over it.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,12 @@ from aiohttp.test_utils import TestClient, TestServer
 import test_hostile_cli as hostile
 from halotrack.cli import main
 from halotrack.errors import ConfigError
+from halotrack.models import MatchStats, decode, decode_as
 from halotrack.models.xuid import maybe_xuid, parse_xuid, written_as_xuid, xuid_id
 from halotrack.report.serve import make_app
 from halotrack.simulator import Simulator
 from halotrack.store import open_store
+from halotrack.store.matches import match_rows
 from test_hostile_cli import _dump, cli
 
 # The hostile-input suite's simulator and environment (a SQLite store under tmp_path).
@@ -206,3 +210,39 @@ def test_a_poisoned_match_is_stored_without_that_player_and_later_cycles_work(
     report = json.loads(out)
     assert code == 0 and report["failures"] == [] and report["played"] == 1, out + err
     assert p.player_id in stored_players(store_url, later)
+
+
+_FIRST_ID = re.compile(rb'(?<=xuid\()\d+(?=\))|(?<="xuid": ")\d+(?=")')
+
+
+@pytest.mark.parametrize(
+    ("sample", "kind"),
+    [
+        ("match-stats/slayer-2025.json", "match-stats"),
+        ("match-skill/match-skill-one-player.json", "match-skill"),
+        ("csr/playlist-csrs-one-player.json", "playlist-csr"),
+        ("profile/users.json", "users"),
+    ],
+)
+def test_an_id_out_of_range_in_a_real_answer_reads_as_no_xuid(
+    real_dir: Path, sample: str, kind: str
+) -> None:
+    """The models' readers (match players, skill and CSR entries, profiles) give None for the
+    id, as for a bot; the store's match rows leave that participant out."""
+    body = (real_dir / sample).read_bytes()
+    first = _FIRST_ID.search(body)
+    assert first is not None
+    poisoned = body[: first.start()] + str(POISON).encode() + body[first.end() :]
+    ids = {
+        "match-stats": lambda m: [p.xuid for p in m.players if not p.is_bot],
+        "match-skill": lambda m: [e.xuid for e in m.value],
+        "playlist-csr": lambda m: [e.xuid for e in m.value],
+        "users": lambda m: [u.xuid_int for u in m.users],
+    }[kind]
+    clean, bad = ids(decode(kind, body)), ids(decode(kind, poisoned))
+    assert bad == [None, *clean[1:]] and clean[0] == int(first.group())
+    if kind == "match-stats":
+        stats = decode_as(MatchStats, poisoned)
+        rows = match_rows(stats, fetched_at=datetime.now(UTC))
+        assert [r["xuid"] for r in rows.players if not r["is_bot"]] == clean[1:]
+        assert all(r["xuid"] != POISON for r in rows.medals + rows.personal_scores)

@@ -129,6 +129,7 @@ def test_an_xuid_out_of_range_is_one_usage_line_and_changes_nothing(
     one_of_many = command[:2] == ["watch", "add"]
     assert code == (1 if one_of_many else ConfigError.exit_code), out + err
     assert len(lines) == 1 and (one_of_many or lines[0].startswith("error: ")), err
+    assert one_of_many or len(lines[0]) <= 80, lines[0]
     assert "out of range" in lines[0] and "Traceback" not in out + err
     assert _dump(tracked_db) == before
     assert not (tmp_path / "page.html").exists()

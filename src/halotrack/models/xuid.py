@@ -23,7 +23,7 @@ XUID_MAX = 2**63 - 1
 # ASCII digits only (`\d` would take Arabic-Indic digits too); any length, so that a long
 # number is reported as out of range rather than malformed.
 _XUID_RE = re.compile(r"^\s*(?:xuid\(\s*(\d+)\s*\)|(\d+))\s*$", re.IGNORECASE | re.ASCII)
-_HINT = "an XUID looks like 2535445291321133 or xuid(2535445291321133)"
+_HINT = "like 2535445291321133"
 
 
 class XuidError(ConfigError, ValueError):
@@ -33,7 +33,7 @@ class XuidError(ConfigError, ValueError):
 
 def _in_range(number: int, shown: object) -> int:
     if not XUID_MIN <= number <= XUID_MAX:
-        raise XuidError(f"XUID {shown} is out of range", hint=f"XUIDs are 1 to {XUID_MAX}")
+        raise XuidError(f"XUID {shown} is out of range", hint="XUIDs are 1 to 2^63-1")
     return number
 
 
@@ -42,13 +42,13 @@ def parse_xuid(value: int | str) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return _in_range(value, value)
     if not isinstance(value, str):
-        raise XuidError(f"not an XUID: {value!r}", hint=_HINT)
+        raise XuidError(f"not an XUID: {value!r:.20}", hint=_HINT)
     match = _XUID_RE.match(value)
     if not match:
-        raise XuidError(f"malformed XUID {value!r}", hint=_HINT)
+        raise XuidError(f"malformed XUID {value[:20]!r}", hint=_HINT)
     digits = match.group(1) or match.group(2)
     if len(digits.lstrip("0")) > 2 * len(str(XUID_MAX)):  # no int() of a megabyte of digits
-        return _in_range(XUID_MAX + 1, digits[:40] + "...")
+        return _in_range(XUID_MAX + 1, digits[:20] + "...")
     return _in_range(int(digits), digits)
 
 

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from halotrack.errors import ConfigError
-from halotrack.models import Csr, decode, iso_datetime, iso_duration, parse_xuid, xuid_id
+from halotrack.models import (
+    Csr,
+    decode,
+    iso_datetime,
+    iso_duration,
+    maybe_xuid,
+    parse_xuid,
+    xuid_id,
+)
 from halotrack.models.csr import csr_block, csr_label, tier_for
 from halotrack.models.names import (
     VARIABLE_SCORE_ID,
@@ -214,8 +222,8 @@ def test_xuid_helpers() -> None:
     assert parse_xuid("xuid(2535445291321133)") == 2535445291321133
     assert parse_xuid("2535445291321133") == 2535445291321133
     assert parse_xuid(2535445291321133) == 2535445291321133
-    assert parse_xuid("bid(19.0)") is None and parse_xuid(None) is None
-    assert parse_xuid("GAMERTAG") is None
+    assert maybe_xuid("bid(19.0)") is None and maybe_xuid(None) is None
+    assert maybe_xuid("GAMERTAG") is None
     assert xuid_id(123) == "xuid(123)" == xuid_id("xuid(123)")
     with pytest.raises(ValueError):
         xuid_id("bid(1.0)")

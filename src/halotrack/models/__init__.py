@@ -20,8 +20,6 @@ from halotrack.models._base import (
     Response,
     iso_datetime,
     iso_duration,
-    parse_xuid,
-    xuid_id,
 )
 from halotrack.models.decoding import (
     KINDS,
@@ -101,6 +99,7 @@ from halotrack.models.stats import (
     VipStats,
     ZonesStats,
 )
+from halotrack.models.xuid import XuidError, maybe_xuid, parse_xuid, xuid_id
 
 __all__ = [
     "KINDS",
@@ -169,6 +168,7 @@ __all__ = [
     "User",
     "Users",
     "VipStats",
+    "XuidError",
     "ZonesStats",
     "csr_season_id",
     "decode",
@@ -178,6 +178,7 @@ __all__ = [
     "guess_kind_of",
     "iso_datetime",
     "iso_duration",
+    "maybe_xuid",
     "parse_xuid",
     "xuid_id",
 ]

@@ -8,7 +8,6 @@ model (the simulator does) must give the API's full shape, zeros and nulls inclu
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -70,27 +69,6 @@ class Response(Model, _RawMixin, dict=True, frozen=True):
 def attach_raw(obj: Any, data: bytes) -> None:
     """Remember the body `obj` was decoded from; cheap (no copy, no parse)."""
     obj.__dict__["_raw_bytes"] = data
-
-
-_XUID = re.compile(r"^\s*(?:xuid\()?\s*(\d{1,20})\s*\)?\s*$", re.IGNORECASE)
-
-
-def parse_xuid(value: str | int | None) -> int | None:
-    """`xuid(2535...)`, `2535...` or an int -> the XUID as an int; bots (`bid(...)`) -> None."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    m = _XUID.match(value)
-    return int(m.group(1)) if m else None
-
-
-def xuid_id(value: str | int) -> str:
-    """The `xuid(N)` form the API uses in player ids and query parameters."""
-    xuid = parse_xuid(value)
-    if xuid is None:
-        raise ValueError(f"not a XUID: {value!r}")
-    return f"xuid({xuid})"
 
 
 def ratio(num: float, den: float) -> float:

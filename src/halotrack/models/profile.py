@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from halotrack.models._base import Leaf, Model, Response, _RawMixin, parse_xuid
+from halotrack.models._base import Leaf, Model, Response, _RawMixin
+from halotrack.models.xuid import maybe_xuid
 
 
 class Gamerpic(Leaf, rename=None, frozen=True):
@@ -23,7 +24,7 @@ class User(Model, _RawMixin, rename=None, dict=True, frozen=True):
 
     @property
     def xuid_int(self) -> int | None:
-        return parse_xuid(self.xuid)
+        return maybe_xuid(self.xuid)
 
 
 class Users(Response, frozen=True):

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from halotrack.models._base import Leaf, Model, Response, parse_xuid
+from halotrack.models._base import Leaf, Model, Response
 from halotrack.models.csr import csr_label, progress_to_next
 from halotrack.models.enums import CsrResultCode
+from halotrack.models.xuid import maybe_xuid
 
 
 class Csr(Leaf, frozen=True):
@@ -77,7 +78,7 @@ class _PlayerResult(Model, gc=False, frozen=True):
 
     @property
     def xuid(self) -> int | None:
-        return parse_xuid(self.id)
+        return maybe_xuid(self.id)
 
     @property
     def ok(self) -> bool:
@@ -105,7 +106,7 @@ class PlaylistCsr(Response, frozen=True):
 
     def for_player(self, xuid: str | int) -> PlaylistCsrEntry | None:
         """The entry for this XUID (int, digits or `xuid(N)`), or None."""
-        want = parse_xuid(xuid)
+        want = maybe_xuid(xuid)
         return next((e for e in self.value if want is not None and e.xuid == want), None)
 
 
@@ -170,5 +171,5 @@ class MatchSkill(Response, frozen=True):
     value: list[MatchSkillEntry] = []
 
     def for_player(self, xuid: str | int) -> MatchSkillEntry | None:
-        want = parse_xuid(xuid)
+        want = maybe_xuid(xuid)
         return next((e for e in self.value if want is not None and e.xuid == want), None)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from halotrack.models._base import ZERO, Leaf, Model, Response, parse_xuid, ratio
+from halotrack.models._base import ZERO, Leaf, Model, Response, ratio
 from halotrack.models.enums import (
     GameplayInteraction,
     GameVariantCategory,
@@ -23,6 +23,7 @@ from halotrack.models.enums import (
     PlayerType,
     PlaylistExperience,
 )
+from halotrack.models.xuid import maybe_xuid
 
 
 class Award(Leaf, frozen=True):
@@ -497,7 +498,7 @@ class MatchPlayer(Model, gc=False, frozen=True):
     @property
     def xuid(self) -> int | None:
         """The player's XUID; None for bots."""
-        return parse_xuid(self.player_id)
+        return maybe_xuid(self.player_id)
 
     @property
     def is_bot(self) -> bool:
@@ -530,7 +531,7 @@ class MatchStats(Response, frozen=True):
 
     def player(self, xuid: str | int) -> MatchPlayer | None:
         """The player with this XUID (int, digits or `xuid(N)`), or None."""
-        want = parse_xuid(xuid)
+        want = maybe_xuid(xuid)
         for p in self.players:
             if want is not None and p.xuid == want:
                 return p

@@ -31,6 +31,7 @@ import msgspec
 
 from halotrack.errors import StoreError
 from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome
+from halotrack.models.xuid import parse_xuid
 from halotrack.report.data import (
     RECENT_MATCHES,
     CsrPoint,
@@ -43,7 +44,7 @@ from halotrack.report.data import (
     assemble,
 )
 from halotrack.store import CsrSnapshot as StoredCsr
-from halotrack.store import Scope, Store, StoreTx, parse_xuid
+from halotrack.store import Scope, Store, StoreTx
 from halotrack.store.matches import player_matches
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from halotrack.errors import ConfigError, StoreError
+from halotrack.models.xuid import maybe_xuid
 from halotrack.report.build import build_page_data
 from halotrack.report.render import IndexRow, assets, content_security_policy, render_index
 from halotrack.report.render import render_page as _render_page
@@ -69,6 +70,8 @@ def _player_html(store: Store, xuid: str, now: datetime) -> str:
 async def player(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
     xuid = request.match_info["xuid"]
+    if maybe_xuid(xuid) is None:  # 0 or past the signed 64-bit range: nobody, not a 500
+        raise web.HTTPNotFound(text=f"no player with XUID {xuid} in this database")
     now = request.app[CLOCK_KEY]()
     try:
         html = await asyncio.to_thread(_player_html, store, xuid, now)

@@ -41,7 +41,6 @@ from halotrack.store.repository import (
     StoreTx,
     WatchEntry,
     open_store,
-    parse_xuid,
 )
 from halotrack.store.scope import LIFETIME, Scope
 
@@ -66,6 +65,5 @@ __all__ = [
     "StoreTx",
     "WatchEntry",
     "open_store",
-    "parse_xuid",
     "to_thread",
 ]

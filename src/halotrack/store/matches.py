@@ -16,6 +16,7 @@ Every function takes a `Store`, a `StoreTx` or a SQLAlchemy `Connection`.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -29,6 +30,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from halotrack.models import MatchPlayer, MatchSkill, MatchStats, Stats
 from halotrack.store.repository import Store, StoreTx
 from halotrack.store.schema import UTCDateTime, metadata
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------- tables
 
@@ -348,6 +351,11 @@ def match_rows(
         humans += not bot
         xuid = None if bot else player.xuid
         pid = player.player_id
+        if not bot and xuid is None:
+            # An id the store cannot key (past the signed 64-bit range, or junk): keep the
+            # match and everyone else; the raw JSON still holds this player.
+            log.warning("match %s: skipped player %.40r: not a usable XUID", mid, pid)
+            continue
         # Two bots may share an id (`bid(19.0)`); number the repeats so none is lost.
         seen[pid] = n = seen.get(pid, 0) + 1
         if n > 1:

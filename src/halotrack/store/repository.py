@@ -15,7 +15,6 @@ Each `Store` method is the same call inside its own transaction.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -28,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from halotrack.errors import StoreError
 from halotrack.models.csr import csr_label
+from halotrack.models.xuid import parse_xuid, written_as_xuid
 from halotrack.store import extract, migrate
 from halotrack.store.engine import WRITE, describe, make_engine, mapped_errors, parse_url
 from halotrack.store.schema import (
@@ -43,18 +43,6 @@ from halotrack.store.scope import Scope, check_kind
 
 SaveResult = Literal["created", "unchanged"]
 T = TypeVar("T")
-
-_XUID = re.compile(r"^(?:xuid\()?(\d{1,20})\)?$", re.IGNORECASE)
-
-
-def parse_xuid(value: int | str) -> int:
-    """`2535445291321133`, `"2535445291321133"` or `"xuid(2535445291321133)"` -> int."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    m = _XUID.match(str(value).strip())
-    if not m:
-        raise ValueError(f"not a XUID: {value!r}")
-    return int(m[1])
 
 
 def utcnow() -> datetime:
@@ -383,12 +371,9 @@ class StoreTx:
     def find_player(self, text: str) -> Player | None:
         """A player by XUID, current gamertag, or any past gamertag (case-insensitive)."""
         text = text.strip()
-        try:
-            found = self.get_player(parse_xuid(text))
-        except ValueError:
-            found = None
-        if found:
-            return found
+        xuid = written_as_xuid(text)  # out of range: XuidError, one line at the CLI
+        if xuid is not None:
+            return self.get_player(xuid)
         xuid = self._xuid_by_gamertag(players.c.gamertag, players.c.xuid, text)
         if xuid is None:
             xuid = self._xuid_by_gamertag(

@@ -32,9 +32,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from halotrack.errors import HaloTrackError
-from halotrack.models import ServiceRecord, parse_xuid
+from halotrack.models import ServiceRecord, maybe_xuid, parse_xuid
 from halotrack.store import SaveResult, Scope, Store, StoreTx, WatchEntry, to_thread
-from halotrack.store import parse_xuid as store_xuid
 from halotrack.tracker.metadata import Metadata
 from halotrack.tracker.policy import next_check_at
 from halotrack.tracker.seasons import current_csr_season, season_ends, seasons_to_fetch
@@ -220,7 +219,7 @@ class Tracker:
         watched = await to_thread(self.store.watch_list)
         report.watched = len(watched)
         if players is not None:
-            wanted = {store_xuid(p) for p in players}
+            wanted = {parse_xuid(p) for p in players}
             due = [e for e in watched if e.xuid in wanted]
         elif force:
             due = watched
@@ -396,7 +395,7 @@ class Tracker:
             raw_by_xuid: dict[int, Any] = {}
             for response in results.responses:
                 for item in response.raw.get("Value") or []:
-                    x = parse_xuid(str(item.get("Id", ""))) if isinstance(item, dict) else None
+                    x = maybe_xuid(item.get("Id")) if isinstance(item, dict) else None
                     if x is not None:
                         raw_by_xuid[x] = item
             for x in results.bad:

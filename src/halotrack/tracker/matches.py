@@ -39,9 +39,10 @@ from halotrack.errors import (
 )
 from halotrack.models import MatchHistoryEntry, MatchSkill, MatchStats, MedalMetadata, decode_as
 from halotrack.models.names import MedalBook
+from halotrack.models.xuid import written_as_xuid
 from halotrack.store import Store
 from halotrack.store import matches as sm
-from halotrack.waypoint import WaypointClient, parse_xuid
+from halotrack.waypoint import WaypointClient
 
 log = logging.getLogger("halotrack.tracker")
 
@@ -99,7 +100,7 @@ def _utcnow() -> datetime:
 async def resolve_xuid(client: WaypointClient | None, store: Store, player: int | str) -> int:
     """A XUID from a XUID, a stored gamertag, or (when a client is given) the profile API;
     a gamertag learnt from the API is stored with the player, as the API spells it."""
-    xuid = parse_xuid(player)
+    xuid = written_as_xuid(player)
     if xuid is not None:
         return xuid
     text = str(player).strip()

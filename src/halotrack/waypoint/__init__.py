@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from halotrack.waypoint.cache import EtagCache
 from halotrack.waypoint.client import WaypointClient, from_settings
-from halotrack.waypoint.players import Player, is_bot, parse_player, parse_xuid
+from halotrack.waypoint.players import Player, is_bot, parse_player
 from halotrack.waypoint.skill import CsrResults
 from halotrack.waypoint.tokens import StaticTokens, TokenProvider, Tokens
 from halotrack.waypoint.transport import (
@@ -44,5 +44,4 @@ __all__ = [
     "from_settings",
     "is_bot",
     "parse_player",
-    "parse_xuid",
 ]

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from halotrack.errors import ConfigError
+from halotrack.models.xuid import written_as_xuid
 
 MAX_GAMERTAG = 16
-MAX_XUID = 2**64 - 1
-
-_XUID_RE = re.compile(r"^\s*(?:xuid\(\s*(\d{1,20})\s*\)|(\d{1,20}))\s*$", re.IGNORECASE)
 _BOT_RE = re.compile(r"^\s*bid\(.*\)\s*$", re.IGNORECASE)
 _MODERN_RE = re.compile(r"^(.{1,12})#(\d{1,4})$", re.DOTALL)
 _BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
@@ -55,19 +53,6 @@ def escape_segment(text: str) -> str:
     return escaped
 
 
-def parse_xuid(value: int | str) -> int | None:
-    """The XUID in `2533...`, `"2533..."` or `"xuid(2533...)"`, or None when it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if 0 < value <= MAX_XUID else None
-    match = _XUID_RE.match(value)
-    if not match:
-        return None
-    number = int(match.group(1) or match.group(2))
-    return number if 0 < number <= MAX_XUID else None
-
-
 def is_bot(value: int | str) -> bool:
     """Bots appear as `bid(19.0)`; the skill service fails the whole request if sent one."""
     return isinstance(value, str) and bool(_BOT_RE.match(value))
@@ -99,23 +84,16 @@ def validate_gamertag(text: str) -> str:
 
 
 def parse_player(value: int | str | Player) -> Player:
-    """Turn what a caller passed into a Player; anything unusable is a ConfigError."""
-    if type(value) is int and 0 < value <= MAX_XUID:  # the common case, checked first
-        return Player(xuid=value)
+    """Turn what a caller passed into a Player; anything unusable is a ConfigError (an
+    XUID out of range or malformed is an XuidError, which is one)."""
     if isinstance(value, Player):
         return value
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ConfigError(f"not a player: {value!r}", hint="pass a gamertag or an XUID")
-    xuid = parse_xuid(value)
+    xuid = written_as_xuid(value)
     if xuid is not None:
         return Player(xuid=xuid)
-    if isinstance(value, int):
-        raise ConfigError(f"XUID {value} is out of range", hint="XUIDs are positive 64-bit")
-    stripped = value.strip()
-    if stripped.lower().startswith("xuid(") or stripped.isdigit():
-        raise ConfigError(
-            f"malformed XUID {value!r}", hint="an XUID looks like 2535445291321133 or xuid(2535...)"
-        )
+    assert isinstance(value, str)
     return Player(gamertag=validate_gamertag(value))
 
 

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 from halotrack.errors import ConfigError
 from halotrack.models import User, Users
+from halotrack.models.xuid import parse_xuid
 from halotrack.waypoint._base import Service, encode_query
-from halotrack.waypoint.players import Player, escape_segment, parse_player, parse_xuid
+from halotrack.waypoint.players import Player, escape_segment, parse_player
 
 DEFAULT_USERS_BATCH = 100
 
@@ -38,8 +39,6 @@ class ProfileService(Service):
         wanted: list[int] = []
         for value in xuids:
             xuid = parse_xuid(value)
-            if xuid is None:
-                raise ConfigError(f"malformed XUID {value!r}", hint="e.g. 2535445291321133")
             if xuid not in wanted:
                 wanted.append(xuid)
         size = self.users_batch_size

@@ -117,6 +117,18 @@ def test_every_mentioned_command_exists(where: str, mention: str) -> None:
         assert "Usage:" in out
 
 
+def test_hints_put_commands_in_backticks_where_the_check_finds_them() -> None:
+    names = "|".join(map(re.escape, TREE.commands))
+    bare = re.compile(rf'(?:hint=f?"|: |run )halotrack (?:{names}|sync)\b')
+    found = [
+        f"{path.relative_to(ROOT)}: {line.strip()}"
+        for path in sorted((ROOT / "src").rglob("*.py"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if bare.search(line)
+    ]
+    assert found == []
+
+
 @pytest.mark.parametrize(
     "mention", ["halotrack sync", "halotrack watch GAMERTAG", "halotrack history X --season Y"]
 )
@@ -268,7 +280,7 @@ def test_history_with_a_season_shows_that_season(
     assert [s["captured_at"][:16] for s in got["snapshots"]] == [T0.isoformat()[:16]]
     code, out, err = run(capsys, db, "history", GT, "--scope", "season")
     assert code == 2 and "--season" not in err
-    said = re.search(r"halotrack (history PLAYER \S+)", err)
+    said = re.search(r"`halotrack (history PLAYER [^\s`]+)`", err)
     assert said is not None, err
     args = [GT if w == "PLAYER" else w for w in said.group(1).split()]
     code, out, err = run(capsys, db, *args, "--json")

@@ -73,7 +73,7 @@ def _stored_xuid(store: Store, player: str) -> int:
     if found is None:
         raise Unknown(
             f"no stored player {player!r}",
-            hint=f"fetch their matches first: halotrack matches sync {player!r}",
+            hint=f"fetch their matches first: `halotrack matches sync {player!r}`",
         )
     return found.xuid
 
@@ -267,7 +267,7 @@ def match_cmd(
         if got is None:
             raise Unknown(
                 f"match {match_id} is not stored",
-                hint="sync a player who played it: halotrack matches sync PLAYER",
+                hint="sync a player who played it: `halotrack matches sync PLAYER`",
             )
         book = stored_medal_book(store)
         tags = {p.xuid: p.gamertag for p in store.list_players() if p.gamertag}

@@ -122,12 +122,12 @@ def register(app: typer.Typer) -> None:
                     if entry is None:
                         raise Unknown(
                             f"{text!r} is not on the watch list",
-                            hint=f"halotrack watch add {text!r}",
+                            hint=f"`halotrack watch add {text!r}`",
                         )
                     wanted.append(entry.xuid)
             if not store.watch_list():
                 raise ConfigError(
-                    "nobody is on the watch list", hint="halotrack watch add GAMERTAG"
+                    "nobody is on the watch list", hint="`halotrack watch add GAMERTAG`"
                 )
 
             async def loop() -> None:

@@ -72,7 +72,7 @@ def resolve_scope(tx: StoreTx, xuid: int, kind: str, scope: str, season: str | N
     if scope != "season" or not season:
         raise ConfigError(
             f"bad scope {scope!r}{' ' + season if season else ''}",
-            hint="name the season after the player: halotrack history PLAYER CsrSeason5-1",
+            hint="name the season after the player: `halotrack history PLAYER CsrSeason5-1`",
         )
     stored = [Scope.parse(k) for kd, k in tx.record_scopes(xuid) if kd == kind]
     wanted = season.lower()

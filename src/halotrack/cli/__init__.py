@@ -37,7 +37,7 @@ def _value_label(param: Any, ctx: Any) -> str | None:
     shown), the choices for a choice, else the option's name; never a Python type."""
     if getattr(param, "param_type_name", "") != "option" or getattr(param, "is_flag", False):
         return None
-    if param.type_descriptor.is_choice:
+    if getattr(getattr(param, "type_descriptor", None), "is_choice", False):
         return str(param.display_type(ctx)).strip("<>")
     return str(param.name or "value").upper()
 

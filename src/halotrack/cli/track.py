@@ -32,7 +32,7 @@ def parse_every(text: str) -> float:
     t = text.strip().lower()
     if re.fullmatch(r"\d+(?:\.\d+)?", t):
         raise ConfigError(
-            f"--every {text.strip()} has no unit", hint=f"write e.g. {t}m (or {t}s, {t}h)"
+            f"--every {text.strip()} has no unit", hint=f"write e.g. {t}m; s, h and d work too"
         )
     parts = re.findall(r"(\d+(?:\.\d+)?)\s*([smhd])", t)
     if not parts or "".join(n + u for n, u in parts) != t.replace(" ", ""):

@@ -175,7 +175,7 @@ def test_seasons_medals_playlists(
         (["record", "x" * 20], 2, "too long"),
         (["record", "xuid(12ab)"], 2, "malformed XUID"),
         (["record", ""], 2, "empty gamertag"),
-        (["record", "Nobody Here 1"], 4, "no such player"),
+        (["record", "Nobody Here 1"], 6, "no such player"),
         (["record", "Nobody Here 1", "--kind", "ranked"], 2, "unknown record kind"),
         (["record", "Cortana Sniper", "--season", "Season99"], 2, "unknown season"),
         (["csr", "Nobody", "--playlist", "nope"], 2, "malformed playlist id"),
@@ -209,7 +209,8 @@ def test_token_flags_override_the_environment(
 ) -> None:
     monkeypatch.setenv("HALOTRACK_SPARTAN_TOKEN", "v4=expired-or-wrong")
     code, _, err = cli(capsys, "medals", "--json")
-    assert code == 4 and "401" in err
+    # exit 3, sign-in: the token from the environment is what to renew, not `auth login`
+    assert code == 3 and "401" in err and "HALOTRACK_SPARTAN_TOKEN" in err
     code, _, err = cli(
         capsys,
         "medals",

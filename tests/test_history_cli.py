@@ -217,7 +217,7 @@ def test_unknown_player_is_one_line_and_nonzero(
     db: str, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
     code, out, err = run(capsys, db, command, "Nobody Here")
-    assert code == 2
+    assert code == 6
     assert out == ""
     assert len(err.strip().splitlines()) <= 2  # one message, possibly wrapped by the console
     assert "unknown player 'Nobody Here'" in " ".join(err.split())

@@ -108,7 +108,7 @@ def test_odd_gamertags_request_only_their_own_path(
     sim: Simulator, env: dict[str, str], capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
     (code, out, err), log = requests_during(sim, lambda: cli(capsys, "record", name))
-    assert code == 4, out + err  # nobody in the world has these names: 404
+    assert code == 6, out + err  # nobody in the world has these names: 404, not found
     assert "not found" in one_clear_line(err)
     segments = player_segments(log)
     assert segments and all(s == name for s in segments), segments

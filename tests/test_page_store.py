@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from halotrack.cli import main
-from halotrack.errors import StoreError
+from halotrack.errors import Unknown
 from halotrack.report import build_page_data, find_xuid, render_page
 from halotrack.store import Scope, Store, open_store
 from test_page_samples import (
@@ -90,10 +90,10 @@ def test_csr_metadata_and_seasons_from_the_store(store: Store) -> None:
     assert not page.medals[0].name.startswith("Medal ")
 
 
-def test_unknown_player_is_a_store_error(store: Store) -> None:
-    with pytest.raises(StoreError, match="no player"):
+def test_unknown_player_is_unknown(store: Store) -> None:
+    with pytest.raises(Unknown, match="no player"):
         build_page_data(store, "1234567890123456", now=NOW)
-    with pytest.raises(StoreError):
+    with pytest.raises(Unknown):
         find_xuid(store, "Nobody Here")
     assert find_xuid(store, "old tag") == int(XUID)  # past gamertags find the player too
 
@@ -117,11 +117,11 @@ def test_page_command_writes_a_self_contained_file(
     assert not re.search(r"""(src|href)=["']?https?://""", html)
 
 
-def test_page_command_unknown_player_exits_with_store_error(db_url: str, tmp_path: Path) -> None:
+def test_page_command_unknown_player_exits_not_found(db_url: str, tmp_path: Path) -> None:
     with open_store(db_url):
         pass
     code = main(["--db", db_url, "page", "Nobody", "-o", str(tmp_path / "x.html")])
-    assert code == StoreError.exit_code
+    assert code == Unknown.exit_code
     assert not (tmp_path / "x.html").exists()
 
 

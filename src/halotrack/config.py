@@ -65,6 +65,11 @@ class Settings:
     max_body: int | None = None
     deadline: float | None = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    sources: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def source_of(self, name: str) -> str:
+        """Where a setting came from, as the user would name it: `--db`, `HALOTRACK_DB`..."""
+        return self.sources.get(name, _flag(name))
 
     def database_url(self) -> str:
         """A SQLAlchemy URL: `--db` may be a plain path or a full URL."""
@@ -89,17 +94,22 @@ _ENV = {
 }
 
 
+def _flag(name: str) -> str:
+    return f"--{name.replace('_', '-')}"
+
+
 def resolve(**flags: Any) -> Settings:
     """Merge flags (non-None wins), environment and the config file into Settings."""
     file_values = load_file()
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     for name, env in _ENV.items():
         if flags.get(name) is not None:
-            values[name] = flags[name]
+            values[name], sources[name] = flags[name], _flag(name)
         elif os.environ.get(env):
-            values[name] = os.environ[env]
+            values[name], sources[name] = os.environ[env], env
         elif name in file_values:
-            values[name] = file_values[name]
+            values[name], sources[name] = file_values[name], str(config_file())
     try:
         numbers = (
             ("rate", float),
@@ -118,4 +128,4 @@ def resolve(**flags: Any) -> Settings:
             hint="check the HALOTRACK_* variables and config.toml (rate, concurrency, ...)",
         ) from exc
     extra = {k: v for k, v in file_values.items() if k not in _ENV}
-    return Settings(**values, extra=extra)
+    return Settings(**values, extra=extra, sources=sources)

@@ -11,12 +11,27 @@ HaloTrackError
  │    ├── ServerError     5xx, 408, timeouts and dropped connections after retries
  │    └── ParseError      a body that does not decode into the expected shape
  ├── StoreError           the database: unwritable, corrupt, full disk, locked
- └── ConfigError          bad flags, environment or config file; bad user input
+ ├── ConfigError          bad flags, environment or config file; bad user input
+ └── Unknown              the player, match or season named does not exist (NotFound too)
+
+Each class carries its exit code; `EXIT_CODES` is the table the README shows, one meaning
+per code, and a test holds the two together.
 """
 
 from __future__ import annotations
 
 import re
+
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "some of the players named could not be done (each is named on stderr)",
+    2: "bad input: flags, arguments, environment or config file",
+    3: "sign-in: missing, expired or refused; sign in again or supply a fresh token",
+    4: "the API failed: refused, rate-limited, unreachable or an unreadable answer",
+    5: "the database: unwritable, corrupt, locked or full",
+    6: "not found: no such player, match or season (in the API or in the database)",
+    130: "interrupted (Ctrl-C); everything committed so far is kept",
+}
 
 _SECRETISH = re.compile(r"(?i)(spartan[-_ ]?token|clearance|authorization|token)=([^&\s]+)")
 
@@ -38,6 +53,16 @@ class HaloTrackError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    """The first line of a library's message, shortened at a space so a URL or word in it is
+    never cut in the middle (a cut URL sends the user to a page that does not exist)."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    if len(line) <= limit:
+        return line
+    end = line.find(" ", limit)  # the word or URL running over the limit stays whole
+    return line if end < 0 else line[:end] + " ..."
 
 
 class ConfigError(HaloTrackError):
@@ -63,6 +88,13 @@ class StoreError(HaloTrackError):
     """The database failed: unwritable, corrupt, locked or out of space. Nothing half-written."""
 
     exit_code = 5
+
+
+class Unknown(HaloTrackError):
+    """The player, match or season named does not exist: unknown to the API or not stored.
+    One code wherever we looked, so a script tells "no such player" from a failure."""
+
+    exit_code = 6
 
 
 class ApiError(HaloTrackError):
@@ -95,8 +127,10 @@ class BadRequest(ApiError):
     """400: the API rejected the request as malformed."""
 
 
-class NotFound(ApiError):
+class NotFound(ApiError, Unknown):
     """404: unknown player or match, or a private match history."""
+
+    exit_code = Unknown.exit_code
 
 
 class Unauthorized(ApiError):

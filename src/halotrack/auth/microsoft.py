@@ -21,7 +21,7 @@ import msal.exceptions
 
 from halotrack.auth.store import TokenStore
 from halotrack.config import Settings
-from halotrack.errors import AuthError, ConfigError
+from halotrack.errors import AuthError, ConfigError, first_line
 from halotrack.waypoint.guard import HINT_DEADLINE, HINT_TOO_LARGE, REDIRECTS, Bounds, limit_text
 
 log = logging.getLogger(__name__)
@@ -135,8 +135,7 @@ def ca_bundle_setting(settings: Settings) -> str | None:
 def msal_error(result: Mapping[str, Any], *, doing: str) -> AuthError:
     """Turn an msal error answer into an AuthError; the description carries no secrets."""
     code = str(result.get("error") or "unknown_error")
-    description = str(result.get("error_description") or "").splitlines()
-    first = description[0][:200] if description else ""
+    first = first_line(str(result.get("error_description") or ""))
     hint = _ERROR_HINTS.get(code, "retry; if it keeps failing, run `halotrack auth login`")
     message = f"msal: {doing} failed: {code}" + (f" ({first})" if first else "")
     return AuthError(message, step="msal", hint=hint)
@@ -303,7 +302,7 @@ class MicrosoftAccount:
         except ValueError as exc:
             raise AuthError(
                 f"msal: the sign-in authority {self.config.authority} is not usable: "
-                f"{str(exc).splitlines()[0][:200]}",
+                f"{first_line(str(exc))}",
                 step="msal",
                 hint="check the authority setting, or the network",
             ) from None
@@ -324,7 +323,7 @@ class MicrosoftAccount:
         except msal.exceptions.MsalServiceError as exc:
             raise AuthError(
                 f"msal: {doing} failed: the Microsoft sign-in service answered "
-                f"{str(exc).splitlines()[0][:120]}",
+                f"{first_line(str(exc), 120)}",
                 step="msal",
                 hint="the service is having trouble: retry later",
             ) from None

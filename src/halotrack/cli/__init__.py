@@ -7,19 +7,75 @@ Every `HaloTrackError` becomes one line on stderr and its exit code; a traceback
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
+import re
 import sys
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from halotrack import __version__
 from halotrack.cli.common import State, err_console
 from halotrack.errors import HaloTrackError
 
+_PARAGRAPH = re.compile(r"\n\s*\n")
+
+
+def _flowing(text: str) -> str:
+    """Docstring line breaks are for the source, not the terminal: join each paragraph's
+    lines so Rich wraps it at the terminal's width instead of breaking mid-sentence."""
+    paragraphs = _PARAGRAPH.split(inspect.cleandoc(text))
+    return "\n\n".join(" ".join(p.split()) if not p.startswith("\b") else p for p in paragraphs)
+
+
+def _value_label(param: Any, ctx: Any) -> str | None:
+    """What the help shows after an option: nothing for a flag or an argument (its name is
+    shown), the choices for a choice, else the option's name; never a Python type."""
+    if getattr(param, "param_type_name", "") != "option" or getattr(param, "is_flag", False):
+        return None
+    if getattr(getattr(param, "type_descriptor", None), "is_choice", False):
+        return str(param.display_type(ctx)).strip("<>")
+    return str(param.name or "value").upper()
+
+
+def _tidy_help(command: Any) -> None:
+    """Help for `command` and everything under it, as users read it: flowing paragraphs,
+    the first paragraph alone in the parent's list, value labels instead of type tags."""
+    if command.help:
+        command.help = _flowing(command.help)
+        command.short_help = command.short_help or command.help.split("\n\n")[0]
+    for param in command.params:
+        if param.help:
+            param.help = _flowing(param.help)
+        param.display_type_rich = partial(_value_label, param)
+    make_help_option = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:  # made per run, so not among `params` above
+        option = make_help_option(ctx)
+        if option is not None:
+            option.display_type_rich = partial(_value_label, option)
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_help(sub)
+
+
+class _HelpGroup(TyperGroup):
+    """The root group: tidies the help of the whole command tree once it is built."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        _tidy_help(self)
+
+
 app = typer.Typer(
     name="halotrack",
+    cls=_HelpGroup,
     help="Own your Halo Infinite history: records, CSR, matches, snapshots, diffs, a stats page.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

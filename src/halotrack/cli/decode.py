@@ -21,9 +21,10 @@ from halotrack.models.export import to_jsonable
 from halotrack.models.names import MedalBook, load_personal_scores
 
 _HELP = (
-    "Decode a saved response FILE ('-' for stdin) and print it as JSON: snake_case keys, "
-    "durations as ISO 8601 strings, datetimes as ISO UTC with Z, each enum number with a "
-    "<field>_name beside it, personal scores named, CSR blocks labelled. KIND is one of: "
+    "Decode a saved API response FILE ('-' for stdin) and print it as JSON.\n\n"
+    "Keys in snake_case, durations as ISO 8601 strings, datetimes as ISO UTC with Z, "
+    "each enum number with a <field>_name beside it, personal scores named, CSR blocks "
+    "labelled. KIND is one of: "
     + ", ".join(sorted(KINDS))
     + "; 'auto' (default) guesses it from the file's shape."
 )

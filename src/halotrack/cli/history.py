@@ -61,13 +61,13 @@ def register(app: typer.Typer) -> None:
     def history_cmd(
         ctx: typer.Context,
         player: Player,
-        scope: Annotated[
-            str, typer.Option(help="lifetime, or `season ID` (ID also accepted alone).")
-        ] = "lifetime",
         season: Annotated[
             str | None,
-            typer.Argument(help="Season id after `--scope season`, e.g. CsrSeason5-1."),
+            typer.Argument(help="A season id, e.g. CsrSeason5-1 (default: lifetime)."),
         ] = None,
+        scope: Annotated[
+            str, typer.Option(help="lifetime, or season (with SEASON), or a season id.")
+        ] = "lifetime",
         since: Annotated[str | None, typer.Option(help="Only snapshots from this date.")] = None,
         kind: Kind = "matchmade",
         as_json: AsJson = False,
@@ -78,6 +78,8 @@ def register(app: typer.Typer) -> None:
             p = hist.resolve_player(tx, player)
             if scope not in ("lifetime", "season"):
                 scope, season = "season", scope
+            elif season:  # `history PLAYER CsrSeason5-1` means that season
+                scope = "season"
             sc = hist.resolve_scope(tx, p.xuid, kind, scope, season)
             rows = hist.history_rows(tx, p.xuid, kind=kind, scope=sc, since=since_at)
         if as_json:

@@ -30,7 +30,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from halotrack.cli.common import console, err_console, print_json, run, state
-from halotrack.errors import ConfigError
+from halotrack.errors import Unknown
 from halotrack.models.enums import GameVariantCategory, Outcome
 from halotrack.models.names import MedalBook
 from halotrack.store import Store, open_store
@@ -71,9 +71,9 @@ def _open(ctx: typer.Context) -> Store:
 def _stored_xuid(store: Store, player: str) -> int:
     found = store.find_player(player)
     if found is None:
-        raise ConfigError(
+        raise Unknown(
             f"no stored player {player!r}",
-            hint=f"fetch their matches first: halotrack matches sync {player!r}",
+            hint=f"fetch their matches first: `halotrack matches sync {player!r}`",
         )
     return found.xuid
 
@@ -265,9 +265,9 @@ def match_cmd(
     with _open(ctx) as store:
         got = sm.get_match(store, match_id)
         if got is None:
-            raise ConfigError(
+            raise Unknown(
                 f"match {match_id} is not stored",
-                hint="sync a player who played it: halotrack matches sync PLAYER",
+                hint="sync a player who played it: `halotrack matches sync PLAYER`",
             )
         book = stored_medal_book(store)
         tags = {p.xuid: p.gamertag for p in store.list_players() if p.gamertag}

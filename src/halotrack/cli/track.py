@@ -16,7 +16,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from halotrack.cli.common import console, err_console, print_json, run, state
-from halotrack.errors import ConfigError
+from halotrack.errors import ConfigError, Unknown
 from halotrack.store import open_store
 from halotrack.tracker import CycleReport, StoreEtagCache, Tracker, TrackerLock
 from halotrack.tracker.cycle import Progress as ProgressFn
@@ -27,10 +27,13 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_every(text: str) -> float:
-    """`30m`, `1h`, `2h30m`, `90s`, `45` (minutes) -> seconds."""
+    """`30m`, `1h`, `2h30m`, `90s` -> seconds. A bare number is refused: `5` could mean
+    seconds or minutes, and guessing wrong hammers the API or stalls the tracker."""
     t = text.strip().lower()
-    if t.isdigit():
-        return int(t) * 60.0
+    if re.fullmatch(r"\d+(?:\.\d+)?", t):
+        raise ConfigError(
+            f"--every {text.strip()} has no unit", hint=f"write e.g. {t}m; s, h and d work too"
+        )
     parts = re.findall(r"(\d+(?:\.\d+)?)\s*([smhd])", t)
     if not parts or "".join(n + u for n, u in parts) != t.replace(" ", ""):
         raise ConfigError(f"cannot read the interval {text!r}", hint="e.g. 30m, 1h, 2h30m")
@@ -117,14 +120,14 @@ def register(app: typer.Typer) -> None:
                 for text in players:
                     entry = find_watched(store, text)
                     if entry is None:
-                        raise ConfigError(
+                        raise Unknown(
                             f"{text!r} is not on the watch list",
-                            hint=f"halotrack watch add {text!r}",
+                            hint=f"`halotrack watch add {text!r}`",
                         )
                     wanted.append(entry.xuid)
             if not store.watch_list():
                 raise ConfigError(
-                    "nobody is on the watch list", hint="halotrack watch add GAMERTAG"
+                    "nobody is on the watch list", hint="`halotrack watch add GAMERTAG`"
                 )
 
             async def loop() -> None:

@@ -14,7 +14,7 @@ from rich import box
 from rich.table import Table
 
 from halotrack.cli.common import console, err_console, print_json, run, state
-from halotrack.errors import ConfigError
+from halotrack.errors import Unknown
 from halotrack.store import Store, WatchEntry, open_store
 from halotrack.tracker import StoreEtagCache, add_players
 from halotrack.tracker.watch import Resolved, find_watched
@@ -78,7 +78,8 @@ def add_cmd(
                 soft_wrap=True,
             )
     if failed:  # scripts must notice a player left out, even when others were added
-        raise typer.Exit(1)
+        codes = {f.exit_code or 1 for f in failed}
+        raise typer.Exit(codes.pop() if not added and len(codes) == 1 else 1)
 
 
 @watch_app.command("remove")
@@ -93,7 +94,7 @@ def remove_cmd(ctx: typer.Context, players: Players) -> None:
             else:
                 console.print(f"no longer watching {entry.gamertag or entry.xuid}", highlight=False)
     if missing:
-        raise ConfigError(
+        raise Unknown(
             f"not on the watch list: {', '.join(missing)}", hint="see `halotrack watch list`"
         )
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import msgspec
 
-from halotrack.errors import StoreError
+from halotrack.errors import Unknown
 from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome
 from halotrack.models.xuid import parse_xuid
 from halotrack.report.data import (
@@ -169,9 +169,9 @@ def read_inputs(
     x = parse_xuid(xuid)
     player = tx.get_player(x)
     if player is None:
-        raise StoreError(
+        raise Unknown(
             f"no player with XUID {x} in the database",
-            hint="add the player with `halotrack watch` and sync first",
+            hint="add the player with `halotrack watch add` and run `halotrack track --once`",
         )
     gamertags = [g.gamertag for g in tx.gamertag_history(x)]
     current = player.gamertag or (gamertags[-1] if gamertags else str(x))
@@ -266,8 +266,8 @@ def find_xuid(store: Store, player: str) -> int:
     """A stored player's XUID from a XUID or any gamertag they have had."""
     found = store.find_player(player)
     if found is None:
-        raise StoreError(
+        raise Unknown(
             f"no player {player!r} in the database",
-            hint="add the player with `halotrack watch` and sync first",
+            hint="add the player with `halotrack watch add` and run `halotrack track --once`",
         )
     return found.xuid

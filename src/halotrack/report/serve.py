@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from halotrack.errors import ConfigError, StoreError
+from halotrack.errors import ConfigError, Unknown
 from halotrack.models.xuid import maybe_xuid
 from halotrack.report.build import build_page_data
 from halotrack.report.render import IndexRow, assets, content_security_policy, render_index
@@ -75,10 +75,8 @@ async def player(request: web.Request) -> web.Response:
     now = request.app[CLOCK_KEY]()
     try:
         html = await asyncio.to_thread(_player_html, store, xuid, now)
-    except StoreError as exc:
-        if store.get_player(xuid) is None:
-            raise web.HTTPNotFound(text=f"no player with XUID {xuid} in this database") from exc
-        raise
+    except Unknown as exc:
+        raise web.HTTPNotFound(text=f"no player with XUID {xuid} in this database") from exc
     a = assets()
     return web.Response(
         text=html,

@@ -32,13 +32,18 @@ def describe(url: URL) -> str:
 
 
 def parse_url(url: str | URL) -> URL:
+    """A SQLAlchemy URL; `postgres://` and `postgresql://` (as hosting services and libpq
+    write them) get the one PostgreSQL driver halotrack ships with, psycopg 3."""
     try:
-        return make_url(url)
+        u = make_url(url)
     except Exception as exc:
         raise StoreError(
             f"not a database URL or path: {url!s}",
-            hint="pass a file path or sqlite:///PATH or postgresql+psycopg://user@host/db",
+            hint="pass a file path or sqlite:///PATH or postgresql://user@host/db",
         ) from exc
+    if u.drivername in ("postgres", "postgresql"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u
 
 
 def make_engine(url: str | URL, pragmas: Mapping[str, int | str] | None = None) -> Engine:
@@ -48,8 +53,6 @@ def make_engine(url: str | URL, pragmas: Mapping[str, int | str] | None = None) 
     if backend == "sqlite":
         return _sqlite_engine(u, dict(pragmas or {}))
     if backend == "postgresql":
-        if u.drivername == "postgresql":
-            u = u.set(drivername="postgresql+psycopg")
         try:
             return sa.create_engine(u, pool_pre_ping=True)
         except ImportError as exc:
@@ -59,7 +62,7 @@ def make_engine(url: str | URL, pragmas: Mapping[str, int | str] | None = None) 
             ) from exc
     raise StoreError(
         f"unsupported database {backend!r} in {describe(u)}",
-        hint="use a SQLite path or a postgresql+psycopg:// URL",
+        hint="use a SQLite path or a postgresql:// URL",
     )
 
 

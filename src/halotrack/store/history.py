@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from halotrack.errors import ConfigError
+from halotrack.errors import ConfigError, Unknown
 from halotrack.models.format import duration_words
 from halotrack.models.gamecms import csr_season_id
 from halotrack.store.repository import (
@@ -54,10 +54,10 @@ def parse_when(text: str | None, *, end_of_day: bool = False) -> datetime | None
 
 
 def resolve_player(tx: StoreTx, text: str) -> Player:
-    """A stored player by gamertag (current or past) or XUID; ConfigError when unknown."""
+    """A stored player by gamertag (current or past) or XUID; `Unknown` when not stored."""
     player = tx.find_player(text)
     if player is None:
-        raise ConfigError(
+        raise Unknown(
             f"unknown player {text!r}: not in this database",
             hint="check the spelling or --db, or fetch the player's record first",
         )
@@ -72,7 +72,7 @@ def resolve_scope(tx: StoreTx, xuid: int, kind: str, scope: str, season: str | N
     if scope != "season" or not season:
         raise ConfigError(
             f"bad scope {scope!r}{' ' + season if season else ''}",
-            hint="use --scope lifetime or --scope season --season ID",
+            hint="name the season after the player: `halotrack history PLAYER CsrSeason5-1`",
         )
     stored = [Scope.parse(k) for kd, k in tx.record_scopes(xuid) if kd == kind]
     wanted = season.lower()
@@ -455,7 +455,10 @@ def compute_diff(
         return result
     medal_names = tx.medal_names()
     if b is not None:
-        result.from_at = from_at or (a.captured_at if a else None)
+        # The span is what was compared: asked for 2026-01-01 with the first snapshot on
+        # 01-05, the diff starts 01-05 (earlier snapshots than asked stand for the date).
+        start = a.captured_at if a else None
+        result.from_at = start if from_at is None or (start and start > from_at) else from_at
         result.to_at = to_at or b.captured_at
         if a is not None and a.id != b.id:
             numbers, medals, scores, seasons, lines = diff_records(

@@ -36,6 +36,7 @@ from halotrack.errors import (
     HaloTrackError,
     NotFound,
     ParseError,
+    Unknown,
 )
 from halotrack.models import MatchHistoryEntry, MatchSkill, MatchStats, MedalMetadata, decode_as
 from halotrack.models.names import MedalBook
@@ -108,7 +109,7 @@ async def resolve_xuid(client: WaypointClient | None, store: Store, player: int 
     if found is not None:
         return found.xuid
     if client is None:
-        raise ConfigError(
+        raise Unknown(
             f"no stored player {text!r}",
             hint="sync their matches first (`halotrack matches sync PLAYER`) or pass a XUID",
         )

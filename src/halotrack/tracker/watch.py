@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from halotrack.errors import ConfigError, HaloTrackError, NotFound
+from halotrack.errors import ApiError, ConfigError, HaloTrackError, NotFound
 from halotrack.store import Store, WatchEntry, to_thread
 from halotrack.waypoint import WaypointClient, parse_player
 
@@ -22,6 +22,7 @@ class Resolved:
     xuid: int | None
     gamertag: str | None
     error: str | None = None
+    exit_code: int = 0  # of the error, so `watch add` exits as the one-player command would
 
 
 async def resolve_players(client: WaypointClient, players: Sequence[str]) -> list[Resolved]:
@@ -31,18 +32,24 @@ async def resolve_players(client: WaypointClient, players: Sequence[str]) -> lis
         try:
             who = parse_player(text)
         except HaloTrackError as exc:
-            return Resolved(text, None, None, exc.message)
+            return Resolved(text, None, None, exc.message, exc.exit_code)
         try:
             user = await client.profile.user(who)
         except NotFound:
             what = "XUID" if who.xuid is not None else "gamertag"
             return Resolved(
-                text, who.xuid, None, f"no player with this {what} (check the spelling)"
+                text,
+                who.xuid,
+                None,
+                f"no player with this {what} (check the spelling)",
+                NotFound.exit_code,
             )
         except HaloTrackError as exc:  # with its hint: an expired sign-in says to sign in
-            return Resolved(text, who.xuid, None, str(exc))
+            return Resolved(text, who.xuid, None, str(exc), exc.exit_code)
         if user.xuid_int is None:
-            return Resolved(text, None, None, "the profile service gave no XUID")
+            return Resolved(
+                text, None, None, "the profile service gave no XUID", ApiError.exit_code
+            )
         return Resolved(text, user.xuid_int, user.gamertag)
 
     return list(await asyncio.gather(*(one(p) for p in players)))

@@ -177,7 +177,8 @@ def from_settings(
                 "(or set HALOTRACK_SPARTAN_TOKEN)",
             )
         provider = StaticTokens(
-            Tokens(spartan=settings.spartan_token, clearance=settings.clearance or None)
+            Tokens(spartan=settings.spartan_token, clearance=settings.clearance or None),
+            source=settings.source_of("spartan_token"),
         )
     rate = settings.rate if settings.rate and settings.rate > 0 else None
     bounds = Bounds.of(settings)

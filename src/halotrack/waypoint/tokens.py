@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from halotrack.errors import AuthError
+
 
 @dataclass(frozen=True)
 class Tokens:
@@ -38,8 +40,9 @@ class TokenProvider(Protocol):
 class StaticTokens:
     """Tokens handed in by the user (flags, environment, pasted): cannot refresh."""
 
-    def __init__(self, tokens: Tokens) -> None:
+    def __init__(self, tokens: Tokens, *, source: str | None = None) -> None:
         self._tokens = tokens
+        self._source = source  # where the user put the token, to say what to renew
 
     def __repr__(self) -> str:
         return "StaticTokens(<redacted>)"
@@ -48,4 +51,13 @@ class StaticTokens:
         return self._tokens
 
     async def refresh(self) -> Tokens:
-        return self._tokens
+        if self._source is None:
+            return self._tokens
+        # Signing in again would not help: the refused token still comes from `source`.
+        raise AuthError(
+            f"the Spartan token from {self._source} was refused (401): expired or wrong",
+            step="spartan",
+            status=401,
+            hint=f"put a fresh token and clearance in {self._source}, or remove it to use "
+            "the stored sign-in (`halotrack auth login`)",
+        )

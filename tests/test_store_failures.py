@@ -1,4 +1,5 @@
-"""The store under failure: SIGKILL mid-write, corrupt file, unwritable path, full disk, lock."""
+"""The store under failure: SIGKILL mid-write, corrupt or damaged file, unwritable path, full
+disk, lock, a mistyped path."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import fill_disk
+from halotrack.cli import main
 from halotrack.errors import StoreError
 from halotrack.store import Scope, Store, open_store
+from halotrack.tracker import TrackerBusy, TrackerLock
 
 REAL = Path(__file__).parent / "data" / "real"
 T0 = datetime(2026, 2, 1, tzinfo=UTC)
@@ -233,3 +237,72 @@ def test_opening_does_not_wait_for_a_busy_writer(tmp_path: Path) -> None:
     finally:
         writer.rollback()
         writer.close()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI runs with their own config and data folders and no sign-in."""
+    for k in list(os.environ):
+        if k.startswith("HALOTRACK_") and k not in ("HALOTRACK_SIM_TOKEN_PREFIX",):
+            monkeypatch.delenv(k)
+    for name in ("config", "data", "cache"):
+        monkeypatch.setenv(f"HALOTRACK_{name.upper()}_DIR", str(tmp_path / name))
+    monkeypatch.setenv("HALOTRACK_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("COLUMNS", "80")
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def error_line(err: str) -> str:
+    """The one line an error must be: no traceback, nothing else on stderr."""
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_track_on_a_disk_already_full_is_one_line_and_the_storage_exit_code(
+    tiny_fs: Path, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tracker lock is the first thing `track` writes: on a full disk it must say so."""
+    db = tiny_fs / "store.sqlite"
+    with open_store(_sqlite_url(db)) as store:
+        store.watch_add(7, gamertag="Seven")
+    filler = fill_disk(tiny_fs)
+    code, out, err = run_cli(capsys, "--db", str(db), "track", "--once", "--quiet")
+    assert code == StoreError.exit_code, out + err
+    line = error_line(err)
+    assert "disk is full" in line and "free disk space" in line, line
+    filler.unlink()
+    with open_store(_sqlite_url(db)) as store:
+        assert store.integrity_check() == []
+        assert [w.xuid for w in store.watch_list()] == [7]
+    # with room again the lock is taken (and the lock file left from the failure is reused)
+    with TrackerLock(_sqlite_url(db)) as lock:
+        assert lock.path is not None and lock.path.read_text() == str(os.getpid())
+
+
+def test_every_spelling_of_one_sqlite_file_meets_the_same_tracker_lock(tmp_path: Path) -> None:
+    """A symlink to the file, a symlinked folder and `..` all lead to one database, so a
+    second tracker through any of them must find the first one running."""
+    real = tmp_path / "real" / "store.sqlite"
+    real.parent.mkdir()
+    open_store(_sqlite_url(real)).close()
+    (tmp_path / "link.sqlite").symlink_to(real)
+    (tmp_path / "linked-dir").symlink_to(real.parent)
+    spellings = [
+        tmp_path / "link.sqlite",
+        tmp_path / "linked-dir" / "store.sqlite",
+        tmp_path / "real" / ".." / "real" / "store.sqlite",
+    ]
+    with TrackerLock(_sqlite_url(real)):
+        for other in spellings:
+            with pytest.raises(TrackerBusy):
+                TrackerLock(_sqlite_url(other)).acquire()
+    for first in spellings:  # and the other way round
+        with TrackerLock(_sqlite_url(first)), pytest.raises(TrackerBusy):
+            TrackerLock(_sqlite_url(real)).acquire()

@@ -7,6 +7,7 @@ failing half-way when another process writes. PostgreSQL: plain psycopg 3.
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -70,10 +71,7 @@ def _sqlite_engine(u: URL, pragmas: dict[str, int | str]) -> Engine:
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(
-                f"cannot create the database folder {parent}: {exc.strerror or exc}",
-                hint="pass --db with a path in a writable folder",
-            ) from exc
+            raise os_store_error(exc, f"the database folder {parent}", verb="create") from exc
     if not db or db == ":memory:":
         # One shared connection: a private in-memory database per connection would hide the
         # schema from every connection but the one that migrated it.
@@ -155,6 +153,27 @@ def to_store_error(exc: BaseException, where: str) -> StoreError:
     )
 
 
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_NOT_ALLOWED = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def os_store_error(exc: OSError, what: str, *, verb: str = "use") -> StoreError:
+    """A failed file operation on `what` (the database, its folder, the tracker lock) as one
+    StoreError that says what to do: free space for a full disk, permissions otherwise."""
+    why = exc.strerror or str(exc)
+    if exc.errno in _NO_SPACE:
+        return StoreError(
+            f"cannot write {what}: the disk is full ({why})",
+            hint="free disk space and run again; everything committed before is intact",
+        )
+    if exc.errno in _NOT_ALLOWED:
+        return StoreError(
+            f"cannot {verb} {what}: {why}",
+            hint="check that the file and its folder are writable, or pass --db PATH",
+        )
+    return StoreError(f"cannot {verb} {what}: {why}", hint="check the path and --db")
+
+
 _DB_ERRORS: tuple[type[BaseException], ...] = (sa.exc.DBAPIError, sqlite3.Error)
 
 
@@ -168,7 +187,4 @@ def mapped_errors(where: str) -> Iterator[None]:
     except _DB_ERRORS as exc:
         raise to_store_error(exc, where) from exc
     except OSError as exc:
-        raise StoreError(
-            f"cannot use the database {where}: {exc.strerror or exc}",
-            hint="check the path and free disk space",
-        ) from exc
+        raise os_store_error(exc, f"the database {where}") from exc

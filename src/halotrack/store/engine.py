@@ -42,12 +42,25 @@ def parse_url(url: str | URL) -> URL:
         ) from exc
 
 
-def make_engine(url: str | URL, pragmas: Mapping[str, int | str] | None = None) -> Engine:
-    """An engine for SQLite or PostgreSQL; anything else is a StoreError."""
+def missing_database(where: str) -> StoreError:
+    """What a command that only reads says when there is no database to read."""
+    return StoreError(
+        f"there is no halotrack database at {where}",
+        hint="run `halotrack watch add PLAYER` first to start one, or check --db",
+    )
+
+
+def make_engine(
+    url: str | URL, pragmas: Mapping[str, int | str] | None = None, *, create: bool = True
+) -> Engine:
+    """An engine for SQLite or PostgreSQL; anything else is a StoreError.
+
+    `create=False` (commands that only read): a SQLite file that does not exist is a
+    StoreError, and neither it nor its folder is made, so a mistyped --db leaves no trace."""
     u = parse_url(url)
     backend = u.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(u, dict(pragmas or {}))
+        return _sqlite_engine(u, dict(pragmas or {}), create)
     if backend == "postgresql":
         if u.drivername == "postgresql":
             u = u.set(drivername="postgresql+psycopg")
@@ -64,9 +77,11 @@ def make_engine(url: str | URL, pragmas: Mapping[str, int | str] | None = None) 
     )
 
 
-def _sqlite_engine(u: URL, pragmas: dict[str, int | str]) -> Engine:
+def _sqlite_engine(u: URL, pragmas: dict[str, int | str], create: bool) -> Engine:
     db = u.database
     if db and db != ":memory:" and not db.startswith("file:"):
+        if not create and not Path(db).expanduser().is_file():
+            raise missing_database(describe(u))
         parent = Path(db).expanduser().parent
         try:
             parent.mkdir(parents=True, exist_ok=True)

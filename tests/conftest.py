@@ -29,6 +29,18 @@ def service_missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """With HALOTRACK_REQUIRE_SERVICES=1 no test may skip, whatever skipped it (a helper that
+    bypassed `service_missing`, a skip mark, an importorskip): the skip becomes a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_SERVICES and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped although HALOTRACK_REQUIRE_SERVICES=1 forbids it: {reason}"
+
+
 def _port_open(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):

@@ -508,3 +508,36 @@ def test_db_upgrade_creates_the_database_a_reader_then_finds(
     code, out, err = run_cli(capsys, "--db", str(db), "watch", "list")
     assert code == 0, out + err
     assert "nobody" in out
+
+
+# -- CI: nothing skips when every service is required ---------------------------------------
+
+
+@pytest.mark.parametrize("require", ["1", ""])
+def test_a_skip_fails_the_run_when_services_are_required(require: str, tmp_path: Path) -> None:
+    """Whatever skips (a mark, a bare pytest.skip, importorskip), HALOTRACK_REQUIRE_SERVICES=1
+    turns it into a failure; without it, a skip stays a skip."""
+    (tmp_path / "test_skips.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.skip(reason='a mark')\n"
+        "def test_marked(): pass\n"
+        "def test_bare(): pytest.skip('no service here')\n"
+        "def test_import(): pytest.importorskip('no_such_module_anywhere')\n"
+        "def test_fine(): pass\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "HALOTRACK_REQUIRE_SERVICES"}
+    env["HALOTRACK_REQUIRE_SERVICES"] = require
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
+         "-p", "no:randomly", "--rootdir", str(tmp_path), str(tmp_path)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    last = done.stdout.strip().splitlines()[-1]
+    if require:  # a mark skips during setup, so that one is reported as an error
+        assert done.returncode != 0 and "skipped" not in last, done.stdout[-3000:]
+        assert "1 passed" in last
+        for name in ("test_marked", "test_bare", "test_import"):
+            assert f"{name} - skipped although" in done.stdout
+    else:
+        assert "1 passed, 3 skipped" in last, done.stdout[-3000:]

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from halotrack.errors import HaloTrackError, StoreError
 from halotrack.store import Scope, Store, extract
 from test_fuzz_support import (
+    EXAMPLES,
     HOSTILE_VALUES,
     MUTATION,
     fuzz_settings,
@@ -53,14 +54,14 @@ def _check_columns(cols: dict[str, Any]) -> None:
             assert not math.isnan(v), name
 
 
-@fuzz_settings(4 * 25)
+@fuzz_settings(4 * EXAMPLES)
 @given(doc=st.one_of(mutated_doc(sample(SR)), HOSTILE_VALUES.filter(lambda v: isinstance(v, dict))))
 def test_service_record_columns_never_raise(doc: Any) -> None:
     if isinstance(doc, dict):
         _check_columns(extract.service_record_columns(doc))
 
 
-@fuzz_settings(4 * 25)
+@fuzz_settings(4 * EXAMPLES)
 @given(doc=mutated_doc(_csr_entry()))
 def test_csr_columns_never_raise(doc: Any) -> None:
     if isinstance(doc, dict):

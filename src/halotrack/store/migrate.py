@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from halotrack.errors import StoreError
 from halotrack.store.engine import WRITE, to_store_error
+from halotrack.store.schema import VIEWS
 
 # Seconds `refuse_damaged` may spend reading: enough for the whole of a large database on a
 # slow disk, bounded so a huge one still starts promptly (the rest is `db check`'s job).
@@ -93,7 +94,7 @@ def status(engine: Engine, where: str) -> tuple[str | None, str]:
 
 def expected_metadata() -> sa.MetaData:
     """The code's schema: every table and index declared by any store module."""
-    from halotrack.store import matches, schema  # noqa: F401  (matches declares its tables)
+    from halotrack.store import matches, schema  # noqa: F401  (matches declares tables too)
 
     return schema.metadata
 
@@ -122,8 +123,6 @@ def schema_problems(conn: Connection) -> list[str]:
     constraints, views); empty when everything this code expects is there."""
     ctx = MigrationContext.configure(conn, opts={"compare_type": True})
     problems = [p for p in map(_describe_diff, compare_metadata(ctx, expected_metadata())) if p]
-    from halotrack.store.schema import VIEWS
-
     present = set(sa.inspect(conn).get_view_names())
     problems += [f"view {v} is missing" for v in VIEWS if v not in present]
     return problems
@@ -142,12 +141,10 @@ def refuse_damaged(engine: Engine, where: str, budget: float = QUICK_CHECK_BUDGE
         db.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
         try:
             found = [row[0] for row in db.execute("PRAGMA quick_check(5)")]
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:
             if "interrupted" in str(exc):
                 return  # out of time without finding anything: let the writer go on
             raise to_store_error(exc, where) from exc
-        except sqlite3.DatabaseError as exc:  # "malformed" from the very first page
-            found = [str(exc)]
         finally:
             db.set_progress_handler(None, 0)
     finally:

@@ -6,7 +6,7 @@ parsed document and copies only the containers on that path, so even the 470 KB 
 track costs little per example.
 
 `HALOTRACK_FUZZ_EXAMPLES` sets the examples per property (some cheap properties take a
-multiple): 200 by default, about 40 s for both fuzz files on one core; e.g. 2000 overnight.
+multiple): 200 by default, about three times the run time of 25; e.g. 2000 overnight.
 """
 
 from __future__ import annotations

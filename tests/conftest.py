@@ -1,7 +1,8 @@
 """Shared fixtures: real sample files, and gates for services that may be absent.
 
-A test needing PostgreSQL or Chromium skips with a reason only when the service is truly
-absent and `HALOTRACK_REQUIRE_SERVICES` is unset; CI sets it so that nothing skips there.
+A test needing PostgreSQL, Chromium or a filesystem it can mount skips with a reason only
+when the service is truly absent and `HALOTRACK_REQUIRE_SERVICES` is unset; CI sets it so
+that nothing skips there. Every such skip goes through `service_missing`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,18 @@ def service_missing(reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (HALOTRACK_REQUIRE_SERVICES=1 forbids skipping)")
     pytest.skip(reason)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """With HALOTRACK_REQUIRE_SERVICES=1 no test may skip, whatever skipped it (a helper that
+    bypassed `service_missing`, a skip mark, an importorskip): the skip becomes a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_SERVICES and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped although HALOTRACK_REQUIRE_SERVICES=1 forbids it: {reason}"
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -52,6 +67,45 @@ def chromium_path() -> str:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         service_missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     return CHROMIUM
+
+
+@pytest.fixture
+def tiny_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MB tmpfs of our own, for a disk that really fills up; unmounted afterwards.
+    Needs root and mount rights: skips (or fails in CI) when this machine refuses."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    if os.geteuid() != 0:
+        service_missing("mounting a tiny tmpfs needs root")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        service_missing(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def fill_disk(where: Path, leave: int = 0) -> Path:
+    """Fill the filesystem holding `where` until `leave` bytes are free; returns the filler
+    file (delete it to make room again)."""
+    filler = where / "filler"
+    st = os.statvfs(where)
+    want = max(0, st.f_bavail * st.f_frsize - leave)
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, b"\0" * want)
+        while leave == 0:  # the last partial block: write until the disk says no more
+            os.write(fd, b"\0" * 512)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    return filler
 
 
 @pytest.fixture

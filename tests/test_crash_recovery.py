@@ -1,8 +1,8 @@
 """Crash recovery: `halotrack track --once` (records, CSR and the match backfill of opted-in
 players) and `halotrack matches sync` (one long backfill) are killed with SIGKILL at seeded
-random moments; after each kill the database passes
-its integrity check and still holds everything committed before the kill, and a restarted
-run completes to the same content as an uninterrupted run.
+random moments, on SQLite and on PostgreSQL; after each kill the database passes its
+integrity check and still holds everything committed before the kill, and a restarted run
+completes to the same content as an uninterrupted run.
 
 One simulator serves every trial from a background thread. The first run is a real
 `python -m halotrack` subprocess; the killed runs are forked from a launcher process that
@@ -19,7 +19,8 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ from halotrack.store import Store, open_store
 
 pytestmark = pytest.mark.slow
 
-# SIGKILLs: 16 of `track --once` and 8 of `matches sync` by default (24 in all).
+# SIGKILLs per backend: 16 of `track --once` and 8 of `matches sync` by default (24 in all,
+# 48 over SQLite and PostgreSQL).
 TRIALS = int(os.environ.get("HALOTRACK_CRASH_TRIALS", "24"))
 TRACK_TRIALS = max(2, TRIALS * 2 // 3)
 BACKFILL_TRIALS = max(2, TRIALS - TRACK_TRIALS)
@@ -155,8 +157,47 @@ def child_env(sim: Simulator, tmp_path_factory: pytest.TempPathFactory) -> dict[
     return env
 
 
-def _prepare(sim: Simulator, db: Path) -> str:
-    url = f"sqlite:///{db}"
+class Databases:
+    """Fresh databases by name on one backend: SQLite files in a folder, or PostgreSQL
+    schemas (dropped at the end) reached through the search_path in the URL."""
+
+    def __init__(self, backend: str, folder: Path, pg_url: str | None) -> None:
+        self.backend, self.folder, self.pg_url = backend, folder, pg_url
+        self.schemas: list[str] = []
+
+    def new(self, name: str) -> str:
+        if self.pg_url is None:
+            return f"sqlite:///{self.folder / f'{name}.sqlite'}"
+        schema = f"halotrack_crash_{uuid.uuid4().hex[:10]}_{name}"
+        with sa.create_engine(self.pg_url, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        self.schemas.append(schema)
+        url = sa.make_url(self.pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        return url.render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if self.pg_url is None or not self.schemas:
+            return
+        engine = sa.create_engine(self.pg_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            for schema in self.schemas:
+                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def dbs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Databases]:
+    pg_url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    made = Databases(request.param, tmp_path_factory.mktemp("crash-db"), pg_url)
+    try:
+        yield made
+    finally:
+        made.drop_all()
+
+
+def _prepare(sim: Simulator, url: str) -> str:
     with open_store(url) as store:
         for p in sim.world.players:
             store.watch_add(p.xuid, gamertag=p.gamertag, matches=True)
@@ -180,8 +221,9 @@ def _latest_content(store: Store) -> dict[str, set[tuple[Any, ...]]]:
     return _rows(store, CONTENT)
 
 
-def _argv(sim: Simulator, db: Path) -> list[str]:
-    return ["--api", sim.base_url, "--db", str(db), "track", "--once", "--quiet"]
+def _argv(sim: Simulator, url: str) -> list[str]:
+    # --wait: a killed tracker's PostgreSQL session may outlive it by a moment
+    return ["--api", sim.base_url, "--db", url, "track", "--once", "--quiet", "--wait", "30"]
 
 
 @pytest.fixture(scope="module")
@@ -196,8 +238,9 @@ def launcher(child_env: dict[str, str]) -> Iterator[Launcher]:
 def kill_trials(
     launcher: Launcher,
     workdir: Path,
-    argv: Any,
-    prepare: Any,
+    dbs: Databases,
+    argv: Callable[[str], list[str]],
+    prepare: Callable[[str], Any],
     expected: dict[str, set[tuple[Any, ...]]],
     trials: int,
     seed: int,
@@ -205,7 +248,7 @@ def kill_trials(
     """`trials` SIGKILLs, two in a row per fresh database, each checked; then a run to the
     end whose content must equal `expected`. Returns (kill attempts, kills mid-run)."""
     # How long a forked run takes, so kills land inside the work, not after it.
-    warm_db = workdir / "warm.sqlite"
+    warm_db = dbs.new("warm")
     prepare(warm_db)
     warm = launcher.run(argv(warm_db), workdir / "warm.log", kill_after=120)
     assert (warm["killed"], warm["status"]) == (False, 0), (workdir / "warm.log").read_text()
@@ -213,7 +256,7 @@ def kill_trials(
     rng = random.Random(seed)
     killed = kills = 0
     for trial in range(max(1, trials // KILLS_PER_DB)):
-        db = workdir / f"trial{trial}.sqlite"
+        db = dbs.new(f"trial{trial}")
         prepare(db)
         log = workdir / f"trial{trial}.log"
         before: dict[str, set[tuple[Any, ...]]] = {}
@@ -226,8 +269,8 @@ def kill_trials(
             assert first["status"] in (0, -signal.SIGKILL), log.read_text()
             killed += first["killed"]
             kills += 1
-            with open_store(f"sqlite:///{db}") as store:
-                where = f"trial {trial}, kill {k} at {delay:.2f}s"
+            with open_store(db) as store:
+                where = f"{dbs.backend} trial {trial}, kill {k} at {delay:.2f}s"
                 assert store.integrity_check() == [], where
                 now = _rows(store, DURABLE)
             for table, rows in before.items():
@@ -236,7 +279,7 @@ def kill_trials(
             before = now
         again = launcher.run(argv(db), log, kill_after=120)
         assert (again["killed"], again["status"]) == (False, 0), log.read_text()
-        with open_store(f"sqlite:///{db}") as store:
+        with open_store(db) as store:
             assert store.integrity_check() == []
             after = _rows(store, DURABLE)
             got = _rows(store, {t: CONTENT[t] for t in expected})
@@ -256,10 +299,10 @@ def kill_trials(
 
 
 def test_tracker_killed_at_random_moments_never_loses_or_corrupts(
-    sim: Simulator, child_env: dict[str, str], launcher: Launcher, tmp_path: Path
+    sim: Simulator, child_env: dict[str, str], launcher: Launcher, dbs: Databases, tmp_path: Path
 ) -> None:
     # Reference: one uninterrupted run as a real `python -m halotrack` process.
-    ref_db = tmp_path / "reference.sqlite"
+    ref_db = dbs.new("reference")
     _prepare(sim, ref_db)
     tokens = sim.issue_tokens(sim.world.players[0].xuid)  # valid at the simulator's now
     launcher.env = {"HALOTRACK_SPARTAN_TOKEN": tokens.spartan}
@@ -271,19 +314,19 @@ def test_tracker_killed_at_random_moments_never_loses_or_corrupts(
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    with open_store(f"sqlite:///{ref_db}") as ref:
+    with open_store(ref_db) as ref:
         assert ref.integrity_check() == []
         expected = _latest_content(ref)
     assert expected["service_records"] and expected["matches"], "the reference stored nothing"
     kills, _ = kill_trials(
-        launcher, tmp_path, lambda db: _argv(sim, db), lambda db: _prepare(sim, db),
+        launcher, tmp_path, dbs, lambda db: _argv(sim, db), lambda db: _prepare(sim, db),
         expected, TRACK_TRIALS, SEED,
     )  # fmt: skip
     assert kills >= TRACK_TRIALS
 
 
 def test_match_backfill_killed_at_random_moments_resumes(
-    sim: Simulator, launcher: Launcher, tmp_path: Path
+    sim: Simulator, launcher: Launcher, dbs: Databases, tmp_path: Path
 ) -> None:
     """`halotrack matches sync` of a player with a longer history, killed mid-backfill."""
     me = sim.world.players[-1]
@@ -294,21 +337,21 @@ def test_match_backfill_killed_at_random_moments_resumes(
     tokens = sim.issue_tokens(sim.world.players[0].xuid)
     launcher.env = {"HALOTRACK_SPARTAN_TOKEN": tokens.spartan}
 
-    def argv(db: Path) -> list[str]:
-        return ["--api", sim.base_url, "--db", str(db), "matches", "sync", f"xuid({me.xuid})"]
+    def argv(db: str) -> list[str]:
+        return ["--api", sim.base_url, "--db", db, "matches", "sync", f"xuid({me.xuid})"]
 
-    def prepare(db: Path) -> None:
-        open_store(f"sqlite:///{db}").close()
+    def prepare(db: str) -> None:
+        open_store(db).close()
 
     (tmp_path / "trials").mkdir()
-    ref_db = tmp_path / "reference.sqlite"
+    ref_db = dbs.new("reference")
     prepare(ref_db)
     ref = launcher.run(argv(ref_db), tmp_path / "reference.log", kill_after=120)
     assert (ref["killed"], ref["status"]) == (False, 0), (tmp_path / "reference.log").read_text()
-    with open_store(f"sqlite:///{ref_db}") as store:
+    with open_store(ref_db) as store:
         expected = _rows(store, {t: CONTENT[t] for t in ("matches", "match_players")})
     assert len(expected["matches"]) >= 40
     kills, _ = kill_trials(
-        launcher, tmp_path / "trials", argv, prepare, expected, BACKFILL_TRIALS, SEED + 1
+        launcher, tmp_path / "trials", dbs, argv, prepare, expected, BACKFILL_TRIALS, SEED + 1
     )
     assert kills >= BACKFILL_TRIALS

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 import pytest
 import sqlalchemy as sa
 
+from conftest import fill_disk
 from halotrack.cli import main
 from halotrack.models.hosts import WAYPOINT_HOSTS
 from halotrack.simulator import Simulator
@@ -297,27 +298,6 @@ def test_full_disk_mid_run_keeps_what_was_committed(
     assert again.returncode == 0, again.stderr
 
 
-@pytest.fixture
-def tiny_fs(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MB tmpfs of our own (needs root and mount rights; skipped with the reason when
-    this machine refuses). Unmounted afterwards."""
-    mnt = tmp_path / "tiny"
-    mnt.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tiny tmpfs needs root (the RLIMIT_FSIZE test covers the rest)")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(mnt)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
-
-
 def test_a_really_full_disk_is_one_line_and_keeps_the_data(
     sim: Simulator, env: dict[str, str], capsys: pytest.CaptureFixture[str], tiny_fs: Path
 ) -> None:
@@ -326,10 +306,7 @@ def test_a_really_full_disk_is_one_line_and_keeps_the_data(
     db = tiny_fs / "store.sqlite"
     _watched_db(sim, db)
     before = _dump(db)
-    filler = tiny_fs / "filler"
-    with filler.open("wb") as f:  # leave about 16 KB free
-        free = os.statvfs(tiny_fs).f_bavail * os.statvfs(tiny_fs).f_frsize
-        f.write(b"\0" * max(0, free - 16_384))
+    filler = fill_disk(tiny_fs, leave=16_384)
     code, out, err = cli(capsys, "--db", str(db), "track", "--once", "--quiet")
     assert code == 5, out + err
     errors = [ln for ln in err.splitlines() if ln.startswith("error: ")]

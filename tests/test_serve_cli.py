@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from halotrack.cli import main
+from halotrack.store import open_store
 
 
 def test_serve_on_a_busy_port_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    open_store(f"sqlite:///{tmp_path / 's.sqlite'}").close()  # serve never creates one
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

@@ -1,4 +1,5 @@
-"""The store under failure: SIGKILL mid-write, corrupt file, unwritable path, full disk, lock."""
+"""The store under failure: SIGKILL mid-write, corrupt or damaged file, unwritable path, full
+disk, lock, a mistyped path."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import fill_disk
+from halotrack.cli import main
 from halotrack.errors import StoreError
 from halotrack.store import Scope, Store, open_store
+from halotrack.tracker import TrackerBusy, TrackerLock
 
 REAL = Path(__file__).parent / "data" / "real"
 T0 = datetime(2026, 2, 1, tzinfo=UTC)
@@ -233,3 +237,307 @@ def test_opening_does_not_wait_for_a_busy_writer(tmp_path: Path) -> None:
     finally:
         writer.rollback()
         writer.close()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI runs with their own config and data folders and no sign-in."""
+    for k in list(os.environ):
+        if k.startswith("HALOTRACK_") and k not in ("HALOTRACK_SIM_TOKEN_PREFIX",):
+            monkeypatch.delenv(k)
+    for name in ("config", "data", "cache"):
+        monkeypatch.setenv(f"HALOTRACK_{name.upper()}_DIR", str(tmp_path / name))
+    monkeypatch.setenv("HALOTRACK_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("COLUMNS", "80")
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def error_line(err: str) -> str:
+    """The one line an error must be: no traceback, nothing else on stderr."""
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_track_on_a_disk_already_full_is_one_line_and_the_storage_exit_code(
+    tiny_fs: Path, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tracker lock is the first thing `track` writes: on a full disk it must say so."""
+    db = tiny_fs / "store.sqlite"
+    with open_store(_sqlite_url(db)) as store:
+        store.watch_add(7, gamertag="Seven")
+    filler = fill_disk(tiny_fs)
+    code, out, err = run_cli(capsys, "--db", str(db), "track", "--once", "--quiet")
+    assert code == StoreError.exit_code, out + err
+    line = error_line(err)
+    assert "disk is full" in line and "free disk space" in line, line
+    filler.unlink()
+    with open_store(_sqlite_url(db)) as store:
+        assert store.integrity_check() == []
+        assert [w.xuid for w in store.watch_list()] == [7]
+    # with room again the lock is taken (and the lock file left from the failure is reused)
+    with TrackerLock(_sqlite_url(db)) as lock:
+        assert lock.path is not None and lock.path.read_text() == str(os.getpid())
+
+
+def test_every_spelling_of_one_sqlite_file_meets_the_same_tracker_lock(tmp_path: Path) -> None:
+    """A symlink to the file, a symlinked folder and `..` all lead to one database, so a
+    second tracker through any of them must find the first one running."""
+    real = tmp_path / "real" / "store.sqlite"
+    real.parent.mkdir()
+    open_store(_sqlite_url(real)).close()
+    (tmp_path / "link.sqlite").symlink_to(real)
+    (tmp_path / "linked-dir").symlink_to(real.parent)
+    spellings = [
+        tmp_path / "link.sqlite",
+        tmp_path / "linked-dir" / "store.sqlite",
+        tmp_path / "real" / ".." / "real" / "store.sqlite",
+    ]
+    with TrackerLock(_sqlite_url(real)):
+        for other in spellings:
+            with pytest.raises(TrackerBusy):
+                TrackerLock(_sqlite_url(other)).acquire()
+    for first in spellings:  # and the other way round
+        with TrackerLock(_sqlite_url(first)), pytest.raises(TrackerBusy):
+            TrackerLock(_sqlite_url(real)).acquire()
+
+
+# -- a damaged database: `db check` sees every missing piece, writers refuse it -------------
+
+
+def _filled_db(path: Path, rows: int = 400) -> None:
+    """A database of many pages, so that the middle of the file is table data."""
+    record = json.loads((REAL / "servicerecord" / "matchmade-lifetime.json").read_bytes())
+    with open_store(_sqlite_url(path)) as store, store.transaction() as tx:
+        tx.watch_add(7, gamertag="Seven")
+        for i in range(rows):
+            record["MatchesCompleted"] = i
+            tx.save_service_record(7, "matchmade", Scope(), record, T0 + timedelta(hours=i))
+
+
+def _damage(path: Path, seed: int = 11) -> None:
+    """Random bytes over a page in the middle of the file, as a bad disk or a stray write."""
+    import random
+
+    rng = random.Random(seed)
+    size = path.stat().st_size
+    with path.open("r+b") as f:
+        f.seek(size // 2 - size // 2 % 4096)
+        f.write(rng.randbytes(4096))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["track", "--once", "--quiet"],
+        ["watch", "add", "Someone"],
+        ["matches", "sync", "Seven"],
+        ["db", "upgrade"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_writers_refuse_a_damaged_database_and_leave_it_as_it_was(
+    argv: list[str], tmp_path: Path, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "store.sqlite"
+    _filled_db(db)
+    _damage(db)
+    with sqlite3.connect(db) as raw:  # the premise: SQLite itself finds the damage
+        assert raw.execute("PRAGMA quick_check").fetchall() != [("ok",)]
+    before = db.read_bytes()
+    code, out, err = run_cli(capsys, "--api", "http://127.0.0.1:9", "--db", str(db), *argv)
+    assert code == StoreError.exit_code, out + err
+    line = error_line(err)
+    assert "damaged" in line and "db check" in line, line
+    assert db.read_bytes() == before
+    assert not Path(f"{db}-wal").exists() or Path(f"{db}-wal").stat().st_size == 0
+
+
+def test_db_check_names_the_damage(
+    tmp_path: Path, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "store.sqlite"
+    _filled_db(db)
+    _damage(db)
+    with sqlite3.connect(db) as raw:
+        found = raw.execute("PRAGMA integrity_check").fetchall()
+    assert found != [("ok",)]
+    code, out, err = run_cli(capsys, "--db", str(db), "db", "check", "--json")
+    assert code == StoreError.exit_code, err
+    problems = json.loads(out)["problems"]
+    assert problems == [f"sqlite integrity_check: {msg}" for (msg,) in found]
+    error_line(err)
+
+
+@pytest.fixture(scope="module")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "store.sqlite"
+    open_store(_sqlite_url(path)).close()
+    return path
+
+
+def _schema_objects(path: Path) -> list[tuple[str, str]]:
+    """(type, name) of every table, index and view the migrations made, read from SQLite's
+    own catalogue, not from halotrack's idea of the schema."""
+    with sqlite3.connect(path) as raw:
+        rows = raw.execute(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index', 'view') "
+            "AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version' ORDER BY type, name"
+        ).fetchall()
+    return [(t, n) for t, n in rows]
+
+
+def test_the_schema_has_tables_indexes_and_views(migrated_template: Path) -> None:
+    kinds = {t for t, _ in _schema_objects(migrated_template)}
+    assert kinds == {"table", "index", "view"}  # so the cases below cover each kind
+
+
+def _drop_cases() -> list[tuple[str, str]]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "store.sqlite"
+        open_store(_sqlite_url(path)).close()
+        return _schema_objects(path)
+
+
+@pytest.mark.parametrize(("kind", "name"), _drop_cases(), ids=lambda v: str(v))
+def test_db_check_finds_every_missing_table_index_and_view(
+    kind: str,
+    name: str,
+    migrated_template: Path,
+    tmp_path: Path,
+    cli_env: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db = tmp_path / "store.sqlite"
+    db.write_bytes(migrated_template.read_bytes())
+    code, out, err = run_cli(capsys, "--db", str(db), "db", "check")
+    assert code == 0, out + err
+    with sqlite3.connect(db) as raw:  # foreign keys off: drop even what others refer to
+        raw.execute(f'DROP {kind.upper()} "{name}"')
+    code, out, err = run_cli(capsys, "--db", str(db), "db", "check", "--json")
+    assert code == StoreError.exit_code, out + err
+    report = json.loads(out)
+    assert report["ok"] is False
+    assert any(f"{kind} {name} " in p for p in report["problems"]), report["problems"]
+
+
+# -- a mistyped --db: commands that only read never create a database or a folder -----------
+
+GUID = "2a7e5c9e-0000-4000-8000-000000000001"
+READERS = [
+    ["history", "Seven"],
+    ["diff", "Seven"],
+    ["export", "Seven"],
+    ["page", "Seven"],
+    ["watch", "list"],
+    ["watch", "remove", "Seven"],
+    ["matches", "list", "Seven"],
+    ["match", GUID],
+    ["medals", "Seven"],
+    ["scores", "infer"],
+    ["serve", "--port", "9"],
+    ["db", "check"],
+]
+
+
+@pytest.fixture
+def no_server(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """`serve` returns at once instead of serving (a store it opened is all it needs)."""
+    import halotrack.cli.serve as serve_cli
+
+    served: list[object] = []
+    monkeypatch.setattr(serve_cli, "run_server", lambda store, **_: served.append(store))
+    return served
+
+
+@pytest.mark.parametrize("argv", READERS, ids=lambda a: " ".join(a[:2]))
+def test_a_reader_on_a_missing_database_creates_nothing_and_says_so(
+    argv: list[str],
+    tmp_path: Path,
+    cli_env: None,
+    no_server: list[object],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db = tmp_path / "typo" / "deeper" / "x.sqlite"
+    code, out, err = run_cli(capsys, "--api", "http://127.0.0.1:9", "--db", str(db), *argv)
+    assert code == StoreError.exit_code, out + err
+    line = error_line(err)
+    assert f"no halotrack database at {db}" in line and "watch add" in line, line
+    assert not (tmp_path / "typo").exists()
+    assert no_server == []
+
+
+@pytest.mark.parametrize("argv", [["watch", "list"], ["history", "Seven"], ["db", "check"]])
+def test_a_reader_on_an_empty_database_adds_no_tables(
+    argv: list[str],
+    store_url: str,
+    tmp_path: Path,
+    cli_env: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An empty SQLite file or PostgreSQL schema has no halotrack data: same answer, and
+    still no tables afterwards."""
+    import sqlalchemy as sa
+
+    if store_url.startswith("sqlite"):
+        (tmp_path / "store.sqlite").touch()
+    code, out, err = run_cli(capsys, "--db", store_url, *argv)
+    assert code == StoreError.exit_code, out + err
+    assert "no halotrack database at" in error_line(err)
+    engine = sa.create_engine(store_url)
+    try:
+        assert sa.inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
+
+
+def test_db_upgrade_creates_the_database_a_reader_then_finds(
+    tmp_path: Path, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "new" / "x.sqlite"
+    code, out, err = run_cli(capsys, "--db", str(db), "db", "upgrade")
+    assert code == 0, out + err
+    code, out, err = run_cli(capsys, "--db", str(db), "watch", "list")
+    assert code == 0, out + err
+    assert "nobody" in out
+
+
+# -- CI: nothing skips when every service is required ---------------------------------------
+
+
+@pytest.mark.parametrize("require", ["1", ""])
+def test_a_skip_fails_the_run_when_services_are_required(require: str, tmp_path: Path) -> None:
+    """Whatever skips (a mark, a bare pytest.skip, importorskip), HALOTRACK_REQUIRE_SERVICES=1
+    turns it into a failure; without it, a skip stays a skip."""
+    (tmp_path / "test_skips.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.skip(reason='a mark')\n"
+        "def test_marked(): pass\n"
+        "def test_bare(): pytest.skip('no service here')\n"
+        "def test_import(): pytest.importorskip('no_such_module_anywhere')\n"
+        "def test_fine(): pass\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "HALOTRACK_REQUIRE_SERVICES"}
+    env["HALOTRACK_REQUIRE_SERVICES"] = require
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
+         "-p", "no:randomly", "--rootdir", str(tmp_path), str(tmp_path)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    last = done.stdout.strip().splitlines()[-1]
+    if require:  # a mark skips during setup, so that one is reported as an error
+        assert done.returncode != 0 and "skipped" not in last, done.stdout[-3000:]
+        assert "1 passed" in last
+        for name in ("test_marked", "test_bare", "test_import"):
+            assert f"{name} - skipped although" in done.stdout
+    else:
+        assert "1 passed, 3 skipped" in last, done.stdout[-3000:]

@@ -12,8 +12,8 @@ import typer
 
 from halotrack.cli.common import console, print_json, state
 from halotrack.errors import StoreError
+from halotrack.store import Store, open_store
 from halotrack.store import migrate as _migrate
-from halotrack.store import open_store
 from halotrack.store.engine import describe, make_engine, mapped_errors, parse_url
 
 
@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         engine = make_engine(url)
         try:
             with mapped_errors(where):
+                _migrate.refuse_damaged(engine, where)
                 before, after = _migrate.upgrade(engine, where)
         finally:
             engine.dispose()
@@ -38,15 +39,24 @@ def register(app: typer.Typer) -> None:
                 f"{where}: schema upgraded from {before or 'empty'} to {after}", highlight=False
             )
 
-    @db.command("check", help="Check the database: SQLite integrity, foreign keys, snapshots.")
+    @db.command(
+        "check", help="Check the database: schema, SQLite integrity, foreign keys, snapshots."
+    )
     def check_cmd(
         ctx: typer.Context,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        store = open_store(state(ctx).settings().database_url(), upgrade=False)
+        store = open_store(state(ctx).settings().database_url(), upgrade=False, write=False)
         try:
-            problems = store.integrity_check()
             current, head = store.schema_status()
+            problems = _schema_problems(store) if current == head else []
+            try:
+                problems += store.integrity_check()
+            except StoreError as exc:
+                if not problems:
+                    raise
+                # the queries need the tables the schema check found missing
+                problems.append(f"further checks stopped: {exc.message}")
         finally:
             store.close()
         if as_json:
@@ -75,3 +85,8 @@ def register(app: typer.Typer) -> None:
                 f"{len(problems)} integrity problem(s) in {store.where}",
                 hint="restore from a backup, or export what is readable with `halotrack export`",
             )
+
+
+def _schema_problems(store: Store) -> list[str]:
+    with mapped_errors(store.where), store.engine.connect() as conn:
+        return _migrate.schema_problems(conn)

@@ -34,7 +34,7 @@ class Format(StrEnum):
 
 
 def _open(ctx: typer.Context) -> Store:
-    return open_store(state(ctx).settings().database_url())
+    return open_store(state(ctx).settings().database_url(), write=False)
 
 
 def _check_kind(kind: str) -> None:

@@ -65,7 +65,7 @@ matches_app = typer.Typer(
 
 
 def _open(ctx: typer.Context) -> Store:
-    return open_store(state(ctx).settings().database_url())
+    return open_store(state(ctx).settings().database_url(), write=False)
 
 
 def _stored_xuid(store: Store, player: str) -> int:

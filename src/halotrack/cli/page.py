@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         ] = Path("stats.html"),
     ) -> None:
         """Write one HTML file with the player's stats and charts; it opens offline."""
-        with open_store(state(ctx).settings().database_url()) as store:
+        with open_store(state(ctx).settings().database_url(), write=False) as store:
             data = build_page_data(store, find_xuid(store, player))
         size = write_page(data, output)
         console.print(

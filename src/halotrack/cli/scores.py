@@ -45,7 +45,7 @@ def infer_cmd(
     Each: the visible stat its count equals, points per award, and if the known table agrees."""
     user_file = config.config_dir() / PERSONAL_SCORES_FILE
     known = load_personal_scores(user_file)
-    with open_store(state(ctx).settings().database_url()) as store:
+    with open_store(state(ctx).settings().database_url(), write=False) as store:
         n_matches = sm.match_count(store)
         observations = scores.observations_from_matches(sm.iter_raw_matches(store))
         found = scores.infer(observations, known=known, min_matches=min_matches)

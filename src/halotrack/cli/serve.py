@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     ) -> None:
         """Serve an index of watched players and their pages, rendered live."""
-        with open_store(state(ctx).settings().database_url()) as store:
+        with open_store(state(ctx).settings().database_url(), write=False) as store:
             run_server(
                 store,
                 host=host,

@@ -29,7 +29,7 @@ watch_app = typer.Typer(
 
 
 def _open(ctx: typer.Context) -> Store:
-    return open_store(state(ctx).settings().database_url())
+    return open_store(state(ctx).settings().database_url(), write=False)
 
 
 def _when(value: datetime | None) -> str:

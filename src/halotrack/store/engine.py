@@ -7,6 +7,7 @@ failing half-way when another process writes. PostgreSQL: plain psycopg 3.
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -46,12 +47,25 @@ def parse_url(url: str | URL) -> URL:
     return u
 
 
-def make_engine(url: str | URL, pragmas: Mapping[str, int | str] | None = None) -> Engine:
-    """An engine for SQLite or PostgreSQL; anything else is a StoreError."""
+def missing_database(where: str) -> StoreError:
+    """What a command that only reads says when there is no database to read."""
+    return StoreError(
+        f"there is no halotrack database at {where}",
+        hint="run `halotrack watch add PLAYER` first to start one, or check --db",
+    )
+
+
+def make_engine(
+    url: str | URL, pragmas: Mapping[str, int | str] | None = None, *, create: bool = True
+) -> Engine:
+    """An engine for SQLite or PostgreSQL; anything else is a StoreError.
+
+    `create=False` (commands that only read): a SQLite file that does not exist is a
+    StoreError, and neither it nor its folder is made, so a mistyped --db leaves no trace."""
     u = parse_url(url)
     backend = u.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(u, dict(pragmas or {}))
+        return _sqlite_engine(u, dict(pragmas or {}), create)
     if backend == "postgresql":
         try:
             return sa.create_engine(u, pool_pre_ping=True)
@@ -66,17 +80,16 @@ def make_engine(url: str | URL, pragmas: Mapping[str, int | str] | None = None) 
     )
 
 
-def _sqlite_engine(u: URL, pragmas: dict[str, int | str]) -> Engine:
+def _sqlite_engine(u: URL, pragmas: dict[str, int | str], create: bool) -> Engine:
     db = u.database
     if db and db != ":memory:" and not db.startswith("file:"):
+        if not create and not Path(db).expanduser().is_file():
+            raise missing_database(describe(u))
         parent = Path(db).expanduser().parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(
-                f"cannot create the database folder {parent}: {exc.strerror or exc}",
-                hint="pass --db with a path in a writable folder",
-            ) from exc
+            raise os_store_error(exc, f"the database folder {parent}", verb="create") from exc
     if not db or db == ":memory:":
         # One shared connection: a private in-memory database per connection would hide the
         # schema from every connection but the one that migrated it.
@@ -158,6 +171,27 @@ def to_store_error(exc: BaseException, where: str) -> StoreError:
     )
 
 
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_NOT_ALLOWED = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def os_store_error(exc: OSError, what: str, *, verb: str = "use") -> StoreError:
+    """A failed file operation on `what` (the database, its folder, the tracker lock) as one
+    StoreError that says what to do: free space for a full disk, permissions otherwise."""
+    why = exc.strerror or str(exc)
+    if exc.errno in _NO_SPACE:
+        return StoreError(
+            f"cannot write {what}: the disk is full ({why})",
+            hint="free disk space and run again; everything committed before is intact",
+        )
+    if exc.errno in _NOT_ALLOWED:
+        return StoreError(
+            f"cannot {verb} {what}: {why}",
+            hint="check that the file and its folder are writable, or pass --db PATH",
+        )
+    return StoreError(f"cannot {verb} {what}: {why}", hint="check the path and --db")
+
+
 _DB_ERRORS: tuple[type[BaseException], ...] = (sa.exc.DBAPIError, sqlite3.Error)
 
 
@@ -171,7 +205,4 @@ def mapped_errors(where: str) -> Iterator[None]:
     except _DB_ERRORS as exc:
         raise to_store_error(exc, where) from exc
     except OSError as exc:
-        raise StoreError(
-            f"cannot use the database {where}: {exc.strerror or exc}",
-            hint="check the path and free disk space",
-        ) from exc
+        raise os_store_error(exc, f"the database {where}") from exc

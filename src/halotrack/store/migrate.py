@@ -1,12 +1,20 @@
 """Run the Alembic migrations from code: no alembic.ini, the tree ships in the package.
 
 Why programmatic: `open_store` brings any database to the current schema on open, and
-refuses (instead of corrupting) a database written by a newer halotrack.
+refuses (instead of corrupting) a database written by a newer halotrack. The same place
+knows what a sound database looks like: `schema_problems` compares it with the code's
+tables, and `refuse_damaged` stops a writer at the door of a file SQLite finds damaged.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from typing import Any
+
+import sqlalchemy as sa
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -14,7 +22,12 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine
 
 from halotrack.errors import StoreError
-from halotrack.store.engine import WRITE
+from halotrack.store.engine import WRITE, to_store_error
+from halotrack.store.schema import VIEWS
+
+# Seconds `refuse_damaged` may spend reading: enough for the whole of a large database on a
+# slow disk, bounded so a huge one still starts promptly (the rest is `db check`'s job).
+QUICK_CHECK_BUDGET = 3.0
 
 SCRIPT_LOCATION = "halotrack.store:migrations"
 # Serialises concurrent first-opens on PostgreSQL (SQLite has BEGIN IMMEDIATE for that).
@@ -77,3 +90,70 @@ def status(engine: Engine, where: str) -> tuple[str | None, str]:
     """(revision in the database, head revision of this code) without changing anything."""
     with engine.connect() as conn:
         return _check_known(conn, where), head_revision()
+
+
+def expected_metadata() -> sa.MetaData:
+    """The code's schema: every table and index declared by any store module."""
+    from halotrack.store import matches, schema  # noqa: F401  (matches declares tables too)
+
+    return schema.metadata
+
+
+def _describe_diff(diff: Any) -> str | None:
+    """One missing or changed piece of the schema, in words; None for what is only extra
+    (a user's own table or index does not damage halotrack's)."""
+    if isinstance(diff, list):  # column changes come grouped per column
+        return "; ".join(p for p in map(_describe_diff, diff) if p) or None
+    kind = diff[0]
+    if kind == "add_table":
+        return f"table {diff[1].name} is missing"
+    if kind == "add_column":
+        return f"column {diff[2]}.{diff[3].name} is missing"
+    if kind == "add_index":
+        return f"index {diff[1].name} on {diff[1].table.name} is missing"
+    if kind in ("add_constraint", "add_fk"):
+        return f"constraint {diff[1].name} on {diff[1].table.name} is missing"
+    if kind.startswith("modify_"):
+        return f"column {diff[2]}.{diff[3]} differs ({kind[7:]}: {diff[5]!r} != {diff[6]!r})"
+    return None
+
+
+def schema_problems(conn: Connection) -> list[str]:
+    """What the database lacks of the current schema revision (tables, columns, indexes,
+    constraints, views); empty when everything this code expects is there."""
+    ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+    problems = [p for p in map(_describe_diff, compare_metadata(ctx, expected_metadata())) if p]
+    present = set(sa.inspect(conn).get_view_names())
+    problems += [f"view {v} is missing" for v in VIEWS if v not in present]
+    return problems
+
+
+def refuse_damaged(engine: Engine, where: str, budget: float = QUICK_CHECK_BUDGET) -> None:
+    """Raise StoreError when SQLite finds the file damaged (`PRAGMA quick_check`), before a
+    writer adds to it: writing into a damaged file spreads the damage. Stops looking after
+    `budget` seconds; other backends check their own pages."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+    raw = engine.raw_connection()
+    try:
+        db: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]
+        deadline = time.monotonic() + budget
+        db.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            found = [row[0] for row in db.execute("PRAGMA quick_check(5)")]
+        except sqlite3.Error as exc:
+            if "interrupted" in str(exc):
+                return  # out of time without finding anything: let the writer go on
+            raise to_store_error(exc, where) from exc
+        finally:
+            db.set_progress_handler(None, 0)
+    finally:
+        raw.close()
+    if found != ["ok"]:
+        first = " ".join(found[0].replace("*** in database main ***", "").split())
+        raise StoreError(
+            f"the database {where} is damaged, so nothing was written "
+            f"(SQLite quick_check: {first})",
+            hint="run `halotrack db check`, then restore a backup or move the file aside; "
+            "`halotrack export` can still save what is readable",
+        )

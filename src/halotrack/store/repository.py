@@ -29,7 +29,14 @@ from halotrack.errors import StoreError
 from halotrack.models.csr import csr_label
 from halotrack.models.xuid import parse_xuid, written_as_xuid
 from halotrack.store import extract, migrate
-from halotrack.store.engine import WRITE, describe, make_engine, mapped_errors, parse_url
+from halotrack.store.engine import (
+    WRITE,
+    describe,
+    make_engine,
+    mapped_errors,
+    missing_database,
+    parse_url,
+)
 from halotrack.store.schema import (
     csr_snapshots,
     gamertags,
@@ -766,6 +773,8 @@ class StoreTx:
                     problems.append(f"sqlite integrity_check: {msg}")
             for row in c.exec_driver_sql("PRAGMA foreign_key_check"):
                 problems.append(f"foreign key broken: table {row[0]} rowid {row[1]} -> {row[2]}")
+            if problems:  # the checks below would read the damaged pages as data
+                return problems
         for table in (gamertags, service_records, csr_snapshots, watch_list, seasons_fetched):
             orphans = c.execute(
                 sa.select(sa.func.count())
@@ -1025,19 +1034,27 @@ def open_store(
     url: str,
     *,
     upgrade: bool = True,
+    write: bool = True,
     pragmas: Mapping[str, int | str] | None = None,
 ) -> Store:
-    """Open (creating if needed) the database at `url` and bring its schema to head.
+    """Open the database at `url` and bring its schema to head.
 
-    Raises StoreError for a database newer than this code, a corrupt or unwritable file, or
-    an unreachable server. `pragmas` adds SQLite PRAGMAs per connection (tests use
-    `max_page_count` to simulate a full disk).
+    `write=True` (commands that store something) creates the database when missing and
+    refuses a SQLite file that SQLite finds damaged; `write=False` (commands that only read)
+    never creates anything and says when there is no database. Raises StoreError for a
+    database newer than this code, a corrupt or unwritable file, or an unreachable server.
+    `pragmas` adds SQLite PRAGMAs per connection (tests use `max_page_count` to simulate a
+    full disk).
     """
     u = parse_url(url)
     where = describe(u)
-    engine = make_engine(u, pragmas)
+    engine = make_engine(u, pragmas, create=write)
     try:
         with mapped_errors(where):
+            if write:
+                migrate.refuse_damaged(engine, where)
+            elif migrate.status(engine, where)[0] is None:
+                raise missing_database(where)  # an empty file or PostgreSQL schema
             if upgrade:
                 migrate.upgrade(engine, where)
             else:

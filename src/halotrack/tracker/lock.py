@@ -20,7 +20,7 @@ from types import TracebackType
 import sqlalchemy as sa
 
 from halotrack.errors import StoreError
-from halotrack.store.engine import describe, parse_url
+from halotrack.store.engine import describe, os_store_error, parse_url
 
 LOCK_SUFFIX = ".tracker.lock"
 
@@ -58,7 +58,10 @@ class TrackerLock:
         db = self.url.database
         if not db or db == ":memory:" or db.startswith("file:"):
             return None
-        return Path(db).expanduser().resolve().with_name(Path(db).name + LOCK_SUFFIX)
+        # Named after the file a symlink (or `..`) leads to: every way of spelling one
+        # database must meet the same lock.
+        real = Path(db).expanduser().resolve()
+        return real.with_name(real.name + LOCK_SUFFIX)
 
     def acquire(self) -> None:
         deadline = time.monotonic() + self.wait
@@ -86,10 +89,7 @@ class TrackerLock:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
-            raise StoreError(
-                f"cannot create the tracker lock {path}: {exc.strerror or exc}",
-                hint="pass --db with a path in a writable folder",
-            ) from exc
+            raise os_store_error(exc, f"the tracker lock {path}") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -99,8 +99,12 @@ class TrackerLock:
                 pid = ""
             os.close(fd)
             return f" (process {pid})" if pid.isdigit() else ""
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except OSError as exc:
+            os.close(fd)  # drops the flock: a tracker that cannot start holds nothing
+            raise os_store_error(exc, f"the tracker lock {path}") from exc
         self._fd = fd
         return None
 

@@ -245,3 +245,20 @@ async def test_sigkill_mid_backfill_then_resume(tmp_path: Path) -> None:
         assert not set(second) & stored  # nothing stored is asked for again
         refetched = set(first) & set(second)
         assert len(refetched) <= 4  # only what was in flight (2 workers x 2) at the kill
+
+
+def test_scores_infer_is_short_and_all_keeps_evidence_whole(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, data = run(capsys, db, "scores", "infer", "--min-matches", "1", "--json")
+    found = json.loads(data)["inferences"]
+    monkeypatch.setattr(common.console, "_width", 80)
+    _, short = run(capsys, db, "scores", "infer", "--min-matches", "1")
+    # one line per NameId, give or take a wrapped name; the evidence is not in it
+    assert len(short.splitlines()) <= 1.5 * len(found) + 8
+    assert not any(i["evidence"][:20] in short for i in found)
+    _, full = run(capsys, db, "scores", "infer", "--min-matches", "1", "--all")
+    assert max(len(line) for line in full.splitlines()) <= 80
+    flat = " ".join(full.split())
+    for i in found:  # whole sentences, never a word cut in two
+        assert f"{i['name_id']}: {i['evidence']}" in flat

@@ -229,3 +229,21 @@ def test_api_flag_points_at_the_simulator(
     code, out, err = cli(capsys, "--api", sim.base_url, "seasons", "--json")
     assert code == 0, err
     assert json.loads(out)
+
+
+def test_medals_list_is_short_by_default_and_full_with_all(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = cli(capsys, "medals", "--json")
+    assert code == 0, err
+    known = json.loads(out)
+    monkeypatch.setattr(common.console, "_width", 80)
+    code, short, err = cli(capsys, "medals")
+    assert code == 0, err
+    flat = " ".join(short.split())
+    assert all(m["name"] in flat for m in known)  # every name, none cut in two
+    assert len(short.splitlines()) < len(known) / 2
+    code, full, err = cli(capsys, "medals", "--all")
+    assert code == 0, err
+    assert all(str(m["name_id"]) in full for m in known)
+    assert max(len(line) for line in full.splitlines()) <= 80

@@ -78,6 +78,43 @@ def _stored_xuid(store: Store, player: str) -> int:
     return found.xuid
 
 
+SHORT_ID = 8  # like git's short hashes: 16**8 ids before two stored matches likely clash
+MIN_PREFIX = 4
+
+
+def short_id(match_id: str) -> str:
+    """`4900726e-5fa6-48e3-...` -> `4900726e`: what tables show and `match` takes back."""
+    return match_id[:SHORT_ID]
+
+
+def resolve_match_id(store: Store, text: str) -> str:
+    """The stored match a full id or a unique prefix of one (4 characters or more) names.
+
+    A full GUID is only checked for shape (so "not stored" can name it); a prefix that fits
+    several matches is refused with the candidates, each shown long enough to tell apart."""
+    prefix = text.strip().lower()
+    if len(prefix) >= 32 or any(ch not in "0123456789abcdef-" for ch in prefix):
+        return parse_match_id(text)  # a full id, or malformed: "nope" is not a prefix
+    if len(prefix) < MIN_PREFIX:
+        raise ConfigError(
+            f"match id prefix {prefix!r} is too short",
+            hint=f"give at least {MIN_PREFIX} characters of the id shown by `halotrack matches`",
+        )
+    found = sm.match_ids_with_prefix(store, prefix, limit=6)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ConfigError(
+            f"no stored match id starts with {prefix!r}",
+            hint="see `halotrack matches PLAYER`, or sync a player who played it",
+        )
+    width = SHORT_ID
+    while len({f[:width] for f in found}) < len(found):
+        width += 1
+    listed = ", ".join(f[:width] for f in found[:5]) + (", ..." if len(found) > 5 else "")
+    raise ConfigError(f"match id prefix {prefix!r} is ambiguous: {listed}", hint="type more of it")
+
+
 def _when(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
 
@@ -96,6 +133,7 @@ def _csr_text(m: sm.PlayerMatch) -> str:
 def _match_json(m: sm.PlayerMatch) -> dict[str, Any]:
     return {
         "match_id": m.match_id,
+        "short_id": short_id(m.match_id),
         "start_time": m.start_time.isoformat(),
         "map": m.map_name,
         "mode": m.mode_name,
@@ -150,7 +188,10 @@ def list_cmd(
         pad_edge=False,
         collapse_padding=True,
     )
-    table.add_column("Date (UTC)", no_wrap=True)
+    # The short id goes under the date when narrow (rows take two lines there anyway).
+    table.add_column("Date / id" if narrow else "Date (UTC)", no_wrap=True)
+    if not narrow:
+        table.add_column("Match", no_wrap=True)
     for col in ("Map / mode",) if narrow else ("Map", "Mode"):
         table.add_column(col, min_width=14)  # "Fragmentation", "Arena: Slayer" whole
     table.add_column("Playlist")
@@ -162,7 +203,11 @@ def list_cmd(
         place = m.map_name or "?"
         mode = m.mode_name or GameVariantCategory.label(m.game_variant_category)
         table.add_row(
-            m.start_time.strftime("%m-%d %H:%M") if narrow else _when(m.start_time),
+            *(
+                (f"{m.start_time:%m-%d %H:%M}\n{short_id(m.match_id)}",)
+                if narrow
+                else (_when(m.start_time), short_id(m.match_id))
+            ),
             # "Arena: Strongholds" may wrap after the colon instead of losing its end
             *((f"{place}\n{mode.replace(':', ': ')}",) if narrow else (place, mode)),
             m.playlist_name or ("custom" if m.lifecycle_mode == 1 else ""),
@@ -257,12 +302,14 @@ def _medal_text(medals: dict[int, int], book: MedalBook) -> str:
 
 def match_cmd(
     ctx: typer.Context,
-    match_id: Annotated[str, typer.Argument(help="The match id (a GUID).")],
+    match_id: Annotated[
+        str, typer.Argument(help="The match id, or a unique prefix of it (as `matches` shows).")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """The scoreboard of a stored match, by team, with medals by name."""
-    match_id = parse_match_id(match_id)  # "nope" is malformed, not "not stored"
     with _open(ctx) as store:
+        match_id = resolve_match_id(store, match_id)
         got = sm.get_match(store, match_id)
         if got is None:
             raise ConfigError(
@@ -363,14 +410,17 @@ def match_cmd(
                 console.print(line, highlight=False, markup=False)
 
 
-def player_medals(ctx: typer.Context, player: str, as_json: bool) -> None:
+RARE_SHOWN = 10
+
+
+def player_medals(ctx: typer.Context, player: str, as_json: bool, show_all: bool = False) -> None:
     """Medal counts of one player from stored matches, and where rare ones were earned.
     Called by `halotrack medals PLAYER` (the command itself lives in `read.py`)."""
     with _open(ctx) as store:
         xuid = _stored_xuid(store, player)
         counts = sm.player_medal_counts(store, xuid)
         book = stored_medal_book(store)
-        rare = rare_medals(store, xuid, book)
+        rare = rare_medals(store, xuid, book, limit=2**31 if show_all else 50)
     rows = sorted(
         (
             {
@@ -391,6 +441,7 @@ def player_medals(ctx: typer.Context, player: str, as_json: bool) -> None:
             "name": book.name(nid),
             "difficulty": book.difficulty(nid),
             "match_id": mid,
+            "short_id": short_id(mid),
             "start_time": when.isoformat(),
             "count": n,
         }
@@ -411,18 +462,29 @@ def player_medals(ctx: typer.Context, player: str, as_json: bool) -> None:
         )
     console.print(table)
     if rare_rows:
-        rt = Table(title="Rare medals (legendary and mythic)")
+        # Newest first; by default the latest few, since a long career earns hundreds.
+        shown = rare_rows if show_all else rare_rows[:RARE_SHOWN]
+        title = "Rare medals (legendary and mythic)"
+        if len(shown) < len(rare_rows):
+            title += f", newest {len(shown)}"
+        rt = Table(title=title)
         for col in ("Date (UTC)", "Medal", "Difficulty", "Count", "Match"):
-            rt.add_column(col)
-        for r in rare_rows:
+            rt.add_column(col, no_wrap=col in ("Date (UTC)", "Match"))
+        for r in shown:
             rt.add_row(
                 str(r["start_time"])[:16].replace("T", " "),
                 str(r["name"]),
                 str(r["difficulty"]),
                 str(r["count"]),
-                str(r["match_id"]),
+                str(r["short_id"]),
             )
         console.print(rt)
+        if len(shown) < len(rare_rows):
+            console.print(
+                f"All: halotrack medals {player!r} --all · a scoreboard: halotrack match ID",
+                highlight=False,
+                markup=False,
+            )
     elif len(book) == 0:
         err_console.print("medal names unknown: run `halotrack matches sync` once to fetch them")
 

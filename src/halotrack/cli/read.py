@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.columns import Columns
 from rich.table import Table
 
@@ -536,6 +537,12 @@ def medals_cmd(
         str | None,
         typer.Argument(help="A player: their medals from stored matches (see `matches sync`)."),
     ] = None,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="The full table: descriptions and ids, or every rare medal of PLAYER."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
     spartan_token: SpartanOpt = None,
     clearance: ClearanceOpt = None,
@@ -546,7 +553,7 @@ def medals_cmd(
     if player is not None:
         from halotrack.cli.matches import player_medals
 
-        player_medals(ctx, player, as_json)
+        player_medals(ctx, player, as_json, show_all)
         return
     metadata = run(
         _with_client(ctx, spartan_token, clearance, lambda c: c.gamecms.medal_metadata())
@@ -570,12 +577,28 @@ def medals_cmd(
             ]
         )
         return
-    table = Table(title=f"Medals ({len(infos)})")
-    for col in ("Medal", "Type", "Difficulty", "Description", "NameId"):
-        table.add_column(col)
-    for i in infos:
-        table.add_row(i.name, i.type, i.difficulty, i.description, str(i.name_id))
+    if show_all:
+        table = Table(title=f"Medals ({len(infos)})")
+        for col in ("Medal", "Type", "Difficulty", "Description", "NameId"):
+            table.add_column(col, no_wrap=col == "NameId")
+        for i in infos:
+            table.add_row(i.name, i.type, i.difficulty, i.description, str(i.name_id))
+        console.print(table)
+        return
+    # Short by default: names grouped by type and difficulty, wrapped between names (one
+    # row per medal with its description took 540 lines at 80 columns).
+    groups: dict[tuple[str, str], list[str]] = {}
+    order = {name: n for n, name in enumerate(metadata.difficulties)}
+    for i in sorted(infos, key=lambda i: (i.type, order.get(i.difficulty, len(order)))):
+        groups.setdefault((i.type, i.difficulty), []).append(i.name)
+    table = Table(title=f"Medals ({len(infos)})", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Type", no_wrap=True)
+    table.add_column("Difficulty", no_wrap=True)
+    table.add_column("Medals")
+    for (kind, difficulty), names in groups.items():
+        table.add_row(kind, difficulty, ", ".join(names))
     console.print(table)
+    console.print("Descriptions and NameIds: halotrack medals --all", highlight=False)
 
 
 # ----- playlists

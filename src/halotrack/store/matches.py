@@ -529,6 +529,21 @@ def stored_match_ids(target: Conn, match_ids: Iterable[str]) -> set[str]:
     return out
 
 
+def match_ids_with_prefix(target: Conn, prefix: str, limit: int = 10) -> list[str]:
+    """Stored match ids starting with `prefix` (lower-case hex and dashes), sorted, at most
+    `limit`: what a short id such as `4900726e` stands for."""
+    if not prefix or any(ch not in "0123456789abcdef-" for ch in prefix):
+        return []  # also keeps LIKE wildcards out of the pattern
+    with _connection(target) as conn:
+        rows = conn.execute(
+            sa.select(matches.c.match_id)
+            .where(matches.c.match_id.like(f"{prefix}%"))
+            .order_by(matches.c.match_id)
+            .limit(limit)
+        )
+        return [r.match_id for r in rows]
+
+
 def player_match_ids(target: Conn, xuid: int) -> set[str]:
     """Every stored match id the player took part in."""
     with _connection(target) as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -247,3 +248,56 @@ def test_medals_list_is_short_by_default_and_full_with_all(
     assert code == 0, err
     assert all(str(m["name_id"]) in full for m in known)
     assert max(len(line) for line in full.splitlines()) <= 80
+
+
+def _played(block: dict[str, Any]) -> bool:
+    return block["value"] >= 0 or (
+        block["measurement_matches_remaining"] < block["initial_measurement_matches"]
+    )
+
+
+def test_csr_default_is_the_season_and_all_ranked_adds_the_rest(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
+) -> None:
+    left_out = 0
+    for player in sim.world.players[:6]:
+        code, out, err = cli(capsys, "csr", str(player.xuid), "--all-ranked", "--json")
+        if code != 0:
+            assert "no ranked playlist" in err
+            continue
+        every = json.loads(out)
+        played = {
+            r["playlist_id"]
+            for r in every
+            if r["csr"] and (_played(r["csr"]["current"]) or _played(r["csr"]["season_max"]))
+        }
+        left_out += len({r["playlist_id"] for r in every} - played)
+        code, out, err = cli(capsys, "csr", str(player.xuid), "--json")
+        assert code == 0, err
+        assert {r["playlist_id"] for r in json.loads(out)} == played
+        assert ("--all-ranked shows them" in err) is (played != {r["playlist_id"] for r in every})
+    assert left_out, "seed 7 has players whose ranked playlists were played only before"
+
+
+def test_csr_playlist_by_name_or_id(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
+) -> None:
+    me = sim.world.players[0]
+    code, out, err = cli(capsys, "playlists", me.gamertag, "--json")
+    assert code == 0, err
+    ranked = [r for r in json.loads(out) if r["ranked"]]
+    assert len(ranked) >= 2
+    for r in ranked:
+        code, by_id, err = cli(capsys, "csr", me.gamertag, "--playlist", r["playlist_id"], "--json")
+        assert code == 0, err
+        for text in (r["name"], r["name"].lower()):
+            code, by_name, err = cli(capsys, "csr", me.gamertag, "--playlist", text, "--json")
+            assert code == 0, err
+            assert json.loads(by_name) == json.loads(by_id)
+            assert {x["playlist_id"] for x in json.loads(by_name)} == {r["playlist_id"]}
+    common_word = "ranked"  # in every ranked playlist's name in the simulator
+    code, out, err = cli(capsys, "csr", me.gamertag, "--playlist", common_word)
+    assert code == 2 and "ambiguous" in err
+    assert all(r["name"] in err for r in ranked)
+    code, out, err = cli(capsys, "csr", me.gamertag, "--playlist", "No Such Playlist")
+    assert code == 2 and "no playlist named 'No Such Playlist'" in err

@@ -35,6 +35,7 @@ from halotrack.models.enums import RECORD_KINDS
 from halotrack.models.export import to_jsonable
 from halotrack.models.format import duration_words
 from halotrack.models.names import MedalBook, PersonalScoreBook, load_personal_scores
+from halotrack.tracker.metadata import find_playlist
 from halotrack.waypoint import Player, WaypointClient, from_settings, parse_player
 from halotrack.waypoint.players import parse_match_id
 
@@ -374,14 +375,27 @@ async def _playlist_name(client: WaypointClient, pid: str, asset: PlaylistAsset)
     return version.public_name or asset.name_hint or pid
 
 
+def _played(csr: Csr | None) -> bool:
+    """True when the reading shows a match in its season: rated, or placement begun."""
+    if csr is None:
+        return False
+    return csr.is_ranked or csr.measurement_matches_remaining < csr.initial_measurement_matches
+
+
 def csr_cmd(
     ctx: typer.Context,
     players: Annotated[list[str], typer.Argument(help="Gamertags or XUIDs.")],
     playlist: Annotated[
-        str | None, typer.Option(help="Ranked playlist id (see `halotrack playlists`).")
+        str | None,
+        typer.Option(help="Ranked playlist name or id (see `halotrack playlists PLAYER`)."),
     ] = None,
     all_ranked: Annotated[
-        bool, typer.Option("--all-ranked", help="Every ranked playlist the players played.")
+        bool,
+        typer.Option(
+            "--all-ranked",
+            help="Every ranked playlist the players ever played (default: those played in "
+            "the season).",
+        ),
     ] = False,
     season: Annotated[
         str | None, typer.Option(help="CSR season, e.g. CsrSeason5-1 (default: current).")
@@ -390,13 +404,17 @@ def csr_cmd(
     spartan_token: SpartanOpt = None,
     clearance: ClearanceOpt = None,
 ) -> None:
-    """Show CSR ("Diamond 6 (1487)") per player and ranked playlist."""
+    """Show CSR ("Diamond 6 (1487)") per player and ranked playlist.
+
+    By default the ranked playlists any of the players played in the season; `--all-ranked`
+    adds those they played only in earlier seasons; `--playlist` picks one by name or id."""
     who = [parse_player(p) for p in players]
     if playlist is not None and all_ranked:
         raise ConfigError("use either --playlist or --all-ranked, not both")
-    wanted_playlist = parse_match_id(playlist, "playlist id") if playlist is not None else None
 
-    async def body(client: WaypointClient) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
+    async def body(
+        client: WaypointClient,
+    ) -> tuple[list[tuple[dict[str, Any], tuple[str, ...]]], list[str]]:
         season_bare: str | None = None
         if season is not None:
             calendar = await client.gamecms.csr_season_calendar()
@@ -416,8 +434,14 @@ def csr_cmd(
             )
         xuids = await asyncio.gather(*(client.profile.xuid_for(str(p)) for p in who))
         names = {x: str(p) for x, p in zip(xuids, who, strict=True)}
-        if wanted_playlist is not None:
-            playlists = [(wanted_playlist, await client.gamecms.playlist_asset(wanted_playlist))]
+        wanted: str | None = None
+        if playlist is not None:
+            try:  # an id costs no lookup of the players' playlists
+                wanted = parse_match_id(playlist, "playlist id")
+            except ConfigError:
+                wanted = None
+        if wanted is not None:
+            playlists = [(wanted, await client.gamecms.playlist_asset(wanted))]
         else:
             playlists = await _ranked_playlists(client, xuids)
             if not playlists:
@@ -426,14 +450,22 @@ def csr_cmd(
                     hint="pass --playlist ID (see `halotrack playlists`)",
                 )
         labels = await asyncio.gather(*(_playlist_name(client, p, a) for p, a in playlists))
+        if playlist is not None and wanted is None:
+            pid = find_playlist(dict(zip((p for p, _ in playlists), labels, strict=True)), playlist)
+            keep = [i for i, (p, _) in enumerate(playlists) if p == pid]
+            playlists, labels = [playlists[i] for i in keep], [labels[i] for i in keep]
         rows: list[tuple[dict[str, Any], tuple[str, ...]]] = []
+        quiet: list[str] = []
         for (pid, _), name in zip(playlists, labels, strict=True):
             result = await client.skill.playlist_csr(pid, xuids, season=season_bare)
             for bad in result.bad:
                 _warn(f"the skill service refused xuid({bad}) for {name}: left out")
+            group: list[tuple[dict[str, Any], tuple[str, ...]]] = []
+            played = False
             for xuid, entry in result.entries.items():
                 res = entry.result
                 trio = (res.current, res.season_max, res.all_time_max) if res else (None,) * 3
+                played = played or _played(trio[0]) or _played(trio[1])
                 row = {
                     "player": names.get(xuid, f"xuid({xuid})"),
                     "xuid": xuid,
@@ -448,10 +480,19 @@ def csr_cmd(
                 }
                 # The table gets short labels so it fits 80 columns: "Unranked (3 left)" for
                 # the current CSR, and the maxima without a repeat of the placement count.
-                rows.append((row, (_csr_text(trio[0], short=True), *map(_csr_max_text, trio[1:]))))
-        return rows
+                group.append((row, (_csr_text(trio[0], short=True), *map(_csr_max_text, trio[1:]))))
+            if played or all_ranked or playlist is not None:
+                rows.extend(group)
+            else:
+                quiet.append(name)
+        return rows, quiet
 
-    rows = run(_with_client(ctx, spartan_token, clearance, body))
+    rows, quiet = run(_with_client(ctx, spartan_token, clearance, body))
+    if quiet:
+        err_console.print(
+            f"Not played in the season, left out: {', '.join(quiet)} (--all-ranked shows them).",
+            highlight=False,
+        )
     if as_json:
         print_json([row for row, _ in rows])
         return

@@ -179,7 +179,7 @@ def test_seasons_medals_playlists(
         (["record", "Nobody Here 1"], 4, "no such player"),
         (["record", "Nobody Here 1", "--kind", "ranked"], 2, "unknown record kind"),
         (["record", "Cortana Sniper", "--season", "Season99"], 2, "unknown season"),
-        (["csr", "Nobody", "--playlist", "nope"], 2, "malformed playlist id"),
+        (["csr", "Cortana Sniper", "--playlist", "nope"], 2, "no playlist named 'nope'"),
         (["csr", "Nobody", "--playlist", "nope", "--all-ranked"], 2, "either --playlist"),
         (["csr", "Cortana Sniper", "--season", "CsrSeason99-1"], 2, "unknown CSR season"),
     ],
@@ -301,3 +301,21 @@ def test_csr_playlist_by_name_or_id(
     assert all(r["name"] in err for r in ranked)
     code, out, err = cli(capsys, "csr", me.gamertag, "--playlist", "No Such Playlist")
     assert code == 2 and "no playlist named 'No Such Playlist'" in err
+
+
+def test_one_season_name_in_seasons_and_record(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = cli(capsys, "seasons", "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    current = next(r for r in rows if r["current"])
+    truth = next(s for s in sim.world.seasons if s.record_id == current["season_id"])
+    assert current["name"] == truth.name  # the public name from the season metadata
+    me = sim.world.players[0]
+    code, out, err = cli(capsys, "record", me.gamertag, "--season", "current")
+    assert code == 0, err
+    title = " ".join(out.split("┌")[0].split())
+    assert current["name"] in title and "Csr/" not in title and ".json" not in title
+    code, out, err = cli(capsys, "record", me.gamertag, "--season", "current", "--json")
+    assert json.loads(out)["season_id"] == current["season_id"]  # raw ids stay in --json

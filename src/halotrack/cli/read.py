@@ -36,6 +36,7 @@ from halotrack.models.export import to_jsonable
 from halotrack.models.format import duration_words
 from halotrack.models.names import MedalBook, PersonalScoreBook, load_personal_scores
 from halotrack.tracker.metadata import find_playlist
+from halotrack.tracker.seasons import calendar_pairs, season_name
 from halotrack.waypoint import Player, WaypointClient, from_settings, parse_player
 from halotrack.waypoint.players import parse_match_id
 
@@ -192,6 +193,22 @@ def find_season(calendar: SeasonCalendar, wanted: str) -> SeasonEntry:
     )
 
 
+async def season_names(client: WaypointClient, entries: Sequence[SeasonEntry]) -> dict[str, str]:
+    """Public names (`Name` of the season metadata file) of these calendar entries, keyed
+    by metadata file, for `season_name`; a file that cannot be read is left out."""
+
+    async def name(path: str) -> str | None:
+        try:
+            meta = await client.gamecms.season_metadata(path)
+        except NotFound:
+            return None
+        return _loc_text(meta.get("Name")) if isinstance(meta, dict) else None
+
+    paths = list(dict.fromkeys(e.season_metadata for e in entries if e.season_metadata))
+    found = await asyncio.gather(*(name(p) for p in paths))
+    return {p: n for p, n in zip(paths, found, strict=True) if n}
+
+
 # ----- record
 
 
@@ -322,9 +339,13 @@ def record_cmd(
         season_id: str | None = None
         label = "all seasons"
         if season is not None:
-            entry = find_season(await client.gamecms.season_calendar(), season)
+            calendar = await client.gamecms.season_calendar()
+            entry = find_season(calendar, season)
             season_id = season_record_id(entry)
-            label = f"{season_id} ({entry.date_label})"
+            spanned = [e for e in calendar.seasons if season_record_id(e) == season_id]
+            names = await season_names(client, spanned)
+            label = f"{season_name(season_id or '', calendar_pairs(calendar), names)} "
+            label += f"({entry.date_label})"
         record, metadata = await asyncio.gather(
             client.stats.service_record(who, kind=kind, season_id=season_id),
             client.gamecms.medal_metadata(),
@@ -526,20 +547,11 @@ def seasons_cmd(
     async def body(client: WaypointClient) -> list[dict[str, Any]]:
         calendar = await client.gamecms.season_calendar()
         now = current_season(calendar) if calendar.seasons else None
-
-        async def name(entry: SeasonEntry) -> str | None:
-            if not entry.season_metadata:
-                return None
-            try:
-                meta = await client.gamecms.season_metadata(entry.season_metadata)
-            except NotFound:
-                return None
-            return _loc_text(meta.get("Name")) if isinstance(meta, dict) else None
-
-        names = await asyncio.gather(*(name(e) for e in calendar.seasons))
+        names = await season_names(client, calendar.seasons)
+        pairs = calendar_pairs(calendar)
         return [
             {
-                "name": n or e.date_label,
+                "name": season_name(e.season_metadata or season_record_id(e) or "", pairs, names),
                 "season_id": season_record_id(e),
                 "csr_season": csr_season_id(e.csr_season_file_path),
                 "metadata": e.season_metadata,
@@ -547,7 +559,7 @@ def seasons_cmd(
                 "end": e.end.isoformat() if e.end else None,
                 "current": e is now,
             }
-            for e, n in zip(calendar.seasons, names, strict=True)
+            for e in calendar.seasons
         ]
 
     rows = run(_with_client(ctx, spartan_token, clearance, body))

@@ -23,6 +23,7 @@ import msgspec
 
 from halotrack.models.csr import csr_label, progress_to_next
 from halotrack.models.enums import GameVariantCategory, MedalDifficulty, MedalType
+from halotrack.tracker.seasons import season_name
 
 Raw = Mapping[str, Any]
 StatValue = int | float | timedelta
@@ -473,29 +474,16 @@ def season_dates(
     return (min(starts) if starts else None, max(ends) if ends else None)
 
 
-_SEASON_ID = re.compile(r"(?:Csr)?Season-?(?P<rest>[^/]*?)\.json$")
-
-
-def humanize_season_id(season_id: str) -> str:
-    """`Seasons/Season6-2.json` -> `Season 6-2`; `Csr/Seasons/CsrSeason9-1.json` ->
-    `Ranked season 9-1`; `Seasons/Season-Winter-Break-22.json` -> `Season Winter Break 22`."""
-    match = _SEASON_ID.search(season_id)
-    rest = match.group("rest").replace("-", " ") if match else season_id
-    if match and re.fullmatch(r"\d+( \d+)?", rest):
-        rest = rest.replace(" ", "-")
-    prefix = "Ranked season" if season_id.startswith("Csr/") else "Season"
-    return f"{prefix} {rest}".strip()
-
-
-def season_label(
-    season_id: str, start: datetime | None, end: datetime | None, names: Mapping[str, str]
-) -> str:
-    if names.get(season_id):
-        return names[season_id]
-    if start and end:
-        prefix = "Ranked season" if season_id.startswith("Csr/") else "Season"
-        return f"{prefix} {start:%Y-%m-%d} → {end:%Y-%m-%d}"
-    return humanize_season_id(season_id)
+def _calendar_pairs(calendar: Raw | None) -> list[tuple[str | None, str | None]]:
+    """`tracker.seasons.calendar_pairs` for the raw calendar the page keeps."""
+    pairs: list[tuple[str | None, str | None]] = []
+    for entry in (calendar or {}).get("Seasons") or []:
+        if isinstance(entry, Mapping):
+            csr, meta = entry.get("CsrSeasonFilePath"), entry.get("SeasonMetadata")
+            pairs.append(
+                (csr if isinstance(csr, str) else None, meta if isinstance(meta, str) else None)
+            )
+    return pairs
 
 
 def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
@@ -507,13 +495,14 @@ def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
         if isinstance(sid, str) and sid not in ids:
             ids.append(sid)
     rows = []
+    pairs = _calendar_pairs(inputs.season_calendar)
     for sid in ids:
         start, end = season_dates(sid, inputs.season_calendar, inputs.csr_calendar)
         snap = inputs.seasons.get(sid)
         rows.append(
             SeasonRow(
                 season_id=sid,
-                label=season_label(sid, start, end, inputs.season_names),
+                label=season_name(sid, pairs, inputs.season_names),
                 kind="ranked" if sid.startswith("Csr/") else "season",
                 start=start,
                 end=end,

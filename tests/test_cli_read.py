@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -319,3 +320,56 @@ def test_one_season_name_in_seasons_and_record(
     assert current["name"] in title and "Csr/" not in title and ".json" not in title
     code, out, err = cli(capsys, "record", me.gamertag, "--season", "current", "--json")
     assert json.loads(out)["season_id"] == current["season_id"]  # raw ids stay in --json
+
+
+def test_match_scoreboard_names_every_human_after_a_sync(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from halotrack.simulator.views import guest_tag
+
+    me = sim.world.players[0]
+    code, out, err = cli(capsys, "matches", "sync", me.gamertag)
+    assert code == 0, err
+    code, out, err = cli(capsys, "matches", me.gamertag, "--limit", "8", "--json")
+    assert code == 0, err
+    truth = {p.xuid: p.gamertag for p in sim.world.players}
+    rows = json.loads(out)
+    monkeypatch.setattr(common.console, "_width", 50)  # medal lists wrap for sure
+    for row in rows:
+        code, doc, err = cli(capsys, "match", row["short_id"], "--json")
+        code, narrow, err = cli(capsys, "match", row["short_id"])
+        lines = [line.strip() for line in narrow.splitlines()]
+        for p in json.loads(doc)["players"]:
+            for name in p["medals"]:  # never "Triple" at a line's end and "Kill" below
+                words = name.split()
+                for k in range(1, len(words)):
+                    head, tail = " ".join(words[:k]), " ".join(words[k:])
+                    assert not any(
+                        a.endswith(head) and b.startswith(tail)
+                        for a, b in pairwise(lines)
+                    ), name
+    monkeypatch.setattr(common.console, "_width", 80)
+    for row in rows:
+        code, doc, err = cli(capsys, "match", row["short_id"], "--json")
+        assert code == 0, err
+        code, table, err = cli(capsys, "match", row["short_id"])
+        assert code == 0, err
+        assert "xuid(" not in table
+        for p in json.loads(doc)["players"]:
+            if p["player_id"].startswith("xuid("):
+                xuid = int(p["player_id"][5:-1])
+                assert p["player"] == truth.get(xuid, guest_tag(xuid))
+                assert p["player"] in table
+    # the CSR column says what `matches` says, placement included
+    code, out, err = cli(capsys, "matches", me.gamertag, "--limit", "60", "--json")
+    rows = json.loads(out)
+    assert any(r["csr"].startswith("Unranked (") for r in rows), "seed 7: placement matches"
+    for r in rows:
+        code, doc, err = cli(capsys, "match", r["match_id"], "--json")
+        mine = next(p for p in json.loads(doc)["players"] if p["player_id"] == f"xuid({me.xuid})")
+        assert mine["csr"] == r["csr"]
+        assert bool(r["csr"]) is r["ranked"]
+    # cached: a second look needs no profile lookup, even with the API gone
+    monkeypatch.setenv("HALOTRACK_API", "http://127.0.0.1:9")
+    code, table, err = cli(capsys, "match", row["short_id"])
+    assert code == 0 and "xuid(" not in table, err

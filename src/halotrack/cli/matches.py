@@ -12,6 +12,7 @@ logic lives in `halotrack.store.matches` and `halotrack.tracker.matches`.
 
 from __future__ import annotations
 
+import textwrap
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -119,15 +120,21 @@ def _when(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
 
 
-def _csr_text(m: sm.PlayerMatch) -> str:
-    if m.csr_post is None or not m.ranked:
+def csr_cell(pre: int | None, post: int | None, pre_left: int | None, post_left: int | None) -> str:
+    """The CSR a match left a player with, as `matches` and `match` both show it: `1080
+    (+15)`, `Unranked (3 left)` during placement, blank for a match that did not count."""
+    counted = (post is not None and post >= 0) or (
+        pre_left is not None and post_left is not None and post_left < pre_left
+    )
+    if post is None or not counted:
         return ""
-    if m.csr_post < 0:
-        left = m.csr_matches_remaining
-        return f"Unranked ({left} left)" if left is not None else "Unranked"
-    delta = m.csr_delta
-    change = f" ({delta:+d})" if delta is not None else ""
-    return f"{m.csr_post}{change}"
+    if post < 0:
+        return f"Unranked ({post_left} left)" if post_left is not None else "Unranked"
+    return f"{post} ({post - pre:+d})" if pre is not None and pre >= 0 else str(post)
+
+
+def _csr_text(m: sm.PlayerMatch) -> str:
+    return csr_cell(m.csr_pre, m.csr_post, m.csr_pre_matches_remaining, m.csr_matches_remaining)
 
 
 def _match_json(m: sm.PlayerMatch) -> dict[str, Any]:
@@ -149,6 +156,7 @@ def _match_json(m: sm.PlayerMatch) -> dict[str, Any]:
         "csr_pre": m.csr_pre,
         "csr_post": m.csr_post,
         "csr_change": m.csr_delta,
+        "csr": _csr_text(m),
         "ranked": m.ranked,
         "expected_kills": m.expected_kills,
         "expected_deaths": m.expected_deaths,
@@ -278,7 +286,11 @@ def sync_cmd(
             xuid = await resolve_xuid(client, store, player)
             with _Bar(f"{player}") as bar:
                 result = await sync_player_matches(client, store, xuid, full=full, progress=bar)
-            await Metadata(client, store, lambda: datetime.now(UTC)).medals()
+            meta = Metadata(client, store, lambda: datetime.now(UTC))
+            await meta.medals()
+            # The other players of these matches, named for `match` (offline) by gamertag.
+            tracked = {p.xuid for p in store.list_players()}
+            await meta.gamertags(sm.match_player_xuids(store, xuid) - tracked)
             return result
 
     with open_store(settings.database_url()) as store:
@@ -295,9 +307,27 @@ def sync_cmd(
     )
 
 
-def _medal_text(medals: dict[int, int], book: MedalBook) -> str:
+def _medal_text(medals: dict[int, int], book: MedalBook, space: str = " ") -> str:
     items = sorted(medals.items(), key=lambda kv: (-kv[1], book.name(kv[0])))
-    return ", ".join(f"{book.name(k)}×{v}" if v > 1 else book.name(k) for k, v in items)
+    names = (book.name(k).replace(" ", space) for k, _ in items)
+    return ", ".join(f"{n}×{v}" if v > 1 else n for n, (_, v) in zip(names, items, strict=True))
+
+
+NBSP = "\u00a0"  # joins the words of one medal name, so a line never breaks inside it
+
+
+def _wrap_whole_names(text: str, width: int) -> list[str]:
+    """Lines of at most `width` that break only between medals ("Triple Kill" stays whole;
+    Rich would break at its space), continued with an indent."""
+    lines = textwrap.wrap(
+        text,
+        width=width,
+        initial_indent="  ",
+        subsequent_indent="      ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return [line.replace(NBSP, " ") for line in lines]
 
 
 def match_cmd(
@@ -317,7 +347,8 @@ def match_cmd(
                 hint="sync a player who played it: halotrack matches sync PLAYER",
             )
         book = stored_medal_book(store)
-        tags = {p.xuid: p.gamertag for p in store.list_players() if p.gamertag}
+        tags = sm.cached_gamertags(store, (p.xuid for p in got.players if p.xuid is not None))
+        tags.update((p.xuid, p.gamertag) for p in store.list_players() if p.gamertag)
 
     def who(row: sm.ScoreboardRow) -> str:
         return (tags.get(row.xuid) if row.xuid is not None else None) or row.player_id
@@ -348,6 +379,12 @@ def match_cmd(
                         "personal_score": p.personal_score,
                         "csr_pre": p.csr_pre,
                         "csr_post": p.csr_post,
+                        "csr": csr_cell(
+                            p.csr_pre,
+                            p.csr_post,
+                            p.csr_pre_matches_remaining,
+                            p.csr_matches_remaining,
+                        ),
                         "medals": {book.name(k): v for k, v in p.medals.items()},
                     }
                     for p in got.players
@@ -386,9 +423,9 @@ def match_cmd(
             )
         below: list[str] = []
         for p in sorted(rows, key=lambda r: (r.rank or 99, r.player_id)):
-            csr = ""
-            if p.csr_post is not None and p.csr_post >= 0 and p.csr_pre is not None:
-                csr = f"{p.csr_post} ({p.csr_post - p.csr_pre:+d})" if p.csr_pre >= 0 else ""
+            csr = csr_cell(
+                p.csr_pre, p.csr_post, p.csr_pre_matches_remaining, p.csr_matches_remaining
+            )
             table.add_row(
                 str(p.rank or ""),
                 who(p),
@@ -402,12 +439,14 @@ def match_cmd(
                 *(() if narrow else (_medal_text(p.medals, book),)),
             )
             if narrow and p.medals:
-                below.append(f"  {p.rank or '-'} {who(p)}: {_medal_text(p.medals, book)}")
+                medals = _medal_text(p.medals, book, NBSP)
+                below.append(f"{p.rank or '-'} {who(p).replace(' ', NBSP)}: {medals}")
         console.print(table)
         if below:
             console.print("Medals:", highlight=False)
-            for line in below:
-                console.print(line, highlight=False, markup=False)
+            for entry in below:
+                for line in _wrap_whole_names(entry, console.width):
+                    console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 RARE_SHOWN = 10

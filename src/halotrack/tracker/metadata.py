@@ -155,6 +155,27 @@ class Metadata:
             self.store.put_metadata, PLAYLIST_NAME, pid, doc.raw_bytes, fetched_at=self.now()
         )
 
+    async def gamertags(self, xuids: Iterable[int]) -> dict[int, str]:
+        """Gamertags of these XUIDs for scoreboards: those in the store's cache, the rest
+        asked through the profile service's multi-user lookup (batches of 100) and cached.
+        A failed lookup leaves them unnamed (shown as XUIDs), never fails the caller."""
+        from halotrack.store import matches as sm
+        from halotrack.store import to_thread
+
+        wanted = sorted(set(xuids))
+        known = await to_thread(sm.cached_gamertags, self.store, wanted)
+        missing = [x for x in wanted if x not in known]
+        if not missing:
+            return known
+        try:
+            found = await self.client.profile.gamertags_for(missing)
+        except ApiError as exc:
+            log.warning("cannot look up %d gamertags: %s", len(missing), exc.message)
+            return known
+        if found:
+            await to_thread(sm.put_gamertags, self.store, found, now=self.now())
+        return {**known, **found}
+
     async def ranked_playlists(self, candidates: Iterable[str]) -> list[str]:
         """The playlists among `candidates` whose asset says `HasCsr`, sorted; an asset that
         cannot be fetched is skipped this time."""

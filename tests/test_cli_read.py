@@ -345,8 +345,7 @@ def test_match_scoreboard_names_every_human_after_a_sync(
                 for k in range(1, len(words)):
                     head, tail = " ".join(words[:k]), " ".join(words[k:])
                     assert not any(
-                        a.endswith(head) and b.startswith(tail)
-                        for a, b in pairwise(lines)
+                        a.endswith(head) and b.startswith(tail) for a, b in pairwise(lines)
                     ), name
     monkeypatch.setattr(common.console, "_width", 80)
     for row in rows:

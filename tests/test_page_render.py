@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -350,7 +351,7 @@ def test_empty_record_renders() -> None:
     stats = parse(out).stats
     assert stats["matches"] == "0"
     assert stats["win_rate"] == "–"
-    assert "Not enough snapshots yet" in out
+    assert "Too little history to chart yet" in out
     assert 'id="matches"' not in out  # recent matches section hidden when none
 
 
@@ -410,3 +411,55 @@ def test_seasons_table_shows_names_and_dates_not_raw_paths(html: str, page: D.Pa
     for row in page.seasons:
         assert row.label in visible
     assert "Seasons/" not in visible and ".json" not in visible
+
+
+# ----- short histories (issue 17 item 5) and what "Recent matches" holds (item 4)
+
+
+def _short_history(span: timedelta) -> D.PageInputs:
+    """The sample inputs cut to their last two snapshots, `span` apart, with one CSR reading."""
+    base = sample_inputs()
+    last = base.history[-1]
+    first = replace(base.history[-2], captured_at=last.captured_at - span)
+    csr = [p for p in base.csr_history if p.playlist_id == RANKED_DOUBLES][-1:]
+    return replace(base, history=[first, last], csr_history=csr)
+
+
+def test_minutes_of_history_say_so_instead_of_changes_and_charts() -> None:
+    inputs = _short_history(timedelta(minutes=7))
+    page = D.assemble(inputs, now=inputs.history[-1].captured_at)
+    assert page.deltas is None
+    assert all(c.empty for c in page.charts)  # one week, one CSR reading: no trend
+    out = R.render_page(page)
+    assert 'data-note="short-history"' in out and "Since last week" not in out
+    assert 'class="plot"' not in out  # no plot of a single point
+    assert out.count("Too little history to chart yet") == len(page.charts)
+
+
+def test_days_of_history_compare_with_the_first_snapshot_and_say_so() -> None:
+    inputs = _short_history(timedelta(days=3))
+    page = D.assemble(inputs, now=inputs.history[-1].captured_at)
+    assert page.deltas is not None and not page.deltas.full_week
+    assert page.deltas.since == inputs.history[0].captured_at
+    out = R.render_page(page)
+    assert f"Since {inputs.history[0].captured_at:%Y-%m-%d}" in out
+    assert "Since last week" not in out
+
+
+@pytest.mark.parametrize(("value", "kind"), [(-0.0004, "ratio"), (0.004, "pct"), (-0.3, "int")])
+def test_a_change_that_rounds_to_nothing_is_plus_minus_zero(value: float, kind: str) -> None:
+    assert R.fmt_signed(value, kind) == "±0"
+
+
+def test_recent_matches_say_whether_the_players_own_are_synced() -> None:
+    inputs = sample_inputs(matches=5)
+    out = R.render_page(D.assemble(inputs, now=NOW))
+    note = re.search(r'data-note="matches">(.*?)</p>', out, re.S)
+    assert note is not None
+    assert "not synced" in note.group(1)
+    assert 'halotrack matches sync "Sample Spartan"' in note.group(1)
+    synced = replace(inputs, matches_synced_at=NOW - timedelta(hours=2))
+    out = R.render_page(D.assemble(synced, now=NOW))
+    note = re.search(r'data-note="matches">(.*?)</p>', out, re.S)
+    assert note is not None and "not synced" not in note.group(1)
+    assert "newest 5 of Sample Spartan" in note.group(1)

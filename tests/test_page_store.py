@@ -172,3 +172,12 @@ def test_last_updated_is_the_last_confirmation_not_the_last_change(store: Store)
     assert store.save_service_record(XUID, "matchmade", Scope(), lifetime(), later) == "unchanged"
     page = build_page_data(store, XUID, now=later)
     assert page.player.updated_at == later
+
+
+def test_the_page_knows_when_the_players_matches_were_synced(store: Store) -> None:
+    from halotrack.store import matches as sm
+
+    assert build_page_data(store, XUID, now=NOW).matches_synced_at is None
+    state = sm.SyncState(int(XUID), newest_match_id="0" * 8 + "-0000-0000-0000-" + "0" * 12)
+    sm.put_sync_state(store, state, now=NOW)
+    assert build_page_data(store, XUID, now=NOW).matches_synced_at == NOW

@@ -107,6 +107,8 @@ def test_csr_labels_and_json(
     code, out, err = cli(capsys, "csr", a.gamertag, "--playlist", one, "--season", "CsrSeason11-1")
     assert code == 0, err
     assert a.gamertag in out and "CsrSeason11-1" in out
+    named = next(s for s in sim.world.seasons if s.csr_path.endswith("/CsrSeason11-1.json"))
+    assert f"{named.name} (CsrSeason11-1)" in out  # the season's name, as `seasons` gives it
 
 
 def test_csr_table_fits_80_columns_with_short_placement_labels(
@@ -276,7 +278,8 @@ def test_csr_default_is_the_season_and_all_ranked_adds_the_rest(
         code, out, err = cli(capsys, "csr", str(player.xuid), "--json")
         assert code == 0, err
         assert {r["playlist_id"] for r in json.loads(out)} == played
-        assert ("--all-ranked shows them" in err) is (played != {r["playlist_id"] for r in every})
+        note = "--all-ranked shows them" in " ".join(err.split())  # wrapped at 80 or not
+        assert note is (played != {r["playlist_id"] for r in every})
     assert left_out, "seed 7 has players whose ranked playlists were played only before"
 
 

@@ -3,8 +3,9 @@
     halotrack matches PLAYER [--limit N] [--mode NAME] [--playlist NAME] [--json]
     halotrack matches list PLAYER ...        (the same: `list` is the default subcommand)
     halotrack matches sync PLAYER [--full]   (fetch what is not stored yet)
-    halotrack match MATCH_ID [--json]        (the scoreboard by team, medals by name)
-    halotrack medals PLAYER                  (via `read.medals`: counts and rare medals)
+    halotrack match MATCH_ID [--json]        (the scoreboard by team, medals by name;
+                                              MATCH_ID may be a unique prefix: d2495342)
+    halotrack medals PLAYER [--all]          (via `read.medals`: counts and rare medals)
 
 Reading commands use only the store; `sync` talks to the API through the tracker. The
 logic lives in `halotrack.store.matches` and `halotrack.tracker.matches`.

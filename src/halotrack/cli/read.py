@@ -435,8 +435,9 @@ def csr_cmd(
 
     async def body(
         client: WaypointClient,
-    ) -> tuple[list[tuple[dict[str, Any], tuple[str, ...]]], list[str]]:
+    ) -> tuple[list[tuple[dict[str, Any], tuple[str, ...]]], list[str], str]:
         season_bare: str | None = None
+        season_label = "current season"
         if season is not None:
             calendar = await client.gamecms.csr_season_calendar()
             key = _bare(season)
@@ -453,6 +454,11 @@ def csr_cmd(
                 for s in calendar.seasons
                 if (csr_season_id(s.csr_season_file_path) or "").lower() == key
             )
+            seasons = await client.gamecms.season_calendar()
+            spanned = [e for e in seasons.seasons if (e.csr_season_id or "").lower() == key]
+            public = await season_names(client, spanned)
+            season_label = season_name(season_bare, calendar_pairs(seasons), public)
+            season_label += f" ({season_bare})"
         xuids = await asyncio.gather(*(client.profile.xuid_for(str(p)) for p in who))
         names = {x: str(p) for x, p in zip(xuids, who, strict=True)}
         wanted: str | None = None
@@ -506,9 +512,9 @@ def csr_cmd(
                 rows.extend(group)
             else:
                 quiet.append(name)
-        return rows, quiet
+        return rows, quiet, season_label
 
-    rows, quiet = run(_with_client(ctx, spartan_token, clearance, body))
+    rows, quiet, season_label = run(_with_client(ctx, spartan_token, clearance, body))
     if quiet:
         err_console.print(
             f"Not played in the season, left out: {', '.join(quiet)} (--all-ranked shows them).",
@@ -522,7 +528,7 @@ def csr_cmd(
     for row, labels in rows:
         by_playlist.setdefault(row["playlist"], []).append((row, labels))
     for name, group in by_playlist.items():
-        table = Table(title=f"CSR · {name} · {season or 'current season'}")
+        table = Table(title=f"CSR · {name} · {season_label}")
         table.add_column("Player", no_wrap=True)
         for col in ("Current", "Season max", "All-time max"):
             table.add_column(col, no_wrap=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,6 +107,8 @@ def test_csr_labels_and_json(
     code, out, err = cli(capsys, "csr", a.gamertag, "--playlist", one, "--season", "CsrSeason11-1")
     assert code == 0, err
     assert a.gamertag in out and "CsrSeason11-1" in out
+    named = next(s for s in sim.world.seasons if s.csr_path.endswith("/CsrSeason11-1.json"))
+    assert f"{named.name} (CsrSeason11-1)" in out  # the season's name, as `seasons` gives it
 
 
 def test_csr_table_fits_80_columns_with_short_placement_labels(
@@ -178,7 +182,7 @@ def test_seasons_medals_playlists(
         (["record", "Nobody Here 1"], 6, "no such player"),
         (["record", "Nobody Here 1", "--kind", "ranked"], 2, "unknown record kind"),
         (["record", "Cortana Sniper", "--season", "Season99"], 2, "unknown season"),
-        (["csr", "Nobody", "--playlist", "nope"], 2, "malformed playlist id"),
+        (["csr", "Cortana Sniper", "--playlist", "nope"], 2, "no playlist named 'nope'"),
         (["csr", "Nobody", "--playlist", "nope", "--all-ranked"], 2, "either --playlist"),
         (["csr", "Cortana Sniper", "--season", "CsrSeason99-1"], 2, "unknown CSR season"),
     ],
@@ -230,3 +234,145 @@ def test_api_flag_points_at_the_simulator(
     code, out, err = cli(capsys, "--api", sim.base_url, "seasons", "--json")
     assert code == 0, err
     assert json.loads(out)
+
+
+def test_medals_list_is_short_by_default_and_full_with_all(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = cli(capsys, "medals", "--json")
+    assert code == 0, err
+    known = json.loads(out)
+    monkeypatch.setattr(common.console, "_width", 80)
+    code, short, err = cli(capsys, "medals")
+    assert code == 0, err
+    flat = " ".join(short.split())
+    assert all(m["name"] in flat for m in known)  # every name, none cut in two
+    assert len(short.splitlines()) < len(known) / 2
+    code, full, err = cli(capsys, "medals", "--all")
+    assert code == 0, err
+    assert all(str(m["name_id"]) in full for m in known)
+    assert max(len(line) for line in full.splitlines()) <= 80
+
+
+def _played(block: dict[str, Any]) -> bool:
+    return block["value"] >= 0 or (
+        block["measurement_matches_remaining"] < block["initial_measurement_matches"]
+    )
+
+
+def test_csr_default_is_the_season_and_all_ranked_adds_the_rest(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
+) -> None:
+    left_out = 0
+    for player in sim.world.players[:6]:
+        code, out, err = cli(capsys, "csr", str(player.xuid), "--all-ranked", "--json")
+        if code != 0:
+            assert "no ranked playlist" in err
+            continue
+        every = json.loads(out)
+        played = {
+            r["playlist_id"]
+            for r in every
+            if r["csr"] and (_played(r["csr"]["current"]) or _played(r["csr"]["season_max"]))
+        }
+        left_out += len({r["playlist_id"] for r in every} - played)
+        code, out, err = cli(capsys, "csr", str(player.xuid), "--json")
+        assert code == 0, err
+        assert {r["playlist_id"] for r in json.loads(out)} == played
+        note = "--all-ranked shows them" in " ".join(err.split())  # wrapped at 80 or not
+        assert note is (played != {r["playlist_id"] for r in every})
+    assert left_out, "seed 7 has players whose ranked playlists were played only before"
+
+
+def test_csr_playlist_by_name_or_id(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
+) -> None:
+    me = sim.world.players[0]
+    code, out, err = cli(capsys, "playlists", me.gamertag, "--json")
+    assert code == 0, err
+    ranked = [r for r in json.loads(out) if r["ranked"]]
+    assert len(ranked) >= 2
+    for r in ranked:
+        code, by_id, err = cli(capsys, "csr", me.gamertag, "--playlist", r["playlist_id"], "--json")
+        assert code == 0, err
+        for text in (r["name"], r["name"].lower()):
+            code, by_name, err = cli(capsys, "csr", me.gamertag, "--playlist", text, "--json")
+            assert code == 0, err
+            assert json.loads(by_name) == json.loads(by_id)
+            assert {x["playlist_id"] for x in json.loads(by_name)} == {r["playlist_id"]}
+    common_word = "ranked"  # in every ranked playlist's name in the simulator
+    code, out, err = cli(capsys, "csr", me.gamertag, "--playlist", common_word)
+    assert code == 2 and "ambiguous" in err
+    assert all(r["name"] in err for r in ranked)
+    code, out, err = cli(capsys, "csr", me.gamertag, "--playlist", "No Such Playlist")
+    assert code == 2 and "no playlist named 'No Such Playlist'" in err
+
+
+def test_one_season_name_in_seasons_and_record(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = cli(capsys, "seasons", "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    current = next(r for r in rows if r["current"])
+    truth = next(s for s in sim.world.seasons if s.record_id == current["season_id"])
+    assert current["name"] == truth.name  # the public name from the season metadata
+    me = sim.world.players[0]
+    code, out, err = cli(capsys, "record", me.gamertag, "--season", "current")
+    assert code == 0, err
+    title = " ".join(out.split("┌")[0].split())
+    assert current["name"] in title and "Csr/" not in title and ".json" not in title
+    code, out, err = cli(capsys, "record", me.gamertag, "--season", "current", "--json")
+    assert json.loads(out)["season_id"] == current["season_id"]  # raw ids stay in --json
+
+
+def test_match_scoreboard_names_every_human_after_a_sync(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from halotrack.simulator.views import guest_tag
+
+    me = sim.world.players[0]
+    code, out, err = cli(capsys, "matches", "sync", me.gamertag)
+    assert code == 0, err
+    code, out, err = cli(capsys, "matches", me.gamertag, "--limit", "8", "--json")
+    assert code == 0, err
+    truth = {p.xuid: p.gamertag for p in sim.world.players}
+    rows = json.loads(out)
+    monkeypatch.setattr(common.console, "_width", 50)  # medal lists wrap for sure
+    for row in rows:
+        code, doc, err = cli(capsys, "match", row["short_id"], "--json")
+        code, narrow, err = cli(capsys, "match", row["short_id"])
+        lines = [line.strip() for line in narrow.splitlines()]
+        for p in json.loads(doc)["players"]:
+            for name in p["medals"]:  # never "Triple" at a line's end and "Kill" below
+                words = name.split()
+                for k in range(1, len(words)):
+                    head, tail = " ".join(words[:k]), " ".join(words[k:])
+                    assert not any(
+                        a.endswith(head) and b.startswith(tail) for a, b in pairwise(lines)
+                    ), name
+    monkeypatch.setattr(common.console, "_width", 80)
+    for row in rows:
+        code, doc, err = cli(capsys, "match", row["short_id"], "--json")
+        assert code == 0, err
+        code, table, err = cli(capsys, "match", row["short_id"])
+        assert code == 0, err
+        assert "xuid(" not in table
+        for p in json.loads(doc)["players"]:
+            if p["player_id"].startswith("xuid("):
+                xuid = int(p["player_id"][5:-1])
+                assert p["player"] == truth.get(xuid, guest_tag(xuid))
+                assert p["player"] in table
+    # the CSR column says what `matches` says, placement included
+    code, out, err = cli(capsys, "matches", me.gamertag, "--limit", "60", "--json")
+    rows = json.loads(out)
+    assert any(r["csr"].startswith("Unranked (") for r in rows), "seed 7: placement matches"
+    for r in rows:
+        code, doc, err = cli(capsys, "match", r["match_id"], "--json")
+        mine = next(p for p in json.loads(doc)["players"] if p["player_id"] == f"xuid({me.xuid})")
+        assert mine["csr"] == r["csr"]
+        assert bool(r["csr"]) is r["ranked"]
+    # cached: a second look needs no profile lookup, even with the API gone
+    monkeypatch.setenv("HALOTRACK_API", "http://127.0.0.1:9")
+    code, table, err = cli(capsys, "match", row["short_id"])
+    assert code == 0 and "xuid(" not in table, err

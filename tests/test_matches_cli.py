@@ -117,11 +117,11 @@ def test_match_scoreboard_fits_and_keeps_every_medal(
     _, table = run(capsys, db, "match", raw["MatchId"])
     assert "…" not in table
     assert max(len(line) for line in table.splitlines()) <= columns
-    flat = " ".join(table.split())
+    lines = table.splitlines()
     for p in doc["players"]:
         assert p["player"] in table
-        for name in p["medals"]:
-            assert name in flat, name
+        for name in p["medals"]:  # on one line: never "Triple" at the end, "Kill" below
+            assert any(name in line for line in lines), name
     assert ("Medals:" in table) is (columns < 120)  # below the table when narrow
 
 
@@ -245,3 +245,80 @@ async def test_sigkill_mid_backfill_then_resume(tmp_path: Path) -> None:
         assert not set(second) & stored  # nothing stored is asked for again
         refetched = set(first) & set(second)
         assert len(refetched) <= 4  # only what was in flight (2 workers x 2) at the kill
+
+
+def test_scores_infer_is_short_and_all_keeps_evidence_whole(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, data = run(capsys, db, "scores", "infer", "--min-matches", "1", "--json")
+    found = json.loads(data)["inferences"]
+    monkeypatch.setattr(common.console, "_width", 80)
+    _, short = run(capsys, db, "scores", "infer", "--min-matches", "1")
+    # one line per NameId, give or take a wrapped name; the evidence is not in it
+    assert len(short.splitlines()) <= 1.5 * len(found) + 8
+    assert not any(i["evidence"][:20] in short for i in found)
+    _, full = run(capsys, db, "scores", "infer", "--min-matches", "1", "--all")
+    assert max(len(line) for line in full.splitlines()) <= 80
+    flat = " ".join(full.split())
+    for i in found:  # whole sentences, never a word cut in two
+        assert f"{i['name_id']}: {i['evidence']}" in flat
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_matches_table_shows_short_ids(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    _, data = run(capsys, db, "matches", "SampleAuthor", "--json")
+    rows = json.loads(data)
+    monkeypatch.setattr(common.console, "_width", columns)
+    _, out = run(capsys, db, "matches", "SampleAuthor")
+    for row in rows:
+        assert row["short_id"] == row["match_id"][:8]
+        assert re.search(rf"\b{row['short_id']}\b", out), row["match_id"]
+
+
+def _store_copy_with_id(url: str, sample: Path, match_id: str) -> None:
+    raw = json.loads(sample.read_text())
+    raw["MatchId"] = match_id
+    stats: MatchStats = decode("match-stats", json.dumps(raw).encode())
+    with open_store(url) as store:
+        sm.save_match(store, sm.match_rows(stats, None, fetched_at=NOW))
+
+
+def test_match_takes_a_unique_prefix_and_lists_an_ambiguous_one(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = REAL / "match-stats" / "slayer-2025.json"
+    real_id = json.loads(sample.read_text())["MatchId"].lower()
+    # a second stored match whose id shares the first 19 characters
+    twin = real_id[:19] + ("0000" if real_id[19:23] != "0000" else "1111") + real_id[23:]
+    _store_copy_with_id(db, sample, twin)
+    _, out = run(capsys, db, "match", real_id[:24].upper(), "--json")
+    assert json.loads(out)["match_id"] == real_id
+    _, out = run(capsys, db, "match", twin[:24], "--json")
+    assert json.loads(out)["match_id"] == twin
+
+    code = main(["--db", db, "match", real_id[:8]])
+    _, err = capsys.readouterr()
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "ambiguous" in err and real_id[:20] in err and twin[:20] in err
+    code = main(["--db", db, "match", "ffff0000"])
+    _, err = capsys.readouterr()
+    assert code == 6 and "no stored match id starts with 'ffff0000'" in err
+
+
+def test_medals_of_a_player_short_by_default(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, data = run(capsys, db, "medals", "SampleAuthor", "--all", "--json")
+    rare = json.loads(data)["rare"]
+    assert len(rare) > 10, "the samples hold more rare medals than the default shows"
+    monkeypatch.setattr(common.console, "_width", 80)
+    _, short = run(capsys, db, "medals", "SampleAuthor")
+    _, full = run(capsys, db, "medals", "SampleAuthor", "--all")
+    assert "--all" in short
+    shown = {r["short_id"] for r in rare[:10]}
+    assert all(sid in short for sid in shown)
+    assert all(r["short_id"] == r["match_id"][:8] and r["short_id"] in full for r in rare)
+    hidden = {r["short_id"] for r in rare[10:]} - shown
+    assert hidden and not any(sid in short for sid in hidden)

@@ -7,6 +7,7 @@ out/screenshots/ for a person to look at.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,3 +294,53 @@ async def test_numbers_are_readable_without_script(
     assert await page.locator("#medals li").count() > 100
     assert await page.locator("canvas").count() == 0  # charts need script; numbers do not
     assert "Charts need JavaScript" in await page.inner_text("#charts")
+
+
+# Elements that scroll sideways (an overflow-x box wider inside than out), by section.
+SIDEWAYS = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const ox = getComputedStyle(el).overflowX;
+    if ((ox === 'auto' || ox === 'scroll') && el.scrollWidth > el.clientWidth + 1) {
+      const section = el.closest('section, nav');
+      out.push((section ? section.id || section.tagName : '?') + ' ' + el.className);
+    }
+  }
+  return out;
+}"""
+STAT_ORDER = """() => [...document.querySelectorAll('#summary [data-stat]')]
+  .map(e => [e.getBoundingClientRect().top, e.getBoundingClientRect().left, e.dataset.stat])
+  .sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(x => x[2])"""
+STAT_GROUPS = {
+    "results": {"wins", "losses", "ties"},
+    "combat": {"kills", "deaths", "assists", "headshot_kills", "melee_kills", "grenade_kills"}
+    | {"power_weapon_kills", "max_killing_spree", "betrayals", "suicides"},
+    "damage": {"damage_dealt", "damage_taken", "shots", "callout_assists", "vehicle_destroys"},
+}
+
+
+async def test_demo_page_fits_a_phone_without_sideways_scrolling(
+    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from halotrack.cli import main
+
+    monkeypatch.setenv("HALOTRACK_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("HALOTRACK_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "demo"
+    args = ["demo", "--out", str(out), "--players", "2", "--weeks", "2", "--world", "12"]
+    code = await asyncio.to_thread(main, args)  # the CLI runs its own event loop
+    assert code == 0
+    page = next(p for p in sorted(out.glob("*.html")) if p.name != "index.html")
+    w = await open_page(browser, page.as_uri(), width=390)
+    for section in ("matches", "seasons"):  # the wide tables are on the page
+        assert await w.page.query_selector(f"#{section} table")
+    assert await w.page.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
+    assert await w.page.evaluate(SIDEWAYS) == []
+    # Stacked on the phone, the totals come group by group, never Wins, Kills, Losses...
+    order = await w.page.evaluate(STAT_ORDER)
+    groups = [g for stat in order for g, keys in STAT_GROUPS.items() if stat in keys]
+    runs = [g for i, g in enumerate(groups) if i == 0 or groups[i - 1] != g]
+    assert sorted(runs) == sorted(STAT_GROUPS), runs
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await w.page.screenshot(path=str(SCREENSHOTS / "demo-phone.png"), full_page=True)
+    assert w.errors == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -95,11 +96,12 @@ def test_old_record_shape_with_kda_key_reads() -> None:
     assert D.summary_from_record(rec).kda == pytest.approx(7.766141141141141)
 
 
-def test_seasons_are_labelled_by_calendar_dates(page: D.PageData) -> None:
+def test_seasons_are_named_after_their_calendar_entries(page: D.PageData) -> None:
     by_id = {r.season_id: r for r in page.seasons}
-    assert by_id["Seasons/Season3.json"].label == "Season 2023-03-07 → 2023-06-20"
+    assert by_id["Seasons/Season3.json"].label == "Season 3"
     s5 = by_id["Csr/Seasons/CsrSeason5-1.json"]
-    assert s5.label == "Ranked season 2023-10-17 → 2024-01-30"
+    # the calendar sample: CsrSeason5-1 spans the entries Season5-Op1 .. Season5-Op3
+    assert s5.label == "Season 5 Op1 to Season 5 Op3"
     assert s5.summary is not None and s5.summary.matches == 212
     assert by_id["Seasons/Season6-2.json"].label == "Season 6-2"
     assert by_id["Csr/Seasons/CsrSeason9-1.json"].label == "Ranked season 9-1"
@@ -122,7 +124,7 @@ def test_season_metadata_name_wins_over_dates() -> None:
     )
     labels = {r.season_id: r.label for r in rows}
     assert labels["Seasons/Season3.json"] == "Season 3: Echoes Within"
-    assert labels["Seasons/Season4.json"] == "Season 2023-06-20 → 2023-10-17"
+    assert labels["Seasons/Season4.json"] == "Season 4"
 
 
 def test_mode_blocks_are_the_modes_played_with_readable_durations(page: D.PageData) -> None:
@@ -349,7 +351,7 @@ def test_empty_record_renders() -> None:
     stats = parse(out).stats
     assert stats["matches"] == "0"
     assert stats["win_rate"] == "–"
-    assert "Not enough snapshots yet" in out
+    assert "Too little history to chart yet" in out
     assert 'id="matches"' not in out  # recent matches section hidden when none
 
 
@@ -400,3 +402,64 @@ def test_hostile_names_from_the_api_are_escaped() -> None:
         assert bad not in out
     assert "&lt;script&gt;alert(&#39;medal&#39;)&lt;/script&gt;" in out
     assert "&lt;img src=x onerror=alert(3)&gt;" in out
+
+
+def test_seasons_table_shows_names_and_dates_not_raw_paths(html: str, page: D.PageData) -> None:
+    section = html[html.index('<section id="seasons"') :]
+    section = section[: section.index("</section>")]
+    visible = re.sub(r"<[^>]+>", " ", section)  # the text a reader sees, not attributes
+    for row in page.seasons:
+        assert row.label in visible
+    assert "Seasons/" not in visible and ".json" not in visible
+
+
+# ----- short histories (issue 17 item 5) and what "Recent matches" holds (item 4)
+
+
+def _short_history(span: timedelta) -> D.PageInputs:
+    """The sample inputs cut to their last two snapshots, `span` apart, with one CSR reading."""
+    base = sample_inputs()
+    last = base.history[-1]
+    first = replace(base.history[-2], captured_at=last.captured_at - span)
+    csr = [p for p in base.csr_history if p.playlist_id == RANKED_DOUBLES][-1:]
+    return replace(base, history=[first, last], csr_history=csr)
+
+
+def test_minutes_of_history_say_so_instead_of_changes_and_charts() -> None:
+    inputs = _short_history(timedelta(minutes=7))
+    page = D.assemble(inputs, now=inputs.history[-1].captured_at)
+    assert page.deltas is None
+    assert all(c.empty for c in page.charts)  # one week, one CSR reading: no trend
+    out = R.render_page(page)
+    assert 'data-note="short-history"' in out and "Since last week" not in out
+    assert 'class="plot"' not in out  # no plot of a single point
+    assert out.count("Too little history to chart yet") == len(page.charts)
+
+
+def test_days_of_history_compare_with_the_first_snapshot_and_say_so() -> None:
+    inputs = _short_history(timedelta(days=3))
+    page = D.assemble(inputs, now=inputs.history[-1].captured_at)
+    assert page.deltas is not None and not page.deltas.full_week
+    assert page.deltas.since == inputs.history[0].captured_at
+    out = R.render_page(page)
+    assert f"Since {inputs.history[0].captured_at:%Y-%m-%d}" in out
+    assert "Since last week" not in out
+
+
+@pytest.mark.parametrize(("value", "kind"), [(-0.0004, "ratio"), (0.004, "pct"), (-0.3, "int")])
+def test_a_change_that_rounds_to_nothing_is_plus_minus_zero(value: float, kind: str) -> None:
+    assert R.fmt_signed(value, kind) == "±0"
+
+
+def test_recent_matches_say_whether_the_players_own_are_synced() -> None:
+    inputs = sample_inputs(matches=5)
+    out = R.render_page(D.assemble(inputs, now=NOW))
+    note = re.search(r'data-note="matches">(.*?)</p>', out, re.S)
+    assert note is not None
+    assert "not synced" in note.group(1)
+    assert 'halotrack matches sync "Sample Spartan"' in note.group(1)
+    synced = replace(inputs, matches_synced_at=NOW - timedelta(hours=2))
+    out = R.render_page(D.assemble(synced, now=NOW))
+    note = re.search(r'data-note="matches">(.*?)</p>', out, re.S)
+    assert note is not None and "not synced" not in note.group(1)
+    assert "newest 5 of Sample Spartan" in note.group(1)

@@ -84,7 +84,7 @@ def test_csr_metadata_and_seasons_from_the_store(store: Store) -> None:
     seasons = {r.season_id: r for r in page.seasons}
     s5 = seasons["Csr/Seasons/CsrSeason5-1.json"]
     assert s5.summary is not None and s5.summary.matches == 212
-    assert seasons["Seasons/Season3.json"].label == "Season 2023-03-07 → 2023-06-20"
+    assert seasons["Seasons/Season3.json"].label == "Season 3"  # tracker.seasons.season_name
     assert page.medal_sprite is not None and page.medal_sprite.columns == 16
     assert page.medals[0].name  # names from the cached medal metadata
     assert not page.medals[0].name.startswith("Medal ")
@@ -172,3 +172,12 @@ def test_last_updated_is_the_last_confirmation_not_the_last_change(store: Store)
     assert store.save_service_record(XUID, "matchmade", Scope(), lifetime(), later) == "unchanged"
     page = build_page_data(store, XUID, now=later)
     assert page.player.updated_at == later
+
+
+def test_the_page_knows_when_the_players_matches_were_synced(store: Store) -> None:
+    from halotrack.store import matches as sm
+
+    assert build_page_data(store, XUID, now=NOW).matches_synced_at is None
+    state = sm.SyncState(int(XUID), newest_match_id="0" * 8 + "-0000-0000-0000-" + "0" * 12)
+    sm.put_sync_state(store, state, now=NOW)
+    assert build_page_data(store, XUID, now=NOW).matches_synced_at == NOW

@@ -3,8 +3,9 @@
     halotrack matches PLAYER [--limit N] [--mode NAME] [--playlist NAME] [--json]
     halotrack matches list PLAYER ...        (the same: `list` is the default subcommand)
     halotrack matches sync PLAYER [--full]   (fetch what is not stored yet)
-    halotrack match MATCH_ID [--json]        (the scoreboard by team, medals by name)
-    halotrack medals PLAYER                  (via `read.medals`: counts and rare medals)
+    halotrack match MATCH_ID [--json]        (the scoreboard by team, medals by name;
+                                              MATCH_ID may be a unique prefix: d2495342)
+    halotrack medals PLAYER [--all]          (via `read.medals`: counts and rare medals)
 
 Reading commands use only the store; `sync` talks to the API through the tracker. The
 logic lives in `halotrack.store.matches` and `halotrack.tracker.matches`.
@@ -12,6 +13,7 @@ logic lives in `halotrack.store.matches` and `halotrack.tracker.matches`.
 
 from __future__ import annotations
 
+import textwrap
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -30,7 +32,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from halotrack.cli.common import console, err_console, print_json, run, state
-from halotrack.errors import Unknown
+from halotrack.errors import ConfigError, Unknown
 from halotrack.models.enums import GameVariantCategory, Outcome
 from halotrack.models.names import MedalBook
 from halotrack.store import Store, open_store
@@ -78,24 +80,68 @@ def _stored_xuid(store: Store, player: str) -> int:
     return found.xuid
 
 
+SHORT_ID = 8  # like git's short hashes: 16**8 ids before two stored matches likely clash
+MIN_PREFIX = 4
+
+
+def short_id(match_id: str) -> str:
+    """`4900726e-5fa6-48e3-...` -> `4900726e`: what tables show and `match` takes back."""
+    return match_id[:SHORT_ID]
+
+
+def resolve_match_id(store: Store, text: str) -> str:
+    """The stored match a full id or a unique prefix of one (4 characters or more) names.
+
+    A full GUID is only checked for shape (so "not stored" can name it); a prefix that fits
+    several matches is refused with the candidates, each shown long enough to tell apart."""
+    prefix = text.strip().lower()
+    if len(prefix) >= 32 or any(ch not in "0123456789abcdef-" for ch in prefix):
+        return parse_match_id(text)  # a full id, or malformed: "nope" is not a prefix
+    if len(prefix) < MIN_PREFIX:
+        raise ConfigError(
+            f"match id prefix {prefix!r} is too short",
+            hint=f"give at least {MIN_PREFIX} characters of the id shown by `halotrack matches`",
+        )
+    found = sm.match_ids_with_prefix(store, prefix, limit=6)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise Unknown(
+            f"no stored match id starts with {prefix!r}",
+            hint="see `halotrack matches PLAYER`, or sync a player who played it",
+        )
+    width = SHORT_ID
+    while len({f[:width] for f in found}) < len(found):
+        width += 1
+    listed = ", ".join(f[:width] for f in found[:5]) + (", ..." if len(found) > 5 else "")
+    raise ConfigError(f"match id prefix {prefix!r} is ambiguous: {listed}", hint="type more of it")
+
+
 def _when(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
 
 
-def _csr_text(m: sm.PlayerMatch) -> str:
-    if m.csr_post is None or not m.ranked:
+def csr_cell(pre: int | None, post: int | None, pre_left: int | None, post_left: int | None) -> str:
+    """The CSR a match left a player with, as `matches` and `match` both show it: `1080
+    (+15)`, `Unranked (3 left)` during placement, blank for a match that did not count."""
+    counted = (post is not None and post >= 0) or (
+        pre_left is not None and post_left is not None and post_left < pre_left
+    )
+    if post is None or not counted:
         return ""
-    if m.csr_post < 0:
-        left = m.csr_matches_remaining
-        return f"Unranked ({left} left)" if left is not None else "Unranked"
-    delta = m.csr_delta
-    change = f" ({delta:+d})" if delta is not None else ""
-    return f"{m.csr_post}{change}"
+    if post < 0:
+        return f"Unranked ({post_left} left)" if post_left is not None else "Unranked"
+    return f"{post} ({post - pre:+d})" if pre is not None and pre >= 0 else str(post)
+
+
+def _csr_text(m: sm.PlayerMatch) -> str:
+    return csr_cell(m.csr_pre, m.csr_post, m.csr_pre_matches_remaining, m.csr_matches_remaining)
 
 
 def _match_json(m: sm.PlayerMatch) -> dict[str, Any]:
     return {
         "match_id": m.match_id,
+        "short_id": short_id(m.match_id),
         "start_time": m.start_time.isoformat(),
         "map": m.map_name,
         "mode": m.mode_name,
@@ -111,6 +157,7 @@ def _match_json(m: sm.PlayerMatch) -> dict[str, Any]:
         "csr_pre": m.csr_pre,
         "csr_post": m.csr_post,
         "csr_change": m.csr_delta,
+        "csr": _csr_text(m),
         "ranked": m.ranked,
         "expected_kills": m.expected_kills,
         "expected_deaths": m.expected_deaths,
@@ -150,7 +197,10 @@ def list_cmd(
         pad_edge=False,
         collapse_padding=True,
     )
-    table.add_column("Date (UTC)", no_wrap=True)
+    # The short id goes under the date when narrow (rows take two lines there anyway).
+    table.add_column("Date / id" if narrow else "Date (UTC)", no_wrap=True)
+    if not narrow:
+        table.add_column("Match", no_wrap=True)
     for col in ("Map / mode",) if narrow else ("Map", "Mode"):
         table.add_column(col, min_width=14)  # "Fragmentation", "Arena: Slayer" whole
     table.add_column("Playlist")
@@ -162,7 +212,11 @@ def list_cmd(
         place = m.map_name or "?"
         mode = m.mode_name or GameVariantCategory.label(m.game_variant_category)
         table.add_row(
-            m.start_time.strftime("%m-%d %H:%M") if narrow else _when(m.start_time),
+            *(
+                (f"{m.start_time:%m-%d %H:%M}\n{short_id(m.match_id)}",)
+                if narrow
+                else (_when(m.start_time), short_id(m.match_id))
+            ),
             # "Arena: Strongholds" may wrap after the colon instead of losing its end
             *((f"{place}\n{mode.replace(':', ': ')}",) if narrow else (place, mode)),
             m.playlist_name or ("custom" if m.lifecycle_mode == 1 else ""),
@@ -233,7 +287,11 @@ def sync_cmd(
             xuid = await resolve_xuid(client, store, player)
             with _Bar(f"{player}") as bar:
                 result = await sync_player_matches(client, store, xuid, full=full, progress=bar)
-            await Metadata(client, store, lambda: datetime.now(UTC)).medals()
+            meta = Metadata(client, store, lambda: datetime.now(UTC))
+            await meta.medals()
+            # The other players of these matches, named for `match` (offline) by gamertag.
+            tracked = {p.xuid for p in store.list_players()}
+            await meta.gamertags(sm.match_player_xuids(store, xuid) - tracked)
             return result
 
     with open_store(settings.database_url()) as store:
@@ -250,19 +308,39 @@ def sync_cmd(
     )
 
 
-def _medal_text(medals: dict[int, int], book: MedalBook) -> str:
+def _medal_text(medals: dict[int, int], book: MedalBook, space: str = " ") -> str:
     items = sorted(medals.items(), key=lambda kv: (-kv[1], book.name(kv[0])))
-    return ", ".join(f"{book.name(k)}×{v}" if v > 1 else book.name(k) for k, v in items)
+    names = (book.name(k).replace(" ", space) for k, _ in items)
+    return ", ".join(f"{n}×{v}" if v > 1 else n for n, (_, v) in zip(names, items, strict=True))
+
+
+NBSP = "\u00a0"  # joins the words of one medal name, so a line never breaks inside it
+
+
+def _wrap_whole_names(text: str, width: int) -> list[str]:
+    """Lines of at most `width` that break only between medals ("Triple Kill" stays whole;
+    Rich would break at its space), continued with an indent."""
+    lines = textwrap.wrap(
+        text,
+        width=width,
+        initial_indent="  ",
+        subsequent_indent="      ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return [line.replace(NBSP, " ") for line in lines]
 
 
 def match_cmd(
     ctx: typer.Context,
-    match_id: Annotated[str, typer.Argument(help="The match id (a GUID).")],
+    match_id: Annotated[
+        str, typer.Argument(help="The match id, or a unique prefix of it (as `matches` shows).")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """The scoreboard of a stored match, by team, with medals by name."""
-    match_id = parse_match_id(match_id)  # "nope" is malformed, not "not stored"
     with _open(ctx) as store:
+        match_id = resolve_match_id(store, match_id)
         got = sm.get_match(store, match_id)
         if got is None:
             raise Unknown(
@@ -270,7 +348,8 @@ def match_cmd(
                 hint="sync a player who played it: `halotrack matches sync PLAYER`",
             )
         book = stored_medal_book(store)
-        tags = {p.xuid: p.gamertag for p in store.list_players() if p.gamertag}
+        tags = sm.cached_gamertags(store, (p.xuid for p in got.players if p.xuid is not None))
+        tags.update((p.xuid, p.gamertag) for p in store.list_players() if p.gamertag)
 
     def who(row: sm.ScoreboardRow) -> str:
         return (tags.get(row.xuid) if row.xuid is not None else None) or row.player_id
@@ -301,6 +380,12 @@ def match_cmd(
                         "personal_score": p.personal_score,
                         "csr_pre": p.csr_pre,
                         "csr_post": p.csr_post,
+                        "csr": csr_cell(
+                            p.csr_pre,
+                            p.csr_post,
+                            p.csr_pre_matches_remaining,
+                            p.csr_matches_remaining,
+                        ),
                         "medals": {book.name(k): v for k, v in p.medals.items()},
                     }
                     for p in got.players
@@ -339,9 +424,9 @@ def match_cmd(
             )
         below: list[str] = []
         for p in sorted(rows, key=lambda r: (r.rank or 99, r.player_id)):
-            csr = ""
-            if p.csr_post is not None and p.csr_post >= 0 and p.csr_pre is not None:
-                csr = f"{p.csr_post} ({p.csr_post - p.csr_pre:+d})" if p.csr_pre >= 0 else ""
+            csr = csr_cell(
+                p.csr_pre, p.csr_post, p.csr_pre_matches_remaining, p.csr_matches_remaining
+            )
             table.add_row(
                 str(p.rank or ""),
                 who(p),
@@ -355,22 +440,27 @@ def match_cmd(
                 *(() if narrow else (_medal_text(p.medals, book),)),
             )
             if narrow and p.medals:
-                below.append(f"  {p.rank or '-'} {who(p)}: {_medal_text(p.medals, book)}")
+                medals = _medal_text(p.medals, book, NBSP)
+                below.append(f"{p.rank or '-'} {who(p).replace(' ', NBSP)}: {medals}")
         console.print(table)
         if below:
             console.print("Medals:", highlight=False)
-            for line in below:
-                console.print(line, highlight=False, markup=False)
+            for entry in below:
+                for line in _wrap_whole_names(entry, console.width):
+                    console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
-def player_medals(ctx: typer.Context, player: str, as_json: bool) -> None:
+RARE_SHOWN = 10
+
+
+def player_medals(ctx: typer.Context, player: str, as_json: bool, show_all: bool = False) -> None:
     """Medal counts of one player from stored matches, and where rare ones were earned.
     Called by `halotrack medals PLAYER` (the command itself lives in `read.py`)."""
     with _open(ctx) as store:
         xuid = _stored_xuid(store, player)
         counts = sm.player_medal_counts(store, xuid)
         book = stored_medal_book(store)
-        rare = rare_medals(store, xuid, book)
+        rare = rare_medals(store, xuid, book, limit=2**31 if show_all else 50)
     rows = sorted(
         (
             {
@@ -391,6 +481,7 @@ def player_medals(ctx: typer.Context, player: str, as_json: bool) -> None:
             "name": book.name(nid),
             "difficulty": book.difficulty(nid),
             "match_id": mid,
+            "short_id": short_id(mid),
             "start_time": when.isoformat(),
             "count": n,
         }
@@ -411,18 +502,29 @@ def player_medals(ctx: typer.Context, player: str, as_json: bool) -> None:
         )
     console.print(table)
     if rare_rows:
-        rt = Table(title="Rare medals (legendary and mythic)")
+        # Newest first; by default the latest few, since a long career earns hundreds.
+        shown = rare_rows if show_all else rare_rows[:RARE_SHOWN]
+        title = "Rare medals (legendary and mythic)"
+        if len(shown) < len(rare_rows):
+            title += f", newest {len(shown)}"
+        rt = Table(title=title)
         for col in ("Date (UTC)", "Medal", "Difficulty", "Count", "Match"):
-            rt.add_column(col)
-        for r in rare_rows:
+            rt.add_column(col, no_wrap=col in ("Date (UTC)", "Match"))
+        for r in shown:
             rt.add_row(
                 str(r["start_time"])[:16].replace("T", " "),
                 str(r["name"]),
                 str(r["difficulty"]),
                 str(r["count"]),
-                str(r["match_id"]),
+                str(r["short_id"]),
             )
         console.print(rt)
+        if len(shown) < len(rare_rows):
+            console.print(
+                f"All: halotrack medals {player!r} --all · a scoreboard: halotrack match ID",
+                highlight=False,
+                markup=False,
+            )
     elif len(book) == 0:
         err_console.print("medal names unknown: run `halotrack matches sync` once to fetch them")
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.columns import Columns
 from rich.table import Table
 
@@ -34,6 +35,8 @@ from halotrack.models.enums import RECORD_KINDS
 from halotrack.models.export import to_jsonable
 from halotrack.models.format import duration_words
 from halotrack.models.names import MedalBook, PersonalScoreBook, load_personal_scores
+from halotrack.tracker.metadata import find_playlist
+from halotrack.tracker.seasons import calendar_pairs, season_name
 from halotrack.waypoint import Player, WaypointClient, from_settings, parse_player
 from halotrack.waypoint.players import parse_match_id
 
@@ -190,6 +193,22 @@ def find_season(calendar: SeasonCalendar, wanted: str) -> SeasonEntry:
     )
 
 
+async def season_names(client: WaypointClient, entries: Sequence[SeasonEntry]) -> dict[str, str]:
+    """Public names (`Name` of the season metadata file) of these calendar entries, keyed
+    by metadata file, for `season_name`; a file that cannot be read is left out."""
+
+    async def name(path: str) -> str | None:
+        try:
+            meta = await client.gamecms.season_metadata(path)
+        except NotFound:
+            return None
+        return _loc_text(meta.get("Name")) if isinstance(meta, dict) else None
+
+    paths = list(dict.fromkeys(e.season_metadata for e in entries if e.season_metadata))
+    found = await asyncio.gather(*(name(p) for p in paths))
+    return {p: n for p, n in zip(paths, found, strict=True) if n}
+
+
 # ----- record
 
 
@@ -320,9 +339,13 @@ def record_cmd(
         season_id: str | None = None
         label = "all seasons"
         if season is not None:
-            entry = find_season(await client.gamecms.season_calendar(), season)
+            calendar = await client.gamecms.season_calendar()
+            entry = find_season(calendar, season)
             season_id = season_record_id(entry)
-            label = f"{season_id} ({entry.date_label})"
+            spanned = [e for e in calendar.seasons if season_record_id(e) == season_id]
+            names = await season_names(client, spanned)
+            label = f"{season_name(season_id or '', calendar_pairs(calendar), names)} "
+            label += f"({entry.date_label})"
         record, metadata = await asyncio.gather(
             client.stats.service_record(who, kind=kind, season_id=season_id),
             client.gamecms.medal_metadata(),
@@ -373,14 +396,27 @@ async def _playlist_name(client: WaypointClient, pid: str, asset: PlaylistAsset)
     return version.public_name or asset.name_hint or pid
 
 
+def _played(csr: Csr | None) -> bool:
+    """True when the reading shows a match in its season: rated, or placement begun."""
+    if csr is None:
+        return False
+    return csr.is_ranked or csr.measurement_matches_remaining < csr.initial_measurement_matches
+
+
 def csr_cmd(
     ctx: typer.Context,
     players: Annotated[list[str], typer.Argument(help="Gamertags or XUIDs.")],
     playlist: Annotated[
-        str | None, typer.Option(help="Ranked playlist id (see `halotrack playlists`).")
+        str | None,
+        typer.Option(help="Ranked playlist name or id (see `halotrack playlists PLAYER`)."),
     ] = None,
     all_ranked: Annotated[
-        bool, typer.Option("--all-ranked", help="Every ranked playlist the players played.")
+        bool,
+        typer.Option(
+            "--all-ranked",
+            help="Every ranked playlist the players ever played (default: those played in "
+            "the season).",
+        ),
     ] = False,
     season: Annotated[
         str | None, typer.Option(help="CSR season, e.g. CsrSeason5-1 (default: current).")
@@ -389,14 +425,19 @@ def csr_cmd(
     spartan_token: SpartanOpt = None,
     clearance: ClearanceOpt = None,
 ) -> None:
-    """Show CSR ("Diamond 6 (1487)") per player and ranked playlist."""
+    """Show CSR ("Diamond 6 (1487)") per player and ranked playlist.
+
+    By default the ranked playlists any of the players played in the season; `--all-ranked`
+    adds those they played only in earlier seasons; `--playlist` picks one by name or id."""
     who = [parse_player(p) for p in players]
     if playlist is not None and all_ranked:
         raise ConfigError("use either --playlist or --all-ranked, not both")
-    wanted_playlist = parse_match_id(playlist, "playlist id") if playlist is not None else None
 
-    async def body(client: WaypointClient) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
+    async def body(
+        client: WaypointClient,
+    ) -> tuple[list[tuple[dict[str, Any], tuple[str, ...]]], list[str], str]:
         season_bare: str | None = None
+        season_label = "current season"
         if season is not None:
             calendar = await client.gamecms.csr_season_calendar()
             key = _bare(season)
@@ -413,10 +454,21 @@ def csr_cmd(
                 for s in calendar.seasons
                 if (csr_season_id(s.csr_season_file_path) or "").lower() == key
             )
+            seasons = await client.gamecms.season_calendar()
+            spanned = [e for e in seasons.seasons if (e.csr_season_id or "").lower() == key]
+            public = await season_names(client, spanned)
+            season_label = season_name(season_bare, calendar_pairs(seasons), public)
+            season_label += f" ({season_bare})"
         xuids = await asyncio.gather(*(client.profile.xuid_for(str(p)) for p in who))
         names = {x: str(p) for x, p in zip(xuids, who, strict=True)}
-        if wanted_playlist is not None:
-            playlists = [(wanted_playlist, await client.gamecms.playlist_asset(wanted_playlist))]
+        wanted: str | None = None
+        if playlist is not None:
+            try:  # an id costs no lookup of the players' playlists
+                wanted = parse_match_id(playlist, "playlist id")
+            except ConfigError:
+                wanted = None
+        if wanted is not None:
+            playlists = [(wanted, await client.gamecms.playlist_asset(wanted))]
         else:
             playlists = await _ranked_playlists(client, xuids)
             if not playlists:
@@ -425,14 +477,22 @@ def csr_cmd(
                     hint="pass --playlist ID (see `halotrack playlists`)",
                 )
         labels = await asyncio.gather(*(_playlist_name(client, p, a) for p, a in playlists))
+        if playlist is not None and wanted is None:
+            pid = find_playlist(dict(zip((p for p, _ in playlists), labels, strict=True)), playlist)
+            keep = [i for i, (p, _) in enumerate(playlists) if p == pid]
+            playlists, labels = [playlists[i] for i in keep], [labels[i] for i in keep]
         rows: list[tuple[dict[str, Any], tuple[str, ...]]] = []
+        quiet: list[str] = []
         for (pid, _), name in zip(playlists, labels, strict=True):
             result = await client.skill.playlist_csr(pid, xuids, season=season_bare)
             for bad in result.bad:
                 _warn(f"the skill service refused xuid({bad}) for {name}: left out")
+            group: list[tuple[dict[str, Any], tuple[str, ...]]] = []
+            played = False
             for xuid, entry in result.entries.items():
                 res = entry.result
                 trio = (res.current, res.season_max, res.all_time_max) if res else (None,) * 3
+                played = played or _played(trio[0]) or _played(trio[1])
                 row = {
                     "player": names.get(xuid, f"xuid({xuid})"),
                     "xuid": xuid,
@@ -447,10 +507,19 @@ def csr_cmd(
                 }
                 # The table gets short labels so it fits 80 columns: "Unranked (3 left)" for
                 # the current CSR, and the maxima without a repeat of the placement count.
-                rows.append((row, (_csr_text(trio[0], short=True), *map(_csr_max_text, trio[1:]))))
-        return rows
+                group.append((row, (_csr_text(trio[0], short=True), *map(_csr_max_text, trio[1:]))))
+            if played or all_ranked or playlist is not None:
+                rows.extend(group)
+            else:
+                quiet.append(name)
+        return rows, quiet, season_label
 
-    rows = run(_with_client(ctx, spartan_token, clearance, body))
+    rows, quiet, season_label = run(_with_client(ctx, spartan_token, clearance, body))
+    if quiet:
+        err_console.print(
+            f"Not played in the season, left out: {', '.join(quiet)} (--all-ranked shows them).",
+            highlight=False,
+        )
     if as_json:
         print_json([row for row, _ in rows])
         return
@@ -459,7 +528,7 @@ def csr_cmd(
     for row, labels in rows:
         by_playlist.setdefault(row["playlist"], []).append((row, labels))
     for name, group in by_playlist.items():
-        table = Table(title=f"CSR · {name} · {season or 'current season'}")
+        table = Table(title=f"CSR · {name} · {season_label}")
         table.add_column("Player", no_wrap=True)
         for col in ("Current", "Season max", "All-time max"):
             table.add_column(col, no_wrap=True)
@@ -484,20 +553,11 @@ def seasons_cmd(
     async def body(client: WaypointClient) -> list[dict[str, Any]]:
         calendar = await client.gamecms.season_calendar()
         now = current_season(calendar) if calendar.seasons else None
-
-        async def name(entry: SeasonEntry) -> str | None:
-            if not entry.season_metadata:
-                return None
-            try:
-                meta = await client.gamecms.season_metadata(entry.season_metadata)
-            except NotFound:
-                return None
-            return _loc_text(meta.get("Name")) if isinstance(meta, dict) else None
-
-        names = await asyncio.gather(*(name(e) for e in calendar.seasons))
+        names = await season_names(client, calendar.seasons)
+        pairs = calendar_pairs(calendar)
         return [
             {
-                "name": n or e.date_label,
+                "name": season_name(e.season_metadata or season_record_id(e) or "", pairs, names),
                 "season_id": season_record_id(e),
                 "csr_season": csr_season_id(e.csr_season_file_path),
                 "metadata": e.season_metadata,
@@ -505,7 +565,7 @@ def seasons_cmd(
                 "end": e.end.isoformat() if e.end else None,
                 "current": e is now,
             }
-            for e, n in zip(calendar.seasons, names, strict=True)
+            for e in calendar.seasons
         ]
 
     rows = run(_with_client(ctx, spartan_token, clearance, body))
@@ -536,6 +596,12 @@ def medals_cmd(
         str | None,
         typer.Argument(help="A player: their medals from stored matches (see `matches sync`)."),
     ] = None,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="The full table: descriptions and ids, or every rare medal of PLAYER."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
     spartan_token: SpartanOpt = None,
     clearance: ClearanceOpt = None,
@@ -546,7 +612,7 @@ def medals_cmd(
     if player is not None:
         from halotrack.cli.matches import player_medals
 
-        player_medals(ctx, player, as_json)
+        player_medals(ctx, player, as_json, show_all)
         return
     metadata = run(
         _with_client(ctx, spartan_token, clearance, lambda c: c.gamecms.medal_metadata())
@@ -570,12 +636,28 @@ def medals_cmd(
             ]
         )
         return
-    table = Table(title=f"Medals ({len(infos)})")
-    for col in ("Medal", "Type", "Difficulty", "Description", "NameId"):
-        table.add_column(col)
-    for i in infos:
-        table.add_row(i.name, i.type, i.difficulty, i.description, str(i.name_id))
+    if show_all:
+        table = Table(title=f"Medals ({len(infos)})")
+        for col in ("Medal", "Type", "Difficulty", "Description", "NameId"):
+            table.add_column(col, no_wrap=col == "NameId")
+        for i in infos:
+            table.add_row(i.name, i.type, i.difficulty, i.description, str(i.name_id))
+        console.print(table)
+        return
+    # Short by default: names grouped by type and difficulty, wrapped between names (one
+    # row per medal with its description took 540 lines at 80 columns).
+    groups: dict[tuple[str, str], list[str]] = {}
+    order = {name: n for n, name in enumerate(metadata.difficulties)}
+    for i in sorted(infos, key=lambda i: (i.type, order.get(i.difficulty, len(order)))):
+        groups.setdefault((i.type, i.difficulty), []).append(i.name)
+    table = Table(title=f"Medals ({len(infos)})", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Type", no_wrap=True)
+    table.add_column("Difficulty", no_wrap=True)
+    table.add_column("Medals")
+    for (kind, difficulty), names in groups.items():
+        table.add_row(kind, difficulty, ", ".join(names))
     console.print(table)
+    console.print("Descriptions and NameIds: halotrack medals --all", highlight=False)
 
 
 # ----- playlists

@@ -38,6 +38,9 @@ def infer_cmd(
         bool,
         typer.Option("--save", help=f"Merge confident names into <config>/{PERSONAL_SCORES_FILE}."),
     ] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also the evidence behind each name, in full.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Name each personal-score NameId in the stored matches, with its points and evidence.
@@ -63,41 +66,50 @@ def infer_cmd(
     if not found:
         console.print("No personal scores in the stored matches: sync some matches first.")
         return
-    # The NameId is what a user looks up or pastes: never cut it to "10240302…" (it was, at
-    # 80 columns), and let the long evidence text wrap instead.
+    # One line per NameId by default: the evidence sentence, squeezed into a column at 80
+    # characters, made the table ~390 lines with words split mid-word. `--all` prints it
+    # below the table, one paragraph per NameId, wrapped between words.
     table = Table(
         title=f"Personal scores in {n_matches} stored matches",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
     )
-    for col in ("NameId", "Proposed", "Points", "Status", "Evidence", "Known as", "Agrees"):
+    for col in ("NameId", "Proposed", "Points", "Status", "Seen", "Known table"):
         table.add_column(
             col,
-            justify="right" if col in ("NameId", "Points") else "left",
-            no_wrap=col in ("NameId", "Points", "Status", "Agrees"),
-            overflow="fold",
+            justify="right" if col in ("NameId", "Points", "Seen") else "left",
+            no_wrap=col in ("NameId", "Points", "Status", "Seen"),
         )
     for i in found:
         if i.points is not None:
             points = str(i.points)
         else:
             points = f"{i.points_range[0]}..{i.points_range[1]}"
+        # Only a disagreement needs the known name (and points, when they differ) spelled out.
         known_text = i.known_name or ""
-        if i.known_points is not None:
+        if i.known_points is not None and i.known_points != i.points:
             known_text += f" ({i.known_points})"
-        agrees = "" if i.agrees is None else ("yes" if i.agrees else "NO")
+        known_text = "agrees" if i.agrees else (f"NO: {known_text}" if known_text else "")
         style = _STATUS_STYLE.get(i.status, "")
         table.add_row(
             str(i.name_id),
             i.proposed_name or "",
             points,
             f"[{style}]{i.status}[/]" if style else i.status,
-            i.evidence,
+            f"{i.matches:,}",
             known_text,
-            agrees,
         )
     console.print(table)
+    if show_all:
+        console.print("Evidence:", highlight=False)
+        for i in found:
+            console.print(f"  {i.name_id}: {i.evidence}", highlight=False, markup=False)
+    else:
+        console.print(
+            "Seen: matches with the award. The evidence of each: --all (or --json).",
+            highlight=False,
+        )
     if report is not None:
         console.print(
             f"Saved to {report.path}: {len(report.added)} added, {len(report.updated)} updated."

@@ -45,7 +45,7 @@ from halotrack.report.data import (
 )
 from halotrack.store import CsrSnapshot as StoredCsr
 from halotrack.store import Scope, Store, StoreTx
-from halotrack.store.matches import player_matches
+from halotrack.store.matches import get_sync_state, player_matches
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
 METADATA_SEASON_CALENDAR = ("gamecms", "/hi/progression/file/calendars/seasons/seasoncalendar.json")
@@ -236,7 +236,14 @@ def read_inputs(
         season_names=season_names(tx, calendar),
         playlist_names=playlist_names(tx, list(latest_csr)),
         checked_at=max(verified, default=None),
+        matches_synced_at=_synced_at(tx, x),
     )
+
+
+def _synced_at(tx: StoreTx, xuid: int) -> datetime | None:
+    """When the player's own match history was last synced; None if it never was."""
+    state = get_sync_state(tx, xuid)
+    return state.updated_at if state.newest_match_id is not None else None
 
 
 def _mapping(value: Any) -> Mapping[str, Any] | None:

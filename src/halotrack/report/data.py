@@ -23,6 +23,7 @@ import msgspec
 
 from halotrack.models.csr import csr_label, progress_to_next
 from halotrack.models.enums import GameVariantCategory, MedalDifficulty, MedalType
+from halotrack.tracker.seasons import season_name
 
 Raw = Mapping[str, Any]
 StatValue = int | float | timedelta
@@ -30,6 +31,7 @@ StatValue = int | float | timedelta
 # Charts get at most this many points per series; long histories are bucketed in time.
 MAX_CHART_POINTS = 300
 RECENT_MATCHES = 25
+MIN_DELTA_SPAN = timedelta(days=1)
 WEEK = timedelta(days=7)
 
 
@@ -185,7 +187,14 @@ class Chart:
 
     @property
     def empty(self) -> bool:
-        return not self.x or all(all(v is None for v in s.values) for s in self.series)
+        """Fewer than two points with a value: one point is no trend, and a plot of it
+        got a made-up time axis (May 2027 to May 2029) and labels like `2.045 2.045`."""
+        filled = [i for i in range(len(self.x)) if any(_has(s.values, i) for s in self.series)]
+        return len(filled) < 2
+
+
+def _has(values: Sequence[float | None], i: int) -> bool:
+    return i < len(values) and values[i] is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +235,7 @@ class Delta:
 class Deltas:
     since: datetime
     items: tuple[Delta, ...]
+    full_week: bool = True  # False: compared with the oldest snapshot, under a week old
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +253,11 @@ class PageData:
     charts: tuple[Chart, ...] = ()
     recent_matches: tuple[RecentMatch, ...] = ()
     deltas: Deltas | None = None
+    matches_synced_at: datetime | None = None
+    # The first and last snapshot: with less than MIN_DELTA_SPAN between them the page says
+    # so instead of showing changes (a `K/D −0.000` against a snapshot minutes old).
+    tracked_from: datetime | None = None
+    tracked_to: datetime | None = None
 
 
 # --------------------------------------------------------------------------- inputs
@@ -310,6 +325,9 @@ class PageInputs:
     # When the data was last confirmed current (the store moves `verified_at` forward on an
     # unchanged fetch); the page's "last updated". Defaults to the newest capture.
     checked_at: datetime | None = None
+    # When the player's own matches were last synced (`matches sync`, `track --matches`);
+    # None: the stored matches are only those shared with players who are synced.
+    matches_synced_at: datetime | None = None
 
 
 # --------------------------------------------------------------------------- assembly
@@ -355,6 +373,9 @@ def assemble(inputs: PageInputs, *, now: datetime | None = None) -> PageData:
             sorted(inputs.matches, key=lambda m: m.played_at, reverse=True)[:RECENT_MATCHES]
         ),
         deltas=weekly_deltas(history, csr_history, inputs.playlist_names, now),
+        matches_synced_at=inputs.matches_synced_at,
+        tracked_from=history[0].captured_at if history else None,
+        tracked_to=history[-1].captured_at if history else None,
     )
 
 
@@ -473,29 +494,16 @@ def season_dates(
     return (min(starts) if starts else None, max(ends) if ends else None)
 
 
-_SEASON_ID = re.compile(r"(?:Csr)?Season-?(?P<rest>[^/]*?)\.json$")
-
-
-def humanize_season_id(season_id: str) -> str:
-    """`Seasons/Season6-2.json` -> `Season 6-2`; `Csr/Seasons/CsrSeason9-1.json` ->
-    `Ranked season 9-1`; `Seasons/Season-Winter-Break-22.json` -> `Season Winter Break 22`."""
-    match = _SEASON_ID.search(season_id)
-    rest = match.group("rest").replace("-", " ") if match else season_id
-    if match and re.fullmatch(r"\d+( \d+)?", rest):
-        rest = rest.replace(" ", "-")
-    prefix = "Ranked season" if season_id.startswith("Csr/") else "Season"
-    return f"{prefix} {rest}".strip()
-
-
-def season_label(
-    season_id: str, start: datetime | None, end: datetime | None, names: Mapping[str, str]
-) -> str:
-    if names.get(season_id):
-        return names[season_id]
-    if start and end:
-        prefix = "Ranked season" if season_id.startswith("Csr/") else "Season"
-        return f"{prefix} {start:%Y-%m-%d} → {end:%Y-%m-%d}"
-    return humanize_season_id(season_id)
+def _calendar_pairs(calendar: Raw | None) -> list[tuple[str | None, str | None]]:
+    """`tracker.seasons.calendar_pairs` for the raw calendar the page keeps."""
+    pairs: list[tuple[str | None, str | None]] = []
+    for entry in (calendar or {}).get("Seasons") or []:
+        if isinstance(entry, Mapping):
+            csr, meta = entry.get("CsrSeasonFilePath"), entry.get("SeasonMetadata")
+            pairs.append(
+                (csr if isinstance(csr, str) else None, meta if isinstance(meta, str) else None)
+            )
+    return pairs
 
 
 def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
@@ -507,13 +515,14 @@ def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
         if isinstance(sid, str) and sid not in ids:
             ids.append(sid)
     rows = []
+    pairs = _calendar_pairs(inputs.season_calendar)
     for sid in ids:
         start, end = season_dates(sid, inputs.season_calendar, inputs.csr_calendar)
         snap = inputs.seasons.get(sid)
         rows.append(
             SeasonRow(
                 season_id=sid,
-                label=season_label(sid, start, end, inputs.season_names),
+                label=season_name(sid, pairs, inputs.season_names),
                 kind="ranked" if sid.startswith("Csr/") else "season",
                 start=start,
                 end=end,
@@ -995,14 +1004,15 @@ def weekly_deltas(
     now: datetime,
 ) -> Deltas | None:
     """Change between the newest snapshot and the newest one at least a week old (or the
-    oldest we have, when tracking began less than a week ago)."""
+    oldest we have, when tracking began less than a week ago). None while the snapshots
+    span less than MIN_DELTA_SPAN: a change over minutes is noise, not news."""
     if len(history) < 2:
         return None
     after = history[-1]
     cutoff = now - WEEK
     older = [h for h in history if h.captured_at <= cutoff]
     before = older[-1] if older else history[0]
-    if before is after:
+    if after.captured_at - before.captured_at < MIN_DELTA_SPAN:
         return None
     items = [
         Delta("matches", "Matches", before.matches, after.matches),
@@ -1042,4 +1052,4 @@ def weekly_deltas(
         items.append(
             Delta(f"csr:{pid}", f"CSR {playlist_name(pid, names)}", base.value, readings[-1].value)
         )
-    return Deltas(before.captured_at, tuple(items))
+    return Deltas(before.captured_at, tuple(items), full_week=bool(older))

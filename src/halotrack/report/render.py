@@ -102,6 +102,8 @@ def fmt_signed(value: float, kind: str = "int") -> str:
         body = fmt_duration(size)
     else:
         body = f"{round(size):,}"
+    if not any(ch in "123456789" for ch in body):
+        return "±0"  # a change that rounds to nothing: never `−0.000`
     return sign + body
 
 

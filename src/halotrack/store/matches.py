@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from halotrack.models import MatchPlayer, MatchSkill, MatchStats, Stats
 from halotrack.store.repository import Store, StoreTx
-from halotrack.store.schema import UTCDateTime, metadata
+from halotrack.store.schema import UTCDateTime, metadata, metadata_cache
 
 log = logging.getLogger(__name__)
 
@@ -537,11 +537,62 @@ def stored_match_ids(target: Conn, match_ids: Iterable[str]) -> set[str]:
     return out
 
 
+def match_ids_with_prefix(target: Conn, prefix: str, limit: int = 10) -> list[str]:
+    """Stored match ids starting with `prefix` (lower-case hex and dashes), sorted, at most
+    `limit`: what a short id such as `4900726e` stands for."""
+    if not prefix or any(ch not in "0123456789abcdef-" for ch in prefix):
+        return []  # also keeps LIKE wildcards out of the pattern
+    with _connection(target) as conn:
+        rows = conn.execute(
+            sa.select(matches.c.match_id)
+            .where(matches.c.match_id.like(f"{prefix}%"))
+            .order_by(matches.c.match_id)
+            .limit(limit)
+        )
+        return [r.match_id for r in rows]
+
+
 def player_match_ids(target: Conn, xuid: int) -> set[str]:
     """Every stored match id the player took part in."""
     with _connection(target) as conn:
         rows = conn.execute(sa.select(match_players.c.match_id).where(match_players.c.xuid == xuid))
         return {r.match_id for r in rows}
+
+
+def match_player_xuids(target: Conn, xuid: int | None = None) -> set[int]:
+    """XUIDs of the humans in the stored matches (of one player's matches, with `xuid`)."""
+    q = sa.select(match_players.c.xuid).where(match_players.c.xuid.is_not(None)).distinct()
+    if xuid is not None:
+        mine = sa.select(match_players.c.match_id).where(match_players.c.xuid == xuid)
+        q = q.where(match_players.c.match_id.in_(mine))
+    with _connection(target) as conn:
+        return {int(r.xuid) for r in conn.execute(q)}
+
+
+GAMERTAG_KIND = "gamertag"  # metadata cache: key the XUID, body the gamertag
+
+
+def cached_gamertags(target: Conn, xuids: Iterable[int]) -> dict[int, str]:
+    """Gamertags of these XUIDs as the profile service last gave them (`put_gamertags`)."""
+    keys = sorted({str(x) for x in xuids})
+    out: dict[int, str] = {}
+    with _connection(target) as conn:
+        for i in range(0, len(keys), 500):
+            rows = conn.execute(
+                sa.select(metadata_cache.c.key, metadata_cache.c.body).where(
+                    metadata_cache.c.kind == GAMERTAG_KIND,
+                    metadata_cache.c.key.in_(keys[i : i + 500]),
+                )
+            )
+            out.update((int(r.key), r.body) for r in rows if r.body)
+    return out
+
+
+def put_gamertags(store: Store, gamertags: Mapping[int, str], *, now: datetime) -> None:
+    """Keep looked-up gamertags, in one transaction, for scoreboards read offline."""
+    with store.transaction() as tx:
+        for xuid, tag in gamertags.items():
+            tx.put_metadata(GAMERTAG_KIND, str(xuid), tag, fetched_at=now)
 
 
 def match_count(target: Conn, xuid: int | None = None) -> int:
@@ -830,6 +881,8 @@ class ScoreboardRow:
     damage_dealt: int | None
     csr_pre: int | None
     csr_post: int | None
+    csr_pre_matches_remaining: int | None
+    csr_matches_remaining: int | None
     medals: dict[int, int]
 
 

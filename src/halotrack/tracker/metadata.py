@@ -10,11 +10,12 @@ due, the client revalidates it with `If-None-Match` against the ETag kept in the
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from halotrack.errors import ApiError, StoreError
+from halotrack.errors import ApiError, ConfigError, StoreError
 from halotrack.models import (
     CsrSeasonCalendar,
     MedalMetadata,
@@ -154,6 +155,27 @@ class Metadata:
             self.store.put_metadata, PLAYLIST_NAME, pid, doc.raw_bytes, fetched_at=self.now()
         )
 
+    async def gamertags(self, xuids: Iterable[int]) -> dict[int, str]:
+        """Gamertags of these XUIDs for scoreboards: those in the store's cache, the rest
+        asked through the profile service's multi-user lookup (batches of 100) and cached.
+        A failed lookup leaves them unnamed (shown as XUIDs), never fails the caller."""
+        from halotrack.store import matches as sm
+        from halotrack.store import to_thread
+
+        wanted = sorted(set(xuids))
+        known = await to_thread(sm.cached_gamertags, self.store, wanted)
+        missing = [x for x in wanted if x not in known]
+        if not missing:
+            return known
+        try:
+            found = await self.client.profile.gamertags_for(missing)
+        except ApiError as exc:
+            log.warning("cannot look up %d gamertags: %s", len(missing), exc.message)
+            return known
+        if found:
+            await to_thread(sm.put_gamertags, self.store, found, now=self.now())
+        return {**known, **found}
+
     async def ranked_playlists(self, candidates: Iterable[str]) -> list[str]:
         """The playlists among `candidates` whose asset says `HasCsr`, sorted; an asset that
         cannot be fetched is skipped this time."""
@@ -163,6 +185,33 @@ class Metadata:
             if asset is not None and asset.has_csr:
                 ranked.append(pid)
         return ranked
+
+
+def find_playlist(named: Mapping[str, str], wanted: str) -> str:
+    """The playlist id a user meant, from an id or a name: `named` maps playlist ids to
+    their public names. A GUID is taken as is; a name matches whole (any case), else as the
+    one name containing it (`arena` -> Ranked Arena). Every command that asks for a
+    playlist resolves it here, so ids and names work alike everywhere."""
+    text = wanted.strip()
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        pass
+    key = text.casefold()
+    for test in (lambda n: n.casefold() == key, lambda n: key in n.casefold()):
+        hits = sorted({pid for pid, name in named.items() if name and test(name)})
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            listed = ", ".join(sorted({named[h] for h in hits}))
+            raise ConfigError(
+                f"playlist {wanted!r} is ambiguous: {listed}", hint="type more of the name"
+            )
+    known = ", ".join(sorted({n for n in named.values() if n})) or "none"
+    raise ConfigError(
+        f"no playlist named {wanted!r} among these players' playlists (known: {known})",
+        hint="pass the playlist id instead (see `halotrack playlists PLAYER`)",
+    )
 
 
 def _decode(model: type[T], body: str, key: str) -> T | None:

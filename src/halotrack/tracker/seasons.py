@@ -9,11 +9,18 @@ calendar's `CsrSeasonFilePath`), before that by the season metadata path
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from halotrack.models import CsrSeasonCalendar, CsrSeasonEntry, SeasonCalendar, SeasonEntry
+from halotrack.models import (
+    CsrSeasonCalendar,
+    CsrSeasonEntry,
+    SeasonCalendar,
+    SeasonEntry,
+    csr_season_id,
+)
 
 E = TypeVar("E", SeasonEntry, CsrSeasonEntry)
 
@@ -79,3 +86,62 @@ def seasons_to_fetch(
             continue
         out.append((sid, ended))
     return out
+
+
+# ----- names
+
+_SEASON_FILE = re.compile(r"(?:Csr)?Season-?(?P<rest>[^/]*?)(?:\.json)?$", re.IGNORECASE)
+
+
+def humanize_season_id(season_id: str) -> str:
+    """`Seasons/Season6-2.json` -> `Season 6-2`; `Csr/Seasons/CsrSeason9-1.json` ->
+    `Ranked season 9-1`; `Seasons/Season-Winter-Break-22.json` -> `Season Winter Break 22`.
+    The last resort of `season_name`, when no calendar entry names the id."""
+    match = _SEASON_FILE.search(season_id)
+    rest = match.group("rest").replace("-", " ") if match else season_id
+    if match and re.fullmatch(r"\d+( \d+)?", rest):
+        rest = rest.replace(" ", "-")
+    ranked = season_id.lower().startswith("csr")
+    return f"{'Ranked season' if ranked else 'Season'} {rest}".strip()
+
+
+def calendar_pairs(calendar: SeasonCalendar | None) -> list[tuple[str | None, str | None]]:
+    """(CSR season file, season metadata file) of each calendar entry, in calendar order:
+    what `season_name` reads."""
+    if calendar is None:
+        return []
+    return [(s.csr_season_file_path, s.season_metadata) for s in calendar.seasons]
+
+
+def season_name(
+    season_id: str,
+    calendar: Iterable[tuple[str | None, str | None]],
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """The one name of a season, for every table, title and page: `Season 12`.
+
+    `season_id` is any of the forms the API and users use (a metadata file
+    `Seasons/Season3.json`, a CSR season file `Csr/Seasons/CsrSeason12-1.json`, or their bare
+    ids); `calendar` is `calendar_pairs(...)`; `names` maps metadata files to the public name
+    in their metadata (`Name`), when fetched. A CSR season is named after the calendar
+    entries it spans (`Season 5 Op1 to Season 5 Op3`). Raw paths belong only in `--json`."""
+    names = names or {}
+    key = _bare(season_id)
+    pairs = list(calendar)
+
+    def shown(meta: str) -> str:
+        return names.get(meta) or humanize_season_id(meta)
+
+    for _, meta in pairs:
+        if meta and _bare(meta) == key:
+            return shown(meta)
+    spanned = list(dict.fromkeys(m for c, m in pairs if m and c and _bare(c) == key))
+    if len(spanned) == 1:
+        return shown(spanned[0])
+    if spanned:
+        return f"{shown(spanned[0])} to {shown(spanned[-1])}"
+    return humanize_season_id(season_id)
+
+
+def _bare(path: str) -> str:
+    return (csr_season_id(path.strip()) or "").lower()

@@ -71,6 +71,12 @@
       var half = 3.5 * 86400;
       scales.x.range = function (u, lo, hi) { return [lo - half, hi + half]; };
       scales.y = { range: function (u, lo, hi) { return [0, Math.max(1, hi * 1.1)]; } };
+    } else {
+      // A nearly flat line gets a readable range, not ticks like 2.045 2.045 2.044.
+      scales.y = { range: function (u, lo, hi) {
+        var pad = Math.max((hi - lo) * 0.1, Math.abs(hi + lo) * 0.025, 0.05);
+        return [lo - pad, hi + pad];
+      } };
     }
     if (hasRight) scales.right = { range: [0, 100] };
     return { width: width, height: HEIGHT, series: series, axes: axes, scales: scales, legend: { live: true } };

@@ -21,7 +21,7 @@ from halotrack.waypoint.players import (
     require_xuid,
     validate_gamertag,
 )
-from test_waypoint_fake_api import FakeApi, serve_fake_api
+from test_waypoint_fake_api import MINIMAL, FakeApi, serve_fake_api
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ TRICKY = ["a/b", "..", ".", "%2F", "a%", "x?y=1", "x#1", "Space Name", "Ünï c�
 
 @pytest.mark.parametrize("name", TRICKY)
 async def test_gamertags_never_change_the_requested_path(fake_api: Any, name: str) -> None:
-    fake_api.handle = lambda request: web.json_response({"xuid": "1", "gamertag": name})
+    fake_api.handle = lambda request: web.json_response({**MINIMAL, "gamertag": name})
     async with WaypointClient(
         tokens="t", api_root=fake_api.root, limits=Limits.unlimited(), cache=False
     ) as c:

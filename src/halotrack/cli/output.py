@@ -27,10 +27,9 @@ def write_output(data: str | bytes, path: Path | None) -> int:
     readers see the old file or the new one. A device or pipe named as the output (such as
     `/dev/stdout` or `/dev/full`) is written in place, since it cannot be renamed over.
     """
-    body = data.encode("utf-8") if isinstance(data, str) else data
     if path is None:
-        _to_stdout(body)
-        return len(body)
+        return _to_stdout(data if isinstance(data, str) else data.decode("utf-8"))
+    body = data.encode("utf-8") if isinstance(data, str) else data
     name = str(path)
     if name in ("", "."):
         raise ConfigError("no output file given", hint="pass a file name, e.g. -o stats.html")
@@ -92,17 +91,12 @@ def _failed(name: str, exc: OSError) -> ConfigError:
     return ConfigError(f"cannot write {name}: {reason}", hint="choose another path")
 
 
-def _to_stdout(body: bytes) -> None:
+def _to_stdout(text: str) -> int:
     """Write to stdout and flush now, so a full or closed stdout fails here, once."""
     try:
-        buffer = getattr(sys.stdout, "buffer", None)
-        if buffer is not None:
-            sys.stdout.flush()
-            buffer.write(body)
-            buffer.flush()
-        else:
-            sys.stdout.write(body.decode("utf-8"))
-            sys.stdout.flush()
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return len(text.encode("utf-8"))
     except OSError as exc:
         _silence_stdout()
         if exc.errno == errno.EPIPE:

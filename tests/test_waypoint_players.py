@@ -97,6 +97,24 @@ def test_match_ids_and_file_paths() -> None:
             escape_file_path(bad)
 
 
+@pytest.mark.parametrize(
+    "name", ["x" * 15, "Fifteen Chars15", "x" * 12 + "#1234", "Modern#7", "y" * 13 + "#1"]
+)
+def test_gamertags_up_to_15_characters_or_12_plus_a_suffix_are_accepted(name: str) -> None:
+    assert validate_gamertag(name) == name
+
+
+@pytest.mark.parametrize(
+    "name", ["x" * 16, "Sixteen Chars 16", "x" * 13 + "#1234", "y" * 14 + "#1", "x" * 20]
+)
+def test_longer_gamertags_are_refused_with_the_rule(name: str) -> None:
+    """Xbox gamertags: at most 15 characters; modern ones at most 12 plus `#` and a suffix
+    of up to 4 digits. A 16-character name was accepted while the hint said 15."""
+    with pytest.raises(ConfigError, match="too long") as info:
+        validate_gamertag(name)
+    assert "at most 15 characters" in str(info.value)
+
+
 @given(st.text(min_size=1, max_size=16))
 def test_escaped_segments_never_carry_path_syntax(text: str) -> None:
     try:

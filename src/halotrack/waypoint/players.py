@@ -15,7 +15,8 @@ from urllib.parse import quote
 
 from halotrack.errors import ConfigError
 
-MAX_GAMERTAG = 16
+MAX_GAMERTAG = 15
+"""Xbox gamertags have at most 15 characters; modern ones at most 12 plus `#` and a suffix."""
 MAX_XUID = 2**64 - 1
 
 _XUID_RE = re.compile(r"^\s*(?:xuid\(\s*(\d{1,20})\s*\)|(\d{1,20}))\s*$", re.IGNORECASE)
@@ -93,7 +94,7 @@ def validate_gamertag(text: str) -> str:
     if len(text) > MAX_GAMERTAG and not _MODERN_RE.match(text):
         raise ConfigError(
             f"gamertag {text[:20]!r}... is too long ({len(text)} characters)",
-            hint=f"gamertags have at most {MAX_GAMERTAG - 1} characters, or 12 plus a #suffix",
+            hint=f"gamertags have at most {MAX_GAMERTAG} characters, or 12 plus a #suffix",
         )
     return text
 

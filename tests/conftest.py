@@ -269,7 +269,8 @@ def match_store(store):  # type: ignore[no-untyped-def]
 
 
 # --- secrets: a canary in every simulator token, hunted for everywhere (issue 8) ----------
-# Every Spartan token the simulator issues carries CANARY (HALOTRACK_SIM_TOKEN_PREFIX, set
+# Every Spartan token the simulator issues, and its clearance (the flight id, which match
+# answers also carry as ClearanceId), carries CANARY (HALOTRACK_SIM_TOKEN_PREFIX, set
 # before any simulator starts and inherited by subprocesses and xdist workers). During the
 # session, log records of halotrack/msal/aiohttp at DEBUG, the output of every in-process
 # `halotrack.cli.main` run and the text of every HaloTrackError are checked as they happen;
@@ -384,4 +385,4 @@ def canary_hunt(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     leaks = list(CANARY_LEAKS)
     leaks += [f"file {p}" for p in _files_with_canary(tmp_path_factory.getbasetemp())]
     if leaks:
-        pytest.fail("a Spartan token leaked:\n" + "\n".join(leaks[:40]), pytrace=False)
+        pytest.fail("a token or the clearance leaked:\n" + "\n".join(leaks[:40]), pytrace=False)

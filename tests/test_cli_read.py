@@ -376,3 +376,26 @@ def test_match_scoreboard_names_every_human_after_a_sync(
     monkeypatch.setenv("HALOTRACK_API", "http://127.0.0.1:9")
     code, table, err = cli(capsys, "match", row["short_id"])
     assert code == 0 and "xuid(" not in table, err
+
+
+@pytest.mark.parametrize("who", ["Nobody Here 1", "2533274899999999", "xuid(2533274899999999)"])
+def test_csr_for_an_unknown_player_says_no_such_player(
+    env: Tokens, capsys: pytest.CaptureFixture[str], who: str
+) -> None:
+    """Not "no ranked playlist": the player does not exist (the API answers 404)."""
+    code, out, err = cli(capsys, "csr", who)
+    assert code == 4, out + err
+    assert "no such" in err and "ranked playlist" not in err
+    assert err.startswith("error:") and err.count("\n") == 1 and out == ""
+
+
+def test_csr_with_one_unknown_player_keeps_the_others(
+    sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
+) -> None:
+    me = sim.world.players[0]
+    code, out, err = cli(capsys, "csr", me.gamertag, "2533274899999999", "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert rows and {r["xuid"] for r in rows} <= {me.xuid, 2533274899999999}
+    assert any(r["xuid"] == me.xuid for r in rows)
+    assert "2533274899999999" in err

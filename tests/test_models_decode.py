@@ -14,6 +14,7 @@ from halotrack.errors import ConfigError, ParseError
 from halotrack.models import (
     KINDS,
     CareerRankTrack,
+    CoreStats,
     CsrSeasonCalendar,
     GameVariantVersion,
     MapModePairVersion,
@@ -105,7 +106,7 @@ def test_raw_is_parsed_lazily_once() -> None:
 
 
 def test_model_built_in_code_still_has_raw() -> None:
-    sr = ServiceRecord(wins=3)
+    sr = ServiceRecord(matches_completed=3, core_stats=CoreStats(), wins=3)
     assert json.loads(sr.raw_bytes)["Wins"] == 3
     assert sr.raw["Wins"] == 3
 
@@ -441,7 +442,7 @@ def test_career_rank_progress_tolerates_partial_bodies() -> None:
     assert p.rank == 120 and p.partial_xp == 3400 and p.is_owned is True
     assert p.previous_progress.rank == 119 and p.base_xp is None
     assert guess_kind(json.dumps(body)) == "career-rank-progress"
-    empty = decode("career-rank-progress", b"{}")
+    empty = decode("career-rank-progress", b'{"CurrentProgress": null}')
     assert empty.rank == 0 and empty.current_progress is None
 
 
@@ -503,8 +504,33 @@ def test_decode_as_any_model_type() -> None:
 
     csr = decode_as(Csr, b'{"Value": 1487, "Tier": "Diamond", "SubTier": 5}', source="x")
     assert csr.label == "Diamond 6 (1487)"
-    sr = decode_as(ServiceRecord, b'{"Wins": 2}')
-    assert sr.raw == {"Wins": 2}
+    sr = decode_as(ServiceRecord, b'{"Wins": 2, "MatchesCompleted": 2, "CoreStats": {}}')
+    assert sr.raw == {"Wins": 2, "MatchesCompleted": 2, "CoreStats": {}}
+    with pytest.raises(ParseError, match="missing required field"):
+        decode_as(ServiceRecord, b'{"Wins": 2}')
     with pytest.raises(ParseError) as info:
         decode_as(Csr, b'{"Value": "high"}', source="csr.json", service="skill", status=200)
     assert (info.value.service, info.value.status, info.value.url) == ("skill", 200, "csr.json")
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_wrong_shape_is_a_parse_error_for_every_kind(kind: str) -> None:
+    """A 200 answer without the fields that identify its kind must not decode to defaults
+    (an all-zero service record once became the latest snapshot)."""
+    body = b'[{"Weird": 1}]' if kind == "users" else b'{"Weird": 1}'
+    with pytest.raises(ParseError, match="missing required field"):
+        decode(kind, body, source="https://example.invalid/x")
+
+
+@pytest.mark.parametrize("rel", sorted(SAMPLES))
+def test_sample_still_decodes_without_any_optional_key(rel: str) -> None:
+    """Tolerance stays: dropping any one top-level key that is not identifying still decodes."""
+    whole = raw(rel)
+    if not isinstance(whole, dict):
+        return
+    for key in whole:
+        rest = {k: v for k, v in whole.items() if k != key}
+        try:
+            decode(SAMPLES[rel], json.dumps(rest), source=rel)
+        except ParseError as exc:
+            assert f"`{key}`" in str(exc), (key, str(exc))

@@ -89,14 +89,16 @@ def test_missing_and_null_blocks() -> None:
 
 
 def test_minimal_bodies_decode_with_defaults() -> None:
-    sr = decode("service-record", b"{}")
+    """Only the identifying fields are required; every other field takes its default."""
+    sr = decode("service-record", b'{"MatchesCompleted": 0, "CoreStats": {}}')
     assert sr.matches_completed == 0 and sr.core_stats.kills == 0
     assert sr.time_played == timedelta(0)
     m = decode(
-        "match-stats", b'{"MatchId": "x", "MatchInfo": {"StartTime": "2025-01-01T00:00:00Z"}}'
+        "match-stats",
+        b'{"MatchId": "x", "MatchInfo": {"StartTime": "2025-01-01T00:00:00Z"}, "Players": []}',
     )
-    assert m.players == [] and m.match_info.duration == timedelta(0)
-    assert decode("match-history", b"{}").results == []
+    assert m.teams == [] and m.match_info.duration == timedelta(0)
+    assert decode("match-history", b'{"Results": []}').start == 0
 
 
 def test_old_names_kda_and_bombstats() -> None:
@@ -176,7 +178,7 @@ def test_huge_and_negative_integers() -> None:
     ],
 )
 def test_dotnet_durations(text: str, expected: timedelta) -> None:
-    sr = decode("service-record", enc({"TimePlayed": text}))
+    sr = decode("service-record", enc({"TimePlayed": text, "MatchesCompleted": 0, "CoreStats": {}}))
     assert sr.time_played == expected
 
 

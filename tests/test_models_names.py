@@ -206,7 +206,8 @@ def test_category_names() -> None:
 def test_iso_duration(td: timedelta, text: str) -> None:
     assert iso_duration(td) == text
     if td >= timedelta(0):
-        assert decode("service-record", json.dumps({"TimePlayed": text})).time_played == td
+        body = {"TimePlayed": text, "MatchesCompleted": 0, "CoreStats": {}}
+        assert decode("service-record", json.dumps(body)).time_played == td
 
 
 def test_iso_datetime() -> None:

@@ -12,19 +12,24 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 from aiohttp import web
 
 import conftest
 from halotrack.cli import main
 from halotrack.errors import ApiError, HaloTrackError
+from halotrack.models import decode
 from halotrack.models.hosts import WAYPOINT_HOSTS
 from halotrack.simulator import SimState, start_simulator
+from halotrack.store import Store
+from halotrack.store import matches as sm
 from halotrack.tracker import SimulatorTokens
 from halotrack.waypoint import RetryPolicy, WaypointClient
 from test_crash_recovery import SimThread
@@ -190,3 +195,47 @@ def test_cli_record_through_a_redirect_sends_no_token_away(
     assert foreign.secrets_seen(tokens.spartan, tokens.clearance or "") == []
     assert tokens.spartan not in out + err and conftest.CANARY not in out + err
     assert code in (0, 4)
+
+
+async def test_simulator_clearance_carries_the_canary_as_every_match_does() -> None:
+    """The clearance is the build's flight id; match answers repeat it as `ClearanceId`, so
+    the session hunt sees any match JSON the store kept with it."""
+    async with start_simulator(seed=3, players=3) as sim:
+        tokens = sim.issue_tokens(sim.world.players[0].xuid)
+        assert tokens.clearance is not None and conftest.CANARY in tokens.clearance
+        xuid = sim.world.players[0].xuid
+        headers = {"x-343-authorization-spartan": tokens.spartan}
+        async with aiohttp.ClientSession(headers=headers) as s:
+            base = f"{sim.base_url}/halostats.svc.halowaypoint.com/hi"
+            async with s.get(f"{base}/players/xuid({xuid})/matches") as r:
+                match_id = (await r.json())["Results"][0]["MatchId"]
+            async with s.get(f"{base}/matches/{match_id}/stats") as r:
+                assert (await r.json())["MatchInfo"]["ClearanceId"] == tokens.clearance
+
+
+REAL = Path(__file__).parent / "data" / "real"
+NOW = datetime(2026, 1, 2, tzinfo=UTC)
+
+
+def test_stored_match_json_has_no_clearance(match_store: Store) -> None:
+    """On every backend: the flight id (= clearance) is nulled in the stored match JSON,
+    every other value kept as the API sent it."""
+    names = sorted((REAL / "match-stats").glob("*.json"))
+    for path in names:
+        sent = path.read_bytes()
+        stats = decode("match-stats", sent)
+        flight = json.loads(sent)["MatchInfo"]["ClearanceId"]
+        assert flight
+        sm.save_match(match_store, sm.match_rows(stats, None, fetched_at=NOW))
+        kept = sm.match_raw(match_store, stats.match_id)
+        assert kept is not None
+        with match_store.reader() as tx:
+            text = tx.conn.execute(
+                sa.select(sm.matches.c.raw_json).where(
+                    sm.matches.c.match_id == stats.match_id.lower()
+                )
+            ).scalar_one()
+        assert flight not in text
+        expected = json.loads(sent)
+        expected["MatchInfo"]["ClearanceId"] = None
+        assert kept == expected

@@ -27,14 +27,21 @@ FAIL: dict[str, set[str]] = {}
 
 
 def _fault_plugin(app: web.Application, state: object) -> None:
-    """Per-player 500s: `FAIL[base_url]` holds `xuid(N)/endpoint-suffix` markers."""
+    """Per-player 500s: `FAIL[base_url]` holds `xuid(N)/endpoint-suffix` markers; a marker
+    starting with `weird:` answers 200 with a body of the wrong shape instead."""
 
     @web.middleware
     async def fail_one(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         for marker in FAIL.get(request.host, set()):
-            who, _, suffix = marker.partition("/")
+            weird = marker.startswith("weird:")
+            who, _, suffix = marker.removeprefix("weird:").partition("/")
+            hit = who in (request.query_string if suffix == "csrs" else request.path)
+            if weird and hit and request.path.endswith(suffix):
+                return web.json_response({"Weird": 1})
+            if weird:
+                continue
             if suffix == "csrs" and request.path.endswith("/csrs"):
                 if who in request.query_string:  # the skill service refuses this player
                     return web.Response(status=404)
@@ -271,6 +278,45 @@ async def test_idle_players_are_skipped_until_due(sim: Simulator, lite: Store) -
         assert (skipped.due, skipped.requests) == (0, 0)
         await sim.advance(6)
         assert (await tracker.run_cycle()).checked == 1
+
+
+@pytest.mark.parametrize(("suffix", "step"), [("servicerecord", "service record"), ("csrs", "csr")])
+async def test_a_wrong_shape_answer_is_never_stored_and_fails_the_player(
+    sim: Simulator, lite: Store, suffix: str, step: str
+) -> None:
+    """A 200 body without the fields of its kind must not become the latest snapshot (an
+    all-zero service record once did): the player fails with the reason, the next good
+    cycle stores the truth."""
+    async with make_client(sim, lite) as client:
+        x, other = active(sim, 2)
+        watch(sim, lite, [x, other])
+        tracker = Tracker(client, lite, clock=sim.clock.now)
+        await tracker.run_cycle()
+        records, csr = len(lite.records_history(x)), len(lite.csr_history(x))
+        sim.play(x, 3)
+        sim.play(other, 1)
+        FAIL[sim.base_url.removeprefix("http://")] = {f"weird:xuid({x})/{suffix}"}
+        report = await tracker.run_cycle()
+        # CSR is asked for both players in one request, so its wrong answer fails both.
+        failed = {x, other} if suffix == "csrs" else {x}
+        assert {(f.xuid, f.step) for f in report.failures} == {(p, step) for p in failed}
+        assert all("missing required field" in f.error for f in report.failures)
+        if step == "service record":
+            assert len(lite.records_history(x)) == records
+        assert len(lite.csr_history(x)) == csr
+        latest = lite.latest_record(x)
+        assert latest is not None and latest.matches_completed > 0
+        entry = lite.watch_get(x)
+        assert entry is not None and entry.failure_count == 1 and entry.last_error
+        assert lite.latest_record(other).matches_completed == truth(sim, other)["MatchesCompleted"]  # type: ignore[union-attr]
+        FAIL.clear()
+        again = await tracker.run_cycle()
+        assert again.failures == []
+        latest = lite.latest_record(x)
+        assert latest is not None
+        assert latest.matches_completed == truth(sim, x)["MatchesCompleted"]
+        assert len(lite.csr_history(x)) > csr
+        assert lite.integrity_check() == []
 
 
 async def test_a_refused_csr_keeps_the_records_and_retries_the_player(

@@ -15,10 +15,23 @@ from aiohttp.test_utils import TestServer
 
 from halotrack.models.hosts import service_urls
 
+MINIMAL: dict[str, object] = {
+    "MatchesCompleted": 0,
+    "CoreStats": {},
+    "MatchesPlayedCount": 0,
+    "Results": [],
+    "Value": [],
+    "CurrentProgress": None,
+    "xuid": "1",
+}
+"""One body holding the identifying fields of every object kind (all empty), so a test about
+transport rather than content can answer any path with it."""
+
 
 class FakeApi:
     """A loopback aiohttp server answering every path with `handle(request)` (sync or async,
-    default `{}`), recording what it was sent. `root` is what a client takes as `api_root`."""
+    default `MINIMAL`), recording what it was sent. `root` is what a client takes as
+    `api_root`."""
 
     def __init__(self) -> None:
         self.seen: list[dict[str, object]] = []
@@ -43,7 +56,7 @@ async def serve_fake_api() -> AsyncIterator[FakeApi]:
             }
         )
         if api.handle is None:
-            return web.json_response({})
+            return web.json_response(MINIMAL)
         result = api.handle(request)  # type: ignore[operator]
         if inspect.isawaitable(result):
             result = await result

@@ -21,7 +21,7 @@ from halotrack.waypoint.players import (
     require_xuid,
     validate_gamertag,
 )
-from test_waypoint_fake_api import FakeApi, serve_fake_api
+from test_waypoint_fake_api import MINIMAL, FakeApi, serve_fake_api
 
 
 @pytest.fixture
@@ -97,6 +97,24 @@ def test_match_ids_and_file_paths() -> None:
             escape_file_path(bad)
 
 
+@pytest.mark.parametrize(
+    "name", ["x" * 15, "Fifteen Chars15", "x" * 12 + "#1234", "Modern#7", "y" * 13 + "#1"]
+)
+def test_gamertags_up_to_15_characters_or_12_plus_a_suffix_are_accepted(name: str) -> None:
+    assert validate_gamertag(name) == name
+
+
+@pytest.mark.parametrize(
+    "name", ["x" * 16, "Sixteen Chars 16", "x" * 13 + "#1234", "y" * 14 + "#1", "x" * 20]
+)
+def test_longer_gamertags_are_refused_with_the_rule(name: str) -> None:
+    """Xbox gamertags: at most 15 characters; modern ones at most 12 plus `#` and a suffix
+    of up to 4 digits. A 16-character name was accepted while the hint said 15."""
+    with pytest.raises(ConfigError, match="too long") as info:
+        validate_gamertag(name)
+    assert "at most 15 characters" in str(info.value)
+
+
 @given(st.text(min_size=1, max_size=16))
 def test_escaped_segments_never_carry_path_syntax(text: str) -> None:
     try:
@@ -114,7 +132,7 @@ TRICKY = ["a/b", "..", ".", "%2F", "a%", "x?y=1", "x#1", "Space Name", "Ünï c�
 
 @pytest.mark.parametrize("name", TRICKY)
 async def test_gamertags_never_change_the_requested_path(fake_api: Any, name: str) -> None:
-    fake_api.handle = lambda request: web.json_response({"xuid": "1", "gamertag": name})
+    fake_api.handle = lambda request: web.json_response({**MINIMAL, "gamertag": name})
     async with WaypointClient(
         tokens="t", api_root=fake_api.root, limits=Limits.unlimited(), cache=False
     ) as c:

@@ -90,6 +90,7 @@ async def test_service_record_with_filters(fake_api: Any) -> None:
 async def test_matchmade_filters_on_other_kinds_are_refused_before_sending(
     fake_api: Any, kind: str
 ) -> None:
+    fake_api.handle = lambda request: body(real("servicerecord/matchmade-empty.json"))
     async with client(fake_api) as c:
         with pytest.raises(ConfigError, match="only filter matchmade"):
             await c.stats.service_record(XUID, kind=kind, is_ranked=True)

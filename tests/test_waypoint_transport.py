@@ -27,7 +27,7 @@ from halotrack.errors import (
 )
 from halotrack.waypoint import EtagCache, Limits, RetryPolicy, Tokens, WaypointClient
 from halotrack.waypoint.transport import parse_retry_after
-from test_waypoint_fake_api import FakeApi, serve_fake_api
+from test_waypoint_fake_api import MINIMAL, FakeApi, serve_fake_api
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ async def test_global_rate_spans_services_and_service_rates_are_separate(fake_ap
     def handle(request: web.Request) -> web.Response:
         service = "skill" if request.path.startswith("/skill") else "stats"
         received.append((service, round(t.now, 6)))
-        return csr_ok(request) if service == "skill" else web.json_response({})
+        return csr_ok(request) if service == "skill" else web.json_response(MINIMAL)
 
     fake_api.handle = handle
     async with client(fake_api, t, limits=Limits(rate=5, global_rate=10)) as c:
@@ -510,7 +510,7 @@ async def test_an_unreadable_cached_body_is_fetched_again(fake_api: Any, tmp_pat
 
 
 async def test_player_data_is_never_cached(fake_api: Any, tmp_path: Path) -> None:
-    fake_api.handle = lambda r: web.json_response({}, headers={"ETag": '"x"'})
+    fake_api.handle = lambda r: web.json_response(MINIMAL, headers={"ETag": '"x"'})
     async with client(fake_api, cache=tmp_path) as c:
         await c.stats.service_record(2535445291321133)
         await c.stats.service_record(2535445291321133)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -17,6 +16,7 @@ import typer
 from rich.console import Console
 
 from halotrack import config
+from halotrack.cli.output import write_output
 
 T = TypeVar("T")
 
@@ -50,4 +50,4 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 def print_json(data: Any) -> None:
     """Write JSON for scripts to stdout: stable keys, no colour, one document."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    write_output(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", None)

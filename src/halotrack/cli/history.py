@@ -6,7 +6,6 @@ opens the store and prints.
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +16,7 @@ from rich.table import Table
 
 from halotrack import config
 from halotrack.cli.common import console, print_json, state
+from halotrack.cli.output import write_output
 from halotrack.errors import ConfigError
 from halotrack.models.enums import RECORD_KINDS
 from halotrack.models.names import load_personal_scores
@@ -35,6 +35,12 @@ class Format(StrEnum):
 
 def _open(ctx: typer.Context) -> Store:
     return open_store(state(ctx).settings().database_url(), write=False)
+
+
+def _format_of(output: Path | None) -> Format:
+    """The format a file name asks for (`x.csv` is CSV); JSON when it does not say."""
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    return Format(suffix) if suffix in Format.__members__ else Format.json
 
 
 def _check_kind(kind: str) -> None:
@@ -165,7 +171,12 @@ def register(app: typer.Typer) -> None:
     def export_cmd(
         ctx: typer.Context,
         player: Player,
-        fmt: Annotated[Format, typer.Option("--format", "-f", help="csv or json.")] = Format.json,
+        fmt: Annotated[
+            Format | None,
+            typer.Option(
+                "--format", "-f", help="csv or json (default: from the -o extension, else json)."
+            ),
+        ] = None,
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")
         ] = None,
@@ -173,6 +184,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--csr", help="CSV: the CSR snapshots instead of records.")
         ] = False,
     ) -> None:
+        fmt = fmt or _format_of(output)
         with _open(ctx) as store, store.reader() as tx:
             p = hist.resolve_player(tx, player)
             data = hist.export_data(tx, p)
@@ -180,12 +192,8 @@ def register(app: typer.Typer) -> None:
             text = hist.export_json(data)
         else:
             text = hist.export_csv(data, "csr" if csr else "service_records")
+        write_output(text, output)
         if output is None:
-            sys.stdout.write(text)
             return
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot write {output}: {exc.strerror or exc}") from None
         n = len(data["csr"] if csr and fmt is Format.csv else data["service_records"])
         console.print(f"wrote {output} ({n} snapshots)", highlight=False)

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from halotrack.cli.common import console, state
-from halotrack.report import build_page_data, find_xuid, write_page
+from halotrack.cli.output import write_output
+from halotrack.report import build_page_data, find_xuid, render_page
 from halotrack.store import open_store
 
 
@@ -24,7 +25,7 @@ def register(app: typer.Typer) -> None:
         """Write one HTML file with the player's stats and charts; it opens offline."""
         with open_store(state(ctx).settings().database_url(), write=False) as store:
             data = build_page_data(store, find_xuid(store, player))
-        size = write_page(data, output)
+        size = write_output(render_page(data), output)
         console.print(
             f"wrote {output} ({size / 1024:.0f} KB) for {data.player.gamertag}",
             markup=False,

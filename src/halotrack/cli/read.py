@@ -364,26 +364,34 @@ def record_cmd(
 
 async def _ranked_playlists(
     client: WaypointClient, xuids: Sequence[int]
-) -> list[tuple[str, PlaylistAsset]]:
-    """Ranked playlists the players have played, from their matchmade records."""
+) -> tuple[list[tuple[str, PlaylistAsset]], list[int]]:
+    """Ranked playlists the players have played, from their matchmade records, and the
+    players that exist. A player without a record does not exist: alone, that is the error
+    ("no such player"), not an empty list of playlists; among others, a warning."""
 
-    async def record_of(xuid: int) -> ServiceRecord | None:
+    async def record_of(xuid: int) -> ServiceRecord | NotFound:
         try:
             return await client.stats.service_record(xuid)
-        except NotFound:
-            _warn(f"xuid({xuid}) has no readable service record: its playlists are not used")
-            return None
+        except NotFound as exc:
+            return exc
 
     records = await asyncio.gather(*(record_of(x) for x in xuids))
+    missing = [(x, r) for x, r in zip(xuids, records, strict=True) if isinstance(r, NotFound)]
+    if missing and len(missing) == len(xuids):
+        raise missing[0][1]
+    for xuid, _ in missing:
+        _warn(f"xuid({xuid}): no such player (or a private record): left out")
     ids: list[str] = []
     for record in records:
-        if record is None:
+        if isinstance(record, NotFound):
             continue
         for pid in (record.subqueries.playlist_asset_ids if record.subqueries else None) or []:
             if pid.lower() not in ids:
                 ids.append(pid.lower())
     assets = await asyncio.gather(*(client.gamecms.playlist_asset(pid) for pid in ids))
-    return [(pid, asset) for pid, asset in zip(ids, assets, strict=True) if asset.has_csr]
+    known = [x for x, r in zip(xuids, records, strict=True) if not isinstance(r, NotFound)]
+    ranked = [(pid, asset) for pid, asset in zip(ids, assets, strict=True) if asset.has_csr]
+    return ranked, known
 
 
 async def _playlist_name(client: WaypointClient, pid: str, asset: PlaylistAsset) -> str:
@@ -470,7 +478,7 @@ def csr_cmd(
         if wanted is not None:
             playlists = [(wanted, await client.gamecms.playlist_asset(wanted))]
         else:
-            playlists = await _ranked_playlists(client, xuids)
+            playlists, xuids = await _ranked_playlists(client, xuids)
             if not playlists:
                 raise ConfigError(
                     "these players have no ranked playlist in their record",

@@ -3,6 +3,11 @@
 Why: the client, the store (re-reading raw JSON), the CLI and tests all decode the same way;
 each type gets one `msgspec.json.Decoder`, built on first use and kept; every failure becomes
 a `ParseError` that names the kind and where the bytes came from.
+
+Each response model declares the fields that identify its kind as required (no default):
+a 200 body of the wrong shape (`{"Weird": 1}`) is then a `ParseError` naming the missing
+field, never an all-default model that would be stored as a real snapshot. Every other
+field stays optional and unknown fields are ignored, so API drift costs nothing.
 """
 
 from __future__ import annotations

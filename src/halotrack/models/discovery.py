@@ -72,26 +72,33 @@ class RotationEntry(UgcAsset, gc=False, frozen=True):
     metadata: EntryMetadata | None = None
 
 
-class PlaylistVersion(UgcAsset, _RawMixin, dict=True, frozen=True):
+class _AssetVersion(UgcAsset, _RawMixin, dict=True, frozen=True):
+    """A whole discovery answer: unlike a linked asset inside one, it must name itself."""
+
+    asset_id: str
+    version_id: str
+
+
+class PlaylistVersion(_AssetVersion, frozen=True):
     """`/hi/playlists/{assetId}/versions/{versionId}`."""
 
     rotation_entries: list[RotationEntry] = []
 
 
-class MapVersion(UgcAsset, _RawMixin, dict=True, frozen=True):
+class MapVersion(_AssetVersion, frozen=True):
     """`/hi/maps/{assetId}/versions/{versionId}`."""
 
     prefab_links: list[Any] = []
 
 
-class MapModePairVersion(UgcAsset, _RawMixin, dict=True, frozen=True):
+class MapModePairVersion(_AssetVersion, frozen=True):
     """`/hi/mapModePairs/{assetId}/versions/{versionId}`: a map joined to a game variant."""
 
     map_link: UgcAsset | None = None
     ugc_game_variant_link: UgcAsset | None = None
 
 
-class GameVariantVersion(UgcAsset, _RawMixin, dict=True, frozen=True):
+class GameVariantVersion(_AssetVersion, frozen=True):
     """`/hi/ugcGameVariants/{assetId}/versions/{versionId}`."""
 
     engine_game_variant_link: UgcAsset | None = None

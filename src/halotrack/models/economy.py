@@ -1,5 +1,6 @@
 """economy models: career rank progress. No recorded sample exists; the shape follows what
-public clients describe, with every field optional so a surprise costs nothing."""
+public clients describe, with every field optional (so a surprise costs nothing) except
+`CurrentProgress`, the one the answer exists for."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ class RankProgress(Leaf, frozen=True):
 class CareerRankProgress(Response, frozen=True):
     """`/hi/players/{xuid}/rewardtracks/careerranks/careerrank1`."""
 
+    current_progress: RankProgress | None
     reward_track_path: str | None = None
     track_type: str | None = None
-    current_progress: RankProgress | None = None
     previous_progress: RankProgress | None = None
     is_owned: bool | None = None
     base_xp: int | None = None

@@ -90,9 +90,9 @@ class RewardTrackRef(Leaf, frozen=True):
 
 
 class SeasonCalendar(Response, frozen=True):
-    """`/hi/progression/file/calendars/seasons/seasoncalendar.json`."""
+    """`/hi/progression/file/calendars/seasons/seasoncalendar.json` (`Seasons` required)."""
 
-    seasons: list[SeasonEntry] = []
+    seasons: list[SeasonEntry]
     events: list[EventEntry] = []
     career_rank: RewardTrackRef | None = None
 
@@ -110,9 +110,9 @@ class CsrSeasonEntry(_Dated, gc=False, frozen=True):
 
 
 class CsrSeasonCalendar(Response, frozen=True):
-    """`/hi/Progression/file/Csr/Calendars/CsrSeasonCalendar.json`."""
+    """`/hi/Progression/file/Csr/Calendars/CsrSeasonCalendar.json` (`Seasons` required)."""
 
-    seasons: list[CsrSeasonEntry] = []
+    seasons: list[CsrSeasonEntry]
 
     def season_at(self, when: datetime) -> CsrSeasonEntry | None:
         return next((s for s in self.seasons if s.contains(when)), None)
@@ -151,10 +151,11 @@ class CareerRank(Model, gc=False, frozen=True):
 
 
 class CareerRankTrack(Response, frozen=True):
-    """`/hi/progression/file/RewardTracks/CareerRanks/careerRank1.json` (272 ranks)."""
+    """`/hi/progression/file/RewardTracks/CareerRanks/careerRank1.json` (272 ranks;
+    `Ranks` required)."""
 
+    ranks: list[CareerRank]
     track_id: str = ""
-    ranks: list[CareerRank] = []
     name: LocalizedText | None = None
     description: LocalizedText | None = None
     operation_number: int | None = None
@@ -201,12 +202,13 @@ class Medal(Model, rename="camel", gc=False, frozen=True):
 
 
 class MedalMetadata(Response, rename="camel", frozen=True):
-    """`/hi/Waypoint/file/medals/metadata.json`: names, difficulty, type, sprite position."""
+    """`/hi/Waypoint/file/medals/metadata.json`: names, difficulty, type, sprite position.
+    `medals` is required."""
 
+    medals: list[Medal]
     difficulties: list[str] = []
     types: list[str] = []
     sprites: dict[str, SpriteSheet] = {}
-    medals: list[Medal] = []
 
     def by_id(self) -> dict[int, Medal]:
         """NameId -> Medal (build once and keep it; see `names.MedalBook`)."""
@@ -226,11 +228,12 @@ class MedalMetadata(Response, rename="camel", frozen=True):
 
 class PlaylistAsset(Response, frozen=True):
     """`/hi/Multiplayer/file/playlists/assets/{id}.json`. Here `PlaylistExperience` is a
-    string (`"Arena"`); match stats carry it as a number."""
+    string (`"Arena"`); match stats carry it as a number. `UgcPlaylistVersion` (the
+    discovery version it describes) is required, though it may be null."""
 
+    ugc_playlist_version: str | None
     name_hint: str | None = None
     platform_matchmaking_hopper_id: str | None = None
-    ugc_playlist_version: str | None = None
     game_start_rules_id: str | None = None
     true_match_settings: str | None = None
     thunderhead_content_configuration: str | None = None

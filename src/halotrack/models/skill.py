@@ -100,9 +100,10 @@ class PlaylistCsrEntry(_PlayerResult, gc=False, frozen=True):
 
 
 class PlaylistCsr(Response, frozen=True):
-    """`/hi/playlist/{playlistId}/csrs?players=...`."""
+    """`/hi/playlist/{playlistId}/csrs?players=...`. `Value` is required (one entry per
+    player asked for): a body without it is not a CSR answer."""
 
-    value: list[PlaylistCsrEntry] = []
+    value: list[PlaylistCsrEntry]
 
     def for_player(self, xuid: str | int) -> PlaylistCsrEntry | None:
         """The entry for this XUID (int, digits or `xuid(N)`), or None."""
@@ -166,9 +167,9 @@ class MatchSkillEntry(_PlayerResult, gc=False, frozen=True):
 
 
 class MatchSkill(Response, frozen=True):
-    """`/hi/matches/{matchId}/skill?players=...` (humans only)."""
+    """`/hi/matches/{matchId}/skill?players=...` (humans only). `Value` is required."""
 
-    value: list[MatchSkillEntry] = []
+    value: list[MatchSkillEntry]
 
     def for_player(self, xuid: str | int) -> MatchSkillEntry | None:
         want = maybe_xuid(xuid)

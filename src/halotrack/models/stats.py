@@ -275,15 +275,20 @@ class Subqueries(Leaf, frozen=True):
 
 
 class ServiceRecord(Response, frozen=True):
-    """`/hi/players/{player}/{kind}/servicerecord`: lifetime (or filtered) totals."""
+    """`/hi/players/{player}/{kind}/servicerecord`: lifetime (or filtered) totals.
 
+    `MatchesCompleted` and `CoreStats` are required: they are what makes a body a service
+    record (a player with no matches gets zeros, not absent keys), so a 200 answer without
+    them is refused instead of stored as an all-zero snapshot.
+    """
+
+    matches_completed: int
+    core_stats: CoreStats
     subqueries: Subqueries | None = None
     time_played: timedelta = ZERO
-    matches_completed: int = 0
     wins: int = 0
     losses: int = 0
     ties: int = 0
-    core_stats: CoreStats = CoreStats()
     capture_the_flag_stats: CaptureTheFlagStats | None = None
     elimination_stats: EliminationStats | None = None
     extraction_stats: ExtractionStats | None = None
@@ -406,12 +411,13 @@ class MatchHistoryEntry(Model, gc=False, frozen=True):
 
 
 class MatchHistory(Response, frozen=True):
-    """`/hi/players/{xuid}/matches`: newest first, up to 25 per page."""
+    """`/hi/players/{xuid}/matches`: newest first, up to 25 per page. `Results` is
+    required (an empty page still has it): without it a page is not a history page."""
 
+    results: list[MatchHistoryEntry]
     start: int = 0
     count: int = 0
     result_count: int = 0
-    results: list[MatchHistoryEntry] = []
     links: dict[str, Any] | None = None
 
     @property
@@ -522,12 +528,13 @@ class MatchPlayer(Model, gc=False, frozen=True):
 
 
 class MatchStats(Response, frozen=True):
-    """`/hi/matches/{matchId}/stats`. `teams` is empty for Infection."""
+    """`/hi/matches/{matchId}/stats`. `teams` is empty for Infection. `MatchId`,
+    `MatchInfo` and `Players` are required: together they identify a match."""
 
     match_id: str
     match_info: MatchInfo
+    players: list[MatchPlayer]
     teams: list[Team] = []
-    players: list[MatchPlayer] = []
 
     def player(self, xuid: str | int) -> MatchPlayer | None:
         """The player with this XUID (int, digits or `xuid(N)`), or None."""
@@ -563,9 +570,9 @@ class MatchStats(Response, frozen=True):
 
 
 class MatchCount(Response, frozen=True):
-    """`/hi/players/{xuid}/matches/count`."""
+    """`/hi/players/{xuid}/matches/count`. `MatchesPlayedCount` identifies it (required)."""
 
+    matches_played_count: int
     custom_matches_played_count: int = 0
-    matches_played_count: int = 0
     matchmade_matches_played_count: int = 0
     local_matches_played_count: int = 0

@@ -10,6 +10,7 @@ are appended as the clock moves. Each participant's numbers are one tuple of int
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 from array import array
 from collections.abc import Iterable, Sequence
@@ -289,7 +290,10 @@ class World:
         self._advance_count = 0
         self._live_count = 0
         self.live_matches: dict[str, Match] = {}
-        self.clearance_id = guid(seed, "clearance")
+        # The flight id: the clearance endpoint's FlightConfigurationId and every match's
+        # ClearanceId. HALOTRACK_SIM_TOKEN_PREFIX marks it too (the test suite's canary).
+        prefix = os.environ.get("HALOTRACK_SIM_TOKEN_PREFIX", "")
+        self.clearance_id = prefix + guid(seed, "clearance")
         self._build_seasons(seasons)
         self._build_assets(ranked_playlists)
         self.players: list[Player] = []

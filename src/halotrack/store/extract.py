@@ -88,6 +88,20 @@ def prepare(raw: bytes | str | Mapping[str, Any]) -> tuple[dict[str, Any], str, 
         raise BadBody(f"cannot serialise as JSON: {str(exc)[:200]}") from None
 
 
+_FLIGHT_ID = re.compile(rb'"ClearanceId"\s*:\s*"(?:[^"\\]|\\.)*"')
+
+
+def without_flight_id(raw: bytes) -> bytes:
+    """The body with every `ClearanceId` value set to null, all other bytes as sent.
+
+    Match answers carry the game build's flight id as `ClearanceId`: the same value the
+    clearance endpoint returns and halotrack sends as its `343-clearance` credential. The
+    store never keeps it (SECURITY.md); a key inside a string value cannot match, since
+    its quotes would be escaped.
+    """
+    return _FLIGHT_ID.sub(b'"ClearanceId":null', raw)
+
+
 INT32 = 2**31
 INT64 = 2**63
 

@@ -28,6 +28,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
 from halotrack.models import MatchPlayer, MatchSkill, MatchStats, Stats
+from halotrack.store.extract import without_flight_id
 from halotrack.store.repository import Store, StoreTx
 from halotrack.store.schema import UTCDateTime, metadata, metadata_cache
 
@@ -473,7 +474,7 @@ def match_rows(
         "player_count": len(stats.players),
         "human_count": humans,
         "fetched_at": fetched_at,
-        "raw_json": stats.raw_bytes.decode("utf-8"),
+        "raw_json": without_flight_id(stats.raw_bytes).decode("utf-8"),
         "skill_json": skill.raw_bytes.decode("utf-8") if skill is not None else None,
     }
     return rows

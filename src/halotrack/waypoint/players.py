@@ -16,7 +16,8 @@ from urllib.parse import quote
 from halotrack.errors import ConfigError
 from halotrack.models.xuid import written_as_xuid
 
-MAX_GAMERTAG = 16
+MAX_GAMERTAG = 15
+"""Xbox gamertags have at most 15 characters; modern ones at most 12 plus `#` and a suffix."""
 _BOT_RE = re.compile(r"^\s*bid\(.*\)\s*$", re.IGNORECASE)
 _MODERN_RE = re.compile(r"^(.{1,12})#(\d{1,4})$", re.DOTALL)
 _BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
@@ -78,7 +79,7 @@ def validate_gamertag(text: str) -> str:
     if len(text) > MAX_GAMERTAG and not _MODERN_RE.match(text):
         raise ConfigError(
             f"gamertag {text[:20]!r}... is too long ({len(text)} characters)",
-            hint=f"gamertags have at most {MAX_GAMERTAG - 1} characters, or 12 plus a #suffix",
+            hint=f"gamertags have at most {MAX_GAMERTAG} characters, or 12 plus a #suffix",
         )
     return text
 

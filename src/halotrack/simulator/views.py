@@ -566,11 +566,17 @@ def _link(template: JSON, a: Asset) -> JSON:
     return out
 
 
-def discovery_asset(world: World, kind: str, asset_id: str, version_id: str) -> JSON | None:
-    aid, vid = asset_id.lower(), version_id.lower()
+def discovery_asset(world: World, kind: str, asset_id: str, version_id: str | None) -> JSON | None:
+    """An asset version; `version_id` None asks for the current one (the path without
+    `/versions/...`, which some clients call)."""
+    aid = asset_id.lower()
+
+    def same(a: Asset) -> bool:
+        return version_id is None or a.version_id == version_id.lower()
+
     if kind == "playlists":
         pl = world.playlist_by_id.get(aid)
-        if pl is None or pl.asset.version_id != vid:
+        if pl is None or not same(pl.asset):
             return None
         tpl = data_json("discovery-playlist.json")
         out = _retarget(tpl, pl.asset)
@@ -586,7 +592,7 @@ def discovery_asset(world: World, kind: str, asset_id: str, version_id: str) -> 
         return out
     if kind == "mapmodepairs":
         hit = world.pairs.get(aid)
-        if hit is None or hit[0].version_id != vid:
+        if hit is None or not same(hit[0]):
             return None
         pair, map_asset, var = hit
         tpl = data_json("discovery-mapmodepair.json")
@@ -596,12 +602,12 @@ def discovery_asset(world: World, kind: str, asset_id: str, version_id: str) -> 
         return out
     if kind == "maps":
         for a in world.maps:
-            if a.asset_id == aid and a.version_id == vid:
+            if a.asset_id == aid and same(a):
                 return _retarget(data_json("discovery-map.json"), a)
         return None
     if kind == "ugcgamevariants":
         for a in world.variant_assets.values():
-            if a.asset_id == aid and a.version_id == vid:
+            if a.asset_id == aid and same(a):
                 return _retarget(data_json("discovery-ugcgamevariant.json"), a)
         return None
     return None

@@ -11,6 +11,8 @@ Every Waypoint host is served under `<base_url>/<host>/...` with the real API's 
 `x-343-authorization-spartan` on data calls, and no `343-clearance` demanded anywhere (the
 real API reads with the Spartan header alone; the `require_clearance` fault forces 403s
 without it, per service or `*`). List parameters take the comma form or the repeated key.
+`Accept: application/xml` on a service record or match stats gives their XML form, enum
+values by name (`datacontract.ENUM_NAMES`; counted as `<endpoint>.xml` in the stats).
 
 Control endpoints, no auth:
 

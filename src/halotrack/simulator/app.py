@@ -24,7 +24,7 @@ from aiohttp import web
 
 from halotrack.models.enums import GameplayInteraction
 from halotrack.models.hosts import IDENTITY_HOSTS, WAYPOINT_HOSTS
-from halotrack.simulator import extras, views
+from halotrack.simulator import datacontract, extras, views
 from halotrack.simulator.faults import Faults
 from halotrack.simulator.formats import timestamp, to_ms
 from halotrack.simulator.png import sprite_sheet
@@ -139,6 +139,14 @@ def _raw(body: bytes, content_type: str = "application/json") -> web.Response:
     return web.Response(body=body, content_type=content_type)
 
 
+def _maybe_xml(request: web.Request, root: str, body: bytes) -> web.Response:
+    """The JSON body, or its XML form (enum values by name) when the caller asks for XML."""
+    if datacontract.wants_xml(request.headers.get("Accept", "")):
+        request[ENDPOINT] = request[ENDPOINT] + ".xml"  # counted apart in /_sim/stats
+        return _raw(datacontract.to_xml(root, msgspec.json.decode(body)), datacontract.XML_TYPE)
+    return _raw(body)
+
+
 def _player(world: World, ident: str, *, xuid_only: bool = False) -> Player:
     low = ident.lower()
     if low.startswith("xuid("):
@@ -200,7 +208,7 @@ async def h_service_record(request: web.Request, call: Call) -> web.StreamRespon
     body = p.cache.get(key)
     if body is None:
         body = p.cache[key] = _encode(views.service_record(world, p, f))
-    return _raw(body)
+    return _maybe_xml(request, "PlayerServiceRecord", body)
 
 
 async def h_matches(request: web.Request, call: Call) -> web.StreamResponse:
@@ -246,7 +254,7 @@ async def h_match_stats(request: web.Request, call: Call) -> web.StreamResponse:
             state.match_cache.popitem(last=False)
     else:
         state.match_cache.move_to_end(mid)
-    return _raw(body)
+    return _maybe_xml(request, "MatchStats", body)
 
 
 def _list_param(request: web.Request, key: str) -> list[str]:

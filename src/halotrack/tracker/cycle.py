@@ -36,6 +36,7 @@ from halotrack.models import ServiceRecord, parse_xuid
 from halotrack.store import SaveResult, Scope, Store, StoreTx, WatchEntry, to_thread
 from halotrack.store import parse_xuid as store_xuid
 from halotrack.tracker.metadata import Metadata
+from halotrack.tracker.names import NameLearner
 from halotrack.tracker.policy import next_check_at
 from halotrack.tracker.seasons import current_csr_season, season_ends, seasons_to_fetch
 from halotrack.waypoint import WaypointClient
@@ -186,6 +187,7 @@ class Tracker:
         self.sync_matches = sync_matches
         self.progress = progress
         self.metadata = Metadata(client, store, clock)
+        self.names = NameLearner(client, store)
         self._write_lock: asyncio.Lock | None = None
 
     def _tick(self, phase: str, done: int, total: int) -> None:
@@ -336,6 +338,7 @@ class Tracker:
         except HaloTrackError as exc:
             w.fail("service record", exc)
             return
+        await self.names.from_record(w.xuid, w.lifetime)
         ids = w.lifetime.season_ids
 
         def done_seasons() -> set[str]:

@@ -41,6 +41,7 @@ from halotrack.models import MatchHistoryEntry, MatchSkill, MatchStats, MedalMet
 from halotrack.models.names import MedalBook
 from halotrack.store import Store
 from halotrack.store import matches as sm
+from halotrack.tracker.names import NameLearner
 from halotrack.waypoint import WaypointClient, parse_xuid
 
 log = logging.getLogger("halotrack.tracker")
@@ -135,6 +136,7 @@ class _Sync:
     ) -> None:
         self.client = client
         self.store = store
+        self.names = NameLearner(client, store)
         self.xuid = xuid
         self.full = full
         self.progress = progress
@@ -264,6 +266,7 @@ class _Sync:
 
     async def _fetch_and_store(self, match_id: str) -> None:
         stats = await self.client.stats.match_stats(match_id)
+        await self.names.from_match(stats)
         skill, _ = await asyncio.gather(self._skill(stats), self._assets(stats))
         rows = sm.match_rows(stats, skill, fetched_at=self.now())
         if await self._save(rows):

@@ -415,3 +415,25 @@ async def test_endpoints_public_clients_call(simulator, sim_client) -> None:
     assert latest["VersionId"] == pl.asset.version_id
     status, _ = await sim_client.get("discovery", "/hi/playlists/nope")
     assert status == 404
+
+
+async def test_halotrack_still_sends_clearance_when_it_has_one(simulator) -> None:
+    """With every host demanding clearance, halotrack's own client still reads: it sends the
+    clearance it holds on every call."""
+    from halotrack.waypoint import Limits, WaypointClient
+
+    w = simulator.world
+    p = w.players[0]
+    pl = next(x for x in w.playlists if x.ranked)
+    simulator.set_faults({"*": {"require_clearance": True}})
+    async with WaypointClient(
+        tokens=simulator.issue_tokens(p.xuid),
+        api_root=simulator.base_url,
+        limits=Limits.unlimited(),
+        cache=False,
+    ) as client:
+        record = await client.stats.service_record(p.xuid)
+        assert record.matches_completed == w.expected_record(p.xuid)["MatchesCompleted"]
+        csr = await client.skill.playlist_csr(pl.asset.asset_id, [p.xuid])
+        assert list(csr.entries) == [p.xuid] and csr.bad == []
+    assert simulator.stats()["by_status"].get("403", 0) == 0

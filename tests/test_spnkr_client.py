@@ -77,6 +77,7 @@ async def test_every_spnkr_read_method_succeeds(spnkr_at_simulator) -> None:
             "gamecms.get_operation_reward_track": client.gamecms_hacs.get_operation_reward_track(
                 season.operation_track
             ),
+            "gamecms.get_image": client.gamecms_hacs.get_image("medals/images/medal_sheet_sm.png"),
             "profile.get_current_user": client.profile.get_current_user(),
             "profile.get_user_by_gamertag": client.profile.get_user_by_gamertag(player.gamertag),
             "profile.get_user_by_id": client.profile.get_user_by_id(xuid),
@@ -105,11 +106,20 @@ async def test_every_spnkr_read_method_succeeds(spnkr_at_simulator) -> None:
                 match.match_id
             ),
         }
+        got: dict[str, object] = {}
         for name, call in calls.items():
             try:
                 resp = await call
                 if hasattr(resp, "parse"):
-                    await resp.parse()
+                    got[name] = await resp.parse()
+                else:  # an image: a PNG, whole
+                    assert (await resp.read()).startswith(b"\x89PNG\r\n\x1a\n")
             except Exception as exc:  # collect every failure, then report them all
                 failures.append(f"{name}: {type(exc).__name__}: {str(exc)[:300]}")
     assert not failures, "\n".join(failures)
+    # Parsed by SPNKr, the numbers are the simulator's truth.
+    record = got["stats.get_service_record"]
+    assert record.matches_completed == world.expected_record(xuid)["MatchesCompleted"]  # type: ignore[attr-defined]
+    stats = got["stats.get_match_stats"]
+    assert str(stats.match_id) == match.match_id  # type: ignore[attr-defined]
+    assert got["profile.get_current_user"].gamertag == player.gamertag  # type: ignore[attr-defined]

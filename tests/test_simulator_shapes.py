@@ -1,7 +1,7 @@
 """Every real sample's endpoint, asked of the simulator, answers with the same structure.
 
-Out of scope: auth/* except clearance.json (sign-in helper's), and
-stats-other/settings-endpoints.json (the settings authority map: no client uses it).
+Out of scope: auth/* except clearance.json (sign-in helper's). The settings endpoint
+catalogue is served as recorded (stats-other/settings-endpoints.json).
 """
 
 from __future__ import annotations
@@ -176,6 +176,10 @@ async def test_profile_and_clearance_shapes(simulator, sim_client) -> None:
         "settings", "/oban/flight-configurations/titles/hi/audiences/RETAIL/active"
     )
     assert_same_shape(real("auth/clearance.json"), clearance)
+    status, catalogue = await sim_client.get(
+        "settings", "/settings/hipc/e2a0a7c6-6efe-42af-9283-c2ab73250c48", auth=False
+    )
+    assert status == 200 and catalogue == real("stats-other/settings-endpoints.json")
 
 
 def test_shape_compare_reports_exact_paths() -> None:

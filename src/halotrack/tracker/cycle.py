@@ -38,7 +38,13 @@ from halotrack.store import parse_xuid as store_xuid
 from halotrack.tracker.metadata import Metadata
 from halotrack.tracker.names import NameLearner
 from halotrack.tracker.policy import next_check_at
-from halotrack.tracker.seasons import current_csr_season, season_ends, seasons_to_fetch
+from halotrack.tracker.seasons import (
+    current_csr_season,
+    record_season_ids,
+    season_aliases,
+    season_ends,
+    seasons_to_fetch,
+)
 from halotrack.waypoint import WaypointClient
 
 log = logging.getLogger("halotrack.tracker")
@@ -247,7 +253,8 @@ class Tracker:
             csr_calendar = await self.metadata.csr_calendar()
             await self.metadata.medals()
             ends = season_ends(calendar, csr_calendar)
-            await self._each("fetching", played, lambda w: self._fetch_records(w, ends))
+            aliases = season_aliases(calendar)
+            await self._each("fetching", played, lambda w: self._fetch_records(w, ends, aliases))
             fetched = [w for w in played if w.failure is None]
             csr_season = current_csr_season(csr_calendar, self.clock()) or FALLBACK_CSR_SEASON
             report.ranked_playlists = await self._fetch_csr(fetched)
@@ -332,14 +339,16 @@ class Tracker:
 
     # -- 2. records ------------------------------------------------------------------------
 
-    async def _fetch_records(self, w: _Work, ends: dict[str, datetime]) -> None:
+    async def _fetch_records(
+        self, w: _Work, ends: dict[str, datetime], aliases: dict[str, str]
+    ) -> None:
         try:
             w.lifetime = await self.client.stats.service_record(w.xuid)
         except HaloTrackError as exc:
             w.fail("service record", exc)
             return
         await self.names.from_record(w.xuid, w.lifetime)
-        ids = w.lifetime.season_ids
+        ids = record_season_ids(w.lifetime.season_ids, aliases)
 
         def done_seasons() -> set[str]:
             with self.store.reader() as tx:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from halotrack.cli import main
-from halotrack.errors import ParseError
+from halotrack.errors import ParseError, ServerError
 from halotrack.models.enums import (
     GameVariantCategory,
     LifecycleMode,
@@ -246,3 +246,28 @@ def test_names_refresh_and_list_commands(
     text = capsys.readouterr().out
     assert NEW_NAME in text and "Snowball Fight" in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+async def test_a_failed_xml_request_never_fails_the_cycle(
+    sim: Simulator, lite: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x = fiesta_player(sim)
+    ship_new_mode(sim, x, monkeypatch)
+    lite.watch_add(x, gamertag=None, now=sim.clock.now())
+    calls = 0
+
+    async def broken(*args: object, **kw: object) -> bytes:
+        nonlocal calls
+        calls += 1
+        raise ServerError("boom", service="stats", status=503, url="http://x/")
+
+    async with client_for(sim) as client:
+        monkeypatch.setattr(client.stats, "service_record_xml", broken)
+        for _ in range(2):
+            report = await Tracker(
+                client, lite, clock=sim.clock.now, sync_matches=False
+            ).run_cycle()
+            assert report.failures == [] and report.records_created >= 1
+            sim.play(x, 1)
+    assert calls == 1  # asked once, within budget; `names refresh` asks again on demand
+    assert GameVariantCategory.label(NEW_MODE) == f"Unknown({NEW_MODE})"

@@ -126,7 +126,10 @@ class NameLearner:
         try:
             found = enum_names(doc, await fetch())
         except HaloTrackError as exc:
-            log.warning("could not learn enum names: %s", exc.message)
+            log.warning(
+                "could not learn enum names (`halotrack names refresh` asks again): %s",
+                exc.message,
+            )
             found = {}
         for enum, value in missing:
             book.asked.setdefault(enum, set()).add(value)

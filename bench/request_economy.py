@@ -10,7 +10,9 @@ cycle of each is counted from the simulator's own request counters (`/_sim/stats
 - halotrack: `Tracker.run_cycle()` (match count per player; lifetime and running-season
   records for those who played; CSR batched per ranked playlist; ended seasons never again).
 - naive: per player, the lifetime record, every season's record in its `SeasonIds`, and
-  every ranked playlist's CSR, one request each.
+  every ranked playlist's CSR, one request each. (`SeasonIds` names each season from
+  Season 5 on twice, by metadata and CSR path; naive follows both, halotrack the CSR path,
+  so the slices compared below leave the naive copies under the alias out.)
 
 Afterwards the latest stored snapshot of every slice (lifetime, each season, each CSR) must
 be identical in both databases. Pacing is off (the simulator is local). The last line is
@@ -165,6 +167,10 @@ async def main(args: argparse.Namespace) -> int:
             naive_stats = sim.stats()
 
         a, b = latest_hashes(ours, chosen), latest_hashes(naive, chosen)
+        # The record lists each season from Season 5 on under its metadata path too; halotrack
+        # asks only the CSR path (the same matches), the naive approach follows both.
+        aliases = {f"season={s.metadata_path}" for s in sim.world.seasons if s.index >= 5}
+        b = {k: v for k, v in b.items() if k[2] not in aliases}
         differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
         seasons_per = [_season_count(ours, x) for x in chosen]
         ours.close()

@@ -38,30 +38,47 @@ async def test_spartan_token_required_and_expires(simulator, sim_client) -> None
     assert status == 200
 
 
-async def test_clearance_required_where_the_real_api_wants_it(simulator, sim_client) -> None:
+def _clearance_paths(simulator: Any) -> list[tuple[str, str]]:
     w = simulator.world
     p = w.players[0]
     pl = next(x for x in w.playlists if x.ranked)
-    needs = [
+    m = w.history(p)[-1].match
+    return [
+        ("stats", record_path(p.xuid)),
         ("skill", f"/hi/playlist/{pl.asset.asset_id}/csrs?players=xuid({p.xuid})"),
+        ("skill", f"/hi/matches/{m.match_id}/skill?players=xuid({p.xuid})"),
         ("discovery", f"/hi/playlists/{pl.asset.asset_id}/versions/{pl.asset.version_id}"),
         ("economy", f"/hi/players/xuid({p.xuid})/rewardtracks/careerranks/careerrank1"),
         ("gamecms", "/hi/progression/file/calendars/seasons/seasoncalendar.json"),
+        ("gamecms", "/hi/Progression/file/Csr/Calendars/CsrSeasonCalendar.json"),
         ("gamecms", "/hi/Progression/file/Seasons/Season5.json"),
+        ("gamecms", "/hi/Waypoint/file/medals/metadata.json"),
+        ("profile", "/users/me"),
     ]
-    for service, path in needs:
+
+
+async def test_the_spartan_header_alone_reads_everything(simulator, sim_client) -> None:
+    """The seed and production clients read records, CSR, match skill, asset versions and
+    calendars without `343-clearance` (REFERENCE.md): so does the simulator."""
+    for service, path in _clearance_paths(simulator):
+        status, _ = await sim_client.get(service, path, clearance=False)
+        assert status == 200, path
+
+
+async def test_require_clearance_fault_forces_403_without_it(simulator, sim_client) -> None:
+    simulator.set_faults({"*": {"require_clearance": True}})
+    for service, path in _clearance_paths(simulator):
         status, _ = await sim_client.get(service, path, clearance=False)
         assert status == 403, path
         status, _ = await sim_client.get(service, path)
         assert status == 200, path
-    free = [
-        ("stats", record_path(p.xuid)),
-        ("gamecms", "/hi/Waypoint/file/medals/metadata.json"),
-        ("profile", "/users/me"),
-    ]
-    for service, path in free:
+    # Per service: only skill demands it.
+    simulator.set_faults({"skill": {"require_clearance": True}})
+    for service, path in _clearance_paths(simulator):
         status, _ = await sim_client.get(service, path, clearance=False)
-        assert status == 200, path
+        assert status == (403 if service == "skill" else 200), path
+    status, _ = await sim_client.control("POST", "faults", {"*": {"require_clearance": 1}})
+    assert status == 400
 
 
 async def test_token_and_clearance_endpoints(simulator, sim_client) -> None:
@@ -318,3 +335,105 @@ async def test_unknown_control_path_is_a_404(simulator, sim_client) -> None:
     for path in ("/_sim/", "/_sim/nothing-here"):
         async with sim_client.session.get(simulator.base_url + path) as resp:
             assert resp.status == 404, path
+
+
+async def test_list_parameters_take_the_comma_form_and_the_repeated_key(
+    simulator, sim_client
+) -> None:
+    w = simulator.world
+    a, b = w.players[0], w.players[1]
+    pl = next(x for x in w.playlists if x.ranked)
+    csrs = f"/hi/playlist/{pl.asset.asset_id}/csrs"
+    want = [f"xuid({a.xuid})", f"xuid({b.xuid})"]
+    comma = {"players": ",".join(want)}
+    repeated = [("players", x) for x in want]
+    s1, d1 = await sim_client.get("skill", csrs, comma)
+    s2, d2 = await sim_client.get("skill", csrs, repeated)
+    assert s1 == s2 == 200 and d1 == d2
+    assert [r["Id"] for r in d1["Value"]] == want
+    s, _ = await sim_client.get("skill", csrs, {"players": f"xuid({a.xuid}),"})
+    assert s == 400
+    # Match skill: both humans of one match, asked in one comma-separated parameter.
+    m = w.history(a)[-1].match
+    humans = [f"xuid({y.xuid})" for y in w.roster(m) if y.xuid is not None][:3]
+    assert len(humans) > 1
+    s, doc = await sim_client.get(
+        "skill", f"/hi/matches/{m.match_id}/skill", {"players": ",".join(humans)}
+    )
+    assert s == 200 and [r["Id"] for r in doc["Value"]] == humans
+    assert all(r["ResultCode"] == 0 for r in doc["Value"])
+    s1, d1 = await sim_client.get("profile", "/users", {"xuids": f"{a.xuid},{b.xuid}"})
+    s2, d2 = await sim_client.get("profile", "/users", [("xuids", a.xuid), ("xuids", b.xuid)])
+    assert s1 == s2 == 200 and d1 == d2
+    assert [u["gamertag"] for u in d1] == [a.gamertag, b.gamertag]
+
+
+async def test_match_history_type_by_number_or_name(simulator, sim_client) -> None:
+    p = max(simulator.world.players, key=lambda x: len(simulator.world.history(x)))
+    path = f"/hi/players/xuid({p.xuid})/matches"
+    for number, name in enumerate(("all", "matchmaking", "custom", "local")):
+        s1, by_name = await sim_client.get("stats", path, {"type": name})
+        s2, by_number = await sim_client.get("stats", path, {"type": str(number)})
+        assert s1 == s2 == 200 and by_name == by_number, name
+    _, mm = await sim_client.get("stats", path, {"type": "1"})
+    assert {r["MatchInfo"]["LifecycleMode"] for r in mm["Results"]} == {3}
+    s, _ = await sim_client.get("stats", path, {"type": "4"})
+    assert s == 400
+
+
+async def test_endpoints_public_clients_call(simulator, sim_client) -> None:
+    w = simulator.world
+    p = w.players[0]
+    status, me = await sim_client.get("comms", "/users/me")
+    assert status == 200 and me["xuid"] == str(p.xuid) and me["gamertag"] == p.gamertag
+    status, doc = await sim_client.get(
+        "settings",
+        f"/oban/flight-configurations/titles/hi/audiences/RETAIL/players/xuid({p.xuid})/active",
+        clearance=False,
+    )
+    assert status == 200 and doc == {"FlightConfigurationId": simulator.state.clearance_id}
+    targets = f"xuid({p.xuid}),xuid({w.players[1].xuid})"
+    status, bans = await sim_client.get("banprocessor", "/hi/bansummary", {"targets": targets})
+    assert status == 200
+    assert [r["Id"] for r in bans["Results"]] == targets.split(",")
+    assert all(r["Result"]["BansInEffect"] == [] for r in bans["Results"])
+    status, privacy = await sim_client.get("stats", f"/hi/players/xuid({p.xuid})/matches-privacy")
+    assert status == 200 and set(privacy) == {"MatchmadeGames", "OtherGames"}
+    # The endpoint catalogue needs no token at all, as the real one.
+    status, cat = await sim_client.get(
+        "settings", "/settings/hipc/e2a0a7c6-6efe-42af-9283-c2ab73250c48", auth=False
+    )
+    assert status == 200
+    hosts = {a["Hostname"] for a in cat["Authorities"].values()}
+    assert {"halostats.svc.halowaypoint.com", "skill.svc.halowaypoint.com"} <= hosts
+    # Discovery asset without a version: the current version, same body as with it.
+    pl = next(x for x in w.playlists if x.ranked)
+    base = f"/hi/playlists/{pl.asset.asset_id}"
+    s1, latest = await sim_client.get("discovery", base)
+    s2, versioned = await sim_client.get("discovery", f"{base}/versions/{pl.asset.version_id}")
+    assert s1 == s2 == 200 and latest == versioned
+    assert latest["VersionId"] == pl.asset.version_id
+    status, _ = await sim_client.get("discovery", "/hi/playlists/nope")
+    assert status == 404
+
+
+async def test_halotrack_still_sends_clearance_when_it_has_one(simulator) -> None:
+    """With every host demanding clearance, halotrack's own client still reads: it sends the
+    clearance it holds on every call."""
+    from halotrack.waypoint import Limits, WaypointClient
+
+    w = simulator.world
+    p = w.players[0]
+    pl = next(x for x in w.playlists if x.ranked)
+    simulator.set_faults({"*": {"require_clearance": True}})
+    async with WaypointClient(
+        tokens=simulator.issue_tokens(p.xuid),
+        api_root=simulator.base_url,
+        limits=Limits.unlimited(),
+        cache=False,
+    ) as client:
+        record = await client.stats.service_record(p.xuid)
+        assert record.matches_completed == w.expected_record(p.xuid)["MatchesCompleted"]
+        csr = await client.skill.playlist_csr(pl.asset.asset_id, [p.xuid])
+        assert list(csr.entries) == [p.xuid] and csr.bad == []
+    assert simulator.stats()["by_status"].get("403", 0) == 0

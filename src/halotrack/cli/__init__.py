@@ -91,6 +91,7 @@ COMMAND_MODULES: list[str] = [
     "history",  # history, diff, export: from stored snapshots
     "matches",  # matches, match
     "scores",
+    "names",  # names of numbers newer than this version, learned from the API
     "page",
     "serve",
     "demo",

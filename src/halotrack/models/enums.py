@@ -6,11 +6,49 @@ fail a response; it is kept as its number and named `Unknown(<n>)`.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from enum import IntEnum
+
+# Names learned at run time from the API's XML answers (see `models.xmlnames`), for numbers
+# shipped after this code: (enum type name, number) -> the service's name for it.
+_LEARNED: dict[tuple[str, int], str] = {}
+
+
+def learn_names(names: Mapping[str, Mapping[int, str]]) -> int:
+    """Remember names for numbers this code does not know; returns how many were new.
+    Names of numbers it does know are ignored: the shipped table stays the reference."""
+    added = 0
+    for enum, values in names.items():
+        cls = TOLERANT.get(enum)
+        for value, name in values.items():
+            if cls is not None and cls.known(value):
+                continue
+            if _LEARNED.get((enum, value)) != name:
+                _LEARNED[(enum, value)] = name
+                added += 1
+    return added
+
+
+def learned_names() -> dict[str, dict[int, str]]:
+    out: dict[str, dict[int, str]] = {}
+    for (enum, value), name in sorted(_LEARNED.items()):
+        out.setdefault(enum, {})[value] = name
+    return out
+
+
+def forget_learned_names() -> None:
+    _LEARNED.clear()
+
+
+def _spaced(name: str) -> str:
+    """`MultiplayerSnowballFight` -> `Snowball Fight` (the prefix every mode carries)."""
+    bare = name.removeprefix("Multiplayer") or name
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", bare)
 
 
 class _Tolerant(IntEnum):
-    """IntEnum whose `label(n)` names any int, known or not."""
+    """IntEnum whose `label(n)` names any int: known, learned from the API, or not."""
 
     @classmethod
     def label(cls, value: int | None) -> str:
@@ -19,11 +57,17 @@ class _Tolerant(IntEnum):
         try:
             return cls(value).pretty
         except ValueError:
-            return f"Unknown({value})"
+            name = _LEARNED.get((cls.__name__, value))
+            return _spaced(name) if name else f"Unknown({value})"
 
     @classmethod
     def known(cls, value: int) -> bool:
         return value in cls._value2member_map_
+
+    @classmethod
+    def named(cls, value: int) -> bool:
+        """Known to this code or learned since."""
+        return cls.known(value) or (cls.__name__, value) in _LEARNED
 
     @property
     def pretty(self) -> str:
@@ -133,6 +177,20 @@ class CsrResultCode(_Tolerant):
     ServiceFailure = 2
     ServiceUnavailable = 3
     Forbidden = 4
+
+
+TOLERANT: dict[str, type[_Tolerant]] = {
+    cls.__name__: cls
+    for cls in (
+        GameVariantCategory,
+        LifecycleMode,
+        Outcome,
+        PlayerType,
+        GameplayInteraction,
+        PlaylistExperience,
+    )
+}
+"""The enums that appear in stats answers, by the type name the XML form uses."""
 
 
 class ServiceRecordKind(str):

@@ -14,6 +14,8 @@ WAYPOINT_HOSTS: dict[str, str] = {
     "profile": "profile.svc.halowaypoint.com",
     "economy": "economy.svc.halowaypoint.com",
     "settings": "settings.svc.halowaypoint.com",
+    "comms": "comms.svc.halowaypoint.com",
+    "banprocessor": "banprocessor.svc.halowaypoint.com",
 }
 
 IDENTITY_HOSTS: dict[str, str] = {

@@ -7,9 +7,14 @@
         await sim.advance(24)                      # a simulated day passes
         sim.play(xuid, 5)                          # one player plays 5 matches now
 
-Every Waypoint host is served under `<base_url>/<host>/...` with the real API's auth rules
-(`x-343-authorization-spartan` on data calls, `343-clearance` on skill, discovery, economy and
-gamecms progression files). Control endpoints, no auth:
+Every Waypoint host is served under `<base_url>/<host>/...` with the real API's auth rules:
+`x-343-authorization-spartan` on data calls, and no `343-clearance` demanded anywhere (the
+real API reads with the Spartan header alone; the `require_clearance` fault forces 403s
+without it, per service or `*`). List parameters take the comma form or the repeated key.
+`Accept: application/xml` on a service record or match stats gives their XML form, enum
+values by name (`datacontract.ENUM_NAMES`; counted as `<endpoint>.xml` in the stats).
+
+Control endpoints, no auth:
 
     POST   /_sim/token     {"xuid": "2533274800000001"} -> SpartanToken, Clearance, ExpiresUtc
     GET    /_sim/players   [{"xuid", "gamertag", "activity"}]
@@ -20,7 +25,8 @@ gamecms progression files). Control endpoints, no auth:
     GET    /_sim/requests?limit=N   method, path, query, status (never headers)
     POST   /_sim/faults    {"seed": 1, "stats": {"rate_429": 0.2, "retry_after": 2},
                             "*": {"latency_ms": 5}}   rates: rate_429 rate_500 rate_503
-                            rate_drop rate_truncate rate_401; GET shows, DELETE clears
+                            rate_drop rate_truncate rate_401; require_clearance: true
+                            (403 without clearance); GET shows, DELETE clears
 
 In the request log and stats, status 0 is a dropped connection and -1 a truncated body.
 `sim.world` answers what the truth is: `players`, `player(ident)`, `matches_of(player)`,

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from halotrack.models.enums import GameplayInteraction
 from halotrack.models.hosts import IDENTITY_HOSTS, WAYPOINT_HOSTS
-from halotrack.simulator import views
+from halotrack.simulator import datacontract, extras, views
 from halotrack.simulator.faults import Faults
 from halotrack.simulator.formats import timestamp, to_ms
 from halotrack.simulator.png import sprite_sheet
@@ -34,6 +34,8 @@ SPARTAN_HEADER = "x-343-authorization-spartan"
 CLEARANCE_HEADER = "343-clearance"
 TOKEN_LIFETIME = timedelta(hours=4)
 MAX_PAGE = 25
+# Match history `type`, by name or by its number (the index here), as clients send either.
+MATCH_TYPES = ("all", "matchmaking", "custom", "local")
 
 Plugin = Callable[[web.Application, "SimState"], None]
 Handler = Callable[[web.Request, "Call"], Awaitable[web.StreamResponse]]
@@ -137,6 +139,14 @@ def _raw(body: bytes, content_type: str = "application/json") -> web.Response:
     return web.Response(body=body, content_type=content_type)
 
 
+def _maybe_xml(request: web.Request, root: str, body: bytes) -> web.Response:
+    """The JSON body, or its XML form (enum values by name) when the caller asks for XML."""
+    if datacontract.wants_xml(request.headers.get("Accept", "")):
+        request[ENDPOINT] = request[ENDPOINT] + ".xml"  # counted apart in /_sim/stats
+        return _raw(datacontract.to_xml(root, msgspec.json.decode(body)), datacontract.XML_TYPE)
+    return _raw(body)
+
+
 def _player(world: World, ident: str, *, xuid_only: bool = False) -> Player:
     low = ident.lower()
     if low.startswith("xuid("):
@@ -198,7 +208,7 @@ async def h_service_record(request: web.Request, call: Call) -> web.StreamRespon
     body = p.cache.get(key)
     if body is None:
         body = p.cache[key] = _encode(views.service_record(world, p, f))
-    return _raw(body)
+    return _maybe_xml(request, "PlayerServiceRecord", body)
 
 
 async def h_matches(request: web.Request, call: Call) -> web.StreamResponse:
@@ -211,7 +221,8 @@ async def h_matches(request: web.Request, call: Call) -> web.StreamResponse:
         raise ApiFailure(400)
     count = min(count, MAX_PAGE)
     kind = (q.get("type") or "all").lower()
-    if kind not in ("all", "matchmaking", "custom", "local"):
+    kind = MATCH_TYPES[int(kind)] if kind.isdigit() and int(kind) < len(MATCH_TYPES) else kind
+    if kind not in MATCH_TYPES:
         raise ApiFailure(400)
     key = ("hist", start, count, kind)
     body = p.cache.get(key)
@@ -243,14 +254,20 @@ async def h_match_stats(request: web.Request, call: Call) -> web.StreamResponse:
             state.match_cache.popitem(last=False)
     else:
         state.match_cache.move_to_end(mid)
-    return _raw(body)
+    return _maybe_xml(request, "MatchStats", body)
+
+
+def _list_param(request: web.Request, key: str) -> list[str]:
+    """A list parameter as the real API takes it: the key repeated, comma-separated values
+    (`players=xuid(A),xuid(B)`, as production clients send it), or both mixed."""
+    out = [v.strip() for raw in request.query.getall(key, []) for v in raw.split(",")]
+    if not out or not all(out):
+        raise ApiFailure(400)
+    return out
 
 
 def _players_param(request: web.Request) -> list[str]:
-    ids = request.query.getall("players", [])
-    if not ids:
-        raise ApiFailure(400)
-    return ids
+    return _list_param(request, "players")
 
 
 async def h_csrs(request: web.Request, call: Call) -> web.StreamResponse:
@@ -304,7 +321,9 @@ async def h_career_track(request: web.Request, call: Call) -> web.StreamResponse
 
 
 async def h_progression_file(request: web.Request, call: Call) -> web.StreamResponse:
-    data = views.season_metadata(_state(request).world, call.params["path"])
+    world = _state(request).world
+    path = call.params["path"]
+    data = views.season_metadata(world, path) or extras.operation_track(world, path)
     if data is None:
         raise ApiFailure(404)
     return _json(data)
@@ -346,7 +365,7 @@ async def h_image(request: web.Request, call: Call) -> web.StreamResponse:
 async def h_discovery(request: web.Request, call: Call) -> web.StreamResponse:
     world = _state(request).world
     kind = call.params["kind"].lower()
-    data = views.discovery_asset(world, kind, call.params["id"], call.params["ver"])
+    data = views.discovery_asset(world, kind, call.params["id"], call.params.get("ver"))
     if data is None:
         raise ApiFailure(404)
     return _json(data)
@@ -390,8 +409,8 @@ async def h_user_xuid(request: web.Request, call: Call) -> web.StreamResponse:
 
 async def h_users(request: web.Request, call: Call) -> web.StreamResponse:
     world = _state(request).world
-    raw = request.query.getall("xuids", [])
-    if not raw or not all(x.isdigit() for x in raw):
+    raw = _list_param(request, "xuids")
+    if not all(x.isdigit() for x in raw):
         raise ApiFailure(400)
     out = [d for d in (_profile_of(world, int(x)) for x in raw) if d is not None]
     if not out:
@@ -413,19 +432,78 @@ async def h_clearance(request: web.Request, call: Call) -> web.StreamResponse:
     return _json({"FlightConfigurationId": state.clearance_id})
 
 
-# (service, regex on the path after the host, handler, needs clearance)
+async def h_comms_me(request: web.Request, call: Call) -> web.StreamResponse:
+    p = _state(request).world.by_xuid.get(call.xuid or 0)
+    if p is None:
+        raise ApiFailure(404)
+    return _json(extras.comms_me(p))
+
+
+async def h_matches_privacy(request: web.Request, call: Call) -> web.StreamResponse:
+    _player(_state(request).world, call.params["player"])
+    return _json(extras.matches_privacy())
+
+
+async def h_decks(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    return _json(extras.challenge_decks(world, _player(world, call.params["player"])))
+
+
+async def h_ban_summary(request: web.Request, call: Call) -> web.StreamResponse:
+    targets = _list_param(request, "targets")
+    return _json(extras.ban_summary(targets))
+
+
+async def h_settings_catalogue(request: web.Request, call: Call) -> web.StreamResponse:
+    return _json(extras.settings_catalogue())
+
+
+async def h_operations(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    return _json(extras.operations(world, _player(world, call.params["player"], xuid_only=True)))
+
+
+async def h_customization(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    p = _player(world, call.params["player"], xuid_only=True)
+    return _json(extras.customization(world, p))
+
+
+async def h_search(request: web.Request, call: Call) -> web.StreamResponse:
+    q = request.query
+    start = _int(q.get("start"), 0, "start")
+    count = min(_int(q.get("count"), MAX_PAGE, "count"), MAX_PAGE)
+    if start < 0 or count < 0:
+        raise ApiFailure(400)
+    return _json(extras.search(_state(request).world, q.get("term", ""), start, count))
+
+
+async def h_film(request: web.Request, call: Call) -> web.StreamResponse:
+    world = _state(request).world
+    m = world.find_match(call.params["match"])
+    if m is None:
+        raise ApiFailure(404)
+    return _json(extras.film(world, m))
+
+
+# (service, endpoint, regex on the path after the host, handler, needs a Spartan token).
+# No route demands `343-clearance`: the real API reads with the Spartan header alone
+# (REFERENCE.md); the `require_clearance` fault forces it for tests of that path.
 _X = r"(?P<player>[^/]+)"
+_ASSET_KINDS = r"(?P<kind>playlists|maps|mapmodepairs|ugcgamevariants)"
 ROUTES: list[tuple[str, str, str, Handler, bool]] = [
     (
         "stats",
         "servicerecord",
         rf"/hi/players/{_X}/(?P<kind>matchmade|custom|local)/servicerecord",
         h_service_record,
-        False,
+        True,
     ),
-    ("stats", "matches", rf"/hi/players/{_X}/matches", h_matches, False),
-    ("stats", "matches.count", rf"/hi/players/{_X}/matches/count", h_match_count, False),
-    ("stats", "match.stats", r"/hi/matches/(?P<match>[^/]+)/stats", h_match_stats, False),
+    ("stats", "matches", rf"/hi/players/{_X}/matches", h_matches, True),
+    ("stats", "matches.count", rf"/hi/players/{_X}/matches/count", h_match_count, True),
+    ("stats", "matches.privacy", rf"/hi/players/{_X}/matches-privacy", h_matches_privacy, True),
+    ("stats", "decks", rf"/hi/players/{_X}/decks", h_decks, True),
+    ("stats", "match.stats", r"/hi/matches/(?P<match>[^/]+)/stats", h_match_stats, True),
     ("skill", "csrs", r"/hi/playlist/(?P<playlist>[^/]+)/csrs", h_csrs, True),
     ("skill", "match.skill", r"/hi/matches/(?P<match>[^/]+)/skill", h_skill, True),
     (
@@ -450,26 +528,30 @@ ROUTES: list[tuple[str, str, str, Handler, bool]] = [
         True,
     ),
     ("gamecms", "progression", r"/hi/progression/file/(?P<path>.+)", h_progression_file, True),
-    ("gamecms", "medals", r"/hi/waypoint/file/medals/metadata\.json", h_medals, False),
+    ("gamecms", "medals", r"/hi/waypoint/file/medals/metadata\.json", h_medals, True),
     (
         "gamecms",
         "playlist.asset",
         r"/hi/multiplayer/file/playlists/assets/(?P<id>[^/]+)\.json",
         h_playlist_asset,
-        False,
+        True,
     ),
-    ("gamecms", "image", r"/hi/images/file/(?P<path>.+)", h_image, False),
+    ("gamecms", "image", r"/hi/images/file/(?P<path>.+)", h_image, True),
     (
         "discovery",
         "asset",
-        r"/hi/(?P<kind>playlists|maps|mapmodepairs|ugcgamevariants)/(?P<id>[^/]+)/versions/(?P<ver>[^/]+)",
+        rf"/hi/{_ASSET_KINDS}/(?P<id>[^/]+)/versions/(?P<ver>[^/]+)",
         h_discovery,
         True,
     ),
-    ("profile", "user.me", r"/users/me", h_user_me, False),
-    ("profile", "user.gt", r"/users/gt\((?P<gt>.*)\)", h_user_gt, False),
-    ("profile", "user.xuid", r"/users/xuid\((?P<x>[^)]*)\)", h_user_xuid, False),
-    ("profile", "users", r"/users", h_users, False),
+    ("discovery", "asset.latest", rf"/hi/{_ASSET_KINDS}/(?P<id>[^/]+)", h_discovery, True),
+    ("discovery", "search", r"/hi/search", h_search, True),
+    ("discovery", "film", r"/hi/films/matches/(?P<match>[^/]+)/spectate", h_film, True),
+    ("profile", "user.me", r"/users/me", h_user_me, True),
+    ("profile", "user.gt", r"/users/gt\((?P<gt>.*)\)", h_user_gt, True),
+    ("profile", "user.xuid", r"/users/xuid\((?P<x>[^)]*)\)", h_user_xuid, True),
+    ("profile", "users", r"/users", h_users, True),
+    ("comms", "user.me", r"/users/me", h_comms_me, True),
     (
         "economy",
         "careerrank",
@@ -477,26 +559,36 @@ ROUTES: list[tuple[str, str, str, Handler, bool]] = [
         h_career_progress,
         True,
     ),
+    ("economy", "operations", rf"/hi/players/{_X}/rewardtracks/operations", h_operations, True),
+    ("economy", "customization", rf"/hi/players/{_X}/customization", h_customization, True),
     (
         "settings",
         "clearance",
         r"/oban/flight-configurations/titles/hi/audiences/retail/active",
         h_clearance,
-        False,
+        True,
     ),
     (
         "settings",
         "clearance.player",
         r"/oban/flight-configurations/titles/hi/audiences/retail/players/xuid\(\d+\)/active",
         h_clearance,
+        True,
+    ),
+    (
+        "settings",
+        "catalogue",
+        r"/settings/hipc/e2a0a7c6-6efe-42af-9283-c2ab73250c48",
+        h_settings_catalogue,
         False,
     ),
+    ("banprocessor", "bansummary", r"/hi/bansummary", h_ban_summary, True),
 ]
 
 _COMPILED: dict[str, list[tuple[str, re.Pattern[str], Handler, bool]]] = {}
-for _svc, _name, _rx, _h, _clr in ROUTES:
+for _svc, _name, _rx, _h, _auth in ROUTES:
     _COMPILED.setdefault(WAYPOINT_HOSTS[_svc], []).append(
-        (f"{_svc}.{_name}", re.compile(_rx + r"/?", re.IGNORECASE), _h, _clr)
+        (f"{_svc}.{_name}", re.compile(_rx + r"/?", re.IGNORECASE), _h, _auth)
     )
 
 
@@ -516,15 +608,17 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     if routes is None:
         request[ENDPOINT] = "unknown"
         raise ApiFailure(404)
-    for endpoint, rx, handler, clearance in routes:
+    for endpoint, rx, handler, auth in routes:
         m = rx.fullmatch(rest)
         if m is None:
             continue
         request[ENDPOINT] = endpoint
         xuid = state.token_xuid(request.headers.get(SPARTAN_HEADER))
-        if xuid is None:
+        if auth and xuid is None:
             raise ApiFailure(401)
-        if clearance and request.headers.get(CLEARANCE_HEADER) != state.clearance_id:
+        rule = state.faults.rule_for(_SERVICE_BY_HOST[host])
+        cleared = request.headers.get(CLEARANCE_HEADER) == state.clearance_id
+        if auth and rule is not None and rule.require_clearance and not cleared:
             raise ApiFailure(403)
         params = {k: unquote(v) for k, v in m.groupdict().items() if v is not None}
         if request.method not in ("GET", "HEAD"):

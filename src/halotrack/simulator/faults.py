@@ -16,7 +16,9 @@ KINDS = ("rate_429", "rate_500", "rate_503", "rate_drop", "rate_truncate", "rate
 
 @dataclass
 class FaultRule:
-    """Probabilities (0..1) per fault kind, plus added latency and the 429 Retry-After."""
+    """Probabilities (0..1) per fault kind, plus added latency, the 429 Retry-After, and
+    `require_clearance`: answer 403 to calls without the current `343-clearance` (the real API
+    reads with the Spartan header alone; this forces the clearance path for tests)."""
 
     rate_429: float = 0.0
     rate_500: float = 0.0
@@ -26,6 +28,7 @@ class FaultRule:
     rate_401: float = 0.0
     latency_ms: float = 0.0
     retry_after: int = 1
+    require_clearance: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaultRule:
@@ -34,6 +37,8 @@ class FaultRule:
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
         rule = cls(**data)
+        if not isinstance(rule.require_clearance, bool):
+            raise ValueError("require_clearance must be true or false")
         for k in KINDS:
             if not 0.0 <= float(getattr(rule, k)) <= 1.0:
                 raise ValueError(f"{k} must be between 0 and 1")

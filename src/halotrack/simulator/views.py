@@ -27,6 +27,7 @@ from halotrack.simulator.formats import (
     TICKS_PER_MS,
     cms_date,
     duration,
+    from_ms,
     guid,
     timestamp,
     trunc2,
@@ -160,6 +161,17 @@ def _distinct(values: Any) -> list[Any]:
     return list(seen)
 
 
+def _season_ids(f: Filters, matches: list[Match]) -> list[str]:
+    """As in the real record: the season metadata ids (`Seasons/Season6.json`) of the seasons
+    played, newest first, then the CSR season ids (`Csr/Seasons/CsrSeason6-1.json`, Season 5
+    on) in ascending order. A record asked for one season lists just the id asked for."""
+    if f.season is not None:
+        return [f.season]
+    seasons = _distinct(m.season for m in reversed(matches))
+    csr = sorted((s for s in seasons if s.index >= 5), key=lambda s: s.index)
+    return [s.metadata_path for s in seasons] + [s.csr_path for s in csr]
+
+
 def service_record(world: World, p: Player, f: Filters) -> JSON:
     agg = world.aggregate(p, f)
     if agg is None:
@@ -167,7 +179,7 @@ def service_record(world: World, p: Player, f: Filters) -> JSON:
     v, matches = agg
     out: JSON = {
         "Subqueries": {
-            "SeasonIds": _distinct(m.season.record_id for m in reversed(matches)),
+            "SeasonIds": _season_ids(f, matches),
             "GameVariantCategories": _distinct(m.variant.category for m in matches),
             "IsRanked": sorted(_distinct(m.ranked for m in matches)),
             "PlaylistAssetIds": _distinct(
@@ -473,15 +485,26 @@ def _loc(value: str) -> JSON:
     return {"status": "Test", "value": value, "translations": {}}
 
 
+def _date_range(start_ms: int, end_ms: int) -> str:
+    a, b = from_ms(start_ms), from_ms(end_ms)
+    return f"{a:%b} {a.day}, {a.year} - {b:%b} {b.day}, {b.year}"
+
+
 def season_metadata(world: World, path: str) -> JSON | None:
-    """Season metadata files (`Seasons/SeasonN.json`): public name, dates, art paths.
-    No real sample exists; the shape follows gamecms's localized-string convention."""
+    """Season metadata files (`Seasons/SeasonN.json`): the fields public clients read (name,
+    number, date range, logo, description). No sample of this file exists; gamecms files that
+    are recorded (the career track) give `Name`, `Description` and `DateRange` as localized
+    objects, so these do too, and readers also take a plain string."""
     for s in world.seasons:
         if s.metadata_path.lower() == path.lower():
+            logo = f"progression/Seasons/S{s.index:02d}_Logo.png"
             return {
                 "Name": _loc(s.name),
+                "Number": s.index,
+                "DateRange": _loc(_date_range(s.start_ms, s.end_ms)),
+                "Logo": logo,
+                "SeasonLogoImage": logo,
                 "Description": _loc(f"{s.name} of the simulated world."),
-                "SeasonLogoImage": f"progression/Seasons/S{s.index:02d}_Logo.png",
                 "OperationTrackPath": s.operation_track,
                 "StartDate": {"ISO8601Date": cms_date(s.start_ms)},
                 "EndDate": {"ISO8601Date": cms_date(s.end_ms)},
@@ -566,11 +589,17 @@ def _link(template: JSON, a: Asset) -> JSON:
     return out
 
 
-def discovery_asset(world: World, kind: str, asset_id: str, version_id: str) -> JSON | None:
-    aid, vid = asset_id.lower(), version_id.lower()
+def discovery_asset(world: World, kind: str, asset_id: str, version_id: str | None) -> JSON | None:
+    """An asset version; `version_id` None asks for the current one (the path without
+    `/versions/...`, which some clients call)."""
+    aid = asset_id.lower()
+
+    def same(a: Asset) -> bool:
+        return version_id is None or a.version_id == version_id.lower()
+
     if kind == "playlists":
         pl = world.playlist_by_id.get(aid)
-        if pl is None or pl.asset.version_id != vid:
+        if pl is None or not same(pl.asset):
             return None
         tpl = data_json("discovery-playlist.json")
         out = _retarget(tpl, pl.asset)
@@ -586,7 +615,7 @@ def discovery_asset(world: World, kind: str, asset_id: str, version_id: str) -> 
         return out
     if kind == "mapmodepairs":
         hit = world.pairs.get(aid)
-        if hit is None or hit[0].version_id != vid:
+        if hit is None or not same(hit[0]):
             return None
         pair, map_asset, var = hit
         tpl = data_json("discovery-mapmodepair.json")
@@ -596,12 +625,12 @@ def discovery_asset(world: World, kind: str, asset_id: str, version_id: str) -> 
         return out
     if kind == "maps":
         for a in world.maps:
-            if a.asset_id == aid and a.version_id == vid:
+            if a.asset_id == aid and same(a):
                 return _retarget(data_json("discovery-map.json"), a)
         return None
     if kind == "ugcgamevariants":
         for a in world.variant_assets.values():
-            if a.asset_id == aid and a.version_id == vid:
+            if a.asset_id == aid and same(a):
                 return _retarget(data_json("discovery-ugcgamevariant.json"), a)
         return None
     return None

@@ -16,6 +16,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from itertools import compress
 from typing import Any
 
@@ -127,6 +128,12 @@ class Season:
     def record_id(self) -> str:
         """The `seasonId` a service record answers to: from Season 5 on the CSR file path."""
         return self.csr_path if self.index >= 5 else self.metadata_path
+
+    @cached_property
+    def ids(self) -> frozenset[str]:
+        """Every `seasonId` that selects this season (lower case): its metadata path, and
+        from Season 5 on its CSR file path too (the record lists both families)."""
+        return frozenset({self.metadata_path.lower(), self.record_id.lower()})
 
 
 @dataclass(frozen=True)
@@ -240,7 +247,7 @@ class Filters:
     def accepts(self, m: Match) -> bool:
         if m.lifecycle != self.lifecycle:
             return False
-        if self.season is not None and m.season.record_id.lower() != self.season.lower():
+        if self.season is not None and self.season.lower() not in m.season.ids:
             return False
         if self.category is not None and m.variant.category != self.category:
             return False

@@ -27,6 +27,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from halotrack.errors import StoreError
 from halotrack.models.csr import csr_label
+from halotrack.models.enums import learn_names
+from halotrack.models.xmlnames import NAMES_KEY, NameBook
 from halotrack.models.xuid import parse_xuid, written_as_xuid
 from halotrack.store import extract, migrate
 from halotrack.store.engine import (
@@ -1062,4 +1064,17 @@ def open_store(
     except BaseException:
         engine.dispose()
         raise
-    return Store(engine, where)
+    store = Store(engine, where)
+    _use_learned_names(store)
+    return store
+
+
+def _use_learned_names(store: Store) -> None:
+    """Enum names learned from the API (`models.xmlnames`) name numbers on every screen of
+    this process, whichever command opened the database."""
+    try:
+        doc = store.get_metadata(*NAMES_KEY)
+    except StoreError:
+        return  # a read-only or damaged database: names are a nicety, never a failure
+    if doc is not None:
+        learn_names(NameBook.from_json(doc.body).names)

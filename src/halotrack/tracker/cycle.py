@@ -35,8 +35,15 @@ from halotrack.errors import HaloTrackError
 from halotrack.models import ServiceRecord, maybe_xuid, parse_xuid
 from halotrack.store import SaveResult, Scope, Store, StoreTx, WatchEntry, to_thread
 from halotrack.tracker.metadata import Metadata
+from halotrack.tracker.names import NameLearner
 from halotrack.tracker.policy import next_check_at
-from halotrack.tracker.seasons import current_csr_season, season_ends, seasons_to_fetch
+from halotrack.tracker.seasons import (
+    current_csr_season,
+    record_season_ids,
+    season_aliases,
+    season_ends,
+    seasons_to_fetch,
+)
 from halotrack.waypoint import WaypointClient
 
 log = logging.getLogger("halotrack.tracker")
@@ -185,6 +192,7 @@ class Tracker:
         self.sync_matches = sync_matches
         self.progress = progress
         self.metadata = Metadata(client, store, clock)
+        self.names = NameLearner(client, store)
         self._write_lock: asyncio.Lock | None = None
 
     def _tick(self, phase: str, done: int, total: int) -> None:
@@ -244,7 +252,8 @@ class Tracker:
             csr_calendar = await self.metadata.csr_calendar()
             await self.metadata.medals()
             ends = season_ends(calendar, csr_calendar)
-            await self._each("fetching", played, lambda w: self._fetch_records(w, ends))
+            aliases = season_aliases(calendar)
+            await self._each("fetching", played, lambda w: self._fetch_records(w, ends, aliases))
             fetched = [w for w in played if w.failure is None]
             csr_season = current_csr_season(csr_calendar, self.clock()) or FALLBACK_CSR_SEASON
             report.ranked_playlists = await self._fetch_csr(fetched)
@@ -329,13 +338,16 @@ class Tracker:
 
     # -- 2. records ------------------------------------------------------------------------
 
-    async def _fetch_records(self, w: _Work, ends: dict[str, datetime]) -> None:
+    async def _fetch_records(
+        self, w: _Work, ends: dict[str, datetime], aliases: dict[str, str]
+    ) -> None:
         try:
             w.lifetime = await self.client.stats.service_record(w.xuid)
         except HaloTrackError as exc:
             w.fail("service record", exc)
             return
-        ids = w.lifetime.season_ids
+        await self.names.from_record(w.xuid, w.lifetime)
+        ids = record_season_ids(w.lifetime.season_ids, aliases)
 
         def done_seasons() -> set[str]:
             with self.store.reader() as tx:

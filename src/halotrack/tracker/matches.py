@@ -43,6 +43,7 @@ from halotrack.models.names import MedalBook
 from halotrack.models.xuid import written_as_xuid
 from halotrack.store import Store
 from halotrack.store import matches as sm
+from halotrack.tracker.names import NameLearner
 from halotrack.waypoint import WaypointClient
 
 log = logging.getLogger("halotrack.tracker")
@@ -137,6 +138,7 @@ class _Sync:
     ) -> None:
         self.client = client
         self.store = store
+        self.names = NameLearner(client, store)
         self.xuid = xuid
         self.full = full
         self.progress = progress
@@ -266,6 +268,7 @@ class _Sync:
 
     async def _fetch_and_store(self, match_id: str) -> None:
         stats = await self.client.stats.match_stats(match_id)
+        await self.names.from_match(stats)
         skill, _ = await asyncio.gather(self._skill(stats), self._assets(stats))
         rows = sm.match_rows(stats, skill, fetched_at=self.now())
         if await self._save(rows):

@@ -51,6 +51,24 @@ def season_ends(
     return ends
 
 
+def season_aliases(calendar: SeasonCalendar | None) -> dict[str, str]:
+    """Season metadata path -> the CSR season path of the same calendar entry (lower case).
+    The record lists a season from Season 5 on under both; the CSR path is the `seasonId`
+    to pass (REFERENCE "Seasons"), the other is an alias worth no request of its own."""
+    out: dict[str, str] = {}
+    for s in calendar.seasons if calendar is not None else []:
+        if s.season_metadata and s.csr_season_file_path:
+            out[_norm(s.season_metadata)] = _norm(s.csr_season_file_path)
+    return out
+
+
+def record_season_ids(season_ids: Iterable[str], aliases: dict[str, str]) -> list[str]:
+    """The record's season ids minus metadata paths whose CSR path is listed too."""
+    ids = list(season_ids)
+    listed = {_norm(s) for s in ids}
+    return [s for s in ids if aliases.get(_norm(s)) not in listed]
+
+
 def _all_but_newest(entries: Sequence[E]) -> list[E]:
     dated = [e for e in entries if e.start is not None]
     if not dated:

@@ -10,11 +10,21 @@ from enum import IntEnum
 from halotrack.errors import ConfigError
 from halotrack.models import MatchCount, MatchHistory, MatchHistoryEntry, MatchStats, ServiceRecord
 from halotrack.models.enums import RECORD_KINDS, GameplayInteraction
+from halotrack.models.xmlnames import parse_xml
 from halotrack.waypoint._base import Service, encode_query
 from halotrack.waypoint.players import Player, parse_match_id, parse_player
 from halotrack.waypoint.transport import HINT_404_PLAYER
 
 HISTORY_TYPES = ("all", "matchmaking", "custom", "local")
+XML_TYPE = "application/xml"
+
+
+def _xml_body(body: bytes, url: str) -> bytes:
+    """Check the XML parses inside the retry loop (a body cut short is retried)."""
+    parse_xml(body, url)
+    return body
+
+
 MAX_PAGE = 25
 
 
@@ -159,6 +169,25 @@ class StatsService(Service):
             model=MatchCount,
             not_found=HINT_404_PLAYER,
         )
+
+    async def service_record_xml(
+        self, player: int | str | Player, *, kind: str = "matchmade"
+    ) -> bytes:
+        """The unfiltered record's XML form, in which enum values carry their names (one
+        request; `models.xmlnames` pairs it with the JSON form)."""
+        who = parse_player(player)
+        path = f"/hi/players/{who.segment}/{record_kind(kind)}/servicerecord"
+        return await self._xml(path, HINT_404_PLAYER)
+
+    async def match_stats_xml(self, match_id: str | uuid.UUID) -> bytes:
+        """One match's stats in their XML form (enum values by name)."""
+        return await self._xml(f"/hi/matches/{parse_match_id(match_id)}/stats", "no such match")
+
+    async def _xml(self, path: str, not_found: str) -> bytes:
+        fetched = await self._transport.get(
+            self.name, path, accept=XML_TYPE, decode=_xml_body, not_found=not_found
+        )
+        return fetched.raw
 
     async def match_stats(self, match_id: str | uuid.UUID) -> MatchStats:
         """Full stats of one match (never changes once written)."""

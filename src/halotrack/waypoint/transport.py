@@ -415,11 +415,13 @@ class Transport:
         cacheable: bool = False,
         not_found: str | None = None,
         auth: bool = True,
+        accept: str | None = None,
     ) -> Fetched[T]:
         """GET `path` (already escaped) on a service; `query` is an encoded query string.
 
         `decode(body, url)` runs inside the retry loop so a body cut short is retried.
-        Without `decode`, `data` is the raw bytes.
+        Without `decode`, `data` is the raw bytes. `accept` replaces the JSON Accept header
+        (the stats answers' XML form names enum values).
         """
         svc = self._services[service]
         url_s = f"{svc.base}{path}?{query}" if query else f"{svc.base}{path}"
@@ -446,6 +448,8 @@ class Transport:
                     headers = self._plain_headers
                     if cached is not None:
                         headers = {**headers, "If-None-Match": cached[0]}
+                    if accept is not None:
+                        headers = {**headers, "Accept": accept}
                     counters.requests += 1
                     counters.by_service[service] = counters.by_service.get(service, 0) + 1
                     limit = min(self.bounds.timeout, left)

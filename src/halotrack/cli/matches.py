@@ -521,7 +521,7 @@ def player_medals(ctx: typer.Context, player: str, as_json: bool, show_all: bool
         console.print(rt)
         if len(shown) < len(rare_rows):
             console.print(
-                f"All: halotrack medals {player!r} --all · a scoreboard: halotrack match ID",
+                f"All: `halotrack medals {player!r} --all` · a scoreboard: `halotrack match ID`",
                 highlight=False,
                 markup=False,
             )

@@ -665,7 +665,7 @@ def medals_cmd(
     for (kind, difficulty), names in groups.items():
         table.add_row(kind, difficulty, ", ".join(names))
     console.print(table)
-    console.print("Descriptions and NameIds: halotrack medals --all", highlight=False)
+    console.print("Descriptions and NameIds: `halotrack medals --all`", highlight=False)
 
 
 # ----- playlists

@@ -58,7 +58,7 @@ def serve_simulator(matches: int) -> None:
 
 async def run_sync(info: dict[str, Any], rate: float, concurrency: int) -> dict[str, Any]:
     from halotrack.store import open_store
-    from halotrack.tracker.matches import sync_player_matches
+    from halotrack.usecases.matches import sync_player_matches
     from halotrack.waypoint import Limits, Tokens, WaypointClient
 
     tokens = Tokens(spartan=info["spartan"], clearance=info["clearance"])

@@ -35,8 +35,8 @@ from halotrack.simulator import Simulator, start_simulator
 from halotrack.simulator.formats import to_ms
 from halotrack.simulator.world import LAUNCH, World
 from halotrack.store import Scope, Store, open_store, to_thread
-from halotrack.tracker import SimulatorTokens, StoreEtagCache, Tracker
-from halotrack.tracker.seasons import current_csr_season
+from halotrack.usecases import SimulatorTokens, StoreEtagCache, Tracker
+from halotrack.usecases.seasons import current_csr_season
 from halotrack.waypoint import Limits, WaypointClient
 
 SEASONS = 8

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from halotrack.simulator import Simulator, start_simulator
 from halotrack.store import Store, open_store
-from halotrack.tracker import SimulatorTokens, Tracker
+from halotrack.usecases import SimulatorTokens, Tracker
 from halotrack.waypoint import Limits, RetryPolicy, WaypointClient
 
 # Share of each fault kind in the total fault rate (sums to 1).

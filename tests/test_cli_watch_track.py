@@ -23,7 +23,7 @@ import pytest
 from halotrack.cli import main
 from halotrack.simulator import Simulator, start_simulator
 from halotrack.store import Scope, Store, open_store
-from halotrack.tracker import TrackerBusy, TrackerLock
+from halotrack.usecases import TrackerBusy, TrackerLock
 
 
 class ThreadedSim:

@@ -24,9 +24,10 @@ from halotrack.models.xmlnames import enum_names, parse_xml
 from halotrack.simulator import Simulator, datacontract, start_simulator
 from halotrack.simulator.testing import SimThread
 from halotrack.store import Store, open_store
-from halotrack.tracker import SimulatorTokens, Tracker
-from halotrack.tracker.names import NAMES_KEY, load_book
+from halotrack.usecases import Tracker
+from halotrack.usecases.names import NAMES_KEY, load_book
 from halotrack.waypoint import Limits, WaypointClient
+from halotrack.wiring.simtokens import SimulatorTokens
 
 NEW_MODE = 43  # a category this version does not know
 NEW_NAME = "MultiplayerSnowballFight"
@@ -196,7 +197,7 @@ async def test_a_value_the_xml_does_not_name_is_asked_once(
 async def test_match_sync_learns_from_match_stats(
     sim: Simulator, lite: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from halotrack.tracker.matches import sync_player_matches
+    from halotrack.usecases.matches import sync_player_matches
 
     x = fiesta_player(sim)
     ship_new_mode(sim, x, monkeypatch)

@@ -21,8 +21,8 @@ from halotrack.models import MatchStats, decode
 from halotrack.simulator import start_simulator
 from halotrack.store import matches as sm
 from halotrack.store import open_store
-from halotrack.tracker.matches import sync_player_matches
-from halotrack.tracker.metadata import MEDALS
+from halotrack.usecases.matches import sync_player_matches
+from halotrack.usecases.metadata import MEDALS
 from halotrack.waypoint import Limits, WaypointClient
 
 REAL = Path(__file__).parent / "data" / "real"

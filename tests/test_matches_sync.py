@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from halotrack.simulator import Simulator, start_simulator
 from halotrack.store import Store, open_store
 from halotrack.store import matches as sm
-from halotrack.tracker.matches import sync_player_matches
+from halotrack.usecases.matches import sync_player_matches
 from halotrack.waypoint import Limits, WaypointClient
 
 STATS_URL = re.compile(r"/hi/matches/([0-9a-f-]+)/stats$")
@@ -303,7 +303,7 @@ async def test_a_failing_skill_service_stores_nothing_half(lite_store: Store) ->
 
 
 async def test_a_gamertag_is_resolved_once_and_remembered(env: Env, lite_store: Store) -> None:
-    from halotrack.tracker.matches import resolve_xuid
+    from halotrack.usecases.matches import resolve_xuid
 
     # ASCII: the store's case-insensitive lookup uses SQL lower(), ASCII-only on SQLite.
     p = next(p for p in env.sim.world.players if p.gamertag.isascii())

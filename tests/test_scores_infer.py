@@ -11,7 +11,7 @@ from halotrack.simulator.catalog import MODES, PS_POINTS
 from halotrack.simulator.gen import _PS_FROM
 from halotrack.simulator.views import match_stats
 from halotrack.simulator.world import World
-from halotrack.tracker import scores
+from halotrack.usecases import scores
 
 REAL = Path(__file__).parent / "data" / "real" / "match-stats"
 KILLED, ASSIST, FLAG = 1024030246, 638246808, 601966503

@@ -30,8 +30,8 @@ from halotrack.models.hosts import WAYPOINT_HOSTS
 from halotrack.simulator import SimState, start_simulator
 from halotrack.store import Store
 from halotrack.store import matches as sm
-from halotrack.tracker import SimulatorTokens
 from halotrack.waypoint import RetryPolicy, WaypointClient
+from halotrack.wiring.simtokens import SimulatorTokens
 from test_crash_recovery import SimThread
 
 SPARTAN = "x-343-authorization-spartan"

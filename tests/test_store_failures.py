@@ -19,7 +19,7 @@ from conftest import fill_disk
 from halotrack.cli import main
 from halotrack.errors import StoreError
 from halotrack.store import Scope, Store, open_store
-from halotrack.tracker import TrackerBusy, TrackerLock
+from halotrack.usecases import TrackerBusy, TrackerLock
 
 REAL = Path(__file__).parent / "data" / "real"
 T0 = datetime(2026, 2, 1, tzinfo=UTC)

@@ -19,8 +19,9 @@ from aiohttp import web
 from halotrack.simulator import Filters, Simulator, start_simulator, views
 from halotrack.store import Store, open_store
 from halotrack.store import history as hist
-from halotrack.tracker import SimulatorTokens, StoreEtagCache, Tracker, TrackerBusy, TrackerLock
+from halotrack.usecases import StoreEtagCache, Tracker, TrackerBusy, TrackerLock
 from halotrack.waypoint import Limits, RetryPolicy, WaypointClient
+from halotrack.wiring.simtokens import SimulatorTokens
 
 GHOST = 2533274899999999  # not a player of the world: the API answers 404
 FAIL: dict[str, set[str]] = {}

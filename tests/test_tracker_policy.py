@@ -8,8 +8,8 @@ import msgspec
 import pytest
 
 from halotrack.models import CsrSeasonCalendar, SeasonCalendar, decode_as
-from halotrack.tracker import check_interval, next_check_at
-from halotrack.tracker.seasons import (
+from halotrack.usecases import check_interval, next_check_at
+from halotrack.usecases.seasons import (
     current_csr_season,
     is_ended,
     season_ends,

@@ -1,6 +1,6 @@
 """`halotrack demo`: the offline simulator, weeks of tracking, a diff and stats pages.
 
-No network, no account. The logic is `halotrack.tracker.demo.run_demo`.
+No network, no account. The logic is `halotrack.wiring.demo.run_demo`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         world: Annotated[int, typer.Option(help="Players in the simulated world.")] = 30,
     ) -> None:
         """Track simulated players for weeks of simulated time, then show a diff and pages."""
-        from halotrack.tracker.demo import run_demo
+        from halotrack.wiring.demo import run_demo
 
         players = max(1, min(players, 20))
 

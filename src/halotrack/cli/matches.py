@@ -8,7 +8,7 @@
     halotrack medals PLAYER [--all]          (via `read.medals`: counts and rare medals)
 
 Reading commands use only the store; `sync` talks to the API through the tracker. The
-logic lives in `halotrack.store.matches` and `halotrack.tracker.matches`.
+logic lives in `halotrack.store.matches` and `halotrack.usecases.matches`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from halotrack.models.enums import GameVariantCategory, Outcome
 from halotrack.models.names import MedalBook
 from halotrack.store import Store, open_store
 from halotrack.store import matches as sm
-from halotrack.tracker.matches import (
+from halotrack.usecases.matches import (
     rare_medals,
     resolve_xuid,
     stored_medal_book,
@@ -277,7 +277,7 @@ def sync_cmd(
     """Fetch the player's matches not stored yet (the first sync backfills everything).
 
     Newest first, stopping at the last sync; resumable: rerun after an interruption."""
-    from halotrack.tracker.metadata import Metadata
+    from halotrack.usecases.metadata import Metadata
     from halotrack.waypoint import from_settings
 
     settings = state(ctx).settings()

@@ -1,6 +1,6 @@
 """`halotrack names`: enum names learned from the API's XML answers (modes shipped later).
 
-The learning is `halotrack.tracker.names`; `track` and `matches sync` learn on their own
+The learning is `halotrack.usecases.names`; `track` and `matches sync` learn on their own
 (one request per new number, once ever). `refresh` asks again on demand; `list` shows them.
 """
 
@@ -16,7 +16,7 @@ from halotrack.cli.common import console, print_json, run, state
 from halotrack.models.enums import TOLERANT
 from halotrack.models.xmlnames import NameBook
 from halotrack.store import open_store
-from halotrack.tracker import names
+from halotrack.usecases import names
 from halotrack.waypoint import Player, from_settings, parse_player
 
 names_app = typer.Typer(

@@ -35,8 +35,8 @@ from halotrack.models.enums import RECORD_KINDS
 from halotrack.models.export import to_jsonable
 from halotrack.models.format import duration_words
 from halotrack.models.names import MedalBook, PersonalScoreBook, load_personal_scores
-from halotrack.tracker.metadata import find_playlist
-from halotrack.tracker.seasons import calendar_pairs, season_name
+from halotrack.usecases.metadata import find_playlist
+from halotrack.usecases.seasons import calendar_pairs, season_name
 from halotrack.waypoint import Player, WaypointClient, from_settings, parse_player
 from halotrack.waypoint.players import parse_match_id
 

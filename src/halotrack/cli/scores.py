@@ -1,6 +1,6 @@
 """`halotrack scores infer`: name personal-score NameIds from the stored matches.
 
-The analysis is `halotrack.tracker.scores`; this module reads the store, prints, and with
+The analysis is `halotrack.usecases.scores`; this module reads the store, prints, and with
 `--save` merges the confident names into the user's `personal_scores.json`.
 """
 
@@ -17,7 +17,7 @@ from halotrack.cli.common import console, print_json, state
 from halotrack.models.names import PERSONAL_SCORES_FILE, load_personal_scores
 from halotrack.store import matches as sm
 from halotrack.store import open_store
-from halotrack.tracker import scores
+from halotrack.usecases import scores
 
 scores_app = typer.Typer(
     name="scores",

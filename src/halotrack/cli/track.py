@@ -1,7 +1,7 @@
 """`halotrack track [PLAYER...] [--once | --every 30m]`: run tracking cycles.
 
 One tracker per database (a lock); Ctrl-C stops between or inside cycles and keeps every
-snapshot already committed. The work itself is `halotrack.tracker.Tracker`.
+snapshot already committed. The work itself is `halotrack.usecases.Tracker`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from halotrack.cli.common import console, err_console, print_json, run, state
 from halotrack.errors import ConfigError, Unknown
 from halotrack.store import open_store
-from halotrack.tracker import CycleReport, StoreEtagCache, Tracker, TrackerLock
-from halotrack.tracker.cycle import Progress as ProgressFn
-from halotrack.tracker.watch import find_watched
+from halotrack.usecases import CycleReport, StoreEtagCache, Tracker, TrackerLock
+from halotrack.usecases.cycle import Progress as ProgressFn
+from halotrack.usecases.watch import find_watched
 from halotrack.waypoint import from_settings
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -16,8 +16,8 @@ from rich.table import Table
 from halotrack.cli.common import console, err_console, print_json, run, state
 from halotrack.errors import Unknown
 from halotrack.store import Store, WatchEntry, open_store
-from halotrack.tracker import StoreEtagCache, add_players
-from halotrack.tracker.watch import Resolved, find_watched
+from halotrack.usecases import StoreEtagCache, add_players
+from halotrack.usecases.watch import Resolved, find_watched
 from halotrack.waypoint import from_settings
 
 Players = Annotated[list[str], typer.Argument(help="Gamertags or XUIDs.")]

@@ -23,7 +23,7 @@ import msgspec
 
 from halotrack.models.csr import csr_label, progress_to_next
 from halotrack.models.enums import GameVariantCategory, MedalDifficulty, MedalType
-from halotrack.tracker.seasons import season_name
+from halotrack.usecases.seasons import season_name
 
 Raw = Mapping[str, Any]
 StatValue = int | float | timedelta

@@ -1,4 +1,4 @@
-"""What to fetch and when: change detection, snapshot cycles, scheduling, the demo.
+"""The use cases: what to fetch and when, match sync, scores, seasons, the watch list.
 
     tracker = Tracker(client, store, clock=sim.clock.now)   # clock: aware UTC datetimes
     report = await tracker.run_cycle()                       # CycleReport
@@ -7,23 +7,22 @@
 
 `watch` helpers (`resolve_players`, `add_players`) resolve gamertags to XUIDs once through
 the profile service. `next_check_at(now, last_played_at)` is the scheduling policy. The
-tracker talks to `halotrack.waypoint` and `halotrack.store` only.
+use cases talk to `halotrack.waypoint` and `halotrack.store`; `halotrack.wiring` builds
+what they are given from settings.
 """
 
 from __future__ import annotations
 
-from halotrack.tracker.cycle import CycleReport, Failure, Tracker
-from halotrack.tracker.lock import TrackerBusy, TrackerLock
-from halotrack.tracker.metadata import Metadata, StoreEtagCache
-from halotrack.tracker.policy import check_interval, next_check_at
-from halotrack.tracker.simtokens import SimulatorTokens
-from halotrack.tracker.watch import add_players, resolve_players
+from halotrack.usecases.cycle import CycleReport, Failure, Tracker
+from halotrack.usecases.lock import TrackerBusy, TrackerLock
+from halotrack.usecases.metadata import Metadata, StoreEtagCache
+from halotrack.usecases.policy import check_interval, next_check_at
+from halotrack.usecases.watch import add_players, resolve_players
 
 __all__ = [
     "CycleReport",
     "Failure",
     "Metadata",
-    "SimulatorTokens",
     "StoreEtagCache",
     "Tracker",
     "TrackerBusy",

@@ -43,10 +43,10 @@ from halotrack.models.names import MedalBook
 from halotrack.models.xuid import written_as_xuid
 from halotrack.store import Store
 from halotrack.store import matches as sm
-from halotrack.tracker.names import NameLearner
+from halotrack.usecases.names import NameLearner
 from halotrack.waypoint import WaypointClient
 
-log = logging.getLogger("halotrack.tracker")
+log = logging.getLogger("halotrack.usecases")
 
 T = TypeVar("T")
 
@@ -489,7 +489,7 @@ class _Sync:
 def stored_medal_book(store: Store) -> MedalBook:
     """Medal names from the medal metadata the tracker keeps in the store (empty when the
     file was never fetched: names then read `Medal <id>`)."""
-    from halotrack.tracker.metadata import MEDALS
+    from halotrack.usecases.metadata import MEDALS
 
     cached = store.get_metadata(*MEDALS)
     if cached is None:

@@ -34,10 +34,10 @@ from typing import Any, TypeVar
 from halotrack.errors import HaloTrackError
 from halotrack.models import ServiceRecord, maybe_xuid, parse_xuid
 from halotrack.store import SaveResult, Scope, Store, StoreTx, WatchEntry, to_thread
-from halotrack.tracker.metadata import Metadata
-from halotrack.tracker.names import NameLearner
-from halotrack.tracker.policy import next_check_at
-from halotrack.tracker.seasons import (
+from halotrack.usecases.metadata import Metadata
+from halotrack.usecases.names import NameLearner
+from halotrack.usecases.policy import next_check_at
+from halotrack.usecases.seasons import (
     current_csr_season,
     record_season_ids,
     season_aliases,
@@ -46,7 +46,7 @@ from halotrack.tracker.seasons import (
 )
 from halotrack.waypoint import WaypointClient
 
-log = logging.getLogger("halotrack.tracker")
+log = logging.getLogger("halotrack.usecases")
 
 T = TypeVar("T")
 
@@ -483,7 +483,7 @@ class Tracker:
         if not players:
             return
         try:
-            module = importlib.import_module("halotrack.tracker.matches")
+            module = importlib.import_module("halotrack.usecases.matches")
         except ImportError:
             log.info("match sync is not available in this version: skipped")
             return

@@ -116,7 +116,7 @@ class TrackerLock:
         conn = self._engine.connect()
         try:
             schema = conn.exec_driver_sql("SELECT current_schema()").scalar_one()
-            digest = hashlib.blake2b(f"halotrack.tracker:{schema}".encode(), digest_size=8)
+            digest = hashlib.blake2b(f"halotrack.usecases:{schema}".encode(), digest_size=8)
             key = int.from_bytes(digest.digest(), "big", signed=True)
             got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
             conn.commit()

@@ -25,11 +25,11 @@ from halotrack.report.build import METADATA_CAREER_TRACK, dumps_sprite
 from halotrack.simulator import Player, Simulator, start_simulator
 from halotrack.store import Store, open_store, to_thread
 from halotrack.store import history as hist
-from halotrack.tracker.cycle import CycleReport, Tracker
-from halotrack.tracker.metadata import StoreEtagCache
-from halotrack.tracker.simtokens import SimulatorTokens
-from halotrack.tracker.watch import add_players
+from halotrack.usecases.cycle import CycleReport, Tracker
+from halotrack.usecases.metadata import StoreEtagCache
+from halotrack.usecases.watch import add_players
 from halotrack.waypoint import Limits, WaypointClient
+from halotrack.wiring.simtokens import SimulatorTokens
 
 Say = Callable[[str], None]
 
@@ -203,7 +203,7 @@ def _fresh_database(out: Path) -> Path:
 
 def _match_sync_available() -> bool:
     try:
-        module = importlib.import_module("halotrack.tracker.matches")
+        module = importlib.import_module("halotrack.usecases.matches")
     except ImportError:
         return False
     return hasattr(module, "sync_player_matches")

@@ -26,7 +26,7 @@ from halotrack.models import (
 from halotrack.store import Store
 from halotrack.waypoint import EtagCache, WaypointClient
 
-log = logging.getLogger("halotrack.tracker")
+log = logging.getLogger("halotrack.usecases")
 
 T = TypeVar("T")
 

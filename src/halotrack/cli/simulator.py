@@ -57,11 +57,8 @@ async def _serve(
         first = sim.world.players[0]
         say = partial(console.print, soft_wrap=True, highlight=False)
         say(f"Simulator on [bold]{sim.base_url}[/] (seed {seed}, {players} players)")
-        say(f"  point clients at it:  halotrack --api {sim.base_url} ...")
-        say(
-            f'  get a token:          curl -X POST {sim.base_url}/_sim/token -d \'{{"xuid": '
-            f'"{first.xuid}"}}\''
-        )
+        say(f"  sign in as a player:  halotrack --api {sim.base_url} auth sim")
+        say(f'  then read with it:    halotrack --api {sim.base_url} record "{first.gamertag}"')
         say(
             "  control:              /_sim/players /_sim/advance /_sim/play /_sim/stats "
             "/_sim/requests /_sim/faults"

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import random
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import compress
 from typing import Any
@@ -289,6 +290,7 @@ class World:
         self._advance_count = 0
         self._live_count = 0
         self.live_matches: dict[str, Match] = {}
+        self._plans: OrderedDict[str, list[gen.SlotPlan]] = OrderedDict()
         self.clearance_id = guid(seed, "clearance")
         self._build_seasons(seasons)
         self._build_assets(ranked_playlists)
@@ -567,22 +569,47 @@ class World:
         rng = random.Random(m.seed ^ 0x5EED)
         taken = {s.rank for s in m.slots}
         free = [r for r in range(1, m.total + 1) if r not in taken]
-        extra: list[Slot] = []
-        for idx in range(len(m.slots), m.total):
-            team = self._team(m, idx)
-            if m.bots and (m.team_mode != "teams" or idx >= m.per_team):
-                pid, xuid, bot, skill = f"bid({rng.randint(1, 60)}.0)", None, True, 0.5
-            else:
-                g = GUEST_BASE + rng.randint(0, 10**9)
-                pid, xuid, bot, skill = f"xuid({g})", g, False, rng.betavariate(2.2, 2.2)
-            outcome = self._outcome(m, team, rng)
-            extra.append(Slot(m, idx, pid, xuid, bot, team, outcome, 0, skill))
+        extra = [self._guest(m, idx) for idx in range(len(m.slots), m.total)]
         placing = sorted(extra, key=lambda s: (s.outcome != gen.WIN, -s.skill - rng.random()))
         for place, s in zip(free, placing, strict=True):
             s.rank = place
         m.slots.extend(extra)
         m.complete = True
         return m.slots
+
+    def _guest(self, m: Match, idx: int) -> Slot:
+        """The guest or bot in seat `idx`, the same each time it is asked for: the match
+        plan needs every seat's skill before the roster is built."""
+        rng = random.Random(m.seed * 977 + idx)
+        team = self._team(m, idx)
+        if m.bots and (m.team_mode != "teams" or idx >= m.per_team):
+            pid, xuid, bot, skill = f"bid({rng.randint(1, 60)}.0)", None, True, 0.5
+        else:
+            g = GUEST_BASE + rng.randint(0, 10**9)
+            pid, xuid, bot, skill = f"xuid({g})", g, False, rng.betavariate(2.2, 2.2)
+        return Slot(m, idx, pid, xuid, bot, team, self._outcome(m, team, rng), 0, skill)
+
+    def plan(self, m: Match) -> list[gen.SlotPlan]:
+        """Every seat's share of the match's kills, deaths, score and rounds (see
+        `gen.plan_match`), from the match seed and the seats' skills; a few recent plans
+        are kept, as a scoreboard asks once per seat."""
+        hit = self._plans.get(m.match_id)
+        if hit is not None:
+            return hit
+        seats = [
+            gen.Seat(s.team, s.skill, 0.6 if s.left_early else 1.0)
+            for s in (
+                m.slots[idx] if idx < len(m.slots) else self._guest(m, idx)
+                for idx in range(m.total)
+            )
+        ]
+        minutes = m.duration_ticks / (60 * TICKS_PER_SECOND)
+        rng = random.Random(m.seed ^ 0x91A4)
+        plan = gen.plan_match(rng, m.variant, minutes, seats, m.team_mode, m.winner)
+        self._plans[m.match_id] = plan
+        while len(self._plans) > 256:
+            self._plans.popitem(last=False)
+        return plan
 
     def _outcome(self, m: Match, team: int, rng: random.Random) -> int:
         if m.team_mode == "ffa":
@@ -604,20 +631,13 @@ class World:
         if s.left_early:
             time = time * rng.randint(30, 90) // 100
         time = time // TICKS_PER_MS * TICKS_PER_MS
+        plan = self.plan(m)[s.index]
         if s.outcome == gen.DNF:
-            rounds = (0, 0, 0)
-        elif m.variant.rounds > 1 and m.team_mode == "teams":
-            need = m.variant.rounds // 2 + 1
-            other = rng.randint(0, need - 1)
-            rounds = (need, other, 0) if s.outcome == gen.WIN else (other, need, 0)
-        else:
-            rounds = (
-                int(s.outcome == gen.WIN),
-                int(s.outcome == gen.LOSS),
-                int(s.outcome == gen.TIE),
-            )
+            plan = replace(plan, rounds=(0, 0, 0))
+        elif m.team_mode != "teams":  # rounds are a team's; alone, the outcome is one
+            plan = replace(plan, rounds=(int(s.outcome == gen.WIN), int(s.outcome == gen.LOSS), 0))
         vehicles = m.playlist is not None and m.playlist.spec.experience == 3
-        return gen.generate(rng, m.variant, s.skill, time, s.outcome, rounds, vehicles)
+        return gen.generate(rng, m.variant, s.skill, time, s.outcome, plan, vehicles)
 
     # ----------------------------------------------------------------- live play
     def _live_id(self, rng: random.Random) -> str:

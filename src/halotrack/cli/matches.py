@@ -12,7 +12,7 @@ logic lives in `halotrack.store.matches` and `halotrack.tracker.matches`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -233,7 +233,7 @@ def sync_cmd(
             xuid = await resolve_xuid(client, store, player)
             with _Bar(f"{player}") as bar:
                 result = await sync_player_matches(client, store, xuid, full=full, progress=bar)
-            await Metadata(client, store, lambda: datetime.now(UTC)).medals()
+            await Metadata(client, store, client.now).medals()
             return result
 
     with open_store(settings.database_url()) as store:

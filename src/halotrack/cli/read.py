@@ -175,11 +175,11 @@ def current_season(calendar: SeasonCalendar, now: datetime | None = None) -> Sea
     return max(started, key=lambda s: s.start or datetime.min.replace(tzinfo=UTC))
 
 
-def find_season(calendar: SeasonCalendar, wanted: str) -> SeasonEntry:
+def find_season(calendar: SeasonCalendar, wanted: str, now: datetime | None = None) -> SeasonEntry:
     """The calendar entry a user meant: `current`, a record season id, a CSR season file or
     bare id (`CsrSeason5-1`), or a metadata file or bare name (`Season6`)."""
     if wanted.strip().lower() == "current":
-        return current_season(calendar)
+        return current_season(calendar, now)
     key = _bare(wanted)
     for entry in calendar.seasons:
         names = {entry.csr_season_file_path, entry.season_metadata, season_record_id(entry)}
@@ -320,7 +320,8 @@ def record_cmd(
         season_id: str | None = None
         label = "all seasons"
         if season is not None:
-            entry = find_season(await client.gamecms.season_calendar(), season)
+            calendar = await client.gamecms.season_calendar()
+            entry = find_season(calendar, season, client.now())
             season_id = season_record_id(entry)
             label = f"{season_id} ({entry.date_label})"
         record, metadata = await asyncio.gather(
@@ -483,7 +484,7 @@ def seasons_cmd(
 
     async def body(client: WaypointClient) -> list[dict[str, Any]]:
         calendar = await client.gamecms.season_calendar()
-        now = current_season(calendar) if calendar.seasons else None
+        now = current_season(calendar, client.now()) if calendar.seasons else None
 
         async def name(entry: SeasonEntry) -> str | None:
             if not entry.season_metadata:

@@ -7,16 +7,18 @@ service, and one argument (`api_root`) must point all of them at a simulator or 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 import aiohttp
 
-from halotrack.errors import ConfigError
+from halotrack.errors import ConfigError, HaloTrackError
 from halotrack.waypoint.cache import EtagCache
 from halotrack.waypoint.discovery import DiscoveryService
 from halotrack.waypoint.economy import EconomyService
@@ -29,6 +31,8 @@ from halotrack.waypoint.transport import USER_AGENT, Counters, Limits, RetryPoli
 
 if TYPE_CHECKING:
     from halotrack.config import Settings
+
+log = logging.getLogger("halotrack.waypoint")
 
 
 def default_cache_dir() -> Path:
@@ -133,6 +137,19 @@ class WaypointClient:
 
     def base_url(self, service: str) -> str:
         return self.transport.base_url(service)
+
+    def now(self) -> datetime:
+        """The API's time (see waypoint.clock): what snapshots made from its answers carry."""
+        return self.transport.server_clock.now()
+
+    async def sync_clock(self) -> datetime:
+        """`now()`, after one cheap revalidated request when no answer has set it yet."""
+        if not self.transport.server_clock.observed:
+            try:
+                await self.gamecms.season_calendar()
+            except HaloTrackError as exc:
+                log.info("could not read the API's time, using the local clock: %s", exc)
+        return self.now()
 
     async def close(self) -> None:
         """Close the session if the client created it (an injected one is left open)."""

@@ -44,6 +44,7 @@ from halotrack.errors import (
 )
 from halotrack.models.hosts import WAYPOINT_HOSTS, service_urls
 from halotrack.waypoint.cache import EtagCache
+from halotrack.waypoint.clock import ServerClock
 from halotrack.waypoint.tokens import TokenProvider, Tokens
 
 log = logging.getLogger("halotrack.waypoint")
@@ -253,6 +254,7 @@ class Transport:
         self._hdr_tokens: Tokens | None = None
         self._hdr: dict[str, str] = self._plain_headers
         self.counters = Counters()
+        self.server_clock = ServerClock(monotonic=clock)
 
     @staticmethod
     def _is_api(name: str) -> bool:
@@ -462,6 +464,7 @@ class Transport:
                         )
                         raise _Transient(self._error(None, service, url_s, detail=detail)) from None
                 counters.by_status[status] = counters.by_status.get(status, 0) + 1
+                self.server_clock.observe(rheaders)
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("GET %s -> %d (%d bytes)", url_s, status, len(body or b""))
                 if 200 <= status < 300:

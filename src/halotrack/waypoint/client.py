@@ -20,6 +20,7 @@ import aiohttp
 
 from halotrack.errors import ConfigError, HaloTrackError
 from halotrack.waypoint.cache import EtagCache
+from halotrack.waypoint.clock import ServerClock
 from halotrack.waypoint.discovery import DiscoveryService
 from halotrack.waypoint.economy import EconomyService
 from halotrack.waypoint.gamecms import GameCmsService
@@ -51,6 +52,7 @@ class WaypointClient:
     points every service at `<root>/<host>` (the simulator's layout); `base_urls` overrides
     single services. `session`, `clock`, `sleep` and `rand` are injectable for tests.
     `cache` is a directory for the ETag cache, an EtagCache, or False to disable it.
+    `ca_bundle` is a CA file to trust alone for TLS (e.g. `halotrack simulator --tls`'s).
     """
 
     def __init__(
@@ -70,6 +72,8 @@ class WaypointClient:
         rand: Callable[[], float] = random.random,
         wall_clock: Callable[[], float] = time.time,
         user_agent: str = USER_AGENT,
+        ca_bundle: str | None = None,
+        server_clock: ServerClock | None = None,
     ) -> None:
         if isinstance(tokens, str):
             tokens = Tokens(spartan=tokens)
@@ -97,6 +101,8 @@ class WaypointClient:
             rand=rand,
             wall_clock=wall_clock,
             user_agent=user_agent,
+            ca_bundle=ca_bundle,
+            server_clock=server_clock,
         )
         self._stats = StatsService(self.transport)
         self._skill = SkillService(self.transport)
@@ -180,11 +186,15 @@ def from_settings(
     Tokens: the given provider (sign-in), else `spartan_token`/`clearance` from flags or
     environment. No token at all is a ConfigError telling the user how to get one.
     """
+    from halotrack.auth.microsoft import ca_bundle_setting
+
     provider = token_provider
+    # One clock for the client and the sign-in: token expiries are on the server's clock.
+    server_clock = ServerClock()
     if provider is None and not settings.spartan_token:
         from halotrack.auth import load_provider  # the stored sign-in (`halotrack auth login`)
 
-        provider = load_provider(settings)
+        provider = load_provider(settings, clock=server_clock.now)
     if provider is None:
         if not settings.spartan_token:
             raise ConfigError(
@@ -202,6 +212,8 @@ def from_settings(
         concurrency=max(1, settings.concurrency),
     )
     kwargs: dict[str, object] = {
+        "ca_bundle": ca_bundle_setting(settings) or _signed_in_ca(provider),
+        "server_clock": server_clock,
         "api_root": settings.api,
         "limits": limits,
         "timeout": settings.timeout,
@@ -209,3 +221,9 @@ def from_settings(
     }
     kwargs.update(overrides)
     return WaypointClient(tokens=provider, **kwargs)  # type: ignore[arg-type]
+
+
+def _signed_in_ca(provider: TokenProvider) -> str | None:
+    """The CA file a stored sign-in was made with: its API root is served under that CA."""
+    value = getattr(getattr(provider, "session", None), "ca_bundle", None)
+    return value if isinstance(value, str) and value else None

@@ -19,6 +19,7 @@ import asyncio
 import email.utils
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -221,6 +222,8 @@ class Transport:
         rand: Callable[[], float] = random.random,
         wall_clock: Callable[[], float] = time.time,
         user_agent: str = USER_AGENT,
+        ca_bundle: str | None = None,
+        server_clock: ServerClock | None = None,
     ) -> None:
         self.limits = limits or Limits()
         self.retry = retry or RetryPolicy()
@@ -254,7 +257,8 @@ class Transport:
         self._hdr_tokens: Tokens | None = None
         self._hdr: dict[str, str] = self._plain_headers
         self.counters = Counters()
-        self.server_clock = ServerClock(monotonic=clock)
+        self.server_clock = server_clock or ServerClock(monotonic=clock)
+        self._ca_bundle = ca_bundle
 
     @staticmethod
     def _is_api(name: str) -> bool:
@@ -269,7 +273,13 @@ class Transport:
             # no cookie jar: the API authenticates by header, and a jar only costs CPU and
             # could carry state between hosts
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=max(self.limits.concurrency, 10)),
+                connector=aiohttp.TCPConnector(
+                    limit=max(self.limits.concurrency, 10),
+                    # a CA file trusted alone: a simulator's own, or a TLS-inspecting proxy's
+                    ssl=ssl.create_default_context(cafile=self._ca_bundle)
+                    if self._ca_bundle
+                    else True,
+                ),
                 timeout=self._timeout,
                 cookie_jar=aiohttp.DummyCookieJar(),
             )

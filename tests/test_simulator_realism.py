@@ -119,3 +119,28 @@ def test_slayer_winner_reaches_the_limit_unless_the_clock_ran_out() -> None:
             total += 1
             at_limit += kills[1] == SCORE_LIMITS["slayer"]
     assert total > 50 and at_limit > total // 2, (at_limit, total)
+
+
+def test_ranked_matches_before_the_start_count_toward_placement() -> None:
+    """At the simulated start, each player's placement in the current CSR season counts the
+    ranked matches of their history in that season and playlist."""
+    from halotrack.simulator.views import csr_result
+    from halotrack.simulator.world import PLACEMENT_MATCHES
+
+    world = World(seed=11, players=25)
+    season = world.season_at(world.clock.now_ms())
+    placed = counted = 0
+    for p in world.players:
+        for pl in (x for x in world.playlists if x.ranked):
+            played = sum(
+                1 for s in world.history(p) if s.match.playlist is pl and s.match.season is season
+            )
+            current = csr_result(world, p, pl, None)["Result"]["Current"]
+            assert current["MeasurementMatchesRemaining"] == max(0, PLACEMENT_MATCHES - played), (
+                p.gamertag,
+                pl.spec.name,
+                played,
+            )
+            counted += played > 0
+            placed += played >= PLACEMENT_MATCHES
+    assert counted > 10 and placed > 0, (counted, placed)

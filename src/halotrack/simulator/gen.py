@@ -56,12 +56,21 @@ class SlotPlan:
 
 
 def _split(rng: random.Random, total: int, weights: Sequence[float]) -> list[int]:
-    """`total` units dealt to the weights' owners, each unit by weight."""
-    out = [0] * len(weights)
-    if total <= 0 or not weights:
-        return out
-    for i in rng.choices(range(len(weights)), weights=weights, k=total):
-        out[i] += 1
+    """`total` units dealt to the weights' owners: by weight, with a random swing each (one
+    draw per owner, not per unit: histories deal tens of thousands of matches)."""
+    n = len(weights)
+    if total <= 0 or not n:
+        return [0] * n
+    swung = [w * rng.uniform(0.5, 1.5) for w in weights]
+    whole = sum(swung)
+    if whole <= 0:
+        return [0] * n
+    exact = [total * w / whole for w in swung]
+    out = [int(x) for x in exact]
+    rest = total - sum(out)
+    if rest:  # the units left over go to the largest fractions
+        for i in sorted(range(n), key=lambda i: out[i] - exact[i])[:rest]:
+            out[i] += 1
     return out
 
 

@@ -425,7 +425,13 @@ class World:
         n = self._history_size(p, rng)
         start = to_ms(self.start)
         first = to_ms(LAUNCH) + rng.randint(0, (start - to_ms(LAUNCH)) * 2 // 3)
-        times = sorted(rng.randint(first, start - 3_600_000) for _ in range(n))
+        last = start - 3_600_000
+        if p.activity == "idle":
+            times = sorted(rng.randint(first, last) for _ in range(n))
+        else:
+            # Players who still play played more lately: a quarter of their history falls
+            # in the running season, so its ranked matches place them before the start.
+            times = sorted(last - int((last - first) * rng.random() ** 2) for _ in range(n))
         out: list[Slot] = []
         for k, t in enumerate(times):
             mid = self._history_id(p, k, rng)
@@ -569,7 +575,7 @@ class World:
         rng = random.Random(m.seed ^ 0x5EED)
         taken = {s.rank for s in m.slots}
         free = [r for r in range(1, m.total + 1) if r not in taken]
-        extra = [self._guest(m, idx) for idx in range(len(m.slots), m.total)]
+        extra = self._guests(m, random.Random(m.seed * 977), len(m.slots))
         placing = sorted(extra, key=lambda s: (s.outcome != gen.WIN, -s.skill - rng.random()))
         for place, s in zip(free, placing, strict=True):
             s.rank = place
@@ -577,17 +583,22 @@ class World:
         m.complete = True
         return m.slots
 
-    def _guest(self, m: Match, idx: int) -> Slot:
-        """The guest or bot in seat `idx`, the same each time it is asked for: the match
+    def _guests(self, m: Match, rng: random.Random, start: int) -> list[Slot]:
+        """The guests and bots in the seats from `start` (after the world players'), the
+        same each time they are asked for with a fresh `Random(m.seed * 977)`: the match
         plan needs every seat's skill before the roster is built."""
-        rng = random.Random(m.seed * 977 + idx)
-        team = self._team(m, idx)
-        if m.bots and (m.team_mode != "teams" or idx >= m.per_team):
-            pid, xuid, bot, skill = f"bid({rng.randint(1, 60)}.0)", None, True, 0.5
-        else:
-            g = GUEST_BASE + rng.randint(0, 10**9)
-            pid, xuid, bot, skill = f"xuid({g})", g, False, rng.betavariate(2.2, 2.2)
-        return Slot(m, idx, pid, xuid, bot, team, self._outcome(m, team, rng), 0, skill)
+        draw = rng.random  # cheap draws: histories build guests for every match they hold
+        out: list[Slot] = []
+        for idx in range(start, m.total):
+            team = self._team(m, idx)
+            if m.bots and (m.team_mode != "teams" or idx >= m.per_team):
+                pid, xuid, bot, skill = f"bid({1 + int(draw() * 60)}.0)", None, True, 0.5
+            else:
+                g = GUEST_BASE + int(draw() * 10**9)
+                pid, xuid, bot, skill = f"xuid({g})", g, False, (draw() + draw()) / 2
+            outcome = self._outcome(m, team, rng)
+            out.append(Slot(m, idx, pid, xuid, bot, team, outcome, 0, skill))
+        return out
 
     def plan(self, m: Match) -> list[gen.SlotPlan]:
         """Every seat's share of the match's kills, deaths, score and rounds (see
@@ -596,15 +607,14 @@ class World:
         hit = self._plans.get(m.match_id)
         if hit is not None:
             return hit
+        # One generator: the guests' draws first (as the roster makes them), then the plan's.
+        rng = random.Random(m.seed * 977)
+        known = sum(1 for s in m.slots if s.xuid in self.by_xuid)
         seats = [
             gen.Seat(s.team, s.skill, 0.6 if s.left_early else 1.0)
-            for s in (
-                m.slots[idx] if idx < len(m.slots) else self._guest(m, idx)
-                for idx in range(m.total)
-            )
+            for s in (*m.slots[:known], *self._guests(m, rng, known))
         ]
         minutes = m.duration_ticks / (60 * TICKS_PER_SECOND)
-        rng = random.Random(m.seed ^ 0x91A4)
         plan = gen.plan_match(rng, m.variant, minutes, seats, m.team_mode, m.winner)
         self._plans[m.match_id] = plan
         while len(self._plans) > 256:

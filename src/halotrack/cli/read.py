@@ -467,7 +467,10 @@ def csr_cmd(
         for row, (current, season_max, all_time_max) in group:
             if row["result_code"] != 0:
                 current = f"({row['result_code']})"
-            table.add_row(row["player"], current, season_max, all_time_max)
+            # a bare XUID (what `csr` takes) rather than xuid(...): 80 columns hold three
+            # "Diamond 6 (1487)" labels next to it
+            player = row["player"].removeprefix("xuid(").removesuffix(")")
+            table.add_row(player, current, season_max, all_time_max)
         console.print(table)
 
 

@@ -29,8 +29,9 @@ def find_match(world: World, category: int, lifecycle: int, ranked: bool | None 
         for s in world.history(p):
             m = s.match
             same = m.variant.category == category and m.lifecycle == lifecycle
-            # Samples without a leaver have LastLeaveTime always null: match that.
-            stayed = not any(x.left_early for x in m.slots)
+            # Samples without a leaver have LastLeaveTime always null, and no bots
+            # (BotAttributes null): match that.
+            stayed = not any(x.left_early for x in m.slots) and not m.bots
             if same and stayed and (ranked is None or m.ranked == ranked):
                 return m
     raise AssertionError(f"no match of category {category} lifecycle {lifecycle}")

@@ -332,4 +332,8 @@ def load_provider(
         return None
     if session.source == "paste":
         return PastedTokens(session, clock=clock)
+    if session.source == "simulator":
+        from halotrack.auth.simulator import SimulatorSignIn
+
+        return SimulatorSignIn(store, session, http=http)
     return SignedInTokens(store, session, clock=clock, http=http, bounds=Bounds.of(settings))

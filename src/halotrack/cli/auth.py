@@ -94,7 +94,11 @@ def _status_table(info: dict[str, Any]) -> Table:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
-    source = {"msal": "Microsoft account", "paste": "pasted from a browser"}
+    source = {
+        "msal": "Microsoft account",
+        "paste": "pasted from a browser",
+        "simulator": "the simulator (auth sim)",
+    }
     rows: list[tuple[str, Any]] = [
         ("Gamertag", info.get("gamertag")),
         ("XUID", info.get("xuid")),
@@ -211,6 +215,46 @@ def register(app: typer.Typer) -> None:
                 console.print(f"  {path}", highlight=False)
         else:
             console.print("Nobody was signed in; nothing to remove.", highlight=False)
+
+    @auth.command("sim")
+    def sim_cmd(
+        ctx: typer.Context,
+        player: Annotated[
+            str | None,
+            typer.Option(
+                "--player",
+                help="Gamertag or XUID of a simulated player (default: the first one).",
+                show_default=False,
+            ),
+        ] = None,
+        api: Annotated[
+            str | None,
+            typer.Option(
+                "--api", help="The simulator's address (or the global --api).", show_default=False
+            ),
+        ] = None,
+        ca_bundle: CaOpt = None,
+    ) -> None:
+        """Sign in to a running `halotrack simulator` as one of its players.
+
+        No account needed: the token and clearance come from the simulator and renew by
+        themselves as simulated time passes. Use the same --api with every later command.
+        """
+        from halotrack.auth.simulator import sim_sign_in
+
+        settings = state(ctx).settings()
+        session = run(
+            sim_sign_in(
+                api or settings.api,
+                player,
+                ca_bundle=ca_bundle or ca_bundle_setting(settings),
+            )
+        )
+        console.print(
+            f"Signed in to the simulator at {session.api_root} as "
+            f"[bold]{session.gamertag}[/] (XUID {session.xuid}).",
+            highlight=False,
+        )
 
     @auth.command("paste")
     def paste_cmd(

@@ -14,7 +14,7 @@ logic lives in `halotrack.store.matches` and `halotrack.usecases.matches`.
 from __future__ import annotations
 
 import textwrap
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -287,7 +287,7 @@ def sync_cmd(
             xuid = await resolve_xuid(client, store, player)
             with _Bar(f"{player}") as bar:
                 result = await sync_player_matches(client, store, xuid, full=full, progress=bar)
-            meta = Metadata(client, store, lambda: datetime.now(UTC))
+            meta = Metadata(client, store, client.now)
             await meta.medals()
             # The other players of these matches, named for `match` (offline) by gamertag.
             tracked = {p.xuid for p in store.list_players()}

@@ -178,11 +178,11 @@ def current_season(calendar: SeasonCalendar, now: datetime | None = None) -> Sea
     return max(started, key=lambda s: s.start or datetime.min.replace(tzinfo=UTC))
 
 
-def find_season(calendar: SeasonCalendar, wanted: str) -> SeasonEntry:
+def find_season(calendar: SeasonCalendar, wanted: str, now: datetime | None = None) -> SeasonEntry:
     """The calendar entry a user meant: `current`, a record season id, a CSR season file or
     bare id (`CsrSeason5-1`), or a metadata file or bare name (`Season6`)."""
     if wanted.strip().lower() == "current":
-        return current_season(calendar)
+        return current_season(calendar, now)
     key = _bare(wanted)
     for entry in calendar.seasons:
         names = {entry.csr_season_file_path, entry.season_metadata, season_record_id(entry)}
@@ -340,7 +340,7 @@ def record_cmd(
         label = "all seasons"
         if season is not None:
             calendar = await client.gamecms.season_calendar()
-            entry = find_season(calendar, season)
+            entry = find_season(calendar, season, client.now())
             season_id = season_record_id(entry)
             spanned = [e for e in calendar.seasons if season_record_id(e) == season_id]
             names = await season_names(client, spanned)
@@ -543,7 +543,10 @@ def csr_cmd(
         for row, (current, season_max, all_time_max) in group:
             if row["result_code"] != 0:
                 current = f"({row['result_code']})"
-            table.add_row(row["player"], current, season_max, all_time_max)
+            # a bare XUID (what `csr` takes) rather than xuid(...): 80 columns hold three
+            # "Diamond 6 (1487)" labels next to it
+            player = row["player"].removeprefix("xuid(").removesuffix(")")
+            table.add_row(player, current, season_max, all_time_max)
         console.print(table)
 
 
@@ -560,7 +563,7 @@ def seasons_cmd(
 
     async def body(client: WaypointClient) -> list[dict[str, Any]]:
         calendar = await client.gamecms.season_calendar()
-        now = current_season(calendar) if calendar.seasons else None
+        now = current_season(calendar, client.now()) if calendar.seasons else None
         names = await season_names(client, calendar.seasons)
         pairs = calendar_pairs(calendar)
         return [

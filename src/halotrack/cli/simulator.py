@@ -11,6 +11,7 @@ import importlib
 import ssl
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -28,7 +29,8 @@ def _identity_plugins(enabled: bool) -> list[Any]:
     except ImportError:
         return []
     factory = getattr(module, "IdentityPlugin", None)
-    return [factory()] if callable(factory) else []
+    # Nobody can type a device code into the simulator: it approves each one by itself.
+    return [factory(auto_approve=True)] if callable(factory) else []
 
 
 async def _serve(
@@ -41,6 +43,7 @@ async def _serve(
     plugins: list[Any],
     now: datetime | None,
     options: dict[str, Any],
+    ca_file: str | None,
 ) -> None:
     from halotrack.simulator import start_simulator
 
@@ -57,11 +60,13 @@ async def _serve(
         first = sim.world.players[0]
         say = partial(console.print, soft_wrap=True, highlight=False)
         say(f"Simulator on [bold]{sim.base_url}[/] (seed {seed}, {players} players)")
-        say(f"  point clients at it:  halotrack --api {sim.base_url} ...")
-        say(
-            f'  get a token:          curl -X POST {sim.base_url}/_sim/token -d \'{{"xuid": '
-            f'"{first.xuid}"}}\''
-        )
+        say(f"  sign in as a player:  halotrack --api {sim.base_url} auth sim")
+        if ca_file and plugins:
+            say(
+                f"  or the whole simulated Microsoft sign-in:  halotrack --api {sim.base_url} "
+                f"auth login --client-id simulator --ca-bundle {ca_file}"
+            )
+        say(f'  then read with it:    halotrack --api {sim.base_url} record "{first.gamertag}"')
         say(
             "  control:              /_sim/players /_sim/advance /_sim/play /_sim/stats "
             "/_sim/requests /_sim/faults"
@@ -90,6 +95,22 @@ def register(app: typer.Typer) -> None:
         now: Annotated[
             str | None, typer.Option(help="Simulated start time, ISO 8601 (default 2026-01-01).")
         ] = None,
+        tls: Annotated[
+            bool,
+            typer.Option(
+                "--tls",
+                help="Serve HTTPS with a certificate made now (its CA file goes to --tls-dir), "
+                "as the simulated Microsoft sign-in needs.",
+            ),
+        ] = False,
+        tls_dir: Annotated[
+            str | None,
+            typer.Option(
+                help="Folder for --tls's CA and certificate (default: simulator-tls in the "
+                "data dir).",
+                show_default=False,
+            ),
+        ] = None,
         tls_cert: Annotated[str | None, typer.Option(help="PEM certificate: serve HTTPS.")] = None,
         tls_key: Annotated[str | None, typer.Option(help="PEM private key for --tls-cert.")] = None,
         identity: Annotated[
@@ -98,6 +119,20 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the offline Halo Waypoint API simulator."""
         ctx = None
+        ca_file: str | None = None
+        if tls and tls_cert:
+            raise ConfigError("--tls makes its own certificate: leave out --tls-cert")
+        if tls:
+            from halotrack.config import data_dir
+            from halotrack.simulator.tls import make_tls
+
+            folder = Path(tls_dir).expanduser() if tls_dir else data_dir() / "simulator-tls"
+            try:
+                made = make_tls(folder, [host])
+                ctx = made.server_context()
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(f"cannot make a TLS certificate in {folder}: {exc}") from exc
+            ca_file = str(made.ca_file.resolve())
         if tls_cert:
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             try:
@@ -127,6 +162,7 @@ def register(app: typer.Typer) -> None:
                     plugins=_identity_plugins(identity),
                     now=start,
                     options=options,
+                    ca_file=ca_file,
                 )
             )
         except OSError as exc:

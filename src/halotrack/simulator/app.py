@@ -7,6 +7,7 @@ API's paths, statuses, auth rules and failure modes, on a clock the test control
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import hashlib
 import os
 import re
@@ -20,7 +21,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import msgspec
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from halotrack.models.enums import GameplayInteraction
 from halotrack.models.hosts import IDENTITY_HOSTS, WAYPOINT_HOSTS
@@ -812,11 +813,19 @@ async def c_faults_clear(request: web.Request) -> web.Response:
     return _json({"ok": True})
 
 
+async def _simulated_date(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer's `Date` is the simulated time, as a real server's is its own: clients
+    that take "now" from the server (waypoint.clock) then stamp simulated time."""
+    now = _state(request).world.clock.now()
+    response.headers[hdrs.DATE] = email.utils.format_datetime(now, usegmt=True)
+
+
 def build_app(state: SimState, plugins: Iterable[Plugin] = ()) -> web.Application:
     """The application. Plugins run before the catch-all route, so routes they add (e.g. the
     identity endpoints) win over it and still pass through counting and faults."""
     app = web.Application(middlewares=[sim_middleware])
     app[SIM_STATE] = state
+    app.on_response_prepare.append(_simulated_date)
     r = app.router
     r.add_post("/_sim/token", c_token)
     r.add_get("/_sim/players", c_players)

@@ -7,11 +7,176 @@ records and personal scores are all derived from them, so they agree by construc
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from halotrack.simulator.catalog import COL, CUSTOM_SCORE, MEDALS, PS_POINTS, WIDTH, Variant
 from halotrack.simulator.formats import TICKS_PER_SECOND
 
 WIN, LOSS, TIE, DNF = 2, 3, 1, 4
+
+# What a team needs to win, in the unit of its players' `core.Score`: kills in the Slayer
+# family, captures, scoring ticks, seeds, extractions. A team reaching it ends the match;
+# otherwise the clock did (both teams below it). Rounds-based variants score rounds won.
+SCORE_LIMITS: dict[str, int] = {
+    "slayer": 50,
+    "fiesta": 50,
+    "vip": 50,
+    "ctf": 3,
+    "oddball": 200,
+    "strongholds": 250,
+    "koth": 150,
+    "stockpile": 5,
+    "extraction": 5,
+}
+KILL_SCORED = frozenset({"slayer", "fiesta", "vip"})
+TIME_LIMIT_REACHED = 0.15  # share of decided matches that end on the clock
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """A participant as the match plan sees it: side, skill, share of the match played."""
+
+    team: int
+    skill: float
+    share: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class SlotPlan:
+    """One participant's share of the match-level numbers that must add up across players
+    and teams: kills, deaths (own suicides included), objective score, rounds."""
+
+    kills: int
+    deaths: int
+    suicides: int
+    betrayals: int
+    objective: int
+    rounds: tuple[int, int, int]
+
+
+def _split(rng: random.Random, total: int, weights: Sequence[float]) -> list[int]:
+    """`total` units dealt to the weights' owners: by weight, with a random swing each (one
+    draw per owner, not per unit: histories deal tens of thousands of matches)."""
+    n = len(weights)
+    if total <= 0 or not n:
+        return [0] * n
+    swung = [w * rng.uniform(0.5, 1.5) for w in weights]
+    whole = sum(swung)
+    if whole <= 0:
+        return [0] * n
+    exact = [total * w / whole for w in swung]
+    out = [int(x) for x in exact]
+    rest = total - sum(out)
+    if rest:  # the units left over go to the largest fractions
+        for i in sorted(range(n), key=lambda i: out[i] - exact[i])[:rest]:
+            out[i] += 1
+    return out
+
+
+def _kpm(variant: Variant, skill: float) -> float:
+    return (0.55 + 1.1 * skill) * (1.6 if variant.key == "fiesta" else 1.0)
+
+
+def _team_scores(rng: random.Random, key: str, winner: int) -> tuple[int, int]:
+    """Final scores of teams 0 and 1: the winner at the limit (or ahead when the clock ran
+    out), the loser below the winner; a tie below the limit."""
+    limit = SCORE_LIMITS[key]
+    if winner < 0:
+        tied = rng.randint(limit // 2, limit - 1)
+        return tied, tied
+    top = limit
+    if rng.random() < TIME_LIMIT_REACHED:
+        top = rng.randint(max(1, limit * 3 // 5), limit - 1)
+    low = top // 2 if key in KILL_SCORED else 0
+    other = rng.randint(low, top - 1)
+    return (top, other) if winner == 0 else (other, top)
+
+
+def _rounds(rng: random.Random, variant: Variant, winner: int) -> dict[int, tuple[int, int, int]]:
+    """Rounds (won, lost, tied) per team: one set for the whole match."""
+    if variant.rounds > 1:
+        need = variant.rounds // 2 + 1
+        other = rng.randint(0, need - 1)
+        if winner < 0:
+            return {0: (other, other, 1), 1: (other, other, 1)}
+        return {winner: (need, other, 0), 1 - winner: (other, need, 0)}
+    if winner < 0:
+        return {0: (0, 0, 1), 1: (0, 0, 1)}
+    return {winner: (1, 0, 0), 1 - winner: (0, 1, 0)}
+
+
+def plan_match(
+    rng: random.Random,
+    variant: Variant,
+    minutes: float,
+    seats: Sequence[Seat],
+    team_mode: str,
+    winner: int,
+) -> list[SlotPlan]:
+    """The numbers every participant of one match shares, so that they add up.
+
+    Two teams: one team's deaths are the other's kills plus its own suicides and betrayals,
+    team scores obey the variant's limit and the outcome. Free-for-all: all deaths are all
+    kills plus suicides. PvE: kills and deaths are against the AI, per player.
+    """
+    n = len(seats)
+    suicides = [1 if rng.random() < 0.03 else 0 for _ in seats]
+    betrayals = [1 if team_mode == "teams" and rng.random() < 0.01 else 0 for _ in seats]
+    kw = [_kpm(variant, s.skill) * s.share for s in seats]
+    dw = [(1.45 - 0.6 * s.skill) * s.share for s in seats]
+    kills = [0] * n
+    deaths = list(suicides)
+    objective = [0] * n
+    rounds: dict[int, tuple[int, int, int]] = {}
+    if team_mode == "pve":
+        for i, s in enumerate(seats):
+            kills[i] = _n(rng, kw[i] * 6 * minutes)
+            deaths[i] += _n(rng, 0.1 * minutes * (1.4 - s.skill) * s.share)
+    elif team_mode == "ffa":
+        kills = [_n(rng, w * minutes) for w in kw]
+        for i in range(n):
+            others = [0.0 if j == i else w for j, w in enumerate(dw)]
+            if any(others):
+                for j, d in enumerate(_split(rng, kills[i], others)):
+                    deaths[j] += d
+    else:
+        rounds = _rounds(rng, variant, winner)
+        members = {t: [i for i, s in enumerate(seats) if s.team == t] for t in (0, 1)}
+        scores = _team_scores(rng, variant.key, winner) if variant.key in SCORE_LIMITS else None
+        team_kills: dict[int, int] = {}
+        for t, idx in members.items():
+            if scores is not None and variant.key in KILL_SCORED:
+                team_kills[t] = scores[t]
+            elif variant.key == "elimination":
+                # A round is won by eliminating the whole other team; a lost round leaves
+                # at least one enemy standing.
+                won, lost, _ = rounds[t]
+                size = len(members[1 - t])
+                team_kills[t] = won * size + min(lost * (size - 1), _n(rng, lost * size * 0.4))
+            else:
+                team_kills[t] = _n(rng, sum(kw[i] for i in idx) * minutes)
+            for i, k in zip(idx, _split(rng, team_kills[t], [kw[i] for i in idx]), strict=True):
+                kills[i] = k
+            if scores is not None and variant.key not in KILL_SCORED:
+                weights = [(0.5 + seats[i].skill) * seats[i].share for i in idx]
+                for i, o in zip(idx, _split(rng, scores[t], weights), strict=True):
+                    objective[i] = o
+        for t, idx in members.items():
+            killed = team_kills[1 - t] + sum(betrayals[i] for i in idx)
+            for i, d in zip(idx, _split(rng, killed, [dw[i] for i in idx]), strict=True):
+                deaths[i] += d
+    return [
+        SlotPlan(
+            kills[i],
+            deaths[i],
+            suicides[i],
+            betrayals[i],
+            objective[i],
+            rounds.get(s.team, (0, 0, 0)),
+        )
+        for i, s in enumerate(seats)
+    ]
 
 
 def _n(rng: random.Random, mean: float) -> int:
@@ -34,25 +199,19 @@ def generate(
     skill: float,
     time_ticks: int,
     outcome: int,
-    rounds: tuple[int, int, int],
+    plan: SlotPlan,
     vehicles: bool = False,
 ) -> tuple[int, ...]:
-    """Stats of one participant. `skill` in 0..1; `rounds` is (won, lost, tied)."""
+    """Stats of one participant. `skill` in 0..1; `plan` is its share of the match's
+    numbers (see `plan_match`); the rest is drawn here."""
     v = [0] * WIDTH
     minutes = time_ticks / (60 * TICKS_PER_SECOND)
     seconds = minutes * 60
     pve = "pve" in variant.modes
-    kpm = (0.55 + 1.1 * skill) * (1.6 if variant.key == "fiesta" else 1.0)
-    if pve:
-        kills = _n(rng, kpm * 6 * minutes)
-        deaths = _n(rng, 0.1 * minutes * (1.4 - skill))
-    else:
-        kills = _n(rng, kpm * minutes)
-        deaths = _n(rng, (1.45 - 0.6 * skill) * minutes)
+    kills, deaths, rounds = plan.kills, plan.deaths, plan.rounds
+    suicides, betrayals = plan.suicides, plan.betrayals
     assists = _n(rng, kills * (0.25 if pve else 0.45))
     callouts = _n(rng, 0.3 * minutes)
-    suicides = 1 if rng.random() < 0.03 else 0
-    betrayals = 1 if rng.random() < 0.01 else 0
     head = int(kills * rng.uniform(0.3, 0.75))
     melee = int((kills - head) * rng.uniform(0.0, 0.4))
     grenade = int((kills - head - melee) * rng.uniform(0.0, 0.3))
@@ -108,7 +267,7 @@ def generate(
         v[c["elimination.TimesRevivedByAlly"]] = min(deaths, _n(rng, 0.5))
         score = kills * 10
     if key == "ctf":
-        caps = _n(rng, 0.4 + skill)
+        caps = plan.objective
         v[c["ctf.FlagCaptures"]] = caps
         v[c["ctf.FlagCaptureAssists"]] = _n(rng, 0.3)
         grabs = caps + _n(rng, 2)
@@ -124,8 +283,8 @@ def generate(
         score = caps
         objectives = caps
     elif key == "oddball":
-        hold = rng.uniform(0, 0.25) * seconds
-        ticks = int(hold)
+        ticks = plan.objective
+        hold = min(seconds, ticks + rng.random())
         v[c["oddball.SkullGrabs"]] = _n(rng, 1.5)
         v[c["oddball.TimeAsSkullCarrier"]] = _sec(hold)
         v[c["oddball.LongestTimeAsSkullCarrier"]] = _sec(hold * rng.uniform(0.3, 1.0))
@@ -139,13 +298,13 @@ def generate(
         v[c["zones.ZoneSecures"]] = _n(rng, caps * 0.5)
         v[c["zones.ZoneDefensiveKills"]] = min(kills, _n(rng, kills * 0.3))
         v[c["zones.ZoneOffensiveKills"]] = min(kills, _n(rng, kills * 0.3))
-        occ = rng.uniform(0.05, 0.35) * seconds
+        score = plan.objective
+        occ = min(seconds, score / 0.6)
         v[c["zones.TotalZoneOccupationTime"]] = _sec(occ)
-        v[c["zones.ZoneScoringTicks"]] = int(occ * 0.6)
-        score = int(occ * 0.6)
+        v[c["zones.ZoneScoringTicks"]] = score
         objectives = caps
     elif key == "stockpile":
-        dep = _n(rng, 1.0 + skill)
+        dep = plan.objective
         v[c["stockpile.PowerSeedsDeposited"]] = dep
         v[c["stockpile.PowerSeedsStolen"]] = _n(rng, 0.3)
         v[c["stockpile.PowerSeedCarriersKilled"]] = min(kills, _n(rng, 1.2))
@@ -155,7 +314,7 @@ def generate(
         score = dep
         objectives = dep
     elif key == "extraction":
-        done = _n(rng, 0.6)
+        done = plan.objective
         v[c["extraction.SuccessfulExtractions"]] = done
         v[c["extraction.ExtractionInitiationsCompleted"]] = done + _n(rng, 0.5)
         v[c["extraction.ExtractionInitiationsDenied"]] = _n(rng, 0.3)

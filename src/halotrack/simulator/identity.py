@@ -138,10 +138,13 @@ class IdentityPlugin:
     first player. `bad_accounts` maps an XUID to the XErr XSTS answers it with.
     `faults` maps an endpoint name (token, devicecode, xbox_user, xsts, spartan) to an HTTP
     status it answers with until removed. `hits` counts requests per endpoint name.
+    `auto_approve` approves each device code at once as `default_xuid`: the standalone
+    simulator has no page to type the code into.
     `token_marker` goes into every token issued here, so a test can look for leaks.
     """
 
     default_xuid: str | None = None
+    auto_approve: bool = False
     bad_accounts: dict[str, int] = field(default_factory=dict)
     faults: dict[str, int] = field(default_factory=dict)
     device_interval: int = 1
@@ -344,6 +347,14 @@ class IdentityPlugin:
         )
         self._user_codes[user_code] = device_code
         link = f"{request.scheme}://{request.host}/{AUTHORITY_HOST}/link"
+        message = (
+            f"To sign in, use a web browser to open the page {link} and "
+            f"enter the code {user_code} to authenticate."
+        )
+        if self.auto_approve:
+            xuid = self.first_xuid()
+            self._devices[device_code].xuid = xuid
+            message = f"The simulator signs you in as {self.gamertag(xuid)} (code {user_code})."
         return web.json_response(
             {
                 "user_code": user_code,
@@ -351,8 +362,7 @@ class IdentityPlugin:
                 "verification_uri": link,
                 "expires_in": int(self.device_ttl.total_seconds()),
                 "interval": self.device_interval,
-                "message": f"To sign in, use a web browser to open the page {link} and "
-                f"enter the code {user_code} to authenticate.",
+                "message": message,
             }
         )
 

@@ -13,8 +13,9 @@ import hashlib
 import os
 import random
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from itertools import compress
@@ -297,6 +298,7 @@ class World:
         self._advance_count = 0
         self._live_count = 0
         self.live_matches: dict[str, Match] = {}
+        self._plans: OrderedDict[str, list[gen.SlotPlan]] = OrderedDict()
         # The flight id: the clearance endpoint's FlightConfigurationId and every match's
         # ClearanceId. HALOTRACK_SIM_TOKEN_PREFIX marks it too (the test suite's canary).
         prefix = os.environ.get("HALOTRACK_SIM_TOKEN_PREFIX", "")
@@ -434,7 +436,13 @@ class World:
         n = self._history_size(p, rng)
         start = to_ms(self.start)
         first = to_ms(LAUNCH) + rng.randint(0, (start - to_ms(LAUNCH)) * 2 // 3)
-        times = sorted(rng.randint(first, start - 3_600_000) for _ in range(n))
+        last = start - 3_600_000
+        if p.activity == "idle":
+            times = sorted(rng.randint(first, last) for _ in range(n))
+        else:
+            # Players who still play played more lately: a quarter of their history falls
+            # in the running season, so its ranked matches place them before the start.
+            times = sorted(last - int((last - first) * rng.random() ** 2) for _ in range(n))
         out: list[Slot] = []
         for k, t in enumerate(times):
             mid = self._history_id(p, k, rng)
@@ -578,22 +586,51 @@ class World:
         rng = random.Random(m.seed ^ 0x5EED)
         taken = {s.rank for s in m.slots}
         free = [r for r in range(1, m.total + 1) if r not in taken]
-        extra: list[Slot] = []
-        for idx in range(len(m.slots), m.total):
-            team = self._team(m, idx)
-            if m.bots and (m.team_mode != "teams" or idx >= m.per_team):
-                pid, xuid, bot, skill = f"bid({rng.randint(1, 60)}.0)", None, True, 0.5
-            else:
-                g = GUEST_BASE + rng.randint(0, 10**9)
-                pid, xuid, bot, skill = f"xuid({g})", g, False, rng.betavariate(2.2, 2.2)
-            outcome = self._outcome(m, team, rng)
-            extra.append(Slot(m, idx, pid, xuid, bot, team, outcome, 0, skill))
+        extra = self._guests(m, random.Random(m.seed * 977), len(m.slots))
         placing = sorted(extra, key=lambda s: (s.outcome != gen.WIN, -s.skill - rng.random()))
         for place, s in zip(free, placing, strict=True):
             s.rank = place
         m.slots.extend(extra)
         m.complete = True
         return m.slots
+
+    def _guests(self, m: Match, rng: random.Random, start: int) -> list[Slot]:
+        """The guests and bots in the seats from `start` (after the world players'), the
+        same each time they are asked for with a fresh `Random(m.seed * 977)`: the match
+        plan needs every seat's skill before the roster is built."""
+        draw = rng.random  # cheap draws: histories build guests for every match they hold
+        out: list[Slot] = []
+        for idx in range(start, m.total):
+            team = self._team(m, idx)
+            if m.bots and (m.team_mode != "teams" or idx >= m.per_team):
+                pid, xuid, bot, skill = f"bid({1 + int(draw() * 60)}.0)", None, True, 0.5
+            else:
+                g = GUEST_BASE + int(draw() * 10**9)
+                pid, xuid, bot, skill = f"xuid({g})", g, False, (draw() + draw()) / 2
+            outcome = self._outcome(m, team, rng)
+            out.append(Slot(m, idx, pid, xuid, bot, team, outcome, 0, skill))
+        return out
+
+    def plan(self, m: Match) -> list[gen.SlotPlan]:
+        """Every seat's share of the match's kills, deaths, score and rounds (see
+        `gen.plan_match`), from the match seed and the seats' skills; a few recent plans
+        are kept, as a scoreboard asks once per seat."""
+        hit = self._plans.get(m.match_id)
+        if hit is not None:
+            return hit
+        # One generator: the guests' draws first (as the roster makes them), then the plan's.
+        rng = random.Random(m.seed * 977)
+        known = sum(1 for s in m.slots if s.xuid in self.by_xuid)
+        seats = [
+            gen.Seat(s.team, s.skill, 0.6 if s.left_early else 1.0)
+            for s in (*m.slots[:known], *self._guests(m, rng, known))
+        ]
+        minutes = m.duration_ticks / (60 * TICKS_PER_SECOND)
+        plan = gen.plan_match(rng, m.variant, minutes, seats, m.team_mode, m.winner)
+        self._plans[m.match_id] = plan
+        while len(self._plans) > 256:
+            self._plans.popitem(last=False)
+        return plan
 
     def _outcome(self, m: Match, team: int, rng: random.Random) -> int:
         if m.team_mode == "ffa":
@@ -615,20 +652,13 @@ class World:
         if s.left_early:
             time = time * rng.randint(30, 90) // 100
         time = time // TICKS_PER_MS * TICKS_PER_MS
+        plan = self.plan(m)[s.index]
         if s.outcome == gen.DNF:
-            rounds = (0, 0, 0)
-        elif m.variant.rounds > 1 and m.team_mode == "teams":
-            need = m.variant.rounds // 2 + 1
-            other = rng.randint(0, need - 1)
-            rounds = (need, other, 0) if s.outcome == gen.WIN else (other, need, 0)
-        else:
-            rounds = (
-                int(s.outcome == gen.WIN),
-                int(s.outcome == gen.LOSS),
-                int(s.outcome == gen.TIE),
-            )
+            plan = replace(plan, rounds=(0, 0, 0))
+        elif m.team_mode != "teams":  # rounds are a team's; alone, the outcome is one
+            plan = replace(plan, rounds=(int(s.outcome == gen.WIN), int(s.outcome == gen.LOSS), 0))
         vehicles = m.playlist is not None and m.playlist.spec.experience == 3
-        return gen.generate(rng, m.variant, s.skill, time, s.outcome, rounds, vehicles)
+        return gen.generate(rng, m.variant, s.skill, time, s.outcome, plan, vehicles)
 
     # ----------------------------------------------------------------- live play
     def _live_id(self, rng: random.Random) -> str:

@@ -170,7 +170,8 @@ class _Work:
 class Tracker:
     """Runs cycles over a store's watch list with one client.
 
-    `clock` gives aware UTC datetimes (the simulator's clock in tests and the demo);
+    `clock` gives aware UTC datetimes; by default the API's own (`client.now`), so a
+    simulator's snapshots carry simulated time;
     `concurrency` bounds players handled at once (the client's limiter still paces every
     request); `sync_matches` runs the match sync for opted-in players who played.
     """
@@ -180,18 +181,19 @@ class Tracker:
         client: WaypointClient,
         store: Store,
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
         concurrency: int = 16,
         sync_matches: bool = True,
         progress: Progress | None = None,
     ) -> None:
         self.client = client
         self.store = store
-        self.clock = clock
+        self.clock = clock or client.now
+        self._sync_clock = clock is None
         self.concurrency = max(1, concurrency)
         self.sync_matches = sync_matches
         self.progress = progress
-        self.metadata = Metadata(client, store, clock)
+        self.metadata = Metadata(client, store, self.clock)
         self.names = NameLearner(client, store)
         self._write_lock: asyncio.Lock | None = None
 
@@ -221,6 +223,8 @@ class Tracker:
         watched player, due or not)."""
         wall0 = time.perf_counter()
         req0, retry0 = self.client.counters.requests, self.client.counters.retries
+        if self._sync_clock:
+            await self.client.sync_clock()
         now = self.clock()
         report = CycleReport(started_at=now)
         self.metadata = Metadata(self.client, self.store, self.clock)

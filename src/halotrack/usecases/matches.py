@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from halotrack.errors import (
@@ -93,10 +93,6 @@ class SyncResult:
             "elapsed_seconds": round(self.elapsed, 3),
             "requests": self.requests,
         }
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 async def resolve_xuid(client: WaypointClient | None, store: Store, player: int | str) -> int:
@@ -521,7 +517,7 @@ async def sync_player_matches(
     full: bool = False,
     progress: Progress | None = None,
     workers: int | None = None,
-    now: Callable[[], datetime] = _utcnow,
+    now: Callable[[], datetime] | None = None,
 ) -> SyncResult:
     """Fetch and store the player's matches not stored yet (see the module docstring).
 
@@ -534,7 +530,9 @@ async def sync_player_matches(
     x = await resolve_xuid(client, store, xuid)
     if workers is None:
         workers = max(2, client.transport.limits.concurrency * 2)
-    run = _Sync(client, store, x, full=full, progress=progress, workers=workers, now=now)
+    run = _Sync(
+        client, store, x, full=full, progress=progress, workers=workers, now=now or client.now
+    )
     before = client.counters.requests
     started = time.perf_counter()
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from halotrack.errors import ApiError, ConfigError, HaloTrackError, NotFound
 from halotrack.store import Store, WatchEntry, to_thread
@@ -61,7 +61,7 @@ async def add_players(
     players: Sequence[str],
     *,
     matches: bool | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] | None = None,
 ) -> tuple[list[WatchEntry], list[Resolved]]:
     """Resolve and watch players; returns (entries added or updated, failures).
     `matches` None keeps a re-added player's match opt-in as it was (new players: off)."""
@@ -79,7 +79,11 @@ async def add_players(
             known = await to_thread(store.watch_get, r.xuid)
             want = known.matches_opt_in if known is not None else False
         entry = await to_thread(
-            store.watch_add, r.xuid, gamertag=r.gamertag, matches=want, now=clock()
+            store.watch_add,
+            r.xuid,
+            gamertag=r.gamertag,
+            matches=want,
+            now=(clock or client.now)(),
         )
         added.append(entry)
     return added, failed

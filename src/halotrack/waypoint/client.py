@@ -7,17 +7,20 @@ service, and one argument (`api_root`) must point all of them at a simulator or 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 import aiohttp
 
-from halotrack.errors import ConfigError
+from halotrack.errors import ConfigError, HaloTrackError
 from halotrack.waypoint.cache import EtagCache
+from halotrack.waypoint.clock import ServerClock
 from halotrack.waypoint.discovery import DiscoveryService
 from halotrack.waypoint.economy import EconomyService
 from halotrack.waypoint.gamecms import GameCmsService
@@ -30,6 +33,8 @@ from halotrack.waypoint.transport import USER_AGENT, Counters, Limits, RetryPoli
 
 if TYPE_CHECKING:
     from halotrack.config import Settings
+
+log = logging.getLogger("halotrack.waypoint")
 
 
 def default_cache_dir() -> Path:
@@ -48,6 +53,7 @@ class WaypointClient:
     points every service at `<root>/<host>` (the simulator's layout); `base_urls` overrides
     single services. `session`, `clock`, `sleep` and `rand` are injectable for tests.
     `cache` is a directory for the ETag cache, an EtagCache, or False to disable it.
+    `ca_bundle` is a CA file to trust alone for TLS (e.g. `halotrack simulator --tls`'s).
     """
 
     def __init__(
@@ -67,6 +73,8 @@ class WaypointClient:
         rand: Callable[[], float] = random.random,
         wall_clock: Callable[[], float] = time.time,
         user_agent: str = USER_AGENT,
+        ca_bundle: str | None = None,
+        server_clock: ServerClock | None = None,
     ) -> None:
         if isinstance(tokens, str):
             tokens = Tokens(spartan=tokens)
@@ -94,6 +102,8 @@ class WaypointClient:
             rand=rand,
             wall_clock=wall_clock,
             user_agent=user_agent,
+            ca_bundle=ca_bundle,
+            server_clock=server_clock,
         )
         self._stats = StatsService(self.transport)
         self._skill = SkillService(self.transport)
@@ -135,6 +145,19 @@ class WaypointClient:
     def base_url(self, service: str) -> str:
         return self.transport.base_url(service)
 
+    def now(self) -> datetime:
+        """The API's time (see waypoint.clock): what snapshots made from its answers carry."""
+        return self.transport.server_clock.now()
+
+    async def sync_clock(self) -> datetime:
+        """`now()`, after one cheap revalidated request when no answer has set it yet."""
+        if not self.transport.server_clock.observed:
+            try:
+                await self.gamecms.season_calendar()
+            except HaloTrackError as exc:
+                log.info("could not read the API's time, using the local clock: %s", exc)
+        return self.now()
+
     async def close(self) -> None:
         """Close the session if the client created it (an injected one is left open)."""
         await self.transport.close()
@@ -164,11 +187,15 @@ def from_settings(
     Tokens: the given provider (sign-in), else `spartan_token`/`clearance` from flags or
     environment. No token at all is a ConfigError telling the user how to get one.
     """
+    from halotrack.auth.microsoft import ca_bundle_setting
+
     provider = token_provider
+    # One clock for the client and the sign-in: token expiries are on the server's clock.
+    server_clock = ServerClock()
     if provider is None and not settings.spartan_token:
         from halotrack.auth import load_provider  # the stored sign-in (`halotrack auth login`)
 
-        provider = load_provider(settings)
+        provider = load_provider(settings, clock=server_clock.now)
     if provider is None:
         if not settings.spartan_token:
             raise ConfigError(
@@ -189,6 +216,8 @@ def from_settings(
         max_body=bounds.max_body,
     )
     kwargs: dict[str, object] = {
+        "ca_bundle": ca_bundle_setting(settings) or _signed_in_ca(provider),
+        "server_clock": server_clock,
         "api_root": settings.api,
         "limits": limits,
         "timeout": bounds.timeout,
@@ -196,3 +225,9 @@ def from_settings(
     }
     kwargs.update(overrides)
     return WaypointClient(tokens=provider, **kwargs)  # type: ignore[arg-type]
+
+
+def _signed_in_ca(provider: TokenProvider) -> str | None:
+    """The CA file a stored sign-in was made with: its API root is served under that CA."""
+    value = getattr(getattr(provider, "session", None), "ca_bundle", None)
+    return value if isinstance(value, str) and value else None

@@ -21,6 +21,7 @@ import asyncio
 import email.utils
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from halotrack.errors import (
 )
 from halotrack.models.hosts import WAYPOINT_HOSTS, service_urls
 from halotrack.waypoint.cache import EtagCache
+from halotrack.waypoint.clock import ServerClock
 from halotrack.waypoint.guard import (
     DEFAULT_DEADLINE,
     DEFAULT_MAX_BODY,
@@ -235,6 +237,8 @@ class Transport:
         rand: Callable[[], float] = random.random,
         wall_clock: Callable[[], float] = time.time,
         user_agent: str = USER_AGENT,
+        ca_bundle: str | None = None,
+        server_clock: ServerClock | None = None,
     ) -> None:
         self.limits = limits or Limits()
         self.retry = retry or RetryPolicy()
@@ -269,6 +273,8 @@ class Transport:
         self._hdr_tokens: Tokens | None = None
         self._hdr: dict[str, str] = self._plain_headers
         self.counters = Counters()
+        self.server_clock = server_clock or ServerClock(monotonic=clock)
+        self._ca_bundle = ca_bundle
 
     @staticmethod
     def _is_api(name: str) -> bool:
@@ -283,7 +289,13 @@ class Transport:
             # no cookie jar: the API authenticates by header, and a jar only costs CPU and
             # could carry state between hosts
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=max(self.limits.concurrency, 10)),
+                connector=aiohttp.TCPConnector(
+                    limit=max(self.limits.concurrency, 10),
+                    # a CA file trusted alone: a simulator's own, or a TLS-inspecting proxy's
+                    ssl=ssl.create_default_context(cafile=self._ca_bundle)
+                    if self._ca_bundle
+                    else True,
+                ),
                 timeout=self._timeout,
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
@@ -486,6 +498,7 @@ class Transport:
                         )
                         raise _Transient(self._error(None, service, url_s, detail=detail)) from None
                 counters.by_status[status] = counters.by_status.get(status, 0) + 1
+                self.server_clock.observe(rheaders)
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("GET %s -> %d (%d bytes)", url_s, status, len(body or b""))
                 if 200 <= status < 300:

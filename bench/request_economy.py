@@ -35,9 +35,10 @@ from halotrack.simulator import Simulator, start_simulator
 from halotrack.simulator.formats import to_ms
 from halotrack.simulator.world import LAUNCH, World
 from halotrack.store import Scope, Store, open_store, to_thread
-from halotrack.usecases import SimulatorTokens, StoreEtagCache, Tracker
+from halotrack.usecases import StoreEtagCache, Tracker
 from halotrack.usecases.seasons import current_csr_season
 from halotrack.waypoint import Limits, WaypointClient
+from halotrack.wiring.simtokens import SimulatorTokens
 
 SEASONS = 8
 RANKED = 3

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from halotrack.simulator.formats import canary_tail
+
 REAL = Path(__file__).parent / "data" / "real"
 REQUIRE_SERVICES = os.environ.get("HALOTRACK_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("HALOTRACK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -270,7 +272,8 @@ def match_store(store):  # type: ignore[no-untyped-def]
 
 # --- secrets: a canary in every simulator token, hunted for everywhere (issue 8) ----------
 # Every Spartan token the simulator issues, and its clearance (the flight id, which match
-# answers also carry as ClearanceId), carries CANARY (HALOTRACK_SIM_TOKEN_PREFIX, set
+# answers also carry as ClearanceId, GUID-shaped with CLEARANCE_CANARY as its last group),
+# carries CANARY (HALOTRACK_SIM_TOKEN_PREFIX, set
 # before any simulator starts and inherited by subprocesses and xdist workers). During the
 # session, log records of halotrack/msal/aiohttp at DEBUG, the output of every in-process
 # `halotrack.cli.main` run and the text of every HaloTrackError are checked as they happen;
@@ -286,14 +289,20 @@ def _canary() -> str:
 
 
 CANARY = _canary()
+CLEARANCE_CANARY = canary_tail(CANARY)
+NEEDLES = (CANARY, CLEARANCE_CANARY)
 CANARY_LEAKS: list[str] = []
 # Files that hold a token on purpose: the owner-only sign-in store (tests/test_auth_store.py
 # checks its 0600 mode).
 _TOKEN_FILES = {"session.json", "msal-cache.json"}
 
 
+def _leaks(text: str) -> bool:
+    return any(needle in text for needle in NEEDLES)
+
+
 def _note_leak(where: str, text: str) -> None:
-    at = text.find(CANARY)
+    at = max(text.find(needle) for needle in NEEDLES)
     CANARY_LEAKS.append(f"{where}: ...{text[max(0, at - 80) : at + 40]!r}...")
 
 
@@ -312,7 +321,7 @@ def _install_canary_watch() -> None:
                 text = str(record.msg)
             if record.exc_info and record.exc_info[1] is not None:
                 text += f" {record.exc_info[1]!r} {record.exc_info[1]}"
-            if CANARY in text:
+            if _leaks(text):
                 _note_leak(f"log record {record.name} {record.levelname}", text)
 
     logging.getLogger().addHandler(Watch(logging.DEBUG))
@@ -326,7 +335,7 @@ def _install_canary_watch() -> None:
     def init(self: errors.HaloTrackError, message: str, *, hint: str | None = None) -> None:
         original_init(self, message, hint=hint)
         text = f"{message} {hint}"
-        if CANARY in text:
+        if _leaks(text):
             _note_leak(f"{type(self).__name__} text", text)
 
     errors.HaloTrackError.__init__ = init  # type: ignore[method-assign]
@@ -355,7 +364,7 @@ def _install_canary_watch() -> None:
             sys.stdout, sys.stderr = saved
             for name, tee in (("stdout", out), ("stderr", err)):
                 text = "".join(tee.parts)
-                if CANARY in text:
+                if _leaks(text):
                     _note_leak(f"halotrack {' '.join(argv or [])[:80]} {name}", text)
 
     cli_module.main = main  # type: ignore[assignment]
@@ -366,12 +375,13 @@ _install_canary_watch()
 
 def _files_with_canary(root: Path) -> list[str]:
     found = []
-    needle = CANARY.encode()
+    needles = [needle.encode() for needle in NEEDLES]
     for path in root.rglob("*"):
         try:
             if not path.is_file() or path.is_symlink() or path.name in _TOKEN_FILES:
                 continue
-            if needle in path.read_bytes():
+            data = path.read_bytes()
+            if any(needle in data for needle in needles):
                 found.append(str(path))
         except OSError:
             continue

@@ -384,7 +384,7 @@ def test_csr_for_an_unknown_player_says_no_such_player(
 ) -> None:
     """Not "no ranked playlist": the player does not exist (the API answers 404)."""
     code, out, err = cli(capsys, "csr", who)
-    assert code == 4, out + err
+    assert code == 6, out + err
     assert "no such" in err and "ranked playlist" not in err
     assert err.startswith("error:") and err.count("\n") == 1 and out == ""
 

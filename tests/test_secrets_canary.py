@@ -202,7 +202,7 @@ async def test_simulator_clearance_carries_the_canary_as_every_match_does() -> N
     the session hunt sees any match JSON the store kept with it."""
     async with start_simulator(seed=3, players=3) as sim:
         tokens = sim.issue_tokens(sim.world.players[0].xuid)
-        assert tokens.clearance is not None and conftest.CANARY in tokens.clearance
+        assert tokens.clearance is not None and conftest.CLEARANCE_CANARY in tokens.clearance
         xuid = sim.world.players[0].xuid
         headers = {"x-343-authorization-spartan": tokens.spartan}
         async with aiohttp.ClientSession(headers=headers) as s:

@@ -76,3 +76,18 @@ def guid(*parts: object) -> str:
     """A stable, random-looking GUID derived from the given parts."""
     h = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=16).hexdigest()
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
+
+
+def canary_tail(canary: str) -> str:
+    """Twelve hex digits standing for a test canary inside a GUID-shaped secret.
+
+    Why: the flight id (clearance) is a GUID in every real answer, so a canary cannot be
+    prefixed to it without changing its shape for other clients; its last group carries
+    this instead, and the test suite hunts for both."""
+    return hashlib.blake2b(canary.encode(), digest_size=6).hexdigest()
+
+
+def flight_id(seed: int, canary: str = "") -> str:
+    """The build's flight id: the clearance and every match's `ClearanceId`."""
+    base = guid(seed, "clearance")
+    return base[:-12] + canary_tail(canary) if canary else base

@@ -32,7 +32,14 @@ from halotrack.simulator.catalog import (
     Variant,
     ranked_specs,
 )
-from halotrack.simulator.formats import TICKS_PER_MS, TICKS_PER_SECOND, from_ms, guid, to_ms
+from halotrack.simulator.formats import (
+    TICKS_PER_MS,
+    TICKS_PER_SECOND,
+    flight_id,
+    from_ms,
+    guid,
+    to_ms,
+)
 
 DEFAULT_NOW = datetime(2026, 1, 1, tzinfo=UTC)
 LAUNCH = datetime(2021, 11, 15, 18, tzinfo=UTC)
@@ -301,8 +308,7 @@ class World:
         self._plans: OrderedDict[str, list[gen.SlotPlan]] = OrderedDict()
         # The flight id: the clearance endpoint's FlightConfigurationId and every match's
         # ClearanceId. HALOTRACK_SIM_TOKEN_PREFIX marks it too (the test suite's canary).
-        prefix = os.environ.get("HALOTRACK_SIM_TOKEN_PREFIX", "")
-        self.clearance_id = prefix + guid(seed, "clearance")
+        self.clearance_id = flight_id(seed, os.environ.get("HALOTRACK_SIM_TOKEN_PREFIX", ""))
         self._build_seasons(seasons)
         self._build_assets(ranked_playlists)
         self.players: list[Player] = []

@@ -271,7 +271,7 @@ class Transport:
         self._sem = asyncio.Semaphore(self.limits.concurrency)
         self._plain_headers = {"User-Agent": user_agent, "Accept": "application/json"}
         self._hdr_tokens: Tokens | None = None
-        self._hdr: dict[str, str] = self._plain_headers
+        self._hdr: dict[str, str] = {}
         self.counters = Counters()
         self.server_clock = server_clock or ServerClock(monotonic=clock)
         self._ca_bundle = ca_bundle
@@ -311,8 +311,10 @@ class Transport:
         return url.startswith(self._trusted)
 
     def _auth_headers(self, tokens: Tokens) -> dict[str, str]:
+        """Only the credential headers: the guarded exchange adds them to the plain ones
+        (and drops them alone on a foreign hop), so a per-call Accept is never overridden."""
         if tokens is not self._hdr_tokens:
-            headers = dict(self._plain_headers)
+            headers: dict[str, str] = {}
             headers[SPARTAN_HEADER] = tokens.spartan
             if tokens.clearance:
                 headers[CLEARANCE_HEADER] = tokens.clearance

@@ -143,7 +143,7 @@ class _Pipeline:
         self.known_assets: set[tuple[str, str, str]] = set()
         self.inflight: set[asyncio.Future[bool]] = set()
         self.claims: dict[str, tuple[_Sync, asyncio.Future[bool]]] = {}
-        self._asset_tasks: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+        self._asset_tasks: dict[tuple[str, str, str], asyncio.Task[asyncio.Future[None]]] = {}
         self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="halotrack-matches-db")
         self._queue: list[tuple[sm.MatchRows, asyncio.Future[bool]]] = []
         self._writer_task: asyncio.Future[None] | None = None
@@ -165,7 +165,10 @@ class _Pipeline:
 
     # -- one match ----------------------------------------------------------------------
 
-    async def _asset(self, kind: str, asset_id: str, version_id: str, result: SyncResult) -> None:
+    async def _asset(
+        self, kind: str, asset_id: str, version_id: str, result: SyncResult
+    ) -> asyncio.Future[None]:
+        """Fetch one asset version; returns its write, queued on the writer thread."""
         discovery = self.client.discovery
         fetch = {
             "map": discovery.map,
@@ -179,12 +182,16 @@ class _Pipeline:
             # Gone for good: remember that, so it is not asked for again. Anything else
             # (still failing after the client's retries) fails the match: a later run
             # fetches it whole instead of keeping it without its names.
-            await self.db(self._save_asset, kind, asset_id, version_id, None, None, None)
-            return
+            return self._write(self._save_asset, kind, asset_id, version_id, None, None, None)
         result.assets_fetched += 1
         name = getattr(asset, "public_name", None)
         desc = getattr(asset, "description", None)
-        await self.db(self._save_asset, kind, asset_id, version_id, name, desc, asset.raw_bytes)
+        return self._write(
+            self._save_asset, kind, asset_id, version_id, name, desc, asset.raw_bytes
+        )
+
+    def _write(self, fn: Callable[..., None], *args: Any) -> asyncio.Future[None]:
+        return asyncio.ensure_future(self.db(fn, *args))
 
     def _save_asset(
         self,
@@ -206,7 +213,9 @@ class _Pipeline:
             fetched_at=self.now(),
         )
 
-    async def _assets(self, stats: MatchStats, result: SyncResult) -> None:
+    async def _assets(self, stats: MatchStats, result: SyncResult) -> list[asyncio.Future[None]]:
+        """Fetch the match's asset versions not known yet (each once per run); returns their
+        writes, which the match's own write waits for."""
         waits = []
         for ref in sm.asset_refs(stats):
             if ref in self.known_assets:
@@ -216,8 +225,7 @@ class _Pipeline:
                 task = asyncio.ensure_future(self._asset(*ref, result))
                 self._asset_tasks[ref] = task
             waits.append(task)
-        if waits:
-            await asyncio.gather(*waits)
+        return list(await asyncio.gather(*waits))
 
     async def _skill(self, stats: MatchStats, result: SyncResult) -> MatchSkill | None:
         if not stats.match_info.is_matchmade:
@@ -273,12 +281,13 @@ class _Pipeline:
         store it; True once it is committed."""
         try:
             stats = await self.client.stats.match_stats(match_id)
-            skill, _ = await asyncio.gather(
+            skill, asset_writes = await asyncio.gather(
                 self._skill(stats, owner.result), self._assets(stats, owner.result)
             )
             rows = sm.match_rows(stats, skill, fetched_at=self.now())
         finally:
             fetched.set()
+        await asyncio.gather(*asset_writes)  # a match is written only after its assets
         if await self._save(rows):
             owner.result.new_matches += 1
             owner.result.match_ids.append(rows.match_id)

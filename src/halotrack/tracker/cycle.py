@@ -13,6 +13,9 @@ Why this shape (request economy first, then safety):
 4. *Write*: per player, one store transaction holds the records, the CSR and the watch-list
    update, so a killed tracker leaves whole snapshots or nothing; a player whose write did
    not happen is still "played" next cycle and is simply fetched again.
+5. *Matches* of opted-in players who played: synced beside steps 2-4 in one pipeline
+   (`halotrack.tracker.matches`); a player's count is settled once records and matches are
+   both stored.
 
 A failure (404, 5xx after retries, a refused CSR) is recorded for that player only
 (`watch_failed`), shown in the report, and retried next cycle; other players go on.

@@ -3,13 +3,17 @@
 Why this shape: match stats never change, so each match is fetched once, ever. A sync pages
 the history newest first and stops at the newest match a previous sync completed; a player
 never synced before is backfilled from the top down, page by page, concurrently under the
-client's pacing. Each match commits in one transaction (stats, skill, every player's rows),
+client's pacing. Stats, skill and asset requests of many matches (and of every player synced
+in the same run) are in flight together, and writes go to one writer thread that no request
+waits for, so the pacers, not answers or commits, set the speed. Each match commits in one
+transaction (stats, skill, every player's rows),
 and a per-player sync state records the paging frontier, so a run killed half-way resumes
 where it stopped without fetching a stored match again. A cancelled run (Ctrl-C) lets the
 matches already being fetched finish and commit before it stops.
 
     result = await sync_player_matches(client, store, xuid)          # incremental
     result = await sync_player_matches(client, store, xuid, full=True)  # walk everything
+    results = await sync_players_matches(client, store, [a, b, c])    # one pipeline
 
 The skill endpoint is asked only about the humans of matchmade matches: a bot id fails the
 whole request. Asset versions (maps, modes, playlists, map-mode pairs) are fetched once per

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import pty
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -134,3 +136,39 @@ async def test_sync_and_track_print_plain_progress_when_stderr_is_not_a_terminal
         assert lines and all(LINE.match(line) for line in lines), err
         played = len(sim.world.matches_of(b))
         assert lines[-1].startswith(f"matches: {played}/{played} matches")
+
+
+def _read_all(fd: int, sink: list[bytes]) -> None:
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the terminal closed
+            return
+        if not chunk:
+            return
+        sink.append(chunk)
+
+
+async def test_sync_draws_a_bar_when_stderr_is_a_terminal(tmp_path: Path) -> None:
+    async with start_simulator(seed=3, players=12, history_scale=0.2) as sim:
+        a = next(p for p in sim.world.players if sim.world.slots(p))
+        env = {**_env(sim, tmp_path), "COLUMNS": "80", "TERM": "xterm"}
+        master, slave = pty.openpty()
+        screen: list[bytes] = []
+        reader = threading.Thread(target=_read_all, args=(master, screen), daemon=True)
+        reader.start()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "halotrack", "--db", str(tmp_path / "p.sqlite"),
+                "matches", "sync", str(a.xuid),
+                env=env, stdout=subprocess.DEVNULL, stderr=slave,
+            )  # fmt: skip
+            assert await proc.wait() == 0
+        finally:
+            os.close(slave)
+            reader.join(timeout=30)
+            os.close(master)
+        text = b"".join(screen).decode(errors="replace")
+        played = len(sim.world.matches_of(a))
+        assert f"{played}/{played}" in text and "matches/s" in text, text[-500:]
+        assert "about" not in text  # the plain lines are for logs only

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from halotrack.errors import HaloTrackError
 from halotrack.simulator import Simulator, start_simulator
 from halotrack.store import Store, open_store
 from halotrack.store import matches as sm
@@ -184,5 +185,26 @@ async def test_first_track_cycle_with_matches_stores_every_opted_in_history(
         done, total = max((d, t) for p, d, t in ticks if p == "matches")
         # progress counts each opted-in player's matches (a shared one once per player)
         assert done == total == sum(len(truth(sim, x)) for x in xuids[:3])
+    finally:
+        store.close()
+
+
+async def test_one_players_failure_leaves_the_others_sync_whole(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """A player the API does not know fails alone, with its error as its outcome."""
+    real = sharing_players(sim, 2)
+    unknown = 2533274899999999
+    assert unknown not in sim.world.by_xuid
+    store = open_store(f"sqlite:///{tmp_path / 'one-fails.sqlite'}")
+    try:
+        async with client(sim) as c:
+            outcome = await sync_players_matches(c, store, [real[0], unknown, real[1]])
+        assert isinstance(outcome[unknown], HaloTrackError)
+        for x in real:
+            result = outcome[x]
+            assert isinstance(result, SyncResult) and result.complete
+            assert sm.player_match_ids(store, x) == truth(sim, x)
+            assert sm.get_sync_state(store, x).complete
     finally:
         store.close()

@@ -80,7 +80,7 @@ def tiny_fs(tmp_path: Path) -> Iterator[Path]:
     if os.geteuid() != 0:
         service_missing("mounting a tiny tmpfs needs root")
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(mnt)],
+        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(mnt)],
         capture_output=True,
         text=True,
     )

@@ -19,19 +19,11 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 from typer.core import TyperGroup
 
 from halotrack.cli.common import console, err_console, print_json, run, state
+from halotrack.cli.progress import RunProgress
 from halotrack.errors import ConfigError, Unknown
 from halotrack.models.enums import GameVariantCategory, Outcome
 from halotrack.models.names import MedalBook
@@ -228,43 +220,6 @@ def list_cmd(
     console.print(table)
 
 
-class _Bar:
-    """A Rich progress bar with rate and time left; silent when stderr is not a terminal."""
-
-    def __init__(self, label: str) -> None:
-        self.enabled = err_console.is_terminal
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=False,
-        )
-        self.task: TaskID | None = None
-        self.label = label
-        self.started = 0.0
-
-    def __enter__(self) -> _Bar:
-        if self.enabled:
-            self.progress.start()
-            self.task = self.progress.add_task(self.label, total=None, rate="")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.progress.stop()
-
-    def __call__(self, done: int, total: int | None) -> None:
-        if self.task is None:
-            return
-        speed = self.progress.tasks[0].speed
-        rate = f"{speed:.1f} matches/s" if speed else ""
-        self.progress.update(self.task, completed=done, total=total, rate=rate)
-
-
 @matches_app.command("sync")
 def sync_cmd(
     ctx: typer.Context,
@@ -285,8 +240,14 @@ def sync_cmd(
     async def body(store: Store) -> Any:
         async with from_settings(settings) as client:
             xuid = await resolve_xuid(client, store, player)
-            with _Bar(f"{player}") as bar:
-                result = await sync_player_matches(client, store, xuid, full=full, progress=bar)
+            with RunProgress(err_console) as shown:
+
+                def progress(done: int, total: int | None) -> None:
+                    shown.update(player, done, total)
+
+                result = await sync_player_matches(
+                    client, store, xuid, full=full, progress=progress
+                )
             meta = Metadata(client, store, client.now)
             await meta.medals()
             # The other players of these matches, named for `match` (offline) by gamertag.

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from halotrack.cli.common import console, err_console, print_json, run, state
+from halotrack.cli.progress import RunProgress
 from halotrack.errors import ConfigError, Unknown
 from halotrack.store import open_store
 from halotrack.usecases import CycleReport, StoreEtagCache, Tracker, TrackerLock
@@ -45,25 +45,19 @@ def parse_every(text: str) -> float:
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
-    """A Rich bar per phase on a terminal; nothing otherwise."""
+    """On a terminal, a bar per phase, the match sync's with its rate and time left;
+    otherwise plain lines for the match sync, the one phase long enough to need them."""
     if not enabled:
         yield None
         return
-    bar = Progress(
-        TextColumn("{task.description:<9}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err_console,
-        transient=True,
-    )
-    tasks: dict[str, TaskID] = {}
+    with RunProgress(err_console, transient=True) as shown:
 
-    def tick(phase: str, done: int, total: int) -> None:
-        if phase not in tasks:
-            tasks[phase] = bar.add_task(phase, total=total)
-        bar.update(tasks[phase], completed=done, total=total)
+        def tick(phase: str, done: int, total: int) -> None:
+            if phase == "matches":  # its total is 0 until every player's is known
+                shown.update(phase, done, total or None)
+            else:
+                shown.update(phase, done, total, unit="")
 
-    with bar:
         yield tick
 
 
@@ -112,7 +106,7 @@ def register(app: typer.Typer) -> None:
         interval = parse_every(every) if every else None
         settings = state(ctx).settings()
         url = settings.database_url()
-        show_bar = console.is_terminal and not quiet and not as_json
+        show_progress = not quiet and not as_json  # a bar on a terminal, else lines
         with TrackerLock(url, wait=wait), open_store(url) as store:
             wanted: list[int] | None = None
             if players:
@@ -133,7 +127,7 @@ def register(app: typer.Typer) -> None:
             async def loop() -> None:
                 async with from_settings(settings, cache=StoreEtagCache(store)) as client:
                     while True:
-                        with _progress(show_bar) as tick:
+                        with _progress(show_progress) as tick:
                             tracker = Tracker(client, store, progress=tick)
                             report = await tracker.run_cycle(wanted, force=force)
                         _show(report, as_json, quiet)

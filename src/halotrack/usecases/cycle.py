@@ -13,6 +13,9 @@ Why this shape (request economy first, then safety):
 4. *Write*: per player, one store transaction holds the records, the CSR and the watch-list
    update, so a killed tracker leaves whole snapshots or nothing; a player whose write did
    not happen is still "played" next cycle and is simply fetched again.
+5. *Matches* of opted-in players who played: synced beside steps 2-4 in one pipeline
+   (`halotrack.usecases.matches`); a player's count is settled once records and matches are
+   both stored.
 
 A failure (404, 5xx after retries, a refused CSR) is recorded for that player only
 (`watch_failed`), shown in the report, and retried next cycle; other players go on.
@@ -23,7 +26,6 @@ simulated time.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -34,6 +36,7 @@ from typing import Any, TypeVar
 from halotrack.errors import HaloTrackError
 from halotrack.models import ServiceRecord, maybe_xuid, parse_xuid
 from halotrack.store import SaveResult, Scope, Store, StoreTx, WatchEntry, to_thread
+from halotrack.usecases.matches import SyncResult, sync_players_matches
 from halotrack.usecases.metadata import Metadata
 from halotrack.usecases.names import NameLearner
 from halotrack.usecases.policy import next_check_at
@@ -56,7 +59,8 @@ RANKED_KEY = ("tracker", "ranked-playlists")
 FALLBACK_CSR_SEASON = "current"
 
 Progress = Callable[[str, int, int], None]
-"""`progress(phase, done, total)`: phases are "checking", "fetching", "csr", "saving"."""
+"""`progress(phase, done, total)`: phases are "checking", "fetching", "csr", "saving",
+"matches" (total 0 while unknown)."""
 
 
 def utcnow() -> datetime:
@@ -252,20 +256,33 @@ class Tracker:
         await self._save_quiet(work, report)
         played = [w for w in work if w.played and w.failure is None]
         if played:
-            calendar = await self.metadata.season_calendar()
-            csr_calendar = await self.metadata.csr_calendar()
-            await self.metadata.medals()
-            ends = season_ends(calendar, csr_calendar)
-            aliases = season_aliases(calendar)
-            await self._each("fetching", played, lambda w: self._fetch_records(w, ends, aliases))
-            fetched = [w for w in played if w.failure is None]
-            csr_season = current_csr_season(csr_calendar, self.clock()) or FALLBACK_CSR_SEASON
-            report.ranked_playlists = await self._fetch_csr(fetched)
-            await self._each("saving", fetched, lambda w: self._save_played(w, csr_season, report))
-            if self.sync_matches:
-                await self._sync_matches(
-                    [w for w in fetched if w.entry.matches_opt_in and w.failure is None], report
+            # Matches never change and need nothing from the steps below: their sync runs
+            # beside them, keeping the pacers busy while those wait on one service.
+            syncing = [w for w in played if w.entry.matches_opt_in] if self.sync_matches else []
+            sync_task = asyncio.ensure_future(self._sync_matches(syncing)) if syncing else None
+            try:
+                calendar = await self.metadata.season_calendar()
+                csr_calendar = await self.metadata.csr_calendar()
+                await self.metadata.medals()
+                ends = season_ends(calendar, csr_calendar)
+                aliases = season_aliases(calendar)
+                await self._each(
+                    "fetching", played, lambda w: self._fetch_records(w, ends, aliases)
                 )
+                fetched = [w for w in played if w.failure is None]
+                now = self.clock()
+                csr_season = current_csr_season(csr_calendar, now) or FALLBACK_CSR_SEASON
+                report.ranked_playlists = await self._fetch_csr(fetched)
+                await self._each(
+                    "saving", fetched, lambda w: self._save_played(w, csr_season, report)
+                )
+            except BaseException:
+                if sync_task is not None:
+                    sync_task.cancel()  # it lets the matches in flight commit, then stops
+                    await asyncio.gather(sync_task, return_exceptions=True)
+                raise
+            if sync_task is not None:
+                await self._settle_matches(syncing, await sync_task, report)
             await self._save_failures([w for w in played if w.failure is not None])
         report.checked = sum(1 for w in work if w.count is not None)
         report.played = sum(1 for w in work if w.played)
@@ -456,7 +473,7 @@ class Tracker:
                 tx.watch_failed(w.xuid, "; ".join(w.csr_errors), next_check_at=None)
             else:
                 # Whose matches are synced keeps the old count until the sync is done, so a
-                # run killed in between syncs them next time (`_sync_matches` writes it).
+                # run killed in between syncs them next time (`_settle_matches` writes it).
                 synced_later = self.sync_matches and w.entry.matches_opt_in
                 tx.watch_update(
                     w.xuid,
@@ -483,44 +500,43 @@ class Tracker:
 
     # -- 5. matches (issue 6) --------------------------------------------------------------
 
-    async def _sync_matches(self, players: Sequence[_Work], report: CycleReport) -> None:
-        if not players:
-            return
-        try:
-            module = importlib.import_module("halotrack.usecases.matches")
-        except ImportError:
-            log.info("match sync is not available in this version: skipped")
-            return
-        sync = getattr(module, "sync_player_matches", None)
-        if sync is None:
-            return
-        import inspect
+    async def _sync_matches(
+        self, players: Sequence[_Work]
+    ) -> dict[int, SyncResult | HaloTrackError]:
+        """All opted-in players' matches in one shared pipeline (a player's sync start and
+        tail overlap the others'); counts from the check give progress its total without a
+        request."""
 
-        kwargs: dict[str, Any] = {}
-        if "now" in inspect.signature(sync).parameters:
-            kwargs["now"] = self.clock
+        def tick(done: int, total: int | None) -> None:
+            self._tick("matches", done, total if total is not None else 0)
+
+        return await sync_players_matches(
+            self.client,
+            self.store,
+            [w.xuid for w in players],
+            counts={w.xuid: w.count for w in players if w.count is not None},
+            progress=tick if self.progress is not None else None,
+            now=self.clock,
+        )
+
+    async def _settle_matches(
+        self,
+        players: Sequence[_Work],
+        outcome: dict[int, SyncResult | HaloTrackError],
+        report: CycleReport,
+    ) -> None:
+        """The match count of a player whose records and matches are all stored; any other
+        player keeps the old count, so the next cycle fetches them again."""
         for w in players:
-            try:
-                result = await sync(self.client, self.store, w.xuid, **kwargs)
-            except HaloTrackError as exc:
-                w.fail("matches", exc)
+            result = outcome[w.xuid]
+            if isinstance(result, HaloTrackError):
+                if w.failure is None:
+                    w.fail("matches", result)
                 continue
-            report.matches_synced += _count_of(result)
-            await self._write(_settle_count(w.xuid, w.count))
+            report.matches_synced += result.new_matches
+            if w.failure is None:
+                await self._write(_settle_count(w.xuid, w.count))
 
 
 def _settle_count(xuid: int, count: int | None) -> Callable[[StoreTx], None]:
     return lambda tx: tx.watch_update(xuid, last_match_count=count)
-
-
-def _count_of(result: Any) -> int:
-    """How many matches a sync stored, whatever shape its result has."""
-    if isinstance(result, int) and not isinstance(result, bool):
-        return result
-    for name in ("new", "added", "stored", "new_matches", "saved"):
-        value = getattr(result, name, None)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, (list, tuple)):
-            return len(value)
-    return 0

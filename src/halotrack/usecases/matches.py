@@ -3,13 +3,17 @@
 Why this shape: match stats never change, so each match is fetched once, ever. A sync pages
 the history newest first and stops at the newest match a previous sync completed; a player
 never synced before is backfilled from the top down, page by page, concurrently under the
-client's pacing. Each match commits in one transaction (stats, skill, every player's rows),
+client's pacing. Stats, skill and asset requests of many matches (and of every player synced
+in the same run) are in flight together, and writes go to one writer thread that no request
+waits for, so the pacers, not answers or commits, set the speed. Each match commits in one
+transaction (stats, skill, every player's rows),
 and a per-player sync state records the paging frontier, so a run killed half-way resumes
 where it stopped without fetching a stored match again. A cancelled run (Ctrl-C) lets the
 matches already being fetched finish and commit before it stops.
 
     result = await sync_player_matches(client, store, xuid)          # incremental
     result = await sync_player_matches(client, store, xuid, full=True)  # walk everything
+    results = await sync_players_matches(client, store, [a, b, c])    # one pipeline
 
 The skill endpoint is asked only about the humans of matchmade matches: a bot id fails the
 whole request. Asset versions (maps, modes, playlists, map-mode pairs) are fetched once per
@@ -23,7 +27,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -118,48 +122,57 @@ async def resolve_xuid(client: WaypointClient | None, store: Store, player: int 
     return xuid
 
 
-class _Sync:
-    """One run for one player. Database calls go through one writer thread, in order."""
+class _Pipeline:
+    """What the syncs of one run share: the match workers, one writer thread with its queue,
+    the asset versions asked for and the matches claimed. Players synced together so keep
+    the pacers busy across players (no player's start or tail leaves them idle), and a
+    match two of them played is fetched once."""
 
     def __init__(
         self,
         client: WaypointClient,
         store: Store,
-        xuid: int,
         *,
-        full: bool,
-        progress: Progress | None,
         workers: int,
         now: Callable[[], datetime],
+        progress: Progress | None,
     ) -> None:
         self.client = client
         self.store = store
         self.names = NameLearner(client, store)
-        self.xuid = xuid
-        self.full = full
-        self.progress = progress
         self.now = now
-        self.result = SyncResult(xuid)
-        self.total: int | None = None
-        self._sem = asyncio.Semaphore(workers)
+        self.progress = progress
+        self.sem = asyncio.Semaphore(workers)
+        self.syncs: list[_Sync] = []
+        self.known_assets: set[tuple[str, str, str]] = set()
+        self.inflight: set[asyncio.Future[bool]] = set()
+        self.claims: dict[str, tuple[_Sync, asyncio.Future[bool]]] = {}
+        self._asset_tasks: dict[tuple[str, str, str], asyncio.Task[asyncio.Future[None]]] = {}
         self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="halotrack-matches-db")
-        self._known_assets: set[tuple[str, str, str]] = set()
-        self._asset_tasks: dict[tuple[str, str, str], asyncio.Task[None]] = {}
-        self._inflight: set[asyncio.Future[None]] = set()
-        self._claimed: set[str] = set()
-        self._stopping = False
         self._queue: list[tuple[sm.MatchRows, asyncio.Future[bool]]] = []
         self._writer_task: asyncio.Future[None] | None = None
 
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Database calls of the run, in order, on the writer thread."""
         return await asyncio.get_running_loop().run_in_executor(self._db_pool, fn, *args)
 
     def close(self) -> None:
         self._db_pool.shutdown(wait=True)
 
+    def tick(self) -> None:
+        """Progress over every player of the run (the total once each one's is known)."""
+        if self.progress is None:
+            return
+        totals = [s.total for s in self.syncs]
+        total = None if any(t is None for t in totals) else sum(t or 0 for t in totals)
+        self.progress(sum(s.stored_here for s in self.syncs), total)
+
     # -- one match ----------------------------------------------------------------------
 
-    async def _asset(self, kind: str, asset_id: str, version_id: str) -> None:
+    async def _asset(
+        self, kind: str, asset_id: str, version_id: str, result: SyncResult
+    ) -> asyncio.Future[None]:
+        """Fetch one asset version; returns its write, queued on the writer thread."""
         discovery = self.client.discovery
         fetch = {
             "map": discovery.map,
@@ -173,12 +186,16 @@ class _Sync:
             # Gone for good: remember that, so it is not asked for again. Anything else
             # (still failing after the client's retries) fails the match: a later run
             # fetches it whole instead of keeping it without its names.
-            await self.db(self._save_asset, kind, asset_id, version_id, None, None, None)
-            return
-        self.result.assets_fetched += 1
+            return self._write(self._save_asset, kind, asset_id, version_id, None, None, None)
+        result.assets_fetched += 1
         name = getattr(asset, "public_name", None)
         desc = getattr(asset, "description", None)
-        await self.db(self._save_asset, kind, asset_id, version_id, name, desc, asset.raw_bytes)
+        return self._write(
+            self._save_asset, kind, asset_id, version_id, name, desc, asset.raw_bytes
+        )
+
+    def _write(self, fn: Callable[..., None], *args: Any) -> asyncio.Future[None]:
+        return asyncio.ensure_future(self.db(fn, *args))
 
     def _save_asset(
         self,
@@ -200,20 +217,21 @@ class _Sync:
             fetched_at=self.now(),
         )
 
-    async def _assets(self, stats: MatchStats) -> None:
+    async def _assets(self, stats: MatchStats, result: SyncResult) -> list[asyncio.Future[None]]:
+        """Fetch the match's asset versions not known yet (each once per run); returns their
+        writes, which the match's own write waits for."""
         waits = []
         for ref in sm.asset_refs(stats):
-            if ref in self._known_assets:
+            if ref in self.known_assets:
                 continue
             task = self._asset_tasks.get(ref)
             if task is None:
-                task = asyncio.ensure_future(self._asset(*ref))
+                task = asyncio.ensure_future(self._asset(*ref, result))
                 self._asset_tasks[ref] = task
             waits.append(task)
-        if waits:
-            await asyncio.gather(*waits)
+        return list(await asyncio.gather(*waits))
 
-    async def _skill(self, stats: MatchStats) -> MatchSkill | None:
+    async def _skill(self, stats: MatchStats, result: SyncResult) -> MatchSkill | None:
         if not stats.match_info.is_matchmade:
             return None
         humans = [p.player_id for p in stats.players if not p.is_bot and p.xuid is not None]
@@ -225,10 +243,10 @@ class _Sync:
             # The service has no answer for this match (old, or a shape we cannot read):
             # keep the match without it. A transient failure propagates instead, so the
             # match is not stored half and a later run fetches it whole.
-            self.result.skill_failed += 1
+            result.skill_failed += 1
             log.info("no skill for match %s: %s", stats.match_id, exc.message)
             return None
-        self.result.skill_fetched += 1
+        result.skill_fetched += 1
         return skill
 
     def _save_batch(self, batch: list[sm.MatchRows]) -> list[bool]:
@@ -262,31 +280,80 @@ class _Sync:
             self._writer_task = asyncio.ensure_future(self._writer())
         return fut
 
-    async def _fetch_and_store(self, match_id: str) -> None:
-        stats = await self.client.stats.match_stats(match_id)
-        await self.names.from_match(stats)
-        skill, _ = await asyncio.gather(self._skill(stats), self._assets(stats))
-        rows = sm.match_rows(stats, skill, fetched_at=self.now())
+    async def fetch_and_store(self, match_id: str, owner: _Sync, fetched: asyncio.Event) -> bool:
+        """Fetch one match (stats, then skill and assets together), set `fetched`, then
+        store it; True once it is committed."""
+        try:
+            stats = await self.client.stats.match_stats(match_id)
+            await self.names.from_match(stats)
+            skill, asset_writes = await asyncio.gather(
+                self._skill(stats, owner.result), self._assets(stats, owner.result)
+            )
+            rows = sm.match_rows(stats, skill, fetched_at=self.now())
+        finally:
+            fetched.set()
+        await asyncio.gather(*asset_writes)  # a match is written only after its assets
         if await self._save(rows):
-            self.result.new_matches += 1
-            self.result.match_ids.append(rows.match_id)
+            owner.result.new_matches += 1
+            owner.result.match_ids.append(rows.match_id)
         else:
-            self.result.already_stored += 1
-        if self.progress is not None:
-            self.progress(self.result.new_matches, self.total)
+            owner.result.already_stored += 1
+        owner.stored_here += 1
+        self.tick()
+        return True
+
+
+class _Sync:
+    """One player's walk through their history, in a pipeline shared with the run's other
+    players."""
+
+    def __init__(self, pipe: _Pipeline, xuid: int, *, full: bool, count: int | None) -> None:
+        self.pipe = pipe
+        self.client = pipe.client
+        self.store = pipe.store
+        self.now = pipe.now
+        self.xuid = xuid
+        self.full = full
+        self.count = count
+        self.result = SyncResult(xuid)
+        self.total: int | None = None
+        self.stored_here = 0  # this player's matches stored by this run (for progress)
+        self._stopping = False
+        pipe.syncs.append(self)
+
+    async def db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self.pipe.db(fn, *args)
 
     async def _match(self, match_id: str) -> bool:
         """Fetch and store one match; False when the run stopped before it started."""
-        async with self._sem:
+        pipe = self.pipe
+        async with pipe.sem:
             if self._stopping:
                 return False
             # Once a match's request is about to go out, finish it even if the run is
             # cancelled: what was fetched is kept, so a resume never asks for it again.
-            inner = asyncio.ensure_future(self._fetch_and_store(match_id))
-            self._inflight.add(inner)
-            inner.add_done_callback(self._inflight.discard)
-            await asyncio.shield(inner)
+            fetched = asyncio.Event()
+            job = asyncio.ensure_future(pipe.fetch_and_store(match_id, self, fetched))
+            pipe.inflight.add(job)
+            job.add_done_callback(pipe.inflight.discard)
+            # The worker is free once the answers are in: the write goes on without it,
+            # so a slow commit never holds back the next match's requests.
+            await fetched.wait()
+        return await asyncio.shield(job)
+
+    async def _after_other(self, match_id: str, claim: asyncio.Future[bool]) -> bool:
+        """A match another player's sync of this run is fetching: done once that one is
+        stored; fetched here after all if that sync stopped before storing it."""
+        try:
+            stored = await asyncio.shield(claim)
+        except Exception:
+            stored = False
+        if stored:
+            self.result.already_stored += 1
+            self.stored_here += 1
+            self.pipe.tick()
             return True
+        return await self._match(match_id)
 
     # -- paging -------------------------------------------------------------------------
 
@@ -301,14 +368,22 @@ class _Sync:
     async def _schedule(self, entries: list[MatchHistoryEntry]) -> asyncio.Future[Any]:
         """Start the matches of one page not stored yet; a future done when all are."""
         ids = [e.match_id.lower() for e in entries]
-        stored = await self.db(self._stored_of, ids)
-        tasks = []
+        # Read on its own thread, not behind the writer's queued commits: matches queued
+        # but not committed yet are claimed, so they are not started twice.
+        stored = await asyncio.to_thread(self._stored_of, ids)
+        claims = self.pipe.claims
+        tasks: list[asyncio.Future[bool]] = []
         for mid in ids:
-            if mid in stored or mid in self._claimed:
-                self.result.already_stored += mid in stored
+            if mid in stored:
+                self.result.already_stored += 1
                 continue
-            self._claimed.add(mid)
-            tasks.append(asyncio.ensure_future(self._match(mid)))
+            claim = claims.get(mid)
+            if claim is None:
+                task = asyncio.ensure_future(self._match(mid))
+                claims[mid] = (self, task)
+                tasks.append(task)
+            elif claim[0] is not self:
+                tasks.append(asyncio.ensure_future(self._after_other(mid, claim[1])))
         return asyncio.gather(*tasks)
 
     async def _walk(
@@ -368,7 +443,7 @@ class _Sync:
         fetched commit, and record the frontier of the leading pages that are complete."""
         self._stopping = True
         waits: list[asyncio.Future[Any]] = [f for _, _, f in pending]
-        settled = asyncio.gather(*waits, *list(self._inflight), return_exceptions=True)
+        settled = asyncio.gather(*waits, *list(self.pipe.inflight), return_exceptions=True)
         while not settled.done():
             with contextlib.suppress(asyncio.CancelledError):  # a second Ctrl-C: still wait
                 await asyncio.shield(settled)
@@ -386,20 +461,24 @@ class _Sync:
             sm.put_sync_state(tx, state, now=self.now())
 
     async def _estimate_total(self, state: sm.SyncState) -> None:
-        if self.progress is None:
+        """How many matches this run should store: played minus stored. Asked of the API
+        only for a backfill shown with progress, unless the caller knows the count."""
+        if self.pipe.progress is None:
             return
-        try:
-            count = await self.client.stats.match_count(self.xuid)
-        except ApiError:
-            return
+        count = self.count
+        if count is None:
+            if state.complete:
+                return
+            try:
+                count = (await self.client.stats.match_count(self.xuid)).matches_played_count
+            except ApiError:
+                return
         have = await self.db(sm.match_count, self.store, self.xuid)
-        self.total = max(0, count.matches_played_count - have)
-        self.progress(0, self.total)
+        self.total = max(0, count - have)
+        self.pipe.tick()
 
     async def run(self) -> SyncResult:
         state = await self.db(sm.get_sync_state, self.store, self.xuid)
-        known = await self.db(sm.known_assets, self.store)
-        self._known_assets = known
         newest: list[MatchHistoryEntry] = []
 
         def remember_top(entries: list[MatchHistoryEntry]) -> None:
@@ -408,8 +487,7 @@ class _Sync:
 
         if state.newest_match_id is None or self.full:
             # A backfill from the top: the frontier moves with each page fully stored.
-            if state.newest_match_id is None or not state.complete:
-                await self._estimate_total(state)
+            await self._estimate_total(state)
             current = state
 
             async def page_done(end: int, entries: list[MatchHistoryEntry]) -> None:
@@ -442,8 +520,7 @@ class _Sync:
         async def top_done(end: int, entries: list[MatchHistoryEntry]) -> None:
             remember_top(entries)
 
-        if not state.complete:
-            await self._estimate_total(state)
+        await self._estimate_total(state)
         above, reached_end = await self._walk(0, boundary=seen_before, on_page_done=top_done)
         top = newest[0] if newest else None
         state = sm.SyncState(
@@ -528,17 +605,51 @@ async def sync_player_matches(
     or a match cannot be fetched; everything stored before that is kept.
     """
     x = await resolve_xuid(client, store, xuid)
+    outcome = await sync_players_matches(
+        client, store, [x], full=full, progress=progress, workers=workers, now=now
+    )
+    result = outcome[x]
+    if isinstance(result, HaloTrackError):
+        raise result
+    return result
+
+
+async def sync_players_matches(
+    client: WaypointClient,
+    store: Store,
+    xuids: Sequence[int],
+    *,
+    full: bool = False,
+    counts: Mapping[int, int] | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> dict[int, SyncResult | HaloTrackError]:
+    """Sync several players' matches at once, sharing one pipeline (see `_Pipeline`).
+
+    `counts`: matches played per XUID when the caller already asked (the tracker's check),
+    so progress needs no request of its own. Each player's result, or the HaloTrackError
+    that stopped their sync while the others went on; `elapsed` and `requests` are the
+    whole run's. Anything else (a bug, Ctrl-C) is raised once every sync has stopped.
+    """
     if workers is None:
         workers = max(2, client.transport.limits.concurrency * 2)
-    run = _Sync(
-        client, store, x, full=full, progress=progress, workers=workers, now=now or client.now
-    )
+    pipe = _Pipeline(client, store, workers=workers, now=now or client.now, progress=progress)
+    syncs = [_Sync(pipe, x, full=full, count=(counts or {}).get(x)) for x in dict.fromkeys(xuids)]
     before = client.counters.requests
     started = time.perf_counter()
     try:
-        return await run.run()
+        pipe.known_assets = await pipe.db(sm.known_assets, store)
+        done = await asyncio.gather(*(s.run() for s in syncs), return_exceptions=True)
     finally:
-        run.result.elapsed = time.perf_counter() - started
-        run.result.requests = client.counters.requests - before
+        elapsed, requests = time.perf_counter() - started, client.counters.requests - before
+        for s in syncs:
+            s.result.elapsed, s.result.requests = elapsed, requests
         with contextlib.suppress(Exception):
-            run.close()
+            pipe.close()
+    outcome: dict[int, SyncResult | HaloTrackError] = {}
+    for s, got in zip(syncs, done, strict=True):
+        if isinstance(got, BaseException) and not isinstance(got, HaloTrackError):
+            raise got
+        outcome[s.xuid] = got
+    return outcome

@@ -18,12 +18,14 @@ that safe and polite against an undocumented, rate-limited API lives here once:
 from __future__ import annotations
 
 import asyncio
+import bisect
+import contextlib
 import email.utils
 import logging
 import random
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any, Generic, TypeVar
@@ -71,6 +73,7 @@ CLEARANCE_HEADER = "343-clearance"
 SERVICES = ("stats", "skill", "gamecms", "discovery", "profile", "economy")
 
 _RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
+_SLOT_EPSILON = 1e-9  # seconds: float sums of intervals must not push a slot one more interval
 
 HINT_404_PLAYER = "no such player or their match history is private"
 HINT_403 = "clearance missing or stale: sign in again / launch the game once"
@@ -151,14 +154,38 @@ class Fetched(Generic[T]):
 
 
 class _Pacer:
-    """Reserves send slots `1/rate` apart; the reservation is taken synchronously so
-    concurrent callers queue up without a lock."""
+    """Reserves send slots at least `1/rate` apart; a reservation is taken synchronously so
+    concurrent callers queue up without a lock. A caller takes the earliest free slot, even
+    one before slots already reserved: the overall pacer's gaps between one service's slots
+    go to other services' requests instead of idling behind that service's queue."""
 
-    __slots__ = ("interval", "next_at")
+    __slots__ = ("interval", "taken")
 
     def __init__(self, rate: float | None) -> None:
         self.interval = 1.0 / rate if rate and rate > 0 else 0.0
-        self.next_at = float("-inf")
+        self.taken: list[float] = []  # sorted; none older than one interval before now
+
+    def free_at(self, t: float) -> float:
+        """The earliest time from `t` at least one interval away from every reservation."""
+        gap = self.interval - _SLOT_EPSILON
+        for r in self.taken:
+            if r + gap <= t:
+                continue
+            if r - gap >= t:
+                break
+            t = r + self.interval
+        return t
+
+    def take(self, t: float, now: float) -> None:
+        if self.interval:
+            del self.taken[: bisect.bisect_left(self.taken, now - self.interval)]
+            bisect.insort(self.taken, t)
+
+    def give_back(self, t: float) -> None:
+        """Forget a slot that was not used for a send."""
+        i = bisect.bisect_left(self.taken, t)
+        if i < len(self.taken) and self.taken[i] == t:
+            del self.taken[i]
 
 
 class _Service:
@@ -321,18 +348,36 @@ class Transport:
             self._hdr, self._hdr_tokens = headers, tokens
         return self._hdr
 
-    async def _pace(self, service: _Service) -> None:
+    async def _pace(self, service: _Service) -> float | None:
+        """Wait for the earliest slot free in both the overall and the service's pacer;
+        returns the slot (None when unpaced)."""
         g, s = self._global, service.pacer
         if not g.interval and not s.interval:
-            return
+            return None
         now = self._clock()
-        slot = max(now, g.next_at, s.next_at)
-        if g.interval:
-            g.next_at = slot + g.interval
-        if s.interval:
-            s.next_at = slot + s.interval
+        slot = now
+        while (fits := s.free_at(g.free_at(slot))) != slot:
+            slot = fits
+        g.take(slot, now)
+        s.take(slot, now)
         if slot > now:
             await self._sleep(slot - now)
+        return slot
+
+    @contextlib.asynccontextmanager
+    async def _send_slot(self, service: _Service) -> AsyncIterator[None]:
+        """A paced slot, then one of the `concurrency` permits. Waiting for a slot holds no
+        permit, so requests queued behind one service's rate never keep another service's
+        requests from being sent; a request that then had to wait for a permit gives its
+        slot back and takes a new one, so sends stay paced however long answers take."""
+        slot = await self._pace(service)
+        waited = self._sem.locked()
+        async with self._sem:
+            if waited and slot is not None:
+                self._global.give_back(slot)
+                service.pacer.give_back(slot)
+                await self._pace(service)
+            yield
 
     def _error(
         self,
@@ -451,8 +496,7 @@ class Transport:
         ends_at: float | None = None  # the deadline runs from the first send
         while True:
             try:
-                async with self._sem:
-                    await self._pace(svc)
+                async with self._send_slot(svc):
                     if ends_at is None:
                         ends_at = self._clock() + self.bounds.deadline
                     left = ends_at - self._clock()

@@ -278,12 +278,12 @@ def sync_cmd(
 
     Newest first, stopping at the last sync; resumable: rerun after an interruption."""
     from halotrack.usecases.metadata import Metadata
-    from halotrack.waypoint import from_settings
+    from halotrack.wiring.client import client_from_settings
 
     settings = state(ctx).settings()
 
     async def body(store: Store) -> Any:
-        async with from_settings(settings) as client:
+        async with client_from_settings(settings) as client:
             xuid = await resolve_xuid(client, store, player)
             with _Bar(f"{player}") as bar:
                 result = await sync_player_matches(client, store, xuid, full=full, progress=bar)

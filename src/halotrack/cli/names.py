@@ -17,7 +17,8 @@ from halotrack.models.enums import TOLERANT
 from halotrack.models.xmlnames import NameBook
 from halotrack.store import open_store
 from halotrack.usecases import names
-from halotrack.waypoint import Player, from_settings, parse_player
+from halotrack.waypoint import Player, parse_player
+from halotrack.wiring.client import client_from_settings
 
 names_app = typer.Typer(
     name="names",
@@ -78,7 +79,7 @@ def refresh_cmd(
     async def body() -> tuple[NameBook, int]:
         with open_store(settings.database_url()) as store:
             targets: list[int | Player] = [*who] or [w.xuid for w in store.watch_list()]
-            async with from_settings(settings) as client:
+            async with client_from_settings(settings) as client:
                 return await names.refresh(client, store, targets, match_ids)
 
     book, new = run(body())

@@ -2,8 +2,8 @@
 
 Why: the quickest look at what the API says right now, without a database. Each command
 validates its input first (a malformed gamertag never costs a request), builds its client
-with `halotrack.waypoint.from_settings` like every other command, and prints a Rich table or,
-with `--json`, one JSON document.
+with `halotrack.wiring.client.client_from_settings` like every other command, and prints a
+Rich table or, with `--json`, one JSON document.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ from halotrack.models.format import duration_words
 from halotrack.models.names import MedalBook, PersonalScoreBook, load_personal_scores
 from halotrack.usecases.metadata import find_playlist
 from halotrack.usecases.seasons import calendar_pairs, season_name
-from halotrack.waypoint import Player, WaypointClient, from_settings, parse_player
+from halotrack.waypoint import Player, WaypointClient, parse_player
 from halotrack.waypoint.players import parse_match_id
+from halotrack.wiring.client import client_from_settings
 
 T = TypeVar("T")
 
@@ -74,7 +75,7 @@ MODE_TITLES = {
 
 def _client(ctx: typer.Context, spartan_token: str | None, clearance: str | None) -> WaypointClient:
     settings = state(ctx).settings(spartan_token=spartan_token, clearance=clearance)
-    return from_settings(settings)
+    return client_from_settings(settings)
 
 
 async def _with_client(

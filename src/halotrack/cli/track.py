@@ -21,7 +21,7 @@ from halotrack.store import open_store
 from halotrack.usecases import CycleReport, StoreEtagCache, Tracker, TrackerLock
 from halotrack.usecases.cycle import Progress as ProgressFn
 from halotrack.usecases.watch import find_watched
-from halotrack.waypoint import from_settings
+from halotrack.wiring.client import client_from_settings
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -131,7 +131,7 @@ def register(app: typer.Typer) -> None:
                 )
 
             async def loop() -> None:
-                async with from_settings(settings, cache=StoreEtagCache(store)) as client:
+                async with client_from_settings(settings, cache=StoreEtagCache(store)) as client:
                     while True:
                         with _progress(show_bar) as tick:
                             tracker = Tracker(client, store, progress=tick)

@@ -18,7 +18,7 @@ from halotrack.errors import Unknown
 from halotrack.store import Store, WatchEntry, open_store
 from halotrack.usecases import StoreEtagCache, add_players
 from halotrack.usecases.watch import Resolved, find_watched
-from halotrack.waypoint import from_settings
+from halotrack.wiring.client import client_from_settings
 
 Players = Annotated[list[str], typer.Argument(help="Gamertags or XUIDs.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -55,7 +55,7 @@ def add_cmd(
     with open_store(settings.database_url()) as store:
 
         async def go() -> tuple[list[WatchEntry], list[Resolved]]:
-            async with from_settings(settings, cache=StoreEtagCache(store)) as client:
+            async with client_from_settings(settings, cache=StoreEtagCache(store)) as client:
                 return await add_players(client, store, players, matches=matches)
 
         added, failed = run(go())

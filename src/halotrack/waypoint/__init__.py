@@ -14,7 +14,7 @@ models of `halotrack.models`, each keeping its raw body (`.raw_bytes`).
 from __future__ import annotations
 
 from halotrack.waypoint.cache import EtagCache
-from halotrack.waypoint.client import WaypointClient, from_settings
+from halotrack.waypoint.client import WaypointClient
 from halotrack.waypoint.players import Player, is_bot, parse_player
 from halotrack.waypoint.skill import CsrResults
 from halotrack.waypoint.tokens import StaticTokens, TokenProvider, Tokens
@@ -41,7 +41,6 @@ __all__ = [
     "Tokens",
     "Transport",
     "WaypointClient",
-    "from_settings",
     "is_bot",
     "parse_player",
 ]

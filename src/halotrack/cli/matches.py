@@ -58,7 +58,7 @@ class _DefaultList(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-matches_app = typer.Typer(
+app = typer.Typer(
     name="matches",
     cls=_DefaultList,
     help="Stored matches of a player (`list`, the default) and fetching them (`sync`).",
@@ -164,7 +164,7 @@ def _match_json(m: sm.PlayerMatch) -> dict[str, Any]:
     }
 
 
-@matches_app.command("list")
+@app.command("list")
 def list_cmd(
     ctx: typer.Context,
     player: PlayerArg,
@@ -265,7 +265,7 @@ class _Bar:
         self.progress.update(self.task, completed=done, total=total, rate=rate)
 
 
-@matches_app.command("sync")
+@app.command("sync")
 def sync_cmd(
     ctx: typer.Context,
     player: PlayerArg,
@@ -527,8 +527,3 @@ def player_medals(ctx: typer.Context, player: str, as_json: bool, show_all: bool
             )
     elif len(book) == 0:
         err_console.print("medal names unknown: run `halotrack matches sync` once to fetch them")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(matches_app, name="matches")
-    app.command("match")(match_cmd)

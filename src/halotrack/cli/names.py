@@ -20,7 +20,7 @@ from halotrack.usecases import names
 from halotrack.waypoint import Player, parse_player
 from halotrack.wiring.client import client_from_settings
 
-names_app = typer.Typer(
+app = typer.Typer(
     name="names",
     help="Names of game modes and other numbers newer than this version, from the API.",
     no_args_is_help=True,
@@ -57,7 +57,7 @@ def _show(book: NameBook, as_json: bool, new: int | None = None) -> None:
     console.print(table)
 
 
-@names_app.command("refresh")
+@app.command("refresh")
 def refresh_cmd(
     ctx: typer.Context,
     players: Annotated[
@@ -86,7 +86,7 @@ def refresh_cmd(
     _show(book, as_json, new)
 
 
-@names_app.command("list")
+@app.command("list")
 def list_cmd(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
@@ -95,7 +95,3 @@ def list_cmd(
     with open_store(state(ctx).settings().database_url()) as store:
         book = names.load_book(store)
     _show(book, as_json)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(names_app, name="names")

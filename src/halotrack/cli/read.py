@@ -726,11 +726,3 @@ def playlists_cmd(
             row["playlist_id"],
         )
     console.print(table)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("record")(record_cmd)
-    app.command("csr")(csr_cmd)
-    app.command("seasons")(seasons_cmd)
-    app.command("medals")(medals_cmd)
-    app.command("playlists")(playlists_cmd)

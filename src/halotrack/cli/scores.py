@@ -19,7 +19,7 @@ from halotrack.store import matches as sm
 from halotrack.store import open_store
 from halotrack.usecases import scores
 
-scores_app = typer.Typer(
+app = typer.Typer(
     name="scores",
     help="Personal scores: decode their NameIds from stored matches.",
     no_args_is_help=True,
@@ -28,7 +28,7 @@ scores_app = typer.Typer(
 _STATUS_STYLE = {"confident": "green", "likely": "yellow", "ambiguous": "magenta", "unknown": "dim"}
 
 
-@scores_app.command("infer")
+@app.command("infer")
 def infer_cmd(
     ctx: typer.Context,
     min_matches: Annotated[
@@ -114,7 +114,3 @@ def infer_cmd(
         console.print(
             f"Saved to {report.path}: {len(report.added)} added, {len(report.updated)} updated."
         )
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(scores_app, name="scores")

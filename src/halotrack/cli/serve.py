@@ -11,22 +11,20 @@ from halotrack.report.serve import serve as run_server
 from halotrack.store import open_store
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("serve")
-    def serve(
-        ctx: typer.Context,
-        host: Annotated[str, typer.Option(help="Address to bind; keep it local.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    ) -> None:
-        """Serve an index of watched players and their pages, rendered live."""
-        with open_store(state(ctx).settings().database_url(), write=False) as store:
-            run_server(
-                store,
-                host=host,
-                port=port,
-                on_ready=lambda: console.print(
-                    f"serving on http://{host}:{port}/ (Ctrl-C to stop)",
-                    markup=False,
-                    highlight=False,
-                ),
-            )
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to bind; keep it local.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve an index of watched players and their pages, rendered live."""
+    with open_store(state(ctx).settings().database_url(), write=False) as store:
+        run_server(
+            store,
+            host=host,
+            port=port,
+            on_ready=lambda: console.print(
+                f"serving on http://{host}:{port}/ (Ctrl-C to stop)",
+                markup=False,
+                highlight=False,
+            ),
+        )

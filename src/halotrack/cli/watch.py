@@ -23,7 +23,7 @@ from halotrack.wiring.client import client_from_settings
 Players = Annotated[list[str], typer.Argument(help="Gamertags or XUIDs.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
-watch_app = typer.Typer(
+app = typer.Typer(
     help="Players to track: add (gamertag or XUID), remove, list.", no_args_is_help=True
 )
 
@@ -36,7 +36,7 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%m-%d %H:%M") if value else "-"
 
 
-@watch_app.command("add")
+@app.command("add")
 def add_cmd(
     ctx: typer.Context,
     players: Players,
@@ -82,7 +82,7 @@ def add_cmd(
         raise typer.Exit(codes.pop() if not added and len(codes) == 1 else 1)
 
 
-@watch_app.command("remove")
+@app.command("remove")
 def remove_cmd(ctx: typer.Context, players: Players) -> None:
     """Stop tracking players; their stored snapshots stay."""
     missing = []
@@ -99,7 +99,7 @@ def remove_cmd(ctx: typer.Context, players: Players) -> None:
         )
 
 
-@watch_app.command("list")
+@app.command("list")
 def list_cmd(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Watched players and when the tracker last looked at them."""
     with _open(ctx) as store:
@@ -151,7 +151,3 @@ def list_cmd(ctx: typer.Context, as_json: AsJson = False) -> None:
     for e in entries:
         if e.last_error:
             console.print(f"{e.gamertag or e.xuid}: {e.last_error}", highlight=False, markup=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(watch_app, name="watch")

@@ -8,25 +8,15 @@ here ever prints a token.
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from halotrack.auth import (
-    SignInConfig,
-    TokenStore,
-    login_browser,
-    login_device_code,
-    logout,
-    paste,
-    status,
-)
-from halotrack.auth.login import DeviceCode
-from halotrack.auth.microsoft import ca_bundle_setting
+if TYPE_CHECKING:
+    from halotrack.auth.login import DeviceCode
 from halotrack.cli.common import console, err_console, print_json, run, state
 from halotrack.errors import ConfigError
-from halotrack.waypoint.guard import Bounds
 
 ClientIdOpt = Annotated[
     str | None,
@@ -166,6 +156,8 @@ def login_cmd(
     then stores the sign-in, owner-only, in the data directory. Tokens renew by
     themselves for as long as the Microsoft sign-in lasts (about 90 days unused).
     """
+    from halotrack.auth import SignInConfig, TokenStore, login_browser, login_device_code
+
     settings = state(ctx).settings(client_id=client_id)
     config = SignInConfig.from_settings(
         settings, client_id=client_id, authority=authority, ca_bundle=ca_bundle
@@ -187,6 +179,8 @@ def status_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Who is signed in, until when each token lasts, and where they are stored."""
+    from halotrack.auth import status
+
     info = status(token_override=bool(state(ctx).settings().spartan_token))
     override = info.get("token_override")
     if as_json:
@@ -209,6 +203,8 @@ def status_cmd(
 @app.command("logout")
 def logout_cmd() -> None:
     """Remove every stored token and the Microsoft sign-in cache."""
+    from halotrack.auth import logout
+
     removed = logout()
     if removed:
         console.print(f"Signed out: removed {len(removed)} file(s).", highlight=False)
@@ -242,6 +238,7 @@ def sim_cmd(
     No account needed: the token and clearance come from the simulator and renew by
     themselves as simulated time passes. Use the same --api with every later command.
     """
+    from halotrack.auth.microsoft import ca_bundle_setting
     from halotrack.auth.simulator import sim_sign_in
 
     settings = state(ctx).settings()
@@ -283,6 +280,10 @@ def paste_cmd(
     headers x-343-authorization-spartan and, if present, 343-clearance. The token is
     checked with one call and stored; it cannot renew itself (it lasts about 4 hours).
     """
+    from halotrack.auth import paste
+    from halotrack.auth.microsoft import ca_bundle_setting
+    from halotrack.waypoint.guard import Bounds
+
     settings = state(ctx).settings()
     token, flight = _read_pasted(spartan_token, clearance)
     session = run(

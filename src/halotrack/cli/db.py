@@ -6,30 +6,24 @@ shared PostgreSQL database, or worried after a crash, wants to do it (or verify)
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from halotrack.cli.common import console, print_json, state
+from halotrack.cli.common import console, open_db, print_json, state
 from halotrack.errors import StoreError
-from halotrack.store import Store, open_store
-from halotrack.store import migrate as _migrate
-from halotrack.store.engine import describe, make_engine, mapped_errors, parse_url
+
+if TYPE_CHECKING:
+    pass
 
 app = typer.Typer(help="Database maintenance: schema upgrade and integrity check.")
 
 
 @app.command("upgrade", help="Create the database or migrate it to this version's schema.")
 def upgrade_cmd(ctx: typer.Context) -> None:
-    url = parse_url(state(ctx).settings().database_url())
-    where = describe(url)
-    engine = make_engine(url)
-    try:
-        with mapped_errors(where):
-            _migrate.refuse_damaged(engine, where)
-            before, after = _migrate.upgrade(engine, where)
-    finally:
-        engine.dispose()
+    from halotrack.store.migrate import upgrade_url
+
+    where, before, after = upgrade_url(state(ctx).settings().database_url())
     if before == after:
         console.print(f"{where}: schema already at revision {after}", highlight=False)
     else:
@@ -43,10 +37,12 @@ def check_cmd(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    store = open_store(state(ctx).settings().database_url(), upgrade=False, write=False)
+    from halotrack.store.migrate import store_schema_problems
+
+    store = open_db(ctx, upgrade=False, write=False)
     try:
         current, head = store.schema_status()
-        problems = _schema_problems(store) if current == head else []
+        problems = store_schema_problems(store) if current == head else []
         try:
             problems += store.integrity_check()
         except StoreError as exc:
@@ -82,8 +78,3 @@ def check_cmd(
             f"{len(problems)} integrity problem(s) in {store.where}",
             hint="restore from a backup, or export what is readable with `halotrack export`",
         )
-
-
-def _schema_problems(store: Store) -> list[str]:
-    with mapped_errors(store.where), store.engine.connect() as conn:
-        return _migrate.schema_problems(conn)

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
 from halotrack import config
-from halotrack.cli.common import console, print_json, state
+from halotrack.cli.common import console, open_db, print_json
 from halotrack.cli.output import write_output
 from halotrack.errors import ConfigError
 from halotrack.models.enums import RECORD_KINDS
 from halotrack.models.names import load_personal_scores
-from halotrack.store import Store, open_store
-from halotrack.store import history as hist
+
+if TYPE_CHECKING:
+    pass
 
 Player = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -31,10 +32,6 @@ Kind = Annotated[str, typer.Option("--kind", help="matchmade, custom or local.")
 class Format(StrEnum):
     csv = "csv"
     json = "json"
-
-
-def _open(ctx: typer.Context) -> Store:
-    return open_store(state(ctx).settings().database_url(), write=False)
 
 
 def _format_of(output: Path | None) -> Format:
@@ -79,16 +76,14 @@ def history_cmd(
     kind: Kind = "matchmade",
     as_json: AsJson = False,
 ) -> None:
+    from halotrack.store.history import parse_when
+    from halotrack.usecases import stored
+
     _check_kind(kind)
-    since_at = hist.parse_when(since)
-    with _open(ctx) as store, store.reader() as tx:
-        p = hist.resolve_player(tx, player)
-        if scope not in ("lifetime", "season"):
-            scope, season = "season", scope
-        elif season:  # `history PLAYER CsrSeason5-1` means that season
-            scope = "season"
-        sc = hist.resolve_scope(tx, p.xuid, kind, scope, season)
-        rows = hist.history_rows(tx, p.xuid, kind=kind, scope=sc, since=since_at)
+    since_at = parse_when(since)
+    with open_db(ctx, write=False) as store:
+        got = stored.history(store, player, kind=kind, scope=scope, season=season, since=since_at)
+    p, sc, rows = got.player, got.scope, got.rows
     if as_json:
         print_json(
             {
@@ -144,22 +139,18 @@ def diff_cmd(
     kind: Kind = "matchmade",
     as_json: AsJson = False,
 ) -> None:
+    from halotrack.store.history import parse_when
+    from halotrack.usecases import stored
+
     _check_kind(kind)
-    from_at = hist.parse_when(from_)
-    to_at = hist.parse_when(to, end_of_day=True)
+    from_at = parse_when(from_)
+    to_at = parse_when(to, end_of_day=True)
     if from_at and to_at and from_at > to_at:
         raise ConfigError("--from is after --to", hint="swap the dates")
     scores = load_personal_scores(config.config_dir() / "personal_scores.json")
-    with _open(ctx) as store, store.reader() as tx:
-        p = hist.resolve_player(tx, player)
-        result = hist.compute_diff(
-            tx,
-            p,
-            from_at=from_at,
-            to_at=to_at,
-            kind=kind,
-            score_name=scores.name,
-            score_points=scores.points,
+    with open_db(ctx, write=False) as store:
+        p, result = stored.diff(
+            store, player, kind=kind, from_at=from_at, to_at=to_at, scores=scores
         )
     if as_json:
         print_json(result.to_dict())
@@ -191,14 +182,16 @@ def export_cmd(
         bool, typer.Option("--csr", help="CSV: the CSR snapshots instead of records.")
     ] = False,
 ) -> None:
+    from halotrack.store.history import export_csv, export_json
+    from halotrack.usecases import stored
+
     fmt = fmt or _format_of(output)
-    with _open(ctx) as store, store.reader() as tx:
-        p = hist.resolve_player(tx, player)
-        data = hist.export_data(tx, p)
+    with open_db(ctx, write=False) as store:
+        data = stored.export(store, player)
     if fmt is Format.json:
-        text = hist.export_json(data)
+        text = export_json(data)
     else:
-        text = hist.export_csv(data, "csr" if csr else "service_records")
+        text = export_csv(data, "csr" if csr else "service_records")
     write_output(text, output)
     if output is None:
         return

@@ -6,19 +6,18 @@ The learning is `halotrack.usecases.names`; `track` and `matches sync` learn on 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
-from halotrack.cli.common import console, print_json, run, state
+from halotrack.cli.common import console, open_db, print_json, run, state
 from halotrack.models.enums import TOLERANT
 from halotrack.models.xmlnames import NameBook
-from halotrack.store import open_store
-from halotrack.usecases import names
-from halotrack.waypoint import Player, parse_player
-from halotrack.wiring.client import client_from_settings
+
+if TYPE_CHECKING:
+    from halotrack.waypoint import Player
 
 app = typer.Typer(
     name="names",
@@ -72,12 +71,17 @@ def refresh_cmd(
     """Ask the API for the names of the numbers in each record and match (two requests each).
 
     Unlike tracking, this asks even for numbers asked about before."""
+    from halotrack.usecases import names
+    from halotrack.waypoint import parse_player
+    from halotrack.wiring.client import client_from_settings
+    from halotrack.wiring.store import store_from_settings
+
     settings = state(ctx).settings()
     who = [parse_player(p) for p in players or []]
     match_ids = list(match or [])
 
     async def body() -> tuple[NameBook, int]:
-        with open_store(settings.database_url()) as store:
+        with store_from_settings(settings) as store:
             targets: list[int | Player] = [*who] or [w.xuid for w in store.watch_list()]
             async with client_from_settings(settings) as client:
                 return await names.refresh(client, store, targets, match_ids)
@@ -92,6 +96,8 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """The names learned so far, as the API spells them and as halotrack shows them."""
-    with open_store(state(ctx).settings().database_url()) as store:
+    from halotrack.usecases import names
+
+    with open_db(ctx) as store:
         book = names.load_book(store)
     _show(book, as_json)

@@ -6,18 +6,18 @@ The analysis is `halotrack.usecases.scores`; this module reads the store, prints
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
 from halotrack import config
-from halotrack.cli.common import console, print_json, state
+from halotrack.cli.common import console, open_db, print_json
 from halotrack.models.names import PERSONAL_SCORES_FILE, load_personal_scores
-from halotrack.store import matches as sm
-from halotrack.store import open_store
-from halotrack.usecases import scores
+
+if TYPE_CHECKING:
+    pass
 
 app = typer.Typer(
     name="scores",
@@ -46,9 +46,12 @@ def infer_cmd(
     """Name each personal-score NameId in the stored matches, with its points and evidence.
 
     Each: the visible stat its count equals, points per award, and if the known table agrees."""
+    from halotrack.store import matches as sm
+    from halotrack.usecases import scores
+
     user_file = config.config_dir() / PERSONAL_SCORES_FILE
     known = load_personal_scores(user_file)
-    with open_store(state(ctx).settings().database_url(), write=False) as store:
+    with open_db(ctx, write=False) as store:
         n_matches = sm.match_count(store)
         observations = scores.observations_from_matches(sm.iter_raw_matches(store))
         found = scores.infer(observations, known=known, min_matches=min_matches)

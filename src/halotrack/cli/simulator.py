@@ -6,18 +6,19 @@ halotrack command then points at it with `--api http://127.0.0.1:PORT`.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import ssl
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from halotrack.cli.common import console, run
 from halotrack.errors import ConfigError
+
+if TYPE_CHECKING:
+    import ssl
 
 
 def _identity_plugins(enabled: bool) -> list[Any]:
@@ -73,6 +74,8 @@ async def _serve(
         )
         say(f"  simulated now:        {sim.clock.now().isoformat()}")
         say("Ctrl-C stops it.")
+        import asyncio
+
         await asyncio.Event().wait()
 
 
@@ -115,6 +118,8 @@ def simulator(
     ] = True,
 ) -> None:
     """Run the offline Halo Waypoint API simulator."""
+    import ssl
+
     ctx = None
     ca_file: str | None = None
     if tls and tls_cert:

@@ -6,22 +6,20 @@ snapshot already committed. The work itself is `halotrack.usecases.Tracker`.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from halotrack.cli.common import console, err_console, print_json, run, state
 from halotrack.errors import ConfigError, Unknown
-from halotrack.store import open_store
-from halotrack.usecases import CycleReport, StoreEtagCache, Tracker, TrackerLock
-from halotrack.usecases.cycle import Progress as ProgressFn
-from halotrack.usecases.watch import find_watched
-from halotrack.wiring.client import client_from_settings
+
+if TYPE_CHECKING:
+    from halotrack.usecases import CycleReport
+    from halotrack.usecases.cycle import Progress as ProgressFn
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -105,13 +103,18 @@ def track(
     """Check watched players and store what changed (one cycle, or every --every).
 
     A single cycle exits 1 when every player failed (e.g. an expired sign-in)."""
+    from halotrack.usecases import StoreEtagCache, Tracker, TrackerLock
+    from halotrack.usecases.watch import find_watched
+    from halotrack.wiring.client import client_from_settings
+    from halotrack.wiring.store import store_from_settings
+
     if once and every:
         raise ConfigError("--once and --every exclude each other")
     interval = parse_every(every) if every else None
     settings = state(ctx).settings()
     url = settings.database_url()
     show_bar = console.is_terminal and not quiet and not as_json
-    with TrackerLock(url, wait=wait), open_store(url) as store:
+    with TrackerLock(url, wait=wait), store_from_settings(settings) as store:
         wanted: list[int] | None = None
         if players:
             wanted = []
@@ -126,6 +129,8 @@ def track(
         if not store.watch_list():
             raise ConfigError("nobody is on the watch list", hint="`halotrack watch add GAMERTAG`")
 
+        from asyncio import sleep
+
         async def loop() -> None:
             async with client_from_settings(settings, cache=StoreEtagCache(store)) as client:
                 while True:
@@ -137,7 +142,7 @@ def track(
                         if report.all_failed:
                             raise typer.Exit(1)  # for cron: nobody could be checked
                         return
-                    await asyncio.sleep(interval)
+                    await sleep(interval)
 
         try:
             run(loop())

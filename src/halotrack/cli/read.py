@@ -293,11 +293,11 @@ def csr_cmd(
         raise ConfigError("use either --playlist or --all-ranked, not both")
 
     def body(client: WaypointClient) -> Awaitable[reads.CsrRead]:
-        return reads.read_csr(client, who, playlist=playlist, all_ranked=all_ranked, season=season)
+        return reads.read_csr(
+            client, who, playlist=playlist, all_ranked=all_ranked, season=season, warn=_warn
+        )
 
     got = run(_with_client(ctx, spartan_token, clearance, body))
-    for text in got.warnings:
-        _warn(text)
     rows, quiet, season_label = got.rows, got.quiet, got.season_label
     if quiet:
         err_console.print(

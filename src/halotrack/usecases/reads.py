@@ -2,14 +2,15 @@
 
 Why here: which season a user meant, which ranked playlists count and what a playlist is
 called are decisions, not display; the CLI parses arguments, calls one function here and
-renders the plain data it gets back. Nothing here prints: warnings come back as text.
+renders the plain data it gets back. Nothing here prints: warnings go to a `warn` callback
+as they happen, so one still shows when a later step fails.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from halotrack.errors import ConfigError, NotFound
@@ -138,11 +139,17 @@ class CsrRead:
     rows: list[CsrRow]
     quiet: list[str]  # ranked playlists nobody played in the season: left out
     season_label: str
-    warnings: list[str] = field(default_factory=list)
+
+
+Warn = Callable[[str], None]
+
+
+def _ignore(_: str) -> None:
+    return None
 
 
 async def ranked_playlists(
-    client: WaypointClient, xuids: Sequence[int], warnings: list[str]
+    client: WaypointClient, xuids: Sequence[int], warn: Warn = _ignore
 ) -> tuple[list[tuple[str, PlaylistAsset]], list[int]]:
     """Ranked playlists the players have played, from their matchmade records, and the
     players that exist. A player without a record does not exist: alone, that is the error
@@ -159,7 +166,7 @@ async def ranked_playlists(
     if missing and len(missing) == len(xuids):
         raise missing[0][1]
     for xuid, _ in missing:
-        warnings.append(f"xuid({xuid}): no such player (or a private record): left out")
+        warn(f"xuid({xuid}): no such player (or a private record): left out")
     ids: list[str] = []
     for record in records:
         if isinstance(record, NotFound):
@@ -186,7 +193,7 @@ async def _csr_season(client: WaypointClient, season: str | None) -> tuple[str |
 
 
 async def _csr_playlists(
-    client: WaypointClient, xuids: list[int], playlist: str | None, warnings: list[str]
+    client: WaypointClient, xuids: list[int], playlist: str | None, warn: Warn
 ) -> tuple[list[tuple[str, PlaylistAsset]], list[str], list[int]]:
     """The playlists to show (id, asset), their names, and the players that exist."""
     wanted: str | None = None
@@ -198,7 +205,7 @@ async def _csr_playlists(
     if wanted is not None:
         playlists = [(wanted, await client.gamecms.playlist_asset(wanted))]
     else:
-        playlists, xuids = await ranked_playlists(client, xuids, warnings)
+        playlists, xuids = await ranked_playlists(client, xuids, warn)
         if not playlists:
             raise ConfigError(
                 "these players have no ranked playlist in their record",
@@ -219,22 +226,22 @@ async def read_csr(
     playlist: str | None = None,
     all_ranked: bool = False,
     season: str | None = None,
+    warn: Warn = _ignore,
 ) -> CsrRead:
     """CSR per player and ranked playlist: by default the ranked playlists any of the
     players played in the season; `all_ranked` adds the others they ever played;
     `playlist` picks one by name or id."""
     if playlist is not None and all_ranked:
         raise ConfigError("use either --playlist or --all-ranked, not both")
-    warnings: list[str] = []
     season_bare, season_label = await _csr_season(client, season)
     xuids = list(await asyncio.gather(*(client.profile.xuid_for(str(p)) for p in who)))
     names = {x: str(p) for x, p in zip(xuids, who, strict=True)}
-    playlists, labels, xuids = await _csr_playlists(client, xuids, playlist, warnings)
-    out = CsrRead([], [], season_label, warnings)
+    playlists, labels, xuids = await _csr_playlists(client, xuids, playlist, warn)
+    out = CsrRead([], [], season_label)
     for (pid, _), name in zip(playlists, labels, strict=True):
         result = await client.skill.playlist_csr(pid, xuids, season=season_bare)
         for bad in result.bad:
-            warnings.append(f"the skill service refused xuid({bad}) for {name}: left out")
+            warn(f"the skill service refused xuid({bad}) for {name}: left out")
         group: list[CsrRow] = []
         played = False
         for xuid, entry in result.entries.items():

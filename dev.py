@@ -7,7 +7,7 @@ with its dev extras, then runs the demo, the tests, or any `halotrack` command i
 
     python3 dev.py demo            # simulator + SQLite + stats page, no network, no account
     python3 dev.py test [ARGS...]  # the whole test suite (ARGS go to pytest)
-    python3 dev.py lint            # ruff check, ruff format --check, mypy
+    python3 dev.py lint            # ruff check, ruff format --check, mypy, lint-imports
     python3 dev.py run ARGS...     # any halotrack command
 """
 
@@ -68,6 +68,8 @@ def main(argv: list[str]) -> int:
         rc = subprocess.call([py, "-m", "ruff", "check", "."], cwd=ROOT)
         rc |= subprocess.call([py, "-m", "ruff", "format", "--check", "."], cwd=ROOT)
         rc |= subprocess.call([py, "-m", "mypy"], cwd=ROOT)
+        # the package layering of ARCHITECTURE.md, as contracts in pyproject.toml
+        rc |= subprocess.call([str(_bin("lint-imports"))], cwd=ROOT)
         return rc
     if cmd == "run":
         return subprocess.call([str(_bin("halotrack")), *rest])

@@ -14,7 +14,8 @@ from halotrack.auth.microsoft import DEFAULT_AUTHORITY
 from halotrack.auth.provider import PastedTokens
 from halotrack.auth.store import Session, StoredToken
 from halotrack.errors import ConfigError
-from halotrack.waypoint import StaticTokens, from_settings
+from halotrack.waypoint import StaticTokens
+from halotrack.wiring.client import client_from_settings
 
 auth_home = test_auth_support.auth_home
 
@@ -80,11 +81,11 @@ async def test_from_settings_uses_the_stored_sign_in(auth_home: Path, fake_api) 
             clearance="c",
         )
     )
-    async with from_settings(config.resolve(api=fake_api.root), cache=False) as client:
+    async with client_from_settings(config.resolve(api=fake_api.root), cache=False) as client:
         await client.profile.me()
     assert fake_api.seen[-1]["headers"]["x-343-authorization-spartan"] == "v4=pasted"
     with pytest.raises(ConfigError):  # signed in for another root: not used
-        from_settings(config.resolve(api="http://127.0.0.1:9"))
+        client_from_settings(config.resolve(api="http://127.0.0.1:9"))
 
 
 def test_timeout_and_retries_come_from_the_environment(

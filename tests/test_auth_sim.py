@@ -12,7 +12,7 @@ from halotrack.auth import TokenStore, load_provider
 from halotrack.auth.simulator import sim_sign_in
 from halotrack.config import Settings
 from halotrack.errors import ConfigError
-from halotrack.waypoint import from_settings
+from halotrack.wiring.client import client_from_settings
 
 auth_home = test_auth_support.auth_home
 
@@ -26,7 +26,7 @@ async def test_sim_sign_in_renews_after_simulated_time_passes(simulator, auth_ho
     first = TokenStore().load_session()
     assert first is not None and first.spartan is not None
     await simulator.advance(24)  # far past the 4 h token lifetime
-    async with from_settings(settings, cache=False) as client:
+    async with client_from_settings(settings, cache=False) as client:
         record = await client.stats.service_record(player.gamertag)
         # clearance-gated: the stored clearance goes along
         csr = await client.skill.playlist_csr(

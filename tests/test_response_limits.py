@@ -23,8 +23,9 @@ from halotrack.auth.microsoft import GuardedHttp
 from halotrack.cli import main
 from halotrack.config import Settings, resolve
 from halotrack.errors import ApiError, AuthError, ConfigError, ServerError
-from halotrack.waypoint import Limits, RetryPolicy, Tokens, WaypointClient, from_settings
+from halotrack.waypoint import Limits, RetryPolicy, Tokens, WaypointClient
 from halotrack.waypoint.guard import DEFAULT_DEADLINE, DEFAULT_MAX_BODY, Bounds
+from halotrack.wiring.client import client_from_settings
 from test_crash_recovery import SimThread
 from test_credential_redirects import Loopback, answer_json, loopback
 
@@ -191,7 +192,7 @@ def test_settings_reach_the_transport_and_the_sign_in(monkeypatch: pytest.Monkey
     monkeypatch.setenv("HALOTRACK_TIMEOUT", "3")
     settings = resolve()
     assert Bounds.of(settings) == Bounds(timeout=3.0, deadline=7.5, max_body=12345)
-    client = from_settings(resolve(spartan_token=TOKEN), cache=False)
+    client = client_from_settings(resolve(spartan_token=TOKEN), cache=False)
     assert client.transport.bounds == Bounds(timeout=3.0, deadline=7.5, max_body=12345)
 
 

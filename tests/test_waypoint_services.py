@@ -22,7 +22,8 @@ from halotrack.models import (
     PlaylistVersion,
     ServiceRecord,
 )
-from halotrack.waypoint import Limits, WaypointClient, from_settings
+from halotrack.waypoint import Limits, WaypointClient
+from halotrack.wiring.client import client_from_settings
 from test_waypoint_fake_api import FakeApi, serve_fake_api
 
 
@@ -368,21 +369,26 @@ async def test_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     for var in ("CONFIG_DIR", "DATA_DIR", "CACHE_DIR"):
         monkeypatch.setenv(f"HALOTRACK_{var}", str(tmp_path / var))
     with pytest.raises(ConfigError) as info:
-        from_settings(Settings())
+        client_from_settings(Settings())
     assert "halotrack auth login" in str(info.value) and "--spartan-token" in str(info.value)
 
-    c = from_settings(Settings(api="http://127.0.0.1:1/", spartan_token="s", rate=2, concurrency=3))
+    c = client_from_settings(
+        Settings(api="http://127.0.0.1:1/", spartan_token="s", rate=2, concurrency=3)
+    )
     assert c.base_url("skill") == "http://127.0.0.1:1/skill.svc.halowaypoint.com"
     assert c.transport.limits.rate == 2 and c.transport.limits.concurrency == 3
     await c.close()
 
-    tuned = from_settings(Settings(spartan_token="s", timeout=7.5, retries=2))
+    tuned = client_from_settings(Settings(spartan_token="s", timeout=7.5, retries=2))
     assert tuned.transport.retry.attempts == 2
     assert tuned.transport._timeout.total == 7.5
     await tuned.close()
 
-    real_client = from_settings(Settings(spartan_token="s"))
+    real_client = client_from_settings(Settings(spartan_token="s"))
     assert real_client.base_url("gamecms") == "https://gamecms-hacs.svc.halowaypoint.com"
+    # the CLI keeps static files between runs in the user's cache folder
+    cache = real_client.transport._cache
+    assert cache is not None and cache.path == tmp_path / "CACHE_DIR" / "http"
     await real_client.close()
 
 

@@ -491,6 +491,25 @@ async def test_etag_304_is_served_from_the_disk_cache(fake_api: Any, tmp_path: P
     assert len(second.seasons) == len(first.seasons) > 0
 
 
+async def test_a_bare_client_makes_no_files(
+    fake_api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library writes nothing unless asked: only the CLI's wiring picks a cache folder."""
+    home = tmp_path / "home"
+    for var in ("HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(var, str(home / var.lower()))
+    for var in ("CONFIG_DIR", "DATA_DIR", "CACHE_DIR"):
+        monkeypatch.setenv(f"HALOTRACK_{var}", str(home / var.lower()))
+    fake_api.handle = lambda request: web.Response(
+        body=CALENDAR, content_type="application/json", headers={"ETag": '"v1"'}
+    )
+    async with WaypointClient(tokens="tok", api_root=fake_api.root) as c:
+        await c.gamecms.csr_season_calendar()
+        await c.gamecms.csr_season_calendar()
+    assert c.counters.by_status == {200: 2}  # nothing kept between requests either
+    assert not home.exists() or not [p for p in home.rglob("*") if p.is_file()]
+
+
 async def test_an_unreadable_cached_body_is_fetched_again(fake_api: Any, tmp_path: Path) -> None:
     def handle(request: web.Request) -> web.Response:
         if request.headers.get("If-None-Match") == '"v1"':

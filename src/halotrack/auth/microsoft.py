@@ -13,16 +13,25 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import msal
-import msal.exceptions
 
 from halotrack.auth.store import TokenStore
 from halotrack.config import Settings
 from halotrack.errors import AuthError, ConfigError, first_line
 from halotrack.waypoint.guard import HINT_DEADLINE, HINT_TOO_LARGE, REDIRECTS, Bounds, limit_text
+
+if TYPE_CHECKING:
+    import msal
+
+
+def _msal() -> Any:
+    """msal, imported when an account is used: it costs ~0.3 s, and only sign-in needs it."""
+    import msal
+    import msal.exceptions
+
+    return msal
+
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +255,7 @@ class MicrosoftAccount:
         self._http_client = http_client
         self._timeout = timeout
         self._autosave = autosave
-        self.cache = msal.SerializableTokenCache()
+        self.cache = _msal().SerializableTokenCache()
         self._app: msal.PublicClientApplication | None = None
         if not fresh:
             self.reload()
@@ -257,7 +266,7 @@ class MicrosoftAccount:
     def reload(self) -> None:
         """Re-read the cache from disk (another process may have rotated the refresh token)."""
         text = self._store.load_msal_cache()
-        cache = msal.SerializableTokenCache()
+        cache = _msal().SerializableTokenCache()
         if text:
             try:
                 cache.deserialize(text)
@@ -296,7 +305,7 @@ class MicrosoftAccount:
             _requests_session(self.config.ca_bundle, self._timeout), self.config.bounds
         )
         try:
-            self._app = msal.PublicClientApplication(self.config.client_id, **kwargs)
+            self._app = _msal().PublicClientApplication(self.config.client_id, **kwargs)
         except AuthError:
             raise
         except ValueError as exc:
@@ -320,7 +329,7 @@ class MicrosoftAccount:
             return call(*args, **kwargs)
         except AuthError:
             raise
-        except msal.exceptions.MsalServiceError as exc:
+        except _msal().exceptions.MsalServiceError as exc:
             raise AuthError(
                 f"msal: {doing} failed: the Microsoft sign-in service answered "
                 f"{first_line(str(exc), 120)}",
@@ -455,7 +464,7 @@ class MicrosoftAccount:
     def access_token_expiry(self) -> float | None:
         """When msal's cached access token expires (epoch seconds), for `auth status`."""
         best: float | None = None
-        for entry in self.cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN):
+        for entry in self.cache.search(_msal().TokenCache.CredentialType.ACCESS_TOKEN):
             try:
                 value = float(entry.get("expires_on", 0))
             except (TypeError, ValueError):
@@ -464,4 +473,4 @@ class MicrosoftAccount:
         return best
 
     def has_refresh_token(self) -> bool:
-        return any(True for _ in self.cache.search(msal.TokenCache.CredentialType.REFRESH_TOKEN))
+        return any(True for _ in self.cache.search(_msal().TokenCache.CredentialType.REFRESH_TOKEN))

@@ -9,8 +9,6 @@ import stat
 from datetime import UTC, datetime
 from typing import Any
 
-import msal
-
 from halotrack.auth.store import Session, StoredToken, TokenStore
 
 
@@ -22,6 +20,8 @@ def _expiry(token: StoredToken | None) -> str | None:
 
 def _msal_summary(store: TokenStore) -> dict[str, Any]:
     """Expiry of msal's access token and whether a refresh token exists (values omitted)."""
+    import msal  # only now: `auth status` is the one reader of the msal cache here
+
     text = store.load_msal_cache()
     cache = msal.SerializableTokenCache()
     if text:

@@ -1,12 +1,14 @@
 """The `halotrack` command: a Typer app whose groups live one module each beside this one.
 
+Each module owns its `typer.Typer()` (a group) or its command functions; this module
+registers them explicitly, so the whole tree is visible here, to mypy and to graph tools.
+
 Every `HaloTrackError` becomes one line on stderr and its exit code; a traceback only with
 `--debug`.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 import re
@@ -19,6 +21,22 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from halotrack import __version__
+from halotrack.cli import (
+    auth,
+    db,
+    decode,
+    demo,
+    history,
+    matches,
+    names,
+    page,
+    read,
+    scores,
+    serve,
+    simulator,
+    track,
+    watch,
+)
 from halotrack.cli.common import State, err_console
 from halotrack.errors import HaloTrackError
 
@@ -82,24 +100,6 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# Each module defines `register(app)`. Keep this list in the order of `--help`.
-COMMAND_MODULES: list[str] = [
-    "auth",  # sign in
-    "read",  # record, csr, seasons, medals, playlists: live reads
-    "watch",
-    "track",
-    "history",  # history, diff, export: from stored snapshots
-    "matches",  # matches, match
-    "scores",
-    "names",  # names of numbers newer than this version, learned from the API
-    "page",
-    "serve",
-    "demo",
-    "simulator",
-    "decode",
-    "db",
-]
-
 
 def _version(value: bool) -> None:
     if value:
@@ -132,13 +132,29 @@ def root(
     ctx.obj = State(flags={"api": api, "db": db}, debug=debug)
 
 
-def _load_commands() -> None:
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"halotrack.cli.{name}")
-        module.register(app)
-
-
-_load_commands()
+# The command tree, in the order of `--help`. Each module below imports only typer, rich
+# and light parts of halotrack at the top; its commands import what they use when they run.
+app.add_typer(auth.app, name="auth")  # sign in
+app.command("record")(read.record_cmd)  # live reads
+app.command("csr")(read.csr_cmd)
+app.command("seasons")(read.seasons_cmd)
+app.command("medals")(read.medals_cmd)
+app.command("playlists")(read.playlists_cmd)
+app.add_typer(watch.app, name="watch")
+app.command("track")(track.track)
+app.command("history", help=history.HISTORY_HELP)(history.history_cmd)  # stored snapshots
+app.command("diff", help=history.DIFF_HELP)(history.diff_cmd)
+app.command("export", help=history.EXPORT_HELP)(history.export_cmd)
+app.add_typer(matches.app, name="matches")
+app.command("match")(matches.match_cmd)
+app.add_typer(scores.app, name="scores")
+app.add_typer(names.app, name="names")  # numbers newer than this version, from the API
+app.command("page")(page.page)
+app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
+app.command("simulator")(simulator.simulator)
+app.command("decode", help=decode.HELP)(decode.decode_cmd)
+app.add_typer(db.app, name="db")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,17 +6,19 @@ modules hold no logic beyond wiring.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from halotrack import config
 from halotrack.cli.output import write_output
+
+if TYPE_CHECKING:
+    from halotrack.store import Store
 
 T = TypeVar("T")
 
@@ -43,8 +45,17 @@ def state(ctx: typer.Context) -> State:
     return obj
 
 
+def open_db(ctx: typer.Context, *, write: bool = True, upgrade: bool = True) -> Store:
+    """The configured database; imported here, on use, so `--help` never loads SQLAlchemy."""
+    from halotrack.wiring.store import store_from_settings
+
+    return store_from_settings(state(ctx).settings(), write=write, upgrade=upgrade)
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run one coroutine to completion from a synchronous Typer command."""
+    import asyncio  # here: `--help` and `--version` run no event loop
+
     return asyncio.run(coro)
 
 

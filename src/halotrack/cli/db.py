@@ -6,87 +6,75 @@ shared PostgreSQL database, or worried after a crash, wants to do it (or verify)
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from halotrack.cli.common import console, print_json, state
+from halotrack.cli.common import console, open_db, print_json, state
 from halotrack.errors import StoreError
-from halotrack.store import Store, open_store
-from halotrack.store import migrate as _migrate
-from halotrack.store.engine import describe, make_engine, mapped_errors, parse_url
+
+if TYPE_CHECKING:
+    pass
+
+app = typer.Typer(help="Database maintenance: schema upgrade and integrity check.")
 
 
-def register(app: typer.Typer) -> None:
-    db = typer.Typer(help="Database maintenance: schema upgrade and integrity check.")
-    app.add_typer(db, name="db")
+@app.command("upgrade", help="Create the database or migrate it to this version's schema.")
+def upgrade_cmd(ctx: typer.Context) -> None:
+    from halotrack.store.migrate import upgrade_url
 
-    @db.command("upgrade", help="Create the database or migrate it to this version's schema.")
-    def upgrade_cmd(ctx: typer.Context) -> None:
-        url = parse_url(state(ctx).settings().database_url())
-        where = describe(url)
-        engine = make_engine(url)
+    where, before, after = upgrade_url(state(ctx).settings().database_url())
+    if before == after:
+        console.print(f"{where}: schema already at revision {after}", highlight=False)
+    else:
+        console.print(
+            f"{where}: schema upgraded from {before or 'empty'} to {after}", highlight=False
+        )
+
+
+@app.command("check", help="Check the database: schema, SQLite integrity, foreign keys, snapshots.")
+def check_cmd(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    from halotrack.store.migrate import store_schema_problems
+
+    store = open_db(ctx, upgrade=False, write=False)
+    try:
+        current, head = store.schema_status()
+        problems = store_schema_problems(store) if current == head else []
         try:
-            with mapped_errors(where):
-                _migrate.refuse_damaged(engine, where)
-                before, after = _migrate.upgrade(engine, where)
-        finally:
-            engine.dispose()
-        if before == after:
-            console.print(f"{where}: schema already at revision {after}", highlight=False)
-        else:
-            console.print(
-                f"{where}: schema upgraded from {before or 'empty'} to {after}", highlight=False
-            )
-
-    @db.command(
-        "check", help="Check the database: schema, SQLite integrity, foreign keys, snapshots."
-    )
-    def check_cmd(
-        ctx: typer.Context,
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    ) -> None:
-        store = open_store(state(ctx).settings().database_url(), upgrade=False, write=False)
-        try:
-            current, head = store.schema_status()
-            problems = _schema_problems(store) if current == head else []
-            try:
-                problems += store.integrity_check()
-            except StoreError as exc:
-                if not problems:
-                    raise
-                # the queries need the tables the schema check found missing
-                problems.append(f"further checks stopped: {exc.message}")
-        finally:
-            store.close()
-        if as_json:
-            print_json(
-                {
-                    "database": store.where,
-                    "revision": current,
-                    "head": head,
-                    "ok": not problems,
-                    "problems": problems,
-                }
-            )
-        else:
-            for p in problems:
-                console.print(f"problem: {p}", highlight=False, markup=False)
-            if current != head:
-                console.print(
-                    f"schema at {current or 'empty'}, this halotrack wants {head}: "
-                    "run `halotrack db upgrade`",
-                    highlight=False,
-                )
+            problems += store.integrity_check()
+        except StoreError as exc:
             if not problems:
-                console.print(f"{store.where}: ok ({current or 'empty'})", highlight=False)
-        if problems:
-            raise StoreError(
-                f"{len(problems)} integrity problem(s) in {store.where}",
-                hint="restore from a backup, or export what is readable with `halotrack export`",
+                raise
+            # the queries need the tables the schema check found missing
+            problems.append(f"further checks stopped: {exc.message}")
+    finally:
+        store.close()
+    if as_json:
+        print_json(
+            {
+                "database": store.where,
+                "revision": current,
+                "head": head,
+                "ok": not problems,
+                "problems": problems,
+            }
+        )
+    else:
+        for p in problems:
+            console.print(f"problem: {p}", highlight=False, markup=False)
+        if current != head:
+            console.print(
+                f"schema at {current or 'empty'}, this halotrack wants {head}: "
+                "run `halotrack db upgrade`",
+                highlight=False,
             )
-
-
-def _schema_problems(store: Store) -> list[str]:
-    with mapped_errors(store.where), store.engine.connect() as conn:
-        return _migrate.schema_problems(conn)
+        if not problems:
+            console.print(f"{store.where}: ok ({current or 'empty'})", highlight=False)
+    if problems:
+        raise StoreError(
+            f"{len(problems)} integrity problem(s) in {store.where}",
+            hint="restore from a backup, or export what is readable with `halotrack export`",
+        )

@@ -16,55 +16,53 @@ import typer
 from halotrack.cli.common import console, run
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("demo")
-    def demo(
-        out: Annotated[
-            Path, typer.Option("--out", help="Folder for the database and the pages.")
-        ] = Path("halotrack-demo"),
-        players: Annotated[int, typer.Option(help="How many players to watch (1-20).")] = 6,
-        weeks: Annotated[float, typer.Option(help="Simulated weeks to track.")] = 6.0,
-        seed: Annotated[int, typer.Option(help="Seed of the simulated world.")] = 7,
-        world: Annotated[int, typer.Option(help="Players in the simulated world.")] = 30,
-    ) -> None:
-        """Track simulated players for weeks of simulated time, then show a diff and pages."""
-        from halotrack.wiring.demo import run_demo
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the database and the pages.")
+    ] = Path("halotrack-demo"),
+    players: Annotated[int, typer.Option(help="How many players to watch (1-20).")] = 6,
+    weeks: Annotated[float, typer.Option(help="Simulated weeks to track.")] = 6.0,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated world.")] = 7,
+    world: Annotated[int, typer.Option(help="Players in the simulated world.")] = 30,
+) -> None:
+    """Track simulated players for weeks of simulated time, then show a diff and pages."""
+    from halotrack.wiring.demo import run_demo
 
-        players = max(1, min(players, 20))
+    players = max(1, min(players, 20))
 
-        def say(line: str) -> None:
-            console.print(line, highlight=False, markup=False, soft_wrap=True)
+    def say(line: str) -> None:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
-        result = run(
-            run_demo(
-                out,
-                players=players,
-                weeks=weeks,
-                seed=seed,
-                world_players=max(world, players),
-                say=say,
-            )
+    result = run(
+        run_demo(
+            out,
+            players=players,
+            weeks=weeks,
+            seed=seed,
+            world_players=max(world, players),
+            say=say,
         )
-        db = result.database.resolve()
-        say(f"\ndatabase: {db}")
-        say(f"\nwhat changed for {result.diff_player}:")
-        for line in result.diff_lines:
-            say(f"  {line}")
-        say("\nstats pages (open in a browser, they work offline):")
-        for tag, path in result.pages.items():
-            say(f"  {tag}: {path.resolve()}")
-        q = shlex.quote
-        who = q(result.diff_player)
-        # `python3 dev.py demo` runs the venv's halotrack, which may not be on PATH.
-        exe = "halotrack" if shutil.which("halotrack") else f"{q(sys.executable)} -m halotrack"
-        base = f"{exe} --db {q(str(db))}"
-        say("\nexplore:")
-        for cmd in (
-            f"{base} watch list",
-            f"{base} history {who}",
-            f"{base} diff {who} --from {result.midpoint}",
-            f"{base} page {who} -o stats.html",
-            f"{base} serve",
-        ):
-            say(f"  {cmd}")
-        say(f"\ndone in {result.wall_seconds:.1f}s")
+    )
+    db = result.database.resolve()
+    say(f"\ndatabase: {db}")
+    say(f"\nwhat changed for {result.diff_player}:")
+    for line in result.diff_lines:
+        say(f"  {line}")
+    say("\nstats pages (open in a browser, they work offline):")
+    for tag, path in result.pages.items():
+        say(f"  {tag}: {path.resolve()}")
+    q = shlex.quote
+    who = q(result.diff_player)
+    # `python3 dev.py demo` runs the venv's halotrack, which may not be on PATH.
+    exe = "halotrack" if shutil.which("halotrack") else f"{q(sys.executable)} -m halotrack"
+    base = f"{exe} --db {q(str(db))}"
+    say("\nexplore:")
+    for cmd in (
+        f"{base} watch list",
+        f"{base} history {who}",
+        f"{base} diff {who} --from {result.midpoint}",
+        f"{base} page {who} -o stats.html",
+        f"{base} serve",
+    ):
+        say(f"  {cmd}")
+    say(f"\ndone in {result.wall_seconds:.1f}s")

@@ -15,27 +15,23 @@ from __future__ import annotations
 
 import textwrap
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
 from typer.core import TyperGroup
 
-from halotrack.cli.common import console, err_console, print_json, run, state
+from halotrack.cli.common import console, err_console, open_db, print_json, run, state
 from halotrack.cli.progress import RunProgress
 from halotrack.errors import ConfigError, Unknown
 from halotrack.models.enums import GameVariantCategory, Outcome
 from halotrack.models.names import MedalBook
-from halotrack.store import Store, open_store
-from halotrack.store import matches as sm
-from halotrack.usecases.matches import (
-    rare_medals,
-    resolve_xuid,
-    stored_medal_book,
-    sync_player_matches,
-)
-from halotrack.waypoint.players import parse_match_id
+
+if TYPE_CHECKING:
+    from halotrack.store import Store
+    from halotrack.store import matches as sm
+    from halotrack.usecases.matches import SyncResult
 
 PlayerArg = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
@@ -50,16 +46,12 @@ class _DefaultList(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-matches_app = typer.Typer(
+app = typer.Typer(
     name="matches",
     cls=_DefaultList,
     help="Stored matches of a player (`list`, the default) and fetching them (`sync`).",
     no_args_is_help=True,
 )
-
-
-def _open(ctx: typer.Context) -> Store:
-    return open_store(state(ctx).settings().database_url(), write=False)
 
 
 def _stored_xuid(store: Store, player: str) -> int:
@@ -86,6 +78,9 @@ def resolve_match_id(store: Store, text: str) -> str:
 
     A full GUID is only checked for shape (so "not stored" can name it); a prefix that fits
     several matches is refused with the candidates, each shown long enough to tell apart."""
+    from halotrack.store import matches as sm
+    from halotrack.waypoint.players import parse_match_id
+
     prefix = text.strip().lower()
     if len(prefix) >= 32 or any(ch not in "0123456789abcdef-" for ch in prefix):
         return parse_match_id(text)  # a full id, or malformed: "nope" is not a prefix
@@ -156,7 +151,7 @@ def _match_json(m: sm.PlayerMatch) -> dict[str, Any]:
     }
 
 
-@matches_app.command("list")
+@app.command("list")
 def list_cmd(
     ctx: typer.Context,
     player: PlayerArg,
@@ -170,7 +165,9 @@ def list_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """A player's stored matches, newest first: map, mode, outcome, K/D/A, CSR change."""
-    with _open(ctx) as store:
+    from halotrack.store import matches as sm
+
+    with open_db(ctx, write=False) as store:
         xuid = _stored_xuid(store, player)
         rows = sm.player_matches(store, xuid, limit=limit, mode=mode, playlist=playlist)
     if as_json:
@@ -220,7 +217,7 @@ def list_cmd(
     console.print(table)
 
 
-@matches_app.command("sync")
+@app.command("sync")
 def sync_cmd(
     ctx: typer.Context,
     player: PlayerArg,
@@ -232,31 +229,21 @@ def sync_cmd(
     """Fetch the player's matches not stored yet (the first sync backfills everything).
 
     Newest first, stopping at the last sync; resumable: rerun after an interruption."""
-    from halotrack.usecases.metadata import Metadata
-    from halotrack.waypoint import from_settings
+    from halotrack.usecases.matches import sync_and_name
+    from halotrack.wiring.client import client_from_settings
 
-    settings = state(ctx).settings()
-
-    async def body(store: Store) -> Any:
-        async with from_settings(settings) as client:
-            xuid = await resolve_xuid(client, store, player)
+    async def body() -> SyncResult:
+        async with client_from_settings(settings) as client:
             with RunProgress(err_console) as shown:
 
                 def progress(done: int, total: int | None) -> None:
                     shown.update(player, done, total)
 
-                result = await sync_player_matches(
-                    client, store, xuid, full=full, progress=progress
-                )
-            meta = Metadata(client, store, client.now)
-            await meta.medals()
-            # The other players of these matches, named for `match` (offline) by gamertag.
-            tracked = {p.xuid for p in store.list_players()}
-            await meta.gamertags(sm.match_player_xuids(store, xuid) - tracked)
-            return result
+                return await sync_and_name(client, store, player, full=full, progress=progress)
 
-    with open_store(settings.database_url()) as store:
-        result = run(body(store))
+    settings = state(ctx).settings()
+    with open_db(ctx) as store:
+        result = run(body())
     if as_json:
         print_json(result.as_dict())
         return
@@ -300,7 +287,10 @@ def match_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The scoreboard of a stored match, by team, with medals by name."""
-    with _open(ctx) as store:
+    from halotrack.store import matches as sm
+    from halotrack.usecases.matches import stored_medal_book
+
+    with open_db(ctx, write=False) as store:
         match_id = resolve_match_id(store, match_id)
         got = sm.get_match(store, match_id)
         if got is None:
@@ -417,7 +407,10 @@ RARE_SHOWN = 10
 def player_medals(ctx: typer.Context, player: str, as_json: bool, show_all: bool = False) -> None:
     """Medal counts of one player from stored matches, and where rare ones were earned.
     Called by `halotrack medals PLAYER` (the command itself lives in `read.py`)."""
-    with _open(ctx) as store:
+    from halotrack.store import matches as sm
+    from halotrack.usecases.matches import rare_medals, stored_medal_book
+
+    with open_db(ctx, write=False) as store:
         xuid = _stored_xuid(store, player)
         counts = sm.player_medal_counts(store, xuid)
         book = stored_medal_book(store)
@@ -488,8 +481,3 @@ def player_medals(ctx: typer.Context, player: str, as_json: bool, show_all: bool
             )
     elif len(book) == 0:
         err_console.print("medal names unknown: run `halotrack matches sync` once to fetch them")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(matches_app, name="matches")
-    app.command("match")(match_cmd)

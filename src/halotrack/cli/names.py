@@ -6,20 +6,20 @@ The learning is `halotrack.usecases.names`; `track` and `matches sync` learn on 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
-from halotrack.cli.common import console, print_json, run, state
+from halotrack.cli.common import console, open_db, print_json, run, state
 from halotrack.models.enums import TOLERANT
 from halotrack.models.xmlnames import NameBook
-from halotrack.store import open_store
-from halotrack.usecases import names
-from halotrack.waypoint import Player, from_settings, parse_player
 
-names_app = typer.Typer(
+if TYPE_CHECKING:
+    from halotrack.waypoint import Player
+
+app = typer.Typer(
     name="names",
     help="Names of game modes and other numbers newer than this version, from the API.",
     no_args_is_help=True,
@@ -56,7 +56,7 @@ def _show(book: NameBook, as_json: bool, new: int | None = None) -> None:
     console.print(table)
 
 
-@names_app.command("refresh")
+@app.command("refresh")
 def refresh_cmd(
     ctx: typer.Context,
     players: Annotated[
@@ -71,30 +71,33 @@ def refresh_cmd(
     """Ask the API for the names of the numbers in each record and match (two requests each).
 
     Unlike tracking, this asks even for numbers asked about before."""
+    from halotrack.usecases import names
+    from halotrack.waypoint import parse_player
+    from halotrack.wiring.client import client_from_settings
+    from halotrack.wiring.store import store_from_settings
+
     settings = state(ctx).settings()
     who = [parse_player(p) for p in players or []]
     match_ids = list(match or [])
 
     async def body() -> tuple[NameBook, int]:
-        with open_store(settings.database_url()) as store:
+        with store_from_settings(settings) as store:
             targets: list[int | Player] = [*who] or [w.xuid for w in store.watch_list()]
-            async with from_settings(settings) as client:
+            async with client_from_settings(settings) as client:
                 return await names.refresh(client, store, targets, match_ids)
 
     book, new = run(body())
     _show(book, as_json, new)
 
 
-@names_app.command("list")
+@app.command("list")
 def list_cmd(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """The names learned so far, as the API spells them and as halotrack shows them."""
-    with open_store(state(ctx).settings().database_url()) as store:
+    from halotrack.usecases import names
+
+    with open_db(ctx) as store:
         book = names.load_book(store)
     _show(book, as_json)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(names_app, name="names")

@@ -6,20 +6,20 @@ The analysis is `halotrack.usecases.scores`; this module reads the store, prints
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
 from halotrack import config
-from halotrack.cli.common import console, print_json, state
+from halotrack.cli.common import console, open_db, print_json
 from halotrack.models.names import PERSONAL_SCORES_FILE, load_personal_scores
-from halotrack.store import matches as sm
-from halotrack.store import open_store
-from halotrack.usecases import scores
 
-scores_app = typer.Typer(
+if TYPE_CHECKING:
+    pass
+
+app = typer.Typer(
     name="scores",
     help="Personal scores: decode their NameIds from stored matches.",
     no_args_is_help=True,
@@ -28,7 +28,7 @@ scores_app = typer.Typer(
 _STATUS_STYLE = {"confident": "green", "likely": "yellow", "ambiguous": "magenta", "unknown": "dim"}
 
 
-@scores_app.command("infer")
+@app.command("infer")
 def infer_cmd(
     ctx: typer.Context,
     min_matches: Annotated[
@@ -46,9 +46,12 @@ def infer_cmd(
     """Name each personal-score NameId in the stored matches, with its points and evidence.
 
     Each: the visible stat its count equals, points per award, and if the known table agrees."""
+    from halotrack.store import matches as sm
+    from halotrack.usecases import scores
+
     user_file = config.config_dir() / PERSONAL_SCORES_FILE
     known = load_personal_scores(user_file)
-    with open_store(state(ctx).settings().database_url(), write=False) as store:
+    with open_db(ctx, write=False) as store:
         n_matches = sm.match_count(store)
         observations = scores.observations_from_matches(sm.iter_raw_matches(store))
         found = scores.infer(observations, known=known, min_matches=min_matches)
@@ -114,7 +117,3 @@ def infer_cmd(
         console.print(
             f"Saved to {report.path}: {len(report.added)} added, {len(report.updated)} updated."
         )
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(scores_app, name="scores")

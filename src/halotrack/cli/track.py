@@ -6,22 +6,20 @@ snapshot already committed. The work itself is `halotrack.usecases.Tracker`.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from halotrack.cli.common import console, err_console, print_json, run, state
 from halotrack.cli.progress import RunProgress
 from halotrack.errors import ConfigError, Unknown
-from halotrack.store import open_store
-from halotrack.usecases import CycleReport, StoreEtagCache, Tracker, TrackerLock
-from halotrack.usecases.cycle import Progress as ProgressFn
-from halotrack.usecases.watch import find_watched
-from halotrack.waypoint import from_settings
+
+if TYPE_CHECKING:
+    from halotrack.usecases import CycleReport
+    from halotrack.usecases.cycle import Progress as ProgressFn
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -74,73 +72,76 @@ def _show(report: CycleReport, as_json: bool, quiet: bool) -> None:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("track")
-    def track(
-        ctx: typer.Context,
-        players: Annotated[
-            list[str] | None,
-            typer.Argument(help="Only these watched players (default: every due player)."),
-        ] = None,
-        once: Annotated[bool, typer.Option("--once", help="One cycle, then exit.")] = False,
-        every: Annotated[
-            str | None, typer.Option("--every", help="Repeat: e.g. 30m, 1h (Ctrl-C stops).")
-        ] = None,
-        force: Annotated[
-            bool, typer.Option("--all", help="Check every watched player, due or not.")
-        ] = False,
-        as_json: Annotated[bool, typer.Option("--json", help="Print each cycle's report.")] = False,
-        quiet: Annotated[
-            bool, typer.Option("--quiet", "-q", help="No progress; print only failures.")
-        ] = False,
-        wait: Annotated[
-            float,
-            typer.Option(help="Seconds to wait for another tracker on this database."),
-        ] = 0.0,
-    ) -> None:
-        """Check watched players and store what changed (one cycle, or every --every).
+def track(
+    ctx: typer.Context,
+    players: Annotated[
+        list[str] | None,
+        typer.Argument(help="Only these watched players (default: every due player)."),
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="One cycle, then exit.")] = False,
+    every: Annotated[
+        str | None, typer.Option("--every", help="Repeat: e.g. 30m, 1h (Ctrl-C stops).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--all", help="Check every watched player, due or not.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print each cycle's report.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress; print only failures.")
+    ] = False,
+    wait: Annotated[
+        float,
+        typer.Option(help="Seconds to wait for another tracker on this database."),
+    ] = 0.0,
+) -> None:
+    """Check watched players and store what changed (one cycle, or every --every).
 
-        A single cycle exits 1 when every player failed (e.g. an expired sign-in)."""
-        if once and every:
-            raise ConfigError("--once and --every exclude each other")
-        interval = parse_every(every) if every else None
-        settings = state(ctx).settings()
-        url = settings.database_url()
-        show_progress = not quiet and not as_json  # a bar on a terminal, else lines
-        with TrackerLock(url, wait=wait), open_store(url) as store:
-            wanted: list[int] | None = None
-            if players:
-                wanted = []
-                for text in players:
-                    entry = find_watched(store, text)
-                    if entry is None:
-                        raise Unknown(
-                            f"{text!r} is not on the watch list",
-                            hint=f"`halotrack watch add {text!r}`",
-                        )
-                    wanted.append(entry.xuid)
-            if not store.watch_list():
-                raise ConfigError(
-                    "nobody is on the watch list", hint="`halotrack watch add GAMERTAG`"
-                )
+    A single cycle exits 1 when every player failed (e.g. an expired sign-in)."""
+    from halotrack.usecases import StoreEtagCache, Tracker, TrackerLock
+    from halotrack.usecases.watch import find_watched
+    from halotrack.wiring.client import client_from_settings
+    from halotrack.wiring.store import store_from_settings
 
-            async def loop() -> None:
-                async with from_settings(settings, cache=StoreEtagCache(store)) as client:
-                    while True:
-                        with _progress(show_progress) as tick:
-                            tracker = Tracker(client, store, progress=tick)
-                            report = await tracker.run_cycle(wanted, force=force)
-                        _show(report, as_json, quiet)
-                        if interval is None:
-                            if report.all_failed:
-                                raise typer.Exit(1)  # for cron: nobody could be checked
-                            return
-                        await asyncio.sleep(interval)
+    if once and every:
+        raise ConfigError("--once and --every exclude each other")
+    interval = parse_every(every) if every else None
+    settings = state(ctx).settings()
+    url = settings.database_url()
+    show_progress = not quiet and not as_json  # a bar on a terminal, else lines
+    with TrackerLock(url, wait=wait), store_from_settings(settings) as store:
+        wanted: list[int] | None = None
+        if players:
+            wanted = []
+            for text in players:
+                entry = find_watched(store, text)
+                if entry is None:
+                    raise Unknown(
+                        f"{text!r} is not on the watch list",
+                        hint=f"`halotrack watch add {text!r}`",
+                    )
+                wanted.append(entry.xuid)
+        if not store.watch_list():
+            raise ConfigError("nobody is on the watch list", hint="`halotrack watch add GAMERTAG`")
 
-            try:
-                run(loop())
-            except KeyboardInterrupt:
-                # Any cycle in flight stops here; each player's snapshots were written in
-                # one transaction, so only whole players were stored.
-                err_console.print("stopped: everything committed so far is kept")
-                raise typer.Exit(130) from None
+        from asyncio import sleep
+
+        async def loop() -> None:
+            async with client_from_settings(settings, cache=StoreEtagCache(store)) as client:
+                while True:
+                    with _progress(show_progress) as tick:
+                        tracker = Tracker(client, store, progress=tick)
+                        report = await tracker.run_cycle(wanted, force=force)
+                    _show(report, as_json, quiet)
+                    if interval is None:
+                        if report.all_failed:
+                            raise typer.Exit(1)  # for cron: nobody could be checked
+                        return
+                    await sleep(interval)
+
+        try:
+            run(loop())
+        except KeyboardInterrupt:
+            # Any cycle in flight stops here; each player's snapshots were written in
+            # one transaction, so only whole players were stored.
+            err_console.print("stopped: everything committed so far is kept")
+            raise typer.Exit(130) from None

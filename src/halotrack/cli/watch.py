@@ -7,36 +7,32 @@ XUID. `remove` and `list` need no network.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
-from halotrack.cli.common import console, err_console, print_json, run, state
+from halotrack.cli.common import console, err_console, open_db, print_json, run, state
 from halotrack.errors import Unknown
-from halotrack.store import Store, WatchEntry, open_store
-from halotrack.usecases import StoreEtagCache, add_players
-from halotrack.usecases.watch import Resolved, find_watched
-from halotrack.waypoint import from_settings
+
+if TYPE_CHECKING:
+    from halotrack.store import WatchEntry
+    from halotrack.usecases.watch import Resolved
 
 Players = Annotated[list[str], typer.Argument(help="Gamertags or XUIDs.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
-watch_app = typer.Typer(
+app = typer.Typer(
     help="Players to track: add (gamertag or XUID), remove, list.", no_args_is_help=True
 )
-
-
-def _open(ctx: typer.Context) -> Store:
-    return open_store(state(ctx).settings().database_url(), write=False)
 
 
 def _when(value: datetime | None) -> str:
     return value.strftime("%m-%d %H:%M") if value else "-"
 
 
-@watch_app.command("add")
+@app.command("add")
 def add_cmd(
     ctx: typer.Context,
     players: Players,
@@ -51,11 +47,15 @@ def add_cmd(
     as_json: AsJson = False,
 ) -> None:
     """Resolve players to XUIDs and watch them (re-adding updates --matches)."""
+    from halotrack.usecases import StoreEtagCache, add_players
+    from halotrack.wiring.client import client_from_settings
+    from halotrack.wiring.store import store_from_settings
+
     settings = state(ctx).settings()
-    with open_store(settings.database_url()) as store:
+    with store_from_settings(settings) as store:
 
         async def go() -> tuple[list[WatchEntry], list[Resolved]]:
-            async with from_settings(settings, cache=StoreEtagCache(store)) as client:
+            async with client_from_settings(settings, cache=StoreEtagCache(store)) as client:
                 return await add_players(client, store, players, matches=matches)
 
         added, failed = run(go())
@@ -82,11 +82,13 @@ def add_cmd(
         raise typer.Exit(codes.pop() if not added and len(codes) == 1 else 1)
 
 
-@watch_app.command("remove")
+@app.command("remove")
 def remove_cmd(ctx: typer.Context, players: Players) -> None:
     """Stop tracking players; their stored snapshots stay."""
+    from halotrack.usecases.watch import find_watched
+
     missing = []
-    with _open(ctx) as store:
+    with open_db(ctx, write=False) as store:
         for text in players:
             entry = find_watched(store, text)
             if entry is None or not store.watch_remove(entry.xuid):
@@ -99,10 +101,10 @@ def remove_cmd(ctx: typer.Context, players: Players) -> None:
         )
 
 
-@watch_app.command("list")
+@app.command("list")
 def list_cmd(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Watched players and when the tracker last looked at them."""
-    with _open(ctx) as store:
+    with open_db(ctx, write=False) as store:
         entries = store.watch_list()
     if as_json:
         print_json(
@@ -151,7 +153,3 @@ def list_cmd(ctx: typer.Context, as_json: AsJson = False) -> None:
     for e in entries:
         if e.last_error:
             console.print(f"{e.gamertag or e.xuid}: {e.last_error}", highlight=False, markup=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(watch_app, name="watch")

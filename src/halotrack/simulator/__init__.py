@@ -46,9 +46,9 @@ from typing import Any
 
 from aiohttp import web
 
+from halotrack.models.tokens import Tokens
 from halotrack.simulator.app import Plugin, SimState, build_app
 from halotrack.simulator.world import Clock, Filters, Match, Player, World
-from halotrack.waypoint.tokens import Tokens
 
 __all__ = [
     "Clock",

@@ -15,8 +15,8 @@ from typing import Any
 import aiohttp
 
 from halotrack.models.hosts import service_urls
+from halotrack.models.tokens import Tokens
 from halotrack.simulator import Simulator, start_simulator
-from halotrack.waypoint.tokens import Tokens
 
 
 class SimClient:

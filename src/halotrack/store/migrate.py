@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -24,6 +24,9 @@ from sqlalchemy import Connection, Engine
 from halotrack.errors import StoreError
 from halotrack.store.engine import WRITE, to_store_error
 from halotrack.store.schema import VIEWS
+
+if TYPE_CHECKING:
+    from halotrack.store.repository import Store
 
 # Seconds `refuse_damaged` may spend reading: enough for the whole of a large database on a
 # slow disk, bounded so a huge one still starts promptly (the rest is `db check`'s job).
@@ -157,3 +160,28 @@ def refuse_damaged(engine: Engine, where: str, budget: float = QUICK_CHECK_BUDGE
             hint="run `halotrack db check`, then restore a backup or move the file aside; "
             "`halotrack export` can still save what is readable",
         )
+
+
+def upgrade_url(url: str) -> tuple[str, str | None, str]:
+    """`halotrack db upgrade`: (where, revision before, revision after) for the database at
+    `url`, refusing a damaged SQLite file first; the engine is closed on the way out."""
+    from halotrack.store.engine import describe, make_engine, mapped_errors, parse_url
+
+    parsed = parse_url(url)
+    where = describe(parsed)
+    engine = make_engine(parsed)
+    try:
+        with mapped_errors(where):
+            refuse_damaged(engine, where)
+            before, after = upgrade(engine, where)
+    finally:
+        engine.dispose()
+    return where, before, after
+
+
+def store_schema_problems(store: Store) -> list[str]:
+    """How an open store's tables differ from what this version expects (none: empty)."""
+    from halotrack.store.engine import mapped_errors
+
+    with mapped_errors(store.where), store.engine.connect() as conn:
+        return schema_problems(conn)

@@ -13,11 +13,39 @@ what they are given from settings.
 
 from __future__ import annotations
 
-from halotrack.usecases.cycle import CycleReport, Failure, Tracker
-from halotrack.usecases.lock import TrackerBusy, TrackerLock
-from halotrack.usecases.metadata import Metadata, StoreEtagCache
-from halotrack.usecases.policy import check_interval, next_check_at
-from halotrack.usecases.watch import add_players, resolve_players
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from halotrack.usecases.cycle import CycleReport, Failure, Tracker
+    from halotrack.usecases.lock import TrackerBusy, TrackerLock
+    from halotrack.usecases.metadata import Metadata, StoreEtagCache
+    from halotrack.usecases.policy import check_interval, next_check_at
+    from halotrack.usecases.watch import add_players, resolve_players
+
+# Loaded on first use: a command that needs only `usecases.seasons` must not pay for the
+# client and the database layer that `Tracker` brings.
+_HOME = {
+    "CycleReport": "cycle",
+    "Failure": "cycle",
+    "Tracker": "cycle",
+    "TrackerBusy": "lock",
+    "TrackerLock": "lock",
+    "Metadata": "metadata",
+    "StoreEtagCache": "metadata",
+    "check_interval": "policy",
+    "next_check_at": "policy",
+    "add_players": "watch",
+    "resolve_players": "watch",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "CycleReport",

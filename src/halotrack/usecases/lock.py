@@ -10,16 +10,14 @@ schema, held on a dedicated connection for as long as the tracker runs.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-import sqlalchemy as sa
-
 from halotrack.errors import StoreError
+from halotrack.store.advisory import AdvisoryLock
 from halotrack.store.engine import describe, os_store_error, parse_url
 
 LOCK_SUFFIX = ".tracker.lock"
@@ -46,9 +44,7 @@ class TrackerLock:
         self.poll = poll
         self._sleep = sleep
         self._fd: int | None = None
-        self._engine: sa.Engine | None = None
-        self._conn: sa.Connection | None = None
-        self._key: int | None = None
+        self._advisory: AdvisoryLock | None = None
 
     @property
     def path(self) -> Path | None:
@@ -109,25 +105,9 @@ class TrackerLock:
         return None
 
     def _try_pg(self) -> str | None:
-        from halotrack.store.engine import make_engine
-
-        if self._engine is None:
-            self._engine = make_engine(self.url)
-        conn = self._engine.connect()
-        try:
-            schema = conn.exec_driver_sql("SELECT current_schema()").scalar_one()
-            digest = hashlib.blake2b(f"halotrack.usecases:{schema}".encode(), digest_size=8)
-            key = int.from_bytes(digest.digest(), "big", signed=True)
-            got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
-            conn.commit()
-        except BaseException:
-            conn.close()
-            raise
-        if not got:
-            conn.close()
-            return ""
-        self._conn, self._key = conn, key
-        return None
+        if self._advisory is None:
+            self._advisory = AdvisoryLock(self.url, "halotrack.usecases")
+        return None if self._advisory.try_acquire() else ""
 
     def release(self) -> None:
         if self._fd is not None:
@@ -135,15 +115,9 @@ class TrackerLock:
                 os.ftruncate(self._fd, 0)
             os.close(self._fd)  # closing drops the flock
             self._fd = None
-        if self._conn is not None:
-            with contextlib.suppress(sa.exc.SQLAlchemyError):
-                self._conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
-                self._conn.commit()
-            self._conn.close()
-            self._conn = None
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+        if self._advisory is not None:
+            self._advisory.release()
+            self._advisory = None
 
     def __enter__(self) -> TrackerLock:
         self.acquire()

@@ -653,3 +653,25 @@ async def sync_players_matches(
             raise got
         outcome[s.xuid] = got
     return outcome
+
+
+async def sync_and_name(
+    client: WaypointClient,
+    store: Store,
+    player: str,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """What `matches sync` does: store the player's new matches, then what shows them
+    offline: the medal names and the gamertags of everyone they played with."""
+    from halotrack.usecases.metadata import Metadata
+
+    xuid = await resolve_xuid(client, store, player)
+    result = await sync_player_matches(client, store, xuid, full=full, progress=progress)
+    meta = Metadata(client, store, client.now)
+    await meta.medals()
+    # The other players of these matches, named for `match` (offline) by gamertag.
+    tracked = {p.xuid for p in store.list_players()}
+    await meta.gamertags(sm.match_player_xuids(store, xuid) - tracked)
+    return result

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
+from halotrack.errors import ConfigError
 from halotrack.models import (
     CsrSeasonCalendar,
     CsrSeasonEntry,
@@ -163,3 +164,58 @@ def season_name(
 
 def _bare(path: str) -> str:
     return (csr_season_id(path.strip()) or "").lower()
+
+
+# ----- what a user typed
+
+
+def season_record_id(entry: SeasonEntry) -> str | None:
+    """The `seasonId` a service record takes for a calendar entry: from Season 5 on it is
+    the CSR season file, before that the season metadata file."""
+    csr = entry.csr_season_file_path
+    match = _CSR_NUMBER.search(csr or "")
+    if csr and match and int(match.group(1)) >= 5:
+        return csr
+    return entry.season_metadata or csr
+
+
+_CSR_NUMBER = re.compile(r"CsrSeason(\d+)", re.IGNORECASE)
+
+
+def current_season(calendar: SeasonCalendar, now: datetime | None = None) -> SeasonEntry:
+    """The season running now, or else the latest one that has started."""
+    when = now or datetime.now(UTC)
+    entry = calendar.season_at(when)
+    if entry is not None:
+        return entry
+    started = [s for s in calendar.seasons if s.start is None or s.start <= when]
+    if not started:
+        raise ConfigError("the season calendar lists no season yet")
+    return max(started, key=lambda s: s.start or datetime.min.replace(tzinfo=UTC))
+
+
+def find_season(calendar: SeasonCalendar, wanted: str, now: datetime | None = None) -> SeasonEntry:
+    """The calendar entry a user meant: `current`, a record season id, a CSR season file or
+    bare id (`CsrSeason5-1`), or a metadata file or bare name (`Season6`)."""
+    if wanted.strip().lower() == "current":
+        return current_season(calendar, now)
+    key = _bare(wanted)
+    for entry in calendar.seasons:
+        names = {entry.csr_season_file_path, entry.season_metadata, season_record_id(entry)}
+        if key in {_bare(n) for n in names if n}:
+            return entry
+    raise ConfigError(
+        f"unknown season {wanted!r}", hint="see `halotrack seasons` for the ids, or use current"
+    )
+
+
+def find_csr_season(calendar: CsrSeasonCalendar, wanted: str) -> str:
+    """The bare CSR season id (`CsrSeason5-1`, as the calendar spells it) a user meant."""
+    key = _bare(wanted)
+    for s in calendar.seasons:
+        bare = csr_season_id(s.csr_season_file_path)
+        if bare and bare.lower() == key:
+            return bare
+    raise ConfigError(
+        f"unknown CSR season {wanted!r}", hint="see `halotrack seasons` (CSR season column)"
+    )

@@ -13,19 +13,50 @@ models of `halotrack.models`, each keeping its raw body (`.raw_bytes`).
 
 from __future__ import annotations
 
-from halotrack.waypoint.cache import EtagCache
-from halotrack.waypoint.client import WaypointClient, from_settings
-from halotrack.waypoint.players import Player, is_bot, parse_player
-from halotrack.waypoint.skill import CsrResults
-from halotrack.waypoint.tokens import StaticTokens, TokenProvider, Tokens
-from halotrack.waypoint.transport import (
-    USER_AGENT,
-    Counters,
-    Fetched,
-    Limits,
-    RetryPolicy,
-    Transport,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from halotrack.waypoint.cache import EtagCache
+    from halotrack.waypoint.client import WaypointClient
+    from halotrack.waypoint.players import Player, is_bot, parse_player
+    from halotrack.waypoint.skill import CsrResults
+    from halotrack.waypoint.tokens import StaticTokens, TokenProvider, Tokens
+    from halotrack.waypoint.transport import (
+        USER_AGENT,
+        Counters,
+        Fetched,
+        Limits,
+        RetryPolicy,
+        Transport,
+    )
+
+# Loaded on first use: parsing a gamertag must not load aiohttp (see ARCHITECTURE.md).
+_HOME = {
+    "EtagCache": "cache",
+    "WaypointClient": "client",
+    "Player": "players",
+    "is_bot": "players",
+    "parse_player": "players",
+    "CsrResults": "skill",
+    "StaticTokens": "tokens",
+    "TokenProvider": "tokens",
+    "Tokens": "tokens",
+    "USER_AGENT": "transport",
+    "Counters": "transport",
+    "Fetched": "transport",
+    "Limits": "transport",
+    "RetryPolicy": "transport",
+    "Transport": "transport",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "USER_AGENT",
@@ -41,7 +72,6 @@ __all__ = [
     "Tokens",
     "Transport",
     "WaypointClient",
-    "from_settings",
     "is_bot",
     "parse_player",
 ]

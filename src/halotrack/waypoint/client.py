@@ -14,33 +14,23 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Literal
 
 import aiohttp
 
-from halotrack.errors import ConfigError, HaloTrackError
+from halotrack.errors import HaloTrackError
 from halotrack.waypoint.cache import EtagCache
 from halotrack.waypoint.clock import ServerClock
 from halotrack.waypoint.discovery import DiscoveryService
 from halotrack.waypoint.economy import EconomyService
 from halotrack.waypoint.gamecms import GameCmsService
-from halotrack.waypoint.guard import Bounds
 from halotrack.waypoint.profile import ProfileService
 from halotrack.waypoint.skill import DEFAULT_CSR_BATCH, SkillService
 from halotrack.waypoint.stats import StatsService
 from halotrack.waypoint.tokens import StaticTokens, TokenProvider, Tokens
 from halotrack.waypoint.transport import USER_AGENT, Counters, Limits, RetryPolicy, Transport
 
-if TYPE_CHECKING:
-    from halotrack.config import Settings
-
 log = logging.getLogger("halotrack.waypoint")
-
-
-def default_cache_dir() -> Path:
-    from halotrack.config import cache_dir
-
-    return cache_dir() / "http"
 
 
 class WaypointClient:
@@ -52,7 +42,8 @@ class WaypointClient:
     `tokens` is a TokenProvider (or Tokens, or a bare Spartan token string). `api_root`
     points every service at `<root>/<host>` (the simulator's layout); `base_urls` overrides
     single services. `session`, `clock`, `sleep` and `rand` are injectable for tests.
-    `cache` is a directory for the ETag cache, an EtagCache, or False to disable it.
+    `cache` is a directory for the ETag cache, an EtagCache, or None/False (the default): the
+    library makes no files unless asked; the CLI passes the user's cache folder.
     `ca_bundle` is a CA file to trust alone for TLS (e.g. `halotrack simulator --tls`'s).
     """
 
@@ -66,7 +57,7 @@ class WaypointClient:
         limits: Limits | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
-        cache: EtagCache | Path | str | bool = True,
+        cache: EtagCache | Path | str | Literal[False] | None = None,
         csr_batch_size: int = DEFAULT_CSR_BATCH,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -80,9 +71,7 @@ class WaypointClient:
             tokens = Tokens(spartan=tokens)
         provider: TokenProvider = StaticTokens(tokens) if isinstance(tokens, Tokens) else tokens
         etags: EtagCache | None
-        if cache is True:
-            etags = EtagCache(default_cache_dir())
-        elif cache is False:
+        if cache is None or cache is False:
             etags = None
         elif isinstance(cache, EtagCache):
             etags = cache
@@ -175,59 +164,3 @@ class WaypointClient:
 
     def __repr__(self) -> str:
         return f"WaypointClient(stats={self.base_url('stats')!r})"
-
-
-def from_settings(
-    settings: Settings,
-    token_provider: TokenProvider | None = None,
-    **overrides: object,
-) -> WaypointClient:
-    """Build a client the way every command does: API root, pacing and tokens from Settings.
-
-    Tokens: the given provider (sign-in), else `spartan_token`/`clearance` from flags or
-    environment. No token at all is a ConfigError telling the user how to get one.
-    """
-    from halotrack.auth.microsoft import ca_bundle_setting
-
-    provider = token_provider
-    # One clock for the client and the sign-in: token expiries are on the server's clock.
-    server_clock = ServerClock()
-    if provider is None and not settings.spartan_token:
-        from halotrack.auth import load_provider  # the stored sign-in (`halotrack auth login`)
-
-        provider = load_provider(settings, clock=server_clock.now)
-    if provider is None:
-        if not settings.spartan_token:
-            raise ConfigError(
-                "no Spartan token available",
-                hint="run `halotrack auth login` or pass --spartan-token "
-                "(or set HALOTRACK_SPARTAN_TOKEN)",
-            )
-        provider = StaticTokens(
-            Tokens(spartan=settings.spartan_token, clearance=settings.clearance or None),
-            source=settings.source_of("spartan_token"),
-        )
-    rate = settings.rate if settings.rate and settings.rate > 0 else None
-    bounds = Bounds.of(settings)
-    limits = Limits(
-        rate=rate,
-        global_rate=rate * 2 if rate else None,
-        concurrency=max(1, settings.concurrency),
-        max_body=bounds.max_body,
-    )
-    kwargs: dict[str, object] = {
-        "ca_bundle": ca_bundle_setting(settings) or _signed_in_ca(provider),
-        "server_clock": server_clock,
-        "api_root": settings.api,
-        "limits": limits,
-        "timeout": bounds.timeout,
-        "retry": RetryPolicy(attempts=max(1, settings.retries), deadline=bounds.deadline),
-    }
-    kwargs.update(overrides)
-    return WaypointClient(tokens=provider, **kwargs)  # type: ignore[arg-type]
-
-
-def _signed_in_ca(provider: TokenProvider) -> str | None:
-    """The CA file a stored sign-in was made with: its API root is served under that CA."""
-    value = getattr(getattr(provider, "session", None), "ca_bundle", None)
-    return value if isinstance(value, str) and value else None

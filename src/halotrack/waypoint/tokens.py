@@ -2,39 +2,15 @@
 
 Why: the client must not know how tokens are obtained (msal chain, pasted from a browser,
 issued by the simulator); it asks a provider before each request and once more after a 401.
+The value type and the protocol live in `models.tokens`; user-given tokens are here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol, runtime_checkable
-
 from halotrack.errors import AuthError
+from halotrack.models.tokens import TokenProvider, Tokens
 
-
-@dataclass(frozen=True)
-class Tokens:
-    """A Spartan token and the clearance (FlightConfigurationId) that goes with it.
-
-    The secrets are excluded from repr so they never reach a log or traceback by accident.
-    """
-
-    spartan: str = field(repr=False)
-    clearance: str | None = field(default=None, repr=False)
-    expires_at: datetime | None = None
-    xuid: str | None = None
-    gamertag: str | None = None
-
-
-@runtime_checkable
-class TokenProvider(Protocol):
-    """Gives valid tokens. `get` may refresh ahead of expiry; `refresh` forces a new token
-    (called once after a 401, then the request is replayed)."""
-
-    async def get(self) -> Tokens: ...
-
-    async def refresh(self) -> Tokens: ...
+__all__ = ["StaticTokens", "TokenProvider", "Tokens"]
 
 
 class StaticTokens:

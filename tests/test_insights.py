@@ -372,3 +372,117 @@ def test_an_unknown_player_is_one_line_that_says_to_sync(match_store: Store) -> 
     with pytest.raises(Unknown, match="no stored matches") as err:
         ins.breakdown(match_store, "Nobody Here", "mode")
     assert "matches sync" in (err.value.hint or "")
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def cli(
+    capsys: pytest.CaptureFixture[str], store: Store, *args: str, code: int = 0
+) -> tuple[str, str]:
+    from halotrack.cli import main
+
+    url = store.engine.url.render_as_string(hide_password=False)
+    got = main(["--db", url, *args])
+    out, err = capsys.readouterr()
+    assert got == code, err
+    return out, err
+
+
+@pytest.fixture
+def narrow(monkeypatch: pytest.MonkeyPatch) -> int:
+    from halotrack.cli import common
+
+    monkeypatch.setattr(common.console, "_width", 80)  # COLUMNS is read once, at import
+    return 80
+
+
+def fits(text: str, width: int = 80) -> bool:
+    # Rich shows "..." for a table it cannot fit at all, "…" for a cut cell.
+    cut = "…" in text or "..." in text
+    return not cut and max(len(line) for line in text.splitlines()) <= width
+
+
+def test_breakdown_command_prints_the_library_answer(
+    data: Data, match_store: Store, capsys: pytest.CaptureFixture[str], narrow: int
+) -> None:
+    p = daily(data.world)
+    for by in ("mode", "map", "playlist"):
+        out, _ = cli(capsys, match_store, "breakdown", p.gamertag, "--by", by, "--json")
+        doc = json.loads(out)
+        assert doc == json.loads(json.dumps(ins.breakdown(match_store, p.gamertag, by).as_dict()))
+        assert {r["key"] for r in doc["rows"]} <= {a[3] for a in data.assets}  # names, not ids
+        assert sum(r["kills"] for r in doc["rows"]) == doc["total"]["kills"]
+        text, _ = cli(capsys, match_store, "breakdown", p.gamertag, "--by", by)
+        assert fits(text)
+        assert all(r["key"] in text for r in doc["rows"])
+
+
+def test_session_mates_vs_csr_and_performance_commands_fit_80_columns(
+    data: Data, match_store: Store, capsys: pytest.CaptureFixture[str], narrow: int
+) -> None:
+    world = data.world
+    p = daily(world)
+    out, _ = cli(capsys, match_store, "session", p.gamertag, "--json")
+    doc = json.loads(out)
+    assert doc["sessions"][0]["matches"] == 6 and "longest_win" in doc["streaks"]
+    mates, _ = cli(capsys, match_store, "mates", p.gamertag, "--json")
+    names = [m["player"] for m in json.loads(mates)["teammates"]]
+    assert names and not any(n.startswith("xuid(") for n in names)
+    friend = next(m for m in json.loads(mates)["teammates"] if int(m["xuid"]) in world.by_xuid)
+    vs, _ = cli(capsys, match_store, "vs", p.gamertag, friend["player"], "--json")
+    assert len(json.loads(vs)["matches"]) == friend["matches"] + sum(
+        m["matches"] for m in json.loads(mates)["opponents"] if m["xuid"] == friend["xuid"]
+    )
+    for args in (
+        ("session", p.gamertag, "--last", "2", "--gap", "30m"),
+        ("streaks", p.gamertag),
+        ("mates", p.gamertag),
+        ("vs", p.gamertag, friend["player"]),
+        ("csr-history", p.gamertag),
+        ("performance", p.gamertag),
+        ("matches", p.gamertag),
+    ):
+        text, _ = cli(capsys, match_store, *args)
+        assert fits(text), args
+    perf, _ = cli(capsys, match_store, "performance", p.gamertag, "--json")
+    indexed = [s for s in world.slots(p) if pvp(s.match)]
+    assert sum(r["matches"] for r in json.loads(perf)) == len(indexed)
+
+
+def test_matches_and_match_show_the_performance_index(
+    data: Data, match_store: Store, capsys: pytest.CaptureFixture[str], narrow: int
+) -> None:
+    world = data.world
+    p = daily(world)
+    out, _ = cli(capsys, match_store, "matches", p.gamertag, "--limit", "5", "--json")
+    rows = json.loads(out)
+    slots = {s.match.match_id: s for s in world.slots(p)}
+    for row in rows:
+        sp = skill_result(world, slots[row["match_id"]])["Result"]["StatPerformances"]
+        k, d = sp["Kills"], sp["Deaths"]
+        want = (k["Count"] - k["Expected"]) / k["StdDev"] - (d["Count"] - d["Expected"]) / d[
+            "StdDev"
+        ]
+        assert row["performance"]["index"] == pytest.approx(want, abs=1e-3)
+    text, _ = cli(capsys, match_store, "matches", p.gamertag, "--limit", "5")
+    assert "index" in text and f"{rows[0]['performance']['index']:+.2f}" in text
+    board, _ = cli(capsys, match_store, "match", rows[0]["match_id"])
+    assert "Against expectation" in board and fits(board)
+    doc = json.loads(cli(capsys, match_store, "match", rows[0]["match_id"], "--json")[0])
+    mine = next(x for x in doc["players"] if x["player_id"] == p.player_id)
+    assert mine["performance"] == rows[0]["performance"]
+
+
+def test_command_errors_are_one_line(
+    data: Data, match_store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, err = cli(capsys, match_store, "session", "Nobody Here", code=6)
+    assert len(err.strip().splitlines()) == 1 and "matches sync" in err
+    p = daily(data.world)
+    _, err = cli(capsys, match_store, "breakdown", p.gamertag, "--by", "weapon", code=2)
+    assert len(err.strip().splitlines()) == 1 and "mode, map, playlist" in err
+    _, err = cli(capsys, match_store, "session", p.gamertag, "--gap", "60", code=2)
+    assert "--gap 60 has no unit" in err
+    _, err = cli(capsys, match_store, "vs", p.gamertag, p.gamertag, code=2)
+    assert "same player" in err

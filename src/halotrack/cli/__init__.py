@@ -90,6 +90,7 @@ COMMAND_MODULES: list[str] = [
     "track",
     "history",  # history, diff, export: from stored snapshots
     "matches",  # matches, match
+    "insights",  # breakdown, session, streaks, mates, vs, csr-history, performance
     "scores",
     "names",  # names of numbers newer than this version, learned from the API
     "page",

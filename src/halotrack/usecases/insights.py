@@ -183,6 +183,20 @@ def match_performance(store: Store, xuid: int, match_ids: Iterable[str]) -> dict
     return out
 
 
+def scoreboard_performance(store: Store, match_id: str) -> dict[int, Performance]:
+    """XUID -> performance of every player of one match the skill answer covers."""
+    text = si.skill_answers(store, [match_id]).get(match_id)
+    if text is None:
+        return {}
+    out: dict[int, Performance] = {}
+    for entry in decode_as(MatchSkill, text.encode("utf-8")).value:
+        if entry.xuid is not None:
+            perf = performance_from_skill(text, entry.xuid)
+            if perf is not None:
+                out[entry.xuid] = perf
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class TrendPoint:
     """A playlist's month: matches with an index, and their mean index."""
@@ -191,6 +205,9 @@ class TrendPoint:
     month: str
     matches: int
     mean_index: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"mean_index": round(self.mean_index, 3)}
 
 
 def performance_trend(store: Store, player: str, *, play: str = "pvp") -> list[TrendPoint]:

@@ -308,18 +308,19 @@ def mates(
     me = match_players.alias("me")
     other = match_players.alias("other")
     together = sa.and_(me.c.team_id.is_not(None), me.c.team_id == other.c.team_id)
+    pairs = me.join(
+        other,
+        sa.and_(
+            other.c.match_id == me.c.match_id,
+            other.c.xuid.is_not(None),
+            other.c.xuid != xuid,
+        ),
+    )
+    if play != "all":  # the PvE test reads the match row; "all" needs no third table
+        pairs = pairs.join(matches, matches.c.match_id == me.c.match_id)
     q = (
         sa.select(other.c.xuid.label("xuid"), *totals_columns(me.c))
-        .select_from(
-            me.join(
-                other,
-                sa.and_(
-                    other.c.match_id == me.c.match_id,
-                    other.c.xuid.is_not(None),
-                    other.c.xuid != xuid,
-                ),
-            ).join(matches, matches.c.match_id == me.c.match_id)
-        )
+        .select_from(pairs)
         .where(
             me.c.xuid == xuid,
             together if same_team else sa.not_(together),
@@ -345,9 +346,7 @@ def _scoped(play: Play, alias: Any) -> Any:
 def _pair(xuid: int, other: int) -> tuple[Any, Any, Any, Any, Any]:
     a = match_players.alias("a")
     b = match_players.alias("b")
-    joined = a.join(b, b.c.match_id == a.c.match_id).join(
-        matches, matches.c.match_id == a.c.match_id
-    )
+    joined = a.join(b, b.c.match_id == a.c.match_id)
     same = sa.and_(a.c.team_id.is_not(None), a.c.team_id == b.c.team_id)
     return a, b, joined, sa.and_(a.c.xuid == xuid, b.c.xuid == other), same
 

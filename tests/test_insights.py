@@ -195,6 +195,20 @@ def test_breakdown_rows_equal_the_worlds_matches_and_sum_to_the_totals(
         }
 
 
+def test_a_season_is_exactly_its_matches(data: Data, match_store: Store) -> None:
+    """`--season 1` is season 1 only (not 10, 11 or 12, whose ids start the same)."""
+    world = data.world
+    p = daily(world)
+    mine = [s for s in world.slots(p) if pvp(s.match)]
+    played = sorted({s.match.season.index for s in mine})
+    assert len(played) >= 3
+    for index in played:
+        got = ins.breakdown(match_store, p.gamertag, "playlist", season=str(index)).total
+        want = [s for s in mine if s.match.season.index == index]
+        assert fields(got) == truth_totals(world, want), index
+    assert ins.breakdown(match_store, p.gamertag, "map", season="99").total.matches == 0
+
+
 def test_expected_values_and_the_index_are_the_skill_answers(
     data: Data, match_store: Store
 ) -> None:

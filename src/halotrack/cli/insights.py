@@ -167,8 +167,10 @@ def session_cmd(
     ] = "60m",
     as_json: JsonOpt = False,
 ) -> None:
-    """The last session (matches closer than the gap): games, wins, K/D, CSR change per
-    playlist, the best match, performance against expectation, and the streaks."""
+    """The last session (matches closer than the gap): wins, K/D, CSR, best match.
+
+    Per playlist: games, wins, K/D and CSR change; then the best match, the performance
+    against expectation, and the streaks."""
     seconds = parse_every(gap, "--gap")
     with _open(ctx) as store:
         got = ins.sessions(store, player, last=last, gap=timedelta(seconds=seconds))
@@ -201,8 +203,9 @@ def mates_cmd(
     play: PlayOpt = "all",
     as_json: JsonOpt = False,
 ) -> None:
-    """The players most often on the same team and on the other side, with the games
-    together, wins, and the player's K/D in them."""
+    """The players most often on the same team and on the other side.
+
+    For each: the games shared, the player's wins and K/D in them."""
     with _open(ctx) as store:
         got = ins.mates(store, player, limit=limit, play=play)
     if as_json:
@@ -257,8 +260,9 @@ def csr_history_cmd(
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Newest matches shown.")] = 20,
     as_json: JsonOpt = False,
 ) -> None:
-    """CSR per ranked playlist and season (end and max), the all-time max, and the CSR
-    after each ranked match (placements marked), from the stored matches."""
+    """CSR per ranked playlist and season (end and max), all-time max, CSR per match.
+
+    From the stored matches' skill answers; placement matches are marked."""
     with _open(ctx) as store:
         got = ins.csr_history(store, player)
     if as_json:
@@ -292,8 +296,10 @@ def _csr(value: int | None) -> str:
 def performance_cmd(
     ctx: typer.Context, player: PlayerArg, play: PlayOpt = "pvp", as_json: JsonOpt = False
 ) -> None:
-    """The performance index per playlist and month: 0 is what the matchmaker expected,
-    +1 a match one spread better (kills above, deaths below expectation)."""
+    """The performance index per playlist and month (0: as the matchmaker expected).
+
+    +1 is a match one spread better than expected: the kills above their expectation,
+    minus the deaths above theirs, each in the skill service's own spread."""
     with _open(ctx) as store:
         got = ins.performance_trend(store, player, play=play)
     if as_json:

@@ -286,6 +286,20 @@ def test_the_last_session_is_what_the_world_played(data: Data, match_store: Stor
     assert older[0] == got and older[1].end <= got.start - ins.DEFAULT_GAP
 
 
+def test_sessions_cut_across_pages_cover_every_match(data: Data, match_store: Store) -> None:
+    world = data.world
+    p = daily(world)
+    starts = sorted(s.match.start_ms for s in world.slots(p))
+    whole = ins.session_bounds(match_store, p.xuid, last=10_000)
+    assert ins.session_bounds(match_store, p.xuid, last=10_000, page_size=7) == whole
+    assert ins.session_bounds(match_store, p.xuid, last=3, page_size=2) == whole[:3]
+    firsts = [datetime.fromtimestamp(ms / 1000, UTC) for ms in starts]
+    # Every match falls in exactly one session, and sessions are newest first.
+    inside = [sum(a <= t <= b for a, b, _ in whole) for t in firsts]
+    assert inside == [1] * len(firsts)
+    assert [b[0] for b in whole] == sorted((b[0] for b in whole), reverse=True)
+
+
 def test_streaks_are_the_worlds_runs(data: Data, match_store: Store) -> None:
     world = data.world
     for p in world.players[:6]:

@@ -156,10 +156,10 @@ def breakdown(
 
 
 def match_times(
-    target: Conn, xuid: int, *, before: datetime | None = None, limit: int = 200
+    target: Conn, xuid: int, *, before: tuple[datetime, str] | None = None, limit: int = 200
 ) -> list[tuple[str, datetime, datetime | None]]:
-    """(match id, start, end) of a player's matches, newest first, starting before
-    `before`: sessions are cut from these a page at a time, newest first."""
+    """(match id, start, end) of a player's matches, newest first, after the (start, match
+    id) `before` in that order: sessions are cut from these a page at a time."""
     q = (
         sa.select(mp.match_id, mp.start_time, mp.end_time)
         .where(mp.xuid == xuid)
@@ -167,7 +167,10 @@ def match_times(
         .limit(limit)
     )
     if before is not None:
-        q = q.where(mp.start_time < before)
+        start, mid = before
+        q = q.where(
+            sa.or_(mp.start_time < start, sa.and_(mp.start_time == start, mp.match_id < mid))
+        )
     with _connection(target) as conn:
         return [(r.match_id, r.start_time, r.end_time) for r in conn.execute(q)]
 

@@ -382,16 +382,16 @@ class Session:
 
 
 def session_bounds(
-    store: Store, xuid: int, *, last: int = 1, gap: timedelta = DEFAULT_GAP
+    store: Store, xuid: int, *, last: int = 1, gap: timedelta = DEFAULT_GAP, page_size: int = 200
 ) -> list[tuple[datetime, datetime, datetime]]:
     """(first start, last start, last end) of the newest `last` sessions, newest first.
     Reads match times a page at a time from the newest, so a long career costs only the
     pages the sessions span."""
     out: list[tuple[datetime, datetime, datetime]] = []
     cur: list[datetime] | None = None  # [first start, last start, last end]
-    before: datetime | None = None
+    before: tuple[datetime, str] | None = None
     while len(out) < last:
-        page = si.match_times(store, xuid, before=before, limit=200)
+        page = si.match_times(store, xuid, before=before, limit=page_size)
         if not page:
             break
         for _mid, start, end in page:
@@ -405,8 +405,8 @@ def session_bounds(
                 cur = [start, start, finish]
             else:
                 cur[0] = start
-        before = page[-1][1]
-        if len(page) < 200:
+        before = (page[-1][1], page[-1][0])
+        if len(page) < page_size:
             break
     if cur is not None and len(out) < last:
         out.append((cur[0], cur[1], cur[2]))

@@ -189,6 +189,8 @@ def test_an_unknown_player_exits_6_with_one_line_everywhere(
     args = [*command.split(), unknown]
     if command == "page":
         args += ["-o", str(tmp_path / "page.html")]
+    if command == "vs":  # PLAYER OTHER: the unknown one first
+        args.append(known)
     code, out, err = cli(capsys, *args)
     assert code == errors.Unknown.exit_code == 6, out + err
     lines = [line for line in err.splitlines() if line.strip()]

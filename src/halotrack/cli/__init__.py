@@ -27,6 +27,7 @@ from halotrack.cli import (
     decode,
     demo,
     history,
+    insights,
     matches,
     names,
     page,
@@ -147,6 +148,13 @@ app.command("diff", help=history.DIFF_HELP)(history.diff_cmd)
 app.command("export", help=history.EXPORT_HELP)(history.export_cmd)
 app.add_typer(matches.app, name="matches")
 app.command("match")(matches.match_cmd)
+app.command("breakdown")(insights.breakdown_cmd)  # insights from synced matches
+app.command("session")(insights.session_cmd)
+app.command("streaks")(insights.streaks_cmd)
+app.command("mates")(insights.mates_cmd)
+app.command("vs")(insights.vs_cmd)
+app.command("csr-history")(insights.csr_history_cmd)
+app.command("performance")(insights.performance_cmd)
 app.add_typer(scores.app, name="scores")
 app.add_typer(names.app, name="names")  # numbers newer than this version, from the API
 app.command("page")(page.page)

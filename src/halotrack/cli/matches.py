@@ -31,6 +31,7 @@ from halotrack.models.names import MedalBook
 if TYPE_CHECKING:
     from halotrack.store import Store
     from halotrack.store import matches as sm
+    from halotrack.usecases.insights import Performance
     from halotrack.usecases.matches import SyncResult
 
 PlayerArg = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
@@ -125,7 +126,13 @@ def _csr_text(m: sm.PlayerMatch) -> str:
     return csr_cell(m.csr_pre, m.csr_post, m.csr_pre_matches_remaining, m.csr_matches_remaining)
 
 
-def _match_json(m: sm.PlayerMatch) -> dict[str, Any]:
+def _index(perf: Performance | None) -> str:
+    """A performance index cell: `+0.56`; blank without a skill answer."""
+    index = perf.index if perf is not None else None
+    return f"{index:+.2f}" if index is not None else ""
+
+
+def _match_json(m: sm.PlayerMatch, perf: Performance | None = None) -> dict[str, Any]:
     return {
         "match_id": m.match_id,
         "short_id": short_id(m.match_id),
@@ -148,6 +155,7 @@ def _match_json(m: sm.PlayerMatch) -> dict[str, Any]:
         "ranked": m.ranked,
         "expected_kills": m.expected_kills,
         "expected_deaths": m.expected_deaths,
+        "performance": perf.as_dict() if perf is not None else None,
     }
 
 
@@ -170,8 +178,11 @@ def list_cmd(
     with open_db(ctx, write=False) as store:
         xuid = _stored_xuid(store, player)
         rows = sm.player_matches(store, xuid, limit=limit, mode=mode, playlist=playlist)
+        from halotrack.usecases.insights import match_performance
+
+        perf = match_performance(store, xuid, (m.match_id for m in rows))
     if as_json:
-        print_json([_match_json(m) for m in rows])
+        print_json([_match_json(m, perf.get(m.match_id)) for m in rows])
         return
     if not rows:
         console.print(f"No stored matches for {player}. Run `halotrack matches sync {player}`.")
@@ -194,7 +205,8 @@ def list_cmd(
         table.add_column(col, min_width=14)  # "Fragmentation", "Arena: Slayer" whole
     table.add_column("Playlist")
     table.add_column("Result", no_wrap=True)
-    table.add_column("K/D/A", justify="right", no_wrap=True)
+    # The performance index under K/D/A: a column of its own costs the map or mode names.
+    table.add_column("K/D/A\nindex", justify="right", no_wrap=True)
     table.add_column("Acc", justify="right", no_wrap=True)
     table.add_column("CSR", min_width=9)
     for m in rows:
@@ -210,7 +222,9 @@ def list_cmd(
             *((f"{place}\n{mode.replace(':', ': ')}",) if narrow else (place, mode)),
             m.playlist_name or ("custom" if m.lifecycle_mode == 1 else ""),
             Outcome.label(m.outcome),
-            f"{m.kills}/{m.deaths}/{m.assists}",
+            "\n".join(
+                filter(None, (f"{m.kills}/{m.deaths}/{m.assists}", _index(perf.get(m.match_id))))
+            ),
             f"{m.accuracy:.1f}%" if m.accuracy is not None else "",
             _csr_text(m),
         )
@@ -299,6 +313,9 @@ def match_cmd(
                 hint="sync a player who played it: `halotrack matches sync PLAYER`",
             )
         book = stored_medal_book(store)
+        from halotrack.usecases.insights import scoreboard_performance
+
+        perf = scoreboard_performance(store, match_id)
         tags = sm.cached_gamertags(store, (p.xuid for p in got.players if p.xuid is not None))
         tags.update((p.xuid, p.gamertag) for p in store.list_players() if p.gamertag)
 
@@ -338,6 +355,7 @@ def match_cmd(
                             p.csr_matches_remaining,
                         ),
                         "medals": {book.name(k): v for k, v in p.medals.items()},
+                        "performance": _perf_json(perf, p.xuid),
                     }
                     for p in got.players
                 ],
@@ -399,6 +417,30 @@ def match_cmd(
             for entry in below:
                 for line in _wrap_whole_names(entry, console.width):
                     console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+    _expectations(got, perf, who)
+
+
+def _perf_json(perf: dict[int, Performance], xuid: int | None) -> dict[str, Any] | None:
+    found = perf.get(xuid) if xuid is not None else None
+    return found.as_dict() if found is not None else None
+
+
+def _expectations(got: sm.StoredMatch, perf: dict[int, Performance], who: Any) -> None:
+    """Kills and deaths against the skill service's expectation (± its spread), below
+    the scoreboard: the columns would not fit 80 characters."""
+    rows = [(p, perf[p.xuid]) for p in got.players if p.xuid is not None and p.xuid in perf]
+    if not rows:
+        return
+    console.print("Against expectation (kills, deaths: expected ± spread; index):")
+    for p, e in rows:
+        console.print(
+            f"  {who(p)}: K {e.kills} vs {e.expected_kills:.1f}±{e.kills_spread:.1f}, "
+            f"D {e.deaths} vs {e.expected_deaths:.1f}±{e.deaths_spread:.1f}, "
+            f"index {_index(e) or '-'}",
+            highlight=False,
+            markup=False,
+        )
 
 
 RARE_SHOWN = 10

@@ -24,20 +24,20 @@ if TYPE_CHECKING:
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_every(text: str) -> float:
+def parse_every(text: str, option: str = "--every") -> float:
     """`30m`, `1h`, `2h30m`, `90s` -> seconds. A bare number is refused: `5` could mean
     seconds or minutes, and guessing wrong hammers the API or stalls the tracker."""
     t = text.strip().lower()
     if re.fullmatch(r"\d+(?:\.\d+)?", t):
         raise ConfigError(
-            f"--every {text.strip()} has no unit", hint=f"write e.g. {t}m; s, h and d work too"
+            f"{option} {text.strip()} has no unit", hint=f"write e.g. {t}m; s, h and d work too"
         )
     parts = re.findall(r"(\d+(?:\.\d+)?)\s*([smhd])", t)
     if not parts or "".join(n + u for n, u in parts) != t.replace(" ", ""):
         raise ConfigError(f"cannot read the interval {text!r}", hint="e.g. 30m, 1h, 2h30m")
     seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if seconds < 10:
-        raise ConfigError("--every must be at least 10s")
+        raise ConfigError(f"{option} must be at least 10s")
     return seconds
 
 

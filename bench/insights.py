@@ -1,0 +1,140 @@
+"""Benchmark the insights over a long career: 5,000 stored matches of one player.
+
+The matches are the simulator's (a daily player of a world whose histories are scaled up),
+with their skill answers, stored straight through `match_rows`/`save_match` (no HTTP).
+Times `breakdown` (by mode, map and playlist), `session`, `mates` and `vs` (issue 13's
+target: under 0.5 s each), and for reference `streaks`, `csr_history` and the performance
+trend (which reads every skill answer).
+
+    .venv/bin/python bench/insights.py [--matches 5000] [--repeat 5] [--db URL]
+
+Prints a table; the last line is `insights_s=<x>`: the slowest of breakdown, session,
+mates and vs (median of the repeats).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from halotrack.models import MatchSkill, MatchStats, decode_as
+from halotrack.simulator.views import guest_tag, match_stats, skill_result
+from halotrack.simulator.world import Player, World
+from halotrack.store import Store, open_store
+from halotrack.store import matches as sm
+from halotrack.usecases import insights as ins
+
+NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+
+
+def career(count: int) -> tuple[World, Player]:
+    """A world with a daily player who has at least `count` matches."""
+    world = World(seed=5, players=40, history_scale=count / 150)
+    for p in world.players:
+        if p.activity == "daily" and len(world.history(p)) >= count:
+            return world, p
+    raise SystemExit(f"no player with {count} matches in the world; try a smaller --matches")
+
+
+def seed(store: Store, world: World, p: Player, count: int) -> None:
+    slots = world.slots(p)[-count:]
+    tags = {p.xuid: p.gamertag}
+    with store.transaction() as tx:
+        for s in slots:
+            m = s.match
+            humans = [x for x in world.roster(m) if not x.bot]
+            skill = {"Value": [skill_result(world, x) for x in humans]}
+            tags.update((x.xuid, guest_tag(x.xuid)) for x in humans if x.xuid and x.xuid != p.xuid)
+            stats = decode_as(MatchStats, json.dumps(match_stats(world, m)).encode())
+            rows = sm.match_rows(
+                stats, decode_as(MatchSkill, json.dumps(skill).encode()), fetched_at=NOW
+            )
+            sm.save_match(tx, rows)
+        for a in world.maps:
+            sm.save_asset(tx, "map", a.asset_id, a.version_id, name=a.name, fetched_at=NOW)
+        for a in world.variant_assets.values():
+            sm.save_asset(tx, "mode", a.asset_id, a.version_id, name=a.name, fetched_at=NOW)
+        for pl in world.playlists:
+            a = pl.asset
+            sm.save_asset(tx, "playlist", a.asset_id, a.version_id, name=a.name, fetched_at=NOW)
+    store.upsert_player(p.xuid, p.gamertag, seen_at=NOW)
+    sm.put_gamertags(store, tags, now=NOW)
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of `repeat` calls (on a shared machine the CPU time
+    says what the code costs; the wall time what a user waits)."""
+    wall, cpu = [], []
+    for _ in range(repeat):
+        c0, t0 = time.process_time(), time.perf_counter()
+        fn()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--matches", type=int, default=5000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--db", help="a database URL, seeded once and kept (default: a temp file)")
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.db or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        with open_store(url) as store:
+            t0 = time.perf_counter()
+            world, p = career(args.matches)
+            if sm.match_count(store, p.xuid) < args.matches:  # a kept --db is seeded once
+                seed(store, world, p, args.matches)
+            seed_s = time.perf_counter() - t0
+            stored = sm.match_count(store, p.xuid)
+            tag = p.gamertag
+            rival = ins.mates(store, tag, limit=1).opponents[0].name
+            required: dict[str, Callable[[], Any]] = {
+                "breakdown --by mode": lambda: ins.breakdown(store, tag, "mode"),
+                "breakdown --by map": lambda: ins.breakdown(store, tag, "map"),
+                "breakdown --by playlist": lambda: ins.breakdown(store, tag, "playlist"),
+                "session --last 1": lambda: ins.sessions(store, tag, last=1),
+                "session --last 10": lambda: ins.sessions(store, tag, last=10),
+                "mates": lambda: ins.mates(store, tag),
+                "vs (top opponent)": lambda: ins.versus(store, tag, rival),
+            }
+            extra: dict[str, Callable[[], Any]] = {
+                "streaks": lambda: ins.streaks(store, tag),
+                "csr-history": lambda: ins.csr_history(store, tag),
+                "performance trend": lambda: ins.performance_trend(store, tag),
+            }
+            results = {k: timed(fn, args.repeat) for k, fn in {**required, **extra}.items()}
+    slowest = max(results[k][0] for k in required)
+    rows = [
+        ("matches stored", f"{stored:,}"),
+        ("seed the store (once)", f"{seed_s:.1f} s"),
+        *(
+            (
+                k,
+                f"{w * 1000:5.0f} ms wall {c * 1000:5.0f} ms CPU"
+                + ("" if k in required else "  (no target)"),
+            )
+            for k, (w, c) in results.items()
+        ),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print(f"{'measure (median)':<{width}}  value  (target < 500 ms wall)")
+    print(f"{'-' * width}  {'-' * 30}")
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    print(f"insights_s={slowest:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,511 @@
+"""SQL behind the insights (breakdowns, sessions, streaks, mates, head-to-head, CSR history).
+
+Why a module of its own: each insight is one query or a few over the match tables, summed
+by the database (a career is thousands of matches; Python never walks them row by row).
+The use-case layer (`halotrack.usecases.insights`) turns these rows into answers.
+
+Which matches count is a `play` filter: `pvp` (matchmade, not PvE: the headline numbers),
+`pve` (matchmade Firefight and other PvE), `custom` (custom and local games) or `all`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from halotrack.models.enums import GameplayInteraction, GameVariantCategory, LifecycleMode, Outcome
+from halotrack.store.matches import Conn, _connection, match_players, matches
+from halotrack.store.schema import metadata_cache, players
+
+Play = Literal["pvp", "pve", "custom", "all"]
+PLAYS: tuple[Play, ...] = ("pvp", "pve", "custom", "all")
+By = Literal["mode", "map", "playlist"]
+
+mp = match_players.c
+mt = matches.c
+
+IS_PVE = sa.or_(
+    sa.func.coalesce(mt.gameplay_interaction, 0) == int(GameplayInteraction.PvE),
+    sa.func.coalesce(mp.game_variant_category, 0) == int(GameVariantCategory.MultiplayerFirefight),
+)
+"""A match against the AI: the match says PvE, or it is Firefight (older matches say
+nothing of the interaction). Its kills never count in the headline K/D."""
+
+IS_MATCHMADE = sa.func.coalesce(mp.lifecycle_mode, 0) == int(LifecycleMode.Matchmade)
+
+LOSS = (int(Outcome.Loss), int(Outcome.DidNotFinish))
+"""Leaving early is a loss, as the CSR counts it."""
+
+
+def play_filter(play: Play) -> Any:
+    """The WHERE clause of a `play` scope (match_players joined with matches)."""
+    if play == "pvp":
+        return sa.and_(IS_MATCHMADE, sa.not_(IS_PVE))
+    if play == "pve":
+        return sa.and_(IS_MATCHMADE, IS_PVE)
+    if play == "custom":
+        return sa.not_(IS_MATCHMADE)
+    return sa.true()
+
+
+def season_filter(season: str) -> Any:
+    """Matches of a season given as a number (`5`: `Season5.json`, `CsrSeason5-1.json`) or
+    as any part of the season id."""
+    low = season.strip().lower()
+    col = sa.func.lower(mt.season_id)
+    if low.isdigit():
+        return sa.or_(
+            col.like(f"%season{low}.json"), col.like(f"%season{low}-%"), col == f"season{low}"
+        )
+    return col.contains(low, autoescape=True)
+
+
+def _joined() -> Any:
+    return match_players.join(matches, matches.c.match_id == match_players.c.match_id)
+
+
+def _where(xuid: int, play: Play, season: str | None) -> list[Any]:
+    out = [mp.xuid == xuid, play_filter(play)]
+    if season:
+        out.append(season_filter(season))
+    return out
+
+
+def _count(cond: Any) -> Any:
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
+def totals_columns(cols: Any = mp) -> list[Any]:
+    """Sums of one player's rows: matches, outcomes, K/D/A and the skill service's
+    expectations (summed over the matches that have one; `expected_matches` says how many)."""
+    zero = sa.literal(0)
+    return [
+        sa.func.count().label("matches"),
+        _count(cols.outcome == int(Outcome.Win)).label("wins"),
+        _count(cols.outcome.in_(LOSS)).label("losses"),
+        _count(cols.outcome == int(Outcome.Tie)).label("ties"),
+        sa.func.coalesce(sa.func.sum(cols.kills), zero).label("kills"),
+        sa.func.coalesce(sa.func.sum(cols.deaths), zero).label("deaths"),
+        sa.func.coalesce(sa.func.sum(cols.assists), zero).label("assists"),
+        sa.func.sum(cols.expected_kills).label("expected_kills"),
+        sa.func.sum(cols.expected_deaths).label("expected_deaths"),
+        sa.func.count(cols.expected_kills).label("expected_matches"),
+    ]
+
+
+TOTAL_FIELDS = (
+    "matches",
+    "wins",
+    "losses",
+    "ties",
+    "kills",
+    "deaths",
+    "assists",
+    "expected_kills",
+    "expected_deaths",
+    "expected_matches",
+)
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    """Row -> dict of Python numbers (PostgreSQL sums come back as Decimal or bigint)."""
+    out: dict[str, Any] = {}
+    for name, value in row._mapping.items():
+        if value is not None and name in TOTAL_FIELDS:
+            value = float(value) if name in _FLOATS else int(value)
+        out[name] = value
+    return out
+
+
+_FLOATS = frozenset({"expected_kills", "expected_deaths"})
+
+
+BY_COLUMN = {"mode": "mode_asset_id", "map": "map_asset_id", "playlist": "playlist_asset_id"}
+
+
+def breakdown(
+    target: Conn, xuid: int, by: By, *, play: Play = "pvp", season: str | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(one row per asset id of `by`, the totals of the same matches): two GROUP BYs.
+    Each row also carries the lowest game variant category seen (names a mode without a
+    stored asset name)."""
+    key = match_players.c[BY_COLUMN[by]]
+    where = _where(xuid, play, season)
+    rows_q = (
+        sa.select(
+            key.label("key"),
+            sa.func.min(mp.game_variant_category).label("category"),
+            *totals_columns(),
+        )
+        .select_from(_joined())
+        .where(*where)
+        .group_by(key)
+        .order_by(sa.func.count().desc(), key)
+    )
+    total_q = sa.select(*totals_columns()).select_from(_joined()).where(*where)
+    with _connection(target) as conn:
+        rows = [_plain(r) for r in conn.execute(rows_q)]
+        total = _plain(conn.execute(total_q).one())
+    return rows, total
+
+
+# ---------------------------------------------------------------------------- sessions
+
+
+def match_times(
+    target: Conn, xuid: int, *, before: tuple[datetime, str] | None = None, limit: int = 200
+) -> list[tuple[str, datetime, datetime | None]]:
+    """(match id, start, end) of a player's matches, newest first, after the (start, match
+    id) `before` in that order: sessions are cut from these a page at a time."""
+    q = (
+        sa.select(mp.match_id, mp.start_time, mp.end_time)
+        .where(mp.xuid == xuid)
+        .order_by(mp.start_time.desc(), mp.match_id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        start, mid = before
+        q = q.where(
+            sa.or_(mp.start_time < start, sa.and_(mp.start_time == start, mp.match_id < mid))
+        )
+    with _connection(target) as conn:
+        return [(r.match_id, r.start_time, r.end_time) for r in conn.execute(q)]
+
+
+def _ranked_delta() -> Any:
+    both = sa.and_(mp.csr_pre.is_not(None), mp.csr_post.is_not(None))
+    both = sa.and_(both, mp.csr_pre >= 0, mp.csr_post >= 0)
+    return sa.case((both, mp.csr_post - mp.csr_pre), else_=None)
+
+
+def session_playlists(
+    target: Conn, xuid: int, first: datetime, last: datetime
+) -> list[dict[str, Any]]:
+    """Per playlist (and PvE or not) of the matches started from `first` to `last`: the
+    totals and the CSR gained (the sum of each ranked match's change; None: none ranked)."""
+    pve = sa.case((IS_PVE, 1), else_=0)
+    q = (
+        sa.select(
+            mp.playlist_asset_id.label("key"),
+            pve.label("pve"),
+            sa.func.min(mp.lifecycle_mode).label("lifecycle"),
+            *totals_columns(),
+            sa.func.sum(_ranked_delta()).label("csr_delta"),
+        )
+        .select_from(_joined())
+        .where(mp.xuid == xuid, mp.start_time >= first, mp.start_time <= last)
+        .group_by(mp.playlist_asset_id, pve)
+        .order_by(sa.func.count().desc(), mp.playlist_asset_id)
+    )
+    with _connection(target) as conn:
+        out = []
+        for r in conn.execute(q):
+            row = _plain(r)
+            row["pve"] = bool(row["pve"])
+            row["csr_delta"] = int(r.csr_delta) if r.csr_delta is not None else None
+            out.append(row)
+        return out
+
+
+def skill_answers(target: Conn, match_ids: Iterable[str]) -> dict[str, str]:
+    """Match id -> the stored skill answer (JSON text) of each of these matches that has one."""
+    ids = sorted(set(match_ids))
+    out: dict[str, str] = {}
+    with _connection(target) as conn:
+        for i in range(0, len(ids), 500):
+            q = sa.select(mt.match_id, mt.skill_json).where(
+                mt.match_id.in_(ids[i : i + 500]), mt.skill_json.is_not(None)
+            )
+            out.update((r.match_id, r.skill_json) for r in conn.execute(q))
+    return out
+
+
+def session_matches(
+    target: Conn, xuid: int, first: datetime, last: datetime
+) -> list[dict[str, Any]]:
+    """The player's rows of the matches of one session (a handful), oldest first."""
+    q = (
+        sa.select(
+            mp.match_id,
+            mp.start_time,
+            mp.playlist_asset_id,
+            mp.map_asset_id,
+            mp.mode_asset_id,
+            mp.outcome,
+            mp.kills,
+            mp.deaths,
+            mp.assists,
+            mp.kda,
+            IS_PVE.label("pve"),
+        )
+        .select_from(_joined())
+        .where(mp.xuid == xuid, mp.start_time >= first, mp.start_time <= last)
+        .order_by(mp.start_time, mp.match_id)
+    )
+    with _connection(target) as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+# ---------------------------------------------------------------------------- streaks
+
+
+def streaks(target: Conn, xuid: int, *, play: Play = "pvp") -> dict[str, tuple[int, int]]:
+    """{"win", "loss", "positive_kd"}: (current, longest) runs of consecutive matches,
+    oldest to newest. Runs are islands of equal class found with the row-number difference
+    (`ROW_NUMBER()` overall minus within the class), so the database does the walk."""
+    win = sa.case(
+        (mp.outcome == int(Outcome.Win), "win"), (mp.outcome.in_(LOSS), "loss"), else_="other"
+    )
+    kd = sa.case((mp.kills > mp.deaths, "positive_kd"), else_="other")
+    order = (mp.start_time, mp.match_id)
+    out: dict[str, tuple[int, int]] = {"win": (0, 0), "loss": (0, 0), "positive_kd": (0, 0)}
+    with _connection(target) as conn:
+        for cls in (win, kd):
+            seq = (
+                sa.select(
+                    cls.label("cls"),
+                    sa.func.row_number().over(order_by=order).label("n"),
+                    (
+                        sa.func.row_number().over(order_by=order)
+                        - sa.func.row_number().over(partition_by=cls, order_by=order)
+                    ).label("grp"),
+                )
+                .select_from(_joined())
+                .where(*_where(xuid, play, None))
+                .subquery()
+            )
+            islands = (
+                sa.select(
+                    seq.c.cls,
+                    sa.func.count().label("length"),
+                    sa.func.max(seq.c.n).label("last"),
+                )
+                .group_by(seq.c.cls, seq.c.grp)
+                .subquery()
+            )
+            longest = conn.execute(
+                sa.select(islands.c.cls, sa.func.max(islands.c.length)).group_by(islands.c.cls)
+            )
+            best = {r[0]: int(r[1]) for r in longest}
+            newest = conn.execute(
+                sa.select(islands.c.cls, islands.c.length).order_by(islands.c.last.desc()).limit(1)
+            ).first()
+            for name in out:
+                if name in best:
+                    current = int(newest.length) if newest is not None and newest.cls == name else 0
+                    out[name] = (current, best[name])
+    return out
+
+
+# ---------------------------------------------------------------------------- mates
+
+
+def mates(
+    target: Conn, xuid: int, *, same_team: bool, limit: int = 10, play: Play = "all"
+) -> list[dict[str, Any]]:
+    """The humans most often on the player's team (or on the other side) with the player's
+    outcomes and K/D/A in those matches: one self-join of match_players, grouped."""
+    me = match_players.alias("me")
+    other = match_players.alias("other")
+    together = sa.and_(me.c.team_id.is_not(None), me.c.team_id == other.c.team_id)
+    pairs = me.join(
+        other,
+        sa.and_(
+            other.c.match_id == me.c.match_id,
+            other.c.xuid.is_not(None),
+            other.c.xuid != xuid,
+        ),
+    )
+    if play != "all":  # the PvE test reads the match row; "all" needs no third table
+        pairs = pairs.join(matches, matches.c.match_id == me.c.match_id)
+    q = (
+        sa.select(other.c.xuid.label("xuid"), *totals_columns(me.c))
+        .select_from(pairs)
+        .where(
+            me.c.xuid == xuid,
+            together if same_team else sa.not_(together),
+            _scoped(play, me),
+        )
+        .group_by(other.c.xuid)
+        .order_by(sa.func.count().desc(), other.c.xuid)
+        .limit(limit)
+    )
+    with _connection(target) as conn:
+        return [_plain(r) for r in conn.execute(q)]
+
+
+def _scoped(play: Play, alias: Any) -> Any:
+    """`play_filter` for an alias of match_players (matches joined as itself)."""
+    clause = play_filter(play)
+    return sa.sql.util.ClauseAdapter(alias).traverse(clause)
+
+
+# ---------------------------------------------------------------------------- versus
+
+
+def _pair(xuid: int, other: int) -> tuple[Any, Any, Any, Any, Any]:
+    a = match_players.alias("a")
+    b = match_players.alias("b")
+    joined = a.join(b, b.c.match_id == a.c.match_id)
+    same = sa.and_(a.c.team_id.is_not(None), a.c.team_id == b.c.team_id)
+    return a, b, joined, sa.and_(a.c.xuid == xuid, b.c.xuid == other), same
+
+
+def versus(target: Conn, xuid: int, other: int) -> list[dict[str, Any]]:
+    """Every stored match both played, newest first: both rows side by side."""
+    a, b, joined, where, same = _pair(xuid, other)
+    q = (
+        sa.select(
+            a.c.match_id,
+            a.c.start_time,
+            a.c.map_asset_id,
+            a.c.mode_asset_id,
+            a.c.playlist_asset_id,
+            a.c.game_variant_category,
+            same.label("same_team"),
+            *(a.c[c].label(f"a_{c}") for c in ("outcome", "kills", "deaths", "assists")),
+            *(b.c[c].label(f"b_{c}") for c in ("outcome", "kills", "deaths", "assists")),
+        )
+        .select_from(joined)
+        .where(where)
+        .order_by(a.c.start_time.desc(), a.c.match_id)
+    )
+    with _connection(target) as conn:
+        return [dict(r._mapping) | {"same_team": bool(r.same_team)} for r in conn.execute(q)]
+
+
+def versus_totals(target: Conn, xuid: int, other: int) -> dict[bool, dict[str, Any]]:
+    """Same team (True) or not (False) -> the first player's totals in those matches, and
+    the other's kills and deaths."""
+    a, b, joined, where, same = _pair(xuid, other)
+    q = (
+        sa.select(
+            same.label("same_team"),
+            *totals_columns(a.c),
+            sa.func.coalesce(sa.func.sum(b.c.kills), 0).label("other_kills"),
+            sa.func.coalesce(sa.func.sum(b.c.deaths), 0).label("other_deaths"),
+        )
+        .select_from(joined)
+        .where(where)
+        .group_by(same)
+    )
+    with _connection(target) as conn:
+        out = {}
+        for r in conn.execute(q):
+            row = _plain(r)
+            row["other_kills"], row["other_deaths"] = int(r.other_kills), int(r.other_deaths)
+            out[bool(r.same_team)] = row
+        return out
+
+
+# ---------------------------------------------------------------------------- CSR
+
+
+def _counted() -> Any:
+    """The match counted for CSR (the SQL of `PlayerMatch.ranked`)."""
+    pre, post = mp.csr_pre_matches_remaining, mp.csr_matches_remaining
+    return sa.or_(
+        sa.and_(mp.csr_post.is_not(None), mp.csr_post >= 0),
+        sa.and_(pre.is_not(None), post.is_not(None), post < pre),
+    )
+
+
+def csr_per_match(target: Conn, xuid: int) -> list[dict[str, Any]]:
+    """Every match that counted for CSR, oldest first, from the stored skill answers."""
+    q = (
+        sa.select(
+            mp.match_id,
+            mp.start_time,
+            mp.playlist_asset_id,
+            mt.season_id,
+            mp.csr_pre,
+            mp.csr_post,
+            mp.csr_post_tier,
+            mp.csr_post_sub_tier,
+            mp.csr_pre_matches_remaining,
+            mp.csr_matches_remaining,
+        )
+        .select_from(_joined())
+        .where(mp.xuid == xuid, _counted())
+        .order_by(mp.start_time, mp.match_id)
+    )
+    with _connection(target) as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def csr_seasons(target: Conn, xuid: int) -> list[dict[str, Any]]:
+    """Per playlist and season: the CSR after the season's last counted match (`end`),
+    its highest (`max`), matches counted and when the season's last one started."""
+    order = (mp.start_time.desc(), mp.match_id.desc())
+    part = (mp.playlist_asset_id, mt.season_id)
+    ranked = sa.case((mp.csr_post >= 0, mp.csr_post), else_=None)
+    seq = (
+        sa.select(
+            mp.playlist_asset_id.label("playlist"),
+            mt.season_id.label("season"),
+            mp.start_time,
+            ranked.label("csr"),
+            sa.func.row_number().over(partition_by=part, order_by=order).label("n"),
+        )
+        .select_from(_joined())
+        .where(mp.xuid == xuid, _counted())
+        .subquery()
+    )
+    last = sa.func.max(sa.case((seq.c.n == 1, seq.c.csr), else_=None))
+    q = (
+        sa.select(
+            seq.c.playlist,
+            seq.c.season,
+            last.label("end"),
+            sa.func.max(seq.c.csr).label("max"),
+            sa.func.count().label("matches"),
+            sa.func.max(seq.c.start_time).label("last_match"),
+        )
+        .group_by(seq.c.playlist, seq.c.season)
+        .order_by(seq.c.playlist, sa.func.max(seq.c.start_time))
+    )
+    with _connection(target) as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def skill_rows(
+    target: Conn, xuid: int, *, play: Play = "pvp"
+) -> list[tuple[str, datetime, str | None, str]]:
+    """(match id, start, playlist asset id, skill JSON) of every match with a skill answer,
+    oldest first: the performance trend reads each answer's spread."""
+    q = (
+        sa.select(mp.match_id, mp.start_time, mp.playlist_asset_id, mt.skill_json)
+        .select_from(_joined())
+        .where(*_where(xuid, play, None), mt.skill_json.is_not(None))
+        .order_by(mp.start_time, mp.match_id)
+    )
+    with _connection(target) as conn:
+        return [tuple(r) for r in conn.execute(q)]
+
+
+# ---------------------------------------------------------------------------- names
+
+
+def xuid_by_cached_gamertag(target: Conn, gamertag: str) -> int | None:
+    """A player met in matches (not tracked) by the gamertag last looked up for them."""
+    from halotrack.store.matches import GAMERTAG_KIND
+
+    q = sa.select(metadata_cache.c.key).where(
+        metadata_cache.c.kind == GAMERTAG_KIND,
+        sa.func.lower(metadata_cache.c.body) == gamertag.strip().lower(),
+    )
+    with _connection(target) as conn:
+        keys = [r.key for r in conn.execute(q.limit(2))]
+    return int(keys[0]) if len(keys) == 1 and keys[0].isdigit() else None
+
+
+def tracked_gamertags(target: Conn, xuids: Sequence[int]) -> dict[int, str]:
+    """Gamertags of tracked players among these XUIDs."""
+    with _connection(target) as conn:
+        q = sa.select(players.c.xuid, players.c.gamertag).where(
+            players.c.xuid.in_(list(xuids)), players.c.gamertag.is_not(None)
+        )
+        return {int(r.xuid): r.gamertag for r in conn.execute(q)}

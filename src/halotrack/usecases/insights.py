@@ -1,0 +1,730 @@
+"""Insights from stored matches: performance against expectation, breakdowns, sessions,
+streaks, mates, head-to-head and CSR history. Each returns plain dataclasses for the CLI,
+the page and scripts; the summing happens in SQL (`halotrack.store.insights`).
+
+Performance index of one match (`Performance.index`): how many spreads above expectation
+the player's kills were, minus how many spreads above expectation their deaths were,
+with the skill service's own expectation and spread (`StatPerformances`):
+
+    index = (kills - expected_kills) / kills_spread - (deaths - expected_deaths) / deaths_spread
+
+0 is exactly what the matchmaker expected; +1 is a match one spread better (more kills or
+fewer deaths); it is comparable across modes and match lengths because each term is
+measured in its own spread. None when the answer has no spread.
+
+Headline numbers are PvP (`play="pvp"`: matchmade, not Firefight or other PvE); PvE and
+custom games are asked for apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from halotrack.errors import ConfigError, Unknown
+from halotrack.models import MatchSkill, csr_season_id, decode_as
+from halotrack.models._base import ratio
+from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome
+from halotrack.models.xuid import written_as_xuid
+from halotrack.store import Store
+from halotrack.store import insights as si
+from halotrack.store import matches as sm
+from halotrack.store.insights import PLAYS, By, Play
+
+BYS: tuple[By, ...] = ("mode", "map", "playlist")
+DEFAULT_GAP = timedelta(minutes=60)
+
+
+# ---------------------------------------------------------------------------- totals
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Sums over a set of one player's matches. Expected values are summed over the
+    `expected_matches` of them that have a skill answer (None: none has)."""
+
+    matches: int = 0
+    wins: int = 0
+    losses: int = 0
+    ties: int = 0
+    kills: int = 0
+    deaths: int = 0
+    assists: int = 0
+    expected_kills: float | None = None
+    expected_deaths: float | None = None
+    expected_matches: int = 0
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Totals:
+        return cls(**{k: row[k] for k in si.TOTAL_FIELDS})
+
+    @property
+    def kd(self) -> float:
+        return ratio(self.kills, self.deaths)
+
+    @property
+    def win_rate(self) -> float:
+        return self.wins / self.matches if self.matches else 0.0
+
+    def __add__(self, other: Totals) -> Totals:
+        def opt(a: float | None, b: float | None) -> float | None:
+            return None if a is None and b is None else (a or 0.0) + (b or 0.0)
+
+        return Totals(
+            self.matches + other.matches,
+            self.wins + other.wins,
+            self.losses + other.losses,
+            self.ties + other.ties,
+            self.kills + other.kills,
+            self.deaths + other.deaths,
+            self.assists + other.assists,
+            opt(self.expected_kills, other.expected_kills),
+            opt(self.expected_deaths, other.expected_deaths),
+            self.expected_matches + other.expected_matches,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["kd"] = round(self.kd, 4)
+        out["win_rate"] = round(self.win_rate, 4)
+        for k in ("expected_kills", "expected_deaths"):
+            out[k] = round(out[k], 3) if out[k] is not None else None
+        return out
+
+
+def _sum(items: Iterable[Totals]) -> Totals:
+    total = Totals()
+    for t in items:
+        total = total + t
+    return total
+
+
+# ---------------------------------------------------------------------------- players
+
+
+def resolve_player(store: Store, text: str) -> tuple[int, str]:
+    """(XUID, name to show) of a tracked player, or of one met in stored matches (by the
+    gamertag looked up for them, or by XUID)."""
+    with store.reader() as tx:
+        found = tx.find_player(text)
+        if found is not None:
+            return found.xuid, found.gamertag or text
+        xuid = written_as_xuid(text.strip()) or si.xuid_by_cached_gamertag(tx, text)
+        if xuid is not None and sm.match_count(tx, xuid):
+            return xuid, names(tx, [xuid]).get(xuid, text)
+    raise Unknown(
+        f"no stored matches of {text!r}",
+        hint=f"fetch them first: `halotrack matches sync {text!r}`",
+    )
+
+
+def names(target: sm.Conn, xuids: Sequence[int]) -> dict[int, str]:
+    """Gamertags for XUIDs: tracked players' own, else the last looked-up one."""
+    out = sm.cached_gamertags(target, xuids)
+    out.update(si.tracked_gamertags(target, xuids))
+    return out
+
+
+def _check_play(play: str) -> Play:
+    if play not in PLAYS:
+        raise ConfigError(f"unknown match kind {play!r}", hint=f"use one of {', '.join(PLAYS)}")
+    return play
+
+
+# ---------------------------------------------------------------------------- performance
+
+
+@dataclass(frozen=True, slots=True)
+class Performance:
+    """One match against the skill service's expectations (see the module docstring)."""
+
+    kills: int
+    expected_kills: float
+    kills_spread: float
+    deaths: int
+    expected_deaths: float
+    deaths_spread: float
+
+    @property
+    def index(self) -> float | None:
+        if not self.kills_spread or not self.deaths_spread:
+            return None
+        return (self.kills - self.expected_kills) / self.kills_spread - (
+            self.deaths - self.expected_deaths
+        ) / self.deaths_spread
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["index"] = round(self.index, 3) if self.index is not None else None
+        return out
+
+
+def performance_from_skill(skill_json: str | bytes, xuid: int) -> Performance | None:
+    """The player's performance in one stored skill answer; None without StatPerformances."""
+    raw = skill_json.encode("utf-8") if isinstance(skill_json, str) else skill_json
+    entry = decode_as(MatchSkill, raw).for_player(xuid)
+    result = entry.result if entry is not None and entry.ok else None
+    perf = result.stat_performances if result is not None else None
+    if perf is None or perf.kills is None or perf.deaths is None:
+        return None
+    k, d = perf.kills, perf.deaths
+    return Performance(k.count, k.expected, k.std_dev, d.count, d.expected, d.std_dev)
+
+
+def match_performance(store: Store, xuid: int, match_ids: Iterable[str]) -> dict[str, Performance]:
+    """Match id -> the player's performance, for the matches with a skill answer."""
+    out: dict[str, Performance] = {}
+    for mid, text in si.skill_answers(store, match_ids).items():
+        perf = performance_from_skill(text, xuid)
+        if perf is not None:
+            out[mid] = perf
+    return out
+
+
+def scoreboard_performance(store: Store, match_id: str) -> dict[int, Performance]:
+    """XUID -> performance of every player of one match the skill answer covers."""
+    text = si.skill_answers(store, [match_id]).get(match_id)
+    if text is None:
+        return {}
+    out: dict[int, Performance] = {}
+    for entry in decode_as(MatchSkill, text.encode("utf-8")).value:
+        if entry.xuid is not None:
+            perf = performance_from_skill(text, entry.xuid)
+            if perf is not None:
+                out[entry.xuid] = perf
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """A playlist's month: matches with an index, and their mean index."""
+
+    playlist: str
+    month: str
+    matches: int
+    mean_index: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"mean_index": round(self.mean_index, 3)}
+
+
+def performance_trend(store: Store, player: str, *, play: str = "pvp") -> list[TrendPoint]:
+    """The performance index per playlist per month, oldest first. Reads each skill answer
+    (the spread is only there), so it costs about 20 µs a match."""
+    xuid, _ = resolve_player(store, player)
+    rows = si.skill_rows(store, xuid, play=_check_play(play))
+    playlists = sm.asset_names(store, "playlist")
+    sums: dict[tuple[str, str], list[float]] = {}
+    for _mid, start, pl, text in rows:
+        perf = performance_from_skill(text, xuid)
+        if perf is None or perf.index is None:
+            continue
+        key = (playlists.get(pl or "", pl or "custom games"), f"{start:%Y-%m}")
+        acc = sums.setdefault(key, [0, 0.0])
+        acc[0] += 1
+        acc[1] += perf.index
+    ordered = sorted(sums.items(), key=lambda kv: (kv[0][0], kv[0][1]))
+    return [TrendPoint(pl, month, int(n), s / n) for (pl, month), (n, s) in ordered]
+
+
+# ---------------------------------------------------------------------------- breakdown
+
+
+@dataclass(frozen=True, slots=True)
+class BreakdownRow:
+    key: str  # a readable name
+    asset_id: str | None
+    totals: Totals
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "asset_id": self.asset_id, **self.totals.as_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    by: str
+    play: str
+    season: str | None
+    rows: list[BreakdownRow]
+    total: Totals
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "by": self.by,
+            "play": self.play,
+            "season": self.season,
+            "rows": [r.as_dict() for r in self.rows],
+            "total": self.total.as_dict(),
+        }
+
+
+def _row_name(by: str, asset_id: str | None, category: int | None, known: dict[str, str]) -> str:
+    if asset_id and asset_id in known:
+        return known[asset_id]
+    if by == "mode" and category is not None:
+        return GameVariantCategory.label(category)
+    if by == "playlist" and asset_id is None:
+        return "custom games"
+    return asset_id or "unknown"
+
+
+def breakdown(
+    store: Store, player: str, by: str, *, season: str | None = None, play: str = "pvp"
+) -> Breakdown:
+    """The player's matches grouped by mode, map or playlist, with the totals of the same
+    matches (the rows always sum to them)."""
+    if by not in BYS:
+        raise ConfigError(f"cannot break down by {by!r}", hint=f"use one of {', '.join(BYS)}")
+    xuid, _ = resolve_player(store, player)
+    rows, total = si.breakdown(store, xuid, by, play=_check_play(play), season=season)
+    known = sm.asset_names(store, "playlist" if by == "playlist" else by)
+    return Breakdown(
+        by,
+        play,
+        season,
+        [
+            BreakdownRow(_row_name(by, r["key"], r["category"], known), r["key"], Totals.of(r))
+            for r in rows
+        ],
+        Totals.of(total),
+    )
+
+
+def pvp_and_pve(store: Store, player: str) -> dict[str, Totals]:
+    """The headline (PvP) totals and the PvE ones apart: a Firefight 123/2 must not lift
+    the K/D. Custom games are a third group, never mixed in."""
+    xuid, _ = resolve_player(store, player)
+    return {
+        play: Totals.of(si.breakdown(store, xuid, "playlist", play=play)[1])
+        for play in ("pvp", "pve", "custom")
+    }
+
+
+# ---------------------------------------------------------------------------- sessions
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPlaylist:
+    playlist: str
+    pve: bool
+    totals: Totals
+    csr_delta: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "playlist": self.playlist,
+            "pve": self.pve,
+            **self.totals.as_dict(),
+            "csr_delta": self.csr_delta,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BestMatch:
+    match_id: str
+    start_time: datetime
+    map: str | None
+    mode: str | None
+    kills: int
+    deaths: int
+    assists: int
+    index: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["start_time"] = self.start_time.isoformat()
+        out["index"] = round(self.index, 3) if self.index is not None else None
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """Matches closer to each other than the gap. Headline (`pvp`) and `pve` totals apart."""
+
+    start: datetime
+    end: datetime
+    playlists: list[SessionPlaylist]
+    pvp: Totals
+    pve: Totals
+    best: BestMatch | None
+    mean_index: float | None
+    indexed_matches: int
+
+    @property
+    def matches(self) -> int:
+        return sum(p.totals.matches for p in self.playlists)
+
+    def as_dict(self) -> dict[str, Any]:
+        every = _sum(p.totals for p in self.playlists)
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "matches": every.matches,
+            "wins": every.wins,
+            "losses": every.losses,
+            "ties": every.ties,
+            "kills": self.pvp.kills,
+            "deaths": self.pvp.deaths,
+            "kd": round(self.pvp.kd, 4),
+            "pvp": self.pvp.as_dict(),
+            "pve": self.pve.as_dict(),
+            "playlists": [p.as_dict() for p in self.playlists],
+            "best_match": self.best.as_dict() if self.best else None,
+            "performance": {
+                "mean_index": round(self.mean_index, 3) if self.mean_index is not None else None,
+                "matches": self.indexed_matches,
+                "expected_kills": self.pvp.expected_kills,
+                "expected_deaths": self.pvp.expected_deaths,
+            },
+        }
+
+
+def session_bounds(
+    store: Store, xuid: int, *, last: int = 1, gap: timedelta = DEFAULT_GAP, page_size: int = 200
+) -> list[tuple[datetime, datetime, datetime]]:
+    """(first start, last start, last end) of the newest `last` sessions, newest first.
+    Reads match times a page at a time from the newest, so a long career costs only the
+    pages the sessions span."""
+    out: list[tuple[datetime, datetime, datetime]] = []
+    cur: list[datetime] | None = None  # [first start, last start, last end]
+    before: tuple[datetime, str] | None = None
+    while len(out) < last:
+        page = si.match_times(store, xuid, before=before, limit=page_size)
+        if not page:
+            break
+        for _mid, start, end in page:
+            finish = end or start
+            if cur is not None and cur[0] - finish > gap:
+                out.append((cur[0], cur[1], cur[2]))
+                cur = None
+                if len(out) == last:
+                    break
+            if cur is None:
+                cur = [start, start, finish]
+            else:
+                cur[0] = start
+        before = (page[-1][1], page[-1][0])
+        if len(page) < page_size:
+            break
+    if cur is not None and len(out) < last:
+        out.append((cur[0], cur[1], cur[2]))
+    return out
+
+
+def sessions(
+    store: Store, player: str, *, last: int = 1, gap: timedelta = DEFAULT_GAP
+) -> list[Session]:
+    """The newest `last` sessions of a player, newest first."""
+    if gap <= timedelta(0):
+        raise ConfigError("the session gap must be positive", hint="e.g. --gap 60m")
+    xuid, _ = resolve_player(store, player)
+    playlists = sm.asset_names(store, "playlist")
+    maps, modes = sm.asset_names(store, "map"), sm.asset_names(store, "mode")
+    out = []
+    for first, last_start, end in session_bounds(store, xuid, last=last, gap=gap):
+        rows = si.session_playlists(store, xuid, first, last_start)
+        parts = [
+            SessionPlaylist(
+                _session_playlist_name(r, playlists), r["pve"], Totals.of(r), r["csr_delta"]
+            )
+            for r in rows
+        ]
+        played = si.session_matches(store, xuid, first, last_start)
+        perf = match_performance(store, xuid, (m["match_id"] for m in played))
+        indexes = [p.index for p in perf.values() if p.index is not None]
+        out.append(
+            Session(
+                first,
+                end,
+                parts,
+                _sum(p.totals for p in parts if not p.pve),
+                _sum(p.totals for p in parts if p.pve),
+                _best(played, perf, maps, modes),
+                sum(indexes) / len(indexes) if indexes else None,
+                len(indexes),
+            )
+        )
+    return out
+
+
+def _session_playlist_name(row: dict[str, Any], known: dict[str, str]) -> str:
+    key = row["key"]
+    if key and key in known:
+        return str(known[key])
+    if key is None:
+        return LifecycleMode.label(row["lifecycle"]).lower() + " games"
+    return str(key)
+
+
+def _best(
+    played: list[dict[str, Any]],
+    perf: dict[str, Performance],
+    maps: dict[str, str],
+    modes: dict[str, str],
+) -> BestMatch | None:
+    """The match of the highest performance index; without skill answers, of the highest
+    kills minus deaths."""
+
+    def score(m: dict[str, Any]) -> tuple[float, float]:
+        p = perf.get(m["match_id"])
+        index = p.index if p is not None else None
+        return (index if index is not None else float("-inf"), m["kills"] - m["deaths"])
+
+    if not played:
+        return None
+    m = max(played, key=score)
+    p = perf.get(m["match_id"])
+    return BestMatch(
+        m["match_id"],
+        m["start_time"],
+        maps.get(m["map_asset_id"] or ""),
+        modes.get(m["mode_asset_id"] or ""),
+        m["kills"],
+        m["deaths"],
+        m["assists"],
+        p.index if p is not None else None,
+    )
+
+
+# ---------------------------------------------------------------------------- streaks
+
+
+@dataclass(frozen=True, slots=True)
+class Streaks:
+    """Runs of consecutive matches (oldest to newest): wins, losses (leaving counts as a
+    loss; a tie ends both), and matches with more kills than deaths."""
+
+    current_win: int
+    longest_win: int
+    current_loss: int
+    longest_loss: int
+    current_positive_kd: int
+    longest_positive_kd: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def streaks(store: Store, player: str, *, play: str = "pvp") -> Streaks:
+    xuid, _ = resolve_player(store, player)
+    got = si.streaks(store, xuid, play=_check_play(play))
+    return Streaks(*got["win"], *got["loss"], *got["positive_kd"])
+
+
+# ---------------------------------------------------------------------------- mates
+
+
+@dataclass(frozen=True, slots=True)
+class Mate:
+    name: str
+    xuid: int
+    totals: Totals  # the player's own numbers in the matches shared
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"player": self.name, "xuid": str(self.xuid), **self.totals.as_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class Mates:
+    teammates: list[Mate]
+    opponents: list[Mate]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "teammates": [m.as_dict() for m in self.teammates],
+            "opponents": [m.as_dict() for m in self.opponents],
+        }
+
+
+def mates(store: Store, player: str, *, limit: int = 10, play: str = "all") -> Mates:
+    """The players most often on the same team and on the other side."""
+    xuid, _ = resolve_player(store, player)
+    kind = _check_play(play)
+    same = si.mates(store, xuid, same_team=True, limit=limit, play=kind)
+    other = si.mates(store, xuid, same_team=False, limit=limit, play=kind)
+    named = names(store, [r["xuid"] for r in same + other])
+
+    def mate(r: dict[str, Any]) -> Mate:
+        return Mate(named.get(r["xuid"], f"xuid({r['xuid']})"), r["xuid"], Totals.of(r))
+
+    return Mates([mate(r) for r in same], [mate(r) for r in other])
+
+
+# ---------------------------------------------------------------------------- versus
+
+
+@dataclass(frozen=True, slots=True)
+class VersusMatch:
+    match_id: str
+    start_time: datetime
+    map: str | None
+    mode: str | None
+    playlist: str | None
+    same_team: bool
+    outcome: str
+    kills: int
+    deaths: int
+    assists: int
+    other_outcome: str
+    other_kills: int
+    other_deaths: int
+    other_assists: int
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["start_time"] = self.start_time.isoformat()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Versus:
+    player: str
+    other: str
+    together: Totals  # the player's numbers with the other on their team
+    against: Totals  # ... on the other side
+    other_kills_against: int
+    other_deaths_against: int
+    matches: list[VersusMatch] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "player": self.player,
+            "other": self.other,
+            "together": self.together.as_dict(),
+            "against": {
+                **self.against.as_dict(),
+                "other_kills": self.other_kills_against,
+                "other_deaths": self.other_deaths_against,
+                "other_kd": round(ratio(self.other_kills_against, self.other_deaths_against), 4),
+            },
+            "matches": [m.as_dict() for m in self.matches],
+        }
+
+
+def versus(store: Store, player: str, other: str) -> Versus:
+    """Every stored match both played, with the record together and head to head."""
+    a, a_name = resolve_player(store, player)
+    b, b_name = resolve_player(store, other)
+    if a == b:
+        raise ConfigError("both names are the same player", hint="name two different players")
+    rows = si.versus(store, a, b)
+    sums = si.versus_totals(store, a, b)
+    maps, modes = sm.asset_names(store, "map"), sm.asset_names(store, "mode")
+    playlists = sm.asset_names(store, "playlist")
+    against = sums.get(False)
+    return Versus(
+        a_name,
+        b_name,
+        Totals.of(sums[True]) if True in sums else Totals(),
+        Totals.of(against) if against else Totals(),
+        against["other_kills"] if against else 0,
+        against["other_deaths"] if against else 0,
+        [
+            VersusMatch(
+                r["match_id"],
+                r["start_time"],
+                maps.get(r["map_asset_id"] or ""),
+                modes.get(r["mode_asset_id"] or "")
+                or GameVariantCategory.label(r["game_variant_category"]),
+                playlists.get(r["playlist_asset_id"] or ""),
+                r["same_team"],
+                Outcome.label(r["a_outcome"]),
+                r["a_kills"],
+                r["a_deaths"],
+                r["a_assists"],
+                Outcome.label(r["b_outcome"]),
+                r["b_kills"],
+                r["b_deaths"],
+                r["b_assists"],
+            )
+            for r in rows
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------- CSR
+
+
+@dataclass(frozen=True, slots=True)
+class CsrSeasonRow:
+    playlist: str
+    season: str
+    end: int | None  # after the season's last counted match; None: still placing
+    max: int | None
+    matches: int
+
+
+@dataclass(frozen=True, slots=True)
+class CsrPoint:
+    match_id: str
+    start_time: datetime
+    playlist: str
+    season: str
+    csr: int | None  # after the match; None while placing
+    delta: int | None
+    placement: bool  # one of the placement matches
+    placements_left: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CsrHistory:
+    seasons: list[CsrSeasonRow]
+    all_time_max: dict[str, int | None]
+    points: list[CsrPoint]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seasons": [asdict(s) for s in self.seasons],
+            "all_time_max": self.all_time_max,
+            "matches": [asdict(p) | {"start_time": p.start_time.isoformat()} for p in self.points],
+        }
+
+
+def _season_name(season_id: str | None) -> str:
+    return csr_season_id(season_id) or "unknown"
+
+
+def csr_history(store: Store, player: str) -> CsrHistory:
+    """Per ranked playlist each season's end and max and the all-time max, and CSR after
+    every counted match, from the stored skill answers' RankRecap."""
+    xuid, _ = resolve_player(store, player)
+    playlists = sm.asset_names(store, "playlist")
+
+    def pl_name(asset_id: str | None) -> str:
+        return playlists.get(asset_id or "", asset_id or "unknown")
+
+    seasons = [
+        CsrSeasonRow(
+            pl_name(r["playlist"]),
+            _season_name(r["season"]),
+            r["end"],
+            r["max"],
+            int(r["matches"]),
+        )
+        for r in si.csr_seasons(store, xuid)
+    ]
+    best: dict[str, int | None] = {}
+    for s in seasons:
+        prev = best.get(s.playlist)
+        best[s.playlist] = s.max if prev is None else max(prev, s.max or prev)
+    points = [
+        CsrPoint(
+            r["match_id"],
+            r["start_time"],
+            pl_name(r["playlist_asset_id"]),
+            _season_name(r["season_id"]),
+            r["csr_post"] if r["csr_post"] is not None and r["csr_post"] >= 0 else None,
+            (r["csr_post"] - r["csr_pre"])
+            if r["csr_pre"] is not None
+            and r["csr_post"] is not None
+            and r["csr_pre"] >= 0
+            and r["csr_post"] >= 0
+            else None,
+            (r["csr_pre_matches_remaining"] or 0) > 0,
+            r["csr_matches_remaining"],
+        )
+        for r in si.csr_per_match(store, xuid)
+    ]
+    return CsrHistory(seasons, best, points)

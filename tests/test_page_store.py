@@ -179,5 +179,5 @@ def test_the_page_knows_when_the_players_matches_were_synced(store: Store) -> No
 
     assert build_page_data(store, XUID, now=NOW).matches_synced_at is None
     state = sm.SyncState(int(XUID), newest_match_id="0" * 8 + "-0000-0000-0000-" + "0" * 12)
-    sm.put_sync_state(store, state, now=NOW)
+    store.put_sync_state(state, now=NOW)
     assert build_page_data(store, XUID, now=NOW).matches_synced_at == NOW

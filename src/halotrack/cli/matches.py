@@ -102,7 +102,7 @@ def resolve_match_id(store: Store, text: str) -> str:
             f"match id prefix {prefix!r} is too short",
             hint=f"give at least {MIN_PREFIX} characters of the id shown by `halotrack matches`",
         )
-    found = sm.match_ids_with_prefix(store, prefix, limit=6)
+    found = store.match_ids_with_prefix(prefix, limit=6)
     if len(found) == 1:
         return found[0]
     if not found:
@@ -180,7 +180,7 @@ def list_cmd(
     """A player's stored matches, newest first: map, mode, outcome, K/D/A, CSR change."""
     with _open(ctx) as store:
         xuid = _stored_xuid(store, player)
-        rows = sm.player_matches(store, xuid, limit=limit, mode=mode, playlist=playlist)
+        rows = store.player_matches(xuid, limit=limit, mode=mode, playlist=playlist)
     if as_json:
         print_json([_match_json(m) for m in rows])
         return
@@ -291,7 +291,7 @@ def sync_cmd(
             await meta.medals()
             # The other players of these matches, named for `match` (offline) by gamertag.
             tracked = {p.xuid for p in store.list_players()}
-            await meta.gamertags(sm.match_player_xuids(store, xuid) - tracked)
+            await meta.gamertags(store.match_player_xuids(xuid) - tracked)
             return result
 
     with open_store(settings.database_url()) as store:
@@ -341,14 +341,14 @@ def match_cmd(
     """The scoreboard of a stored match, by team, with medals by name."""
     with _open(ctx) as store:
         match_id = resolve_match_id(store, match_id)
-        got = sm.get_match(store, match_id)
+        got = store.get_match(match_id)
         if got is None:
             raise Unknown(
                 f"match {match_id} is not stored",
                 hint="sync a player who played it: `halotrack matches sync PLAYER`",
             )
         book = stored_medal_book(store)
-        tags = sm.cached_gamertags(store, (p.xuid for p in got.players if p.xuid is not None))
+        tags = store.cached_gamertags(p.xuid for p in got.players if p.xuid is not None)
         tags.update((p.xuid, p.gamertag) for p in store.list_players() if p.gamertag)
 
     def who(row: sm.ScoreboardRow) -> str:
@@ -458,7 +458,7 @@ def player_medals(ctx: typer.Context, player: str, as_json: bool, show_all: bool
     Called by `halotrack medals PLAYER` (the command itself lives in `read.py`)."""
     with _open(ctx) as store:
         xuid = _stored_xuid(store, player)
-        counts = sm.player_medal_counts(store, xuid)
+        counts = store.player_medal_counts(xuid)
         book = stored_medal_book(store)
         rare = rare_medals(store, xuid, book, limit=2**31 if show_all else 50)
     rows = sorted(

@@ -15,7 +15,6 @@ from rich.table import Table
 from halotrack import config
 from halotrack.cli.common import console, print_json, state
 from halotrack.models.names import PERSONAL_SCORES_FILE, load_personal_scores
-from halotrack.store import matches as sm
 from halotrack.store import open_store
 from halotrack.usecases import scores
 
@@ -49,8 +48,8 @@ def infer_cmd(
     user_file = config.config_dir() / PERSONAL_SCORES_FILE
     known = load_personal_scores(user_file)
     with open_store(state(ctx).settings().database_url(), write=False) as store:
-        n_matches = sm.match_count(store)
-        observations = scores.observations_from_matches(sm.iter_raw_matches(store))
+        n_matches = store.match_count()
+        observations = scores.observations_from_matches(store.iter_raw_matches())
         found = scores.infer(observations, known=known, min_matches=min_matches)
     report = scores.save_inferences(user_file, found) if save else None
     if as_json:

@@ -189,8 +189,7 @@ class _Sync:
         desc: str | None,
         raw: bytes | None,
     ) -> None:
-        sm.save_asset(
-            self.store,
+        self.store.save_asset(
             kind,
             asset_id,
             version_id,
@@ -233,7 +232,7 @@ class _Sync:
 
     def _save_batch(self, batch: list[sm.MatchRows]) -> list[bool]:
         with self.store.transaction() as tx:
-            return [sm.save_match(tx, rows) for rows in batch]
+            return [tx.save_match(rows) for rows in batch]
 
     async def _writer(self) -> None:
         """Commit queued matches: alone when the writer keeps up, together when matches
@@ -291,7 +290,7 @@ class _Sync:
     # -- paging -------------------------------------------------------------------------
 
     def _stored_of(self, ids: list[str]) -> set[str]:
-        return sm.stored_match_ids(self.store, ids)
+        return self.store.stored_match_ids(ids)
 
     async def _page(self, start: int) -> list[MatchHistoryEntry]:
         page = await self.client.stats.match_history(self.xuid, start=start, count=PAGE)
@@ -383,7 +382,7 @@ class _Sync:
     def _put_state(self, state: sm.SyncState) -> None:
         with self.store.transaction() as tx:
             tx.upsert_player(self.xuid, seen_at=self.now())
-            sm.put_sync_state(tx, state, now=self.now())
+            tx.put_sync_state(state, now=self.now())
 
     async def _estimate_total(self, state: sm.SyncState) -> None:
         if self.progress is None:
@@ -392,13 +391,13 @@ class _Sync:
             count = await self.client.stats.match_count(self.xuid)
         except ApiError:
             return
-        have = await self.db(sm.match_count, self.store, self.xuid)
+        have = await self.db(self.store.match_count, self.xuid)
         self.total = max(0, count.matches_played_count - have)
         self.progress(0, self.total)
 
     async def run(self) -> SyncResult:
-        state = await self.db(sm.get_sync_state, self.store, self.xuid)
-        known = await self.db(sm.known_assets, self.store)
+        state = await self.db(self.store.get_sync_state, self.xuid)
+        known = await self.db(self.store.known_assets)
         self._known_assets = known
         newest: list[MatchHistoryEntry] = []
 
@@ -505,8 +504,8 @@ def rare_medals(
     """(name id, match id, start time, count) of the player's legendary and mythic medals,
     newest first."""
     with store.reader() as tx:
-        ids = [nid for nid in sm.player_medal_counts(tx, xuid) if book.difficulty(nid) in RARE]
-        return sm.medal_matches(tx, xuid, ids, limit=limit)
+        ids = [nid for nid in tx.player_medal_counts(xuid) if book.difficulty(nid) in RARE]
+        return tx.medal_matches(xuid, ids, limit=limit)
 
 
 async def sync_player_matches(

@@ -1,10 +1,13 @@
-"""Alembic environment: always handed a live connection by `halotrack.store.migrate`."""
+"""Alembic environment: always handed a live connection by `halotrack.store.migrate`.
+
+Imports nothing from halotrack: each revision declares what it creates, frozen, so an old
+revision runs the same whatever the code's schema has become. No autogenerate here;
+tests/test_store_migrations.py compares a migrated database with `schema.metadata`.
+"""
 
 from __future__ import annotations
 
 from alembic import context
-
-from halotrack.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -12,9 +15,7 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
-    compare_type=True,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -56,10 +56,15 @@ def _ts(name: str, nullable: bool = True) -> sa.Column[datetime]:
     return sa.Column(name, UTCDateTime(), nullable=nullable)
 
 
-def _player_key() -> sa.Column[int]:
-    """`xuid` as the primary key of a per-player table, pointing at `players`."""
+def _player_key(primary_key: bool = True) -> sa.Column[int]:
+    """`xuid` pointing at `players`: the key of a per-player table, or a plain reference."""
     return sa.Column(
-        "xuid", sa.BigInteger, sa.ForeignKey("players.xuid"), primary_key=True, autoincrement=False
+        "xuid",
+        sa.BigInteger,
+        sa.ForeignKey("players.xuid"),
+        nullable=False,
+        primary_key=primary_key,
+        autoincrement=False,
     )
 
 
@@ -86,7 +91,7 @@ gamertags = sa.Table(
     "gamertags",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("xuid", sa.BigInteger, sa.ForeignKey("players.xuid"), nullable=False),
+    _player_key(primary_key=False),
     sa.Column("gamertag", sa.String(64), nullable=False),
     _ts("first_seen_at", nullable=False),
     _ts("last_seen_at", nullable=False),
@@ -98,7 +103,7 @@ service_records = sa.Table(
     "service_records",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("xuid", sa.BigInteger, sa.ForeignKey("players.xuid"), nullable=False),
+    _player_key(primary_key=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("scope_key", sa.String(512), nullable=False),
     sa.Column("season_id", sa.String(256), nullable=True),
@@ -132,7 +137,7 @@ csr_snapshots = sa.Table(
     "csr_snapshots",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("xuid", sa.BigInteger, sa.ForeignKey("players.xuid"), nullable=False),
+    _player_key(primary_key=False),
     sa.Column("playlist_id", sa.String(64), nullable=False),
     sa.Column("csr_season_id", sa.String(256), nullable=False),
     _ts("captured_at", nullable=False),

@@ -79,6 +79,24 @@ def test_migrated_schema_matches_the_code(store_url: str) -> None:
         store.close()
 
 
+def test_migrated_constraints_carry_the_schema_names(store_url: str) -> None:
+    """The comparison above ignores constraint names; the migrations must still give every
+    primary key, foreign key and unique constraint the name `schema.py` gives it (a later
+    migration that alters one finds it by that name)."""
+    store = open_store(store_url)
+    try:
+        insp = sa.inspect(store.engine)
+        for table in metadata.sorted_tables:
+            assert insp.get_pk_constraint(table.name)["name"] == table.primary_key.name
+            fks = {fk["name"] for fk in insp.get_foreign_keys(table.name)}
+            assert fks == {fk.name for fk in table.foreign_key_constraints}, table.name
+            uqs = {uq["name"] for uq in insp.get_unique_constraints(table.name)}
+            want = {c.name for c in table.constraints if isinstance(c, sa.UniqueConstraint)}
+            assert uqs == want, table.name
+    finally:
+        store.close()
+
+
 def test_every_table_is_declared_in_the_schema_module() -> None:
     """No table joins the MetaData as a side effect of importing some other module."""
     import halotrack.store.schema as schema

@@ -595,22 +595,18 @@ class MatchReader(Bound):
             .where(mp.xuid == xuid)
             .order_by(mp.start_time.desc(), mp.match_id)
         )
-        if mode:
-            low = mode.lower()
-            q = q.where(
-                sa.or_(
-                    sa.func.lower(modes.c.name).contains(low, autoescape=True),
-                    mp.mode_asset_id == low,
+        for wanted, named, asset_id in (
+            (mode, modes, mp.mode_asset_id),
+            (playlist, lists, mp.playlist_asset_id),
+        ):
+            if wanted:
+                low = wanted.lower()
+                q = q.where(
+                    sa.or_(
+                        sa.func.lower(named.c.name).contains(low, autoescape=True),
+                        asset_id == low,
+                    )
                 )
-            )
-        if playlist:
-            low = playlist.lower()
-            q = q.where(
-                sa.or_(
-                    sa.func.lower(lists.c.name).contains(low, autoescape=True),
-                    mp.playlist_asset_id == low,
-                )
-            )
         if since is not None:
             q = q.where(mp.start_time >= since)
         if ranked_only:

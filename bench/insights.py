@@ -57,16 +57,16 @@ def seed(store: Store, world: World, p: Player, count: int) -> None:
             rows = sm.match_rows(
                 stats, decode_as(MatchSkill, json.dumps(skill).encode()), fetched_at=NOW
             )
-            sm.save_match(tx, rows)
+            tx.save_match(rows)
         for a in world.maps:
-            sm.save_asset(tx, "map", a.asset_id, a.version_id, name=a.name, fetched_at=NOW)
+            tx.save_asset("map", a.asset_id, a.version_id, name=a.name, fetched_at=NOW)
         for a in world.variant_assets.values():
-            sm.save_asset(tx, "mode", a.asset_id, a.version_id, name=a.name, fetched_at=NOW)
+            tx.save_asset("mode", a.asset_id, a.version_id, name=a.name, fetched_at=NOW)
         for pl in world.playlists:
             a = pl.asset
-            sm.save_asset(tx, "playlist", a.asset_id, a.version_id, name=a.name, fetched_at=NOW)
+            tx.save_asset("playlist", a.asset_id, a.version_id, name=a.name, fetched_at=NOW)
     store.upsert_player(p.xuid, p.gamertag, seen_at=NOW)
-    sm.put_gamertags(store, tags, now=NOW)
+    store.put_gamertags(tags, now=NOW)
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
@@ -93,10 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         with open_store(url) as store:
             t0 = time.perf_counter()
             world, p = career(args.matches)
-            if sm.match_count(store, p.xuid) < args.matches:  # a kept --db is seeded once
+            if store.match_count(p.xuid) < args.matches:  # a kept --db is seeded once
                 seed(store, world, p, args.matches)
             seed_s = time.perf_counter() - t0
-            stored = sm.match_count(store, p.xuid)
+            stored = store.match_count(p.xuid)
             tag = p.gamertag
             rival = ins.mates(store, tag, limit=1).opponents[0].name
             required: dict[str, Callable[[], Any]] = {

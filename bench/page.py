@@ -36,7 +36,7 @@ from halotrack.report.build import (
 )
 from halotrack.report.data import summary_from_record
 from halotrack.store import Scope, Store, open_store
-from halotrack.store.matches import match_count, match_rows, save_match
+from halotrack.store.matches import match_rows
 
 REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "real"
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -95,7 +95,7 @@ def seed_matches(store: Store, count: int) -> None:
             one = msgspec.structs.replace(
                 stats, match_id=str(uuid.UUID(int=i + 1)), match_info=info
             )
-            save_match(tx, match_rows(one, skill, fetched_at=NOW))
+            tx.save_match(match_rows(one, skill, fetched_at=NOW))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         stored = len(store.records_history(XUID, Scope()))
         history_s = time.perf_counter() - t0
         csr_rows = len(store.csr_history(XUID))
-        stored_matches = match_count(store, int(XUID))
+        stored_matches = store.match_count(int(XUID))
 
     build_s = statistics.median(build_times)
     render_s = statistics.median(render_times)

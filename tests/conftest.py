@@ -258,11 +258,11 @@ async def sim_client(simulator, sim_tokens):  # type: ignore[no-untyped-def]
 def match_store(store):  # type: ignore[no-untyped-def]
     """`store` with the match tables empty: the shared PostgreSQL schema of `store` is only
     emptied of the snapshot tables between tests."""
-    from halotrack.store import matches as sm
+    from halotrack.store.schema import MATCH_TABLES
 
     def clear() -> None:
         with store.transaction() as tx:
-            for table in reversed(sm.MATCH_TABLES):
+            for table in reversed(MATCH_TABLES):
                 tx.conn.execute(table.delete())
 
     clear()

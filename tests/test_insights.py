@@ -116,12 +116,12 @@ def match_store(
 def _fill(store: Store, data: Data) -> None:
     with store.transaction() as tx:
         for r in data.rows:
-            sm.save_match(tx, r)
+            tx.save_match(r)
         for kind, aid, vid, name in data.assets:
-            sm.save_asset(tx, kind, aid, vid, name=name, raw="{}", fetched_at=NOW)
+            tx.save_asset(kind, aid, vid, name=name, raw="{}", fetched_at=NOW)
     for p in data.world.players:
         store.upsert_player(p.xuid, p.gamertag, seen_at=NOW)
-    sm.put_gamertags(store, data.tags, now=NOW)
+    store.put_gamertags(data.tags, now=NOW)
 
 
 @pytest.fixture

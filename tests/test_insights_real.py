@@ -53,7 +53,7 @@ def test_a_real_skill_answer_gives_its_own_expectations_and_index(
             decode_as(MatchSkill, SKILL.read_bytes()),
             fetched_at=now,
         )
-        sm.save_match(store, rows)
+        store.save_match(rows)
         store.upsert_player(xuid, "SampleAuthor", seen_at=now)
     assert main(["--db", db, "matches", "SampleAuthor", "--json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
@@ -75,7 +75,7 @@ def test_a_real_firefight_match_stays_out_of_the_headline(tmp_path: Path) -> Non
     with open_store(f"sqlite:///{tmp_path / 'pve.sqlite'}") as store:
         for path in (REAL / "match-stats" / "pve-2024.json", STATS):
             stats = decode_as(MatchStats, path.read_bytes())
-            sm.save_match(store, sm.match_rows(stats, fetched_at=now))
+            store.save_match(sm.match_rows(stats, fetched_at=now))
         got = ins.pvp_and_pve(store, me["PlayerId"][5:-1])
     assert (got["pve"].matches, got["pve"].kills, got["pve"].deaths) == (
         1,

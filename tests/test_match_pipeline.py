@@ -116,7 +116,7 @@ async def test_players_synced_together_store_what_one_by_one_syncs_store(
     for x in xuids:
         result = outcome[x]
         assert isinstance(result, SyncResult) and result.complete
-        assert sm.player_match_ids(together, x) == truth(sim, x)
+        assert together.player_match_ids(x) == truth(sim, x)
     assert sum(r.new_matches for r in outcome.values() if isinstance(r, SyncResult)) == len(union)
     assert match_tables(together) == match_tables(one_by_one)
 
@@ -150,7 +150,7 @@ async def test_a_slow_commit_does_not_hold_back_the_next_matches_requests(
             release.set()
             result = await task
         assert fetched_while_blocked >= 10
-        assert result.complete and sm.player_match_ids(store, xuid) == history
+        assert result.complete and store.player_match_ids(xuid) == history
     finally:
         release.set()
         store.close()
@@ -177,8 +177,8 @@ async def test_first_track_cycle_with_matches_stores_every_opted_in_history(
         fetched = stats_fetched(sim)
         assert Counter(fetched).most_common(1)[0][1] == 1 and set(fetched) == union
         for x in xuids[:3]:
-            assert sm.player_match_ids(store, x) == truth(sim, x)
-        assert sm.player_match_ids(store, xuids[3]) <= union  # only what the others shared
+            assert store.player_match_ids(x) == truth(sim, x)
+        assert store.player_match_ids(xuids[3]) <= union  # only what the others shared
         for entry in store.watch_list():  # counts settled: the next cycle is quiet
             played = sim.world.slots(sim.world.by_xuid[entry.xuid])
             assert entry.last_match_count == len(played)
@@ -204,7 +204,7 @@ async def test_one_players_failure_leaves_the_others_sync_whole(
         for x in real:
             result = outcome[x]
             assert isinstance(result, SyncResult) and result.complete
-            assert sm.player_match_ids(store, x) == truth(sim, x)
-            assert sm.get_sync_state(store, x).complete
+            assert store.player_match_ids(x) == truth(sim, x)
+            assert store.get_sync_state(x).complete
     finally:
         store.close()

@@ -38,11 +38,10 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         store.upsert_player(ME, "SampleAuthor")
         for path in sorted((REAL / "match-stats").glob("*.json")):
             stats: MatchStats = decode("match-stats", path.read_bytes())
-            sm.save_match(store, sm.match_rows(stats, None, fetched_at=NOW))
+            store.save_match(sm.match_rows(stats, None, fetched_at=NOW))
             ugc = stats.match_info.ugc_game_variant
             if ugc is not None:
-                sm.save_asset(
-                    store,
+                store.save_asset(
                     "mode",
                     ugc.asset_id,
                     ugc.version_id,
@@ -189,7 +188,7 @@ STATS_URL = re.compile(r"/hi/matches/([0-9a-f-]+)/stats$")
 def _stored(url: str, xuid: int) -> int:
     try:
         with open_store(url, upgrade=False) as store:
-            return len(sm.player_match_ids(store, xuid))
+            return len(store.player_match_ids(xuid))
     except Exception:  # not migrated yet by the subprocess
         return 0
 
@@ -223,11 +222,11 @@ async def test_sigkill_mid_backfill_then_resume(tmp_path: Path) -> None:
         await proc.wait()
         first = [m[1] for r in sim.requests(5000) if (m := STATS_URL.search(r["path"]))]
         with open_store(url) as store:
-            stored = sm.player_match_ids(store, p.xuid)
+            stored = store.player_match_ids(p.xuid)
             assert 0 < len(stored) < len(sim.world.slots(p))
             # Whole matches only: every stored match has all its player rows.
             for mid in stored:
-                got = sm.get_match(store, mid)
+                got = store.get_match(mid)
                 m = sim.world.find_match(mid)
                 assert got is not None and m is not None
                 assert len(got.players) == len(sim.world.roster(m))
@@ -237,9 +236,7 @@ async def test_sigkill_mid_backfill_then_resume(tmp_path: Path) -> None:
             ) as client:
                 result = await sync_player_matches(client, store, p.xuid)
             assert result.complete
-            assert sm.player_match_ids(store, p.xuid) == {
-                m.match_id for m in sim.world.matches_of(p)
-            }
+            assert store.player_match_ids(p.xuid) == {m.match_id for m in sim.world.matches_of(p)}
         second = [m[1] for r in sim.requests(5000) if (m := STATS_URL.search(r["path"]))]
         assert max(Counter(second).values()) == 1
         assert not set(second) & stored  # nothing stored is asked for again
@@ -282,7 +279,7 @@ def _store_copy_with_id(url: str, sample: Path, match_id: str) -> None:
     raw["MatchId"] = match_id
     stats: MatchStats = decode("match-stats", json.dumps(raw).encode())
     with open_store(url) as store:
-        sm.save_match(store, sm.match_rows(stats, None, fetched_at=NOW))
+        store.save_match(sm.match_rows(stats, None, fetched_at=NOW))
 
 
 def test_match_takes_a_unique_prefix_and_lists_an_ambiguous_one(

@@ -94,16 +94,16 @@ def test_store_every_real_match_once(match_store: Store) -> None:
     for name in ALL:
         rows = sm.match_rows(_stats(name), None, fetched_at=NOW)
         with store.transaction() as tx:
-            assert sm.save_match(tx, rows) is True
+            assert tx.save_match(rows) is True
         with store.transaction() as tx:
-            assert sm.save_match(tx, rows) is False  # stored once, whoever saw it first
-    assert sm.match_count(store) == len(ALL)
+            assert tx.save_match(rows) is False  # stored once, whoever saw it first
+    assert store.match_count() == len(ALL)
     ids = {_stats(n).match_id.lower() for n in ALL}
-    assert sm.stored_match_ids(store, [*ids, "00000000-0000-0000-0000-000000000000"]) == ids
+    assert store.stored_match_ids([*ids, "00000000-0000-0000-0000-000000000000"]) == ids
     with store.reader() as tx:
         players = tx.conn.execute(sa.select(sa.func.count()).select_from(sm.match_players))
         assert players.scalar_one() == sum(len(_stats(n).players) for n in ALL)
-    raws = list(sm.iter_raw_matches(store))
+    raws = list(store.iter_raw_matches())
     assert {r["MatchId"].lower() for r in raws} == ids
 
 
@@ -111,16 +111,15 @@ def test_queries_for_one_player(match_store: Store) -> None:
     store = match_store
     me = 2535445291321133  # the sample author: in most samples
     for name in ALL:
-        sm.save_match(store, sm.match_rows(_stats(name), None, fetched_at=NOW))
-    mine = sm.player_matches(store, me, limit=None)
+        store.save_match(sm.match_rows(_stats(name), None, fetched_at=NOW))
+    mine = store.player_matches(me, limit=None)
     expected = [n for n in ALL if _stats(n).player(me) is not None]
     assert len(mine) == len(expected) >= 5
     assert [m.start_time for m in mine] == sorted((m.start_time for m in mine), reverse=True)
     assert all(m.start_time.tzinfo is not None for m in mine)
-    assert len(sm.player_matches(store, me, limit=2)) == 2
+    assert len(store.player_matches(me, limit=2)) == 2
     ctf = _stats("ctf-2025")
-    sm.save_asset(
-        store,
+    store.save_asset(
         "mode",
         ctf.match_info.ugc_game_variant.asset_id,  # type: ignore[union-attr]
         ctf.match_info.ugc_game_variant.version_id,  # type: ignore[union-attr]
@@ -128,10 +127,10 @@ def test_queries_for_one_player(match_store: Store) -> None:
         raw=b"{}",
         fetched_at=NOW,
     )
-    only = sm.player_matches(store, me, mode="ctf")
+    only = store.player_matches(me, mode="ctf")
     assert [m.match_id for m in only] == [ctf.match_id.lower()]
     assert only[0].mode_name == "CTF 5 Captures"
-    counts = sm.player_medal_counts(store, me)
+    counts = store.player_medal_counts(me)
     total = sum(
         m.count
         for n in expected
@@ -139,32 +138,32 @@ def test_queries_for_one_player(match_store: Store) -> None:
     )
     assert sum(c for c, _ in counts.values()) == total
     some = next(iter(counts))
-    hits = sm.medal_matches(store, me, [some])
+    hits = store.medal_matches(me, [some])
     assert hits and all(h[0] == some for h in hits)
-    got = sm.get_match(store, ctf.match_id)
+    got = store.get_match(ctf.match_id)
     assert got is not None and got.mode_name == "CTF 5 Captures"
     assert len(got.players) == 8 and {t["team_id"] for t in got.teams} == {0, 1}
-    assert sm.get_match(store, "00000000-0000-0000-0000-000000000000") is None
+    assert store.get_match("00000000-0000-0000-0000-000000000000") is None
 
 
 def test_sync_state_and_assets_roundtrip(match_store: Store) -> None:
     store = match_store
     store.upsert_player(42, "Someone")
-    assert sm.get_sync_state(store, 42) == sm.SyncState(42)
+    assert store.get_sync_state(42) == sm.SyncState(42)
     state = sm.SyncState(42, "abc", NOW, frontier=75, complete=False)
     with store.transaction() as tx:
-        sm.put_sync_state(tx, state, now=NOW)
-    got = sm.get_sync_state(store, 42)
+        tx.put_sync_state(state, now=NOW)
+    got = store.get_sync_state(42)
     assert (got.newest_match_id, got.newest_start_time, got.frontier, got.complete) == (
         "abc",
         NOW,
         75,
         False,
     )
-    sm.put_sync_state(store, sm.SyncState(42, "def", NOW, 0, True), now=NOW)
-    assert sm.get_sync_state(store, 42).complete is True
-    sm.save_asset(store, "map", "A-1", "V-1", name="Aquarius", raw="{}", fetched_at=NOW)
-    sm.save_asset(store, "map", "a-1", "v-1", name="Changed", raw="{}", fetched_at=NOW)
-    sm.save_asset(store, "map", "b-2", "v-2", name=None, raw=None, fetched_at=NOW)
-    assert sm.known_assets(store) == {("map", "a-1", "v-1"), ("map", "b-2", "v-2")}
-    assert sm.asset_names(store, "map") == {"a-1": "Aquarius"}
+    store.put_sync_state(sm.SyncState(42, "def", NOW, 0, True), now=NOW)
+    assert store.get_sync_state(42).complete is True
+    store.save_asset("map", "A-1", "V-1", name="Aquarius", raw="{}", fetched_at=NOW)
+    store.save_asset("map", "a-1", "v-1", name="Changed", raw="{}", fetched_at=NOW)
+    store.save_asset("map", "b-2", "v-2", name=None, raw=None, fetched_at=NOW)
+    assert store.known_assets() == {("map", "a-1", "v-1"), ("map", "b-2", "v-2")}
+    assert store.asset_names("map") == {"a-1": "Aquarius"}

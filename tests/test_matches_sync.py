@@ -87,9 +87,9 @@ async def test_backfill_then_incremental(env: Env, match_store: Store) -> None:
     first = await sync_player_matches(env.client, store, env.xuid)
     truth = env.truth()
     assert first.new_matches == len(truth) and first.complete
-    assert sm.player_match_ids(store, env.xuid) == set(truth)
+    assert store.player_match_ids(env.xuid) == set(truth)
     assert sorted(env.stats_fetched()) == sorted(truth)  # each match once
-    state = sm.get_sync_state(store, env.xuid)
+    state = store.get_sync_state(env.xuid)
     assert state.complete and state.newest_match_id == truth[0]
 
     env.sim.reset_stats()
@@ -103,8 +103,8 @@ async def test_backfill_then_incremental(env: Env, match_store: Store) -> None:
     third = await sync_player_matches(env.client, store, env.xuid)
     assert third.new_matches == 3
     assert sorted(env.stats_fetched()) == sorted(new_ids)
-    assert sm.get_sync_state(store, env.xuid).newest_match_id == new_ids[-1]
-    mine = sm.player_matches(store, env.xuid, limit=None)
+    assert store.get_sync_state(env.xuid).newest_match_id == new_ids[-1]
+    mine = store.player_matches(env.xuid, limit=None)
     assert [m.match_id for m in mine] == env.truth()
 
 
@@ -115,7 +115,7 @@ async def test_backfill_rows_assets_and_skill_for_humans_only(env: Env, lite_sto
         n_rows = tx.conn.execute(sa.select(sa.func.count()).select_from(sm.match_players))
         expected = sum(len(world.roster(m)) for m in world.matches_of(world.by_xuid[env.xuid]))
         assert n_rows.scalar_one() == expected
-    rows = sm.player_matches(lite_store, env.xuid, limit=None)
+    rows = lite_store.player_matches(env.xuid, limit=None)
     for row in rows:
         m = world.find_match(row.match_id)
         assert m is not None
@@ -153,7 +153,7 @@ def _bots_never_sent_to_skill(env: Env, lite_store: Store) -> None:
     assert not any(m.match_id in asked for m in customs)
     # The humans were each asked about, with their CSR stored.
     m = with_bots[0]
-    got = sm.get_match(lite_store, m.match_id)
+    got = lite_store.get_match(m.match_id)
     assert got is not None
     humans = [p for p in got.players if not p.is_bot]
     assert humans and all(p.xuid is not None for p in humans)
@@ -171,7 +171,7 @@ async def test_csr_per_match_agrees_with_the_csr_endpoint(env: Env, lite_store: 
             break
     await sync_player_matches(env.client, lite_store, env.xuid)
     newest: dict[str, sm.PlayerMatch] = {}
-    for row in sm.player_matches(lite_store, env.xuid, limit=None):  # newest first
+    for row in lite_store.player_matches(env.xuid, limit=None):  # newest first
         m = world.find_match(row.match_id)
         if m is not None and m.ranked and row.playlist_asset_id is not None:
             newest.setdefault(row.playlist_asset_id, row)
@@ -188,7 +188,7 @@ async def test_csr_per_match_agrees_with_the_csr_endpoint(env: Env, lite_store: 
     assert checked >= 1
     # Pre of each ranked match equals post of the one before it (same playlist, season).
     chains: dict[tuple[str, int], list[sm.PlayerMatch]] = {}
-    for row in reversed(sm.player_matches(lite_store, env.xuid, limit=None)):
+    for row in reversed(lite_store.player_matches(env.xuid, limit=None)):
         m = world.find_match(row.match_id)
         if m is not None and m.ranked and row.playlist_asset_id:
             chains.setdefault((row.playlist_asset_id, m.season.index), []).append(row)
@@ -211,9 +211,9 @@ async def test_cancelled_backfill_resumes_without_refetching(env: Env, lite_stor
     task = asyncio.create_task(sync_player_matches(env.client, store, env.xuid, progress=progress))
     with pytest.raises(asyncio.CancelledError):
         await task
-    stored = sm.player_match_ids(store, env.xuid)
+    stored = store.player_match_ids(env.xuid)
     assert 40 <= len(stored) < len(env.truth())
-    state = sm.get_sync_state(store, env.xuid)
+    state = store.get_sync_state(env.xuid)
     assert not state.complete and state.frontier >= 25  # leading complete pages recorded
     # Matches are played meanwhile: offsets move under the resumed backfill.
     env.sim.play(env.xuid, 4)
@@ -223,8 +223,8 @@ async def test_cancelled_backfill_resumes_without_refetching(env: Env, lite_stor
     dupes = [mid for mid, n in Counter(fetched).items() if n > 1]
     assert dupes == []
     assert sorted(fetched) == sorted(env.truth())
-    assert sm.player_match_ids(store, env.xuid) == set(env.truth())
-    assert sm.get_sync_state(store, env.xuid).complete
+    assert store.player_match_ids(env.xuid) == set(env.truth())
+    assert store.get_sync_state(env.xuid).complete
 
 
 async def test_full_sync_fills_a_gap_only(env: Env, lite_store: Store) -> None:
@@ -267,7 +267,7 @@ async def test_a_match_shared_by_two_players_is_fetched_once(lite_store: Store) 
         assert shared.match_id not in fetched
         assert second.already_stored >= 1
         truth_b = {m.match_id for m in world.matches_of(world.by_xuid[b])}
-        assert sm.player_match_ids(lite_store, b) == truth_b
+        assert lite_store.player_match_ids(b) == truth_b
 
 
 async def test_a_failing_skill_service_stores_nothing_half(lite_store: Store) -> None:
@@ -289,15 +289,15 @@ async def test_a_failing_skill_service_stores_nothing_half(lite_store: Store) ->
             with pytest.raises(ServerError):
                 await sync_player_matches(client, lite_store, xuid)
             world = sim.world
-            for mid in sm.player_match_ids(lite_store, xuid):
+            for mid in lite_store.player_match_ids(xuid):
                 m = world.find_match(mid)
                 assert m is not None and m.lifecycle != 3  # only customs (no skill) got in
             sim.clear_faults()
             result = await sync_player_matches(client, lite_store, xuid)
         assert result.complete and result.skill_failed == 0
         truth = {m.match_id for m in world.matches_of(world.by_xuid[xuid])}
-        assert sm.player_match_ids(lite_store, xuid) == truth
-        rows = sm.player_matches(lite_store, xuid, limit=None)
+        assert lite_store.player_match_ids(xuid) == truth
+        rows = lite_store.player_matches(xuid, limit=None)
         ranked = [r for r in rows if (m := world.find_match(r.match_id)) and m.lifecycle == 3]
         assert ranked and all(r.csr_post is not None for r in ranked)
 

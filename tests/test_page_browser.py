@@ -71,7 +71,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 def save_real_matches(store: Store) -> None:
     """The real slayer (with skill: a CSR change) and CTF matches, so the section shows."""
     from halotrack.models import MatchSkill, MatchStats, decode_as
-    from halotrack.store.matches import match_rows, save_match
+    from halotrack.store.matches import match_rows
 
     real = Path(__file__).parent / "data" / "real"
     skill = decode_as(MatchSkill, (real / "match-skill/match-skill-one-player.json").read_bytes())
@@ -79,7 +79,7 @@ def save_real_matches(store: Store) -> None:
         for name in ("slayer-2025", "ctf-2025", "oddball-2025", "zones-2025"):
             stats = decode_as(MatchStats, (real / f"match-stats/{name}.json").read_bytes())
             answer = skill if name == "slayer-2025" else None
-            save_match(tx, match_rows(stats, answer, fetched_at=NOW))
+            tx.save_match(match_rows(stats, answer, fetched_at=NOW))
 
 
 @dataclass

@@ -138,16 +138,16 @@ def test_a_week_without_snapshots_still_shows_the_page(db_url: str) -> None:
 
 def test_recent_matches_come_from_the_match_tables(store: Store) -> None:
     from halotrack.models import MatchSkill, MatchStats, decode_as
-    from halotrack.store.matches import match_rows, player_matches, save_match
+    from halotrack.store.matches import match_rows
 
     real = Path(__file__).parent / "data" / "real"
     stats = decode_as(MatchStats, (real / "match-stats/slayer-2025.json").read_bytes())
     skill = decode_as(MatchSkill, (real / "match-skill/match-skill-one-player.json").read_bytes())
     other = decode_as(MatchStats, (real / "match-stats/ctf-2025.json").read_bytes())
     with store.transaction() as tx:
-        save_match(tx, match_rows(stats, skill, fetched_at=NOW))
-        save_match(tx, match_rows(other, None, fetched_at=NOW))
-    stored = player_matches(store, int(XUID), limit=None)
+        tx.save_match(match_rows(stats, skill, fetched_at=NOW))
+        tx.save_match(match_rows(other, None, fetched_at=NOW))
+    stored = store.player_matches(int(XUID), limit=None)
     page = build_page_data(store, XUID, now=NOW)
     assert [m.match_id for m in page.recent_matches] == [m.match_id for m in stored]
     slayer = next(m for m in page.recent_matches if m.match_id == stats.match_id.lower())
@@ -179,5 +179,5 @@ def test_the_page_knows_when_the_players_matches_were_synced(store: Store) -> No
 
     assert build_page_data(store, XUID, now=NOW).matches_synced_at is None
     state = sm.SyncState(int(XUID), newest_match_id="0" * 8 + "-0000-0000-0000-" + "0" * 12)
-    sm.put_sync_state(store, state, now=NOW)
+    store.put_sync_state(state, now=NOW)
     assert build_page_data(store, XUID, now=NOW).matches_synced_at == NOW

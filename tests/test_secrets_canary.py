@@ -226,8 +226,8 @@ def test_stored_match_json_has_no_clearance(match_store: Store) -> None:
         stats = decode("match-stats", sent)
         flight = json.loads(sent)["MatchInfo"]["ClearanceId"]
         assert flight
-        sm.save_match(match_store, sm.match_rows(stats, None, fetched_at=NOW))
-        kept = sm.match_raw(match_store, stats.match_id)
+        match_store.save_match(sm.match_rows(stats, None, fetched_at=NOW))
+        kept = match_store.match_raw(stats.match_id)
         assert kept is not None
         with match_store.reader() as tx:
             text = tx.conn.execute(

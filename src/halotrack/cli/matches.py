@@ -79,7 +79,6 @@ def resolve_match_id(store: Store, text: str) -> str:
 
     A full GUID is only checked for shape (so "not stored" can name it); a prefix that fits
     several matches is refused with the candidates, each shown long enough to tell apart."""
-    from halotrack.store import matches as sm
     from halotrack.waypoint.players import parse_match_id
 
     prefix = text.strip().lower()
@@ -90,7 +89,7 @@ def resolve_match_id(store: Store, text: str) -> str:
             f"match id prefix {prefix!r} is too short",
             hint=f"give at least {MIN_PREFIX} characters of the id shown by `halotrack matches`",
         )
-    found = sm.match_ids_with_prefix(store, prefix, limit=6)
+    found = store.match_ids_with_prefix(prefix, limit=6)
     if len(found) == 1:
         return found[0]
     if not found:
@@ -173,11 +172,10 @@ def list_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """A player's stored matches, newest first: map, mode, outcome, K/D/A, CSR change."""
-    from halotrack.store import matches as sm
 
     with open_db(ctx, write=False) as store:
         xuid = _stored_xuid(store, player)
-        rows = sm.player_matches(store, xuid, limit=limit, mode=mode, playlist=playlist)
+        rows = store.player_matches(xuid, limit=limit, mode=mode, playlist=playlist)
         from halotrack.usecases.insights import match_performance
 
         perf = match_performance(store, xuid, (m.match_id for m in rows))
@@ -301,12 +299,11 @@ def match_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The scoreboard of a stored match, by team, with medals by name."""
-    from halotrack.store import matches as sm
     from halotrack.usecases.matches import stored_medal_book
 
     with open_db(ctx, write=False) as store:
         match_id = resolve_match_id(store, match_id)
-        got = sm.get_match(store, match_id)
+        got = store.get_match(match_id)
         if got is None:
             raise Unknown(
                 f"match {match_id} is not stored",
@@ -316,7 +313,7 @@ def match_cmd(
         from halotrack.usecases.insights import scoreboard_performance
 
         perf = scoreboard_performance(store, match_id)
-        tags = sm.cached_gamertags(store, (p.xuid for p in got.players if p.xuid is not None))
+        tags = store.cached_gamertags(p.xuid for p in got.players if p.xuid is not None)
         tags.update((p.xuid, p.gamertag) for p in store.list_players() if p.gamertag)
 
     def who(row: sm.ScoreboardRow) -> str:
@@ -449,12 +446,11 @@ RARE_SHOWN = 10
 def player_medals(ctx: typer.Context, player: str, as_json: bool, show_all: bool = False) -> None:
     """Medal counts of one player from stored matches, and where rare ones were earned.
     Called by `halotrack medals PLAYER` (the command itself lives in `read.py`)."""
-    from halotrack.store import matches as sm
     from halotrack.usecases.matches import rare_medals, stored_medal_book
 
     with open_db(ctx, write=False) as store:
         xuid = _stored_xuid(store, player)
-        counts = sm.player_medal_counts(store, xuid)
+        counts = store.player_medal_counts(xuid)
         book = stored_medal_book(store)
         rare = rare_medals(store, xuid, book, limit=2**31 if show_all else 50)
     rows = sorted(

@@ -46,14 +46,13 @@ def infer_cmd(
     """Name each personal-score NameId in the stored matches, with its points and evidence.
 
     Each: the visible stat its count equals, points per award, and if the known table agrees."""
-    from halotrack.store import matches as sm
     from halotrack.usecases import scores
 
     user_file = config.config_dir() / PERSONAL_SCORES_FILE
     known = load_personal_scores(user_file)
     with open_db(ctx, write=False) as store:
-        n_matches = sm.match_count(store)
-        observations = scores.observations_from_matches(sm.iter_raw_matches(store))
+        n_matches = store.match_count()
+        observations = scores.observations_from_matches(store.iter_raw_matches())
         found = scores.infer(observations, known=known, min_matches=min_matches)
     report = scores.save_inferences(user_file, found) if save else None
     if as_json:

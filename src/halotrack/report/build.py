@@ -16,7 +16,7 @@ fallbacks (dates instead of names, text badges instead of medal icons):
   bytes in base64 (the cache stores text).
 - career rank: (`career_rank`, `<xuid>`), body the economy career-rank progress response.
 
-Recent matches come from `halotrack.store.matches.player_matches` (newest 25).
+Recent matches come from `StoreReader.player_matches` (newest 25).
 """
 
 from __future__ import annotations
@@ -44,8 +44,7 @@ from halotrack.report.data import (
     assemble,
 )
 from halotrack.store import CsrSnapshot as StoredCsr
-from halotrack.store import Scope, Store, StoreTx
-from halotrack.store.matches import get_sync_state, player_matches
+from halotrack.store import Scope, Store, StoreReader
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
 METADATA_SEASON_CALENDAR = ("gamecms", "/hi/progression/file/calendars/seasons/seasoncalendar.json")
@@ -57,7 +56,7 @@ METADATA_CAREER_TRACK = (
 SPRITE_SHEET = "small"
 
 
-def _json(tx: StoreTx, kind: str, key: str) -> Any:
+def _json(tx: StoreReader, kind: str, key: str) -> Any:
     cached = tx.get_metadata(kind, key)
     if cached is None:
         return None
@@ -73,7 +72,7 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def season_names(tx: StoreTx, calendar: Any) -> dict[str, str]:
+def season_names(tx: StoreReader, calendar: Any) -> dict[str, str]:
     """Public names of seasons whose metadata file is cached, keyed by `Seasons/...` path."""
     names: dict[str, str] = {}
     for entry in (calendar or {}).get("Seasons") or []:
@@ -88,7 +87,7 @@ def season_names(tx: StoreTx, calendar: Any) -> dict[str, str]:
     return names
 
 
-def playlist_names(tx: StoreTx, playlist_ids: Sequence[str]) -> dict[str, str]:
+def playlist_names(tx: StoreReader, playlist_ids: Sequence[str]) -> dict[str, str]:
     names: dict[str, str] = {}
     for pid in playlist_ids:
         doc = _json(tx, "playlist", pid.lower())
@@ -97,7 +96,7 @@ def playlist_names(tx: StoreTx, playlist_ids: Sequence[str]) -> dict[str, str]:
     return names
 
 
-def sprite_bytes(tx: StoreTx, medals: Any) -> bytes | None:
+def sprite_bytes(tx: StoreReader, medals: Any) -> bytes | None:
     sprites = (medals or {}).get("sprites") if isinstance(medals, Mapping) else None
     sheet = sprites.get(SPRITE_SHEET) if isinstance(sprites, Mapping) else None
     path = sheet.get("path") if isinstance(sheet, Mapping) else None
@@ -112,7 +111,7 @@ def sprite_bytes(tx: StoreTx, medals: Any) -> bytes | None:
         return None
 
 
-def career_rank(tx: StoreTx, xuid: int) -> str | None:
+def career_rank(tx: StoreReader, xuid: int) -> str | None:
     """`Cadet Bronze 1` from the cached progress and the career track, when both are cached."""
     progress = _json(tx, "career_rank", str(xuid))
     track = _json(tx, *METADATA_CAREER_TRACK)
@@ -130,10 +129,10 @@ def career_rank(tx: StoreTx, xuid: int) -> str | None:
     return f"Rank {rank}"
 
 
-def recent_matches(tx: StoreTx, xuid: int, limit: int = RECENT_MATCHES) -> list[RecentMatch]:
+def recent_matches(tx: StoreReader, xuid: int, limit: int = RECENT_MATCHES) -> list[RecentMatch]:
     """The newest synced matches from the store's match tables (empty until synced)."""
     rows = []
-    for m in player_matches(tx, xuid, limit=limit):
+    for m in tx.player_matches(xuid, limit=limit):
         ranked = m.csr_pre is not None and m.csr_post is not None
         ranked = ranked and (m.csr_pre or 0) >= 0 and (m.csr_post or 0) >= 0
         if m.mode_name:
@@ -162,7 +161,7 @@ def recent_matches(tx: StoreTx, xuid: int, limit: int = RECENT_MATCHES) -> list[
 
 
 def read_inputs(
-    tx: StoreTx, xuid: int | str, *, matches: Sequence[RecentMatch] | None = None
+    tx: StoreReader, xuid: int | str, *, matches: Sequence[RecentMatch] | None = None
 ) -> PageInputs:
     """Everything the page needs for one player, read in one consistent transaction.
     `matches` replaces the stored matches (benchmarks, tests); None reads the store's."""
@@ -240,9 +239,9 @@ def read_inputs(
     )
 
 
-def _synced_at(tx: StoreTx, xuid: int) -> datetime | None:
+def _synced_at(tx: StoreReader, xuid: int) -> datetime | None:
     """When the player's own match history was last synced; None if it never was."""
-    state = get_sync_state(tx, xuid)
+    state = tx.get_sync_state(xuid)
     return state.updated_at if state.newest_match_id is not None else None
 
 

@@ -7,7 +7,7 @@ records and personal scores are all derived from them, so they agree by construc
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from halotrack.simulator.catalog import COL, CUSTOM_SCORE, MEDALS, PS_POINTS, WIDTH, Variant
@@ -193,24 +193,29 @@ def _sec(seconds: float) -> int:
     return int(max(0.0, seconds) * 10) * (TICKS_PER_SECOND // 10)
 
 
-def generate(
-    rng: random.Random,
-    variant: Variant,
-    skill: float,
-    time_ticks: int,
-    outcome: int,
-    plan: SlotPlan,
-    vehicles: bool = False,
-) -> tuple[int, ...]:
-    """Stats of one participant. `skill` in 0..1; `plan` is its share of the match's
-    numbers (see `plan_match`); the rest is drawn here."""
-    v = [0] * WIDTH
-    minutes = time_ticks / (60 * TICKS_PER_SECOND)
-    seconds = minutes * 60
-    pve = "pve" in variant.modes
-    kills, deaths, rounds = plan.kills, plan.deaths, plan.rounds
-    suicides, betrayals = plan.suicides, plan.betrayals
-    assists = _n(rng, kills * (0.25 if pve else 0.45))
+@dataclass(slots=True)
+class _Draw:
+    """One participant being drawn: the row so far and what every phase reads from it."""
+
+    rng: random.Random
+    variant: Variant
+    plan: SlotPlan
+    v: list[int]
+    minutes: float
+    seconds: float
+    assists: int = 0
+    spree: int = 0
+
+    @property
+    def kills(self) -> int:
+        return self.plan.kills
+
+
+def _combat(d: _Draw, skill: float, vehicles: bool) -> None:
+    """The core block: kills and how they were made, shots, damage, sprees, vehicles."""
+    rng, plan, v, c = d.rng, d.plan, d.v, COL
+    kills, deaths, minutes = plan.kills, plan.deaths, d.minutes
+    d.assists = assists = _n(rng, kills * (0.25 if "pve" in d.variant.modes else 0.45))
     callouts = _n(rng, 0.3 * minutes)
     head = int(kills * rng.uniform(0.3, 0.75))
     melee = int((kills - head) * rng.uniform(0.0, 0.4))
@@ -218,13 +223,12 @@ def generate(
     power = int((kills - head - melee - grenade) * rng.uniform(0.0, 0.6))
     fired = kills * rng.randint(18, 30) + int(minutes * rng.randint(8, 20))
     hit = int(fired * (0.32 + 0.25 * skill + rng.uniform(-0.05, 0.05)))
-    spree = min(kills, _n(rng, 1.5 + 3 * skill))
-    c = COL
+    d.spree = spree = min(kills, _n(rng, 1.5 + 3 * skill))
     v[c["core.Kills"]] = kills
     v[c["core.Deaths"]] = deaths
     v[c["core.Assists"]] = assists
-    v[c["core.Suicides"]] = suicides
-    v[c["core.Betrayals"]] = betrayals
+    v[c["core.Suicides"]] = plan.suicides
+    v[c["core.Betrayals"]] = plan.betrayals
     v[c["core.HeadshotKills"]] = head
     v[c["core.MeleeKills"]] = melee
     v[c["core.GrenadeKills"]] = grenade
@@ -236,127 +240,196 @@ def generate(
     v[c["core.CalloutAssists"]] = callouts
     v[c["core.MaxKillingSpree"]] = spree
     v[c["core.Spawns"]] = deaths + 1
-    v[c["core.RoundsWon"]], v[c["core.RoundsLost"]], v[c["core.RoundsTied"]] = rounds
+    v[c["core.RoundsWon"]], v[c["core.RoundsLost"]], v[c["core.RoundsTied"]] = plan.rounds
     if vehicles:
         v[c["core.VehicleDestroys"]] = _n(rng, 0.15 * minutes)
         v[c["core.DriverAssists"]] = _n(rng, 0.05 * minutes)
         v[c["core.Hijacks"]] = _n(rng, 0.05 * minutes)
         v[c["core.EmpAssists"]] = _n(rng, 0.02 * minutes)
+
+
+# A mode's builder fills its block and returns (score, objectives completed); None leaves
+# the value from before (kills and 0, or the PvE figures).
+_Score = tuple[int | None, int | None]
+
+
+def _pve(d: _Draw) -> _Score:
+    rng, v, c, kills = d.rng, d.v, COL, d.kills
+    v[c["pve.Kills"]], v[c["pve.Deaths"]], v[c["pve.Assists"]] = kills, d.plan.deaths, d.assists
+    left = kills
+    for name, share in (("Grunt", 0.35), ("Jackal", 0.3), ("Elite", 0.1), ("Brute", 0.12)):
+        n = min(left, int(kills * share * rng.uniform(0.7, 1.1)))
+        v[c[f"pve.{name}Kills"]] = n
+        left -= n
+    boss = min(left, rng.randint(0, 3))
+    v[c["pve.BossKills"]] = boss
+    v[c["pve.SkimmerKills"]] = left - boss
+    objectives = rng.randint(0, 5)
+    v[c["elimination.AlliesRevived"]] = _n(rng, 0.5)
+    v[c["elimination.TimesRevivedByAlly"]] = min(d.plan.deaths, _n(rng, 0.5))
+    return kills * 10, objectives
+
+
+def _ctf(d: _Draw) -> _Score:
+    rng, v, c, kills = d.rng, d.v, COL, d.kills
+    caps = d.plan.objective
+    v[c["ctf.FlagCaptures"]] = caps
+    v[c["ctf.FlagCaptureAssists"]] = _n(rng, 0.3)
+    grabs = caps + _n(rng, 2)
+    v[c["ctf.FlagGrabs"]] = grabs
+    v[c["ctf.FlagSteals"]] = min(grabs, _n(rng, 1))
+    v[c["ctf.FlagReturns"]] = _n(rng, 0.8)
+    v[c["ctf.FlagCarriersKilled"]] = min(kills, _n(rng, 1))
+    v[c["ctf.FlagReturnersKilled"]] = min(kills, _n(rng, 0.4))
+    v[c["ctf.FlagSecures"]] = _n(rng, 1.2)
+    v[c["ctf.KillsAsFlagCarrier"]] = min(kills, _n(rng, 0.2))
+    v[c["ctf.KillsAsFlagReturner"]] = min(kills, _n(rng, 0.3))
+    v[c["ctf.TimeAsFlagCarrier"]] = _sec(grabs * rng.uniform(3, 20))
+    return caps, caps
+
+
+def _oddball(d: _Draw) -> _Score:
+    rng, v, c, kills = d.rng, d.v, COL, d.kills
+    ticks = d.plan.objective
+    hold = min(d.seconds, ticks + rng.random())
+    v[c["oddball.SkullGrabs"]] = _n(rng, 1.5)
+    v[c["oddball.TimeAsSkullCarrier"]] = _sec(hold)
+    v[c["oddball.LongestTimeAsSkullCarrier"]] = _sec(hold * rng.uniform(0.3, 1.0))
+    v[c["oddball.SkullScoringTicks"]] = ticks
+    v[c["oddball.SkullCarriersKilled"]] = min(kills, _n(rng, 2.5))
+    v[c["oddball.KillsAsSkullCarrier"]] = min(kills, _n(rng, 0.3))
+    return ticks, None
+
+
+def _zones(d: _Draw) -> _Score:
+    rng, v, c, kills = d.rng, d.v, COL, d.kills
+    caps = _n(rng, 0.5 * d.minutes)
+    v[c["zones.ZoneCaptures"]] = caps
+    v[c["zones.ZoneSecures"]] = _n(rng, caps * 0.5)
+    v[c["zones.ZoneDefensiveKills"]] = min(kills, _n(rng, kills * 0.3))
+    v[c["zones.ZoneOffensiveKills"]] = min(kills, _n(rng, kills * 0.3))
+    score = d.plan.objective
+    v[c["zones.TotalZoneOccupationTime"]] = _sec(min(d.seconds, score / 0.6))
+    v[c["zones.ZoneScoringTicks"]] = score
+    return score, caps
+
+
+def _stockpile(d: _Draw) -> _Score:
+    rng, v, c, kills = d.rng, d.v, COL, d.kills
+    dep = d.plan.objective
+    v[c["stockpile.PowerSeedsDeposited"]] = dep
+    v[c["stockpile.PowerSeedsStolen"]] = _n(rng, 0.3)
+    v[c["stockpile.PowerSeedCarriersKilled"]] = min(kills, _n(rng, 1.2))
+    v[c["stockpile.KillsAsPowerSeedCarrier"]] = min(kills, _n(rng, 0.2))
+    v[c["stockpile.TimeAsPowerSeedCarrier"]] = _sec(dep * rng.uniform(5, 40))
+    v[c["stockpile.TimeAsPowerSeedDriver"]] = _sec(rng.choice((0, 0, 0, 3.4, 8)))
+    return dep, dep
+
+
+def _extraction(d: _Draw) -> _Score:
+    rng, v, c = d.rng, d.v, COL
+    done = d.plan.objective
+    v[c["extraction.SuccessfulExtractions"]] = done
+    v[c["extraction.ExtractionInitiationsCompleted"]] = done + _n(rng, 0.5)
+    v[c["extraction.ExtractionInitiationsDenied"]] = _n(rng, 0.3)
+    v[c["extraction.ExtractionConversionsCompleted"]] = _n(rng, 0.8)
+    v[c["extraction.ExtractionConversionsDenied"]] = _n(rng, 0.4)
+    return done, done
+
+
+def _elimination(d: _Draw) -> _Score:
+    rng, v, c, kills = d.rng, d.v, COL, d.kills
+    won = d.plan.rounds[0]
+    v[c["elimination.Eliminations"]] = min(kills, _n(rng, kills * 0.5))
+    v[c["elimination.EliminationAssists"]] = _n(rng, 0.5)
+    v[c["elimination.RoundsSurvived"]] = won + _n(rng, 0.5)
+    v[c["elimination.KillsAsLastPlayerStanding"]] = min(kills, _n(rng, 0.4))
+    v[c["elimination.LastPlayersStandingKilled"]] = min(kills, _n(rng, 0.6))
+    v[c["elimination.AlliesRevived"]] = _n(rng, 0.6)
+    v[c["elimination.TimesRevivedByAlly"]] = _n(rng, 0.5)
+    v[c["elimination.EnemyRevivesDenied"]] = _n(rng, 0.2)
+    v[c["elimination.Executions"]] = _n(rng, 0.1)
+    return won, None
+
+
+def _infection(d: _Draw) -> _Score:
+    rng, v, c, kills = d.rng, d.v, COL, d.kills
+    infected = _n(rng, 1.5)
+    v[c["infection.SpartansInfected"]] = infected
+    v[c["infection.InfectedKilled"]] = min(kills, _n(rng, kills * 0.6))
+    v[c["infection.RoundsFinishedAsInfected"]] = rng.randint(1, max(1, d.variant.rounds))
+    v[c["infection.KillsAsLastSpartanStanding"]] = min(kills, _n(rng, 0.4))
+    v[c["infection.LastSpartansStandingInfected"]] = _n(rng, 0.2)
+    v[c["infection.RoundsAsLastSpartanStanding"]] = _n(rng, 0.3)
+    v[c["infection.TimeAsLastSpartanStanding"]] = _sec(rng.choice((0, 0, 3.8, 16.1)))
+    v[c["infection.AlphasKilled"]] = _n(rng, 0.1)
+    v[c["infection.RoundsAsAlpha"]] = _n(rng, 0.1)
+    return kills + infected, None
+
+
+def _vip(d: _Draw) -> _Score:
+    rng, v, c, kills = d.rng, d.v, COL, d.kills
+    v[c["vip.VipKills"]] = min(kills, _n(rng, 0.6))
+    v[c["vip.VipAssists"]] = _n(rng, 0.3)
+    sel = _n(rng, 0.6)
+    v[c["vip.TimesSelectedAsVip"]] = sel
+    if sel:
+        v[c["vip.KillsAsVip"]] = min(kills, _n(rng, 2))
+        v[c["vip.MaxKillingSpreeAsVip"]] = min(d.spree, v[c["vip.KillsAsVip"]])
+        t = rng.uniform(10, 150) * sel
+        v[c["vip.TimeAsVip"]] = _sec(t)
+        v[c["vip.LongestTimeAsVip"]] = _sec(t / sel)
+    return None, None
+
+
+_MODE_BLOCKS: dict[str, Callable[[_Draw], _Score]] = {
+    "ctf": _ctf,
+    "oddball": _oddball,
+    "strongholds": _zones,
+    "koth": _zones,
+    "stockpile": _stockpile,
+    "extraction": _extraction,
+    "elimination": _elimination,
+    "infection": _infection,
+    "vip": _vip,
+}
+
+
+def generate(
+    rng: random.Random,
+    variant: Variant,
+    skill: float,
+    time_ticks: int,
+    outcome: int,
+    plan: SlotPlan,
+    vehicles: bool = False,
+) -> tuple[int, ...]:
+    """Stats of one participant. `skill` in 0..1; `plan` is its share of the match's
+    numbers (see `plan_match`); the rest is drawn here, phase by phase in a fixed order
+    (the same seed gives the same match): combat, the record, PvP or PvE, the mode's own
+    block, score, personal scores, medals."""
+    v = [0] * WIDTH
+    minutes = time_ticks / (60 * TICKS_PER_SECOND)
+    d = _Draw(rng, variant, plan, v, minutes, minutes * 60)
+    _combat(d, skill, vehicles)
+    c = COL
     v[c["_matches"]] = 1
     v[c["_wins"]] = int(outcome == WIN)
     v[c["_losses"]] = int(outcome == LOSS)
     v[c["_ties"]] = int(outcome == TIE)
     v[c["_time"]] = time_ticks
-    score = kills
-    objectives = 0
-    key = variant.key
+    score, objectives = plan.kills, 0
     if "pvp" in variant.modes:
-        v[c["pvp.Kills"]], v[c["pvp.Deaths"]], v[c["pvp.Assists"]] = kills, deaths, assists
-    if pve:
-        v[c["pve.Kills"]], v[c["pve.Deaths"]], v[c["pve.Assists"]] = kills, deaths, assists
-        left = kills
-        for name, share in (("Grunt", 0.35), ("Jackal", 0.3), ("Elite", 0.1), ("Brute", 0.12)):
-            n = min(left, int(kills * share * rng.uniform(0.7, 1.1)))
-            v[c[f"pve.{name}Kills"]] = n
-            left -= n
-        boss = min(left, rng.randint(0, 3))
-        v[c["pve.BossKills"]] = boss
-        v[c["pve.SkimmerKills"]] = left - boss
-        objectives = rng.randint(0, 5)
-        v[c["elimination.AlliesRevived"]] = _n(rng, 0.5)
-        v[c["elimination.TimesRevivedByAlly"]] = min(deaths, _n(rng, 0.5))
-        score = kills * 10
-    if key == "ctf":
-        caps = plan.objective
-        v[c["ctf.FlagCaptures"]] = caps
-        v[c["ctf.FlagCaptureAssists"]] = _n(rng, 0.3)
-        grabs = caps + _n(rng, 2)
-        v[c["ctf.FlagGrabs"]] = grabs
-        v[c["ctf.FlagSteals"]] = min(grabs, _n(rng, 1))
-        v[c["ctf.FlagReturns"]] = _n(rng, 0.8)
-        v[c["ctf.FlagCarriersKilled"]] = min(kills, _n(rng, 1))
-        v[c["ctf.FlagReturnersKilled"]] = min(kills, _n(rng, 0.4))
-        v[c["ctf.FlagSecures"]] = _n(rng, 1.2)
-        v[c["ctf.KillsAsFlagCarrier"]] = min(kills, _n(rng, 0.2))
-        v[c["ctf.KillsAsFlagReturner"]] = min(kills, _n(rng, 0.3))
-        v[c["ctf.TimeAsFlagCarrier"]] = _sec(grabs * rng.uniform(3, 20))
-        score = caps
-        objectives = caps
-    elif key == "oddball":
-        ticks = plan.objective
-        hold = min(seconds, ticks + rng.random())
-        v[c["oddball.SkullGrabs"]] = _n(rng, 1.5)
-        v[c["oddball.TimeAsSkullCarrier"]] = _sec(hold)
-        v[c["oddball.LongestTimeAsSkullCarrier"]] = _sec(hold * rng.uniform(0.3, 1.0))
-        v[c["oddball.SkullScoringTicks"]] = ticks
-        v[c["oddball.SkullCarriersKilled"]] = min(kills, _n(rng, 2.5))
-        v[c["oddball.KillsAsSkullCarrier"]] = min(kills, _n(rng, 0.3))
-        score = ticks
-    elif key in ("strongholds", "koth"):
-        caps = _n(rng, 0.5 * minutes)
-        v[c["zones.ZoneCaptures"]] = caps
-        v[c["zones.ZoneSecures"]] = _n(rng, caps * 0.5)
-        v[c["zones.ZoneDefensiveKills"]] = min(kills, _n(rng, kills * 0.3))
-        v[c["zones.ZoneOffensiveKills"]] = min(kills, _n(rng, kills * 0.3))
-        score = plan.objective
-        occ = min(seconds, score / 0.6)
-        v[c["zones.TotalZoneOccupationTime"]] = _sec(occ)
-        v[c["zones.ZoneScoringTicks"]] = score
-        objectives = caps
-    elif key == "stockpile":
-        dep = plan.objective
-        v[c["stockpile.PowerSeedsDeposited"]] = dep
-        v[c["stockpile.PowerSeedsStolen"]] = _n(rng, 0.3)
-        v[c["stockpile.PowerSeedCarriersKilled"]] = min(kills, _n(rng, 1.2))
-        v[c["stockpile.KillsAsPowerSeedCarrier"]] = min(kills, _n(rng, 0.2))
-        v[c["stockpile.TimeAsPowerSeedCarrier"]] = _sec(dep * rng.uniform(5, 40))
-        v[c["stockpile.TimeAsPowerSeedDriver"]] = _sec(rng.choice((0, 0, 0, 3.4, 8)))
-        score = dep
-        objectives = dep
-    elif key == "extraction":
-        done = plan.objective
-        v[c["extraction.SuccessfulExtractions"]] = done
-        v[c["extraction.ExtractionInitiationsCompleted"]] = done + _n(rng, 0.5)
-        v[c["extraction.ExtractionInitiationsDenied"]] = _n(rng, 0.3)
-        v[c["extraction.ExtractionConversionsCompleted"]] = _n(rng, 0.8)
-        v[c["extraction.ExtractionConversionsDenied"]] = _n(rng, 0.4)
-        score = done
-        objectives = done
-    elif key == "elimination":
-        elim = min(kills, _n(rng, kills * 0.5))
-        v[c["elimination.Eliminations"]] = elim
-        v[c["elimination.EliminationAssists"]] = _n(rng, 0.5)
-        v[c["elimination.RoundsSurvived"]] = rounds[0] + _n(rng, 0.5)
-        v[c["elimination.KillsAsLastPlayerStanding"]] = min(kills, _n(rng, 0.4))
-        v[c["elimination.LastPlayersStandingKilled"]] = min(kills, _n(rng, 0.6))
-        v[c["elimination.AlliesRevived"]] = _n(rng, 0.6)
-        v[c["elimination.TimesRevivedByAlly"]] = _n(rng, 0.5)
-        v[c["elimination.EnemyRevivesDenied"]] = _n(rng, 0.2)
-        v[c["elimination.Executions"]] = _n(rng, 0.1)
-        score = rounds[0]
-    elif key == "infection":
-        infected = _n(rng, 1.5)
-        v[c["infection.SpartansInfected"]] = infected
-        v[c["infection.InfectedKilled"]] = min(kills, _n(rng, kills * 0.6))
-        v[c["infection.RoundsFinishedAsInfected"]] = rng.randint(1, max(1, variant.rounds))
-        v[c["infection.KillsAsLastSpartanStanding"]] = min(kills, _n(rng, 0.4))
-        v[c["infection.LastSpartansStandingInfected"]] = _n(rng, 0.2)
-        v[c["infection.RoundsAsLastSpartanStanding"]] = _n(rng, 0.3)
-        v[c["infection.TimeAsLastSpartanStanding"]] = _sec(rng.choice((0, 0, 3.8, 16.1)))
-        v[c["infection.AlphasKilled"]] = _n(rng, 0.1)
-        v[c["infection.RoundsAsAlpha"]] = _n(rng, 0.1)
-        score = kills + infected
-    elif key == "vip":
-        v[c["vip.VipKills"]] = min(kills, _n(rng, 0.6))
-        v[c["vip.VipAssists"]] = _n(rng, 0.3)
-        sel = _n(rng, 0.6)
-        v[c["vip.TimesSelectedAsVip"]] = sel
-        if sel:
-            v[c["vip.KillsAsVip"]] = min(kills, _n(rng, 2))
-            v[c["vip.MaxKillingSpreeAsVip"]] = min(spree, v[c["vip.KillsAsVip"]])
-            t = rng.uniform(10, 150) * sel
-            v[c["vip.TimeAsVip"]] = _sec(t)
-            v[c["vip.LongestTimeAsVip"]] = _sec(t / sel)
+        v[c["pvp.Kills"]], v[c["pvp.Deaths"]], v[c["pvp.Assists"]] = (
+            plan.kills,
+            plan.deaths,
+            d.assists,
+        )
+    for build in (_pve if "pve" in variant.modes else None, _MODE_BLOCKS.get(variant.key)):
+        if build is not None:
+            got_score, got_objectives = build(d)
+            score = score if got_score is None else got_score
+            objectives = objectives if got_objectives is None else got_objectives
     v[c["core.Score"]] = score
     v[c["core.ObjectivesCompleted"]] = objectives
     _personal_scores(v, variant, rng)

@@ -3,20 +3,24 @@
 Public API (synchronous; from async code use `await to_thread(store.method, ...)`):
 
     open_store(url, *, upgrade=True, pragmas=None) -> Store
-    Store.transaction() -> StoreTx       one atomic unit of several writes
-    Store / StoreTx methods:
-        upsert_player, record_gamertag, get_player, find_player, list_players,
-        gamertag_history, save_service_record -> "created" | "unchanged", latest_record,
-        records_history, record_scopes, save_csr, latest_csr, csr_history,
-        watch_add, watch_remove, watch_get, watch_list, watch_update, watch_failed,
-        get_metadata, put_metadata, touch_metadata, medal_names, playlist_name,
-        mark_season_fetched, season_fetched, integrity_check (Store) / integrity_problems
+    Store.reader() -> StoreReader        one consistent read of several queries
+    Store.transaction() -> StoreTx       one atomic unit of several writes (and reads)
+    Store: the same methods, each call a unit of its own
+    StoreReader: get_player, find_player, list_players, gamertag_history, latest_record,
+        records_history, record_scopes, latest_csr, csr_history, watch_get, watch_list,
+        get_metadata, medal_names, playlist_name, cached_gamertags, season_fetched,
+        integrity_check, and the match queries (player_matches, get_match, ...)
+    StoreTx: upsert_player, record_gamertag, save_service_record -> "created" |
+        "unchanged", save_csr, watch_add, watch_remove, watch_update, watch_failed,
+        put_metadata, touch_metadata, put_gamertags, mark_season_fetched, save_match,
+        put_sync_state, save_asset
     Scope(season_id, game_variant_category, is_ranked, playlist_asset_id,
           gameplay_interaction).key() -> "lifetime" | "season=...;category=6;..."
 
 Tables: players, gamertags (one row per gamertag change, first/last seen), service_records
 and csr_snapshots (a row only when content changed; `verified_at` moves on unchanged checks),
-metadata_cache (body + ETag + fetched_at), watch_list, seasons_fetched. Views:
+metadata_cache (body + ETag + fetched_at), watch_list, seasons_fetched, and the match tables
+(`halotrack.store.matches`). All are in `halotrack.store.schema`. Views:
 latest_service_records, latest_csr. `halotrack.store.history` builds history rows, diffs and
 exports from these.
 
@@ -38,6 +42,7 @@ from halotrack.store.repository import (
     SaveResult,
     ServiceRecordSnapshot,
     Store,
+    StoreReader,
     StoreTx,
     WatchEntry,
     open_store,
@@ -62,6 +67,7 @@ __all__ = [
     "Scope",
     "ServiceRecordSnapshot",
     "Store",
+    "StoreReader",
     "StoreTx",
     "WatchEntry",
     "open_store",

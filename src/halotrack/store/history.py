@@ -22,7 +22,7 @@ from halotrack.store.repository import (
     CsrSnapshot,
     Player,
     ServiceRecordSnapshot,
-    StoreTx,
+    StoreReader,
     kd,
 )
 from halotrack.store.scope import Scope
@@ -53,7 +53,7 @@ def parse_when(text: str | None, *, end_of_day: bool = False) -> datetime | None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def resolve_player(tx: StoreTx, text: str) -> Player:
+def resolve_player(tx: StoreReader, text: str) -> Player:
     """A stored player by gamertag (current or past) or XUID; `Unknown` when not stored."""
     player = tx.find_player(text)
     if player is None:
@@ -64,7 +64,7 @@ def resolve_player(tx: StoreTx, text: str) -> Player:
     return player
 
 
-def resolve_scope(tx: StoreTx, xuid: int, kind: str, scope: str, season: str | None) -> Scope:
+def resolve_scope(tx: StoreReader, xuid: int, kind: str, scope: str, season: str | None) -> Scope:
     """`lifetime`, or `season ID` where ID may be a full path (`Csr/Seasons/CsrSeason5-1.json`)
     or its bare name (`CsrSeason5-1`) as stored for this player."""
     if scope == "lifetime":
@@ -151,7 +151,7 @@ class HistoryRow:
 
 
 def history_rows(
-    tx: StoreTx,
+    tx: StoreReader,
     xuid: int,
     *,
     kind: str = "matchmade",
@@ -426,7 +426,7 @@ def diff_csr(
 
 
 def compute_diff(
-    tx: StoreTx,
+    tx: StoreReader,
     player: Player,
     *,
     from_at: datetime | None = None,
@@ -522,7 +522,7 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def export_data(tx: StoreTx, player: Player) -> dict[str, Any]:
+def export_data(tx: StoreReader, player: Player) -> dict[str, Any]:
     """Every snapshot of a player: records (all kinds and scopes) and CSR, raw JSON included."""
     records = tx.records_history(player.xuid, kind=None, all_scopes=True)
     csr = tx.csr_history(player.xuid)

@@ -10,15 +10,35 @@ Which matches count is a `play` filter: `pvp` (matchmade, not PvE: the headline 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Union, cast
 
 import sqlalchemy as sa
+from sqlalchemy import Connection
 
 from halotrack.models.enums import GameplayInteraction, GameVariantCategory, LifecycleMode, Outcome
-from halotrack.store.matches import Conn, _connection, match_players, matches
-from halotrack.store.schema import metadata_cache, players
+from halotrack.store.schema import match_players, matches, metadata_cache, players
+
+if TYPE_CHECKING:
+    from halotrack.store.repository import Store, StoreReader
+
+Conn = Union["Store", "StoreReader", Connection]
+"""What a query runs on: the store (its own read), a bound reader or transaction, or a
+connection already open."""
+
+
+@contextmanager
+def _connection(target: Conn) -> Iterator[Connection]:
+    if isinstance(target, Connection):
+        yield target
+    elif target._conn is not None:
+        yield target.conn
+    else:
+        with cast("Store", target).reader() as bound:
+            yield bound.conn
+
 
 Play = Literal["pvp", "pve", "custom", "all"]
 PLAYS: tuple[Play, ...] = ("pvp", "pve", "custom", "all")
@@ -491,7 +511,7 @@ def skill_rows(
 
 def xuid_by_cached_gamertag(target: Conn, gamertag: str) -> int | None:
     """A player met in matches (not tracked) by the gamertag last looked up for them."""
-    from halotrack.store.matches import GAMERTAG_KIND
+    from halotrack.store.repository import GAMERTAG_KIND
 
     q = sa.select(metadata_cache.c.key).where(
         metadata_cache.c.kind == GAMERTAG_KIND,

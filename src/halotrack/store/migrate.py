@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from halotrack.errors import StoreError
 from halotrack.store.engine import WRITE, to_store_error
-from halotrack.store.schema import VIEWS
+from halotrack.store.schema import VIEWS, metadata
 
 if TYPE_CHECKING:
     from halotrack.store.repository import Store
@@ -95,13 +95,6 @@ def status(engine: Engine, where: str) -> tuple[str | None, str]:
         return _check_known(conn, where), head_revision()
 
 
-def expected_metadata() -> sa.MetaData:
-    """The code's schema: every table and index declared by any store module."""
-    from halotrack.store import matches, schema  # noqa: F401  (matches declares tables too)
-
-    return schema.metadata
-
-
 def _describe_diff(diff: Any) -> str | None:
     """One missing or changed piece of the schema, in words; None for what is only extra
     (a user's own table or index does not damage halotrack's)."""
@@ -125,7 +118,7 @@ def schema_problems(conn: Connection) -> list[str]:
     """What the database lacks of the current schema revision (tables, columns, indexes,
     constraints, views); empty when everything this code expects is there."""
     ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-    problems = [p for p in map(_describe_diff, compare_metadata(ctx, expected_metadata())) if p]
+    problems = [p for p in map(_describe_diff, compare_metadata(ctx, metadata)) if p]
     present = set(sa.inspect(conn).get_view_names())
     problems += [f"view {v} is missing" for v in VIEWS if v not in present]
     return problems

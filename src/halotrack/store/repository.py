@@ -9,21 +9,20 @@ Synchronous SQLAlchemy Core. Async callers wrap calls with `halotrack.store.to_t
         tx.save_csr(xuid, playlist, season, result, now)
         tx.watch_update(xuid, last_checked_at=now)
 
-Each `Store` method is the same call inside its own transaction.
+`Store` has the same methods, each call in a unit of its own (`halotrack.store.session`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine
 
 from halotrack.errors import StoreError
 from halotrack.models.csr import csr_label
@@ -39,6 +38,7 @@ from halotrack.store.engine import (
     missing_database,
     parse_url,
 )
+from halotrack.store.matches import MatchReader, MatchWriter
 from halotrack.store.schema import (
     csr_snapshots,
     gamertags,
@@ -49,9 +49,10 @@ from halotrack.store.schema import (
     watch_list,
 )
 from halotrack.store.scope import Scope, check_kind
+from halotrack.store.session import insert_ignore, reads, writes
 
 SaveResult = Literal["created", "unchanged"]
-T = TypeVar("T")
+GAMERTAG_KIND = "gamertag"  # metadata cache: key the XUID, body the gamertag
 
 
 def utcnow() -> datetime:
@@ -267,116 +268,19 @@ def _csr(row: sa.Row[Any]) -> CsrSnapshot:
     return CsrSnapshot(**{f: m[f] for f in _CSR_FIELDS})
 
 
-class StoreTx:
-    """All repository operations on one connection inside one transaction."""
+class StoreReader(MatchReader):
+    """Every query of the store, on one connection (see `halotrack.store.session`)."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    # -- players ------------------------------------------------------------------------
 
-    # -- helpers ---------------------------------------------------------------------------
-
-    def _insert_ignore(self, table: sa.Table, values: Mapping[str, Any]) -> None:
-        if self.conn.dialect.name == "postgresql":
-            pg = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-            self.conn.execute(pg)
-        else:
-            lite = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-            self.conn.execute(lite)
-
-    def _lock_player(self, xuid: int, seen_at: datetime) -> None:
-        """Make sure the player row exists and hold it until commit.
-
-        On PostgreSQL the row lock serialises two writers of the same player, so both cannot
-        decide "changed" from the same previous snapshot; SQLite's BEGIN IMMEDIATE already
-        serialises every writer.
-        """
-        if self.conn.execute(_PLAYER_FOR_UPDATE, {"xuid": xuid}).first() is not None:
-            return
-        self._insert_ignore(
-            players, {"xuid": xuid, "first_seen_at": seen_at, "last_seen_at": seen_at}
-        )
-        self.conn.execute(_PLAYER_FOR_UPDATE, {"xuid": xuid})
-
-    def _save_snapshot(
-        self,
-        sql: _SnapshotSql,
-        slice_: dict[str, Any],
-        when: datetime,
-        digest: str,
-        text: str,
-        **columns: Any,
-    ) -> SaveResult:
-        """Insert a snapshot into this slice of a snapshot table unless the newest one there
-        has the same content, which then only gets its `verified_at` moved forward."""
-        last = self.conn.execute(sql.last, slice_).first()
-        if last is not None and last.content_hash == digest:
-            self.conn.execute(sql.verify, {"row_id": last.id, "when": when})
-            return "unchanged"
-        self.conn.execute(
-            sql.table.insert().values(
-                **slice_,
-                captured_at=when,
-                verified_at=when,
-                content_hash=digest,
-                raw_json=text,
-                **columns,
-            )
-        )
-        return "created"
-
-    # -- players ---------------------------------------------------------------------------
-
-    def upsert_player(
-        self, xuid: int | str, gamertag: str | None = None, *, seen_at: datetime | None = None
-    ) -> Player:
-        """Create the player if new; record the gamertag (and its history) when given."""
-        x = parse_xuid(xuid)
-        when = _aware(seen_at, "seen_at") if seen_at else utcnow()
-        self._lock_player(x, when)
-        self.conn.execute(
-            players.update()
-            .where(players.c.xuid == x, players.c.last_seen_at < when)
-            .values(last_seen_at=when)
-        )
-        if gamertag:
-            self.record_gamertag(x, gamertag, seen_at=when)
-        player = self.get_player(x)
-        assert player is not None
-        return player
-
-    def record_gamertag(
-        self, xuid: int | str, gamertag: str, *, seen_at: datetime | None = None
-    ) -> bool:
-        """Note that `xuid` was seen as `gamertag`; True when that is a change (new row)."""
-        x = parse_xuid(xuid)
-        when = _aware(seen_at, "seen_at") if seen_at else utcnow()
-        self._lock_player(x, when)
-        last = self.conn.execute(
-            sa.select(gamertags.c.id, gamertags.c.gamertag, gamertags.c.last_seen_at)
-            .where(gamertags.c.xuid == x)
-            .order_by(gamertags.c.first_seen_at.desc(), gamertags.c.id.desc())
-            .limit(1)
-        ).first()
-        changed = last is None or last.gamertag != gamertag
-        if changed:
-            self.conn.execute(
-                gamertags.insert().values(
-                    xuid=x, gamertag=gamertag, first_seen_at=when, last_seen_at=when
-                )
-            )
-            self.conn.execute(players.update().where(players.c.xuid == x).values(gamertag=gamertag))
-        elif last is not None and last.last_seen_at < when:
-            self.conn.execute(
-                gamertags.update().where(gamertags.c.id == last.id).values(last_seen_at=when)
-            )
-        return changed
-
+    @reads
     def get_player(self, xuid: int | str) -> Player | None:
         row = self.conn.execute(
             sa.select(players).where(players.c.xuid == parse_xuid(xuid))
         ).first()
         return Player(**row._mapping) if row else None
 
+    @reads
     def find_player(self, text: str) -> Player | None:
         """A player by XUID, current gamertag, or any past gamertag (case-insensitive)."""
         text = text.strip()
@@ -408,10 +312,12 @@ class StoreTx:
                 return int(xuid)
         return None
 
+    @reads
     def list_players(self) -> list[Player]:
         rows = self.conn.execute(sa.select(players).order_by(players.c.gamertag, players.c.xuid))
         return [Player(**r._mapping) for r in rows]
 
+    @reads
     def gamertag_history(self, xuid: int | str) -> list[GamertagSeen]:
         rows = self.conn.execute(
             sa.select(gamertags.c.gamertag, gamertags.c.first_seen_at, gamertags.c.last_seen_at)
@@ -420,37 +326,9 @@ class StoreTx:
         )
         return [GamertagSeen(**r._mapping) for r in rows]
 
-    # -- service records -------------------------------------------------------------------
+    # -- service records ----------------------------------------------------------------
 
-    def save_service_record(
-        self,
-        xuid: int | str,
-        kind: str,
-        scope: Scope,
-        raw: bytes | str | Mapping[str, Any],
-        captured_at: datetime,
-    ) -> SaveResult:
-        """Store a snapshot when the content differs from the latest one of this slice;
-        otherwise only move that snapshot's `verified_at` forward."""
-        x = parse_xuid(xuid)
-        check_kind(kind, scope)
-        when = _aware(captured_at, "captured_at")
-        data, text, digest = _prepare(raw, "service record")
-        self._lock_player(x, when)
-        return self._save_snapshot(
-            _RECORDS,
-            {"xuid": x, "kind": kind, "scope_key": scope.key()},
-            when,
-            digest,
-            text,
-            season_id=scope.season_id,
-            game_variant_category=scope.game_variant_category,
-            is_ranked=scope.is_ranked,
-            playlist_asset_id=scope.playlist_asset_id,
-            gameplay_interaction=scope.gameplay_interaction,
-            **extract.service_record_columns(data),
-        )
-
+    @reads
     def latest_record(
         self, xuid: int | str, kind: str = "matchmade", scope: Scope | None = None
     ) -> ServiceRecordSnapshot | None:
@@ -460,6 +338,7 @@ class StoreTx:
         ).first()
         return _record(row) if row else None
 
+    @reads
     def records_history(
         self,
         xuid: int | str,
@@ -484,6 +363,7 @@ class StoreTx:
         q = q.order_by(service_records.c.captured_at, service_records.c.id)
         return [_record(r) for r in self.conn.execute(q)]
 
+    @reads
     def record_scopes(self, xuid: int | str) -> list[tuple[str, str]]:
         """Every (kind, scope key) stored for a player."""
         rows = self.conn.execute(
@@ -494,34 +374,9 @@ class StoreTx:
         )
         return [(r.kind, r.scope_key) for r in rows]
 
-    # -- CSR -------------------------------------------------------------------------------
+    # -- CSR ----------------------------------------------------------------------------
 
-    def save_csr(
-        self,
-        xuid: int | str,
-        playlist_id: str,
-        csr_season_id: str,
-        raw: bytes | str | Mapping[str, Any],
-        captured_at: datetime,
-    ) -> SaveResult:
-        """Store one player's CSR `Result` (or whole `{Id, ResultCode, Result}` entry) for a
-        playlist and CSR season when it changed; else refresh `verified_at`."""
-        x = parse_xuid(xuid)
-        when = _aware(captured_at, "captured_at")
-        data, text, digest = _prepare(raw, "CSR result")
-        result = extract.csr_result(data)
-        if result != data:
-            data, text, digest = _prepare(result, "CSR result")
-        self._lock_player(x, when)
-        return self._save_snapshot(
-            _CSRS,
-            {"xuid": x, "playlist_id": playlist_id.lower(), "csr_season_id": csr_season_id},
-            when,
-            digest,
-            text,
-            **extract.csr_columns(result),
-        )
-
+    @reads
     def latest_csr(
         self, xuid: int | str, playlist_id: str, csr_season_id: str
     ) -> CsrSnapshot | None:
@@ -533,6 +388,7 @@ class StoreTx:
         row = self.conn.execute(_CSRS.newest, slice_).first()
         return _csr(row) if row else None
 
+    @reads
     def csr_history(
         self,
         xuid: int | str,
@@ -555,42 +411,7 @@ class StoreTx:
         q = q.order_by(csr_snapshots.c.captured_at, csr_snapshots.c.id)
         return [_csr(r) for r in self.conn.execute(q)]
 
-    # -- watch list ------------------------------------------------------------------------
-
-    def watch_add(
-        self,
-        xuid: int | str,
-        *,
-        gamertag: str | None = None,
-        matches: bool = False,
-        options: Mapping[str, Any] | None = None,
-        now: datetime | None = None,
-    ) -> WatchEntry:
-        """Track a player (creating it if needed); re-adding updates the options."""
-        x = parse_xuid(xuid)
-        when = _aware(now, "now") if now else utcnow()
-        self.upsert_player(x, gamertag, seen_at=when)
-        opts = json.dumps(dict(options or {}), sort_keys=True)
-        if self.watch_get(x) is None:
-            self.conn.execute(
-                watch_list.insert().values(
-                    xuid=x, added_at=when, matches_opt_in=matches, options_json=opts
-                )
-            )
-        else:
-            self.conn.execute(
-                watch_list.update()
-                .where(watch_list.c.xuid == x)
-                .values(matches_opt_in=matches, options_json=opts)
-            )
-        entry = self.watch_get(x)
-        assert entry is not None
-        return entry
-
-    def watch_remove(self, xuid: int | str) -> bool:
-        """Stop tracking; stored snapshots stay. True when the player was watched."""
-        res = self.conn.execute(watch_list.delete().where(watch_list.c.xuid == parse_xuid(xuid)))
-        return bool(res.rowcount)
+    # -- watch list ---------------------------------------------------------------------
 
     def _watch_query(self) -> sa.Select[Any]:
         return sa.select(watch_list, players.c.gamertag).join(
@@ -604,12 +425,14 @@ class StoreTx:
         m["matches_opt_in"] = bool(m["matches_opt_in"])
         return WatchEntry(**m)
 
+    @reads
     def watch_get(self, xuid: int | str) -> WatchEntry | None:
         row = self.conn.execute(
             self._watch_query().where(watch_list.c.xuid == parse_xuid(xuid))
         ).first()
         return self._watch(row) if row else None
 
+    @reads
     def watch_list(self, *, due_at: datetime | None = None) -> list[WatchEntry]:
         """Watched players; with `due_at`, only those whose next check is due by then."""
         q = self._watch_query()
@@ -624,40 +447,9 @@ class StoreTx:
         )
         return [self._watch(r) for r in self.conn.execute(q)]
 
-    def watch_update(self, xuid: int | str, **changes: Any) -> None:
-        """Set tracker bookkeeping: last_checked_at, last_played_at, last_match_count,
-        next_check_at, failure_count, last_error, matches_opt_in, options."""
-        unknown = set(changes) - _WATCH_UPDATABLE
-        if unknown:
-            raise ValueError(f"unknown watch fields: {', '.join(sorted(unknown))}")
-        if "options" in changes:
-            changes["options_json"] = json.dumps(dict(changes.pop("options") or {}), sort_keys=True)
-        if not changes:
-            return
-        res = self.conn.execute(
-            watch_list.update().where(watch_list.c.xuid == parse_xuid(xuid)).values(**changes)
-        )
-        if not res.rowcount:
-            raise StoreError(
-                f"player {xuid} is not on the watch list", hint="add it to the watch list first"
-            )
+    # -- metadata cache -----------------------------------------------------------------
 
-    def watch_failed(
-        self, xuid: int | str, error: str, *, next_check_at: datetime | None = None
-    ) -> None:
-        """Count one more failed check and keep its error (a message, never a token)."""
-        self.conn.execute(
-            watch_list.update()
-            .where(watch_list.c.xuid == parse_xuid(xuid))
-            .values(
-                failure_count=watch_list.c.failure_count + 1,
-                last_error=error[:2000],
-                next_check_at=next_check_at,
-            )
-        )
-
-    # -- metadata cache --------------------------------------------------------------------
-
+    @reads
     def get_metadata(self, kind: str, key: str) -> CachedMetadata | None:
         row = self.conn.execute(
             sa.select(metadata_cache).where(
@@ -666,36 +458,7 @@ class StoreTx:
         ).first()
         return CachedMetadata(**row._mapping) if row else None
 
-    def put_metadata(
-        self,
-        kind: str,
-        key: str,
-        body: bytes | str,
-        *,
-        etag: str | None = None,
-        fetched_at: datetime | None = None,
-    ) -> None:
-        """Cache a metadata document (calendar, medals, playlist, discovery asset)."""
-        text = body.decode("utf-8") if isinstance(body, bytes) else body
-        when = _aware(fetched_at, "fetched_at") if fetched_at else utcnow()
-        values = {"etag": etag, "fetched_at": when, "body": text}
-        res = self.conn.execute(
-            metadata_cache.update()
-            .where(metadata_cache.c.kind == kind, metadata_cache.c.key == key)
-            .values(**values)
-        )
-        if not res.rowcount:
-            self.conn.execute(metadata_cache.insert().values(kind=kind, key=key, **values))
-
-    def touch_metadata(self, kind: str, key: str, fetched_at: datetime | None = None) -> None:
-        """A 304 Not Modified: the cached copy is current as of `fetched_at`."""
-        when = _aware(fetched_at, "fetched_at") if fetched_at else utcnow()
-        self.conn.execute(
-            metadata_cache.update()
-            .where(metadata_cache.c.kind == kind, metadata_cache.c.key == key)
-            .values(fetched_at=when)
-        )
-
+    @reads
     def medal_names(self) -> dict[int, str]:
         """NameId -> English medal name from the newest cached medals metadata, if any."""
         row = self.conn.execute(
@@ -716,6 +479,7 @@ class StoreTx:
         except (ValueError, TypeError, KeyError, AttributeError):
             return {}
 
+    @reads
     def playlist_name(self, playlist_id: str) -> str | None:
         """A playlist's `PublicName` from any cached document keyed by its id, if cached."""
         rows = self.conn.execute(
@@ -734,25 +498,25 @@ class StoreTx:
                 return name
         return None
 
-    # -- seasons fetched -------------------------------------------------------------------
+    @reads
+    @reads
+    def cached_gamertags(self, xuids: Iterable[int]) -> dict[int, str]:
+        """Gamertags of these XUIDs as the profile service last gave them (`put_gamertags`)."""
+        keys = sorted({str(x) for x in xuids})
+        out: dict[int, str] = {}
+        for i in range(0, len(keys), 500):
+            rows = self.conn.execute(
+                sa.select(metadata_cache.c.key, metadata_cache.c.body).where(
+                    metadata_cache.c.kind == GAMERTAG_KIND,
+                    metadata_cache.c.key.in_(keys[i : i + 500]),
+                )
+            )
+            out.update((int(r.key), r.body) for r in rows if r.body)
+        return out
 
-    def mark_season_fetched(
-        self,
-        xuid: int | str,
-        source: str,
-        season_id: str,
-        fetched_at: datetime | None = None,
-    ) -> None:
-        """Remember that an ended season's data for `source` (e.g. `servicerecord:matchmade`
-        or `csr:<playlist>`) is stored, so it is never fetched again."""
-        x = parse_xuid(xuid)
-        when = _aware(fetched_at, "fetched_at") if fetched_at else utcnow()
-        self._lock_player(x, when)
-        self._insert_ignore(
-            seasons_fetched,
-            {"xuid": x, "source": source, "season_id": season_id, "fetched_at": when},
-        )
+    # -- seasons fetched ----------------------------------------------------------------
 
+    @reads
     def season_fetched(self, xuid: int | str, source: str, season_id: str) -> bool:
         row = self.conn.execute(
             sa.select(seasons_fetched.c.fetched_at).where(
@@ -763,10 +527,12 @@ class StoreTx:
         ).first()
         return row is not None
 
-    # -- integrity -------------------------------------------------------------------------
+    # -- integrity ----------------------------------------------------------------------
 
-    def integrity_problems(self) -> list[str]:
-        """Everything wrong found; an empty list means the database is sound."""
+    @reads
+    def integrity_check(self) -> list[str]:
+        """Problems found (empty when sound): SQLite's own check, foreign keys, duplicate or
+        repeated snapshots, raw JSON that does not match its hash."""
         problems: list[str] = []
         c = self.conn
         if c.dialect.name == "sqlite":
@@ -823,11 +589,301 @@ class StoreTx:
         return problems
 
 
-class Store:
-    """A database of snapshots. Methods run in their own transaction; `transaction()` groups
-    several writes into one atomic unit."""
+class StoreTx(StoreReader, MatchWriter):
+    """Every write of the store, and its queries, in one transaction."""
+
+    # -- players ------------------------------------------------------------------------
+
+    def _lock_player(self, xuid: int, seen_at: datetime) -> None:
+        """Make sure the player row exists and hold it until commit.
+
+        On PostgreSQL the row lock serialises two writers of the same player, so both cannot
+        decide "changed" from the same previous snapshot; SQLite's BEGIN IMMEDIATE already
+        serialises every writer.
+        """
+        if self.conn.execute(_PLAYER_FOR_UPDATE, {"xuid": xuid}).first() is not None:
+            return
+        insert_ignore(
+            self.conn, players, {"xuid": xuid, "first_seen_at": seen_at, "last_seen_at": seen_at}
+        )
+        self.conn.execute(_PLAYER_FOR_UPDATE, {"xuid": xuid})
+
+    @writes
+    def upsert_player(
+        self, xuid: int | str, gamertag: str | None = None, *, seen_at: datetime | None = None
+    ) -> Player:
+        """Create the player if new; record the gamertag (and its history) when given."""
+        x = parse_xuid(xuid)
+        when = _aware(seen_at, "seen_at") if seen_at else utcnow()
+        self._lock_player(x, when)
+        self.conn.execute(
+            players.update()
+            .where(players.c.xuid == x, players.c.last_seen_at < when)
+            .values(last_seen_at=when)
+        )
+        if gamertag:
+            self.record_gamertag(x, gamertag, seen_at=when)
+        player = self.get_player(x)
+        assert player is not None
+        return player
+
+    @writes
+    def record_gamertag(
+        self, xuid: int | str, gamertag: str, *, seen_at: datetime | None = None
+    ) -> bool:
+        """Note that `xuid` was seen as `gamertag`; True when that is a change (new row)."""
+        x = parse_xuid(xuid)
+        when = _aware(seen_at, "seen_at") if seen_at else utcnow()
+        self._lock_player(x, when)
+        last = self.conn.execute(
+            sa.select(gamertags.c.id, gamertags.c.gamertag, gamertags.c.last_seen_at)
+            .where(gamertags.c.xuid == x)
+            .order_by(gamertags.c.first_seen_at.desc(), gamertags.c.id.desc())
+            .limit(1)
+        ).first()
+        changed = last is None or last.gamertag != gamertag
+        if changed:
+            self.conn.execute(
+                gamertags.insert().values(
+                    xuid=x, gamertag=gamertag, first_seen_at=when, last_seen_at=when
+                )
+            )
+            self.conn.execute(players.update().where(players.c.xuid == x).values(gamertag=gamertag))
+        elif last is not None and last.last_seen_at < when:
+            self.conn.execute(
+                gamertags.update().where(gamertags.c.id == last.id).values(last_seen_at=when)
+            )
+        return changed
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    def _save_snapshot(
+        self,
+        sql: _SnapshotSql,
+        slice_: dict[str, Any],
+        when: datetime,
+        digest: str,
+        text: str,
+        **columns: Any,
+    ) -> SaveResult:
+        """Insert a snapshot into this slice of a snapshot table unless the newest one there
+        has the same content, which then only gets its `verified_at` moved forward."""
+        last = self.conn.execute(sql.last, slice_).first()
+        if last is not None and last.content_hash == digest:
+            self.conn.execute(sql.verify, {"row_id": last.id, "when": when})
+            return "unchanged"
+        self.conn.execute(
+            sql.table.insert().values(
+                **slice_,
+                captured_at=when,
+                verified_at=when,
+                content_hash=digest,
+                raw_json=text,
+                **columns,
+            )
+        )
+        return "created"
+
+    @writes
+    def save_service_record(
+        self,
+        xuid: int | str,
+        kind: str,
+        scope: Scope,
+        raw: bytes | str | Mapping[str, Any],
+        captured_at: datetime,
+    ) -> SaveResult:
+        """Store a snapshot when the content differs from the latest one of this slice;
+        otherwise only move that snapshot's `verified_at` forward."""
+        x = parse_xuid(xuid)
+        check_kind(kind, scope)
+        when = _aware(captured_at, "captured_at")
+        data, text, digest = _prepare(raw, "service record")
+        self._lock_player(x, when)
+        return self._save_snapshot(
+            _RECORDS,
+            {"xuid": x, "kind": kind, "scope_key": scope.key()},
+            when,
+            digest,
+            text,
+            season_id=scope.season_id,
+            game_variant_category=scope.game_variant_category,
+            is_ranked=scope.is_ranked,
+            playlist_asset_id=scope.playlist_asset_id,
+            gameplay_interaction=scope.gameplay_interaction,
+            **extract.service_record_columns(data),
+        )
+
+    @writes
+    def save_csr(
+        self,
+        xuid: int | str,
+        playlist_id: str,
+        csr_season_id: str,
+        raw: bytes | str | Mapping[str, Any],
+        captured_at: datetime,
+    ) -> SaveResult:
+        """Store one player's CSR `Result` (or whole `{Id, ResultCode, Result}` entry) for a
+        playlist and CSR season when it changed; else refresh `verified_at`."""
+        x = parse_xuid(xuid)
+        when = _aware(captured_at, "captured_at")
+        data, text, digest = _prepare(raw, "CSR result")
+        result = extract.csr_result(data)
+        if result != data:
+            data, text, digest = _prepare(result, "CSR result")
+        self._lock_player(x, when)
+        return self._save_snapshot(
+            _CSRS,
+            {"xuid": x, "playlist_id": playlist_id.lower(), "csr_season_id": csr_season_id},
+            when,
+            digest,
+            text,
+            **extract.csr_columns(result),
+        )
+
+    # -- watch list ---------------------------------------------------------------------
+
+    @writes
+    def watch_add(
+        self,
+        xuid: int | str,
+        *,
+        gamertag: str | None = None,
+        matches: bool = False,
+        options: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> WatchEntry:
+        """Track a player (creating it if needed); re-adding updates the options."""
+        x = parse_xuid(xuid)
+        when = _aware(now, "now") if now else utcnow()
+        self.upsert_player(x, gamertag, seen_at=when)
+        opts = json.dumps(dict(options or {}), sort_keys=True)
+        if self.watch_get(x) is None:
+            self.conn.execute(
+                watch_list.insert().values(
+                    xuid=x, added_at=when, matches_opt_in=matches, options_json=opts
+                )
+            )
+        else:
+            self.conn.execute(
+                watch_list.update()
+                .where(watch_list.c.xuid == x)
+                .values(matches_opt_in=matches, options_json=opts)
+            )
+        entry = self.watch_get(x)
+        assert entry is not None
+        return entry
+
+    @writes
+    def watch_remove(self, xuid: int | str) -> bool:
+        """Stop tracking; stored snapshots stay. True when the player was watched."""
+        res = self.conn.execute(watch_list.delete().where(watch_list.c.xuid == parse_xuid(xuid)))
+        return bool(res.rowcount)
+
+    @writes
+    def watch_update(self, /, xuid: int | str, **changes: Any) -> None:
+        """Set tracker bookkeeping: last_checked_at, last_played_at, last_match_count,
+        next_check_at, failure_count, last_error, matches_opt_in, options."""
+        unknown = set(changes) - _WATCH_UPDATABLE
+        if unknown:
+            raise ValueError(f"unknown watch fields: {', '.join(sorted(unknown))}")
+        if "options" in changes:
+            changes["options_json"] = json.dumps(dict(changes.pop("options") or {}), sort_keys=True)
+        if not changes:
+            return
+        res = self.conn.execute(
+            watch_list.update().where(watch_list.c.xuid == parse_xuid(xuid)).values(**changes)
+        )
+        if not res.rowcount:
+            raise StoreError(
+                f"player {xuid} is not on the watch list", hint="add it to the watch list first"
+            )
+
+    @writes
+    def watch_failed(
+        self, xuid: int | str, error: str, *, next_check_at: datetime | None = None
+    ) -> None:
+        """Count one more failed check and keep its error (a message, never a token)."""
+        self.conn.execute(
+            watch_list.update()
+            .where(watch_list.c.xuid == parse_xuid(xuid))
+            .values(
+                failure_count=watch_list.c.failure_count + 1,
+                last_error=error[:2000],
+                next_check_at=next_check_at,
+            )
+        )
+
+    # -- metadata cache -----------------------------------------------------------------
+
+    @writes
+    def put_metadata(
+        self,
+        kind: str,
+        key: str,
+        body: bytes | str,
+        *,
+        etag: str | None = None,
+        fetched_at: datetime | None = None,
+    ) -> None:
+        """Cache a metadata document (calendar, medals, playlist, discovery asset)."""
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        when = _aware(fetched_at, "fetched_at") if fetched_at else utcnow()
+        values = {"etag": etag, "fetched_at": when, "body": text}
+        res = self.conn.execute(
+            metadata_cache.update()
+            .where(metadata_cache.c.kind == kind, metadata_cache.c.key == key)
+            .values(**values)
+        )
+        if not res.rowcount:
+            self.conn.execute(metadata_cache.insert().values(kind=kind, key=key, **values))
+
+    @writes
+    def touch_metadata(self, kind: str, key: str, fetched_at: datetime | None = None) -> None:
+        """A 304 Not Modified: the cached copy is current as of `fetched_at`."""
+        when = _aware(fetched_at, "fetched_at") if fetched_at else utcnow()
+        self.conn.execute(
+            metadata_cache.update()
+            .where(metadata_cache.c.kind == kind, metadata_cache.c.key == key)
+            .values(fetched_at=when)
+        )
+
+    @writes
+    @writes
+    def put_gamertags(self, gamertags: Mapping[int, str], *, now: datetime) -> None:
+        """Keep looked-up gamertags, in one transaction, for scoreboards read offline."""
+        for xuid, tag in gamertags.items():
+            self.put_metadata(GAMERTAG_KIND, str(xuid), tag, fetched_at=now)
+
+    # -- seasons fetched ----------------------------------------------------------------
+
+    @writes
+    def mark_season_fetched(
+        self,
+        xuid: int | str,
+        source: str,
+        season_id: str,
+        fetched_at: datetime | None = None,
+    ) -> None:
+        """Remember that an ended season's data for `source` (e.g. `servicerecord:matchmade`
+        or `csr:<playlist>`) is stored, so it is never fetched again."""
+        x = parse_xuid(xuid)
+        when = _aware(fetched_at, "fetched_at") if fetched_at else utcnow()
+        self._lock_player(x, when)
+        insert_ignore(
+            self.conn,
+            seasons_fetched,
+            {"xuid": x, "source": source, "season_id": season_id, "fetched_at": when},
+        )
+
+
+class Store(StoreTx):
+    """A database of snapshots: the whole reader and transaction API, unbound, so each call
+    runs in a unit of its own; `reader()` and `transaction()` share one unit among several
+    calls (one consistent read; one atomic write)."""
 
     def __init__(self, engine: Engine, where: str) -> None:
+        super().__init__(None)
         self.engine = engine
         self.where = where
 
@@ -846,13 +902,16 @@ class Store:
             yield StoreTx(conn)
 
     @contextmanager
-    def reader(self) -> Iterator[StoreTx]:
+    def reader(self) -> Iterator[StoreReader]:
         """A read-only view of one consistent moment (rolled back at the end)."""
         with mapped_errors(self.where), self.engine.connect() as conn, conn.begin() as txn:
             try:
-                yield StoreTx(conn)
+                yield StoreReader(conn)
             finally:
                 txn.rollback()
+
+    def _unit(self, write: bool) -> AbstractContextManager[Any]:
+        return self.transaction() if write else self.reader()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -862,169 +921,6 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _write(self, fn: Callable[[StoreTx], T]) -> T:
-        with self.transaction() as tx:
-            return fn(tx)
-
-    def _read(self, fn: Callable[[StoreTx], T]) -> T:
-        with self.reader() as tx:
-            return fn(tx)
-
-    # One-transaction conveniences, same signatures as StoreTx.
-    def upsert_player(
-        self, xuid: int | str, gamertag: str | None = None, *, seen_at: datetime | None = None
-    ) -> Player:
-        return self._write(lambda tx: tx.upsert_player(xuid, gamertag, seen_at=seen_at))
-
-    def record_gamertag(
-        self, xuid: int | str, gamertag: str, *, seen_at: datetime | None = None
-    ) -> bool:
-        return self._write(lambda tx: tx.record_gamertag(xuid, gamertag, seen_at=seen_at))
-
-    def get_player(self, xuid: int | str) -> Player | None:
-        return self._read(lambda tx: tx.get_player(xuid))
-
-    def find_player(self, text: str) -> Player | None:
-        return self._read(lambda tx: tx.find_player(text))
-
-    def list_players(self) -> list[Player]:
-        return self._read(lambda tx: tx.list_players())
-
-    def gamertag_history(self, xuid: int | str) -> list[GamertagSeen]:
-        return self._read(lambda tx: tx.gamertag_history(xuid))
-
-    def save_service_record(
-        self,
-        xuid: int | str,
-        kind: str,
-        scope: Scope,
-        raw: bytes | str | Mapping[str, Any],
-        captured_at: datetime,
-    ) -> SaveResult:
-        return self._write(lambda tx: tx.save_service_record(xuid, kind, scope, raw, captured_at))
-
-    def latest_record(
-        self, xuid: int | str, kind: str = "matchmade", scope: Scope | None = None
-    ) -> ServiceRecordSnapshot | None:
-        return self._read(lambda tx: tx.latest_record(xuid, kind, scope))
-
-    def records_history(
-        self,
-        xuid: int | str,
-        scope: Scope | None = None,
-        since: datetime | None = None,
-        *,
-        kind: str | None = "matchmade",
-        until: datetime | None = None,
-        all_scopes: bool = False,
-    ) -> list[ServiceRecordSnapshot]:
-        return self._read(
-            lambda tx: tx.records_history(
-                xuid, scope, since, kind=kind, until=until, all_scopes=all_scopes
-            )
-        )
-
-    def record_scopes(self, xuid: int | str) -> list[tuple[str, str]]:
-        return self._read(lambda tx: tx.record_scopes(xuid))
-
-    def save_csr(
-        self,
-        xuid: int | str,
-        playlist_id: str,
-        csr_season_id: str,
-        raw: bytes | str | Mapping[str, Any],
-        captured_at: datetime,
-    ) -> SaveResult:
-        return self._write(
-            lambda tx: tx.save_csr(xuid, playlist_id, csr_season_id, raw, captured_at)
-        )
-
-    def latest_csr(
-        self, xuid: int | str, playlist_id: str, csr_season_id: str
-    ) -> CsrSnapshot | None:
-        return self._read(lambda tx: tx.latest_csr(xuid, playlist_id, csr_season_id))
-
-    def csr_history(
-        self,
-        xuid: int | str,
-        playlist_id: str | None = None,
-        csr_season_id: str | None = None,
-        since: datetime | None = None,
-        *,
-        until: datetime | None = None,
-    ) -> list[CsrSnapshot]:
-        return self._read(
-            lambda tx: tx.csr_history(xuid, playlist_id, csr_season_id, since, until=until)
-        )
-
-    def watch_add(
-        self,
-        xuid: int | str,
-        *,
-        gamertag: str | None = None,
-        matches: bool = False,
-        options: Mapping[str, Any] | None = None,
-        now: datetime | None = None,
-    ) -> WatchEntry:
-        return self._write(
-            lambda tx: tx.watch_add(
-                xuid, gamertag=gamertag, matches=matches, options=options, now=now
-            )
-        )
-
-    def watch_remove(self, xuid: int | str) -> bool:
-        return self._write(lambda tx: tx.watch_remove(xuid))
-
-    def watch_get(self, xuid: int | str) -> WatchEntry | None:
-        return self._read(lambda tx: tx.watch_get(xuid))
-
-    def watch_list(self, *, due_at: datetime | None = None) -> list[WatchEntry]:
-        return self._read(lambda tx: tx.watch_list(due_at=due_at))
-
-    def watch_update(self, xuid: int | str, **changes: Any) -> None:
-        self._write(lambda tx: tx.watch_update(xuid, **changes))
-
-    def watch_failed(
-        self, xuid: int | str, error: str, *, next_check_at: datetime | None = None
-    ) -> None:
-        self._write(lambda tx: tx.watch_failed(xuid, error, next_check_at=next_check_at))
-
-    def get_metadata(self, kind: str, key: str) -> CachedMetadata | None:
-        return self._read(lambda tx: tx.get_metadata(kind, key))
-
-    def put_metadata(
-        self,
-        kind: str,
-        key: str,
-        body: bytes | str,
-        *,
-        etag: str | None = None,
-        fetched_at: datetime | None = None,
-    ) -> None:
-        self._write(lambda tx: tx.put_metadata(kind, key, body, etag=etag, fetched_at=fetched_at))
-
-    def touch_metadata(self, kind: str, key: str, fetched_at: datetime | None = None) -> None:
-        self._write(lambda tx: tx.touch_metadata(kind, key, fetched_at))
-
-    def medal_names(self) -> dict[int, str]:
-        return self._read(lambda tx: tx.medal_names())
-
-    def playlist_name(self, playlist_id: str) -> str | None:
-        return self._read(lambda tx: tx.playlist_name(playlist_id))
-
-    def mark_season_fetched(
-        self, xuid: int | str, source: str, season_id: str, fetched_at: datetime | None = None
-    ) -> None:
-        self._write(lambda tx: tx.mark_season_fetched(xuid, source, season_id, fetched_at))
-
-    def season_fetched(self, xuid: int | str, source: str, season_id: str) -> bool:
-        return self._read(lambda tx: tx.season_fetched(xuid, source, season_id))
-
-    def integrity_check(self) -> list[str]:
-        """Problems found (empty when sound): SQLite's own check, foreign keys, duplicate or
-        repeated snapshots, raw JSON that does not match its hash."""
-        return self._read(lambda tx: tx.integrity_problems())
 
     def schema_status(self) -> tuple[str | None, str]:
         """(revision in the database, head revision of this code)."""

@@ -1,8 +1,9 @@
-"""The database schema as SQLAlchemy Core tables: what the repository queries.
+"""The database schema as SQLAlchemy Core tables: every table the store reads and writes.
 
 Why Core and not the ORM: every write is a small, explicit statement inside one transaction,
 and the tables are meant to be read by hand (sqlite3, Datasette), so names are plain words.
-The migrations under `migrations/versions/` create exactly this; a test compares the two.
+The migrations under `migrations/versions/` create exactly this, each from its own frozen
+copy (they import nothing from halotrack); a test compares a migrated database with this.
 """
 
 from __future__ import annotations
@@ -55,6 +56,27 @@ def _ts(name: str, nullable: bool = True) -> sa.Column[datetime]:
     return sa.Column(name, UTCDateTime(), nullable=nullable)
 
 
+def _player_key(primary_key: bool = True) -> sa.Column[int]:
+    """`xuid` pointing at `players`: the key of a per-player table, or a plain reference."""
+    return sa.Column(
+        "xuid",
+        sa.BigInteger,
+        sa.ForeignKey("players.xuid"),
+        nullable=False,
+        primary_key=primary_key,
+        autoincrement=False,
+    )
+
+
+def _tier(prefix: str) -> list[sa.Column[Any]]:
+    """A CSR reading as value, tier and sub-tier columns named `<prefix>_...`."""
+    return [
+        sa.Column(f"{prefix}_value", sa.Integer, nullable=True),
+        sa.Column(f"{prefix}_tier", sa.String(32), nullable=True),
+        sa.Column(f"{prefix}_sub_tier", sa.Integer, nullable=True),
+    ]
+
+
 players = sa.Table(
     "players",
     metadata,
@@ -69,7 +91,7 @@ gamertags = sa.Table(
     "gamertags",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("xuid", sa.BigInteger, sa.ForeignKey("players.xuid"), nullable=False),
+    _player_key(primary_key=False),
     sa.Column("gamertag", sa.String(64), nullable=False),
     _ts("first_seen_at", nullable=False),
     _ts("last_seen_at", nullable=False),
@@ -81,7 +103,7 @@ service_records = sa.Table(
     "service_records",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("xuid", sa.BigInteger, sa.ForeignKey("players.xuid"), nullable=False),
+    _player_key(primary_key=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("scope_key", sa.String(512), nullable=False),
     sa.Column("season_id", sa.String(256), nullable=True),
@@ -115,22 +137,16 @@ csr_snapshots = sa.Table(
     "csr_snapshots",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("xuid", sa.BigInteger, sa.ForeignKey("players.xuid"), nullable=False),
+    _player_key(primary_key=False),
     sa.Column("playlist_id", sa.String(64), nullable=False),
     sa.Column("csr_season_id", sa.String(256), nullable=False),
     _ts("captured_at", nullable=False),
     _ts("verified_at", nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
-    sa.Column("current_value", sa.Integer, nullable=True),
-    sa.Column("current_tier", sa.String(32), nullable=True),
-    sa.Column("current_sub_tier", sa.Integer, nullable=True),
+    *_tier("current"),
     sa.Column("matches_remaining", sa.Integer, nullable=True),
-    sa.Column("season_max_value", sa.Integer, nullable=True),
-    sa.Column("season_max_tier", sa.String(32), nullable=True),
-    sa.Column("season_max_sub_tier", sa.Integer, nullable=True),
-    sa.Column("all_time_max_value", sa.Integer, nullable=True),
-    sa.Column("all_time_max_tier", sa.String(32), nullable=True),
-    sa.Column("all_time_max_sub_tier", sa.Integer, nullable=True),
+    *_tier("season_max"),
+    *_tier("all_time_max"),
     sa.Column("raw_json", sa.Text, nullable=False),
     sa.UniqueConstraint("xuid", "playlist_id", "csr_season_id", "captured_at"),
 )
@@ -148,13 +164,7 @@ metadata_cache = sa.Table(
 watch_list = sa.Table(
     "watch_list",
     metadata,
-    sa.Column(
-        "xuid",
-        sa.BigInteger,
-        sa.ForeignKey("players.xuid"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    _player_key(),
     _ts("added_at", nullable=False),
     sa.Column("matches_opt_in", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("options_json", sa.Text, nullable=False, server_default="{}"),
@@ -169,16 +179,178 @@ watch_list = sa.Table(
 seasons_fetched = sa.Table(
     "seasons_fetched",
     metadata,
-    sa.Column(
-        "xuid",
-        sa.BigInteger,
-        sa.ForeignKey("players.xuid"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    _player_key(),
     sa.Column("source", sa.String(128), primary_key=True),
     sa.Column("season_id", sa.String(256), primary_key=True),
     _ts("fetched_at", nullable=False),
+)
+
+# Matches: append-only, one row per player per match (migration 0002 creates these).
+
+_ID = 64  # GUIDs are 36; room for whatever the API moves to
+
+ASSET_KINDS = ("map", "mode", "playlist", "pair")
+"""Kinds in `match_assets`: map variants, game variants (ugcGameVariants), playlists and
+playlist map-mode pairs."""
+
+
+def _match_key() -> sa.Column[str]:
+    return sa.Column(
+        "match_id", sa.String(_ID), sa.ForeignKey("matches.match_id"), primary_key=True
+    )
+
+
+def _match_facts() -> list[sa.Column[Any]]:
+    """When and what was played: on `matches`, and again on each player's row so a player's
+    history needs no join."""
+    return [
+        _ts("start_time", nullable=False),
+        _ts("end_time"),
+        sa.Column("duration_seconds", sa.Float, nullable=True),
+        sa.Column("lifecycle_mode", sa.Integer, nullable=True),
+        sa.Column("game_variant_category", sa.Integer, nullable=True),
+    ]
+
+
+def _asset_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column(f"{kind}_{part}_id", sa.String(_ID), nullable=True)
+        for kind in ASSET_KINDS
+        for part in ("asset", "version")
+    ]
+
+
+matches = sa.Table(
+    "matches",
+    metadata,
+    sa.Column("match_id", sa.String(_ID), primary_key=True),
+    *_match_facts(),
+    sa.Column("playlist_experience", sa.Integer, nullable=True),
+    sa.Column("gameplay_interaction", sa.Integer, nullable=True),
+    *_asset_columns(),
+    sa.Column("season_id", sa.String(256), nullable=True),
+    sa.Column("teams_enabled", sa.Boolean, nullable=True),
+    sa.Column("player_count", sa.Integer, nullable=False),
+    sa.Column("human_count", sa.Integer, nullable=False),
+    _ts("fetched_at", nullable=False),
+    sa.Column("raw_json", sa.Text, nullable=False),
+    sa.Column("skill_json", sa.Text, nullable=True),
+)
+sa.Index("ix_matches_start_time", matches.c.start_time)
+
+match_players = sa.Table(
+    "match_players",
+    metadata,
+    _match_key(),
+    sa.Column("player_id", sa.String(_ID), primary_key=True),
+    sa.Column("xuid", sa.BigInteger, nullable=True),
+    sa.Column("is_bot", sa.Boolean, nullable=False),
+    *_match_facts(),
+    *_asset_columns(),
+    sa.Column("team_id", sa.Integer, nullable=True),
+    sa.Column("outcome", sa.Integer, nullable=True),
+    sa.Column("rank", sa.Integer, nullable=True),
+    sa.Column("present_at_completion", sa.Boolean, nullable=True),
+    sa.Column("time_played_seconds", sa.Float, nullable=True),
+    sa.Column("kills", sa.Integer, nullable=False),
+    sa.Column("deaths", sa.Integer, nullable=False),
+    sa.Column("assists", sa.Integer, nullable=False),
+    sa.Column("kda", sa.Float, nullable=True),
+    sa.Column("accuracy", sa.Float, nullable=True),
+    sa.Column("score", sa.BigInteger, nullable=True),
+    sa.Column("personal_score", sa.BigInteger, nullable=True),
+    sa.Column("damage_dealt", sa.BigInteger, nullable=True),
+    sa.Column("damage_taken", sa.BigInteger, nullable=True),
+    sa.Column("shots_fired", sa.BigInteger, nullable=True),
+    sa.Column("shots_hit", sa.BigInteger, nullable=True),
+    sa.Column("headshot_kills", sa.Integer, nullable=True),
+    sa.Column("max_killing_spree", sa.Integer, nullable=True),
+    sa.Column("medal_count", sa.Integer, nullable=False),
+    sa.Column("csr_pre", sa.Integer, nullable=True),
+    sa.Column("csr_pre_tier", sa.String(32), nullable=True),
+    sa.Column("csr_pre_sub_tier", sa.Integer, nullable=True),
+    sa.Column("csr_pre_matches_remaining", sa.Integer, nullable=True),
+    sa.Column("csr_post", sa.Integer, nullable=True),
+    sa.Column("csr_post_tier", sa.String(32), nullable=True),
+    sa.Column("csr_post_sub_tier", sa.Integer, nullable=True),
+    sa.Column("csr_matches_remaining", sa.Integer, nullable=True),
+    sa.Column("expected_kills", sa.Float, nullable=True),
+    sa.Column("expected_deaths", sa.Float, nullable=True),
+    sa.Column("skill_kills", sa.Integer, nullable=True),
+    sa.Column("skill_deaths", sa.Integer, nullable=True),
+    sa.Column("team_mmr", sa.Float, nullable=True),
+)
+sa.Index("ix_match_players_xuid_start_time", match_players.c.xuid, match_players.c.start_time)
+
+match_teams = sa.Table(
+    "match_teams",
+    metadata,
+    _match_key(),
+    sa.Column("team_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("outcome", sa.Integer, nullable=True),
+    sa.Column("rank", sa.Integer, nullable=True),
+    sa.Column("score", sa.BigInteger, nullable=True),
+    sa.Column("personal_score", sa.BigInteger, nullable=True),
+    sa.Column("kills", sa.Integer, nullable=True),
+    sa.Column("deaths", sa.Integer, nullable=True),
+    sa.Column("assists", sa.Integer, nullable=True),
+)
+
+
+def _award_table(name: str, *extra: sa.Column[Any]) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        _match_key(),
+        sa.Column("player_id", sa.String(_ID), primary_key=True),
+        # NameIds are uint32 (4294967295 occurs): too big for a 32-bit INTEGER.
+        sa.Column("name_id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("xuid", sa.BigInteger, nullable=True),
+        sa.Column("count", sa.Integer, nullable=False),
+        *extra,
+    )
+
+
+match_medals = _award_table("match_medals")
+sa.Index("ix_match_medals_xuid_name_id", match_medals.c.xuid, match_medals.c.name_id)
+
+match_personal_scores = _award_table(
+    "match_personal_scores", sa.Column("total_points", sa.BigInteger, nullable=False)
+)
+sa.Index("ix_match_personal_scores_name_id", match_personal_scores.c.name_id)
+
+match_assets = sa.Table(
+    "match_assets",
+    metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("asset_id", sa.String(_ID), primary_key=True),
+    sa.Column("version_id", sa.String(_ID), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("found", sa.Boolean, nullable=False),
+    _ts("fetched_at", nullable=False),
+    sa.Column("raw_json", sa.Text, nullable=True),
+)
+
+match_sync = sa.Table(
+    "match_sync",
+    metadata,
+    _player_key(),
+    sa.Column("newest_match_id", sa.String(_ID), nullable=True),
+    _ts("newest_start_time"),
+    sa.Column("frontier", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("complete", sa.Boolean, nullable=False, server_default=sa.false()),
+    _ts("updated_at", nullable=False),
+)
+
+MATCH_TABLES = (
+    matches,
+    match_players,
+    match_teams,
+    match_medals,
+    match_personal_scores,
+    match_assets,
+    match_sync,
 )
 
 SNAPSHOT_INDEXES = (

@@ -28,9 +28,8 @@ from halotrack.models import MatchSkill, csr_season_id, decode_as
 from halotrack.models._base import ratio
 from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome
 from halotrack.models.xuid import written_as_xuid
-from halotrack.store import Store
+from halotrack.store import Store, StoreReader
 from halotrack.store import insights as si
-from halotrack.store import matches as sm
 from halotrack.store.insights import PLAYS, By, Play
 
 BYS: tuple[By, ...] = ("mode", "map", "playlist")
@@ -112,7 +111,7 @@ def resolve_player(store: Store, text: str) -> tuple[int, str]:
         if found is not None:
             return found.xuid, found.gamertag or text
         xuid = written_as_xuid(text.strip()) or si.xuid_by_cached_gamertag(tx, text)
-        if xuid is not None and sm.match_count(tx, xuid):
+        if xuid is not None and tx.match_count(xuid):
             return xuid, names(tx, [xuid]).get(xuid, text)
     raise Unknown(
         f"no stored matches of {text!r}",
@@ -120,9 +119,9 @@ def resolve_player(store: Store, text: str) -> tuple[int, str]:
     )
 
 
-def names(target: sm.Conn, xuids: Sequence[int]) -> dict[int, str]:
+def names(target: Store | StoreReader, xuids: Sequence[int]) -> dict[int, str]:
     """Gamertags for XUIDs: tracked players' own, else the last looked-up one."""
-    out = sm.cached_gamertags(target, xuids)
+    out = target.cached_gamertags(xuids)
     out.update(si.tracked_gamertags(target, xuids))
     return out
 
@@ -215,7 +214,7 @@ def performance_trend(store: Store, player: str, *, play: str = "pvp") -> list[T
     (the spread is only there), so it costs about 20 µs a match."""
     xuid, _ = resolve_player(store, player)
     rows = si.skill_rows(store, xuid, play=_check_play(play))
-    playlists = sm.asset_names(store, "playlist")
+    playlists = store.asset_names("playlist")
     sums: dict[tuple[str, str], list[float]] = {}
     for _mid, start, pl, text in rows:
         perf = performance_from_skill(text, xuid)
@@ -279,7 +278,7 @@ def breakdown(
         raise ConfigError(f"cannot break down by {by!r}", hint=f"use one of {', '.join(BYS)}")
     xuid, _ = resolve_player(store, player)
     rows, total = si.breakdown(store, xuid, by, play=_check_play(play), season=season)
-    known = sm.asset_names(store, "playlist" if by == "playlist" else by)
+    known = store.asset_names("playlist" if by == "playlist" else by)
     return Breakdown(
         by,
         play,
@@ -420,8 +419,8 @@ def sessions(
     if gap <= timedelta(0):
         raise ConfigError("the session gap must be positive", hint="e.g. --gap 60m")
     xuid, _ = resolve_player(store, player)
-    playlists = sm.asset_names(store, "playlist")
-    maps, modes = sm.asset_names(store, "map"), sm.asset_names(store, "mode")
+    playlists = store.asset_names("playlist")
+    maps, modes = store.asset_names("map"), store.asset_names("mode")
     out = []
     for first, last_start, end in session_bounds(store, xuid, last=last, gap=gap):
         rows = si.session_playlists(store, xuid, first, last_start)
@@ -611,8 +610,8 @@ def versus(store: Store, player: str, other: str) -> Versus:
         raise ConfigError("both names are the same player", hint="name two different players")
     rows = si.versus(store, a, b)
     sums = si.versus_totals(store, a, b)
-    maps, modes = sm.asset_names(store, "map"), sm.asset_names(store, "mode")
-    playlists = sm.asset_names(store, "playlist")
+    maps, modes = store.asset_names("map"), store.asset_names("mode")
+    playlists = store.asset_names("playlist")
     against = sums.get(False)
     return Versus(
         a_name,
@@ -690,7 +689,7 @@ def csr_history(store: Store, player: str) -> CsrHistory:
     """Per ranked playlist each season's end and max and the all-time max, and CSR after
     every counted match, from the stored skill answers' RankRecap."""
     xuid, _ = resolve_player(store, player)
-    playlists = sm.asset_names(store, "playlist")
+    playlists = store.asset_names("playlist")
 
     def pl_name(asset_id: str | None) -> str:
         return playlists.get(asset_id or "", asset_id or "unknown")

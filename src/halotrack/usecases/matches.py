@@ -206,8 +206,7 @@ class _Pipeline:
         desc: str | None,
         raw: bytes | None,
     ) -> None:
-        sm.save_asset(
-            self.store,
+        self.store.save_asset(
             kind,
             asset_id,
             version_id,
@@ -251,7 +250,7 @@ class _Pipeline:
 
     def _save_batch(self, batch: list[sm.MatchRows]) -> list[bool]:
         with self.store.transaction() as tx:
-            return [sm.save_match(tx, rows) for rows in batch]
+            return [tx.save_match(rows) for rows in batch]
 
     async def _writer(self) -> None:
         """Commit queued matches: alone when the writer keeps up, together when matches
@@ -358,7 +357,7 @@ class _Sync:
     # -- paging -------------------------------------------------------------------------
 
     def _stored_of(self, ids: list[str]) -> set[str]:
-        return sm.stored_match_ids(self.store, ids)
+        return self.store.stored_match_ids(ids)
 
     async def _page(self, start: int) -> list[MatchHistoryEntry]:
         page = await self.client.stats.match_history(self.xuid, start=start, count=PAGE)
@@ -458,7 +457,7 @@ class _Sync:
     def _put_state(self, state: sm.SyncState) -> None:
         with self.store.transaction() as tx:
             tx.upsert_player(self.xuid, seen_at=self.now())
-            sm.put_sync_state(tx, state, now=self.now())
+            tx.put_sync_state(state, now=self.now())
 
     async def _estimate_total(self, state: sm.SyncState) -> None:
         """How many matches this run should store: played minus stored. Asked of the API
@@ -473,12 +472,12 @@ class _Sync:
                 count = (await self.client.stats.match_count(self.xuid)).matches_played_count
             except ApiError:
                 return
-        have = await self.db(sm.match_count, self.store, self.xuid)
+        have = await self.db(self.store.match_count, self.xuid)
         self.total = max(0, count - have)
         self.pipe.tick()
 
     async def run(self) -> SyncResult:
-        state = await self.db(sm.get_sync_state, self.store, self.xuid)
+        state = await self.db(self.store.get_sync_state, self.xuid)
         newest: list[MatchHistoryEntry] = []
 
         def remember_top(entries: list[MatchHistoryEntry]) -> None:
@@ -582,8 +581,8 @@ def rare_medals(
     """(name id, match id, start time, count) of the player's legendary and mythic medals,
     newest first."""
     with store.reader() as tx:
-        ids = [nid for nid in sm.player_medal_counts(tx, xuid) if book.difficulty(nid) in RARE]
-        return sm.medal_matches(tx, xuid, ids, limit=limit)
+        ids = [nid for nid in tx.player_medal_counts(xuid) if book.difficulty(nid) in RARE]
+        return tx.medal_matches(xuid, ids, limit=limit)
 
 
 async def sync_player_matches(
@@ -639,7 +638,7 @@ async def sync_players_matches(
     before = client.counters.requests
     started = time.perf_counter()
     try:
-        pipe.known_assets = await pipe.db(sm.known_assets, store)
+        pipe.known_assets = await pipe.db(store.known_assets)
         done = await asyncio.gather(*(s.run() for s in syncs), return_exceptions=True)
     finally:
         elapsed, requests = time.perf_counter() - started, client.counters.requests - before
@@ -673,5 +672,5 @@ async def sync_and_name(
     await meta.medals()
     # The other players of these matches, named for `match` (offline) by gamertag.
     tracked = {p.xuid for p in store.list_players()}
-    await meta.gamertags(sm.match_player_xuids(store, xuid) - tracked)
+    await meta.gamertags(store.match_player_xuids(xuid) - tracked)
     return result

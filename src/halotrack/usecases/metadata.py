@@ -159,11 +159,10 @@ class Metadata:
         """Gamertags of these XUIDs for scoreboards: those in the store's cache, the rest
         asked through the profile service's multi-user lookup (batches of 100) and cached.
         A failed lookup leaves them unnamed (shown as XUIDs), never fails the caller."""
-        from halotrack.store import matches as sm
         from halotrack.store import to_thread
 
         wanted = sorted(set(xuids))
-        known = await to_thread(sm.cached_gamertags, self.store, wanted)
+        known = await to_thread(self.store.cached_gamertags, wanted)
         missing = [x for x in wanted if x not in known]
         if not missing:
             return known
@@ -173,7 +172,7 @@ class Metadata:
             log.warning("cannot look up %d gamertags: %s", len(missing), exc.message)
             return known
         if found:
-            await to_thread(sm.put_gamertags, self.store, found, now=self.now())
+            await to_thread(self.store.put_gamertags, found, now=self.now())
         return {**known, **found}
 
     async def ranked_playlists(self, candidates: Iterable[str]) -> list[str]:

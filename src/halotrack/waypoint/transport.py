@@ -85,6 +85,16 @@ HINT_UNREACHABLE_ROOT = (
 HINT_UNREACHABLE = "check the internet connection, proxy and firewall; then try again"
 HINT_401 = "the token was refused even after a refresh: run `halotrack auth login` again"
 
+# The statuses that name their own error: (class, what the message says, hint). Others are
+# ServerError (408, 5xx, no answer) or a plain ApiError (anything unexpected).
+_STATUS_ERRORS: dict[int, tuple[type[ApiError], str, str]] = {
+    400: (BadRequest, "the API refused the request (400)", "check the player, ids and filters"),
+    401: (Unauthorized, "not signed in (401)", HINT_401),
+    403: (Forbidden, "forbidden (403)", HINT_403),
+    404: (NotFound, "not found (404)", "check the id; it may not exist"),
+    429: (RateLimited, "still rate limited (429) after retrying", HINT_429),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -245,6 +255,24 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(slots=True)
+class _Call(Generic[T]):
+    """One `Transport.get` across its attempts: what to ask, and what earlier attempts
+    learned (when the deadline ends, whether the token was refreshed, the cached copy)."""
+
+    svc: _Service
+    url: str
+    target: URL
+    decode: Callable[[bytes, str], T] | None
+    cacheable: bool
+    not_found: str | None
+    auth: bool
+    accept: str | None
+    cached: tuple[str, bytes] | None
+    refreshed: bool = False
+    ends_at: float | None = None
+
+
 class Transport:
     """One aiohttp session shared by all services. Build it through WaypointClient."""
 
@@ -390,34 +418,15 @@ class Transport:
         detail: str = "",
     ) -> ApiError:
         where = self._where(service, url)
-        if status == 400:
-            return BadRequest(
-                f"the API refused the request (400): {where}",
-                service=service, status=status, url=url,
-                hint="check the player, ids and filters",
-            )  # fmt: skip
-        if status == 401:
-            return Unauthorized(
-                f"not signed in (401): {where}",
-                service=service, status=status, url=url, hint=HINT_401,
-            )  # fmt: skip
-        if status == 403:
-            return Forbidden(
-                f"forbidden (403): {where}",
-                service=service, status=status, url=url, hint=HINT_403,
-            )  # fmt: skip
-        if status == 404:
-            return NotFound(
-                f"not found (404): {where}",
-                service=service, status=status, url=url,
-                hint=not_found or "check the id; it may not exist",
-            )  # fmt: skip
-        if status == 429:
-            return RateLimited(
-                f"still rate limited (429) after retrying: {where}",
-                service=service, status=status, url=url, hint=HINT_429,
-                retry_after=retry_after,
-            )  # fmt: skip
+        known = _STATUS_ERRORS.get(status) if status is not None else None
+        if known is not None:
+            cls, what, hint = known
+            if status == 404 and not_found:
+                hint = not_found
+            error = cls(f"{what}: {where}", service=service, status=status, url=url, hint=hint)
+            if isinstance(error, RateLimited):
+                error.retry_after = retry_after
+            return error
         if status is None or status == 408 or status >= 500:
             what = detail or (f"status {status}" if status else "no response")
             return ServerError(
@@ -488,110 +497,130 @@ class Transport:
         if auth and not self.trusted(url_s):
             raise ConfigError(f"refusing to send credentials to {url.host}")
         cached = self._cache.get(url_s) if cacheable and self._cache is not None else None
-        policy = self.retry
+        call = _Call(svc, url_s, url, decode, cacheable, not_found, auth, accept, cached)
         attempt = 1
         waited = 0.0
-        refreshed = False
-        counters = self.counters
-        ends_at: float | None = None  # the deadline runs from the first send
         while True:
             try:
-                async with self._send_slot(svc):
-                    if ends_at is None:
-                        ends_at = self._clock() + self.bounds.deadline
-                    left = ends_at - self._clock()
-                    if left <= 0:
-                        raise self._late(service, url_s)
-                    credentials = self._auth_headers(await self._tokens.get()) if auth else {}
-                    headers = self._plain_headers
-                    if cached is not None:
-                        headers = {**headers, "If-None-Match": cached[0]}
-                    if accept is not None:
-                        headers = {**headers, "Accept": accept}
-                    counters.requests += 1
-                    counters.by_service[service] = counters.by_service.get(service, 0) + 1
-                    limit = min(self.bounds.timeout, left)
-                    try:
-                        answer = await exchange(
-                            self.session,
-                            "GET",
-                            url,
-                            trusted=self.trusted,
-                            headers=headers,
-                            credentials=credentials,
-                            max_body=self.bounds.max_body,
-                            seconds=limit,
-                        )
-                        status, body, rheaders = answer.status, answer.body, answer.headers
-                    except BodyTooLarge:
-                        raise self._too_large(service, url_s) from None
-                    except RedirectRefused as exc:
-                        raise self._error(None, service, url_s, detail=str(exc)) from None
-                    except aiohttp.ClientConnectorError as exc:
-                        counters.connection_errors += 1
-                        raise _Transient(self._unreachable(service, url_s, exc)) from None
-                    except (TimeoutError, aiohttp.ClientError) as exc:
-                        if isinstance(exc, TimeoutError) and limit < self.bounds.timeout:
-                            counters.connection_errors += 1
-                            raise self._late(service, url_s) from None
-                        counters.connection_errors += 1
-                        detail = (
-                            "response cut short"
-                            if isinstance(exc, aiohttp.ClientPayloadError)
-                            else "timed out"
-                            if isinstance(exc, TimeoutError)
-                            else f"connection failed ({type(exc).__name__})"
-                        )
-                        raise _Transient(self._error(None, service, url_s, detail=detail)) from None
-                counters.by_status[status] = counters.by_status.get(status, 0) + 1
-                self.server_clock.observe(rheaders)
-                if log.isEnabledFor(logging.DEBUG):
-                    log.debug("GET %s -> %d (%d bytes)", url_s, status, len(body or b""))
-                if 200 <= status < 300:
-                    return self._success(
-                        svc, url_s, status, body, rheaders, decode, cacheable, attempt
-                    )
-                if status == 304 and cached is not None:
-                    counters.not_modified += 1
-                    try:
-                        data = self._decode(decode, cached[1], url_s, service, 200, rheaders, 0)
-                    except ParseError:
-                        log.warning("cached copy of %s is unreadable: fetching it again", url_s)
-                        cached = None
-                        continue
-                    return Fetched(data, cached[1], url_s, 200, True, cached[0])
-                if status == 401 and auth and not refreshed:
-                    refreshed = True
-                    counters.refreshes += 1
-                    log.info("%s answered 401: refreshing the token once and replaying", service)
-                    await self._tokens.refresh()
-                    continue
-                retry_after = parse_retry_after(rheaders.get("Retry-After"), self._wall_clock())
-                error = self._error(
-                    status, service, url_s, not_found=not_found, retry_after=retry_after
-                )
-                if status < 500 and status not in _RETRY_STATUSES:
-                    raise error
-                raise _Transient(error, retry_after)
+                fetched = await self._attempt(call, attempt)
             except _Transient as transient:
-                error, retry_after = transient.error, transient.retry_after
-                if attempt >= policy.attempts:
-                    raise error from None
-                delay = self._rand() * min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))
-                if retry_after is not None:
-                    delay = max(delay, retry_after)
-                if waited + delay > policy.budget:
-                    raise error from None
-                if ends_at is not None and self._clock() + delay >= ends_at:
-                    raise error from None  # the last answer says more than the deadline
+                delay = self._backoff(transient, attempt, waited, call.ends_at)
                 waited += delay
                 attempt += 1
-                counters.retries += 1
+                self.counters.retries += 1
                 log.info(
                     "%s: %s; retry %d/%d in %.2fs",
-                    service, error.message, attempt - 1, policy.attempts - 1, delay,
+                    service, transient.error.message, attempt - 1, self.retry.attempts - 1, delay,
                 )  # fmt: skip
                 await self._sleep(delay)
+                continue
+            if fetched is not None:
+                return fetched
+            # None: ask again at once (a fresh token, or the cached copy was unreadable)
+
+    def _backoff(
+        self, transient: _Transient, attempt: int, waited: float, ends_at: float | None
+    ) -> float:
+        """Seconds to wait before the next attempt; raises the attempt's error when there
+        is none left (attempts, waiting budget, or deadline spent)."""
+        policy, error, retry_after = self.retry, transient.error, transient.retry_after
+        if attempt >= policy.attempts:
+            raise error from None
+        delay = self._rand() * min(policy.max_delay, policy.base_delay * 2.0 ** (attempt - 1))
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        if waited + delay > policy.budget:
+            raise error from None
+        if ends_at is not None and self._clock() + delay >= ends_at:
+            raise error from None  # the last answer says more than the deadline
+        return delay
+
+    async def _attempt(self, call: _Call[T], attempt: int) -> Fetched[T] | None:
+        """One request and what its answer means: the result, a `_Transient` to retry
+        after a wait, a final error, or None to ask again at once."""
+        status, body, headers = await self._send(call)
+        counters, url = self.counters, call.url
+        counters.by_status[status] = counters.by_status.get(status, 0) + 1
+        self.server_clock.observe(headers)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("GET %s -> %d (%d bytes)", url, status, len(body or b""))
+        if 200 <= status < 300:
+            return self._success(
+                call.svc, url, status, body, headers, call.decode, call.cacheable, attempt
+            )
+        service = call.svc.name
+        if status == 304 and call.cached is not None:
+            counters.not_modified += 1
+            etag, kept = call.cached
+            try:
+                data = self._decode(call.decode, kept, url, service, 200, headers, 0)
+            except ParseError:
+                log.warning("cached copy of %s is unreadable: fetching it again", url)
+                call.cached = None
+                return None
+            return Fetched(data, kept, url, 200, True, etag)
+        if status == 401 and call.auth and not call.refreshed:
+            call.refreshed = True
+            counters.refreshes += 1
+            log.info("%s answered 401: refreshing the token once and replaying", service)
+            await self._tokens.refresh()
+            return None
+        retry_after = parse_retry_after(headers.get("Retry-After"), self._wall_clock())
+        error = self._error(status, service, url, not_found=call.not_found, retry_after=retry_after)
+        if status < 500 and status not in _RETRY_STATUSES:
+            raise error
+        raise _Transient(error, retry_after)
+
+    async def _send(self, call: _Call[Any]) -> tuple[int, bytes, CIMultiDictProxy[str]]:
+        """Send once, paced and within the concurrency cap and the deadline; a failure to
+        get an answer is a `_Transient` (worth retrying) or a final error."""
+        service, url_s, counters = call.svc.name, call.url, self.counters
+        async with self._send_slot(call.svc):
+            if call.ends_at is None:  # the deadline runs from the first send
+                call.ends_at = self._clock() + self.bounds.deadline
+            left = call.ends_at - self._clock()
+            if left <= 0:
+                raise self._late(service, url_s)
+            credentials = self._auth_headers(await self._tokens.get()) if call.auth else {}
+            headers = self._plain_headers
+            if call.cached is not None:
+                headers = {**headers, "If-None-Match": call.cached[0]}
+            if call.accept is not None:
+                headers = {**headers, "Accept": call.accept}
+            counters.requests += 1
+            counters.by_service[service] = counters.by_service.get(service, 0) + 1
+            limit = min(self.bounds.timeout, left)
+            try:
+                answer = await exchange(
+                    self.session,
+                    "GET",
+                    call.target,
+                    trusted=self.trusted,
+                    headers=headers,
+                    credentials=credentials,
+                    max_body=self.bounds.max_body,
+                    seconds=limit,
+                )
+            except BodyTooLarge:
+                raise self._too_large(service, url_s) from None
+            except RedirectRefused as exc:
+                raise self._error(None, service, url_s, detail=str(exc)) from None
+            except aiohttp.ClientConnectorError as exc:
+                counters.connection_errors += 1
+                raise _Transient(self._unreachable(service, url_s, exc)) from None
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                counters.connection_errors += 1
+                if isinstance(exc, TimeoutError) and limit < self.bounds.timeout:
+                    raise self._late(service, url_s) from None
+                detail = (
+                    "response cut short"
+                    if isinstance(exc, aiohttp.ClientPayloadError)
+                    else "timed out"
+                    if isinstance(exc, TimeoutError)
+                    else f"connection failed ({type(exc).__name__})"
+                )
+                raise _Transient(self._error(None, service, url_s, detail=detail)) from None
+        return answer.status, answer.body, answer.headers
 
     def _decode(
         self,

@@ -10,11 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-# The table definitions live in halotrack.store.matches on schema.py's MetaData; importing it
-# here makes sure they are registered whenever the migration tree is loaded (so comparisons
-# of the migrated database against `schema.metadata` see them). The DDL below is frozen.
-import halotrack.store.matches  # noqa: F401
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -35,6 +30,16 @@ def _assets() -> list[sa.Column[object]]:
     ]
 
 
+def _facts() -> list[sa.Column[object]]:
+    return [
+        _ts("start_time", nullable=False),
+        _ts("end_time"),
+        sa.Column("duration_seconds", sa.Float, nullable=True),
+        sa.Column("lifecycle_mode", sa.Integer, nullable=True),
+        sa.Column("game_variant_category", sa.Integer, nullable=True),
+    ]
+
+
 def _match_fk() -> sa.Column[object]:
     return sa.Column(
         "match_id",
@@ -48,11 +53,7 @@ def upgrade() -> None:
     op.create_table(
         "matches",
         sa.Column("match_id", sa.String(ID), primary_key=True),
-        _ts("start_time", nullable=False),
-        _ts("end_time"),
-        sa.Column("duration_seconds", sa.Float, nullable=True),
-        sa.Column("lifecycle_mode", sa.Integer, nullable=True),
-        sa.Column("game_variant_category", sa.Integer, nullable=True),
+        *_facts(),
         sa.Column("playlist_experience", sa.Integer, nullable=True),
         sa.Column("gameplay_interaction", sa.Integer, nullable=True),
         *_assets(),
@@ -72,11 +73,7 @@ def upgrade() -> None:
         sa.Column("player_id", sa.String(ID), primary_key=True),
         sa.Column("xuid", sa.BigInteger, nullable=True),
         sa.Column("is_bot", sa.Boolean, nullable=False),
-        _ts("start_time", nullable=False),
-        _ts("end_time"),
-        sa.Column("duration_seconds", sa.Float, nullable=True),
-        sa.Column("lifecycle_mode", sa.Integer, nullable=True),
-        sa.Column("game_variant_category", sa.Integer, nullable=True),
+        *_facts(),
         *_assets(),
         sa.Column("team_id", sa.Integer, nullable=True),
         sa.Column("outcome", sa.Integer, nullable=True),

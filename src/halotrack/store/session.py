@@ -1,0 +1,80 @@
+"""How a store call finds its connection: each query and write is written once, for one
+connection, and serves three ways.
+
+A `StoreReader` (from `Store.reader()`) and a `StoreTx` (from `Store.transaction()`) are
+bound to one connection: one consistent read, one atomic unit of writes. The `Store` itself
+is the same API unbound, where each call is its own unit. `@reads` and `@writes` mark a
+method with the unit it needs; called on the unbound store they open that unit for the
+call, so a write that calls other methods still runs all of them in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
+P = ParamSpec("P")
+T = TypeVar("T")
+B = TypeVar("B", bound="Bound")
+
+
+class Bound:
+    """A connection to run on, or None for the unbound store (see the module docstring)."""
+
+    def __init__(self, conn: Connection | None) -> None:
+        self._conn = conn
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            raise TypeError("no connection: use store.reader() or store.transaction()")
+        return self._conn
+
+    def _unit(self, write: bool) -> AbstractContextManager[Any]:
+        """A bound reader or transaction for one call on the unbound store."""
+        raise TypeError(f"{type(self).__name__} is bound to a connection already")
+
+
+class _Mark(Protocol):
+    def __call__(self, fn: Callable[Concatenate[B, P], T], /) -> Callable[Concatenate[B, P], T]: ...
+
+
+def _in_unit(write: bool) -> _Mark:
+    def mark(fn: Callable[Concatenate[B, P], T]) -> Callable[Concatenate[B, P], T]:
+        @wraps(fn)
+        def call(self: B, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            if self._conn is not None:
+                return fn(self, *args, **kwargs)
+            with self._unit(write) as bound:
+                return fn(bound, *args, **kwargs)
+
+        return call
+
+    return mark
+
+
+reads = _in_unit(write=False)
+writes = _in_unit(write=True)
+
+
+_IGNORE_STMT: dict[tuple[str, str], Any] = {}
+
+
+def insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> bool:
+    """INSERT .. ON CONFLICT DO NOTHING; True when the row was inserted. RETURNING, not
+    rowcount: psycopg reports -1 for an INSERT that hit the conflict. The statement is built
+    once per dialect and table; values go in as parameters (no per-value coercion)."""
+    key = (conn.dialect.name, table.name)
+    stmt = _IGNORE_STMT.get(key)
+    if stmt is None:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        pk = next(iter(table.primary_key.columns))
+        stmt = dialect.insert(table).on_conflict_do_nothing().returning(pk)
+        _IGNORE_STMT[key] = stmt
+    return conn.execute(stmt, dict(values)).first() is not None

@@ -7,8 +7,14 @@ with its dev extras, then runs the demo, the tests, or any `halotrack` command i
 
     python3 dev.py demo            # simulator + SQLite + stats page, no network, no account
     python3 dev.py test [ARGS...]  # the whole test suite (ARGS go to pytest)
+    python3 dev.py test --fast     # the inner loop: unit + integration, slow tests left out
     python3 dev.py lint            # ruff check, ruff format --check, mypy
     python3 dev.py run ARGS...     # any halotrack command
+
+Tests come in three tiers: tests/unit (pure, in-process), tests/integration (the simulator
+on loopback, SQLite and PostgreSQL, the CLI in-process) and tests/system (CLIs in
+subprocesses, SIGKILL, chaos and soak, the browser). Tests over about 2 s carry the `slow`
+mark; `--fast` runs unit and integration without them, `test` alone runs everything.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("HALOTRACK_VENV", ROOT / ".venv"))
 STAMP = VENV / ".halotrack-installed"
+FAST_TIERS = ["tests/unit", "tests/integration"]
 
 
 def _bin(name: str) -> Path:
@@ -61,6 +68,8 @@ def main(argv: list[str]) -> int:
     if cmd == "demo":
         return subprocess.call([str(_bin("halotrack")), "demo", *rest])
     if cmd == "test":
+        if "--fast" in rest:
+            rest = ["-m", "not slow", *FAST_TIERS, *(a for a in rest if a != "--fast")]
         # Spread over every core unless the caller chose otherwise (e.g. `-n 0` to debug).
         workers = [] if any(a == "-n" or a.startswith("-n") for a in rest) else ["-n", "auto"]
         return subprocess.call([py, "-m", "pytest", *workers, *rest], cwd=ROOT)

@@ -23,13 +23,13 @@ from typing import Any
 
 import pytest
 
-import test_auth_support
 from halotrack.auth import TokenStore, load_provider, status
 from halotrack.cli import main
 from halotrack.config import Settings
+from tests.support import auth as auth_support
 
-tls_ca = test_auth_support.tls_ca
-auth_home = test_auth_support.auth_home
+tls_ca = auth_support.tls_ca
+auth_home = auth_support.auth_home
 
 MARKER = "CANARYq7"  # inside every identity token the simulator issues
 
@@ -286,7 +286,7 @@ def test_browser_login_from_the_cli(  # type: ignore[no-untyped-def]
         ctx = ssl.create_default_context(cafile=sim.ca_file)
         with urllib.request.urlopen(url, context=ctx, timeout=10) as resp:
             page = resp.read().decode()
-        form = test_auth_support.HiddenForm()
+        form = auth_support.HiddenForm()
         form.feed(page)
         data = urlencode(form.fields).encode()
         with urllib.request.urlopen(form.action, data=data, timeout=10) as resp:

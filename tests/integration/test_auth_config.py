@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-import test_auth_support
 from halotrack import config
 from halotrack.auth import SignInConfig, TokenStore, load_provider
 from halotrack.auth.microsoft import DEFAULT_AUTHORITY
@@ -15,8 +14,9 @@ from halotrack.auth.provider import PastedTokens
 from halotrack.auth.store import Session, StoredToken
 from halotrack.errors import ConfigError
 from halotrack.waypoint import StaticTokens, from_settings
+from tests.support import auth as auth_support
 
-auth_home = test_auth_support.auth_home
+auth_home = auth_support.auth_home
 
 
 def test_client_id_flag_beats_environment_beats_file(

@@ -6,16 +6,16 @@ import logging
 
 import pytest
 
-import test_auth_support
 from halotrack.auth import SignedInTokens, SignInConfig, TokenStore, load_provider
 from halotrack.config import Settings
 from halotrack.errors import AuthError
 from halotrack.simulator.identity import XERR_CHILD, XERR_NO_PROFILE
+from tests.support import auth as auth_support
 
-# Fixtures shared by the sign-in tests (see test_auth_support.py).
-tls_ca = test_auth_support.tls_ca
-auth_home = test_auth_support.auth_home
-identity_sim = test_auth_support.identity_sim
+# Fixtures shared by the sign-in tests (see auth_support.py).
+tls_ca = auth_support.tls_ca
+auth_home = auth_support.auth_home
+identity_sim = auth_support.identity_sim
 
 
 async def _login_error(sim, **kw) -> AuthError:  # type: ignore[no-untyped-def]

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 import aiohttp
 import pytest
 
-import test_auth_support
 from halotrack.auth import (
     SignedInTokens,
     TokenStore,
@@ -19,11 +18,12 @@ from halotrack.auth import (
 )
 from halotrack.config import Settings
 from halotrack.errors import AuthError
+from tests.support import auth as auth_support
 
-# Fixtures shared by the sign-in tests (see test_auth_support.py).
-tls_ca = test_auth_support.tls_ca
-auth_home = test_auth_support.auth_home
-identity_sim = test_auth_support.identity_sim
+# Fixtures shared by the sign-in tests (see auth_support.py).
+tls_ca = auth_support.tls_ca
+auth_home = auth_support.auth_home
+identity_sim = auth_support.identity_sim
 
 
 async def device_login(sim, **kw):  # type: ignore[no-untyped-def]
@@ -146,7 +146,7 @@ def fake_browser(sim, seen: list[str]):  # type: ignore[no-untyped-def]
             async with http.get(url) as resp:
                 assert resp.status == 200
                 page = await resp.text()
-            form = test_auth_support.HiddenForm()
+            form = auth_support.HiddenForm()
             form.feed(page)
             async with http.post(form.action, data=form.fields) as resp:
                 assert resp.status == 200, await resp.text()

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-import test_auth_support
 from halotrack.auth.chain import XboxChain, _parse_duration, _parse_time
 from halotrack.models.hosts import (
     HALO_RELYING_PARTY,
@@ -19,11 +18,12 @@ from halotrack.models.hosts import (
     service_urls,
 )
 from halotrack.simulator.identity import net_duration, xbox_time
+from tests.support import auth as auth_support
 
-# Fixtures shared by the sign-in tests (see test_auth_support.py).
-tls_ca = test_auth_support.tls_ca
-auth_home = test_auth_support.auth_home
-identity_sim = test_auth_support.identity_sim
+# Fixtures shared by the sign-in tests (see auth_support.py).
+tls_ca = auth_support.tls_ca
+auth_home = auth_support.auth_home
+identity_sim = auth_support.identity_sim
 
 XBOX_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$")
 SPARTAN_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")

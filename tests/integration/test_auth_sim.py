@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-import test_auth_support
 from halotrack.auth import TokenStore, load_provider
 from halotrack.auth.simulator import sim_sign_in
 from halotrack.config import Settings
 from halotrack.errors import ConfigError
 from halotrack.waypoint import from_settings
+from tests.support import auth as auth_support
 
-auth_home = test_auth_support.auth_home
+auth_home = auth_support.auth_home
 
 
 async def test_sim_sign_in_renews_after_simulated_time_passes(simulator, auth_home: Path) -> None:  # type: ignore[no-untyped-def]

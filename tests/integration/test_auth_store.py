@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-import test_auth_support
 from halotrack.auth import TokenStore, load_provider
 from halotrack.auth.store import Session, StoredToken
 from halotrack.config import Settings
 from halotrack.errors import StoreError
+from tests.support import auth as auth_support
 
-tls_ca = test_auth_support.tls_ca
-auth_home = test_auth_support.auth_home
-identity_sim = test_auth_support.identity_sim
+tls_ca = auth_support.tls_ca
+auth_home = auth_support.auth_home
+identity_sim = auth_support.identity_sim
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 

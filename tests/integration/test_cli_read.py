@@ -12,8 +12,8 @@ import pytest
 
 from halotrack.cli import common, main
 from halotrack.simulator import Simulator
-from halotrack.simulator.testing import SimThread
 from halotrack.waypoint import Tokens
+from tests.support.sim import SimThread
 
 UNKNOWN_XUID = 2533274899999999
 
@@ -260,6 +260,7 @@ def _played(block: dict[str, Any]) -> bool:
     )
 
 
+@pytest.mark.slow
 def test_csr_default_is_the_season_and_all_ranked_adds_the_rest(
     sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -326,6 +327,7 @@ def test_one_season_name_in_seasons_and_record(
     assert json.loads(out)["season_id"] == current["season_id"]  # raw ids stay in --json
 
 
+@pytest.mark.slow
 def test_match_scoreboard_names_every_human_after_a_sync(
     sim: Simulator, env: Tokens, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

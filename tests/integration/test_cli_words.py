@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import typer
+from test_history_cli import GT, T0, db, run  # noqa: F401  (db is a fixture)
+from test_hostile_cli import env, sim  # noqa: F401  (fixtures: a simulator, env pointing at it)
 from typer.testing import CliRunner
 
 from halotrack import errors
 from halotrack.cli import app, main
 from halotrack.simulator import Simulator
-from test_history_cli import GT, T0, db, run  # noqa: F401  (db is a fixture)
-from test_hostile_cli import env, sim  # noqa: F401  (fixtures: a simulator, env pointing at it)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TREE = typer.main.get_command(app)
 
 

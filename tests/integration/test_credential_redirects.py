@@ -3,7 +3,7 @@ user token, XSTS, Spartan token, clearance) and `auth paste`, behind each redire
 to another port. The other port must see nothing at all, the canary-carrying token reached
 only the API, and the error is one line naming the step.
 
-The loopback servers here (`Loopback`) are shared with tests/test_response_limits.py.
+The loopback servers here (`Loopback`) are shared with tests/integration/test_response_limits.py.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ import pytest
 from aiohttp import web
 
 import conftest
-import test_auth_support
 from halotrack.auth import TokenStore, XboxChain
 from halotrack.cli import main
 from halotrack.errors import AuthError
 from halotrack.models.hosts import HALO_RELYING_PARTY
 from halotrack.simulator import start_simulator
 from halotrack.simulator.identity import IdentityPlugin
+from tests.support import auth as auth_support
 
 REDIRECT_CODES = [301, 302, 303, 307, 308]
 
@@ -210,8 +210,8 @@ def test_auth_paste_behind_a_redirect_sends_nothing_away(
 
 # -- msal's own HTTP (the Microsoft half of sign-in) -------------------------------------
 
-tls_ca = test_auth_support.tls_ca
-auth_home = test_auth_support.auth_home
+tls_ca = auth_support.tls_ca
+auth_home = auth_support.auth_home
 
 
 @pytest.mark.parametrize("code", [302, 307, 308])
@@ -235,7 +235,7 @@ async def test_msal_token_request_never_follows_a_redirect(
     async with start_simulator(
         seed=7, players=5, port=0, ssl_context=server_ctx, plugins=(redirector, plugin)
     ) as sim:
-        ids = test_auth_support.IdentitySim(sim, plugin, ca_file)
+        ids = auth_support.IdentitySim(sim, plugin, ca_file)
         with pytest.raises(AuthError) as info:
             await ids.device_login()
     assert info.value.step == "msal" and "redirect" in info.value.message

@@ -12,7 +12,7 @@ import pytest
 
 from halotrack.cli import main
 
-REAL = Path(__file__).parent / "data" / "real"
+REAL = Path(__file__).parents[1] / "data" / "real"
 METADATA = REAL / "gamecms" / "medals-metadata.json"
 
 

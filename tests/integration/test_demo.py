@@ -12,6 +12,7 @@ from halotrack.cli import main
 from halotrack.store import open_store
 
 
+@pytest.mark.slow
 def test_demo_writes_database_diff_and_pages(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

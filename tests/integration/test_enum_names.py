@@ -22,12 +22,12 @@ from halotrack.models.enums import (
 )
 from halotrack.models.xmlnames import enum_names, parse_xml
 from halotrack.simulator import Simulator, datacontract, start_simulator
-from halotrack.simulator.testing import SimThread
 from halotrack.store import Store, open_store
 from halotrack.usecases import Tracker
 from halotrack.usecases.names import NAMES_KEY, load_book
 from halotrack.waypoint import Limits, WaypointClient
 from halotrack.wiring.simtokens import SimulatorTokens
+from tests.support.sim import SimThread
 
 NEW_MODE = 43  # a category this version does not know
 NEW_NAME = "MultiplayerSnowballFight"
@@ -194,6 +194,7 @@ async def test_a_value_the_xml_does_not_name_is_asked_once(
     assert doc is not None and doc.json()["asked"] == {"GameVariantCategory": [NEW_MODE]}
 
 
+@pytest.mark.slow
 async def test_match_sync_learns_from_match_stats(
     sim: Simulator, lite: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from halotrack.errors import HaloTrackError, StoreError
 from halotrack.store import Scope, Store, extract, schema
-from test_fuzz_support import (
+from tests.support.fuzz import (
     EXAMPLES,
     HOSTILE_VALUES,
     MUTATION,

@@ -23,7 +23,7 @@ T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 T1 = T0 + timedelta(days=1)
 T2 = T0 + timedelta(days=2)
 PLAYLIST = "edfef3ac-9cbe-4fa2-b949-8f29deafd483"
-REAL = Path(__file__).parent / "data" / "real"
+REAL = Path(__file__).parents[1] / "data" / "real"
 DOUBLE_KILL = 622331684
 KILLED_PLAYER = 1024030246
 

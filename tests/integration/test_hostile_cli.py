@@ -25,7 +25,7 @@ from halotrack.cli import main
 from halotrack.models.hosts import WAYPOINT_HOSTS
 from halotrack.simulator import Simulator
 from halotrack.store import open_store
-from test_crash_recovery import SimThread
+from tests.support.sim import SimThread
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from halotrack.models import MatchSkill, MatchStats, decode
 from halotrack.store import Store
 from halotrack.store import matches as sm
 
-REAL = Path(__file__).parent / "data" / "real"
+REAL = Path(__file__).parents[1] / "data" / "real"
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 
 

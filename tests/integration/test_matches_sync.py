@@ -82,6 +82,7 @@ async def env() -> AsyncIterator[Env]:
             yield Env(sim, xuid, client)
 
 
+@pytest.mark.slow
 async def test_backfill_then_incremental(env: Env, match_store: Store) -> None:
     store = match_store
     first = await sync_player_matches(env.client, store, env.xuid)

@@ -13,7 +13,7 @@ from halotrack.cli import main
 from halotrack.errors import Unknown
 from halotrack.report import build_page_data, find_xuid, render_page
 from halotrack.store import Scope, Store, open_store
-from test_page_samples import (
+from tests.support.page import (
     NOW,
     RANKED_ARENA,
     RANKED_DOUBLES,
@@ -140,7 +140,7 @@ def test_recent_matches_come_from_the_match_tables(store: Store) -> None:
     from halotrack.models import MatchSkill, MatchStats, decode_as
     from halotrack.store.matches import match_rows, player_matches, save_match
 
-    real = Path(__file__).parent / "data" / "real"
+    real = Path(__file__).parents[1] / "data" / "real"
     stats = decode_as(MatchStats, (real / "match-stats/slayer-2025.json").read_bytes())
     skill = decode_as(MatchSkill, (real / "match-skill/match-skill-one-player.json").read_bytes())
     other = decode_as(MatchStats, (real / "match-stats/ctf-2025.json").read_bytes())
@@ -161,7 +161,7 @@ def test_recent_matches_come_from_the_match_tables(store: Store) -> None:
 
 
 def test_given_matches_replace_the_stored_ones(store: Store) -> None:
-    from halotrack.report import synthetic
+    from tests.support import synthetic
 
     page = build_page_data(store, XUID, now=NOW, matches=synthetic.matches(60, until=NOW))
     assert len(page.recent_matches) == 25

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from test_credential_redirects import Loopback, answer_json, loopback
 
 import conftest
-import test_auth_support
 from halotrack.auth import XboxChain, load_provider
 from halotrack.auth.microsoft import GuardedHttp
 from halotrack.cli import main
@@ -25,8 +25,8 @@ from halotrack.config import Settings, resolve
 from halotrack.errors import ApiError, AuthError, ConfigError, ServerError
 from halotrack.waypoint import Limits, RetryPolicy, Tokens, WaypointClient, from_settings
 from halotrack.waypoint.guard import DEFAULT_DEADLINE, DEFAULT_MAX_BODY, Bounds
-from test_crash_recovery import SimThread
-from test_credential_redirects import Loopback, answer_json, loopback
+from tests.support import auth as auth_support
+from tests.support.sim import SimThread
 
 __all__ = ["loopback"]
 
@@ -269,9 +269,9 @@ def test_auth_paste_takes_the_deadline_from_the_settings(
     assert len(lines) == 1 and "paste: no answer from 127.0.0.1 within 1 s" in lines[0]
 
 
-tls_ca = test_auth_support.tls_ca
-auth_home = test_auth_support.auth_home
-identity_sim = test_auth_support.identity_sim
+tls_ca = auth_support.tls_ca
+auth_home = auth_support.auth_home
+identity_sim = auth_support.identity_sim
 
 
 async def test_login_and_renewal_take_the_cap_from_the_settings(  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from halotrack.cli import main
 from halotrack.models.hosts import WAYPOINT_HOSTS
-from halotrack.simulator.testing import SimThread
+from tests.support.sim import SimThread
 
 PLAIN = "Plain String Season"
 

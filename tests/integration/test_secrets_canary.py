@@ -2,8 +2,9 @@
 something), the hunt itself notices a leak, and credentials never reach a host outside the
 configured base URLs, redirects included, from the library and from the CLI.
 
-Token files are owner-only: tests/test_auth_store.py (test_files_are_owner_only_even_with_
-a_permissive_umask, test_signed_in_files_are_owner_only_and_repaired) proves it.
+Token files are owner-only: tests/integration/test_auth_store.py
+(test_files_are_owner_only_even_with_a_permissive_umask,
+test_signed_in_files_are_owner_only_and_repaired) proves it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from halotrack.store import Store
 from halotrack.store import matches as sm
 from halotrack.waypoint import RetryPolicy, WaypointClient
 from halotrack.wiring.simtokens import SimulatorTokens
-from test_crash_recovery import SimThread
+from tests.support.sim import SimThread
 
 SPARTAN = "x-343-authorization-spartan"
 CLEARANCE = "343-clearance"
@@ -213,7 +214,7 @@ async def test_simulator_clearance_carries_the_canary_as_every_match_does() -> N
                 assert (await r.json())["MatchInfo"]["ClearanceId"] == tokens.clearance
 
 
-REAL = Path(__file__).parent / "data" / "real"
+REAL = Path(__file__).parents[1] / "data" / "real"
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 
 

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from halotrack.simulator import SimState, start_simulator
-from halotrack.simulator.testing import SimClient
+from tests.support.sim import SimClient
 
 
 def record_path(xuid: int | str) -> str:
@@ -368,6 +368,7 @@ async def test_list_parameters_take_the_comma_form_and_the_repeated_key(
     assert [u["gamertag"] for u in d1] == [a.gamertag, b.gamertag]
 
 
+@pytest.mark.slow
 async def test_match_history_type_by_number_or_name(simulator, sim_client) -> None:
     p = max(simulator.world.players, key=lambda x: len(simulator.world.history(x)))
     path = f"/hi/players/xuid({p.xuid})/matches"

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from halotrack.simulator import Match, World
-from halotrack.simulator.shape import compare, timestamps, trimmed
+from tests.support.shape import compare, timestamps, trimmed
 
-REAL = Path(__file__).parent / "data" / "real"
+REAL = Path(__file__).parents[1] / "data" / "real"
 
 
 def real(name: str) -> Any:
@@ -285,6 +285,7 @@ async def test_service_record_season_ids_list_both_families(simulator, sim_clien
         assert by_meta["Subqueries"][key] == by_csr["Subqueries"][key]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sample", "category", "lifecycle"), MATCH_SAMPLES)
 async def test_match_stats_content(simulator, sim_client, sample, category, lifecycle) -> None:
     ref = real(f"match-stats/{sample}")

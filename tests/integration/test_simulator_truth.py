@@ -10,6 +10,8 @@ import re
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from halotrack.simulator import Filters, World
 from halotrack.simulator.catalog import COL, MODES
 
@@ -131,6 +133,7 @@ async def stats_of(client: Any, ids: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+@pytest.mark.slow
 async def test_records_equal_sum_of_matches(simulator, sim_client) -> None:
     world = simulator.world
     players = moderate_players(world)
@@ -167,6 +170,7 @@ async def test_records_equal_sum_of_matches(simulator, sim_client) -> None:
         assert_record_matches(rec, expected_record(pvp, p.xuid))
 
 
+@pytest.mark.slow
 async def test_playlist_filter_and_custom_record(simulator, sim_client) -> None:
     world = simulator.world
     p = moderate_players(world, 1)[0]
@@ -201,6 +205,7 @@ def test_world_truth_matches_aggregate_api() -> None:
     assert totals[kills] == sum(world.slot_vector(s)[kills] for s in mine)
 
 
+@pytest.mark.slow
 async def test_personal_scores_follow_stats(simulator, sim_client) -> None:
     """Killed Player counts Kills, Kill Assist counts Assists, Flag Captured counts captures:
     what a later 'infer personal score names' feature will rely on."""
@@ -323,6 +328,7 @@ async def test_bots_in_bootcamp_and_skill_rejects_bots(simulator, sim_client) ->
     assert status == 400
 
 
+@pytest.mark.slow
 def test_advance_plays_matches_and_moves_clock() -> None:
     world = World(seed=3, players=40)
     start = world.clock.now()
@@ -369,6 +375,7 @@ def test_same_seed_same_world() -> None:
     assert sorted(a.live_matches) == sorted(b.live_matches)
 
 
+@pytest.mark.slow
 def test_rosters_are_complete_deterministic_and_ranked() -> None:
     a, b = World(seed=9, players=15), World(seed=9, players=15)
     for pa, pb in zip(a.players, b.players, strict=True):

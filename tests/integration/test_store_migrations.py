@@ -27,6 +27,7 @@ TABLES = {
 }
 
 
+@pytest.mark.slow
 def test_migrates_from_empty(store_url: str) -> None:
     store = open_store(store_url)
     try:
@@ -83,6 +84,7 @@ def test_migrated_schema_matches_the_code(store_url: str) -> None:
         store.close()
 
 
+@pytest.mark.slow
 def test_downgrade_to_base_and_back(store_url: str) -> None:
     store = open_store(store_url)
     try:

@@ -17,7 +17,7 @@ from halotrack.store.extract import content_hash, duration_seconds
 
 XUID = 2535445291321133
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-REAL = Path(__file__).parent / "data" / "real"
+REAL = Path(__file__).parents[1] / "data" / "real"
 
 
 def lifetime() -> dict[str, Any]:
@@ -340,6 +340,7 @@ def test_out_of_range_numbers_keep_raw_and_null_the_column(store: Store) -> None
     assert store.integrity_check() == []
 
 
+@pytest.mark.slow
 def test_find_player_folds_unicode_gamertags_on_every_backend(store: Store) -> None:
     """SQLite's lower() is ASCII-only; a stored unicode gamertag must still be found."""
     now = datetime(2026, 1, 1, tzinfo=UTC)

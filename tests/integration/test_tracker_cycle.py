@@ -95,6 +95,7 @@ def truth(sim: Simulator, xuid: int) -> dict[str, object]:
     return views.service_record(sim.world, sim.world.by_xuid[xuid], Filters())
 
 
+@pytest.mark.slow
 async def test_quiet_cycle_costs_one_request_per_player_and_writes_nothing(
     sim: Simulator, store: Store
 ) -> None:
@@ -122,6 +123,7 @@ async def _quiet_cycle(sim: Simulator, store: Store, client: WaypointClient) -> 
     assert store.integrity_check() == []
 
 
+@pytest.mark.slow
 async def test_a_change_writes_exactly_one_snapshot_and_ended_seasons_once(
     sim: Simulator, store: Store
 ) -> None:

@@ -21,7 +21,7 @@ from halotrack.waypoint.players import (
     require_xuid,
     validate_gamertag,
 )
-from test_waypoint_fake_api import MINIMAL, FakeApi, serve_fake_api
+from tests.support.fake_api import MINIMAL, FakeApi, serve_fake_api
 
 
 @pytest.fixture

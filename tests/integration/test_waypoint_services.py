@@ -23,7 +23,7 @@ from halotrack.models import (
     ServiceRecord,
 )
 from halotrack.waypoint import Limits, WaypointClient, from_settings
-from test_waypoint_fake_api import FakeApi, serve_fake_api
+from tests.support.fake_api import FakeApi, serve_fake_api
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ async def fake_api() -> AsyncIterator[FakeApi]:
         yield api
 
 
-REAL = Path(__file__).parent / "data" / "real"
+REAL = Path(__file__).parents[1] / "data" / "real"
 XUID = 2535445291321133
 MATCH = "63391382-6b88-43f9-9ff4-6313404c419c"
 PLAYLIST = "edfef3ac-9cbe-4fa2-b949-8f29deafd483"

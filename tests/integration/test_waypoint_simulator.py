@@ -79,6 +79,7 @@ async def test_reads_every_service_from_the_simulator(sim: Simulator) -> None:
         assert c.counters.retries == 0
 
 
+@pytest.mark.slow
 async def test_csr_for_many_players_with_one_unknown(sim: Simulator) -> None:
     me = sim.world.players[0]
     everyone = [p.xuid for p in sim.world.players]

@@ -27,7 +27,7 @@ from halotrack.errors import (
 )
 from halotrack.waypoint import EtagCache, Limits, RetryPolicy, Tokens, WaypointClient
 from halotrack.waypoint.transport import parse_retry_after
-from test_waypoint_fake_api import MINIMAL, FakeApi, serve_fake_api
+from tests.support.fake_api import MINIMAL, FakeApi, serve_fake_api
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ async def fake_api() -> AsyncIterator[FakeApi]:
         yield api
 
 
-REAL = Path(__file__).parent / "data" / "real"
+REAL = Path(__file__).parents[1] / "data" / "real"
 CSR_BODY = (REAL / "csr" / "playlist-csrs-one-player.json").read_bytes()
 CALENDAR = (REAL / "gamecms" / "csr-season-calendar.json").read_bytes()
 PLAYLIST = "edfef3ac-9cbe-4fa2-b949-8f29deafd483"

@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiohttp.test_utils import TestClient, TestServer
-
 import test_hostile_cli as hostile
+from aiohttp.test_utils import TestClient, TestServer
+from test_hostile_cli import _dump, cli
+
 from halotrack.cli import main
 from halotrack.errors import ConfigError
 from halotrack.models import MatchStats, decode, decode_as
@@ -28,7 +29,6 @@ from halotrack.report.serve import make_app
 from halotrack.simulator import Simulator
 from halotrack.store import open_store
 from halotrack.store.matches import match_rows
-from test_hostile_cli import _dump, cli
 
 # The hostile-input suite's simulator and environment (a SQLite store under tmp_path).
 sim, env = hostile.sim, hostile.env
@@ -111,6 +111,7 @@ COMMANDS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("typed", TYPED_TOO_BIG[:3])
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: "-".join(c[:2]))
 def test_an_xuid_out_of_range_is_one_usage_line_and_changes_nothing(
@@ -180,6 +181,7 @@ def stored_players(url: str, match_id: str) -> list[str]:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_poisoned_match_is_stored_without_that_player_and_later_cycles_work(
     sim: Simulator,
     env: dict[str, str],

@@ -1,7 +1,7 @@
 """Shared fixtures of the sign-in tests: the simulator over TLS with the identity plugin.
 
 Kept here rather than in conftest.py so other helpers' edits to conftest cannot drop them;
-each tests/test_auth_*.py imports what it uses.
+each tests/*/test_auth_*.py imports what it uses.
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ async def sim_client(simulator, sim_tokens):  # type: ignore[no-untyped-def]
     """`SimClient` GET helper with the first player's tokens."""
     import aiohttp
 
-    from halotrack.simulator.testing import SimClient
+    from tests.support.sim import SimClient
 
     async with aiohttp.ClientSession() as session:
         yield SimClient(simulator.base_url, session, sim_tokens)

@@ -23,9 +23,9 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from test_models_decode import SAMPLES as SAMPLES  # the one table of sample -> kind
+from tests.support.samples import SAMPLES as SAMPLES
 
-REAL = Path(__file__).parent / "data" / "real"
+REAL = Path(__file__).parents[1] / "data" / "real"
 EXAMPLES = int(os.environ.get("HALOTRACK_FUZZ_EXAMPLES", "200"))
 
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 
 def _soak_module() -> ModuleType:
-    path = Path(__file__).parent.parent / "bench" / "soak.py"
+    path = Path(__file__).parents[2] / "bench" / "soak.py"
     spec = importlib.util.spec_from_file_location("halotrack_bench_soak", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -103,6 +103,7 @@ def players(sim: Simulator, n: int) -> list[Any]:
     return (picked[:1] + picked[-1:] + rest)[:n]
 
 
+@pytest.mark.slow
 def test_watch_and_track_commands(
     tsim: ThreadedSim, env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -191,6 +192,7 @@ def _rows(db: str) -> int:
         return int(conn.execute("SELECT count(*) FROM service_records").fetchone()[0])
 
 
+@pytest.mark.slow
 def test_sigkill_mid_cycle_then_restart_loses_nothing(
     tsim: ThreadedSim, env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -244,6 +246,7 @@ def test_sigkill_mid_cycle_then_restart_loses_nothing(
             assert len(store.records_history(x)) == 1
 
 
+@pytest.mark.slow
 def test_every_loops_until_ctrl_c_and_keeps_what_it_stored(
     tsim: ThreadedSim, env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:

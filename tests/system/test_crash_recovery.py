@@ -28,8 +28,8 @@ import pytest
 import sqlalchemy as sa
 
 from halotrack.simulator import Simulator
-from halotrack.simulator.testing import SimThread
 from halotrack.store import Store, open_store
+from tests.support.sim import SimThread
 
 pytestmark = pytest.mark.slow
 

@@ -25,7 +25,7 @@ from halotrack.usecases.matches import sync_player_matches
 from halotrack.usecases.metadata import MEDALS
 from halotrack.waypoint import Limits, WaypointClient
 
-REAL = Path(__file__).parent / "data" / "real"
+REAL = Path(__file__).parents[1] / "data" / "real"
 ME = 2535445291321133  # the samples' author
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 
@@ -194,6 +194,7 @@ def _stored(url: str, xuid: int) -> int:
         return 0
 
 
+@pytest.mark.slow
 async def test_sigkill_mid_backfill_then_resume(tmp_path: Path) -> None:
     """A killed `halotrack matches sync` leaves whole matches only; the resumed sync fetches
     every remaining match once, and refetches at most the matches in flight at the kill."""

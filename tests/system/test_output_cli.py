@@ -18,7 +18,7 @@ import pytest
 from halotrack.cli import main
 from halotrack.errors import ConfigError
 from halotrack.store import open_store
-from test_page_samples import XUID, seed_store
+from tests.support.page import XUID, seed_store
 
 GT = "Sample Spartan"
 
@@ -76,6 +76,7 @@ def _capped(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["page", "export"])
 def test_a_failed_write_keeps_the_good_file(db_url: str, tmp_path: Path, command: str) -> None:
     """Writing stops half-way (the file size limit); the file already there is untouched
@@ -98,6 +99,7 @@ def test_a_failed_write_keeps_the_good_file(db_url: str, tmp_path: Path, command
     assert os.listdir(out_dir) == ["stats.html"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["export", GT], ["history", GT, "--json"]])
 def test_a_full_stdout_is_one_line(db_url: str, args: list[str]) -> None:
     with open("/dev/full", "wb") as full:

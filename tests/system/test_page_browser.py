@@ -21,10 +21,10 @@ from halotrack.report import build_page_data, write_page
 from halotrack.report.render import fmt_duration, fmt_int, fmt_pct, fmt_ratio
 from halotrack.report.serve import make_app
 from halotrack.store import Scope, Store, open_store
-from test_page_samples import NOW, XSS_GAMERTAG, XSS_GAMERTAG_2, XUID, seed_store
+from tests.support.page import NOW, XSS_GAMERTAG, XSS_GAMERTAG_2, XUID, seed_store
 
 # One browser and one seeded store per module (read-only use); each test opens contexts.
-pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
 ARGS = [
     "--no-sandbox",
@@ -34,7 +34,7 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "out" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
 CHARTS = ("csr", "kd-winrate", "matches-week")
 
 
@@ -73,7 +73,7 @@ def save_real_matches(store: Store) -> None:
     from halotrack.models import MatchSkill, MatchStats, decode_as
     from halotrack.store.matches import match_rows, save_match
 
-    real = Path(__file__).parent / "data" / "real"
+    real = Path(__file__).parents[1] / "data" / "real"
     skill = decode_as(MatchSkill, (real / "match-skill/match-skill-one-player.json").read_bytes())
     with store.transaction() as tx:
         for name in ("slayer-2025", "ctf-2025", "oddball-2025", "zones-2025"):

@@ -11,6 +11,10 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # every test here starts `halotrack simulator` as a subprocess
+
 
 def test_cli_serves_until_stopped() -> None:
     proc = subprocess.Popen(
@@ -50,7 +54,7 @@ def test_cli_serves_until_stopped() -> None:
         proc.wait(10)
 
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_simulator_block() -> list[str]:

@@ -19,10 +19,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-import test_auth_support
 from halotrack.cli import main
+from tests.support import auth as auth_support
 
-auth_home = test_auth_support.auth_home
+pytestmark = pytest.mark.slow  # every test here starts `halotrack simulator` as a subprocess
+
+auth_home = auth_support.auth_home
 
 
 @pytest.fixture

@@ -15,12 +15,14 @@ from pathlib import Path
 
 import pytest
 
-import test_auth_support
 from halotrack.auth import TokenStore
 from halotrack.cli import main
 from halotrack.simulator import World
+from tests.support import auth as auth_support
 
-auth_home = test_auth_support.auth_home
+pytestmark = pytest.mark.slow  # every test here starts `halotrack simulator` as a subprocess
+
+auth_home = auth_support.auth_home
 SEED, PLAYERS = 5, 14
 
 

@@ -21,7 +21,7 @@ from halotrack.errors import StoreError
 from halotrack.store import Scope, Store, open_store
 from halotrack.usecases import TrackerBusy, TrackerLock
 
-REAL = Path(__file__).parent / "data" / "real"
+REAL = Path(__file__).parents[1] / "data" / "real"
 T0 = datetime(2026, 2, 1, tzinfo=UTC)
 
 # A child that writes one player's record + CSR + watch row per transaction, printing the
@@ -92,6 +92,7 @@ def _counts(store: Store) -> tuple[int, int, int | None]:
     return len(records), len(csr), watch.last_match_count
 
 
+@pytest.mark.slow
 def test_sigkill_inside_a_transaction_leaves_nothing_of_it(store_url: str) -> None:
     proc = _spawn(store_url, mid=5)
     try:
@@ -108,6 +109,7 @@ def test_sigkill_inside_a_transaction_leaves_nothing_of_it(store_url: str) -> No
         store.close()
 
 
+@pytest.mark.slow
 def test_sigkill_at_a_random_moment_keeps_whole_units(store_url: str) -> None:
     proc = _spawn(store_url, mid=-1)
     try:
@@ -332,6 +334,7 @@ def _damage(path: Path, seed: int = 11) -> None:
         f.write(rng.randbytes(4096))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "argv",
     [
@@ -359,6 +362,7 @@ def test_writers_refuse_a_damaged_database_and_leave_it_as_it_was(
     assert not Path(f"{db}-wal").exists() or Path(f"{db}-wal").stat().st_size == 0
 
 
+@pytest.mark.slow
 def test_db_check_names_the_damage(
     tmp_path: Path, cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -407,6 +411,7 @@ def _drop_cases() -> list[tuple[str, str]]:
         return _schema_objects(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("kind", "name"), _drop_cases(), ids=lambda v: str(v))
 def test_db_check_finds_every_missing_table_index_and_view(
     kind: str,
@@ -513,6 +518,7 @@ def test_db_upgrade_creates_the_database_a_reader_then_finds(
 # -- CI: nothing skips when every service is required ---------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("require", ["1", ""])
 def test_a_skip_fails_the_run_when_services_are_required(require: str, tmp_path: Path) -> None:
     """Whatever skips (a mark, a bare pytest.skip, importorskip), HALOTRACK_REQUIRE_SERVICES=1
@@ -527,7 +533,7 @@ def test_a_skip_fails_the_run_when_services_are_required(require: str, tmp_path:
     )
     env = {k: v for k, v in os.environ.items() if k != "HALOTRACK_REQUIRE_SERVICES"}
     env["HALOTRACK_REQUIRE_SERVICES"] = require
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1]), env.get("PYTHONPATH", "")])
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
          "-p", "no:randomly", "--rootdir", str(tmp_path), str(tmp_path)],

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from halotrack.errors import ParseError
 from halotrack.models import KINDS, decode
 from halotrack.models.export import to_jsonable
-from test_fuzz_support import EXAMPLES, SAMPLES, fuzz_settings, hang_guard, mutated_body, sample
+from tests.support.fuzz import EXAMPLES, SAMPLES, fuzz_settings, hang_guard, mutated_body, sample
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from halotrack.models import MatchStats, ServiceRecord, decode
 from halotrack.models.enums import GameVariantCategory, Outcome
 from halotrack.models.export import to_jsonable
 
-REAL = Path(__file__).parent / "data" / "real"
+REAL = Path(__file__).parents[1] / "data" / "real"
 SR = "servicerecord/matchmade-lifetime.json"
 MS = "match-stats/slayer-2025.json"
 
@@ -294,6 +294,7 @@ _DOCS = {
 _DOC_PATHS = {kind: [p for p in _paths(doc) if p] for kind, doc in _DOCS.items()}
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), kind=st.sampled_from(sorted(_DOCS)), value=_JSON, delete=st.booleans())
 def test_any_kind_survives_one_change_or_is_a_parse_error(

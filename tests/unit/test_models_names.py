@@ -30,7 +30,7 @@ from halotrack.models.names import (
     load_personal_scores,
 )
 
-REAL = Path(__file__).parent / "data" / "real"
+REAL = Path(__file__).parents[1] / "data" / "real"
 METADATA = REAL / "gamecms" / "medals-metadata.json"
 
 

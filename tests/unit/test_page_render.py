@@ -13,8 +13,8 @@ import pytest
 
 from halotrack.report import data as D
 from halotrack.report import render as R
-from halotrack.report import synthetic
-from test_page_samples import (
+from tests.support import synthetic
+from tests.support.page import (
     NOW,
     RANKED_ARENA,
     RANKED_DOUBLES,

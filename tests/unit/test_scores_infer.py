@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from halotrack.models.names import load_personal_scores
 from halotrack.simulator.catalog import MODES, PS_POINTS
 from halotrack.simulator.gen import _PS_FROM
@@ -13,7 +15,7 @@ from halotrack.simulator.views import match_stats
 from halotrack.simulator.world import World
 from halotrack.usecases import scores
 
-REAL = Path(__file__).parent / "data" / "real" / "match-stats"
+REAL = Path(__file__).parents[1] / "data" / "real" / "match-stats"
 KILLED, ASSIST, FLAG = 1024030246, 638246808, 601966503
 
 
@@ -84,6 +86,7 @@ def _sim_path(src: str) -> list[str]:
     raise AssertionError(src)
 
 
+@pytest.mark.slow
 def test_the_simulator_truth_is_recovered() -> None:
     world = World(seed=3, players=40, history_scale=0.6)
     raws: list[dict[str, Any]] = []

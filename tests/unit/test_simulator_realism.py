@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+import pytest
+
 from halotrack.simulator import World
 from halotrack.simulator.gen import SCORE_LIMITS
 from halotrack.simulator.views import match_stats
@@ -44,6 +46,7 @@ def player_core(player: dict[str, Any]) -> dict[str, Any]:
     return core(player["PlayerTeamStats"][0])
 
 
+@pytest.mark.slow
 def test_kills_and_deaths_add_up_across_players_and_teams() -> None:
     checked = {"teams": 0, "ffa": 0}
     for seed in SEEDS:
@@ -121,6 +124,7 @@ def test_slayer_winner_reaches_the_limit_unless_the_clock_ran_out() -> None:
     assert total > 50 and at_limit > total // 2, (at_limit, total)
 
 
+@pytest.mark.slow
 def test_ranked_matches_before_the_start_count_toward_placement() -> None:
     """At the simulated start, each player's placement in the current CSR season counts the
     ranked matches of their history in that season and playlist."""

@@ -113,10 +113,6 @@ def real_dir() -> Path:
     return REAL
 
 
-def real_json_files() -> list[Path]:
-    return sorted(p for p in REAL.rglob("*.json"))
-
-
 # -- store: the same tests on SQLite and PostgreSQL (appended by the store helper) ----------
 
 

@@ -656,16 +656,6 @@ def put_sync_state(target: Conn, state: SyncState, *, now: datetime) -> None:
 # ---------------------------------------------------------------------------- assets
 
 
-@dataclass(frozen=True, slots=True)
-class MatchAsset:
-    kind: str
-    asset_id: str
-    version_id: str
-    name: str | None
-    description: str | None
-    found: bool
-
-
 def known_assets(target: Conn) -> set[tuple[str, str, str]]:
     """(kind, asset id, version id) of every asset fetched so far (found or not)."""
     with _connection(target) as conn:

@@ -228,6 +228,7 @@ async def test_cancelled_backfill_resumes_without_refetching(env: Env, lite_stor
     assert sm.get_sync_state(store, env.xuid).complete
 
 
+@pytest.mark.slow
 async def test_full_sync_fills_a_gap_only(env: Env, lite_store: Store) -> None:
     await sync_player_matches(env.client, lite_store, env.xuid)
     gap = env.truth()[7]

@@ -7,8 +7,14 @@ with its dev extras, then runs the demo, the tests, or any `halotrack` command i
 
     python3 dev.py demo            # simulator + SQLite + stats page, no network, no account
     python3 dev.py test [ARGS...]  # the whole test suite (ARGS go to pytest)
-    python3 dev.py lint            # ruff check, ruff format --check, mypy, lint-imports
+    python3 dev.py test --fast     # the inner loop: unit + integration, slow tests left out
+    python3 dev.py lint            # ruff check, ruff format --check, mypy, lint-imports, vulture
     python3 dev.py run ARGS...     # any halotrack command
+
+Tests come in three tiers: tests/unit (pure, in-process), tests/integration (the simulator
+on loopback, SQLite and PostgreSQL, the CLI in-process) and tests/system (CLIs in
+subprocesses, SIGKILL, chaos and soak, the browser). Tests over about 2 s carry the `slow`
+mark; `--fast` runs unit and integration without them, `test` alone runs everything.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("HALOTRACK_VENV", ROOT / ".venv"))
 STAMP = VENV / ".halotrack-installed"
+FAST_TIERS = ["tests/unit", "tests/integration"]
 
 
 def _bin(name: str) -> Path:
@@ -51,6 +58,27 @@ def ensure_env() -> None:
     STAMP.write_text(_wanted_stamp())
 
 
+def _dead_code(py: str) -> int:
+    """vulture over src, tests and bench (settings in pyproject.toml). Fields and enum members
+    under src/halotrack/models/ are left out: the decoders declare every field the API sends,
+    read or not."""
+    done = subprocess.run([py, "-m", "vulture"], cwd=ROOT, capture_output=True, text=True)
+    found = [
+        line
+        for line in done.stdout.splitlines()
+        if not (
+            line.startswith(os.path.join("src", "halotrack", "models", ""))
+            and ("unused variable" in line or "unused attribute" in line)
+        )
+    ]
+    if found:
+        print("\n".join(found), file=sys.stderr)
+    if done.returncode not in (0, 3) or done.stderr:  # 3: dead code found
+        print(done.stderr or f"vulture exited {done.returncode}", file=sys.stderr)
+        return 1
+    return 1 if found else 0
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(__doc__)
@@ -61,6 +89,8 @@ def main(argv: list[str]) -> int:
     if cmd == "demo":
         return subprocess.call([str(_bin("halotrack")), "demo", *rest])
     if cmd == "test":
+        if "--fast" in rest:
+            rest = ["-m", "not slow", *FAST_TIERS, *(a for a in rest if a != "--fast")]
         # Spread over every core unless the caller chose otherwise (e.g. `-n 0` to debug).
         workers = [] if any(a == "-n" or a.startswith("-n") for a in rest) else ["-n", "auto"]
         return subprocess.call([py, "-m", "pytest", *workers, *rest], cwd=ROOT)
@@ -70,7 +100,7 @@ def main(argv: list[str]) -> int:
         rc |= subprocess.call([py, "-m", "mypy"], cwd=ROOT)
         # the package layering of ARCHITECTURE.md, as contracts in pyproject.toml
         rc |= subprocess.call([str(_bin("lint-imports"))], cwd=ROOT)
-        return rc
+        return rc | _dead_code(py)
     if cmd == "run":
         return subprocess.call([str(_bin("halotrack")), *rest])
     print(f"dev.py: unknown command {cmd!r}; try: demo, test, lint, run", file=sys.stderr)

@@ -28,7 +28,7 @@ from typing import Any
 import msgspec
 
 from halotrack.models import MatchSkill, MatchStats, decode_as
-from halotrack.report import build_page_data, render_page, synthetic
+from halotrack.report import build_page_data, render_page
 from halotrack.report.build import (
     METADATA_CSR_CALENDAR,
     METADATA_MEDALS,
@@ -38,7 +38,11 @@ from halotrack.report.data import summary_from_record
 from halotrack.store import Scope, Store, open_store
 from halotrack.store.matches import match_rows
 
-REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "real"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the test-support package: tests/support/synthetic.py
+from tests.support import synthetic  # noqa: E402
+
+REAL = ROOT / "tests" / "data" / "real"
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 XUID = "2535445291321133"
 PLAYLISTS = (

@@ -12,7 +12,7 @@ mid-run: the client refreshes once and replays), plus added latency. The same wo
 tracked without faults into a second database and both are compared table by table (every
 column but surrogate ids).
 
-tests/test_chaos_soak.py runs this engine at CI size; this script is the long run.
+tests/system/test_chaos_soak.py runs this engine at CI size; this script is the long run.
 """
 
 from __future__ import annotations

@@ -115,10 +115,6 @@ def real_dir() -> Path:
     return REAL
 
 
-def real_json_files() -> list[Path]:
-    return sorted(p for p in REAL.rglob("*.json"))
-
-
 # -- store: the same tests on SQLite and PostgreSQL (appended by the store helper) ----------
 
 
@@ -203,8 +199,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path):
 
 @pytest.fixture
 async def fake_api():  # type: ignore[no-untyped-def]
-    """The scriptable loopback API of tests/test_waypoint_fake_api.py, as a fixture."""
-    from test_waypoint_fake_api import serve_fake_api
+    """The scriptable loopback API of tests/support/fake_api.py, as a fixture."""
+    from tests.support.fake_api import serve_fake_api
 
     async with serve_fake_api() as api:
         yield api
@@ -215,13 +211,13 @@ async def fake_api():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def tls_ca(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """A throwaway CA and loopback server certificate (see tests/test_auth_support.py)."""
-    from test_auth_support import make_tls_ca
+    """A throwaway CA and loopback server certificate (see tests/auth_support.py)."""
+    from tests.support.auth import make_tls_ca
 
     return make_tls_ca(tmp_path_factory)
 
 
-# The sign-in tests' own fixtures (auth_home, identity_sim) live in tests/test_auth_support.py.
+# The sign-in tests' own fixtures (auth_home, identity_sim) live in tests/auth_support.py.
 
 
 # --- simulator fixtures (owned by the simulator helper) ---------------------------------
@@ -245,7 +241,7 @@ async def sim_client(simulator, sim_tokens):  # type: ignore[no-untyped-def]
     """`SimClient` GET helper with the first player's tokens."""
     import aiohttp
 
-    from halotrack.simulator.testing import SimClient
+    from tests.support.sim import SimClient
 
     async with aiohttp.ClientSession() as session:
         yield SimClient(simulator.base_url, session, sim_tokens)
@@ -279,7 +275,7 @@ def match_store(store):  # type: ignore[no-untyped-def]
 # `halotrack.cli.main` run and the text of every HaloTrackError are checked as they happen;
 # at the end, every file the session left under its temporary directory (SQLite databases
 # with their WAL, generated pages, CLI logs, caches) is searched byte for byte. A find fails
-# the run at teardown. tests/test_secrets_canary.py proves the tokens carry the canary.
+# the run at teardown. tests/integration/test_secrets_canary.py proves the tokens carry the canary.
 
 
 def _canary() -> str:
@@ -292,8 +288,8 @@ CANARY = _canary()
 CLEARANCE_CANARY = canary_tail(CANARY)
 NEEDLES = (CANARY, CLEARANCE_CANARY)
 CANARY_LEAKS: list[str] = []
-# Files that hold a token on purpose: the owner-only sign-in store (tests/test_auth_store.py
-# checks its 0600 mode).
+# Files that hold a token on purpose: the owner-only sign-in store
+# (tests/integration/test_auth_store.py checks its 0600 mode).
 _TOKEN_FILES = {"session.json", "msal-cache.json"}
 
 

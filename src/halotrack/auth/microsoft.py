@@ -460,17 +460,3 @@ class MicrosoftAccount:
         if "access_token" not in result:
             raise msal_error(result, doing="refreshing the Microsoft sign-in")
         return dict(result)
-
-    def access_token_expiry(self) -> float | None:
-        """When msal's cached access token expires (epoch seconds), for `auth status`."""
-        best: float | None = None
-        for entry in self.cache.search(_msal().TokenCache.CredentialType.ACCESS_TOKEN):
-            try:
-                value = float(entry.get("expires_on", 0))
-            except (TypeError, ValueError):
-                continue
-            best = value if best is None else max(best, value)
-        return best
-
-    def has_refresh_token(self) -> bool:
-        return any(True for _ in self.cache.search(_msal().TokenCache.CredentialType.REFRESH_TOKEN))

@@ -106,7 +106,6 @@ class SignedInTokens:
         self._lock = asyncio.Lock()
         self._fresh_access: str | None = None
         self._persist = True
-        self.renewals = 0
 
     def __repr__(self) -> str:
         return (
@@ -195,7 +194,6 @@ class SignedInTokens:
                     and _valid(current, self._clock(), self._margin)
                 ):
                     return tokens_of(disk)  # another process renewed it
-            self.renewals += 1
             async with self._http() as http:
                 chain = XboxChain(http, api_root=self.session.api_root, bounds=self._bounds)
                 await self._renew_spartan(chain)

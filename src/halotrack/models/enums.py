@@ -30,13 +30,6 @@ def learn_names(names: Mapping[str, Mapping[int, str]]) -> int:
     return added
 
 
-def learned_names() -> dict[str, dict[int, str]]:
-    out: dict[str, dict[int, str]] = {}
-    for (enum, value), name in sorted(_LEARNED.items()):
-        out.setdefault(enum, {})[value] = name
-    return out
-
-
 def forget_learned_names() -> None:
     _LEARNED.clear()
 
@@ -191,10 +184,6 @@ TOLERANT: dict[str, type[_Tolerant]] = {
     )
 }
 """The enums that appear in stats answers, by the type name the XML form uses."""
-
-
-class ServiceRecordKind(str):
-    """The three record kinds of the `/{kind}/servicerecord` path, spelled as the API wants."""
 
 
 RECORD_KINDS: dict[str, str] = {"matchmade": "Matchmade", "custom": "Custom", "local": "Local"}

@@ -179,20 +179,8 @@ class ZonesStats(Leaf, frozen=True):
         return _first(self.zone_captures, self.stronghold_captures)
 
     @property
-    def defensive_kills(self) -> int:
-        return _first(self.zone_defensive_kills, self.stronghold_defensive_kills)
-
-    @property
-    def offensive_kills(self) -> int:
-        return _first(self.zone_offensive_kills, self.stronghold_offensive_kills)
-
-    @property
     def secures(self) -> int:
         return _first(self.zone_secures, self.stronghold_secures)
-
-    @property
-    def scoring_ticks(self) -> int:
-        return _first(self.zone_scoring_ticks, self.stronghold_scoring_ticks)
 
     @property
     def occupation_time(self) -> timedelta:

@@ -94,19 +94,6 @@ def _walk(value: Any, elem: ElementTree.Element, enum: str | None, out: Names) -
             out.setdefault(enum, {})[value] = text
 
 
-def enum_values(doc: Any) -> Iterable[tuple[str, int]]:
-    """Every (enum type, number) in a JSON answer, wherever its field sits."""
-    stack: list[tuple[Any, str | None]] = [(doc, None)]
-    while stack:
-        value, enum = stack.pop()
-        if isinstance(value, dict):
-            stack.extend((v, ENUM_FIELDS.get(k)) for k, v in value.items())
-        elif isinstance(value, list):
-            stack.extend((v, enum) for v in value)
-        elif enum is not None and isinstance(value, int) and not isinstance(value, bool):
-            yield enum, value
-
-
 @dataclass
 class NameBook:
     """Learned names and the (enum, number) pairs already asked about."""

@@ -335,16 +335,6 @@ class SyncState:
 
 
 @dataclass(frozen=True, slots=True)
-class MatchAsset:
-    kind: str
-    asset_id: str
-    version_id: str
-    name: str | None
-    description: str | None
-    found: bool
-
-
-@dataclass(frozen=True, slots=True)
 class PlayerMatch:
     """One match from one player's point of view, with asset names where known."""
 

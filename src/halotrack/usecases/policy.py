@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-ACTIVE_WINDOW = timedelta(days=1)
 IDLE_WEEK = timedelta(days=7)
 IDLE_MONTH = timedelta(days=30)
 EVERY_6H = timedelta(hours=6)
 DAILY = timedelta(days=1)
-RETRY_AFTER_FAILURE = timedelta(0)
 
 
 def check_interval(now: datetime, last_played_at: datetime | None) -> timedelta:

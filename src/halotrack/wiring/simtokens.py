@@ -26,7 +26,6 @@ class SimulatorTokens:
         self._sim = sim
         self._xuid = xuid
         self._tokens: Tokens | None = None
-        self.issued = 0
 
     def __repr__(self) -> str:
         return "SimulatorTokens(<redacted>)"
@@ -39,5 +38,4 @@ class SimulatorTokens:
 
     async def refresh(self) -> Tokens:
         self._tokens = self._sim.issue_tokens(self._xuid)
-        self.issued += 1
         return self._tokens

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from halotrack.models.summary import read_summary
 from halotrack.report import data as D
 from halotrack.report import synthetic
 from halotrack.report.build import (
@@ -84,7 +85,7 @@ def sprite_png(columns: int = 16, size: int = 72, count: int | None = None) -> b
 
 
 def history(count: int = 120, step: timedelta = timedelta(hours=14)) -> list[D.HistoryPoint]:
-    end = D.summary_from_record(lifetime())
+    end = read_summary(lifetime())
     return synthetic.history(end, count=count, until=NOW, step=step)
 
 

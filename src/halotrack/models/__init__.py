@@ -55,6 +55,7 @@ from halotrack.models.gamecms import (
     SeasonEntry,
     csr_season_id,
 )
+from halotrack.models.modes import MODE_BLOCKS, MODE_TABLE, ModeBlock
 from halotrack.models.profile import Gamerpic, User, Users
 from halotrack.models.skill import (
     Counterfactuals,
@@ -71,7 +72,6 @@ from halotrack.models.skill import (
     StatPerformances,
 )
 from halotrack.models.stats import (
-    MODE_BLOCKS,
     AssetRef,
     Award,
     BotAttributes,
@@ -99,11 +99,20 @@ from halotrack.models.stats import (
     VipStats,
     ZonesStats,
 )
+from halotrack.models.summary import (
+    RecordSummary,
+    duration,
+    duration_seconds,
+    kd_ratio,
+    read_summary,
+    win_percent,
+)
 from halotrack.models.xuid import XuidError, maybe_xuid, parse_xuid, xuid_id
 
 __all__ = [
     "KINDS",
     "MODE_BLOCKS",
+    "MODE_TABLE",
     "AssetRef",
     "AssetStats",
     "Award",
@@ -140,6 +149,7 @@ __all__ = [
     "MatchStats",
     "Medal",
     "MedalMetadata",
+    "ModeBlock",
     "Model",
     "OddballStats",
     "ParticipationInfo",
@@ -152,6 +162,7 @@ __all__ = [
     "PvpStats",
     "RankProgress",
     "RankRecap",
+    "RecordSummary",
     "Response",
     "RotationEntry",
     "SeasonCalendar",
@@ -174,11 +185,16 @@ __all__ = [
     "decode",
     "decode_as",
     "decoder_for",
+    "duration",
+    "duration_seconds",
     "guess_kind",
     "guess_kind_of",
     "iso_datetime",
     "iso_duration",
+    "kd_ratio",
     "maybe_xuid",
     "parse_xuid",
+    "read_summary",
+    "win_percent",
     "xuid_id",
 ]

@@ -71,11 +71,6 @@ def attach_raw(obj: Any, data: bytes) -> None:
     obj.__dict__["_raw_bytes"] = data
 
 
-def ratio(num: float, den: float) -> float:
-    """num/den, or num itself when den is 0 (the way players read K/D with no deaths)."""
-    return num / den if den else float(num)
-
-
 def iso_duration(value: timedelta) -> str:
     """A timedelta as an ISO 8601 duration in the API's own style (`P17DT10H55M53.768551S`)."""
     total_us = (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds

@@ -19,10 +19,19 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-import msgspec
-
 from halotrack.models.csr import csr_label, progress_to_next
 from halotrack.models.enums import GameVariantCategory, MedalDifficulty, MedalType
+from halotrack.models.modes import MODE_TABLE
+from halotrack.models.summary import (
+    RecordSummary,
+    award_counts,
+    duration,
+    kd_ratio,
+    read_int,
+    read_summary,
+    season_ids,
+    win_percent,
+)
 from halotrack.usecases.seasons import season_name
 
 Raw = Mapping[str, Any]
@@ -48,52 +57,13 @@ class Player:
 
 
 @dataclass(frozen=True, slots=True)
-class Summary:
-    """A service record the way the game's summary card shows it."""
-
-    matches: int
-    wins: int
-    losses: int
-    ties: int
-    kills: int
-    deaths: int
-    assists: int
-    kda: float
-    accuracy: float
-    damage_dealt: int
-    damage_taken: int
-    time_played: timedelta
-    headshot_kills: int = 0
-    melee_kills: int = 0
-    grenade_kills: int = 0
-    power_weapon_kills: int = 0
-    max_killing_spree: int = 0
-    betrayals: int = 0
-    suicides: int = 0
-    shots_fired: int = 0
-    shots_hit: int = 0
-    callout_assists: int = 0
-    vehicle_destroys: int = 0
-    personal_score: int = 0
-
-    @property
-    def win_rate(self) -> float | None:
-        """Percent of completed matches won, as the game computes it."""
-        return 100.0 * self.wins / self.matches if self.matches else None
-
-    @property
-    def kd(self) -> float | None:
-        return kd_ratio(self.kills, self.deaths)
-
-
-@dataclass(frozen=True, slots=True)
 class SeasonRow:
     season_id: str
     label: str
     kind: Literal["season", "ranked"]
     start: datetime | None
     end: datetime | None
-    summary: Summary | None = None
+    summary: RecordSummary | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +212,7 @@ class Deltas:
 class PageData:
     player: Player
     generated_at: datetime
-    summary: Summary | None = None
+    summary: RecordSummary | None = None
     seasons: tuple[SeasonRow, ...] = ()
     modes_played: tuple[str, ...] = ()
     modes: tuple[ModeBlock, ...] = ()
@@ -356,7 +326,7 @@ def assemble(inputs: PageInputs, *, now: datetime | None = None) -> PageData:
     return PageData(
         player=player,
         generated_at=now,
-        summary=summary_from_record(life) if life else None,
+        summary=read_summary(life) if life else None,
         seasons=season_rows(life, inputs),
         modes_played=modes_played(life),
         modes=mode_blocks(life),
@@ -384,74 +354,13 @@ def _latest(*groups: Sequence[datetime]) -> datetime | None:
     return max(stamps) if stamps else None
 
 
-def kd_ratio(kills: float, deaths: float) -> float | None:
-    """Kills per death; with no deaths the game shows the kills themselves."""
-    if deaths:
-        return kills / deaths
-    return float(kills) if kills else None
-
-
-def parse_duration(value: Any) -> timedelta:
-    """ISO 8601 durations as the API writes them (`P17DT10H55M53.7685509S`); bad input is 0."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    if not isinstance(value, str) or not value:
-        return timedelta(0)
-    try:
-        return msgspec.convert(value, timedelta)
-    except msgspec.ValidationError:
-        return timedelta(0)
-
-
 def _int(block: Raw | None, key: str) -> int:
-    value = block.get(key) if block else None
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+    return read_int(block, key) or 0
 
 
 def _str(block: Raw | None, key: str) -> str:
     value = block.get(key) if block else None
     return value if isinstance(value, str) else ""
-
-
-def _float(block: Raw | None, *keys: str) -> float:
-    for key in keys:
-        value = block.get(key) if block else None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    return 0.0
-
-
-def summary_from_record(raw: Raw) -> Summary:
-    """Read the summary numbers of a service record, tolerating old (`KDA`) and new shapes."""
-    core = raw.get("CoreStats") or {}
-    return Summary(
-        matches=_int(raw, "MatchesCompleted"),
-        wins=_int(raw, "Wins"),
-        losses=_int(raw, "Losses"),
-        ties=_int(raw, "Ties"),
-        kills=_int(core, "Kills"),
-        deaths=_int(core, "Deaths"),
-        assists=_int(core, "Assists"),
-        kda=_float(core, "AverageKDA", "KDA"),
-        accuracy=_float(core, "Accuracy"),
-        damage_dealt=_int(core, "DamageDealt"),
-        damage_taken=_int(core, "DamageTaken"),
-        time_played=parse_duration(raw.get("TimePlayed")),
-        headshot_kills=_int(core, "HeadshotKills"),
-        melee_kills=_int(core, "MeleeKills"),
-        grenade_kills=_int(core, "GrenadeKills"),
-        power_weapon_kills=_int(core, "PowerWeaponKills"),
-        max_killing_spree=_int(core, "MaxKillingSpree"),
-        betrayals=_int(core, "Betrayals"),
-        suicides=_int(core, "Suicides"),
-        shots_fired=_int(core, "ShotsFired"),
-        shots_hit=_int(core, "ShotsHit"),
-        callout_assists=_int(core, "CalloutAssists"),
-        vehicle_destroys=_int(core, "VehicleDestroys"),
-        personal_score=_int(core, "PersonalScore"),
-    )
 
 
 # ----- seasons
@@ -510,9 +419,8 @@ def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
     """One row per season the player was active in (the record's `Subqueries.SeasonIds`) plus
     any season with a stored record; newest first, undated ones last."""
     ids: list[str] = []
-    sub = (life or {}).get("Subqueries") or {}
-    for sid in [*(sub.get("SeasonIds") or []), *inputs.seasons.keys()]:
-        if isinstance(sid, str) and sid not in ids:
+    for sid in [*season_ids(life or {}), *inputs.seasons.keys()]:
+        if sid not in ids:
             ids.append(sid)
     rows = []
     pairs = _calendar_pairs(inputs.season_calendar)
@@ -526,7 +434,7 @@ def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
                 kind="ranked" if sid.startswith("Csr/") else "season",
                 start=start,
                 end=end,
-                summary=summary_from_record(snap.raw) if snap else None,
+                summary=read_summary(snap.raw) if snap else None,
             )
         )
     far_past = datetime.min.replace(tzinfo=UTC)
@@ -542,106 +450,26 @@ def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
 # ----- modes
 
 MODE_NAMES: dict[str, str] = {
-    "CaptureTheFlagStats": "Capture the Flag",
-    "OddballStats": "Oddball",
-    "ZonesStats": "Zones",
-    "StockpileStats": "Stockpile",
-    "EliminationStats": "Elimination",
-    "ExtractionStats": "Extraction",
-    "InfectionStats": "Infection",
+    **{m.match_key: m.name for m in MODE_TABLE},
     "BombStats": "Assault",
-    "PvpStats": "PvP",
-    "PveStats": "PvE (Firefight)",
 }
 _NOT_MODES = {"CoreStats"}
 # A fixed, game-like order per block (headline numbers first). Raw JSON may come back from
 # the store with its keys sorted, so the page never relies on dict order; unknown keys follow.
-MODE_STAT_ORDER: dict[str, tuple[str, ...]] = {
-    "CaptureTheFlagStats": (
-        "FlagCaptures",
-        "FlagCaptureAssists",
-        "FlagSecures",
-        "FlagSteals",
-        "FlagGrabs",
-        "FlagReturns",
-        "FlagCarriersKilled",
-        "FlagReturnersKilled",
-        "KillsAsFlagCarrier",
-        "KillsAsFlagReturner",
-        "TimeAsFlagCarrier",
-    ),
-    "OddballStats": (
-        "KillsAsSkullCarrier",
-        "LongestTimeAsSkullCarrier",
-        "SkullCarriersKilled",
-        "SkullGrabs",
-        "TimeAsSkullCarrier",
-        "SkullScoringTicks",
-    ),
-    "ZonesStats": (
-        "ZoneCaptures",
-        "ZoneDefensiveKills",
-        "ZoneOffensiveKills",
-        "ZoneSecures",
-        "TotalZoneOccupationTime",
-        "ZoneScoringTicks",
-    ),
-    "StockpileStats": (
-        "KillsAsPowerSeedCarrier",
-        "PowerSeedCarriersKilled",
-        "PowerSeedsDeposited",
-        "PowerSeedsStolen",
-        "TimeAsPowerSeedCarrier",
-        "TimeAsPowerSeedDriver",
-    ),
-    "EliminationStats": (
-        "Eliminations",
-        "EliminationAssists",
-        "AlliesRevived",
-        "EnemyRevivesDenied",
-        "Executions",
-        "KillsAsLastPlayerStanding",
-        "LastPlayersStandingKilled",
-        "RoundsSurvived",
-        "TimesRevivedByAlly",
-    ),
-    "ExtractionStats": (
-        "SuccessfulExtractions",
-        "ExtractionConversionsDenied",
-        "ExtractionConversionsCompleted",
-        "ExtractionInitiationsDenied",
-        "ExtractionInitiationsCompleted",
-    ),
-    "InfectionStats": (
-        "AlphasKilled",
-        "SpartansInfected",
-        "SpartansInfectedAsAlpha",
-        "KillsAsLastSpartanStanding",
-        "LastSpartansStandingInfected",
-        "RoundsAsAlpha",
-        "RoundsAsLastSpartanStanding",
-        "RoundsFinishedAsInfected",
-        "RoundsSurvivedAsSpartan",
-        "RoundsSurvivedAsLastSpartanStanding",
-        "TimeAsLastSpartanStanding",
-        "InfectedKilled",
-    ),
-    "PvpStats": ("Kills", "Deaths", "Assists"),
-    "PveStats": (
-        "Kills",
-        "Deaths",
-        "Assists",
-        "MarineKills",
-        "GruntKills",
-        "JackalKills",
-        "EliteKills",
-        "BruteKills",
-        "HunterKills",
-        "SkimmerKills",
-        "SentinelKills",
-        "BossKills",
-    ),
-}
+MODE_STAT_ORDER: dict[str, tuple[str, ...]] = {m.match_key: m.display_order for m in MODE_TABLE}
+# The order of the blocks on the page: Arena modes first, then the rest, PvP and PvE last.
+MODE_PAGE_ORDER: tuple[str, ...] = (
+    "CaptureTheFlagStats",
+    "OddballStats",
+    "ZonesStats",
+    "StockpileStats",
+    "EliminationStats",
+    "ExtractionStats",
+    "InfectionStats",
+    "BombStats",
+    "PvpStats",
+    "PveStats",
+)
 
 
 def _ordered(keys: Sequence[str], preferred: Sequence[str]) -> list[str]:
@@ -663,9 +491,7 @@ def _stat_value(key: str, value: Any) -> StatValue | None:
         return None
     if isinstance(value, int | float):
         return value
-    if isinstance(value, str) and value.startswith("P"):
-        return parse_duration(value)
-    return None
+    return duration(value) if isinstance(value, str) else None
 
 
 def _nonzero(value: StatValue) -> bool:
@@ -676,7 +502,7 @@ def mode_blocks(life: Raw | None) -> tuple[ModeBlock, ...]:
     """The per-mode blocks (`*Stats`) that carry at least one non-zero number: modes played."""
     blocks = []
     life = life or {}
-    for key in _ordered(list(life), list(MODE_NAMES)):
+    for key in _ordered(list(life), MODE_PAGE_ORDER):
         block = life[key]
         if not key.endswith("Stats") or key in _NOT_MODES or not isinstance(block, Mapping):
             continue
@@ -724,10 +550,7 @@ def medals_from_record(life: Raw | None, metadata: Raw | None) -> tuple[Medal, .
     """Medals with their names, rarest first: difficulty descending, then count ascending."""
     index = medal_index(metadata)
     medals = []
-    for item in ((life or {}).get("CoreStats") or {}).get("Medals") or []:
-        if not isinstance(item, Mapping) or not isinstance(item.get("NameId"), int):
-            continue
-        name_id, count = int(item["NameId"]), _int(item, "Count")
+    for name_id, count in award_counts(life or {}, "Medals").items():
         if count <= 0:
             continue
         meta = index.get(name_id)
@@ -969,7 +792,7 @@ def kd_winrate_chart(weeks: Sequence[WeekRow]) -> Chart:
     x = tuple(_ts(w.start) for w in weeks)
     kd_week = tuple(_round(kd_ratio(w.kills, w.deaths), 3) if w.matches else None for w in weeks)
     kd_life = tuple(_round(kd_ratio(w.last.kills, w.last.deaths), 3) for w in weeks)
-    win = tuple(_round(100.0 * w.wins / w.matches, 1) if w.matches else None for w in weeks)
+    win = tuple(_round(win_percent(w.wins, w.matches), 1) for w in weeks)
     return Chart(
         "kd-winrate",
         "K/D and win rate per week",
@@ -1024,15 +847,15 @@ def weekly_deltas(
         Delta(
             "kd",
             "K/D",
-            kd_ratio(before.kills, before.deaths) or 0.0,
-            kd_ratio(after.kills, after.deaths) or 0.0,
+            kd_ratio(before.kills, before.deaths),
+            kd_ratio(after.kills, after.deaths),
             "ratio",
         ),
         Delta(
             "win_rate",
             "Win rate",
-            100.0 * before.wins / before.matches if before.matches else 0.0,
-            100.0 * after.wins / after.matches if after.matches else 0.0,
+            win_percent(before.wins, before.matches) or 0.0,
+            win_percent(after.wins, after.matches) or 0.0,
             "pct",
         ),
         Delta(

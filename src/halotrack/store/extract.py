@@ -1,7 +1,8 @@
 """Pull the columns people query out of raw service record and CSR JSON; hash content.
 
-Why here and not via the typed models: the store must accept whatever the API sent (older
-shapes use `KDA`, blocks go missing) and keep the raw JSON as the truth beside the columns.
+The numbers come from the models' tolerant reader (`halotrack.models.summary`), the same one
+history and the page use; this module only fits them to the columns (a value a column cannot
+hold is None) and keeps the raw JSON as the truth beside them.
 """
 
 from __future__ import annotations
@@ -13,26 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_DURATION = re.compile(
-    r"^(?P<sign>-)?P(?:(?P<d>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
-
-
-def duration_seconds(text: object) -> float | None:
-    """Seconds in a .NET ISO 8601 duration (`P17DT10H55M53.7685509S`); None if not one."""
-    if not isinstance(text, str) or text in ("P", "PT"):
-        return None
-    m = _DURATION.match(text)
-    if not m:
-        return None
-    total = (
-        float(m["d"] or 0) * 86400
-        + float(m["h"] or 0) * 3600
-        + float(m["m"] or 0) * 60
-        + float(m["s"] or 0)
-    )
-    return -total if m["sign"] else total
+from halotrack.models.summary import read_summary
 
 
 class BadBody(ValueError):
@@ -137,24 +119,22 @@ def _text(v: object, size: int = 32) -> str | None:
 
 def service_record_columns(data: Mapping[str, Any]) -> dict[str, Any]:
     """The queryable numbers of a service record; a missing value is None, never an error."""
-    core = data.get("CoreStats")
-    core = core if isinstance(core, Mapping) else {}
-    kda = core.get("AverageKDA", core.get("KDA"))
+    s = read_summary(data)
     return {
-        "matches_completed": _int(data.get("MatchesCompleted")),
-        "wins": _int(data.get("Wins")),
-        "losses": _int(data.get("Losses")),
-        "ties": _int(data.get("Ties")),
-        "kills": _int(core.get("Kills")),
-        "deaths": _int(core.get("Deaths")),
-        "assists": _int(core.get("Assists")),
-        "kda": _float(kda),
-        "accuracy": _float(core.get("Accuracy")),
-        "damage_dealt": _big(core.get("DamageDealt")),
-        "damage_taken": _big(core.get("DamageTaken")),
-        "time_played_seconds": _float(duration_seconds(data.get("TimePlayed"))),
-        "score": _big(core.get("Score")),
-        "personal_score": _big(core.get("PersonalScore")),
+        "matches_completed": _int(s.matches),
+        "wins": _int(s.wins),
+        "losses": _int(s.losses),
+        "ties": _int(s.ties),
+        "kills": _int(s.kills),
+        "deaths": _int(s.deaths),
+        "assists": _int(s.assists),
+        "kda": s.kda,
+        "accuracy": s.accuracy,
+        "damage_dealt": _big(s.damage_dealt),
+        "damage_taken": _big(s.damage_taken),
+        "time_played_seconds": _float(s.time_played_seconds),
+        "score": _big(s.score),
+        "personal_score": _big(s.personal_score),
     }
 
 

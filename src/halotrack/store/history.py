@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from halotrack.errors import ConfigError, Unknown
 from halotrack.models.format import duration_words
 from halotrack.models.gamecms import csr_season_id
+from halotrack.models.summary import award_counts, season_ids
 from halotrack.store.repository import (
     CsrSnapshot,
     Player,
@@ -249,28 +250,9 @@ class Diff:
         return d
 
 
-def _counts(raw: Mapping[str, Any], block: str) -> dict[int, int]:
-    core = raw.get("CoreStats")
-    items = core.get(block) if isinstance(core, Mapping) else None
-    out: dict[int, int] = {}
-    for item in items or []:
-        if isinstance(item, Mapping):
-            try:
-                out[int(item["NameId"])] = out.get(int(item["NameId"]), 0) + int(item["Count"])
-            except (KeyError, TypeError, ValueError):
-                continue
-    return out
-
-
 def _gained(a: Mapping[int, int], b: Mapping[int, int]) -> list[tuple[int, int]]:
     gains = [(k, b[k] - a.get(k, 0)) for k in b if b[k] - a.get(k, 0) > 0]
     return sorted(gains, key=lambda kv: (-kv[1], kv[0]))
-
-
-def _season_ids(raw: Mapping[str, Any]) -> list[str]:
-    sub = raw.get("Subqueries")
-    ids = sub.get("SeasonIds") if isinstance(sub, Mapping) else None
-    return [s for s in ids or [] if isinstance(s, str)]
 
 
 def diff_records(
@@ -349,17 +331,19 @@ def diff_records(
 
     medals = [
         NamedCount(k, medal_name(k), n)
-        for k, n in _gained(_counts(araw, "Medals"), _counts(braw, "Medals"))
+        for k, n in _gained(award_counts(araw, "Medals"), award_counts(braw, "Medals"))
     ]
     if medals:
         lines.append("medals: " + ", ".join(f"{m.name} +{m.count}" for m in medals))
     scores = [
         NamedCount(k, score_name(k), n, score_points(k))
-        for k, n in _gained(_counts(araw, "PersonalScores"), _counts(braw, "PersonalScores"))
+        for k, n in _gained(
+            award_counts(araw, "PersonalScores"), award_counts(braw, "PersonalScores")
+        )
     ]
     if scores:
         lines.append("personal scores: " + ", ".join(f"{s.name} +{s.count}" for s in scores))
-    new_seasons = [s for s in _season_ids(braw) if s not in set(_season_ids(araw))] if a else []
+    new_seasons = [s for s in season_ids(braw) if s not in set(season_ids(araw))] if a else []
     for s in new_seasons:
         lines.append(f"new season entered: {s}")
     return numbers, medals, scores, new_seasons, lines

@@ -28,6 +28,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from halotrack.errors import StoreError
 from halotrack.models.csr import csr_label
 from halotrack.models.enums import learn_names
+from halotrack.models.stats import ServiceRecord
+from halotrack.models.summary import kd_ratio
 from halotrack.models.xmlnames import NAMES_KEY, NameBook
 from halotrack.models.xuid import parse_xuid, written_as_xuid
 from halotrack.store import extract, migrate
@@ -65,10 +67,10 @@ def _aware(when: datetime, name: str) -> datetime:
 
 
 def kd(kills: int | None, deaths: int | None) -> float | None:
-    """Kills per death (deaths of 0 count as 1, as the game does); None when either is unknown."""
+    """K/D by the models' one rule (`kd_ratio`); None when either count is unknown."""
     if kills is None or deaths is None:
         return None
-    return kills / max(deaths, 1)
+    return kd_ratio(kills, deaths)
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,15 +429,17 @@ class StoreTx:
         xuid: int | str,
         kind: str,
         scope: Scope,
-        raw: bytes | str | Mapping[str, Any],
+        raw: ServiceRecord | bytes | str | Mapping[str, Any],
         captured_at: datetime,
     ) -> SaveResult:
         """Store a snapshot when the content differs from the latest one of this slice;
-        otherwise only move that snapshot's `verified_at` forward."""
+        otherwise only move that snapshot's `verified_at` forward. A decoded record is
+        stored as the bytes it came from."""
         x = parse_xuid(xuid)
         check_kind(kind, scope)
         when = _aware(captured_at, "captured_at")
-        data, text, digest = _prepare(raw, "service record")
+        body = raw.raw_bytes if isinstance(raw, ServiceRecord) else raw
+        data, text, digest = _prepare(body, "service record")
         self._lock_player(x, when)
         return self._save_snapshot(
             _RECORDS,
@@ -899,7 +903,7 @@ class Store:
         xuid: int | str,
         kind: str,
         scope: Scope,
-        raw: bytes | str | Mapping[str, Any],
+        raw: ServiceRecord | bytes | str | Mapping[str, Any],
         captured_at: datetime,
     ) -> SaveResult:
         return self._write(lambda tx: tx.save_service_record(xuid, kind, scope, raw, captured_at))

@@ -436,15 +436,11 @@ class Tracker:
 
         def write(tx: StoreTx) -> tuple[list[SaveResult], list[SaveResult], int]:
             now = self.clock()
-            records = [
-                tx.save_service_record(w.xuid, RECORD_KIND, Scope(), lifetime.raw_bytes, now)
-            ]
+            records = [tx.save_service_record(w.xuid, RECORD_KIND, Scope(), lifetime, now)]
             ended = 0
             for sid, is_ended, rec in w.seasons:
                 records.append(
-                    tx.save_service_record(
-                        w.xuid, RECORD_KIND, Scope.season(sid), rec.raw_bytes, now
-                    )
+                    tx.save_service_record(w.xuid, RECORD_KIND, Scope.season(sid), rec, now)
                 )
                 if is_ended:
                     tx.mark_season_fetched(w.xuid, SEASON_SOURCE, sid, now)

@@ -66,7 +66,7 @@ def test_service_record_columns_never_raise(doc: Any) -> None:
 @given(doc=mutated_doc(_csr_entry()))
 def test_csr_columns_never_raise(doc: Any) -> None:
     if isinstance(doc, dict):
-        _check_columns(extract.csr_columns(extract.csr_result(doc)))
+        _check_columns(extract.csr_columns(extract.unwrap_csr_entry(doc)))
 
 
 @given(text=st.one_of(st.text(max_size=40), st.from_regex(r"-?P(\d{1,30}D)?(T\d{0,30}H)?")))

@@ -107,8 +107,8 @@ def sample_inputs(
         lifetime=D.RecordSnapshot(NOW, lifetime()),
         seasons={"Csr/Seasons/CsrSeason5-1.json": D.RecordSnapshot(NOW, season_record())},
         csr=[
-            D.CsrSnapshot(RANKED_ARENA, NOW, csr_result()),
-            D.CsrSnapshot(RANKED_DOUBLES, NOW, synthetic.csr_result(1487, 1510, 1549)),
+            D.CsrReading(RANKED_ARENA, NOW, csr_result()),
+            D.CsrReading(RANKED_DOUBLES, NOW, synthetic.csr_result(1487, 1510, 1549)),
         ],
         history=history(),
         csr_history=csr_points(),

@@ -23,7 +23,7 @@ from halotrack.models.names import load_personal_scores
 from halotrack.store import Store, open_store
 from halotrack.store import history as hist
 
-Player = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
+PlayerArg = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Kind = Annotated[str, typer.Option("--kind", help="matchmade, custom or local.")]
 
@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
     @app.command("history", help="One row per stored snapshot, with what changed since the last.")
     def history_cmd(
         ctx: typer.Context,
-        player: Player,
+        player: PlayerArg,
         season: Annotated[
             str | None,
             typer.Argument(help="A season id, e.g. CsrSeason5-1 (default: lifetime)."),
@@ -132,7 +132,7 @@ def register(app: typer.Typer) -> None:
     @app.command("diff", help="What changed between two dates, in words and numbers.")
     def diff_cmd(
         ctx: typer.Context,
-        player: Player,
+        player: PlayerArg,
         from_: Annotated[
             str | None, typer.Option("--from", help="Start date (default: first snapshot).")
         ] = None,
@@ -170,7 +170,7 @@ def register(app: typer.Typer) -> None:
     @app.command("export", help="Write every stored snapshot of a player as CSV or JSON.")
     def export_cmd(
         ctx: typer.Context,
-        player: Player,
+        player: PlayerArg,
         fmt: Annotated[
             Format | None,
             typer.Option(

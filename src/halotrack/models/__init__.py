@@ -20,6 +20,7 @@ from halotrack.models._base import (
     Response,
     iso_datetime,
     iso_duration,
+    utcnow,
 )
 from halotrack.models.decoding import (
     KINDS,
@@ -195,6 +196,7 @@ __all__ = [
     "maybe_xuid",
     "parse_xuid",
     "read_summary",
+    "utcnow",
     "win_percent",
     "xuid_id",
 ]

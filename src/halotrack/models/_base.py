@@ -71,6 +71,11 @@ def attach_raw(obj: Any, data: bytes) -> None:
     obj.__dict__["_raw_bytes"] = data
 
 
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC: the one clock default every layer uses."""
+    return datetime.now(UTC)
+
+
 def iso_duration(value: timedelta) -> str:
     """A timedelta as an ISO 8601 duration in the API's own style (`P17DT10H55M53.768551S`)."""
     total_us = (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds

@@ -48,7 +48,7 @@ WEEK = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
-class Player:
+class PagePlayer:
     xuid: str
     gamertag: str
     previous_gamertags: tuple[str, ...] = ()
@@ -74,14 +74,14 @@ class ModeStat:
 
 
 @dataclass(frozen=True, slots=True)
-class ModeBlock:
+class ModeSection:
     key: str
     name: str
     stats: tuple[ModeStat, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Medal:
+class EarnedMedal:
     name_id: int
     name: str
     description: str
@@ -126,7 +126,7 @@ class CsrValue:
 
 
 @dataclass(frozen=True, slots=True)
-class PlaylistCsr:
+class PlaylistRank:
     playlist_id: str
     name: str
     captured_at: datetime | None
@@ -210,16 +210,16 @@ class Deltas:
 
 @dataclass(frozen=True, slots=True)
 class PageData:
-    player: Player
+    player: PagePlayer
     generated_at: datetime
     summary: RecordSummary | None = None
     seasons: tuple[SeasonRow, ...] = ()
     modes_played: tuple[str, ...] = ()
-    modes: tuple[ModeBlock, ...] = ()
-    medals: tuple[Medal, ...] = ()
+    modes: tuple[ModeSection, ...] = ()
+    medals: tuple[EarnedMedal, ...] = ()
     medal_sprite: MedalSprite | None = None
     personal_scores: tuple[PersonalScore, ...] = ()
-    csr: tuple[PlaylistCsr, ...] = ()
+    csr: tuple[PlaylistRank, ...] = ()
     charts: tuple[Chart, ...] = ()
     recent_matches: tuple[RecentMatch, ...] = ()
     deltas: Deltas | None = None
@@ -242,7 +242,7 @@ class RecordSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
-class CsrSnapshot:
+class CsrReading:
     """One stored CSR reading: `raw` is the `Result` object (Current/SeasonMax/AllTimeMax)."""
 
     playlist_id: str
@@ -282,7 +282,7 @@ class PageInputs:
     career_rank: str | None = None
     lifetime: RecordSnapshot | None = None
     seasons: Mapping[str, RecordSnapshot] = field(default_factory=dict)
-    csr: Sequence[CsrSnapshot] = ()
+    csr: Sequence[CsrReading] = ()
     history: Sequence[HistoryPoint] = ()
     csr_history: Sequence[CsrPoint] = ()
     matches: Sequence[RecentMatch] = ()
@@ -313,7 +313,7 @@ def assemble(inputs: PageInputs, *, now: datetime | None = None) -> PageData:
         [h.captured_at for h in inputs.history[-1:]],
         [inputs.checked_at] if inputs.checked_at else [],
     )
-    player = Player(
+    player = PagePlayer(
         xuid=inputs.xuid,
         gamertag=inputs.gamertag,
         previous_gamertags=tuple(inputs.previous_gamertags),
@@ -498,7 +498,7 @@ def _nonzero(value: StatValue) -> bool:
     return bool(value.total_seconds() if isinstance(value, timedelta) else value)
 
 
-def mode_blocks(life: Raw | None) -> tuple[ModeBlock, ...]:
+def mode_blocks(life: Raw | None) -> tuple[ModeSection, ...]:
     """The per-mode blocks (`*Stats`) that carry at least one non-zero number: modes played."""
     blocks = []
     life = life or {}
@@ -513,7 +513,7 @@ def mode_blocks(life: Raw | None) -> tuple[ModeBlock, ...]:
                 stats.append(ModeStat(skey, humanize_key(skey), value))
         if any(_nonzero(s.value) for s in stats):
             name = MODE_NAMES.get(key) or humanize_key(key.removesuffix("Stats"))
-            blocks.append(ModeBlock(key, name, tuple(stats)))
+            blocks.append(ModeSection(key, name, tuple(stats)))
     return tuple(blocks)
 
 
@@ -546,7 +546,7 @@ def medal_index(metadata: Raw | None) -> dict[int, Raw]:
     return out
 
 
-def medals_from_record(life: Raw | None, metadata: Raw | None) -> tuple[Medal, ...]:
+def medals_from_record(life: Raw | None, metadata: Raw | None) -> tuple[EarnedMedal, ...]:
     """Medals with their names, rarest first: difficulty descending, then count ascending."""
     index = medal_index(metadata)
     medals = []
@@ -556,7 +556,7 @@ def medals_from_record(life: Raw | None, metadata: Raw | None) -> tuple[Medal, .
         meta = index.get(name_id)
         if meta is None:
             medals.append(
-                Medal(name_id, f"Medal {name_id}", "", count, "unknown", -1, "unknown", None)
+                EarnedMedal(name_id, f"Medal {name_id}", "", count, "unknown", -1, "unknown", None)
             )
             continue
         diff = meta.get("difficultyIndex")
@@ -564,7 +564,7 @@ def medals_from_record(life: Raw | None, metadata: Raw | None) -> tuple[Medal, .
         mtype = meta.get("typeIndex")
         sprite = meta.get("spriteIndex")
         medals.append(
-            Medal(
+            EarnedMedal(
                 name_id=name_id,
                 name=_text(meta.get("name")) or f"Medal {name_id}",
                 description=_text(meta.get("description")),
@@ -659,16 +659,16 @@ def playlist_name(playlist_id: str, names: Mapping[str, str]) -> str:
 
 
 def playlist_csrs(
-    snapshots: Sequence[CsrSnapshot], names: Mapping[str, str]
-) -> tuple[PlaylistCsr, ...]:
+    snapshots: Sequence[CsrReading], names: Mapping[str, str]
+) -> tuple[PlaylistRank, ...]:
     """The latest reading per playlist, highest current CSR first."""
-    latest: dict[str, CsrSnapshot] = {}
+    latest: dict[str, CsrReading] = {}
     for snap in snapshots:
         have = latest.get(snap.playlist_id)
         if have is None or snap.captured_at >= have.captured_at:
             latest[snap.playlist_id] = snap
     rows = [
-        PlaylistCsr(
+        PlaylistRank(
             playlist_id=pid,
             name=playlist_name(pid, names),
             captured_at=snap.captured_at,

@@ -47,14 +47,14 @@ from typing import Any
 from aiohttp import web
 
 from halotrack.simulator.app import Plugin, SimState, build_app
-from halotrack.simulator.world import Clock, Filters, Match, Player, World
+from halotrack.simulator.world import Clock, Filters, Match, SimPlayer, World
 from halotrack.waypoint.tokens import Tokens
 
 __all__ = [
     "Clock",
     "Filters",
     "Match",
-    "Player",
+    "SimPlayer",
     "SimState",
     "Simulator",
     "World",

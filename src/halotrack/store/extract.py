@@ -138,7 +138,7 @@ def service_record_columns(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def csr_result(data: Mapping[str, Any]) -> dict[str, Any]:
+def unwrap_csr_entry(data: Mapping[str, Any]) -> dict[str, Any]:
     """Accept the `Result` object or a whole `{Id, ResultCode, Result}` entry."""
     inner = data.get("Result")
     if isinstance(inner, Mapping) and "Id" in data:

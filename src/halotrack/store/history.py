@@ -21,8 +21,8 @@ from halotrack.models.gamecms import csr_season_id
 from halotrack.models.summary import award_counts, season_ids
 from halotrack.store.repository import (
     CsrSnapshot,
-    Player,
     ServiceRecordSnapshot,
+    StoredPlayer,
     StoreTx,
     kd,
 )
@@ -54,7 +54,7 @@ def parse_when(text: str | None, *, end_of_day: bool = False) -> datetime | None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def resolve_player(tx: StoreTx, text: str) -> Player:
+def resolve_player(tx: StoreTx, text: str) -> StoredPlayer:
     """A stored player by gamertag (current or past) or XUID; `Unknown` when not stored."""
     player = tx.find_player(text)
     if player is None:
@@ -411,7 +411,7 @@ def diff_csr(
 
 def compute_diff(
     tx: StoreTx,
-    player: Player,
+    player: StoredPlayer,
     *,
     from_at: datetime | None = None,
     to_at: datetime | None = None,
@@ -506,7 +506,7 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def export_data(tx: StoreTx, player: Player) -> dict[str, Any]:
+def export_data(tx: StoreTx, player: StoredPlayer) -> dict[str, Any]:
     """Every snapshot of a player: records (all kinds and scopes) and CSR, raw JSON included."""
     records = tx.records_history(player.xuid, kind=None, all_scopes=True)
     csr = tx.csr_history(player.xuid)

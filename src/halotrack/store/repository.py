@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
 from halotrack.errors import StoreError
+from halotrack.models._base import utcnow
 from halotrack.models.csr import csr_label
 from halotrack.models.enums import learn_names
 from halotrack.models.stats import ServiceRecord
@@ -56,10 +57,6 @@ SaveResult = Literal["created", "unchanged"]
 T = TypeVar("T")
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _aware(when: datetime, name: str) -> datetime:
     if when.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware (UTC)")
@@ -74,7 +71,7 @@ def kd(kills: int | None, deaths: int | None) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Player:
+class StoredPlayer:
     xuid: int
     gamertag: str | None
     first_seen_at: datetime
@@ -330,7 +327,7 @@ class StoreTx:
 
     def upsert_player(
         self, xuid: int | str, gamertag: str | None = None, *, seen_at: datetime | None = None
-    ) -> Player:
+    ) -> StoredPlayer:
         """Create the player if new; record the gamertag (and its history) when given."""
         x = parse_xuid(xuid)
         when = _aware(seen_at, "seen_at") if seen_at else utcnow()
@@ -373,13 +370,13 @@ class StoreTx:
             )
         return changed
 
-    def get_player(self, xuid: int | str) -> Player | None:
+    def get_player(self, xuid: int | str) -> StoredPlayer | None:
         row = self.conn.execute(
             sa.select(players).where(players.c.xuid == parse_xuid(xuid))
         ).first()
-        return Player(**row._mapping) if row else None
+        return StoredPlayer(**row._mapping) if row else None
 
-    def find_player(self, text: str) -> Player | None:
+    def find_player(self, text: str) -> StoredPlayer | None:
         """A player by XUID, current gamertag, or any past gamertag (case-insensitive)."""
         text = text.strip()
         xuid = written_as_xuid(text)  # out of range: XuidError, one line at the CLI
@@ -410,9 +407,9 @@ class StoreTx:
                 return int(xuid)
         return None
 
-    def list_players(self) -> list[Player]:
+    def list_players(self) -> list[StoredPlayer]:
         rows = self.conn.execute(sa.select(players).order_by(players.c.gamertag, players.c.xuid))
-        return [Player(**r._mapping) for r in rows]
+        return [StoredPlayer(**r._mapping) for r in rows]
 
     def gamertag_history(self, xuid: int | str) -> list[GamertagSeen]:
         rows = self.conn.execute(
@@ -513,7 +510,7 @@ class StoreTx:
         x = parse_xuid(xuid)
         when = _aware(captured_at, "captured_at")
         data, text, digest = _prepare(raw, "CSR result")
-        result = extract.csr_result(data)
+        result = extract.unwrap_csr_entry(data)
         if result != data:
             data, text, digest = _prepare(result, "CSR result")
         self._lock_player(x, when)
@@ -878,7 +875,7 @@ class Store:
     # One-transaction conveniences, same signatures as StoreTx.
     def upsert_player(
         self, xuid: int | str, gamertag: str | None = None, *, seen_at: datetime | None = None
-    ) -> Player:
+    ) -> StoredPlayer:
         return self._write(lambda tx: tx.upsert_player(xuid, gamertag, seen_at=seen_at))
 
     def record_gamertag(
@@ -886,13 +883,13 @@ class Store:
     ) -> bool:
         return self._write(lambda tx: tx.record_gamertag(xuid, gamertag, seen_at=seen_at))
 
-    def get_player(self, xuid: int | str) -> Player | None:
+    def get_player(self, xuid: int | str) -> StoredPlayer | None:
         return self._read(lambda tx: tx.get_player(xuid))
 
-    def find_player(self, text: str) -> Player | None:
+    def find_player(self, text: str) -> StoredPlayer | None:
         return self._read(lambda tx: tx.find_player(text))
 
-    def list_players(self) -> list[Player]:
+    def list_players(self) -> list[StoredPlayer]:
         return self._read(lambda tx: tx.list_players())
 
     def gamertag_history(self, xuid: int | str) -> list[GamertagSeen]:

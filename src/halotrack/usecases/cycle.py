@@ -28,7 +28,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from halotrack.errors import HaloTrackError
@@ -57,10 +57,6 @@ FALLBACK_CSR_SEASON = "current"
 
 Progress = Callable[[str, int, int], None]
 """`progress(phase, done, total)`: phases are "checking", "fetching", "csr", "saving"."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

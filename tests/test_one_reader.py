@@ -159,3 +159,20 @@ def test_mode_table_names_fields_the_models_decode() -> None:
         wire = {f.encode_name for f in msgspec.structs.fields(cls)}
         for rec, match, _kind in mode.fields:
             assert rec in wire and match in wire, (mode.attr, rec, match)
+
+
+def test_a_csr_block_without_a_value_is_unranked_in_store_and_page(store: Store) -> None:
+    result = {
+        "Current": {"Value": None, "Tier": "", "SubTier": 0, "MeasurementMatchesRemaining": 5},
+        "SeasonMax": {"Value": 1210, "Tier": "Diamond", "SubTier": 0},
+        "AllTimeMax": {"Value": 1549, "Tier": "Onyx", "SubTier": 0},
+    }
+    store.save_csr(XUID, "pl", "CsrSeason1", result, T0)
+    snap = store.latest_csr(XUID, "pl", "CsrSeason1")
+    assert snap is not None
+    (card,) = D.playlist_csrs([D.CsrReading("pl", T0, snap.raw)], {})
+    # No value is no rank (both readers), not a CSR of 0 (Bronze 1) on the page.
+    assert snap.current_value is None and card.current.value == -1
+    assert not card.current.ranked
+    assert (snap.season_max_value, card.season_max.value) == (1210, 1210)
+    assert (snap.all_time_max_tier, card.all_time_max.tier) == ("Onyx", "Onyx")

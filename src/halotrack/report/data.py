@@ -19,7 +19,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-from halotrack.models.csr import csr_label, progress_to_next
+from halotrack.models.csr import csr_label, progress_to_next, read_csr_block
 from halotrack.models.enums import GameVariantCategory, MedalDifficulty, MedalType
 from halotrack.models.modes import MODE_TABLE
 from halotrack.models.summary import (
@@ -631,26 +631,23 @@ def personal_scores_from_record(
 # ----- CSR
 
 
-def csr_value(raw: Any, *, with_progress: bool = False) -> CsrValue:
-    """Label one CSR block (`Current`, `SeasonMax`, `AllTimeMax`)."""
-    block: Raw = raw if isinstance(raw, Mapping) else {}
-    value = _int(block, "Value") if "Value" in block else -1
-    tier = _str(block, "Tier")
-    sub = _int(block, "SubTier")
-    left = _int(block, "MeasurementMatchesRemaining") if with_progress else 0
+def csr_value(result: Raw, name: str, *, with_progress: bool = False) -> CsrValue:
+    """Label one CSR block (`Current`, `SeasonMax`, `AllTimeMax`) of a `Result`."""
+    block = read_csr_block(result, name)
+    value = -1 if block.value is None else block.value
+    tier = block.tier or ""
+    sub = block.sub_tier or 0
+    left = (block.matches_remaining or 0) if with_progress else 0
     label = csr_label(value, tier, sub, left)
     next_label = None
     progress = None
     ranked = value >= 0 and bool(tier)
     if ranked and with_progress:
-        next_tier = _str(block, "NextTier")
+        next_tier = block.next_tier or ""
         if tier != "Onyx" and next_tier:
-            next_label = (
-                "Onyx" if next_tier == "Onyx" else f"{next_tier} {_int(block, 'NextSubTier') + 1}"
-            )
-            progress = progress_to_next(
-                value, _int(block, "TierStart"), _int(block, "NextTierStart")
-            )
+            next_sub = (block.next_sub_tier or 0) + 1
+            next_label = "Onyx" if next_tier == "Onyx" else f"{next_tier} {next_sub}"
+            progress = progress_to_next(value, block.tier_start or 0, block.next_tier_start or 0)
     return CsrValue(value, tier, sub, label, left, next_label, progress)
 
 
@@ -672,9 +669,9 @@ def playlist_csrs(
             playlist_id=pid,
             name=playlist_name(pid, names),
             captured_at=snap.captured_at,
-            current=csr_value(snap.raw.get("Current"), with_progress=True),
-            season_max=csr_value(snap.raw.get("SeasonMax")),
-            all_time_max=csr_value(snap.raw.get("AllTimeMax")),
+            current=csr_value(snap.raw, "Current", with_progress=True),
+            season_max=csr_value(snap.raw, "SeasonMax"),
+            all_time_max=csr_value(snap.raw, "AllTimeMax"),
         )
         for pid, snap in latest.items()
     ]

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from halotrack.models.csr import read_csr_block
 from halotrack.models.summary import read_summary
 
 
@@ -148,25 +149,16 @@ def unwrap_csr_entry(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def csr_columns(result: Mapping[str, Any]) -> dict[str, Any]:
     """Current / season max / all-time max of one player's CSR `Result`."""
-
-    def part(name: str) -> Mapping[str, Any]:
-        v = result.get(name)
-        return v if isinstance(v, Mapping) else {}
-
-    cur, smax, amax = part("Current"), part("SeasonMax"), part("AllTimeMax")
-
-    def tier(p: Mapping[str, Any]) -> str | None:
-        return _text(p.get("Tier"))
-
+    cur, smax, amax = (read_csr_block(result, n) for n in ("Current", "SeasonMax", "AllTimeMax"))
     return {
-        "current_value": _int(cur.get("Value")),
-        "current_tier": tier(cur),
-        "current_sub_tier": _int(cur.get("SubTier")),
-        "matches_remaining": _int(cur.get("MeasurementMatchesRemaining")),
-        "season_max_value": _int(smax.get("Value")),
-        "season_max_tier": tier(smax),
-        "season_max_sub_tier": _int(smax.get("SubTier")),
-        "all_time_max_value": _int(amax.get("Value")),
-        "all_time_max_tier": tier(amax),
-        "all_time_max_sub_tier": _int(amax.get("SubTier")),
+        "current_value": _int(cur.value),
+        "current_tier": _text(cur.tier),
+        "current_sub_tier": _int(cur.sub_tier),
+        "matches_remaining": _int(cur.matches_remaining),
+        "season_max_value": _int(smax.value),
+        "season_max_tier": _text(smax.tier),
+        "season_max_sub_tier": _int(smax.sub_tier),
+        "all_time_max_value": _int(amax.value),
+        "all_time_max_tier": _text(amax.tier),
+        "all_time_max_sub_tier": _int(amax.sub_tier),
     }

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -89,28 +88,14 @@ INT32 = 2**31
 INT64 = 2**63
 
 
-def _int(v: object, bound: int = INT32) -> int | None:
-    """An integer column value; None for non-numbers and values the column cannot hold."""
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return None
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    n = int(v)
-    return n if -bound <= n < bound else None
+def _int(n: int | None, bound: int = INT32) -> int | None:
+    """An integer column value (the reader already made it an int); None when the column
+    cannot hold it."""
+    return n if n is not None and -bound <= n < bound else None
 
 
-def _big(v: object) -> int | None:
-    return _int(v, INT64)
-
-
-def _float(v: object) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return None
-    try:
-        f = float(v)
-    except OverflowError:
-        return None
-    return f if math.isfinite(f) else None
+def _big(n: int | None) -> int | None:
+    return _int(n, INT64)
 
 
 def _text(v: object, size: int = 32) -> str | None:
@@ -133,7 +118,7 @@ def service_record_columns(data: Mapping[str, Any]) -> dict[str, Any]:
         "accuracy": s.accuracy,
         "damage_dealt": _big(s.damage_dealt),
         "damage_taken": _big(s.damage_taken),
-        "time_played_seconds": _float(s.time_played_seconds),
+        "time_played_seconds": s.time_played_seconds,
         "score": _big(s.score),
         "personal_score": _big(s.personal_score),
     }

@@ -11,6 +11,10 @@ Decode a body with `decode(kind, data, source=url)`; every response model keeps 
     playlist-asset     PlaylistAsset          playlist / map / map-mode-pair / game-variant
     user / users       User / Users           career-rank-progress CareerRankProgress
 
+Facts several layers show are read once: `read_summary` (a service record's headline
+numbers, tolerant of old shapes), `duration` (ISO 8601), `kd_ratio` (the one K/D rule),
+`MODE_TABLE` (the per-mode blocks), `csr.read_csr_block` (a CSR block).
+
 Enum-valued fields stay plain ints (unknown numbers survive); name them with the enums in
 `halotrack.models.enums` (`Outcome.label(n)`) or a model's `enum_name(attr)`.
 """

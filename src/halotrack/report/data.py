@@ -4,6 +4,8 @@ Why a contract of its own: the page must not know how the store keeps rows or ho
 decode responses. `assemble(PageInputs)` turns stored raw records, extracted snapshot columns
 and cached metadata into a `PageData`; `halotrack.report.build.build_page_data` fills the
 inputs from the store. Numbers stay numbers here; formatting belongs to the templates.
+Every number a record or CSR reading carries is read by the models' readers
+(`models.summary`, `models.csr`, `models.modes`), the same ones the store and history use.
 """
 
 from __future__ import annotations
@@ -356,11 +358,6 @@ def _latest(*groups: Sequence[datetime]) -> datetime | None:
 
 def _int(block: Raw | None, key: str) -> int:
     return read_int(block, key) or 0
-
-
-def _str(block: Raw | None, key: str) -> str:
-    value = block.get(key) if block else None
-    return value if isinstance(value, str) else ""
 
 
 # ----- seasons

@@ -182,8 +182,18 @@ def award_counts(data: Mapping[str, Any], block: str) -> dict[int, int]:
     return out
 
 
+def _subquery(data: Mapping[str, Any], key: str) -> list[Any]:
+    sub = data.get("Subqueries")
+    items = sub.get(key) if isinstance(sub, Mapping) else None
+    return items if isinstance(items, list) else []
+
+
 def season_ids(data: Mapping[str, Any]) -> list[str]:
     """`Subqueries.SeasonIds`: the seasons the player was active in (strings only)."""
-    sub = data.get("Subqueries")
-    ids = sub.get("SeasonIds") if isinstance(sub, Mapping) else None
-    return [s for s in ids if isinstance(s, str)] if isinstance(ids, list) else []
+    return [s for s in _subquery(data, "SeasonIds") if isinstance(s, str)]
+
+
+def variant_categories(data: Mapping[str, Any]) -> list[int]:
+    """`Subqueries.GameVariantCategories`: the modes the player played (ints only)."""
+    items = _subquery(data, "GameVariantCategories")
+    return [c for c in items if isinstance(c, int) and not isinstance(c, bool)]

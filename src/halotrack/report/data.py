@@ -32,6 +32,7 @@ from halotrack.models.summary import (
     read_int,
     read_summary,
     season_ids,
+    variant_categories,
     win_percent,
 )
 from halotrack.usecases.seasons import season_name
@@ -516,14 +517,7 @@ def mode_blocks(life: Raw | None) -> tuple[ModeSection, ...]:
 
 def modes_played(life: Raw | None) -> tuple[str, ...]:
     """Readable names of the game variant categories in the record's subqueries, deduplicated."""
-    sub = (life or {}).get("Subqueries") or {}
-    names: list[str] = []
-    for cat in sub.get("GameVariantCategories") or []:
-        if isinstance(cat, int):
-            name = GameVariantCategory.label(cat)
-            if name not in names:
-                names.append(name)
-    return tuple(sorted(names))
+    return tuple(sorted({GameVariantCategory.label(c) for c in variant_categories(life or {})}))
 
 
 # ----- medals and personal scores

@@ -176,3 +176,12 @@ def test_a_csr_block_without_a_value_is_unranked_in_store_and_page(store: Store)
     assert not card.current.ranked
     assert (snap.season_max_value, card.season_max.value) == (1210, 1210)
     assert (snap.all_time_max_tier, card.all_time_max.tier) == ("Onyx", "Onyx")
+
+
+def test_history_and_export_list_exactly_the_columns_the_store_extracts() -> None:
+    from halotrack.store import extract
+    from halotrack.store.history import RECORD_COLUMNS
+
+    columns = extract.service_record_columns({})
+    assert tuple(columns) == extract.RECORD_NUMBERS
+    assert [c for c in RECORD_COLUMNS if c in columns] == list(extract.RECORD_NUMBERS)

@@ -103,6 +103,25 @@ def _text(v: object, size: int = 32) -> str | None:
     return v.replace("\x00", "")[:size] if isinstance(v, str) else None
 
 
+RECORD_NUMBERS: tuple[str, ...] = (
+    "matches_completed",
+    "wins",
+    "losses",
+    "ties",
+    "kills",
+    "deaths",
+    "assists",
+    "kda",
+    "accuracy",
+    "damage_dealt",
+    "damage_taken",
+    "time_played_seconds",
+    "score",
+    "personal_score",
+)
+"""The number columns of a stored service record, in the order history and export show."""
+
+
 def service_record_columns(data: Mapping[str, Any]) -> dict[str, Any]:
     """The queryable numbers of a service record; a missing value is None, never an error."""
     s = read_summary(data)

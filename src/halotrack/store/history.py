@@ -19,6 +19,7 @@ from halotrack.errors import ConfigError, Unknown
 from halotrack.models.format import duration_words
 from halotrack.models.gamecms import csr_season_id
 from halotrack.models.summary import award_counts, season_ids
+from halotrack.store.extract import RECORD_NUMBERS
 from halotrack.store.repository import (
     CsrSnapshot,
     ServiceRecordSnapshot,
@@ -271,20 +272,9 @@ def diff_records(
         return getattr(s, name) if s is not None else 0
 
     numbers: dict[str, Any] = {}
-    for name in (
-        "matches_completed",
-        "wins",
-        "losses",
-        "ties",
-        "kills",
-        "deaths",
-        "assists",
-        "damage_dealt",
-        "damage_taken",
-        "time_played_seconds",
-        "score",
-        "personal_score",
-    ):
+    for name in RECORD_NUMBERS:
+        if name in ("kda", "accuracy"):  # a ratio and a percentage: compared below
+            continue
         before, after = val(a, name), getattr(b, name)
         numbers[name] = {"before": before, "after": after, "delta": _delta(before, after)}
     kd_before = a.kd if a is not None else None
@@ -469,20 +459,7 @@ RECORD_COLUMNS = (
     "verified_at",
     "kind",
     "scope_key",
-    "matches_completed",
-    "wins",
-    "losses",
-    "ties",
-    "kills",
-    "deaths",
-    "assists",
-    "kda",
-    "accuracy",
-    "damage_dealt",
-    "damage_taken",
-    "time_played_seconds",
-    "score",
-    "personal_score",
+    *RECORD_NUMBERS,
     "content_hash",
 )
 CSR_COLUMNS = (

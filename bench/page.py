@@ -28,13 +28,13 @@ from typing import Any
 import msgspec
 
 from halotrack.models import MatchSkill, MatchStats, decode_as
+from halotrack.models.summary import read_summary
 from halotrack.report import build_page_data, render_page
 from halotrack.report.build import (
     METADATA_CSR_CALENDAR,
     METADATA_MEDALS,
     METADATA_SEASON_CALENDAR,
 )
-from halotrack.report.data import summary_from_record
 from halotrack.store import Scope, Store, open_store
 from halotrack.store.matches import match_rows
 
@@ -58,7 +58,7 @@ def real(name: str) -> Any:
 
 def seed(store: Store, snapshots: int) -> None:
     life = real("servicerecord/matchmade-lifetime.json")
-    end = summary_from_record(life)
+    end = read_summary(life)
     step = timedelta(hours=6)
     points = synthetic.history(end, count=snapshots, until=NOW, step=step, seed=11)
     store.upsert_player(XUID, "Bench Spartan", seen_at=NOW)

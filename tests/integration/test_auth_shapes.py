@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from halotrack.auth.chain import XboxChain, _parse_duration, _parse_time
+from halotrack.auth.chain import XboxChain, _parse_time
+from halotrack.models import duration
 from halotrack.models.hosts import (
     HALO_RELYING_PARTY,
     XBOX_RELYING_PARTY,
@@ -148,9 +149,7 @@ def test_client_parses_real_samples(real_dir) -> None:  # type: ignore[no-untype
     assert _parse_time(spartan["ExpiresUtc"]["ISO8601Date"]) == datetime(
         2999, 1, 27, 5, 3, 47, tzinfo=UTC
     )
-    assert _parse_duration(spartan["TokenDuration"]) == timedelta(
-        hours=3, minutes=59, seconds=49.490427
-    )
+    assert duration(spartan["TokenDuration"]) == timedelta(hours=3, minutes=59, seconds=49.490427)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from halotrack.errors import HaloTrackError, StoreError
+from halotrack.models.summary import duration_seconds
 from halotrack.store import Scope, Store, extract, schema
 from tests.support.fuzz import (
     EXAMPLES,
@@ -65,13 +66,13 @@ def test_service_record_columns_never_raise(doc: Any) -> None:
 @given(doc=mutated_doc(_csr_entry()))
 def test_csr_columns_never_raise(doc: Any) -> None:
     if isinstance(doc, dict):
-        _check_columns(extract.csr_columns(extract.csr_result(doc)))
+        _check_columns(extract.csr_columns(extract.unwrap_csr_entry(doc)))
 
 
 @given(text=st.one_of(st.text(max_size=40), st.from_regex(r"-?P(\d{1,30}D)?(T\d{0,30}H)?")))
 @fuzz_settings()
 def test_duration_seconds_is_a_number_or_none(text: str) -> None:
-    v = extract.duration_seconds(text)
+    v = duration_seconds(text)
     assert v is None or isinstance(v, float)
 
 

@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from halotrack.errors import StoreError
+from halotrack.models.summary import duration_seconds
 from halotrack.store import Scope, Store, open_store
-from halotrack.store.extract import content_hash, duration_seconds
+from halotrack.store.extract import content_hash
 
 XUID = 2535445291321133
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

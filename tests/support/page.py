@@ -13,6 +13,7 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from halotrack.models.summary import read_summary
 from halotrack.report import data as D
 from halotrack.report.build import (
     METADATA_CAREER_TRACK,
@@ -81,7 +82,7 @@ def sprite_png(columns: int = 16, size: int = 72, count: int | None = None) -> b
 
 
 def history(count: int = 120, step: timedelta = timedelta(hours=14)) -> list[D.HistoryPoint]:
-    end = D.summary_from_record(lifetime())
+    end = read_summary(lifetime())
     return synthetic.history(end, count=count, until=NOW, step=step)
 
 
@@ -103,8 +104,8 @@ def sample_inputs(
         lifetime=D.RecordSnapshot(NOW, lifetime()),
         seasons={"Csr/Seasons/CsrSeason5-1.json": D.RecordSnapshot(NOW, season_record())},
         csr=[
-            D.CsrSnapshot(RANKED_ARENA, NOW, csr_result()),
-            D.CsrSnapshot(RANKED_DOUBLES, NOW, synthetic.csr_result(1487, 1510, 1549)),
+            D.CsrReading(RANKED_ARENA, NOW, csr_result()),
+            D.CsrReading(RANKED_DOUBLES, NOW, synthetic.csr_result(1487, 1510, 1549)),
         ],
         history=history(),
         csr_history=csr_points(),

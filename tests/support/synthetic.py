@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from halotrack.models.csr import csr_block
-from halotrack.report.data import CsrPoint, HistoryPoint, RecentMatch, Summary
+from halotrack.models.summary import RecordSummary
+from halotrack.report.data import CsrPoint, HistoryPoint, RecentMatch
 
 MODES = ("Slayer", "Capture the Flag", "Oddball", "Strongholds", "King of the Hill")
 MAPS = ("Live Fire", "Recharge", "Streets", "Aquarius", "Empyrean", "Solitude")
@@ -20,21 +21,21 @@ PLACEMENT_MATCHES = 5
 
 
 def history(
-    end: Summary, *, count: int, until: datetime, step: timedelta, seed: int = 1
+    end: RecordSummary, *, count: int, until: datetime, step: timedelta, seed: int = 1
 ) -> list[HistoryPoint]:
     """`count` lifetime snapshots, `step` apart, ending at `end` captured at `until`."""
     rng = random.Random(seed)
     points = []
     cur = HistoryPoint(
         until,
-        end.matches,
-        end.wins,
-        end.losses,
-        end.ties,
-        end.kills,
-        end.deaths,
-        end.assists,
-        end.time_played,
+        end.matches or 0,
+        end.wins or 0,
+        end.losses or 0,
+        end.ties or 0,
+        end.kills or 0,
+        end.deaths or 0,
+        end.assists or 0,
+        end.time_played or timedelta(0),
     )
     for i in range(count):
         points.append(cur)

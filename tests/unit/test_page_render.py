@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from halotrack.models.summary import read_summary
 from halotrack.report import data as D
 from halotrack.report import render as R
 from tests.support import synthetic
@@ -85,7 +86,7 @@ def test_summary_equals_the_real_record(page: D.PageData) -> None:
     )
     assert s.kda == pytest.approx(rec["CoreStats"]["AverageKDA"])
     assert s.time_played == timedelta(days=17, hours=10, minutes=55, seconds=53.7685509)
-    assert s.win_rate == pytest.approx(100 * 1405 / 2664)
+    assert s.win_percent == pytest.approx(100 * 1405 / 2664)
     assert s.kd == pytest.approx(42197 / 26566)
 
 
@@ -93,7 +94,7 @@ def test_old_record_shape_with_kda_key_reads() -> None:
     rec = lifetime()
     rec["CoreStats"] = dict(rec["CoreStats"])
     rec["CoreStats"]["KDA"] = rec["CoreStats"].pop("AverageKDA")
-    assert D.summary_from_record(rec).kda == pytest.approx(7.766141141141141)
+    assert read_summary(rec).kda == pytest.approx(7.766141141141141)
 
 
 def test_seasons_are_named_after_their_calendar_entries(page: D.PageData) -> None:

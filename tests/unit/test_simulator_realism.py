@@ -128,7 +128,7 @@ def test_slayer_winner_reaches_the_limit_unless_the_clock_ran_out() -> None:
 def test_ranked_matches_before_the_start_count_toward_placement() -> None:
     """At the simulated start, each player's placement in the current CSR season counts the
     ranked matches of their history in that season and playlist."""
-    from halotrack.simulator.views import csr_result
+    from halotrack.simulator.views import csr_entry
     from halotrack.simulator.world import PLACEMENT_MATCHES
 
     world = World(seed=11, players=25)
@@ -139,7 +139,7 @@ def test_ranked_matches_before_the_start_count_toward_placement() -> None:
             played = sum(
                 1 for s in world.history(p) if s.match.playlist is pl and s.match.season is season
             )
-            current = csr_result(world, p, pl, None)["Result"]["Current"]
+            current = csr_entry(world, p, pl, None)["Result"]["Current"]
             assert current["MeasurementMatchesRemaining"] == max(0, PLACEMENT_MATCHES - played), (
                 p.gamertag,
                 pl.spec.name,

@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -29,6 +29,7 @@ from halotrack.models.hosts import (
     XBOX_USER_RELYING_PARTY,
     service_urls,
 )
+from halotrack.models.summary import duration
 from halotrack.waypoint.guard import (
     HINT_DEADLINE,
     HINT_TOO_LARGE,
@@ -84,26 +85,6 @@ def _parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _parse_duration(value: Any) -> timedelta | None:
-    """`PT3H59M49.4904271S` -> timedelta (only the H/M/S part the service uses)."""
-    if not isinstance(value, str) or not value.startswith("PT"):
-        return None
-    total = 0.0
-    number = ""
-    for ch in value[2:]:
-        if ch.isdigit() or ch == ".":
-            number += ch
-            continue
-        if not number:
-            return None
-        scale = {"H": 3600, "M": 60, "S": 1}.get(ch)
-        if scale is None:
-            return None
-        total += float(number) * scale
-        number = ""
-    return timedelta(seconds=total)
 
 
 @dataclass(frozen=True)
@@ -321,8 +302,8 @@ class XboxChain:
             raise self._no_answer("spartan", "token")
         expires = _parse_time((data.get("ExpiresUtc") or {}).get("ISO8601Date"))
         if expires is None:
-            duration = _parse_duration(data.get("TokenDuration"))
-            expires = now + duration if duration else None
+            lasts = duration(data.get("TokenDuration"))
+            expires = now + lasts if lasts else None
         return SpartanToken(token=data["SpartanToken"], expires_at=expires)
 
     async def clearance(self, spartan: str) -> str:

@@ -25,10 +25,10 @@ from halotrack.auth.provider import (
     HttpFactory,
     SignedInTokens,
     http_factory,
-    utcnow,
 )
 from halotrack.auth.store import Session, StoredToken, TokenStore
 from halotrack.errors import AuthError, ConfigError
+from halotrack.models import utcnow
 from halotrack.waypoint.guard import Bounds
 
 log = logging.getLogger(__name__)

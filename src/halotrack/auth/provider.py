@@ -12,7 +12,7 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import aiohttp
 
@@ -21,6 +21,7 @@ from halotrack.auth.microsoft import MicrosoftAccount, SignInConfig, normalize_r
 from halotrack.auth.store import Session, StoredToken, TokenStore
 from halotrack.config import Settings
 from halotrack.errors import AuthError
+from halotrack.models._base import utcnow
 from halotrack.models.hosts import HALO_RELYING_PARTY, XBOX_RELYING_PARTY
 from halotrack.waypoint.guard import Bounds
 from halotrack.waypoint.tokens import StaticTokens, TokenProvider, Tokens
@@ -31,10 +32,6 @@ Clock = Callable[[], datetime]
 HttpFactory = Callable[[], aiohttp.ClientSession]
 
 DEFAULT_MARGIN = timedelta(minutes=5)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def ssl_context(ca_bundle: str | None) -> ssl.SSLContext | bool:

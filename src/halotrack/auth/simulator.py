@@ -16,9 +16,10 @@ from typing import Any
 import aiohttp
 
 from halotrack.auth.microsoft import normalize_root
-from halotrack.auth.provider import Clock, HttpFactory, http_factory, tokens_of, utcnow
+from halotrack.auth.provider import Clock, HttpFactory, http_factory, tokens_of
 from halotrack.auth.store import Session, StoredToken, TokenStore
 from halotrack.errors import AuthError, ConfigError
+from halotrack.models import utcnow
 from halotrack.waypoint.tokens import Tokens
 
 SOURCE = "simulator"

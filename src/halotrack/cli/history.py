@@ -24,7 +24,7 @@ from halotrack.models.names import load_personal_scores
 if TYPE_CHECKING:
     pass
 
-Player = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
+PlayerArg = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Kind = Annotated[str, typer.Option("--kind", help="matchmade, custom or local.")]
 
@@ -64,7 +64,7 @@ HISTORY_HELP = "One row per stored snapshot, with what changed since the last."
 
 def history_cmd(
     ctx: typer.Context,
-    player: Player,
+    player: PlayerArg,
     season: Annotated[
         str | None,
         typer.Argument(help="A season id, e.g. CsrSeason5-1 (default: lifetime)."),
@@ -131,7 +131,7 @@ DIFF_HELP = "What changed between two dates, in words and numbers."
 
 def diff_cmd(
     ctx: typer.Context,
-    player: Player,
+    player: PlayerArg,
     from_: Annotated[
         str | None, typer.Option("--from", help="Start date (default: first snapshot).")
     ] = None,
@@ -168,7 +168,7 @@ EXPORT_HELP = "Write every stored snapshot of a player as CSV or JSON."
 
 def export_cmd(
     ctx: typer.Context,
-    player: Player,
+    player: PlayerArg,
     fmt: Annotated[
         Format | None,
         typer.Option(

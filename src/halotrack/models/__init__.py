@@ -11,6 +11,10 @@ Decode a body with `decode(kind, data, source=url)`; every response model keeps 
     playlist-asset     PlaylistAsset          playlist / map / map-mode-pair / game-variant
     user / users       User / Users           career-rank-progress CareerRankProgress
 
+Facts several layers show are read once: `read_summary` (a service record's headline
+numbers, tolerant of old shapes), `duration` (ISO 8601), `kd_ratio` (the one K/D rule),
+`MODE_TABLE` (the per-mode blocks), `csr.read_csr_block` (a CSR block).
+
 Enum-valued fields stay plain ints (unknown numbers survive); name them with the enums in
 `halotrack.models.enums` (`Outcome.label(n)`) or a model's `enum_name(attr)`.
 """
@@ -20,6 +24,7 @@ from halotrack.models._base import (
     Response,
     iso_datetime,
     iso_duration,
+    utcnow,
 )
 from halotrack.models.decoding import (
     KINDS,
@@ -55,6 +60,7 @@ from halotrack.models.gamecms import (
     SeasonEntry,
     csr_season_id,
 )
+from halotrack.models.modes import MODE_BLOCKS, MODE_TABLE, ModeBlock
 from halotrack.models.profile import Gamerpic, User, Users
 from halotrack.models.skill import (
     Counterfactuals,
@@ -71,7 +77,6 @@ from halotrack.models.skill import (
     StatPerformances,
 )
 from halotrack.models.stats import (
-    MODE_BLOCKS,
     AssetRef,
     Award,
     BotAttributes,
@@ -99,11 +104,20 @@ from halotrack.models.stats import (
     VipStats,
     ZonesStats,
 )
+from halotrack.models.summary import (
+    RecordSummary,
+    duration,
+    duration_seconds,
+    kd_ratio,
+    read_summary,
+    win_percent,
+)
 from halotrack.models.xuid import XuidError, maybe_xuid, parse_xuid, xuid_id
 
 __all__ = [
     "KINDS",
     "MODE_BLOCKS",
+    "MODE_TABLE",
     "AssetRef",
     "AssetStats",
     "Award",
@@ -140,6 +154,7 @@ __all__ = [
     "MatchStats",
     "Medal",
     "MedalMetadata",
+    "ModeBlock",
     "Model",
     "OddballStats",
     "ParticipationInfo",
@@ -152,6 +167,7 @@ __all__ = [
     "PvpStats",
     "RankProgress",
     "RankRecap",
+    "RecordSummary",
     "Response",
     "RotationEntry",
     "SeasonCalendar",
@@ -174,11 +190,17 @@ __all__ = [
     "decode",
     "decode_as",
     "decoder_for",
+    "duration",
+    "duration_seconds",
     "guess_kind",
     "guess_kind_of",
     "iso_datetime",
     "iso_duration",
+    "kd_ratio",
     "maybe_xuid",
     "parse_xuid",
+    "read_summary",
+    "utcnow",
+    "win_percent",
     "xuid_id",
 ]

@@ -71,9 +71,9 @@ def attach_raw(obj: Any, data: bytes) -> None:
     obj.__dict__["_raw_bytes"] = data
 
 
-def ratio(num: float, den: float) -> float:
-    """num/den, or num itself when den is 0 (the way players read K/D with no deaths)."""
-    return num / den if den else float(num)
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC: the one clock default every layer uses."""
+    return datetime.now(UTC)
 
 
 def iso_duration(value: timedelta) -> str:

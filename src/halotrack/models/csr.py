@@ -6,7 +6,10 @@ the client must label and measure progress consistently with one table.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from halotrack.models.summary import read_int
 
 TIERS: tuple[tuple[str, int], ...] = (
     ("Bronze", 0),
@@ -93,3 +96,40 @@ def progress_to_next(value: int, tier_start: int, next_tier_start: int) -> float
     if value < 0 or next_tier_start <= tier_start:
         return None
     return max(0.0, min(1.0, (value - tier_start) / (next_tier_start - tier_start)))
+
+
+@dataclass(frozen=True, slots=True)
+class CsrReadout:
+    """One CSR block of a stored `Result` as sent; None where the block lacks a value."""
+
+    value: int | None = None
+    tier: str | None = None
+    sub_tier: int | None = None
+    matches_remaining: int | None = None
+    tier_start: int | None = None
+    next_tier: str | None = None
+    next_tier_start: int | None = None
+    next_sub_tier: int | None = None
+
+
+def _str(block: Mapping[str, object], key: str) -> str | None:
+    value = block.get(key)
+    return value if isinstance(value, str) else None
+
+
+def read_csr_block(result: object, name: str) -> CsrReadout:
+    """`result[name]` (`Current`, `SeasonMax`, `AllTimeMax`) read tolerantly: the store's
+    columns and the page's CSR cards both come from here; never raises."""
+    block = result.get(name) if isinstance(result, Mapping) else None
+    if not isinstance(block, Mapping):
+        return CsrReadout()
+    return CsrReadout(
+        value=read_int(block, "Value"),
+        tier=_str(block, "Tier"),
+        sub_tier=read_int(block, "SubTier"),
+        matches_remaining=read_int(block, "MeasurementMatchesRemaining"),
+        tier_start=read_int(block, "TierStart"),
+        next_tier=_str(block, "NextTier"),
+        next_tier_start=read_int(block, "NextTierStart"),
+        next_sub_tier=read_int(block, "NextSubTier"),
+    )

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from halotrack.models._base import ZERO, Leaf, Model, Response, ratio
+from halotrack.models._base import ZERO, Leaf, Model, Response
 from halotrack.models.enums import (
     GameplayInteraction,
     GameVariantCategory,
@@ -23,6 +23,8 @@ from halotrack.models.enums import (
     PlayerType,
     PlaylistExperience,
 )
+from halotrack.models.modes import MODE_BLOCKS
+from halotrack.models.summary import kd_ratio
 from halotrack.models.xuid import maybe_xuid
 
 
@@ -82,7 +84,8 @@ class CoreStats(Leaf, frozen=True):
 
     @property
     def kd_ratio(self) -> float:
-        return ratio(self.kills, self.deaths)
+        """Kills per death by the one rule (`models.summary.kd_ratio`: 0/0 is 0.0)."""
+        return kd_ratio(self.kills, self.deaths)
 
     def medal_counts(self) -> dict[int, int]:
         """NameId -> count of each medal earned."""
@@ -237,21 +240,6 @@ class PveStats(Leaf, frozen=True):
     boss_kills: int = 0
 
 
-MODE_BLOCKS: tuple[str, ...] = (
-    "capture_the_flag_stats",
-    "elimination_stats",
-    "extraction_stats",
-    "infection_stats",
-    "oddball_stats",
-    "zones_stats",
-    "stockpile_stats",
-    "vip_stats",
-    "pvp_stats",
-    "pve_stats",
-)
-"""Attribute names of the per-mode blocks, in API order (all optional, any may be null)."""
-
-
 class Subqueries(Leaf, frozen=True):
     """What the unfiltered record says the player touched (all null for an empty record)."""
 
@@ -295,7 +283,7 @@ class ServiceRecord(Response, frozen=True):
 
     @property
     def kd_ratio(self) -> float:
-        """Kills per death (kills when there are no deaths)."""
+        """Kills per death (kills when there are no deaths, 0.0 for 0/0)."""
         return self.core_stats.kd_ratio
 
     @property

@@ -35,7 +35,7 @@ from halotrack.models.xuid import parse_xuid
 from halotrack.report.data import (
     RECENT_MATCHES,
     CsrPoint,
-    CsrSnapshot,
+    CsrReading,
     HistoryPoint,
     PageData,
     PageInputs,
@@ -43,8 +43,7 @@ from halotrack.report.data import (
     RecordSnapshot,
     assemble,
 )
-from halotrack.store import CsrSnapshot as StoredCsr
-from halotrack.store import Scope, Store, StoreReader
+from halotrack.store import CsrSnapshot, Scope, Store, StoreReader
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
 METADATA_SEASON_CALENDAR = ("gamecms", "/hi/progression/file/calendars/seasons/seasoncalendar.json")
@@ -204,13 +203,13 @@ def read_inputs(
         for r in tx.records_history(x, Scope())
     ]
 
-    latest_csr: dict[str, StoredCsr] = {}
+    latest_csr: dict[str, CsrSnapshot] = {}
     csr_points: list[CsrPoint] = []
     for reading in tx.csr_history(x):  # oldest first: the last per playlist is current
         latest_csr[reading.playlist_id] = reading
         value = reading.current_value if reading.current_value is not None else -1
         csr_points.append(CsrPoint(reading.captured_at, reading.playlist_id, value))
-    csr = [CsrSnapshot(pid, r.captured_at, r.raw) for pid, r in latest_csr.items()]
+    csr = [CsrReading(pid, r.captured_at, r.raw) for pid, r in latest_csr.items()]
 
     verified = [r.verified_at for r in latest_csr.values()]
     if lifetime_row is not None:

@@ -4,6 +4,8 @@ Why a contract of its own: the page must not know how the store keeps rows or ho
 decode responses. `assemble(PageInputs)` turns stored raw records, extracted snapshot columns
 and cached metadata into a `PageData`; `halotrack.report.build.build_page_data` fills the
 inputs from the store. Numbers stay numbers here; formatting belongs to the templates.
+Every number a record or CSR reading carries is read by the models' readers
+(`models.summary`, `models.csr`, `models.modes`), the same ones the store and history use.
 """
 
 from __future__ import annotations
@@ -19,10 +21,20 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-import msgspec
-
-from halotrack.models.csr import csr_label, progress_to_next
+from halotrack.models.csr import csr_label, progress_to_next, read_csr_block
 from halotrack.models.enums import GameVariantCategory, MedalDifficulty, MedalType
+from halotrack.models.modes import MODE_TABLE
+from halotrack.models.summary import (
+    RecordSummary,
+    award_counts,
+    duration,
+    kd_ratio,
+    read_int,
+    read_summary,
+    season_ids,
+    variant_categories,
+    win_percent,
+)
 from halotrack.usecases.seasons import season_name
 
 Raw = Mapping[str, Any]
@@ -39,51 +51,12 @@ WEEK = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
-class Player:
+class PagePlayer:
     xuid: str
     gamertag: str
     previous_gamertags: tuple[str, ...] = ()
     career_rank: str | None = None
     updated_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """A service record the way the game's summary card shows it."""
-
-    matches: int
-    wins: int
-    losses: int
-    ties: int
-    kills: int
-    deaths: int
-    assists: int
-    kda: float
-    accuracy: float
-    damage_dealt: int
-    damage_taken: int
-    time_played: timedelta
-    headshot_kills: int = 0
-    melee_kills: int = 0
-    grenade_kills: int = 0
-    power_weapon_kills: int = 0
-    max_killing_spree: int = 0
-    betrayals: int = 0
-    suicides: int = 0
-    shots_fired: int = 0
-    shots_hit: int = 0
-    callout_assists: int = 0
-    vehicle_destroys: int = 0
-    personal_score: int = 0
-
-    @property
-    def win_rate(self) -> float | None:
-        """Percent of completed matches won, as the game computes it."""
-        return 100.0 * self.wins / self.matches if self.matches else None
-
-    @property
-    def kd(self) -> float | None:
-        return kd_ratio(self.kills, self.deaths)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +66,7 @@ class SeasonRow:
     kind: Literal["season", "ranked"]
     start: datetime | None
     end: datetime | None
-    summary: Summary | None = None
+    summary: RecordSummary | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +77,14 @@ class ModeStat:
 
 
 @dataclass(frozen=True, slots=True)
-class ModeBlock:
+class ModeSection:
     key: str
     name: str
     stats: tuple[ModeStat, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Medal:
+class EarnedMedal:
     name_id: int
     name: str
     description: str
@@ -156,7 +129,7 @@ class CsrValue:
 
 
 @dataclass(frozen=True, slots=True)
-class PlaylistCsr:
+class PlaylistRank:
     playlist_id: str
     name: str
     captured_at: datetime | None
@@ -240,16 +213,16 @@ class Deltas:
 
 @dataclass(frozen=True, slots=True)
 class PageData:
-    player: Player
+    player: PagePlayer
     generated_at: datetime
-    summary: Summary | None = None
+    summary: RecordSummary | None = None
     seasons: tuple[SeasonRow, ...] = ()
     modes_played: tuple[str, ...] = ()
-    modes: tuple[ModeBlock, ...] = ()
-    medals: tuple[Medal, ...] = ()
+    modes: tuple[ModeSection, ...] = ()
+    medals: tuple[EarnedMedal, ...] = ()
     medal_sprite: MedalSprite | None = None
     personal_scores: tuple[PersonalScore, ...] = ()
-    csr: tuple[PlaylistCsr, ...] = ()
+    csr: tuple[PlaylistRank, ...] = ()
     charts: tuple[Chart, ...] = ()
     recent_matches: tuple[RecentMatch, ...] = ()
     deltas: Deltas | None = None
@@ -272,7 +245,7 @@ class RecordSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
-class CsrSnapshot:
+class CsrReading:
     """One stored CSR reading: `raw` is the `Result` object (Current/SeasonMax/AllTimeMax)."""
 
     playlist_id: str
@@ -312,7 +285,7 @@ class PageInputs:
     career_rank: str | None = None
     lifetime: RecordSnapshot | None = None
     seasons: Mapping[str, RecordSnapshot] = field(default_factory=dict)
-    csr: Sequence[CsrSnapshot] = ()
+    csr: Sequence[CsrReading] = ()
     history: Sequence[HistoryPoint] = ()
     csr_history: Sequence[CsrPoint] = ()
     matches: Sequence[RecentMatch] = ()
@@ -343,7 +316,7 @@ def assemble(inputs: PageInputs, *, now: datetime | None = None) -> PageData:
         [h.captured_at for h in inputs.history[-1:]],
         [inputs.checked_at] if inputs.checked_at else [],
     )
-    player = Player(
+    player = PagePlayer(
         xuid=inputs.xuid,
         gamertag=inputs.gamertag,
         previous_gamertags=tuple(inputs.previous_gamertags),
@@ -356,7 +329,7 @@ def assemble(inputs: PageInputs, *, now: datetime | None = None) -> PageData:
     return PageData(
         player=player,
         generated_at=now,
-        summary=summary_from_record(life) if life else None,
+        summary=read_summary(life) if life else None,
         seasons=season_rows(life, inputs),
         modes_played=modes_played(life),
         modes=mode_blocks(life),
@@ -384,74 +357,8 @@ def _latest(*groups: Sequence[datetime]) -> datetime | None:
     return max(stamps) if stamps else None
 
 
-def kd_ratio(kills: float, deaths: float) -> float | None:
-    """Kills per death; with no deaths the game shows the kills themselves."""
-    if deaths:
-        return kills / deaths
-    return float(kills) if kills else None
-
-
-def parse_duration(value: Any) -> timedelta:
-    """ISO 8601 durations as the API writes them (`P17DT10H55M53.7685509S`); bad input is 0."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    if not isinstance(value, str) or not value:
-        return timedelta(0)
-    try:
-        return msgspec.convert(value, timedelta)
-    except msgspec.ValidationError:
-        return timedelta(0)
-
-
 def _int(block: Raw | None, key: str) -> int:
-    value = block.get(key) if block else None
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
-
-
-def _str(block: Raw | None, key: str) -> str:
-    value = block.get(key) if block else None
-    return value if isinstance(value, str) else ""
-
-
-def _float(block: Raw | None, *keys: str) -> float:
-    for key in keys:
-        value = block.get(key) if block else None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    return 0.0
-
-
-def summary_from_record(raw: Raw) -> Summary:
-    """Read the summary numbers of a service record, tolerating old (`KDA`) and new shapes."""
-    core = raw.get("CoreStats") or {}
-    return Summary(
-        matches=_int(raw, "MatchesCompleted"),
-        wins=_int(raw, "Wins"),
-        losses=_int(raw, "Losses"),
-        ties=_int(raw, "Ties"),
-        kills=_int(core, "Kills"),
-        deaths=_int(core, "Deaths"),
-        assists=_int(core, "Assists"),
-        kda=_float(core, "AverageKDA", "KDA"),
-        accuracy=_float(core, "Accuracy"),
-        damage_dealt=_int(core, "DamageDealt"),
-        damage_taken=_int(core, "DamageTaken"),
-        time_played=parse_duration(raw.get("TimePlayed")),
-        headshot_kills=_int(core, "HeadshotKills"),
-        melee_kills=_int(core, "MeleeKills"),
-        grenade_kills=_int(core, "GrenadeKills"),
-        power_weapon_kills=_int(core, "PowerWeaponKills"),
-        max_killing_spree=_int(core, "MaxKillingSpree"),
-        betrayals=_int(core, "Betrayals"),
-        suicides=_int(core, "Suicides"),
-        shots_fired=_int(core, "ShotsFired"),
-        shots_hit=_int(core, "ShotsHit"),
-        callout_assists=_int(core, "CalloutAssists"),
-        vehicle_destroys=_int(core, "VehicleDestroys"),
-        personal_score=_int(core, "PersonalScore"),
-    )
+    return read_int(block, key) or 0
 
 
 # ----- seasons
@@ -510,9 +417,8 @@ def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
     """One row per season the player was active in (the record's `Subqueries.SeasonIds`) plus
     any season with a stored record; newest first, undated ones last."""
     ids: list[str] = []
-    sub = (life or {}).get("Subqueries") or {}
-    for sid in [*(sub.get("SeasonIds") or []), *inputs.seasons.keys()]:
-        if isinstance(sid, str) and sid not in ids:
+    for sid in [*season_ids(life or {}), *inputs.seasons.keys()]:
+        if sid not in ids:
             ids.append(sid)
     rows = []
     pairs = _calendar_pairs(inputs.season_calendar)
@@ -526,7 +432,7 @@ def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
                 kind="ranked" if sid.startswith("Csr/") else "season",
                 start=start,
                 end=end,
-                summary=summary_from_record(snap.raw) if snap else None,
+                summary=read_summary(snap.raw) if snap else None,
             )
         )
     far_past = datetime.min.replace(tzinfo=UTC)
@@ -542,106 +448,26 @@ def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
 # ----- modes
 
 MODE_NAMES: dict[str, str] = {
-    "CaptureTheFlagStats": "Capture the Flag",
-    "OddballStats": "Oddball",
-    "ZonesStats": "Zones",
-    "StockpileStats": "Stockpile",
-    "EliminationStats": "Elimination",
-    "ExtractionStats": "Extraction",
-    "InfectionStats": "Infection",
+    **{m.match_key: m.name for m in MODE_TABLE},
     "BombStats": "Assault",
-    "PvpStats": "PvP",
-    "PveStats": "PvE (Firefight)",
 }
 _NOT_MODES = {"CoreStats"}
 # A fixed, game-like order per block (headline numbers first). Raw JSON may come back from
 # the store with its keys sorted, so the page never relies on dict order; unknown keys follow.
-MODE_STAT_ORDER: dict[str, tuple[str, ...]] = {
-    "CaptureTheFlagStats": (
-        "FlagCaptures",
-        "FlagCaptureAssists",
-        "FlagSecures",
-        "FlagSteals",
-        "FlagGrabs",
-        "FlagReturns",
-        "FlagCarriersKilled",
-        "FlagReturnersKilled",
-        "KillsAsFlagCarrier",
-        "KillsAsFlagReturner",
-        "TimeAsFlagCarrier",
-    ),
-    "OddballStats": (
-        "KillsAsSkullCarrier",
-        "LongestTimeAsSkullCarrier",
-        "SkullCarriersKilled",
-        "SkullGrabs",
-        "TimeAsSkullCarrier",
-        "SkullScoringTicks",
-    ),
-    "ZonesStats": (
-        "ZoneCaptures",
-        "ZoneDefensiveKills",
-        "ZoneOffensiveKills",
-        "ZoneSecures",
-        "TotalZoneOccupationTime",
-        "ZoneScoringTicks",
-    ),
-    "StockpileStats": (
-        "KillsAsPowerSeedCarrier",
-        "PowerSeedCarriersKilled",
-        "PowerSeedsDeposited",
-        "PowerSeedsStolen",
-        "TimeAsPowerSeedCarrier",
-        "TimeAsPowerSeedDriver",
-    ),
-    "EliminationStats": (
-        "Eliminations",
-        "EliminationAssists",
-        "AlliesRevived",
-        "EnemyRevivesDenied",
-        "Executions",
-        "KillsAsLastPlayerStanding",
-        "LastPlayersStandingKilled",
-        "RoundsSurvived",
-        "TimesRevivedByAlly",
-    ),
-    "ExtractionStats": (
-        "SuccessfulExtractions",
-        "ExtractionConversionsDenied",
-        "ExtractionConversionsCompleted",
-        "ExtractionInitiationsDenied",
-        "ExtractionInitiationsCompleted",
-    ),
-    "InfectionStats": (
-        "AlphasKilled",
-        "SpartansInfected",
-        "SpartansInfectedAsAlpha",
-        "KillsAsLastSpartanStanding",
-        "LastSpartansStandingInfected",
-        "RoundsAsAlpha",
-        "RoundsAsLastSpartanStanding",
-        "RoundsFinishedAsInfected",
-        "RoundsSurvivedAsSpartan",
-        "RoundsSurvivedAsLastSpartanStanding",
-        "TimeAsLastSpartanStanding",
-        "InfectedKilled",
-    ),
-    "PvpStats": ("Kills", "Deaths", "Assists"),
-    "PveStats": (
-        "Kills",
-        "Deaths",
-        "Assists",
-        "MarineKills",
-        "GruntKills",
-        "JackalKills",
-        "EliteKills",
-        "BruteKills",
-        "HunterKills",
-        "SkimmerKills",
-        "SentinelKills",
-        "BossKills",
-    ),
-}
+MODE_STAT_ORDER: dict[str, tuple[str, ...]] = {m.match_key: m.display_order for m in MODE_TABLE}
+# The order of the blocks on the page: Arena modes first, then the rest, PvP and PvE last.
+MODE_PAGE_ORDER: tuple[str, ...] = (
+    "CaptureTheFlagStats",
+    "OddballStats",
+    "ZonesStats",
+    "StockpileStats",
+    "EliminationStats",
+    "ExtractionStats",
+    "InfectionStats",
+    "BombStats",
+    "PvpStats",
+    "PveStats",
+)
 
 
 def _ordered(keys: Sequence[str], preferred: Sequence[str]) -> list[str]:
@@ -663,20 +489,18 @@ def _stat_value(key: str, value: Any) -> StatValue | None:
         return None
     if isinstance(value, int | float):
         return value
-    if isinstance(value, str) and value.startswith("P"):
-        return parse_duration(value)
-    return None
+    return duration(value) if isinstance(value, str) else None
 
 
 def _nonzero(value: StatValue) -> bool:
     return bool(value.total_seconds() if isinstance(value, timedelta) else value)
 
 
-def mode_blocks(life: Raw | None) -> tuple[ModeBlock, ...]:
+def mode_blocks(life: Raw | None) -> tuple[ModeSection, ...]:
     """The per-mode blocks (`*Stats`) that carry at least one non-zero number: modes played."""
     blocks = []
     life = life or {}
-    for key in _ordered(list(life), list(MODE_NAMES)):
+    for key in _ordered(list(life), MODE_PAGE_ORDER):
         block = life[key]
         if not key.endswith("Stats") or key in _NOT_MODES or not isinstance(block, Mapping):
             continue
@@ -687,20 +511,13 @@ def mode_blocks(life: Raw | None) -> tuple[ModeBlock, ...]:
                 stats.append(ModeStat(skey, humanize_key(skey), value))
         if any(_nonzero(s.value) for s in stats):
             name = MODE_NAMES.get(key) or humanize_key(key.removesuffix("Stats"))
-            blocks.append(ModeBlock(key, name, tuple(stats)))
+            blocks.append(ModeSection(key, name, tuple(stats)))
     return tuple(blocks)
 
 
 def modes_played(life: Raw | None) -> tuple[str, ...]:
     """Readable names of the game variant categories in the record's subqueries, deduplicated."""
-    sub = (life or {}).get("Subqueries") or {}
-    names: list[str] = []
-    for cat in sub.get("GameVariantCategories") or []:
-        if isinstance(cat, int):
-            name = GameVariantCategory.label(cat)
-            if name not in names:
-                names.append(name)
-    return tuple(sorted(names))
+    return tuple(sorted({GameVariantCategory.label(c) for c in variant_categories(life or {})}))
 
 
 # ----- medals and personal scores
@@ -720,20 +537,17 @@ def medal_index(metadata: Raw | None) -> dict[int, Raw]:
     return out
 
 
-def medals_from_record(life: Raw | None, metadata: Raw | None) -> tuple[Medal, ...]:
+def medals_from_record(life: Raw | None, metadata: Raw | None) -> tuple[EarnedMedal, ...]:
     """Medals with their names, rarest first: difficulty descending, then count ascending."""
     index = medal_index(metadata)
     medals = []
-    for item in ((life or {}).get("CoreStats") or {}).get("Medals") or []:
-        if not isinstance(item, Mapping) or not isinstance(item.get("NameId"), int):
-            continue
-        name_id, count = int(item["NameId"]), _int(item, "Count")
+    for name_id, count in award_counts(life or {}, "Medals").items():
         if count <= 0:
             continue
         meta = index.get(name_id)
         if meta is None:
             medals.append(
-                Medal(name_id, f"Medal {name_id}", "", count, "unknown", -1, "unknown", None)
+                EarnedMedal(name_id, f"Medal {name_id}", "", count, "unknown", -1, "unknown", None)
             )
             continue
         diff = meta.get("difficultyIndex")
@@ -741,7 +555,7 @@ def medals_from_record(life: Raw | None, metadata: Raw | None) -> tuple[Medal, .
         mtype = meta.get("typeIndex")
         sprite = meta.get("spriteIndex")
         medals.append(
-            Medal(
+            EarnedMedal(
                 name_id=name_id,
                 name=_text(meta.get("name")) or f"Medal {name_id}",
                 description=_text(meta.get("description")),
@@ -808,26 +622,23 @@ def personal_scores_from_record(
 # ----- CSR
 
 
-def csr_value(raw: Any, *, with_progress: bool = False) -> CsrValue:
-    """Label one CSR block (`Current`, `SeasonMax`, `AllTimeMax`)."""
-    block: Raw = raw if isinstance(raw, Mapping) else {}
-    value = _int(block, "Value") if "Value" in block else -1
-    tier = _str(block, "Tier")
-    sub = _int(block, "SubTier")
-    left = _int(block, "MeasurementMatchesRemaining") if with_progress else 0
+def csr_value(result: Raw, name: str, *, with_progress: bool = False) -> CsrValue:
+    """Label one CSR block (`Current`, `SeasonMax`, `AllTimeMax`) of a `Result`."""
+    block = read_csr_block(result, name)
+    value = -1 if block.value is None else block.value
+    tier = block.tier or ""
+    sub = block.sub_tier or 0
+    left = (block.matches_remaining or 0) if with_progress else 0
     label = csr_label(value, tier, sub, left)
     next_label = None
     progress = None
     ranked = value >= 0 and bool(tier)
     if ranked and with_progress:
-        next_tier = _str(block, "NextTier")
+        next_tier = block.next_tier or ""
         if tier != "Onyx" and next_tier:
-            next_label = (
-                "Onyx" if next_tier == "Onyx" else f"{next_tier} {_int(block, 'NextSubTier') + 1}"
-            )
-            progress = progress_to_next(
-                value, _int(block, "TierStart"), _int(block, "NextTierStart")
-            )
+            next_sub = (block.next_sub_tier or 0) + 1
+            next_label = "Onyx" if next_tier == "Onyx" else f"{next_tier} {next_sub}"
+            progress = progress_to_next(value, block.tier_start or 0, block.next_tier_start or 0)
     return CsrValue(value, tier, sub, label, left, next_label, progress)
 
 
@@ -836,22 +647,22 @@ def playlist_name(playlist_id: str, names: Mapping[str, str]) -> str:
 
 
 def playlist_csrs(
-    snapshots: Sequence[CsrSnapshot], names: Mapping[str, str]
-) -> tuple[PlaylistCsr, ...]:
+    snapshots: Sequence[CsrReading], names: Mapping[str, str]
+) -> tuple[PlaylistRank, ...]:
     """The latest reading per playlist, highest current CSR first."""
-    latest: dict[str, CsrSnapshot] = {}
+    latest: dict[str, CsrReading] = {}
     for snap in snapshots:
         have = latest.get(snap.playlist_id)
         if have is None or snap.captured_at >= have.captured_at:
             latest[snap.playlist_id] = snap
     rows = [
-        PlaylistCsr(
+        PlaylistRank(
             playlist_id=pid,
             name=playlist_name(pid, names),
             captured_at=snap.captured_at,
-            current=csr_value(snap.raw.get("Current"), with_progress=True),
-            season_max=csr_value(snap.raw.get("SeasonMax")),
-            all_time_max=csr_value(snap.raw.get("AllTimeMax")),
+            current=csr_value(snap.raw, "Current", with_progress=True),
+            season_max=csr_value(snap.raw, "SeasonMax"),
+            all_time_max=csr_value(snap.raw, "AllTimeMax"),
         )
         for pid, snap in latest.items()
     ]
@@ -969,7 +780,7 @@ def kd_winrate_chart(weeks: Sequence[WeekRow]) -> Chart:
     x = tuple(_ts(w.start) for w in weeks)
     kd_week = tuple(_round(kd_ratio(w.kills, w.deaths), 3) if w.matches else None for w in weeks)
     kd_life = tuple(_round(kd_ratio(w.last.kills, w.last.deaths), 3) for w in weeks)
-    win = tuple(_round(100.0 * w.wins / w.matches, 1) if w.matches else None for w in weeks)
+    win = tuple(_round(win_percent(w.wins, w.matches), 1) for w in weeks)
     return Chart(
         "kd-winrate",
         "K/D and win rate per week",
@@ -1024,15 +835,15 @@ def weekly_deltas(
         Delta(
             "kd",
             "K/D",
-            kd_ratio(before.kills, before.deaths) or 0.0,
-            kd_ratio(after.kills, after.deaths) or 0.0,
+            kd_ratio(before.kills, before.deaths),
+            kd_ratio(after.kills, after.deaths),
             "ratio",
         ),
         Delta(
             "win_rate",
             "Win rate",
-            100.0 * before.wins / before.matches if before.matches else 0.0,
-            100.0 * after.wins / after.matches if after.matches else 0.0,
+            win_percent(before.wins, before.matches) or 0.0,
+            win_percent(after.wins, after.matches) or 0.0,
             "pct",
         ),
         Delta(

@@ -48,13 +48,13 @@ from aiohttp import web
 
 from halotrack.models.tokens import Tokens
 from halotrack.simulator.app import Plugin, SimState, build_app
-from halotrack.simulator.world import Clock, Filters, Match, Player, World
+from halotrack.simulator.world import Clock, Filters, Match, SimPlayer, World
 
 __all__ = [
     "Clock",
     "Filters",
     "Match",
-    "Player",
+    "SimPlayer",
     "SimState",
     "Simulator",
     "World",

@@ -29,7 +29,7 @@ from halotrack.simulator import datacontract, extras, views
 from halotrack.simulator.faults import Faults
 from halotrack.simulator.formats import timestamp, to_ms
 from halotrack.simulator.png import sprite_sheet
-from halotrack.simulator.world import GUEST_BASE, Filters, Player, World
+from halotrack.simulator.world import GUEST_BASE, Filters, SimPlayer, World
 
 SPARTAN_HEADER = "x-343-authorization-spartan"
 CLEARANCE_HEADER = "343-clearance"
@@ -148,7 +148,7 @@ def _maybe_xml(request: web.Request, root: str, body: bytes) -> web.Response:
     return _raw(body)
 
 
-def _player(world: World, ident: str, *, xuid_only: bool = False) -> Player:
+def _player(world: World, ident: str, *, xuid_only: bool = False) -> SimPlayer:
     low = ident.lower()
     if low.startswith("xuid("):
         digits = low[5:-1] if low.endswith(")") else ""
@@ -281,7 +281,7 @@ async def h_csrs(request: web.Request, call: Call) -> web.StreamResponse:
     season = request.query.get("season") or None
     if season is not None and world.csr_season(season) is None:
         raise ApiFailure(404)
-    return _json({"Value": [views.csr_result(world, p, pl, season) for p in players]})
+    return _json({"Value": [views.csr_entry(world, p, pl, season) for p in players]})
 
 
 async def h_skill(request: web.Request, call: Call) -> web.StreamResponse:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from halotrack.models.modes import MODE_TABLE, ModeBlock
 from halotrack.models.names import load_personal_scores
 
 # Column kinds: "sum" ints, "dur" ticks summed, "max" ints maxed, "maxdur" ticks maxed.
@@ -44,168 +45,12 @@ CORE: tuple[str, ...] = (
 META: tuple[str, ...] = ("_matches", "_wins", "_losses", "_ties", "_time")
 
 
-@dataclass(frozen=True)
-class ModeBlock:
-    """A per-mode stats block: its name in the record and in match stats, and its fields as
-    (record name, match name, kind)."""
-
-    record_key: str | None
-    match_key: str
-    fields: tuple[tuple[str, str, str], ...]
-
-
-def _same(*spec: str) -> tuple[tuple[str, str, str], ...]:
-    out = []
-    for item in spec:
-        name, _, kind = item.partition(":")
-        out.append((name, name, kind or "sum"))
-    return tuple(out)
-
-
-MODES: dict[str, ModeBlock] = {
-    "ctf": ModeBlock(
-        "CaptureTheFlagStats",
-        "CaptureTheFlagStats",
-        _same(
-            "FlagCaptureAssists",
-            "FlagCaptures",
-            "FlagCarriersKilled",
-            "FlagGrabs",
-            "FlagReturnersKilled",
-            "FlagReturns",
-            "FlagSecures",
-            "FlagSteals",
-            "KillsAsFlagCarrier",
-            "KillsAsFlagReturner",
-            "TimeAsFlagCarrier:dur",
-        ),
-    ),
-    "elimination": ModeBlock(
-        "EliminationStats",
-        "EliminationStats",
-        _same(
-            "AlliesRevived",
-            "EliminationAssists",
-            "Eliminations",
-            "EnemyRevivesDenied",
-            "Executions",
-            "KillsAsLastPlayerStanding",
-            "LastPlayersStandingKilled",
-            "RoundsSurvived",
-            "TimesRevivedByAlly",
-        ),
-    ),
-    "extraction": ModeBlock(
-        "ExtractionStats",
-        "ExtractionStats",
-        _same(
-            "SuccessfulExtractions",
-            "ExtractionConversionsDenied",
-            "ExtractionConversionsCompleted",
-            "ExtractionInitiationsDenied",
-            "ExtractionInitiationsCompleted",
-        ),
-    ),
-    "infection": ModeBlock(
-        "InfectionStats",
-        "InfectionStats",
-        _same(
-            "AlphasKilled",
-            "SpartansInfected",
-            "SpartansInfectedAsAlpha",
-            "KillsAsLastSpartanStanding",
-            "LastSpartansStandingInfected",
-            "RoundsAsAlpha",
-            "RoundsAsLastSpartanStanding",
-            "RoundsFinishedAsInfected",
-            "RoundsSurvivedAsSpartan",
-            "RoundsSurvivedAsLastSpartanStanding",
-            "TimeAsLastSpartanStanding:dur",
-            "InfectedKilled",
-        ),
-    ),
-    "oddball": ModeBlock(
-        "OddballStats",
-        "OddballStats",
-        _same(
-            "KillsAsSkullCarrier",
-            "LongestTimeAsSkullCarrier:maxdur",
-            "SkullCarriersKilled",
-            "SkullGrabs",
-            "TimeAsSkullCarrier:dur",
-            "SkullScoringTicks",
-        ),
-    ),
-    "zones": ModeBlock(
-        "ZonesStats",
-        "ZonesStats",
-        (
-            ("ZoneCaptures", "StrongholdCaptures", "sum"),
-            ("ZoneDefensiveKills", "StrongholdDefensiveKills", "sum"),
-            ("ZoneOffensiveKills", "StrongholdOffensiveKills", "sum"),
-            ("ZoneSecures", "StrongholdSecures", "sum"),
-            ("TotalZoneOccupationTime", "StrongholdOccupationTime", "dur"),
-            ("ZoneScoringTicks", "StrongholdScoringTicks", "sum"),
-        ),
-    ),
-    "stockpile": ModeBlock(
-        "StockpileStats",
-        "StockpileStats",
-        _same(
-            "KillsAsPowerSeedCarrier",
-            "PowerSeedCarriersKilled",
-            "PowerSeedsDeposited",
-            "PowerSeedsStolen",
-            "TimeAsPowerSeedCarrier:dur",
-            "TimeAsPowerSeedDriver:dur",
-        ),
-    ),
-    "vip": ModeBlock(
-        None,
-        "VipStats",
-        _same(
-            "VipKills",
-            "VipAssists",
-            "KillsAsVip",
-            "TimesSelectedAsVip",
-            "MaxKillingSpreeAsVip:max",
-            "LongestTimeAsVip:maxdur",
-            "TimeAsVip:dur",
-        ),
-    ),
-    "pvp": ModeBlock("PvpStats", "PvpStats", _same("Kills", "Deaths", "Assists")),
-    "pve": ModeBlock(
-        "PveStats",
-        "PveStats",
-        _same(
-            "Kills",
-            "Deaths",
-            "Assists",
-            "MarineKills",
-            "GruntKills",
-            "JackalKills",
-            "EliteKills",
-            "BruteKills",
-            "HunterKills",
-            "SkimmerKills",
-            "SentinelKills",
-            "BossKills",
-        ),
-    ),
-}
+# The per-mode blocks by the simulator's short name (`ctf`, `zones`, ...), from the models'
+# table so the simulator writes exactly the fields the page and the models read.
+MODES: dict[str, ModeBlock] = {m.slug: m for m in MODE_TABLE}
 
 # Order of mode blocks in a service record (as in the real lifetime sample).
-RECORD_MODE_ORDER = (
-    "ctf",
-    "elimination",
-    "extraction",
-    "infection",
-    "oddball",
-    "zones",
-    "stockpile",
-    "pvp",
-    "pve",
-)
+RECORD_MODE_ORDER: tuple[str, ...] = tuple(m.slug for m in MODE_TABLE if m.record_key)
 
 # Personal scores the simulator awards, with the stat each counts; points per award come from
 # the shared table (halotrack/models/personal_scores.json). 4294967295 "Custom" has variable

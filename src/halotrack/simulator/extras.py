@@ -12,7 +12,7 @@ from typing import Any
 
 from halotrack.simulator.formats import TICKS_PER_MS, cms_date, guid
 from halotrack.simulator.views import data_json, user
-from halotrack.simulator.world import Match, Player, Season, World
+from halotrack.simulator.world import Match, Season, SimPlayer, World
 
 JSON = dict[str, Any]
 
@@ -29,7 +29,7 @@ def _loc(value: str) -> JSON:
     return {"status": "Test", "value": value, "translations": {}}
 
 
-def comms_me(p: Player) -> JSON:
+def comms_me(p: SimPlayer) -> JSON:
     return user(p.xuid, p.gamertag)
 
 
@@ -45,7 +45,7 @@ def ban_summary(targets: list[str]) -> JSON:
     }
 
 
-def challenge_decks(world: World, p: Player) -> JSON:
+def challenge_decks(world: World, p: SimPlayer) -> JSON:
     season = world.season_at(world.clock.now_ms())
     return {"AssignedDecks": [], "ActiveSeasonId": season.metadata_path, "Xuid": str(p.xuid)}
 
@@ -75,7 +75,7 @@ def operation_track(world: World, path: str) -> JSON | None:
     return None
 
 
-def _ops_progress(world: World, p: Player, s: Season) -> JSON:
+def _ops_progress(world: World, p: SimPlayer, s: Season) -> JSON:
     """100 XP per minute played in the season's matches."""
     minutes = sum(
         slot.match.duration_ticks // (60_000 * TICKS_PER_MS)
@@ -92,7 +92,7 @@ def _ops_progress(world: World, p: Player, s: Season) -> JSON:
     }
 
 
-def operations(world: World, p: Player) -> JSON:
+def operations(world: World, p: SimPlayer) -> JSON:
     current = world.season_at(world.clock.now_ms())
     tracks = [
         {
@@ -109,7 +109,7 @@ def operations(world: World, p: Player) -> JSON:
     }
 
 
-def customization(world: World, p: Player) -> JSON:
+def customization(world: World, p: SimPlayer) -> JSON:
     """The player's appearance with no cores equipped (the simulator has no inventory)."""
     first = world.slots(p)[0].match.start_ms if world.slots(p) else world.clock.now_ms()
     return {

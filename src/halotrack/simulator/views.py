@@ -39,8 +39,8 @@ from halotrack.simulator.world import (
     Asset,
     Filters,
     Match,
-    Player,
     Playlist,
+    SimPlayer,
     Slot,
     World,
     sum_rows,
@@ -172,7 +172,7 @@ def _season_ids(f: Filters, matches: list[Match]) -> list[str]:
     return [s.metadata_path for s in seasons] + [s.csr_path for s in csr]
 
 
-def service_record(world: World, p: Player, f: Filters) -> JSON:
+def service_record(world: World, p: SimPlayer, f: Filters) -> JSON:
     agg = world.aggregate(p, f)
     if agg is None:
         return empty_record()
@@ -296,7 +296,7 @@ def match_stats(world: World, m: Match) -> JSON:
     }
 
 
-def history_page(world: World, p: Player, start: int, count: int, kind: str) -> JSON:
+def history_page(world: World, p: SimPlayer, start: int, count: int, kind: str) -> JSON:
     slots = world.slots(p)
     if kind == "matchmaking":
         slots = [s for s in slots if s.match.lifecycle == 3]
@@ -325,7 +325,7 @@ def history_page(world: World, p: Player, start: int, count: int, kind: str) -> 
     }
 
 
-def match_count(world: World, p: Player) -> JSON:
+def match_count(world: World, p: SimPlayer) -> JSON:
     slots = world.slots(p)
     custom = sum(1 for s in slots if s.match.lifecycle == LIFECYCLE_CUSTOM)
     return {
@@ -341,7 +341,7 @@ def csr_block(value: int, remaining: int) -> JSON:
     return _csr_block(value, remaining, placement=PLACEMENT_MATCHES)
 
 
-def csr_result(world: World, p: Player, pl: Playlist, season_bare: str | None) -> JSON:
+def csr_entry(world: World, p: SimPlayer, pl: Playlist, season_bare: str | None) -> JSON:
     cs = world.csr_season(season_bare)
     if cs is None:
         cur, rem, smax, amax = -1, PLACEMENT_MATCHES, -1, -1
@@ -532,7 +532,7 @@ def playlist_asset(pl: Playlist, seed: int) -> JSON:
     }
 
 
-def career_progress(world: World, p: Player) -> JSON:
+def career_progress(world: World, p: SimPlayer) -> JSON:
     """Economy career rank progress (no real sample: shape as public clients model it)."""
     xp = sum(world.slot_vector(s)[COL["core.PersonalScore"]] for s in world.slots(p)) // 4
     ranks = data_json("careerrank1.json")["Ranks"]

@@ -97,7 +97,7 @@ def _gamertag(rng: random.Random, i: int) -> str:
 
 
 @dataclass
-class Player:
+class SimPlayer:
     """A world player. `skill` is 0..1; `activity` is idle, casual or daily."""
 
     index: int
@@ -311,9 +311,9 @@ class World:
         self.clearance_id = flight_id(seed, os.environ.get("HALOTRACK_SIM_TOKEN_PREFIX", ""))
         self._build_seasons(seasons)
         self._build_assets(ranked_playlists)
-        self.players: list[Player] = []
-        self.by_xuid: dict[int, Player] = {}
-        self.by_tag: dict[str, Player] = {}
+        self.players: list[SimPlayer] = []
+        self.by_xuid: dict[int, SimPlayer] = {}
+        self.by_tag: dict[str, SimPlayer] = {}
         for i in range(players):
             self._add_player(i)
 
@@ -326,7 +326,7 @@ class World:
         roll = rng.random()
         activity = "idle" if roll < 0.3 else ("casual" if roll < 0.7 else "daily")
         skill = min(1.0, max(0.0, rng.betavariate(2.2, 2.2)))
-        p = Player(i, XUID_BASE + i, tag, activity, skill)
+        p = SimPlayer(i, XUID_BASE + i, tag, activity, skill)
         self.players.append(p)
         self.by_xuid[p.xuid] = p
         self.by_tag[tag.lower()] = p
@@ -396,7 +396,7 @@ class World:
         self.custom_variants += [VARIANT_BY_KEY[k] for k in ("stockpile", "extraction")]
 
     # ----------------------------------------------------------------- lookups
-    def player(self, ident: str) -> Player | None:
+    def player(self, ident: str) -> SimPlayer | None:
         """By `xuid(N)`, bare digits, or gamertag (case-insensitive)."""
         low = ident.strip().lower()
         if low.startswith("xuid(") and low.endswith(")"):
@@ -421,23 +421,23 @@ class World:
         return None
 
     # ----------------------------------------------------------------- history
-    def history(self, p: Player) -> list[Slot]:
+    def history(self, p: SimPlayer) -> list[Slot]:
         if p.history is None:
             p.history = self._generate_history(p)
         return p.history
 
-    def slots(self, p: Player) -> list[Slot]:
+    def slots(self, p: SimPlayer) -> list[Slot]:
         """Every match of a player, oldest first."""
         return self.history(p) + p.live
 
-    def _history_size(self, p: Player, rng: random.Random) -> int:
+    def _history_size(self, p: SimPlayer, rng: random.Random) -> int:
         low, high = {"idle": (0, 25), "casual": (20, 160), "daily": (150, 450)}[p.activity]
         n = rng.randint(low, high)
         if p.activity == "idle" and rng.random() < 0.3:
             n = 0
         return int(n * self.history_scale)
 
-    def _generate_history(self, p: Player) -> list[Slot]:
+    def _generate_history(self, p: SimPlayer) -> list[Slot]:
         rng = random.Random(_h(self.seed, "history", p.xuid))
         n = self._history_size(p, rng)
         start = to_ms(self.start)
@@ -456,7 +456,7 @@ class World:
             out.append(match.slots[0])
         return out
 
-    def _history_id(self, p: Player, k: int, rng: random.Random) -> str:
+    def _history_id(self, p: SimPlayer, k: int, rng: random.Random) -> str:
         h = f"{rng.getrandbits(64):016x}"
         return f"{h[:8]}-{h[8:12]}-4{h[12:15]}-8{h[15]}{p.index % 256:02x}-{p.index:06x}{k:06x}"
 
@@ -480,7 +480,7 @@ class World:
         return hist[k].match
 
     # ----------------------------------------------------------------- matches
-    def _pick(self, rng: random.Random, p: Player) -> tuple[Playlist | None, Variant]:
+    def _pick(self, rng: random.Random, p: SimPlayer) -> tuple[Playlist | None, Variant]:
         if rng.random() < 0.06:
             return None, rng.choice(self.custom_variants)
         ranked, others = self._ranked, self._unranked
@@ -494,8 +494,8 @@ class World:
         rng: random.Random,
         match_id: str,
         start_ms: int,
-        owner: Player,
-        mates: Sequence[Player],
+        owner: SimPlayer,
+        mates: Sequence[SimPlayer],
         playlist: Playlist | None = None,
     ) -> Match:
         if playlist is None:
@@ -700,7 +700,7 @@ class World:
             ids.append(m.match_id)
         return ids
 
-    def _last_ms(self, p: Player) -> int:
+    def _last_ms(self, p: SimPlayer) -> int:
         if p.live:
             last = p.live[-1].match
             return last.start_ms + last.duration_ticks // TICKS_PER_MS
@@ -714,7 +714,7 @@ class World:
         span = int(hours * 3_600_000)
         frac = active_fraction if active_fraction is not None else self.active_fraction
         days = hours / 24
-        plan: list[tuple[int, Player]] = []
+        plan: list[tuple[int, SimPlayer]] = []
         for p in self.players:
             if frac is not None:
                 active = rng.random() < frac
@@ -738,7 +738,7 @@ class World:
                 continue
             if busy_until.get(p.xuid, 0) > t:
                 continue
-            mates: list[Player] = []
+            mates: list[SimPlayer] = []
             if len(active_players) > 1 and rng.random() < 0.35:
                 cand = rng.choice(active_players)
                 if cand is not p and busy_until.get(cand.xuid, 0) <= t:
@@ -753,11 +753,11 @@ class World:
         return played
 
     # ----------------------------------------------------------------- truth
-    def matches_of(self, p: Player) -> list[Match]:
+    def matches_of(self, p: SimPlayer) -> list[Match]:
         """A player's matches, newest first (the order of the match history)."""
         return [s.match for s in reversed(self.slots(p))]
 
-    def aggregate(self, p: Player, f: Filters) -> tuple[list[int], list[Match]] | None:
+    def aggregate(self, p: SimPlayer, f: Filters) -> tuple[list[int], list[Match]] | None:
         """Column totals over the player's matches in scope, or None when there are none."""
         packs: list[tuple[array[int], array[int]]] = []
         ms: list[Match] = []
@@ -770,7 +770,7 @@ class World:
         return sum_packed(packs), ms
 
     # ----------------------------------------------------------------- CSR
-    def replay_csr(self, p: Player) -> None:
+    def replay_csr(self, p: SimPlayer) -> None:
         """Walk the player's ranked matches in order, filling each slot's pre/post CSR."""
         if p.csr_version == p.version:
             return
@@ -805,7 +805,7 @@ class World:
         p.csr_alltime = alltime
         p.csr_version = p.version
 
-    def csr_of(self, p: Player, playlist: Playlist, cs: CsrSeason) -> tuple[int, int, int, int]:
+    def csr_of(self, p: SimPlayer, playlist: Playlist, cs: CsrSeason) -> tuple[int, int, int, int]:
         """(current, remaining, season max, all-time max) for a playlist and CSR season."""
         self.replay_csr(p)
         st = p.csr.get((playlist.index, cs.index), [PLACEMENT_MATCHES, -1, -1])

@@ -1,38 +1,20 @@
 """Pull the columns people query out of raw service record and CSR JSON; hash content.
 
-Why here and not via the typed models: the store must accept whatever the API sent (older
-shapes use `KDA`, blocks go missing) and keep the raw JSON as the truth beside the columns.
+The numbers come from the models' tolerant reader (`halotrack.models.summary`), the same one
+history and the page use; this module only fits them to the columns (a value a column cannot
+hold is None) and keeps the raw JSON as the truth beside them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
-_DURATION = re.compile(
-    r"^(?P<sign>-)?P(?:(?P<d>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
-
-
-def duration_seconds(text: object) -> float | None:
-    """Seconds in a .NET ISO 8601 duration (`P17DT10H55M53.7685509S`); None if not one."""
-    if not isinstance(text, str) or text in ("P", "PT"):
-        return None
-    m = _DURATION.match(text)
-    if not m:
-        return None
-    total = (
-        float(m["d"] or 0) * 86400
-        + float(m["h"] or 0) * 3600
-        + float(m["m"] or 0) * 60
-        + float(m["s"] or 0)
-    )
-    return -total if m["sign"] else total
+from halotrack.models.csr import read_csr_block
+from halotrack.models.summary import read_summary
 
 
 class BadBody(ValueError):
@@ -106,28 +88,14 @@ INT32 = 2**31
 INT64 = 2**63
 
 
-def _int(v: object, bound: int = INT32) -> int | None:
-    """An integer column value; None for non-numbers and values the column cannot hold."""
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return None
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    n = int(v)
-    return n if -bound <= n < bound else None
+def _int(n: int | None, bound: int = INT32) -> int | None:
+    """An integer column value (the reader already made it an int); None when the column
+    cannot hold it."""
+    return n if n is not None and -bound <= n < bound else None
 
 
-def _big(v: object) -> int | None:
-    return _int(v, INT64)
-
-
-def _float(v: object) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return None
-    try:
-        f = float(v)
-    except OverflowError:
-        return None
-    return f if math.isfinite(f) else None
+def _big(n: int | None) -> int | None:
+    return _int(n, INT64)
 
 
 def _text(v: object, size: int = 32) -> str | None:
@@ -135,30 +103,47 @@ def _text(v: object, size: int = 32) -> str | None:
     return v.replace("\x00", "")[:size] if isinstance(v, str) else None
 
 
+RECORD_NUMBERS: tuple[str, ...] = (
+    "matches_completed",
+    "wins",
+    "losses",
+    "ties",
+    "kills",
+    "deaths",
+    "assists",
+    "kda",
+    "accuracy",
+    "damage_dealt",
+    "damage_taken",
+    "time_played_seconds",
+    "score",
+    "personal_score",
+)
+"""The number columns of a stored service record, in the order history and export show."""
+
+
 def service_record_columns(data: Mapping[str, Any]) -> dict[str, Any]:
     """The queryable numbers of a service record; a missing value is None, never an error."""
-    core = data.get("CoreStats")
-    core = core if isinstance(core, Mapping) else {}
-    kda = core.get("AverageKDA", core.get("KDA"))
+    s = read_summary(data)
     return {
-        "matches_completed": _int(data.get("MatchesCompleted")),
-        "wins": _int(data.get("Wins")),
-        "losses": _int(data.get("Losses")),
-        "ties": _int(data.get("Ties")),
-        "kills": _int(core.get("Kills")),
-        "deaths": _int(core.get("Deaths")),
-        "assists": _int(core.get("Assists")),
-        "kda": _float(kda),
-        "accuracy": _float(core.get("Accuracy")),
-        "damage_dealt": _big(core.get("DamageDealt")),
-        "damage_taken": _big(core.get("DamageTaken")),
-        "time_played_seconds": _float(duration_seconds(data.get("TimePlayed"))),
-        "score": _big(core.get("Score")),
-        "personal_score": _big(core.get("PersonalScore")),
+        "matches_completed": _int(s.matches),
+        "wins": _int(s.wins),
+        "losses": _int(s.losses),
+        "ties": _int(s.ties),
+        "kills": _int(s.kills),
+        "deaths": _int(s.deaths),
+        "assists": _int(s.assists),
+        "kda": s.kda,
+        "accuracy": s.accuracy,
+        "damage_dealt": _big(s.damage_dealt),
+        "damage_taken": _big(s.damage_taken),
+        "time_played_seconds": s.time_played_seconds,
+        "score": _big(s.score),
+        "personal_score": _big(s.personal_score),
     }
 
 
-def csr_result(data: Mapping[str, Any]) -> dict[str, Any]:
+def unwrap_csr_entry(data: Mapping[str, Any]) -> dict[str, Any]:
     """Accept the `Result` object or a whole `{Id, ResultCode, Result}` entry."""
     inner = data.get("Result")
     if isinstance(inner, Mapping) and "Id" in data:
@@ -168,25 +153,16 @@ def csr_result(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def csr_columns(result: Mapping[str, Any]) -> dict[str, Any]:
     """Current / season max / all-time max of one player's CSR `Result`."""
-
-    def part(name: str) -> Mapping[str, Any]:
-        v = result.get(name)
-        return v if isinstance(v, Mapping) else {}
-
-    cur, smax, amax = part("Current"), part("SeasonMax"), part("AllTimeMax")
-
-    def tier(p: Mapping[str, Any]) -> str | None:
-        return _text(p.get("Tier"))
-
+    cur, smax, amax = (read_csr_block(result, n) for n in ("Current", "SeasonMax", "AllTimeMax"))
     return {
-        "current_value": _int(cur.get("Value")),
-        "current_tier": tier(cur),
-        "current_sub_tier": _int(cur.get("SubTier")),
-        "matches_remaining": _int(cur.get("MeasurementMatchesRemaining")),
-        "season_max_value": _int(smax.get("Value")),
-        "season_max_tier": tier(smax),
-        "season_max_sub_tier": _int(smax.get("SubTier")),
-        "all_time_max_value": _int(amax.get("Value")),
-        "all_time_max_tier": tier(amax),
-        "all_time_max_sub_tier": _int(amax.get("SubTier")),
+        "current_value": _int(cur.value),
+        "current_tier": _text(cur.tier),
+        "current_sub_tier": _int(cur.sub_tier),
+        "matches_remaining": _int(cur.matches_remaining),
+        "season_max_value": _int(smax.value),
+        "season_max_tier": _text(smax.tier),
+        "season_max_sub_tier": _int(smax.sub_tier),
+        "all_time_max_value": _int(amax.value),
+        "all_time_max_tier": _text(amax.tier),
+        "all_time_max_sub_tier": _int(amax.sub_tier),
     }

@@ -18,10 +18,12 @@ from typing import Any, TypeVar
 from halotrack.errors import ConfigError, Unknown
 from halotrack.models.format import duration_words
 from halotrack.models.gamecms import csr_season_id
+from halotrack.models.summary import award_counts, season_ids
+from halotrack.store.extract import RECORD_NUMBERS
 from halotrack.store.repository import (
     CsrSnapshot,
-    Player,
     ServiceRecordSnapshot,
+    StoredPlayer,
     StoreReader,
     kd,
 )
@@ -53,7 +55,7 @@ def parse_when(text: str | None, *, end_of_day: bool = False) -> datetime | None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def resolve_player(tx: StoreReader, text: str) -> Player:
+def resolve_player(tx: StoreReader, text: str) -> StoredPlayer:
     """A stored player by gamertag (current or past) or XUID; `Unknown` when not stored."""
     player = tx.find_player(text)
     if player is None:
@@ -249,28 +251,9 @@ class Diff:
         return d
 
 
-def _counts(raw: Mapping[str, Any], block: str) -> dict[int, int]:
-    core = raw.get("CoreStats")
-    items = core.get(block) if isinstance(core, Mapping) else None
-    out: dict[int, int] = {}
-    for item in items or []:
-        if isinstance(item, Mapping):
-            try:
-                out[int(item["NameId"])] = out.get(int(item["NameId"]), 0) + int(item["Count"])
-            except (KeyError, TypeError, ValueError):
-                continue
-    return out
-
-
 def _gained(a: Mapping[int, int], b: Mapping[int, int]) -> list[tuple[int, int]]:
     gains = [(k, b[k] - a.get(k, 0)) for k in b if b[k] - a.get(k, 0) > 0]
     return sorted(gains, key=lambda kv: (-kv[1], kv[0]))
-
-
-def _season_ids(raw: Mapping[str, Any]) -> list[str]:
-    sub = raw.get("Subqueries")
-    ids = sub.get("SeasonIds") if isinstance(sub, Mapping) else None
-    return [s for s in ids or [] if isinstance(s, str)]
 
 
 def diff_records(
@@ -289,20 +272,9 @@ def diff_records(
         return getattr(s, name) if s is not None else 0
 
     numbers: dict[str, Any] = {}
-    for name in (
-        "matches_completed",
-        "wins",
-        "losses",
-        "ties",
-        "kills",
-        "deaths",
-        "assists",
-        "damage_dealt",
-        "damage_taken",
-        "time_played_seconds",
-        "score",
-        "personal_score",
-    ):
+    for name in RECORD_NUMBERS:
+        if name in ("kda", "accuracy"):  # a ratio and a percentage: compared below
+            continue
         before, after = val(a, name), getattr(b, name)
         numbers[name] = {"before": before, "after": after, "delta": _delta(before, after)}
     kd_before = a.kd if a is not None else None
@@ -349,17 +321,19 @@ def diff_records(
 
     medals = [
         NamedCount(k, medal_name(k), n)
-        for k, n in _gained(_counts(araw, "Medals"), _counts(braw, "Medals"))
+        for k, n in _gained(award_counts(araw, "Medals"), award_counts(braw, "Medals"))
     ]
     if medals:
         lines.append("medals: " + ", ".join(f"{m.name} +{m.count}" for m in medals))
     scores = [
         NamedCount(k, score_name(k), n, score_points(k))
-        for k, n in _gained(_counts(araw, "PersonalScores"), _counts(braw, "PersonalScores"))
+        for k, n in _gained(
+            award_counts(araw, "PersonalScores"), award_counts(braw, "PersonalScores")
+        )
     ]
     if scores:
         lines.append("personal scores: " + ", ".join(f"{s.name} +{s.count}" for s in scores))
-    new_seasons = [s for s in _season_ids(braw) if s not in set(_season_ids(araw))] if a else []
+    new_seasons = [s for s in season_ids(braw) if s not in set(season_ids(araw))] if a else []
     for s in new_seasons:
         lines.append(f"new season entered: {s}")
     return numbers, medals, scores, new_seasons, lines
@@ -427,7 +401,7 @@ def diff_csr(
 
 def compute_diff(
     tx: StoreReader,
-    player: Player,
+    player: StoredPlayer,
     *,
     from_at: datetime | None = None,
     to_at: datetime | None = None,
@@ -485,20 +459,7 @@ RECORD_COLUMNS = (
     "verified_at",
     "kind",
     "scope_key",
-    "matches_completed",
-    "wins",
-    "losses",
-    "ties",
-    "kills",
-    "deaths",
-    "assists",
-    "kda",
-    "accuracy",
-    "damage_dealt",
-    "damage_taken",
-    "time_played_seconds",
-    "score",
-    "personal_score",
+    *RECORD_NUMBERS,
     "content_hash",
 )
 CSR_COLUMNS = (
@@ -522,7 +483,7 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def export_data(tx: StoreReader, player: Player) -> dict[str, Any]:
+def export_data(tx: StoreReader, player: StoredPlayer) -> dict[str, Any]:
     """Every snapshot of a player: records (all kinds and scopes) and CSR, raw JSON included."""
     records = tx.records_history(player.xuid, kind=None, all_scopes=True)
     csr = tx.csr_history(player.xuid)

@@ -25,8 +25,11 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from halotrack.errors import StoreError
+from halotrack.models._base import utcnow
 from halotrack.models.csr import csr_label
 from halotrack.models.enums import learn_names
+from halotrack.models.stats import ServiceRecord
+from halotrack.models.summary import kd_ratio
 from halotrack.models.xmlnames import NAMES_KEY, NameBook
 from halotrack.models.xuid import parse_xuid, written_as_xuid
 from halotrack.store import extract, migrate
@@ -55,10 +58,6 @@ SaveResult = Literal["created", "unchanged"]
 GAMERTAG_KIND = "gamertag"  # metadata cache: key the XUID, body the gamertag
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _aware(when: datetime, name: str) -> datetime:
     if when.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware (UTC)")
@@ -66,14 +65,14 @@ def _aware(when: datetime, name: str) -> datetime:
 
 
 def kd(kills: int | None, deaths: int | None) -> float | None:
-    """Kills per death (deaths of 0 count as 1, as the game does); None when either is unknown."""
+    """K/D by the models' one rule (`kd_ratio`); None when either count is unknown."""
     if kills is None or deaths is None:
         return None
-    return kills / max(deaths, 1)
+    return kd_ratio(kills, deaths)
 
 
 @dataclass(frozen=True, slots=True)
-class Player:
+class StoredPlayer:
     xuid: int
     gamertag: str | None
     first_seen_at: datetime
@@ -274,14 +273,14 @@ class StoreReader(MatchReader):
     # -- players ------------------------------------------------------------------------
 
     @reads
-    def get_player(self, xuid: int | str) -> Player | None:
+    def get_player(self, xuid: int | str) -> StoredPlayer | None:
         row = self.conn.execute(
             sa.select(players).where(players.c.xuid == parse_xuid(xuid))
         ).first()
-        return Player(**row._mapping) if row else None
+        return StoredPlayer(**row._mapping) if row else None
 
     @reads
-    def find_player(self, text: str) -> Player | None:
+    def find_player(self, text: str) -> StoredPlayer | None:
         """A player by XUID, current gamertag, or any past gamertag (case-insensitive)."""
         text = text.strip()
         xuid = written_as_xuid(text)  # out of range: XuidError, one line at the CLI
@@ -313,9 +312,9 @@ class StoreReader(MatchReader):
         return None
 
     @reads
-    def list_players(self) -> list[Player]:
+    def list_players(self) -> list[StoredPlayer]:
         rows = self.conn.execute(sa.select(players).order_by(players.c.gamertag, players.c.xuid))
-        return [Player(**r._mapping) for r in rows]
+        return [StoredPlayer(**r._mapping) for r in rows]
 
     @reads
     def gamertag_history(self, xuid: int | str) -> list[GamertagSeen]:
@@ -611,7 +610,7 @@ class StoreTx(StoreReader, MatchWriter):
     @writes
     def upsert_player(
         self, xuid: int | str, gamertag: str | None = None, *, seen_at: datetime | None = None
-    ) -> Player:
+    ) -> StoredPlayer:
         """Create the player if new; record the gamertag (and its history) when given."""
         x = parse_xuid(xuid)
         when = _aware(seen_at, "seen_at") if seen_at else utcnow()
@@ -690,15 +689,17 @@ class StoreTx(StoreReader, MatchWriter):
         xuid: int | str,
         kind: str,
         scope: Scope,
-        raw: bytes | str | Mapping[str, Any],
+        raw: ServiceRecord | bytes | str | Mapping[str, Any],
         captured_at: datetime,
     ) -> SaveResult:
         """Store a snapshot when the content differs from the latest one of this slice;
-        otherwise only move that snapshot's `verified_at` forward."""
+        otherwise only move that snapshot's `verified_at` forward. A decoded record is
+        stored as the bytes it came from."""
         x = parse_xuid(xuid)
         check_kind(kind, scope)
         when = _aware(captured_at, "captured_at")
-        data, text, digest = _prepare(raw, "service record")
+        body = raw.raw_bytes if isinstance(raw, ServiceRecord) else raw
+        data, text, digest = _prepare(body, "service record")
         self._lock_player(x, when)
         return self._save_snapshot(
             _RECORDS,
@@ -728,7 +729,7 @@ class StoreTx(StoreReader, MatchWriter):
         x = parse_xuid(xuid)
         when = _aware(captured_at, "captured_at")
         data, text, digest = _prepare(raw, "CSR result")
-        result = extract.csr_result(data)
+        result = extract.unwrap_csr_entry(data)
         if result != data:
             data, text, digest = _prepare(result, "CSR result")
         self._lock_player(x, when)

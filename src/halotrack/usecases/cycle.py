@@ -30,7 +30,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from halotrack.errors import HaloTrackError
@@ -61,10 +61,6 @@ FALLBACK_CSR_SEASON = "current"
 Progress = Callable[[str, int, int], None]
 """`progress(phase, done, total)`: phases are "checking", "fetching", "csr", "saving",
 "matches" (total 0 while unknown)."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -453,15 +449,11 @@ class Tracker:
 
         def write(tx: StoreTx) -> tuple[list[SaveResult], list[SaveResult], int]:
             now = self.clock()
-            records = [
-                tx.save_service_record(w.xuid, RECORD_KIND, Scope(), lifetime.raw_bytes, now)
-            ]
+            records = [tx.save_service_record(w.xuid, RECORD_KIND, Scope(), lifetime, now)]
             ended = 0
             for sid, is_ended, rec in w.seasons:
                 records.append(
-                    tx.save_service_record(
-                        w.xuid, RECORD_KIND, Scope.season(sid), rec.raw_bytes, now
-                    )
+                    tx.save_service_record(w.xuid, RECORD_KIND, Scope.season(sid), rec, now)
                 )
                 if is_ended:
                     tx.mark_season_fetched(w.xuid, SEASON_SOURCE, sid, now)

@@ -25,8 +25,8 @@ from typing import Any
 
 from halotrack.errors import ConfigError, Unknown
 from halotrack.models import MatchSkill, csr_season_id, decode_as
-from halotrack.models._base import ratio
 from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome
+from halotrack.models.summary import kd_ratio
 from halotrack.models.xuid import written_as_xuid
 from halotrack.store import Store, StoreReader
 from halotrack.store import insights as si
@@ -61,7 +61,7 @@ class Totals:
 
     @property
     def kd(self) -> float:
-        return ratio(self.kills, self.deaths)
+        return kd_ratio(self.kills, self.deaths)
 
     @property
     def win_rate(self) -> float:
@@ -596,7 +596,7 @@ class Versus:
                 **self.against.as_dict(),
                 "other_kills": self.other_kills_against,
                 "other_deaths": self.other_deaths_against,
-                "other_kd": round(ratio(self.other_kills_against, self.other_deaths_against), 4),
+                "other_kd": round(kd_ratio(self.other_kills_against, self.other_deaths_against), 4),
             },
             "matches": [m.as_dict() for m in self.matches],
         }

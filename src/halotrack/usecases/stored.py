@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from halotrack.models.names import PersonalScoreBook
-from halotrack.store import Player, Scope, Store
+from halotrack.store import Scope, Store, StoredPlayer
 from halotrack.store import history as hist
 
 
 @dataclass
 class History:
-    player: Player
+    player: StoredPlayer
     scope: Scope
     rows: list[hist.HistoryRow]
 
@@ -54,7 +54,7 @@ def diff(
     from_at: datetime | None,
     to_at: datetime | None,
     scores: PersonalScoreBook,
-) -> tuple[Player, hist.Diff]:
+) -> tuple[StoredPlayer, hist.Diff]:
     """What changed for a player between two times, with personal scores named."""
     with store.reader() as tx:
         p = hist.resolve_player(tx, player)

@@ -22,7 +22,7 @@ from halotrack.errors import HaloTrackError
 from halotrack.models.names import load_personal_scores
 from halotrack.report import build_page_data, write_page
 from halotrack.report.build import METADATA_CAREER_TRACK, dumps_sprite
-from halotrack.simulator import Player, Simulator, start_simulator
+from halotrack.simulator import SimPlayer, Simulator, start_simulator
 from halotrack.store import Store, open_store, to_thread
 from halotrack.store import history as hist
 from halotrack.usecases.cycle import CycleReport, Tracker
@@ -53,11 +53,11 @@ class DemoResult:
         return sum(c.requests for c in self.cycles)
 
 
-def pick_players(sim: Simulator, n: int) -> list[Player]:
+def pick_players(sim: Simulator, n: int) -> list[SimPlayer]:
     """`n` players who play (daily or casual), including one whose gamertag has non-ASCII
     letters and one with a space, so the demo exercises escaping end to end."""
     active = [p for p in sim.world.players if p.activity != "idle"]
-    chosen: list[Player] = []
+    chosen: list[SimPlayer] = []
     tests: tuple[Callable[[str], bool], ...] = (lambda t: not t.isascii(), lambda t: " " in t)
     for test in tests:
         hit = next((p for p in active if test(p.gamertag) and p not in chosen), None)

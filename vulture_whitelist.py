@@ -71,3 +71,11 @@ _.handle_data
 # Fixtures asked for their side effect only; a class attribute patched by a benchmark
 _.cli_env
 _._HOST
+
+# Python's own protocols: a module's lazy `__getattr__` (waypoint, usecases) and a typing
+# Protocol's `__call__` (store.session)
+_.__getattr__
+_.__call__
+
+# Dataclass fields read through asdict() by `--json` (usecases.insights)
+_.other_outcome

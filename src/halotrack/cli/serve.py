@@ -1,4 +1,4 @@
-"""`halotrack serve [--host 127.0.0.1] [--port 8000]`: browse every player's page locally."""
+"""`halotrack serve [--host 127.0.0.1] [--port 8000]`: the community site, locally."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from halotrack.cli.common import console, state
-from halotrack.report.serve import serve as run_server
 from halotrack.store import open_store
 
 
@@ -18,7 +17,9 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str, typer.Option(help="Address to bind; keep it local.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     ) -> None:
-        """Serve an index of watched players and their pages, rendered live."""
+        """Serve the leaderboard, player and match pages and the JSON API, rendered live."""
+        from halotrack.site import serve as run_server
+
         with open_store(state(ctx).settings().database_url(), write=False) as store:
             run_server(
                 store,

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Response, Router, get
+from litestar import MediaType, Request, Response, Router, get
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
@@ -170,10 +170,20 @@ ROUTES: list[HTTPRouteHandler] = [
 ]
 
 
+def _not_found(_request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    """JSON on every route, the CSV one included (its 200 is text/csv, its 404 is not)."""
+    return Response(
+        {"status_code": 404, "detail": exc.detail},
+        status_code=404,
+        media_type=MediaType.JSON,
+    )
+
+
 def router() -> Router:
     return Router(
         path="/api/v1",
         route_handlers=ROUTES,
+        exception_handlers={NotFoundException: _not_found},
         middleware=[etag_middleware],
         response_headers={"Cache-Control": "no-cache"},
     )

@@ -111,13 +111,9 @@ def test_sorting_and_the_page_show_the_same_rows(client: TestClient[Any]) -> Non
 
 
 def test_matches_are_paginated_newest_first(client: TestClient[Any]) -> None:
-    mine = sorted(
-        (start(m), m["MatchId"]) for m in SAMPLES.values() if line(m, XUID) is not None
-    )
+    mine = sorted((start(m), m["MatchId"]) for m in SAMPLES.values() if line(m, XUID) is not None)
     first = client.get(f"/api/v1/players/{XUID}/matches", params={"limit": 2}).json()
-    second = client.get(
-        f"/api/v1/players/{XUID}/matches", params={"limit": 2, "offset": 2}
-    ).json()
+    second = client.get(f"/api/v1/players/{XUID}/matches", params={"limit": 2, "offset": 2}).json()
     assert first["total"] == len(mine)
     got = [m["match_id"] for m in first["items"] + second["items"]]
     assert got == [mid for _, mid in reversed(mine)]
@@ -162,8 +158,13 @@ def test_search_finds_current_and_past_gamertags(client: TestClient[Any]) -> Non
 
 
 def test_unknown_things_are_404_pages(client: TestClient[Any]) -> None:
-    for url in ("/player/1234567890123456", "/player/not-a-xuid", "/player/99999999999999999999",
-                "/match/00000000-0000-0000-0000-000000000000", "/vs?a=x&b=y"):
+    for url in (
+        "/player/1234567890123456",
+        "/player/not-a-xuid",
+        "/player/99999999999999999999",
+        "/match/00000000-0000-0000-0000-000000000000",
+        "/vs?a=x&b=y",
+    ):
         r = client.get(url)
         assert r.status_code == 404 and "Not found" in r.text, url
     assert client.get("/api/v1/players/123").status_code == 404

@@ -155,7 +155,9 @@ def leaderboard(
     if sort not in data.sort_keys(board):
         board = data.leaderboard(store_of(state), period=period, sort="kd", now=now_of(state))
     rows = board.rows[offset : offset + limit]
-    return LeaderboardPage(len(board.rows), offset, limit, msgspec.structs.replace(board, rows=rows))
+    return LeaderboardPage(
+        len(board.rows), offset, limit, msgspec.structs.replace(board, rows=rows)
+    )
 
 
 ROUTES: list[HTTPRouteHandler] = [

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from litestar import Litestar
-from litestar.datastructures import ResponseHeader
+from litestar.datastructures import ResponseHeader, State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
@@ -43,9 +43,7 @@ def make_app(store: Store, *, clock: Callable[[], datetime] | None = None) -> Li
     )
 
 
-def _state(store: Store, clock: Callable[[], datetime] | None) -> object:
-    from litestar.datastructures import State
-
+def _state(store: Store, clock: Callable[[], datetime] | None) -> State:
     return State({"store": store, "clock": clock or (lambda: datetime.now(UTC))})
 
 

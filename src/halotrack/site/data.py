@@ -249,10 +249,7 @@ def match_view(store: Store, match_id: str) -> MatchView | None:
                 csr_before=_csr(p.csr_pre),
                 csr_after=_csr(p.csr_post),
                 medals=sorted(
-                    (
-                        Medal(n, medal_names.get(n) or f"Medal {n}", c)
-                        for n, c in p.medals.items()
-                    ),
+                    (Medal(n, medal_names.get(n) or f"Medal {n}", c) for n, c in p.medals.items()),
                     key=lambda md: (-md.count, md.name),
                 ),
             )

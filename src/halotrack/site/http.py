@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -31,7 +31,7 @@ def etag_middleware(app: ASGIApp) -> ASGIApp:
     """Adds a strong ETag to each complete 200 answer to GET; answers 304 when the client's
     If-None-Match already names it."""
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+    async def middleware(scope: Any, receive: Receive, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await app(scope, receive, send)
             return
@@ -41,7 +41,7 @@ def etag_middleware(app: ASGIApp) -> ASGIApp:
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
-        async def capture(message: Message) -> None:
+        async def capture(message: Any) -> None:
             if message["type"] == "http.response.start":
                 start.update(message)
                 if message["status"] != 200:

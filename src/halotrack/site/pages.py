@@ -68,7 +68,9 @@ def home(
 
 
 def _player_html(state: State, xuid: int, now: datetime) -> str:
-    return render_page(build_page_data(store_of(state), xuid, now=now), home_url="/", match_url="/match/")
+    return render_page(
+        build_page_data(store_of(state), xuid, now=now), home_url="/", match_url="/match/"
+    )
 
 
 @get("/player/{xuid:str}", sync_to_thread=True, include_in_schema=False)

@@ -71,9 +71,7 @@ def lifetime_totals(target: Conn, xuids: Sequence[int]) -> dict[int, Totals]:
     with _connection(target) as conn:
         q = q.where(slice_)
         return {
-            int(r.xuid): Totals(
-                r.matches_completed or 0, r.wins or 0, r.kills or 0, r.deaths or 0
-            )
+            int(r.xuid): Totals(r.matches_completed or 0, r.wins or 0, r.kills or 0, r.deaths or 0)
             for r in conn.execute(q)
         }
 

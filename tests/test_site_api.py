@@ -191,3 +191,23 @@ def test_openapi_document_lists_every_route(client: TestClient[Any]) -> None:
     doc = client.get("/api/v1/openapi.json").json()
     assert {"/api/v1/leaderboard", "/api/v1/players/{xuid}/matches"} <= set(doc["paths"])
     assert not any(p.startswith("/player/") for p in doc["paths"])
+
+
+def test_leaderboard_rows_are_shared_for_a_few_seconds(tmp_path: Path) -> None:
+    from halotrack.site.data import BoardCache
+
+    ticks = [0.0]
+    cache = BoardCache(ttl=10, clock=lambda: ticks[0])
+    with open_store(f"sqlite:///{tmp_path / 'c.sqlite'}") as s:
+        s.watch_add(XUID, gamertag="First", now=CLOCK)
+
+        def names(sort: str = "kd") -> list[str]:
+            board = cache.get(s, period="week", sort=sort, now=CLOCK)
+            return [r.gamertag for r in board.rows]
+
+        assert names() == ["First"]
+        s.watch_add(MATE, gamertag="Second", now=CLOCK)
+        ticks[0] = 9.9
+        assert names("gamertag") == ["First"]  # within the TTL: the shared rows
+        ticks[0] = 10.0
+        assert names("gamertag") == ["First", "Second"]

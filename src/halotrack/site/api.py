@@ -17,10 +17,10 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, Parameter
 
 from halotrack.site import data
-from halotrack.site.common import now_of, store_of, xuid_in_path
+from halotrack.site.common import board_of, now_of, store_of, xuid_in_path
 from halotrack.site.http import etag_middleware
 
 Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="rows to skip")]
@@ -68,7 +68,7 @@ def players(state: State, offset: Offset = 0, limit: Limit = 50) -> PlayerList:
 
 
 @get("/players/{xuid:str}", sync_to_thread=True, raises=[NotFoundException])
-def player(state: State, xuid: str) -> data.PlayerView:
+def player(state: State, xuid: FromPath[str]) -> data.PlayerView:
     """A player's names, lifetime record and current CSR."""
     view = data.player_view(store_of(state), _xuid(xuid))
     if view is None:
@@ -77,20 +77,20 @@ def player(state: State, xuid: str) -> data.PlayerView:
 
 
 @get("/players/{xuid:str}/records", sync_to_thread=True, raises=[NotFoundException])
-def records(state: State, xuid: str) -> list[data.RecordPoint]:
+def records(state: State, xuid: FromPath[str]) -> list[data.RecordPoint]:
     """The lifetime matchmade service record's snapshots, oldest first."""
     return data.record_history(store_of(state), _player(state, xuid))
 
 
 @get("/players/{xuid:str}/csr", sync_to_thread=True, raises=[NotFoundException])
-def csr(state: State, xuid: str) -> list[data.CsrPoint]:
+def csr(state: State, xuid: FromPath[str]) -> list[data.CsrPoint]:
     """CSR snapshots, oldest first."""
     return data.csr_history(store_of(state), _player(state, xuid))
 
 
 @get("/players/{xuid:str}/matches", sync_to_thread=True, raises=[NotFoundException])
 def player_matches(
-    state: State, xuid: str, offset: Offset = 0, limit: Limit = 25
+    state: State, xuid: FromPath[str], offset: Offset = 0, limit: Limit = 25
 ) -> data.MatchPage:
     """A page of the player's stored matches, newest first."""
     return data.matches_page(store_of(state), _player(state, xuid), offset=offset, limit=limit)
@@ -108,7 +108,7 @@ csv_limit = RateLimitConfig(rate_limit=("minute", CSV_PER_MINUTE))
     middleware=[csv_limit.middleware],
     responses={429: ResponseSpec(None, description="too many exports from this client")},
 )
-def player_matches_csv(state: State, xuid: str) -> Response[str]:
+def player_matches_csv(state: State, xuid: FromPath[str]) -> Response[str]:
     """Every stored match of the player as CSV; limited per client."""
     x = _player(state, xuid)
     page = data.matches_page(store_of(state), x, offset=0, limit=10_000_000)
@@ -133,7 +133,7 @@ def _cell(value: object) -> object:
 
 
 @get("/matches/{match_id:str}", sync_to_thread=True, raises=[NotFoundException])
-def match(state: State, match_id: str) -> data.MatchView:
+def match(state: State, match_id: FromPath[str]) -> data.MatchView:
     """A stored match's scoreboard by team."""
     view = data.match_view(store_of(state), match_id)
     if view is None:
@@ -144,16 +144,14 @@ def match(state: State, match_id: str) -> data.MatchView:
 @get("/leaderboard", sync_to_thread=True)
 def leaderboard(
     state: State,
-    period: Literal["week", "season", "all"] = "week",
-    sort: str = "kd",
+    period: FromQuery[Literal["week", "season", "all"]] = "week",
+    sort: FromQuery[str] = "kd",
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> LeaderboardPage:
     """Watched players over a period; `sort` is kd, win_rate, matches, matches_week,
     gamertag or csr:<playlist id> (unknown keys sort by kd)."""
-    board = data.leaderboard(store_of(state), period=period, sort=sort, now=now_of(state))
-    if sort not in data.sort_keys(board):
-        board = data.leaderboard(store_of(state), period=period, sort="kd", now=now_of(state))
+    board = board_of(state).get(store_of(state), period=period, sort=sort, now=now_of(state))
     rows = board.rows[offset : offset + limit]
     return LeaderboardPage(
         len(board.rows), offset, limit, msgspec.structs.replace(board, rows=rows)

@@ -19,6 +19,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from halotrack.errors import ConfigError
 from halotrack.site.api import router
+from halotrack.site.data import BoardCache
 from halotrack.site.http import SECURITY_HEADERS
 from halotrack.site.pages import PAGES
 from halotrack.store import Store
@@ -44,7 +45,9 @@ def make_app(store: Store, *, clock: Callable[[], datetime] | None = None) -> Li
 
 
 def _state(store: Store, clock: Callable[[], datetime] | None) -> State:
-    return State({"store": store, "clock": clock or (lambda: datetime.now(UTC))})
+    return State(
+        {"store": store, "clock": clock or (lambda: datetime.now(UTC)), "boards": BoardCache()}
+    )
 
 
 def bind(host: str, port: int) -> socket.socket:

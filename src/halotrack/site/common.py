@@ -9,7 +9,7 @@ from datetime import datetime
 from litestar.datastructures import State
 
 from halotrack.models.xuid import XuidError, maybe_xuid
-from halotrack.site.data import PlayerRef
+from halotrack.site.data import BoardCache, PlayerRef
 from halotrack.store import Store
 
 
@@ -22,6 +22,12 @@ def store_of(state: State) -> Store:
 def now_of(state: State) -> datetime:
     clock: Callable[[], datetime] = state["clock"]
     return clock()
+
+
+def board_of(state: State) -> BoardCache:
+    board = state["boards"]
+    assert isinstance(board, BoardCache)
+    return board
 
 
 def xuid_in_path(text: str) -> int | None:

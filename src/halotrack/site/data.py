@@ -6,6 +6,9 @@ Why msgspec Structs: Litestar encodes them directly and derives the OpenAPI sche
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -66,6 +69,38 @@ def _rate(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 2) if whole else None
 
 
+class BoardCache:
+    """Each period's leaderboard rows, kept `ttl` seconds: the rows sum every watched
+    player's matches, while the tracker changes them only every few minutes, so visitors
+    share one computation and sorting or paging reuses it."""
+
+    def __init__(self, ttl: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._boards: dict[Period, tuple[float, Leaderboard]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, store: Store, *, period: Period, sort: SortKey, now: datetime) -> Leaderboard:
+        with self._lock:
+            at = self._clock()
+            cached = self._boards.get(period)
+            if cached is None or at - cached[0] >= self.ttl:
+                cached = (at, leaderboard(store, period=period, sort="gamertag", now=now))
+                self._boards[period] = cached
+        board = cached[1]
+        if sort not in sort_keys(board):
+            sort = "kd"
+        return msgspec.structs.replace(board, sort=sort, rows=sorted_rows(board.rows, sort))
+
+
+def sorted_rows(rows: list[LeaderRow], sort: SortKey) -> list[LeaderRow]:
+    """Best first; ties and missing numbers by gamertag."""
+    out = sorted(rows, key=lambda r: r.gamertag.casefold())
+    if sort != "gamertag":
+        out.sort(key=lambda r: _sort_value(r, sort), reverse=True)
+    return out
+
+
 def leaderboard(store: Store, *, period: Period, sort: SortKey, now: datetime) -> Leaderboard:
     """Watched players' numbers over a period, sorted (best first). All time is the game's
     own lifetime service record; a week or a season sums the stored matches."""
@@ -81,7 +116,9 @@ def leaderboard(store: Store, *, period: Period, sort: SortKey, now: datetime) -
             totals = q.match_totals(tx, xuids, since)
         week = totals if period == "week" else q.match_totals(tx, xuids, now - WEEK)
         csr = q.current_csr(tx, xuids)
-        names = {pid: tx.playlist_name(pid) or pid for c in csr.values() for pid in c}
+        names = {
+            pid: tx.playlist_name(pid) or f"Playlist {pid[:8]}" for c in csr.values() for pid in c
+        }
     none = q.Totals(0, 0, 0, 0)
     rows = []
     for xuid, tag in players:
@@ -100,9 +137,7 @@ def leaderboard(store: Store, *, period: Period, sort: SortKey, now: datetime) -
                 csr=csr.get(xuid, {}),
             )
         )
-    rows.sort(key=lambda r: r.gamertag.casefold())
-    if sort != "gamertag":
-        rows.sort(key=lambda r: _sort_value(r, sort), reverse=True)
+    rows = sorted_rows(rows, sort)
     playlists = [Playlist(pid, name) for pid, name in sorted(names.items(), key=lambda i: i[1])]
     return Leaderboard(period, sort, since, playlists, rows)
 

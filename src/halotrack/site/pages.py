@@ -12,13 +12,14 @@ from typing import Literal
 from litestar import MediaType, Response, get
 from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from halotrack.errors import Unknown
 from halotrack.report.build import build_page_data
 from halotrack.report.render import assets, content_security_policy, render_page
 from halotrack.site import data
-from halotrack.site.common import find, now_of, store_of, xuid_in_path
+from halotrack.site.common import board_of, find, now_of, store_of, xuid_in_path
 from halotrack.site.render import page_csp, render
 
 PAGE_SIZE = 50
@@ -40,14 +41,11 @@ def missing(message: str) -> Response[str]:
 @get("/", sync_to_thread=True, include_in_schema=False)
 def home(
     state: State,
-    period: Literal["week", "season", "all"] = "week",
-    sort: str = "kd",
-    page: int = 1,
+    period: FromQuery[Literal["week", "season", "all"]] = "week",
+    sort: FromQuery[str] = "kd",
+    page: FromQuery[int] = 1,
 ) -> Response[str]:
-    store = store_of(state)
-    board = data.leaderboard(store, period=period, sort=sort, now=now_of(state))
-    if sort not in data.sort_keys(board):
-        board = data.leaderboard(store, period=period, sort="kd", now=now_of(state))
+    board = board_of(state).get(store_of(state), period=period, sort=sort, now=now_of(state))
     page = max(1, page)
     offset = (page - 1) * PAGE_SIZE
     sort_words = next(
@@ -74,7 +72,7 @@ def _player_html(state: State, xuid: int, now: datetime) -> str:
 
 
 @get("/player/{xuid:str}", sync_to_thread=True, include_in_schema=False)
-def player(state: State, xuid: str) -> Response[str]:
+def player(state: State, xuid: FromPath[str]) -> Response[str]:
     x = xuid_in_path(xuid)
     if x is None:
         return missing(f"{xuid} is not a XUID.")
@@ -87,7 +85,7 @@ def player(state: State, xuid: str) -> Response[str]:
 
 
 @get("/match/{match_id:str}", sync_to_thread=True, include_in_schema=False)
-def match(state: State, match_id: str) -> Response[str]:
+def match(state: State, match_id: FromPath[str]) -> Response[str]:
     store = store_of(state)
     view = data.match_view(store, match_id)
     if view is None:
@@ -103,7 +101,7 @@ def match(state: State, match_id: str) -> Response[str]:
 
 
 @get("/search", sync_to_thread=True, include_in_schema=False)
-def search(state: State, q: str = "") -> Response[str] | Redirect:
+def search(state: State, q: FromQuery[str] = "") -> Response[str] | Redirect:
     found = find(store_of(state), q) if q.strip() else None
     if found is None:
         return missing("No player by that gamertag or XUID in this database.")
@@ -111,7 +109,7 @@ def search(state: State, q: str = "") -> Response[str] | Redirect:
 
 
 @get("/vs", sync_to_thread=True, include_in_schema=False)
-def versus(state: State, a: str = "", b: str = "") -> Response[str]:
+def versus(state: State, a: FromQuery[str] = "", b: FromQuery[str] = "") -> Response[str]:
     store = store_of(state)
     pa, pb = find(store, a), find(store, b)
     if pa is None or pb is None:

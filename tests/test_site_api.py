@@ -211,3 +211,44 @@ def test_leaderboard_rows_are_shared_for_a_few_seconds(tmp_path: Path) -> None:
         assert names("gamertag") == ["First"]  # within the TTL: the shared rows
         ticks[0] = 10.0
         assert names("gamertag") == ["First", "Second"]
+
+
+def totals_since(xuid: str, since: datetime) -> dict[str, int]:
+    out = {"matches": 0, "wins": 0, "kills": 0, "deaths": 0}
+    for m in SAMPLES.values():
+        mine = line(m, xuid)
+        if mine is None or start(m) < since:
+            continue
+        out["matches"] += 1
+        out["wins"] += mine["Outcome"] == 2
+        out["kills"] += mine["Kills"]
+        out["deaths"] += mine["Deaths"]
+    return out
+
+
+def test_season_starts_where_the_cached_calendar_says(tmp_path: Path) -> None:
+    from halotrack.report.build import METADATA_SEASON_CALENDAR
+
+    starts = sorted(start(m) for m in SAMPLES.values())
+    season = starts[1] + (starts[2] - starts[1]) / 2  # between two sample matches
+    calendar = {
+        "Seasons": [
+            {
+                "StartDate": {"ISO8601Date": season.strftime("%Y-%m-%dT%H:%M:%S.000Z")},
+                "EndDate": {
+                    "ISO8601Date": (CLOCK + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                },
+                "SeasonMetadata": "Seasons/Season-Test.json",
+            }
+        ]
+    }
+    with open_store(f"sqlite:///{tmp_path / 's.sqlite'}") as s:
+        seed_store(s)
+        save_real_matches(s)
+        s.put_metadata(*METADATA_SEASON_CALENDAR, json.dumps(calendar), fetched_at=CLOCK)
+        with TestClient(make_app(s, clock=lambda: CLOCK)) as c:
+            board = c.get("/api/v1/leaderboard", params={"period": "season"}).json()["board"]
+    (row,) = board["rows"]
+    want = totals_since(XUID, season)
+    assert 0 < want["matches"] < len(SAMPLES)
+    assert {k: row[k] for k in want} == want

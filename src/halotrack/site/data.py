@@ -14,7 +14,10 @@ from typing import Literal
 
 import msgspec
 
+from halotrack.errors import ParseError
+from halotrack.models import SeasonCalendar, decode_as
 from halotrack.models.enums import GameVariantCategory, Outcome
+from halotrack.report.build import METADATA_SEASON_CALENDAR
 from halotrack.store import Scope, Store, StoreTx
 from halotrack.store import site as q
 from halotrack.store.matches import get_match, player_matches
@@ -112,7 +115,7 @@ def leaderboard(store: Store, *, period: Period, sort: SortKey, now: datetime) -
             since = None
             totals = q.lifetime_totals(tx, xuids)
         else:
-            since = now - WEEK if period == "week" else (q.season_start(tx) or now - WEEK)
+            since = now - WEEK if period == "week" else (season_start(tx, now) or now - WEEK)
             totals = q.match_totals(tx, xuids, since)
         week = totals if period == "week" else q.match_totals(tx, xuids, now - WEEK)
         csr = q.current_csr(tx, xuids)
@@ -140,6 +143,21 @@ def leaderboard(store: Store, *, period: Period, sort: SortKey, now: datetime) -
     rows = sorted_rows(rows, sort)
     playlists = [Playlist(pid, name) for pid, name in sorted(names.items(), key=lambda i: i[1])]
     return Leaderboard(period, sort, since, playlists, rows)
+
+
+def season_start(tx: StoreTx, now: datetime) -> datetime | None:
+    """When the season running at `now` began, from the cached season calendar (the
+    tracker caches it); without one, from the stored matches of the newest match's season
+    (a scan of the match table: fine for a small database)."""
+    cached = tx.get_metadata(*METADATA_SEASON_CALENDAR)
+    if cached is not None:
+        try:
+            entry = decode_as(SeasonCalendar, cached.body).season_at(now)
+        except ParseError:
+            entry = None
+        if entry is not None and entry.start is not None:
+            return entry.start
+    return q.season_start(tx)
 
 
 def _sort_value(row: LeaderRow, sort: SortKey) -> float:

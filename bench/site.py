@@ -7,7 +7,8 @@ generator is a Python process with a few threads, each request bounded by count 
 
     .venv/bin/python bench/site.py [--players 1000] [--matches 100000] [--requests 300]
 
-Prints the first (cold) request's time, rps and p50/p95/p99 per route; the last line is `p95_ms=<worst route> rps=<home>`.
+Prints the first (cold) request's time, rps and p50/p95/p99 per route; the last line is
+`p95_ms=<worst route> rps=<home>`.
 Targets: p95 under 100 ms for pages, under 50 ms for API routes.
 """
 

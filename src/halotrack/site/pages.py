@@ -48,10 +48,14 @@ def home(
     board = board_of(state).get(store_of(state), period=period, sort=sort, now=now_of(state))
     page = max(1, page)
     offset = (page - 1) * PAGE_SIZE
-    sort_words = next(
-        (f"{p.name} CSR" for p in board.playlists if board.sort == f"csr:{p.id}"),
-        board.sort.replace("_", " "),
-    )
+    sorts = [(f"csr:{p.id}", f"{p.name} CSR") for p in board.playlists] + [
+        ("kd", "K/D"),
+        ("win_rate", "Win rate"),
+        ("matches", "Matches"),
+        ("matches_week", "This week"),
+        ("gamertag", "Gamertag"),
+    ]
+    sort_words = dict(sorts).get(board.sort, board.sort)
     return html(
         render(
             "leaderboard.html.j2",
@@ -61,6 +65,7 @@ def home(
             page=page,
             periods=data.PERIODS,
             sort_words=sort_words,
+            sorts=sorts,
         )
     )
 

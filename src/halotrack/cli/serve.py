@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from halotrack.cli.common import console, state
-from halotrack.store import open_store
+from halotrack.store import Store, open_store
+
+
+def run_server(store: Store, **options: Any) -> None:
+    """The site, imported only when served: `--help` and other commands stay light."""
+    from halotrack.site import serve
+
+    serve(store, **options)
 
 
 def register(app: typer.Typer) -> None:
@@ -18,8 +25,6 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     ) -> None:
         """Serve the leaderboard, player and match pages and the JSON API, rendered live."""
-        from halotrack.site import serve as run_server
-
         with open_store(state(ctx).settings().database_url(), write=False) as store:
             run_server(
                 store,

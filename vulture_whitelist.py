@@ -79,3 +79,11 @@ _.__call__
 
 # Dataclass fields read through asdict() by `--json` (usecases.insights)
 _.other_outcome
+
+# Read by the site's templates or returned as JSON by its API (site/data.py); uvicorn's
+# Server reads should_exit (tests/support/site_server.py)
+_.matches_week
+_.together_wins
+_.a_wins_against
+_.b_wins_against
+_.should_exit

@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import test_hostile_cli as hostile
-from aiohttp.test_utils import TestClient, TestServer
+from litestar.testing import TestClient
 from test_hostile_cli import _dump, cli
 
 from halotrack.cli import main
 from halotrack.errors import ConfigError
 from halotrack.models import MatchStats, decode, decode_as
 from halotrack.models.xuid import maybe_xuid, parse_xuid, written_as_xuid, xuid_id
-from halotrack.report.serve import make_app
 from halotrack.simulator import Simulator
+from halotrack.site import make_app
 from halotrack.store import open_store
 from halotrack.store.matches import match_rows
 
@@ -141,12 +141,13 @@ def test_an_xuid_out_of_range_is_one_usage_line_and_changes_nothing(
 
 
 @pytest.mark.parametrize("xuid", [*map(str, TOO_BIG), "0", "00000000000000000000"])
-async def test_serve_answers_404_not_500(tmp_path: Path, xuid: str) -> None:
+def test_serve_answers_404_not_500(tmp_path: Path, xuid: str) -> None:
     store = open_store(f"sqlite:///{tmp_path / 's.sqlite'}")
     try:
-        async with TestClient(TestServer(make_app(store))) as client:
-            resp = await client.get(f"/player/{xuid}")
-            assert resp.status == 404, await resp.text()
+        with TestClient(make_app(store)) as client:
+            for url in (f"/player/{xuid}", f"/api/v1/players/{xuid}"):
+                resp = client.get(url)
+                assert resp.status_code == 404, resp.text
     finally:
         store.close()
 

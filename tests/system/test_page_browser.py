@@ -15,13 +15,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from halotrack.report import build_page_data, write_page
 from halotrack.report.render import fmt_duration, fmt_int, fmt_pct, fmt_ratio
-from halotrack.report.serve import make_app
 from halotrack.store import Scope, Store, open_store
 from tests.support.page import NOW, XSS_GAMERTAG, XSS_GAMERTAG_2, XUID, seed_store
+from tests.support.site_server import running_site
 
 # One browser and one seeded store per module (read-only use); each test opens contexts.
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
@@ -228,23 +227,16 @@ async def test_screenshots_light_and_dark(browser: Any, store: Store, tmp_path: 
     assert backgrounds["light"] != backgrounds["dark"]
 
 
-@pytest_asyncio.fixture(loop_scope="module")
-async def server(store: Store) -> AsyncIterator[str]:
-    runner = web.AppRunner(make_app(store, clock=lambda: NOW))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+@pytest.fixture(scope="module")
+def server(store: Store) -> Iterator[str]:
+    with running_site(store, lambda: NOW) as url:
+        yield url
 
 
 async def test_served_pages_work_the_same(browser: Any, server: str) -> None:
     w = await open_page(browser, server + "/")
     assert w.errors == []
-    link = w.page.locator(f"li[data-xuid='{XUID}'] a")
+    link = w.page.locator(f"tr[data-xuid='{XUID}'] a.name")
     assert await link.inner_text() != ""
     await link.click()
     await w.page.wait_for_url(f"{server}/player/{XUID}")
@@ -264,22 +256,15 @@ async def test_served_pages_work_the_same(browser: Any, server: str) -> None:
 async def test_served_index_escapes_gamertags(browser: Any, tmp_path: Path) -> None:
     with open_store(f"sqlite:///{tmp_path / 'x.sqlite'}") as s:
         seed_store(s, XSS_GAMERTAG_2, snapshots=4)
-        runner = web.AppRunner(make_app(s, clock=lambda: NOW))
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        try:
-            base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        with running_site(s, lambda: NOW) as base:
             w = await open_page(browser, base + "/")
             assert w.dialogs == []
-            assert await w.page.inner_text(f"li[data-xuid='{XUID}'] .name") == XSS_GAMERTAG_2
+            assert await w.page.inner_text(f"tr[data-xuid='{XUID}'] .name") == XSS_GAMERTAG_2
             assert await w.page.evaluate("document.querySelectorAll('img').length") == 0
             response = await w.page.goto(f"{base}/player/{XUID}")
             assert response is not None
             assert "script-src" in (response.headers.get("content-security-policy") or "")
             assert w.dialogs == []
-        finally:
-            await runner.cleanup()
 
 
 async def test_numbers_are_readable_without_script(

@@ -1,15 +1,22 @@
-"""`halotrack serve [--host 127.0.0.1] [--port 8000]`: browse every player's page locally."""
+"""`halotrack serve [--host 127.0.0.1] [--port 8000]`: the community site, locally."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from halotrack.cli.common import console, open_db
 
 if TYPE_CHECKING:
-    pass
+    from halotrack.store import Store
+
+
+def run_server(store: Store, **options: Any) -> None:
+    """The site, imported only when served: `--help` and other commands stay light."""
+    from halotrack.site import serve as site_serve
+
+    site_serve(store, **options)
 
 
 def serve(
@@ -17,9 +24,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind; keep it local.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve an index of watched players and their pages, rendered live."""
-    from halotrack.report.serve import serve as run_server
-
+    """Serve the leaderboard, player and match pages and the JSON API, rendered live."""
     with open_db(ctx, write=False) as store:
         run_server(
             store,

@@ -1,16 +1,16 @@
-"""The stats page: a data contract, its builder from the store, HTML rendering, local serving.
+"""The stats page: a data contract, its builder from the store, HTML rendering.
 
 data = build_page_data(store, xuid, now=...)   # halotrack.report.data.PageData
 html = render_page(data)                        # one self-contained document
 write_page(data, Path("stats.html"))
-app = make_app(store)                           # aiohttp.web, see halotrack.report.serve
+(served live by the community site: halotrack.site)
 """
 
 from __future__ import annotations
 
 from halotrack.report.build import build_page_data, find_xuid, read_inputs
 from halotrack.report.data import PageData, PageInputs, assemble
-from halotrack.report.render import render_index, render_page, write_page
+from halotrack.report.render import render_page, write_page
 
 __all__ = [
     "PageData",
@@ -19,7 +19,6 @@ __all__ = [
     "build_page_data",
     "find_xuid",
     "read_inputs",
-    "render_index",
     "render_page",
     "write_page",
 ]

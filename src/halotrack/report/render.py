@@ -146,12 +146,14 @@ def csp_hash(script: str) -> str:
     return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
 
 
-def content_security_policy(*scripts: str) -> str:
-    """Nothing may load from anywhere; only the listed inline scripts may run."""
+def content_security_policy(*scripts: str, forms: bool = False) -> str:
+    """Nothing may load from anywhere; only the listed inline scripts may run. `forms` lets
+    a served page submit forms to its own origin (the site's search)."""
     hashes = " ".join(csp_hash(s) for s in scripts) or "'none'"
+    form_action = "'self'" if forms else "'none'"
     return (
         "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-        f"script-src {hashes}; base-uri 'none'; form-action 'none'"
+        f"script-src {hashes}; base-uri 'none'; form-action {form_action}"
     )
 
 
@@ -209,8 +211,11 @@ def page_payload(data: PageData) -> dict[str, Any]:
     }
 
 
-def render_page(data: PageData, *, home_url: str | None = None) -> str:
-    """The stats page as one HTML string. `home_url` adds a link back (the local server)."""
+def render_page(
+    data: PageData, *, home_url: str | None = None, match_url: str | None = None
+) -> str:
+    """The stats page as one HTML string. `home_url` adds a link back and `match_url` (a
+    prefix for the match id) links each match (the local server)."""
     a = assets()
     page_script = a.page_js
     return (
@@ -219,6 +224,7 @@ def render_page(data: PageData, *, home_url: str | None = None) -> str:
         .render(
             d=data,
             home_url=home_url,
+            match_url=match_url,
             csp=content_security_policy(a.uplot_js, page_script),
             uplot_js=Markup(a.uplot_js),
             uplot_css=Markup(a.uplot_css),
@@ -235,24 +241,3 @@ def write_page(data: PageData, path: Path) -> int:
     html = render_page(data).encode("utf-8")
     path.write_bytes(html)
     return len(html)
-
-
-@dataclass(frozen=True, slots=True)
-class IndexRow:
-    xuid: str
-    gamertag: str
-    updated_at: datetime | None
-
-
-def render_index(players: list[IndexRow]) -> str:
-    """The local server's list of watched players."""
-    a = assets()
-    return (
-        environment()
-        .get_template("index.html.j2")
-        .render(
-            players=players,
-            csp=content_security_policy(),
-            page_css=Markup(a.page_css),
-        )
-    )

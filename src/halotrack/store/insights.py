@@ -10,35 +10,16 @@ Which matches count is a `play` filter: `pvp` (matchmade, not PvE: the headline 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Union, cast
+from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy import Connection
 
 from halotrack.models.enums import GameplayInteraction, GameVariantCategory, LifecycleMode, Outcome
 from halotrack.store.schema import match_players, matches, metadata_cache, players
-
-if TYPE_CHECKING:
-    from halotrack.store.repository import Store, StoreReader
-
-Conn = Union["Store", "StoreReader", Connection]
-"""What a query runs on: the store (its own read), a bound reader or transaction, or a
-connection already open."""
-
-
-@contextmanager
-def _connection(target: Conn) -> Iterator[Connection]:
-    if isinstance(target, Connection):
-        yield target
-    elif target._conn is not None:
-        yield target.conn
-    else:
-        with cast("Store", target).reader() as bound:
-            yield bound.conn
-
+from halotrack.store.session import Conn
+from halotrack.store.session import connection as _connection
 
 Play = Literal["pvp", "pve", "custom", "all"]
 PLAYS: tuple[Play, ...] = ("pvp", "pve", "custom", "all")

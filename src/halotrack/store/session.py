@@ -10,14 +10,17 @@ call, so a write that calls other methods still runs all of them in one transact
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar, Union, cast
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
+
+if TYPE_CHECKING:
+    from halotrack.store.repository import Store, StoreReader
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -78,3 +81,20 @@ def insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any]) 
         stmt = dialect.insert(table).on_conflict_do_nothing().returning(pk)
         _IGNORE_STMT[key] = stmt
     return conn.execute(stmt, dict(values)).first() is not None
+
+
+Conn = Union["Store", "StoreReader", Connection]
+"""What a query module's function runs on (store/insights.py, store/site.py): the store (its
+own read), a bound reader or transaction, or a connection already open."""
+
+
+@contextmanager
+def connection(target: Conn) -> Iterator[Connection]:
+    """The connection to run one query module function on (see `Conn`)."""
+    if isinstance(target, Connection):
+        yield target
+    elif target._conn is not None:
+        yield target.conn
+    else:
+        with cast("Store", target).reader() as bound:
+            yield bound.conn

@@ -1,0 +1,218 @@
+"""Benchmark the community site as users run it: `halotrack serve` on a database of many
+watched players and matches, loaded from another process over loopback.
+
+The database is built directly through the store's match rows (the real slayer sample with
+new ids, times and players), so building it takes seconds, not a tracker run. The load
+generator is a Python process with a few threads, each request bounded by count and time.
+
+    .venv/bin/python bench/site.py [--players 1000] [--matches 100000] [--requests 300]
+
+Prints the first (cold) request's time, rps and p50/p95/p99 per route; the last line is
+`p95_ms=<worst route> rps=<home>`.
+Targets: p95 under 100 ms for pages, under 50 ms for API routes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from halotrack.models import MatchStats, decode_as
+from halotrack.store import Store, open_store
+from halotrack.store.matches import (
+    match_medals,
+    match_personal_scores,
+    match_players,
+    match_rows,
+    match_teams,
+    matches,
+)
+
+REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "real"
+NOW = datetime.now(UTC).replace(microsecond=0)
+BASE_XUID = 2535400000000000
+BATCH = 2000
+
+
+def build(store: Store, players: int, count: int) -> tuple[int, str]:
+    """`players` watched players and `count` matches of 8 of them each. Returns a player
+    with matches and a match id."""
+    stats = decode_as(MatchStats, (REAL / "match-stats/slayer-2025.json").read_bytes())
+    rows = match_rows(stats, None, fetched_at=NOW)
+    with store.transaction() as tx:
+        for i in range(players):
+            tx.watch_add(BASE_XUID + i, gamertag=f"Spartan {i:04d}", now=NOW)
+    rng = random.Random(7)
+    ids = [p["player_id"] for p in rows.players]
+    batches: dict[Any, list[dict[str, Any]]] = {t: [] for t in (matches, match_players)}
+    small: dict[Any, list[dict[str, Any]]] = {
+        t: [] for t in (match_teams, match_medals, match_personal_scores)
+    }
+
+    def flush(conn: Any) -> None:
+        for table, values in (*batches.items(), *small.items()):
+            if values:
+                fast_insert(conn, table, values)
+                values.clear()
+
+    with store.transaction() as tx:
+        for n in range(count):
+            mid = f"{n:08d}-0000-4000-8000-000000000000"
+            start = NOW - timedelta(minutes=9 * n)  # 100,000 matches span ~21 months
+            who = rng.sample(range(players), len(ids))
+            xuid_of = {pid: BASE_XUID + w for pid, w in zip(ids, who, strict=True)}
+            m = dict(rows.match, match_id=mid, start_time=start, end_time=start)
+            batches[matches].append(m)
+            for p in rows.players:
+                x = xuid_of[p["player_id"]]
+                batches[match_players].append(
+                    dict(p, match_id=mid, start_time=start, player_id=f"xuid({x})", xuid=x)
+                )
+            for table, values in (
+                (match_teams, rows.teams),
+                (match_medals, rows.medals),
+                (match_personal_scores, rows.personal_scores),
+            ):
+                for v in values:
+                    extra: dict[str, Any] = {"match_id": mid}
+                    if "player_id" in v:
+                        x = xuid_of[v["player_id"]]
+                        extra.update(player_id=f"xuid({x})", xuid=x)
+                    small[table].append(dict(v, **extra))
+            if len(batches[matches]) >= BATCH:
+                flush(tx.conn)
+        flush(tx.conn)
+    return BASE_XUID + 1, f"{count // 2:08d}-0000-4000-8000-000000000000"
+
+
+def fast_insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """executemany straight to the driver, each column's bind conversion applied once per
+    value: SQLAlchemy's per-row work would dominate building 100,000 matches."""
+    cols = list(rows[0])
+    procs = [table.c[c].type.bind_processor(conn.dialect) for c in cols]
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
+    sql += f"VALUES ({', '.join('?' for _ in cols)})"
+    conn.exec_driver_sql(
+        sql,
+        [tuple(p(r[c]) if p else r[c] for c, p in zip(cols, procs, strict=True)) for r in rows],
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fetch(url: str) -> float:
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=10) as r:
+        r.read()
+    return time.perf_counter() - t0
+
+
+def load(url: str, requests: int, threads: int, budget_s: float) -> tuple[list[float], float]:
+    """`requests` GETs from `threads` threads, stopping early after `budget_s`."""
+    times: list[float] = []
+    lock = threading.Lock()
+    left = [requests]
+    stop = time.monotonic() + budget_s
+
+    def worker() -> None:
+        while time.monotonic() < stop:
+            with lock:
+                if left[0] <= 0:
+                    return
+                left[0] -= 1
+            took = fetch(url)
+            with lock:
+                times.append(took)
+
+    t0 = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return times, time.perf_counter() - t0
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--players", type=int, default=1000)
+    ap.add_argument("--matches", type=int, default=100_000)
+    ap.add_argument("--requests", type=int, default=300)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.sqlite"
+        t0 = time.perf_counter()
+        with open_store(f"sqlite:///{db}") as store:
+            xuid, match_id = build(store, args.players, args.matches)
+        built_s = time.perf_counter() - t0
+        port = free_port()
+        exe = Path(sys.executable).parent / "halotrack"
+        server = subprocess.Popen(
+            [str(exe), "--db", str(db), "serve", "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(300):  # bounded: 30 s for start-up
+                try:
+                    fetch(base + "/api/v1/players?limit=1")
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            routes = {
+                "home (leaderboard)": "/",
+                "player page": f"/player/{xuid}",
+                "match page": f"/match/{match_id}",
+                "api leaderboard": "/api/v1/leaderboard?limit=50",
+                "api matches": f"/api/v1/players/{xuid}/matches?limit=25",
+            }
+            print(
+                f"database: {args.players:,} players, {args.matches:,} matches, "
+                f"built in {built_s:.1f} s; {args.requests} requests/route, "
+                f"{args.threads} client threads"
+            )
+            print(
+                f"{'route':22} {'first ms':>8} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+            )
+            results = {}
+            for name, path in routes.items():
+                first = fetch(base + path) * 1000  # cold: the leaderboard computes its rows
+                for _ in range(4):
+                    fetch(base + path)
+                times, wall = load(base + path, args.requests, args.threads, 60.0)
+                results[name] = (len(times) / wall, pct(times, 50), pct(times, 95), pct(times, 99))
+                rps, p50, p95, p99 = results[name]
+                print(f"{name:22} {first:8.1f} {rps:7.1f} {p50:8.1f} {p95:8.1f} {p99:8.1f}")
+        finally:
+            server.terminate()
+            server.wait(10)
+    worst = max(r[2] for r in results.values())
+    print(f"p95_ms={worst:.1f} rps={results['home (leaderboard)'][0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""The JSON API under /api/v1/: the data of every page, with pagination on lists. Litestar
+derives the OpenAPI document (/api/v1/openapi.json) from these signatures and Structs.
+
+Extension point: `ROUTES` lists the API handlers; the insights add theirs there.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import MediaType, Request, Response, Router, get
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.handlers import HTTPRouteHandler
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery, Parameter
+
+from halotrack.site import data
+from halotrack.site.common import board_of, now_of, store_of, xuid_in_path
+from halotrack.site.http import etag_middleware
+
+Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="rows to skip")]
+Limit = Annotated[int, Parameter(ge=1, le=200, description="rows to return")]
+CSV_PER_MINUTE = 6
+"""CSV exports per client per minute: a full export reads every stored match of a player."""
+
+
+class PlayerList(msgspec.Struct, frozen=True):
+    total: int
+    offset: int
+    limit: int
+    items: list[data.PlayerRef]
+
+
+class LeaderboardPage(msgspec.Struct, frozen=True):
+    total: int
+    offset: int
+    limit: int
+    board: data.Leaderboard
+
+
+def _xuid(text: str) -> int:
+    x = xuid_in_path(text)
+    if x is None:
+        raise NotFoundException(f"{text} is not a XUID")
+    return x
+
+
+def _player(state: State, text: str) -> int:
+    x = _xuid(text)
+    with store_of(state).reader() as tx:
+        if tx.get_player(x) is None:
+            raise NotFoundException(f"no player with XUID {x} in this database")
+    return x
+
+
+@get("/players", sync_to_thread=True)
+def players(state: State, offset: Offset = 0, limit: Limit = 50) -> PlayerList:
+    """Stored players by gamertag."""
+    with store_of(state).reader() as tx:
+        everyone = tx.list_players()
+    items = [data.PlayerRef(str(p.xuid), p.gamertag or str(p.xuid)) for p in everyone]
+    return PlayerList(len(items), offset, limit, items[offset : offset + limit])
+
+
+@get("/players/{xuid:str}", sync_to_thread=True, raises=[NotFoundException])
+def player(state: State, xuid: FromPath[str]) -> data.PlayerView:
+    """A player's names, lifetime record and current CSR."""
+    view = data.player_view(store_of(state), _xuid(xuid))
+    if view is None:
+        raise NotFoundException(f"no player with XUID {xuid} in this database")
+    return view
+
+
+@get("/players/{xuid:str}/records", sync_to_thread=True, raises=[NotFoundException])
+def records(state: State, xuid: FromPath[str]) -> list[data.RecordPoint]:
+    """The lifetime matchmade service record's snapshots, oldest first."""
+    return data.record_history(store_of(state), _player(state, xuid))
+
+
+@get("/players/{xuid:str}/csr", sync_to_thread=True, raises=[NotFoundException])
+def csr(state: State, xuid: FromPath[str]) -> list[data.CsrPoint]:
+    """CSR snapshots, oldest first."""
+    return data.csr_history(store_of(state), _player(state, xuid))
+
+
+@get("/players/{xuid:str}/matches", sync_to_thread=True, raises=[NotFoundException])
+def player_matches(
+    state: State, xuid: FromPath[str], offset: Offset = 0, limit: Limit = 25
+) -> data.MatchPage:
+    """A page of the player's stored matches, newest first."""
+    return data.matches_page(store_of(state), _player(state, xuid), offset=offset, limit=limit)
+
+
+CSV_FIELDS = [f for f in data.MatchLine.__struct_fields__]
+csv_limit = RateLimitConfig(rate_limit=("minute", CSV_PER_MINUTE))
+
+
+@get(
+    "/players/{xuid:str}/matches.csv",
+    sync_to_thread=True,
+    media_type="text/csv",
+    raises=[NotFoundException],
+    middleware=[csv_limit.middleware],
+    responses={429: ResponseSpec(None, description="too many exports from this client")},
+)
+def player_matches_csv(state: State, xuid: FromPath[str]) -> Response[str]:
+    """Every stored match of the player as CSV; limited per client."""
+    x = _player(state, xuid)
+    page = data.matches_page(store_of(state), x, offset=0, limit=10_000_000)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_FIELDS)
+    for m in page.items:
+        row = msgspec.to_builtins(m)
+        writer.writerow([_cell(row[f]) for f in CSV_FIELDS])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="matches-{x}.csv"'},
+    )
+
+
+def _cell(value: object) -> object:
+    """No cell starts a spreadsheet formula (a map or mode name is anyone's text)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+@get("/matches/{match_id:str}", sync_to_thread=True, raises=[NotFoundException])
+def match(state: State, match_id: FromPath[str]) -> data.MatchView:
+    """A stored match's scoreboard by team."""
+    view = data.match_view(store_of(state), match_id)
+    if view is None:
+        raise NotFoundException("no such match in this database")
+    return view
+
+
+@get("/leaderboard", sync_to_thread=True)
+def leaderboard(
+    state: State,
+    period: FromQuery[Literal["week", "season", "all"]] = "week",
+    sort: FromQuery[str] = "kd",
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> LeaderboardPage:
+    """Watched players over a period; `sort` is kd, win_rate, matches, matches_week,
+    gamertag or csr:<playlist id> (unknown keys sort by kd)."""
+    board = board_of(state).get(store_of(state), period=period, sort=sort, now=now_of(state))
+    rows = board.rows[offset : offset + limit]
+    return LeaderboardPage(
+        len(board.rows), offset, limit, msgspec.structs.replace(board, rows=rows)
+    )
+
+
+ROUTES: list[HTTPRouteHandler] = [
+    players,
+    player,
+    records,
+    csr,
+    player_matches,
+    player_matches_csv,
+    match,
+    leaderboard,
+]
+
+
+def _not_found(_request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    """JSON on every route, the CSV one included (its 200 is text/csv, its 404 is not)."""
+    return Response(
+        {"status_code": 404, "detail": exc.detail},
+        status_code=404,
+        media_type=MediaType.JSON,
+    )
+
+
+def router() -> Router:
+    return Router(
+        path="/api/v1",
+        route_handlers=ROUTES,
+        exception_handlers={NotFoundException: _not_found},
+        middleware=[etag_middleware],
+        response_headers={"Cache-Control": "no-cache"},
+    )

@@ -1,0 +1,438 @@
+"""What the site's pages and its JSON API show, read from the store: one builder per view,
+used by both, so a number on a page and in the API can never disagree.
+
+Why msgspec Structs: Litestar encodes them directly and derives the OpenAPI schema from them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Literal
+
+import msgspec
+
+from halotrack.errors import ParseError
+from halotrack.models import SeasonCalendar, decode_as
+from halotrack.models.enums import GameVariantCategory, Outcome
+from halotrack.report.build import METADATA_SEASON_CALENDAR
+from halotrack.store import Scope, Store, StoreReader
+from halotrack.store import site as q
+from halotrack.store.repository import ServiceRecordSnapshot, kd
+
+Period = Literal["week", "season", "all"]
+PERIODS: tuple[Period, ...] = ("week", "season", "all")
+SortKey = str  # "kd", "win_rate", "matches_week", "gamertag" or "csr:<playlist id>"
+WEEK = timedelta(days=7)
+
+
+class PlayerRef(msgspec.Struct, frozen=True):
+    xuid: str
+    gamertag: str
+
+
+class Playlist(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+
+
+class LeaderRow(msgspec.Struct, frozen=True):
+    xuid: str
+    gamertag: str
+    matches: int
+    wins: int
+    kills: int
+    deaths: int
+    kd: float | None
+    win_rate: float | None
+    matches_week: int
+    csr: dict[str, int]
+
+
+class Leaderboard(msgspec.Struct, frozen=True):
+    period: str
+    sort: str
+    since: datetime | None
+    playlists: list[Playlist]  # the ranked playlists any row has a CSR in
+    rows: list[LeaderRow]
+
+
+def _watched(tx: StoreReader) -> list[tuple[int, str]]:
+    """The watched players, or every stored player when nobody is watched yet."""
+    entries = [(w.xuid, w.gamertag or str(w.xuid)) for w in tx.watch_list()]
+    if not entries:
+        entries = [(p.xuid, p.gamertag or str(p.xuid)) for p in tx.list_players()]
+    return entries
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 2) if whole else None
+
+
+class BoardCache:
+    """Each period's leaderboard rows, kept `ttl` seconds: the rows sum every watched
+    player's matches, while the tracker changes them only every few minutes, so visitors
+    share one computation and sorting or paging reuses it."""
+
+    def __init__(self, ttl: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._boards: dict[Period, tuple[float, Leaderboard]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, store: Store, *, period: Period, sort: SortKey, now: datetime) -> Leaderboard:
+        with self._lock:
+            at = self._clock()
+            cached = self._boards.get(period)
+            if cached is None or at - cached[0] >= self.ttl:
+                cached = (at, leaderboard(store, period=period, sort="gamertag", now=now))
+                self._boards[period] = cached
+        board = cached[1]
+        if sort not in sort_keys(board):
+            sort = "kd"
+        return msgspec.structs.replace(board, sort=sort, rows=sorted_rows(board.rows, sort))
+
+
+def sorted_rows(rows: list[LeaderRow], sort: SortKey) -> list[LeaderRow]:
+    """Best first; ties and missing numbers by gamertag."""
+    out = sorted(rows, key=lambda r: r.gamertag.casefold())
+    if sort != "gamertag":
+        out.sort(key=lambda r: _sort_value(r, sort), reverse=True)
+    return out
+
+
+def leaderboard(store: Store, *, period: Period, sort: SortKey, now: datetime) -> Leaderboard:
+    """Watched players' numbers over a period, sorted (best first). All time is the game's
+    own lifetime service record; a week or a season sums the stored matches."""
+    with store.reader() as tx:
+        players = _watched(tx)
+        xuids = [x for x, _ in players]
+        since: datetime | None
+        if period == "all":
+            since = None
+            totals = q.lifetime_totals(tx, xuids)
+        else:
+            since = now - WEEK if period == "week" else (season_start(tx, now) or now - WEEK)
+            totals = q.match_totals(tx, xuids, since)
+        week = totals if period == "week" else q.match_totals(tx, xuids, now - WEEK)
+        csr = q.current_csr(tx, xuids)
+        names = {
+            pid: tx.playlist_name(pid) or f"Playlist {pid[:8]}" for c in csr.values() for pid in c
+        }
+    none = q.Totals(0, 0, 0, 0)
+    rows = []
+    for xuid, tag in players:
+        t = totals.get(xuid, none)
+        rows.append(
+            LeaderRow(
+                xuid=str(xuid),
+                gamertag=tag,
+                matches=t.matches,
+                wins=t.wins,
+                kills=t.kills,
+                deaths=t.deaths,
+                kd=kd(t.kills, t.deaths),
+                win_rate=_rate(t.wins, t.matches),
+                matches_week=week.get(xuid, none).matches,
+                csr=csr.get(xuid, {}),
+            )
+        )
+    rows = sorted_rows(rows, sort)
+    playlists = [Playlist(pid, name) for pid, name in sorted(names.items(), key=lambda i: i[1])]
+    return Leaderboard(period, sort, since, playlists, rows)
+
+
+def season_start(tx: StoreReader, now: datetime) -> datetime | None:
+    """When the season running at `now` began, from the cached season calendar (the
+    tracker caches it); without one, from the stored matches of the newest match's season
+    (a scan of the match table: fine for a small database)."""
+    cached = tx.get_metadata(*METADATA_SEASON_CALENDAR)
+    if cached is not None:
+        try:
+            entry = decode_as(SeasonCalendar, cached.body).season_at(now)
+        except ParseError:
+            entry = None
+        if entry is not None and entry.start is not None:
+            return entry.start
+    return q.season_start(tx)
+
+
+def _sort_value(row: LeaderRow, sort: SortKey) -> float:
+    """Missing numbers sort last."""
+    if sort.startswith("csr:"):
+        value: float | None = row.csr.get(sort[4:])
+    elif sort in ("kd", "win_rate", "matches_week", "matches"):
+        value = getattr(row, sort)
+    else:
+        value = None
+    return float("-inf") if value is None else float(value)
+
+
+def sort_keys(board: Leaderboard) -> set[str]:
+    return {"gamertag", "kd", "win_rate", "matches_week", "matches"} | {
+        f"csr:{p.id}" for p in board.playlists
+    }
+
+
+class MatchLine(msgspec.Struct, frozen=True):
+    """One match from one player's side."""
+
+    match_id: str
+    start_time: datetime
+    mode: str
+    map: str
+    playlist: str
+    outcome: str
+    kills: int
+    deaths: int
+    assists: int
+    csr_before: int | None
+    csr_after: int | None
+
+
+class MatchPage(msgspec.Struct, frozen=True):
+    total: int
+    offset: int
+    limit: int
+    items: list[MatchLine]
+
+
+def _label(value: int | None, enum: type[Outcome] | type[GameVariantCategory]) -> str:
+    return "–" if value is None else enum.label(value)
+
+
+def _csr(value: int | None) -> int | None:
+    return value if value is not None and value >= 0 else None
+
+
+def matches_page(store: Store, xuid: int, *, offset: int, limit: int) -> MatchPage:
+    """A page of a player's stored matches, newest first."""
+    with store.reader() as tx:
+        total = q.player_match_total(tx, xuid)
+        rows = tx.player_matches(xuid, limit=offset + limit)[offset:]
+    items = [
+        MatchLine(
+            match_id=m.match_id,
+            start_time=m.start_time,
+            mode=m.mode_name or _label(m.game_variant_category, GameVariantCategory),
+            map=m.map_name or "–",
+            playlist=m.playlist_name or "–",
+            outcome=_label(m.outcome, Outcome),
+            kills=m.kills,
+            deaths=m.deaths,
+            assists=m.assists,
+            csr_before=_csr(m.csr_pre),
+            csr_after=_csr(m.csr_post),
+        )
+        for m in rows
+    ]
+    return MatchPage(total, offset, limit, items)
+
+
+class Medal(msgspec.Struct, frozen=True):
+    name_id: int
+    name: str
+    count: int
+
+
+class ScoreLine(msgspec.Struct, frozen=True):
+    xuid: str | None
+    gamertag: str
+    bot: bool
+    team_id: int | None
+    outcome: str
+    rank: int | None
+    kills: int
+    deaths: int
+    assists: int
+    kd: float | None
+    accuracy: float | None
+    score: int | None
+    csr_before: int | None
+    csr_after: int | None
+    medals: list[Medal]
+
+
+class Team(msgspec.Struct, frozen=True):
+    team_id: int | None
+    outcome: str
+    score: int | None
+    players: list[ScoreLine]
+
+
+class MatchView(msgspec.Struct, frozen=True):
+    match_id: str
+    start_time: datetime
+    duration_seconds: float | None
+    map: str
+    mode: str
+    playlist: str
+    teams: list[Team]
+
+
+def match_view(store: Store, match_id: str) -> MatchView | None:
+    """A stored match's scoreboard by team, with gamertags and medal names."""
+    with store.reader() as tx:
+        m = tx.get_match(match_id)
+        if m is None:
+            return None
+        tags = q.gamertags_of(tx, [p.xuid for p in m.players if p.xuid is not None])
+        medal_names = tx.medal_names()
+    team_rows = {t["team_id"]: t for t in m.teams}
+    teams: dict[int | None, list[ScoreLine]] = {}
+    for p in m.players:
+        name = tags.get(p.xuid) if p.xuid is not None else None
+        teams.setdefault(p.team_id, []).append(
+            ScoreLine(
+                xuid=str(p.xuid) if p.xuid is not None else None,
+                gamertag=name or (p.player_id if p.is_bot else "unknown player"),
+                bot=p.is_bot,
+                team_id=p.team_id,
+                outcome=_label(p.outcome, Outcome),
+                rank=p.rank,
+                kills=p.kills,
+                deaths=p.deaths,
+                assists=p.assists,
+                kd=kd(p.kills, p.deaths),
+                accuracy=p.accuracy,
+                score=p.personal_score,
+                csr_before=_csr(p.csr_pre),
+                csr_after=_csr(p.csr_post),
+                medals=sorted(
+                    (Medal(n, medal_names.get(n) or f"Medal {n}", c) for n, c in p.medals.items()),
+                    key=lambda md: (-md.count, md.name),
+                ),
+            )
+        )
+    return MatchView(
+        match_id=m.match_id,
+        start_time=m.start_time,
+        duration_seconds=m.duration_seconds,
+        map=m.map_name or "–",
+        mode=m.mode_name or _label(m.game_variant_category, GameVariantCategory),
+        playlist=m.playlist_name or "–",
+        teams=[
+            Team(
+                team_id=tid,
+                outcome=_label(team_rows.get(tid, {}).get("outcome"), Outcome),
+                score=team_rows.get(tid, {}).get("score"),
+                players=lines,
+            )
+            for tid, lines in teams.items()
+        ],
+    )
+
+
+class HeadToHead(msgspec.Struct, frozen=True):
+    a: PlayerRef
+    b: PlayerRef
+    together: int
+    together_wins: int
+    against: int
+    a_wins_against: int
+    b_wins_against: int
+    matches: list[q.SharedMatch]
+
+
+def head_to_head(store: Store, a: PlayerRef, b: PlayerRef, *, limit: int = 50) -> HeadToHead:
+    """Two players' shared matches (newest `limit`) and their record over those."""
+    with store.reader() as tx:
+        shared = q.shared_matches(tx, int(a.xuid), int(b.xuid), limit=limit)
+    win = int(Outcome.Win)
+    together = [s for s in shared if s.same_team]
+    against = [s for s in shared if not s.same_team]
+    return HeadToHead(
+        a=a,
+        b=b,
+        together=len(together),
+        together_wins=sum(s.a_outcome == win for s in together),
+        against=len(against),
+        a_wins_against=sum(s.a_outcome == win for s in against),
+        b_wins_against=sum(s.b_outcome == win for s in against),
+        matches=shared,
+    )
+
+
+class RecordPoint(msgspec.Struct, frozen=True):
+    captured_at: datetime
+    matches: int | None
+    wins: int | None
+    losses: int | None
+    kills: int | None
+    deaths: int | None
+    assists: int | None
+    time_played_seconds: float | None
+
+
+class CsrPoint(msgspec.Struct, frozen=True):
+    captured_at: datetime
+    playlist_id: str
+    csr_season_id: str
+    value: int | None
+    tier: str | None
+    sub_tier: int | None
+
+
+class PlayerView(msgspec.Struct, frozen=True):
+    xuid: str
+    gamertag: str
+    previous_gamertags: list[str]
+    lifetime: RecordPoint | None
+    csr: dict[str, int]
+    stored_matches: int
+
+
+def player_view(store: Store, xuid: int) -> PlayerView | None:
+    with store.reader() as tx:
+        player = tx.get_player(xuid)
+        if player is None:
+            return None
+        tags = [g.gamertag for g in tx.gamertag_history(xuid)]
+        record = tx.latest_record(xuid, "matchmade", Scope())
+        csr = q.current_csr(tx, [xuid]).get(xuid, {})
+        stored = q.player_match_total(tx, xuid)
+    current = player.gamertag or (tags[-1] if tags else str(xuid))
+    return PlayerView(
+        xuid=str(xuid),
+        gamertag=current,
+        previous_gamertags=list(dict.fromkeys(t for t in reversed(tags) if t != current)),
+        lifetime=_point(record) if record is not None else None,
+        csr=csr,
+        stored_matches=stored,
+    )
+
+
+def _point(r: ServiceRecordSnapshot) -> RecordPoint:
+    return RecordPoint(
+        captured_at=r.captured_at,
+        matches=r.matches_completed,
+        wins=r.wins,
+        losses=r.losses,
+        kills=r.kills,
+        deaths=r.deaths,
+        assists=r.assists,
+        time_played_seconds=r.time_played_seconds,
+    )
+
+
+def record_history(store: Store, xuid: int) -> list[RecordPoint]:
+    """The lifetime matchmade record's snapshots, oldest first."""
+    with store.reader() as tx:
+        return [_point(r) for r in tx.records_history(xuid, Scope())]
+
+
+def csr_history(store: Store, xuid: int) -> list[CsrPoint]:
+    with store.reader() as tx:
+        return [
+            CsrPoint(
+                captured_at=c.captured_at,
+                playlist_id=c.playlist_id,
+                csr_season_id=c.csr_season_id,
+                value=_csr(c.current_value),
+                tier=c.current_tier,
+                sub_tier=c.current_sub_tier,
+            )
+            for c in tx.csr_history(xuid)
+        ]

@@ -1,0 +1,125 @@
+"""The site's pages, rendered on the server: they work without script.
+
+Extension point: `PAGES` lists the page routes; the insights (breakdowns, sessions, mates)
+add theirs there, each a handler that reads through `halotrack.site.data`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from litestar import MediaType, Response, get
+from litestar.datastructures import State
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from halotrack.errors import Unknown
+from halotrack.report.build import build_page_data
+from halotrack.report.render import assets, content_security_policy, render_page
+from halotrack.site import data
+from halotrack.site.common import board_of, find, now_of, store_of, xuid_in_path
+from halotrack.site.render import page_csp, render
+
+PAGE_SIZE = 50
+
+
+def html(text: str, *, status: int = 200, csp: str | None = None) -> Response[str]:
+    return Response(
+        text,
+        status_code=status,
+        media_type=MediaType.HTML,
+        headers={"Content-Security-Policy": csp or page_csp(), "Cache-Control": "no-store"},
+    )
+
+
+def missing(message: str) -> Response[str]:
+    return html(render("missing.html.j2", message=message), status=404)
+
+
+@get("/", sync_to_thread=True, include_in_schema=False)
+def home(
+    state: State,
+    period: FromQuery[Literal["week", "season", "all"]] = "week",
+    sort: FromQuery[str] = "kd",
+    page: FromQuery[int] = 1,
+) -> Response[str]:
+    board = board_of(state).get(store_of(state), period=period, sort=sort, now=now_of(state))
+    page = max(1, page)
+    offset = (page - 1) * PAGE_SIZE
+    sorts = [(f"csr:{p.id}", f"{p.name} CSR") for p in board.playlists] + [
+        ("kd", "K/D"),
+        ("win_rate", "Win rate"),
+        ("matches", "Matches"),
+        ("matches_week", "This week"),
+        ("gamertag", "Gamertag"),
+    ]
+    sort_words = dict(sorts).get(board.sort, board.sort)
+    return html(
+        render(
+            "leaderboard.html.j2",
+            b=board,
+            rows=board.rows[offset : offset + PAGE_SIZE],
+            offset=offset,
+            page=page,
+            periods=data.PERIODS,
+            sort_words=sort_words,
+            sorts=sorts,
+        )
+    )
+
+
+def _player_html(state: State, xuid: int, now: datetime) -> str:
+    return render_page(
+        build_page_data(store_of(state), xuid, now=now), home_url="/", match_url="/match/"
+    )
+
+
+@get("/player/{xuid:str}", sync_to_thread=True, include_in_schema=False)
+def player(state: State, xuid: FromPath[str]) -> Response[str]:
+    x = xuid_in_path(xuid)
+    if x is None:
+        return missing(f"{xuid} is not a XUID.")
+    try:
+        text = _player_html(state, x, now_of(state))
+    except Unknown:
+        return missing(f"No player with XUID {x} in this database.")
+    a = assets()
+    return html(text, csp=content_security_policy(a.uplot_js, a.page_js, forms=True))
+
+
+@get("/match/{match_id:str}", sync_to_thread=True, include_in_schema=False)
+def match(state: State, match_id: FromPath[str]) -> Response[str]:
+    store = store_of(state)
+    view = data.match_view(store, match_id)
+    if view is None:
+        return missing("No such match in this database.")
+    with store.reader() as tx:
+        linked = {
+            line.xuid
+            for t in view.teams
+            for line in t.players
+            if line.xuid is not None and tx.get_player(int(line.xuid)) is not None
+        }
+    return html(render("match.html.j2", m=view, linked=linked))
+
+
+@get("/search", sync_to_thread=True, include_in_schema=False)
+def search(state: State, q: FromQuery[str] = "") -> Response[str] | Redirect:
+    found = find(store_of(state), q) if q.strip() else None
+    if found is None:
+        return missing("No player by that gamertag or XUID in this database.")
+    return Redirect(f"/player/{found.xuid}", status_code=303)
+
+
+@get("/vs", sync_to_thread=True, include_in_schema=False)
+def versus(state: State, a: FromQuery[str] = "", b: FromQuery[str] = "") -> Response[str]:
+    store = store_of(state)
+    pa, pb = find(store, a), find(store, b)
+    if pa is None or pb is None:
+        return missing("Head-to-head needs two players stored in this database.")
+    return html(render("h2h.html.j2", h=data.head_to_head(store, pa, pb)))
+
+
+PAGES: list[HTTPRouteHandler] = [home, player, match, search, versus]

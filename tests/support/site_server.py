@@ -1,0 +1,37 @@
+"""The community site on a loopback port, in a thread, for browser tests (uvicorn, as
+`halotrack serve` runs it)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import uvicorn
+
+from halotrack.site import make_app
+from halotrack.site.app import bind
+from halotrack.store import Store
+
+
+@contextmanager
+def running_site(store: Store, clock: Callable[[], datetime]) -> Iterator[str]:
+    """Yields the base URL; stops the server on exit."""
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(make_app(store, clock=clock), log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):  # bounded: 5 s
+            if server.started:
+                break
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

@@ -26,7 +26,7 @@ from halotrack.simulator.catalog import COL
 from halotrack.store import Scope, Store
 from halotrack.store.history import compute_diff, resolve_player
 
-REAL = Path(__file__).resolve().parent / "data" / "real"
+REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 T0 = datetime(2026, 1, 5, 12, tzinfo=UTC)
 XUID = 2533274800000001
 

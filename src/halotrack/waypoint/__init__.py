@@ -24,6 +24,7 @@ from halotrack.waypoint.transport import (
     Fetched,
     Limits,
     RetryPolicy,
+    SharedPacer,
     Transport,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "Limits",
     "Player",
     "RetryPolicy",
+    "SharedPacer",
     "StaticTokens",
     "TokenProvider",
     "Tokens",

@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import aiohttp
 import msgspec
@@ -150,6 +150,16 @@ class Fetched(Generic[T]):
     etag: str | None = None
 
 
+class SharedPacer(Protocol):
+    """Pacing shared with other processes (e.g. the workers' budget in PostgreSQL), used
+    instead of the in-process pacer: `wait` returns when a request to `service` may go;
+    `pause` holds every sharer's requests to it (the API answered 429 with Retry-After)."""
+
+    async def wait(self, service: str) -> None: ...
+
+    async def pause(self, service: str, seconds: float) -> None: ...
+
+
 class _Pacer:
     """Reserves send slots `1/rate` apart; the reservation is taken synchronously so
     concurrent callers queue up without a lock."""
@@ -239,8 +249,10 @@ class Transport:
         user_agent: str = USER_AGENT,
         ca_bundle: str | None = None,
         server_clock: ServerClock | None = None,
+        pacer: SharedPacer | None = None,
     ) -> None:
         self.limits = limits or Limits()
+        self._shared = pacer
         self.retry = retry or RetryPolicy()
         if self.limits.concurrency < 1:
             raise ConfigError("concurrency must be at least 1")
@@ -320,6 +332,9 @@ class Transport:
         return self._hdr
 
     async def _pace(self, service: _Service) -> None:
+        if self._shared is not None:
+            await self._shared.wait(service.name)
+            return
         g, s = self._global, service.pacer
         if not g.interval and not s.interval:
             return
@@ -521,6 +536,8 @@ class Transport:
                     await self._tokens.refresh()
                     continue
                 retry_after = parse_retry_after(rheaders.get("Retry-After"), self._wall_clock())
+                if status == 429 and retry_after and self._shared is not None:
+                    await self._shared.pause(service, retry_after)
                 error = self._error(
                     status, service, url_s, not_found=not_found, retry_after=retry_after
                 )

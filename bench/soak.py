@@ -33,7 +33,8 @@ import sqlalchemy as sa
 
 from halotrack.simulator import Simulator, start_simulator
 from halotrack.store import Store, open_store
-from halotrack.usecases import SimulatorTokens, Tracker
+from halotrack.usecases import Tracker
+from halotrack.wiring.simtokens import SimulatorTokens
 from halotrack.waypoint import Limits, RetryPolicy, WaypointClient
 
 # Share of each fault kind in the total fault rate (sums to 1).

@@ -88,6 +88,8 @@ COMMAND_MODULES: list[str] = [
     "read",  # record, csr, seasons, medals, playlists: live reads
     "watch",
     "track",
+    "worker",  # worker, status: a community instance on PostgreSQL
+    "status",
     "history",  # history, diff, export: from stored snapshots
     "matches",  # matches, match
     "scores",

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from halotrack.cli.common import console, print_json, state
+from halotrack.cli.common import console, print_json, run, state
 from halotrack.errors import StoreError
 from halotrack.store import Store, open_store
 from halotrack.store import migrate as _migrate
@@ -38,6 +38,8 @@ def register(app: typer.Typer) -> None:
             console.print(
                 f"{where}: schema upgraded from {before or 'empty'} to {after}", highlight=False
             )
+        if url.get_backend_name() == "postgresql":
+            _queue_schema(url.render_as_string(hide_password=False), where)
 
     @db.command(
         "check", help="Check the database: schema, SQLite integrity, foreign keys, snapshots."
@@ -85,6 +87,17 @@ def register(app: typer.Typer) -> None:
                 f"{len(problems)} integrity problem(s) in {store.where}",
                 hint="restore from a backup, or export what is readable with `halotrack export`",
             )
+
+
+def _queue_schema(url: str, where: str) -> None:
+    """The workers' job queue (procrastinate's tables), when the workers extra is there."""
+    try:
+        from halotrack.workers.run import install_queue_schema
+    except ImportError:
+        return  # single-process use needs no queue; `pip install 'halotrack[workers]'` adds it
+    installed = run(install_queue_schema(url))
+    what = "installed" if installed else "already there"
+    console.print(f"{where}: job queue schema {what}", highlight=False)
 
 
 def _schema_problems(store: Store) -> list[str]:

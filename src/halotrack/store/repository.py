@@ -685,7 +685,8 @@ class StoreTx:
             .values(**values)
         )
         if not res.rowcount:
-            self.conn.execute(metadata_cache.insert().values(kind=kind, key=key, **values))
+            # two workers may cache the same document at once: the first insert wins
+            self._insert_ignore(metadata_cache, {"kind": kind, "key": key, **values})
 
     def touch_metadata(self, kind: str, key: str, fetched_at: datetime | None = None) -> None:
         """A 304 Not Modified: the cached copy is current as of `fetched_at`."""

@@ -1,0 +1,253 @@
+"""Distributed tracking equals single-process tracking: three `halotrack worker` processes
+(each also running the scheduler tick) against the simulator with a per-host rate limit on,
+over simulated days, started exactly as the README's "Running a community instance" says.
+
+Promises checked: the final database equals a single-process `halotrack track --once` run
+of the same world, table by table (every column but surrogate ids; times compared to the
+minute, since each process moves the API's whole-second clock on by its own elapsed time);
+the simulator answered no rate-limit 429 (the shared budget kept every worker within it);
+a worker SIGKILLed in the middle of a check loses nothing: its job is put back and done by
+another worker, and nothing is stored twice. Scaled down for CI: the issue's 2,000 players
+are 24 here, over three simulated days (bench/scale.py runs the large world).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from halotrack.simulator import Simulator, start_simulator
+from halotrack.store import open_store
+from halotrack.store.migrate import expected_metadata
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+PLAYERS = 24
+DAYS = 3
+RATE = 20.0  # requests per second per host: the simulator's limit and the workers' budget
+HALOTRACK = str(Path(sys.executable).with_name("halotrack"))
+
+
+def _soak() -> ModuleType:
+    path = Path(__file__).parent.parent / "bench" / "soak.py"
+    spec = importlib.util.spec_from_file_location("halotrack_bench_soak_w", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+soak = _soak()
+
+
+@pytest.fixture
+def second_schema_url(pg_url: str):  # type: ignore[no-untyped-def]
+    """Another fresh schema: the single-process reference database."""
+    import uuid
+
+    schema = f"halotrack_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = sa.make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
+
+
+def _env(tmp: Path, db: str, api: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HALOTRACK_")}
+    env.update({f"HALOTRACK_{n}_DIR": str(tmp / n.lower()) for n in ("DATA", "CONFIG", "CACHE")})
+    env.update(
+        HALOTRACK_CONFIG=str(tmp / "config" / "config.toml"),
+        HALOTRACK_DB=db,
+        HALOTRACK_API=api,
+        HALOTRACK_SIM_TOKEN_PREFIX=os.environ.get("HALOTRACK_SIM_TOKEN_PREFIX", ""),
+    )
+    return env
+
+
+async def _cli(env: dict[str, str], *args: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        HALOTRACK, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, f"halotrack {' '.join(args)}: {err.decode()[-2000:]}"
+    return out.decode()
+
+
+def _queue(engine: sa.Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT status::text, count(*) FROM procrastinate_jobs "
+                "WHERE task_name = 'halotrack.check_player' GROUP BY 1"
+            )
+        ).all()
+    return {s: int(n) for s, n in rows}
+
+
+def _due(engine: sa.Engine, now: datetime) -> int:
+    from halotrack.workers.jobs import CYCLE
+
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM watch_list WHERE next_check_at <= :now OR "
+                    "(next_check_at IS NULL AND "
+                    "(last_checked_at IS NULL OR last_checked_at <= :cycle))"
+                ),
+                {"now": now, "cycle": now - CYCLE},
+            ).scalar_one()
+        )
+
+
+async def _settled(engine: sa.Engine, sim: Simulator, patience: float = 240.0) -> None:
+    """Wait until no player is due and no check waits or runs, twice in a row."""
+    calm = 0
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + patience
+    while calm < 2:
+        assert loop.time() < ends, f"workers never settled: {_queue(engine)}"
+        await asyncio.sleep(1.5)
+        q = _queue(engine)
+        busy = q.get("todo", 0) + q.get("doing", 0)
+        calm = calm + 1 if busy == 0 and _due(engine, sim.clock.now()) == 0 else 0
+
+
+def _rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """halotrack's tables (not the queue's, not the budget's), times to the minute."""
+    ours = set(expected_metadata().tables) - {"api_budget"}
+    store = open_store(url, upgrade=False)
+    try:
+        raw = soak.table_rows(store)
+    finally:
+        store.close()
+
+    def norm(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return v.astimezone(UTC).replace(second=0, microsecond=0)
+        return v
+
+    return {
+        name: sorted((tuple(norm(v) for v in row) for row in rows), key=repr)
+        for name, rows in raw.items()
+        if name in ours
+    }
+
+
+async def _kill_a_busy_worker(
+    engine: sa.Engine, workers: dict[str, asyncio.subprocess.Process]
+) -> set[int]:
+    """SIGKILL a worker once every worker runs a check (so the killed one surely does);
+    returns the checks running at that moment (the killed worker's among them)."""
+    query = sa.text(
+        "SELECT id, worker_id FROM procrastinate_jobs "
+        "WHERE status = 'doing' AND task_name = 'halotrack.check_player'"
+    )
+    for _ in range(400):
+        with engine.connect() as conn:
+            doing = conn.execute(query).all()
+        if len({w for _, w in doing}) >= len(workers):
+            name = sorted(workers)[0]
+            workers[name].send_signal(signal.SIGKILL)
+            await workers.pop(name).wait()
+            with engine.connect() as conn:  # the dead worker's checks stay "doing" a while
+                doing += conn.execute(query).all()
+            return {int(j) for j, _ in doing}
+        await asyncio.sleep(0.05)
+    return set()
+
+
+async def test_three_workers_equal_one_tracker_and_stay_within_the_budget(
+    pg_schema_url: str, second_schema_url: str, tmp_path: Path
+) -> None:
+    world = {"seasons": 4, "ranked_playlists": 2, "history_scale": 0.02}
+    async with start_simulator(seed=31, players=PLAYERS, **world) as sim:
+        env = _env(tmp_path / "fleet", pg_schema_url, sim.base_url)
+        ref = _env(tmp_path / "single", second_schema_url, sim.base_url)
+        ref["HALOTRACK_RATE"] = "0"  # the reference runs unpaced, with the limit lifted
+        xuids = [str(p.xuid) for p in sim.world.players]
+        # README "Running a community instance": schema (with the job queue), sign-in, players
+        for e in (env, ref):
+            await _cli(e, "db", "upgrade")
+            await _cli(e, "auth", "sim")
+            await _cli(e, "watch", "add", *xuids, "--matches")
+        engine = sa.create_engine(pg_schema_url)
+        workers: dict[str, asyncio.subprocess.Process] = {}
+        logs = []
+        limit = {"*": {"rate": RATE, "burst": 5}}
+        try:
+            for i in range(3):
+                log = (tmp_path / f"worker{i}.log").open("wb")
+                logs.append(log)
+                workers[f"w{i}"] = await asyncio.create_subprocess_exec(
+                    HALOTRACK, "worker", "--concurrency", "4", "--rate", str(RATE),
+                    "--stalled-after", "4", "--name", f"w{i}",
+                    env=env, stdout=log, stderr=log,
+                )  # fmt: skip
+            limited = 0
+            running: set[int] = set()
+            for day in range(DAYS):
+                if day:
+                    await sim.advance(24)
+                sim.state.limits.configure(limit)
+                if day == 1:
+                    running = await _kill_a_busy_worker(engine, workers)
+                await _settled(engine, sim)
+                limited += sim.stats()["rate_limited"]
+                sim.state.limits.clear()
+                sim.reset_stats()
+                await _cli(ref, "track", "--once", "--quiet")
+            status = await _cli(env, "status")
+        finally:
+            for proc in workers.values():
+                proc.terminate()
+            for proc in workers.values():
+                await proc.wait()
+            for log in logs:
+                log.close()
+        assert running, "the workers were never all busy at once"
+        with engine.connect() as conn:
+            # a job started twice was put back after its worker died, then run again
+            again = conn.execute(
+                sa.text(
+                    "SELECT e.job_id, j.status::text FROM procrastinate_events e "
+                    "JOIN procrastinate_jobs j ON j.id = e.job_id WHERE e.type = 'started' "
+                    "GROUP BY e.job_id, j.status HAVING count(*) > 1"
+                )
+            ).all()
+            failed = conn.execute(
+                sa.text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'")
+            ).scalar_one()
+        engine.dispose()
+        assert again and {int(j) for j, _ in again} <= running
+        assert {s for _, s in again} == {"succeeded"}
+        assert failed == 0
+        assert limited == 0, f"{limited} requests refused by the simulator's rate limit"
+        assert "API budget per host" in status and "halostats" in status
+        mine, theirs = _rows(pg_schema_url), _rows(second_schema_url)
+        assert mine["service_records"] and mine["csr_snapshots"] and mine["matches"]
+        for name in sorted(set(mine) | set(theirs)):
+            a, b = set(map(repr, mine.get(name, []))), set(map(repr, theirs.get(name, [])))
+            assert a == b, (name, sorted(a - b)[:2], sorted(b - a)[:2])
+        store = open_store(pg_schema_url, upgrade=False)
+        try:
+            assert store.integrity_check() == []
+        finally:
+            store.close()

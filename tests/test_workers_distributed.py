@@ -125,14 +125,18 @@ async def _settled(engine: sa.Engine, sim: Simulator, patience: float = 240.0) -
     while calm < 2:
         assert loop.time() < ends, f"workers never settled: {_queue(engine)}"
         await asyncio.sleep(1.5)
-        q = _queue(engine)
+        # off the event loop: the simulator shares it, and a stalled loop bunches requests
+        q = await asyncio.to_thread(_queue, engine)
+        due = await asyncio.to_thread(_due, engine, sim.clock.now())
         busy = q.get("todo", 0) + q.get("doing", 0)
-        calm = calm + 1 if busy == 0 and _due(engine, sim.clock.now()) == 0 else 0
+        calm = calm + 1 if busy == 0 and due == 0 else 0
 
 
 def _rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """halotrack's tables (not the queue's, not the budget's), times to the minute."""
-    ours = set(expected_metadata().tables) - {"api_budget"}
+    """halotrack's tables, times to the minute. Not the queue's or the budget's, and not
+    the cache of static files (`metadata_cache`: which copies and ETags it holds depends on
+    which process asked first, not on what was tracked)."""
+    ours = set(expected_metadata().tables) - {"api_budget", "metadata_cache"}
     store = open_store(url, upgrade=False)
     try:
         raw = soak.table_rows(store)
@@ -151,6 +155,24 @@ def _rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
+def _newest_csr(url: str) -> dict[tuple[Any, ...], str]:
+    """(xuid, playlist, CSR season) -> the newest snapshot's body."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT xuid, playlist_id, csr_season_id, raw_json FROM latest_csr")
+            ).all()
+    finally:
+        engine.dispose()
+    return {(x, p, s): b for x, p, s, b in rows}
+
+
+def _all(engine: sa.Engine, query: sa.TextClause) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(query).all())
+
+
 async def _kill_a_busy_worker(
     engine: sa.Engine, workers: dict[str, asyncio.subprocess.Process]
 ) -> set[int]:
@@ -161,14 +183,12 @@ async def _kill_a_busy_worker(
         "WHERE status = 'doing' AND task_name = 'halotrack.check_player'"
     )
     for _ in range(400):
-        with engine.connect() as conn:
-            doing = conn.execute(query).all()
+        doing = await asyncio.to_thread(_all, engine, query)
         if len({w for _, w in doing}) >= len(workers):
             name = sorted(workers)[0]
             workers[name].send_signal(signal.SIGKILL)
             await workers.pop(name).wait()
-            with engine.connect() as conn:  # the dead worker's checks stay "doing" a while
-                doing += conn.execute(query).all()
+            doing += await asyncio.to_thread(_all, engine, query)  # the dead worker's stay
             return {int(j) for j, _ in doing}
         await asyncio.sleep(0.05)
     return set()
@@ -191,14 +211,15 @@ async def test_three_workers_equal_one_tracker_and_stay_within_the_budget(
         engine = sa.create_engine(pg_schema_url)
         workers: dict[str, asyncio.subprocess.Process] = {}
         logs = []
-        limit = {"*": {"rate": RATE, "burst": 5}}
+        # the gateway tolerates bursts of 10; the workers' shared budget sends none (burst 1)
+        limit = {"*": {"rate": RATE, "burst": 10}}
         try:
             for i in range(3):
                 log = (tmp_path / f"worker{i}.log").open("wb")
                 logs.append(log)
                 workers[f"w{i}"] = await asyncio.create_subprocess_exec(
                     HALOTRACK, "worker", "--concurrency", "4", "--rate", str(RATE),
-                    "--stalled-after", "4", "--name", f"w{i}",
+                    "--stalled-after", "6", "--name", f"w{i}",
                     env=env, stdout=log, stderr=log,
                 )  # fmt: skip
             limited = 0
@@ -213,7 +234,8 @@ async def test_three_workers_equal_one_tracker_and_stay_within_the_budget(
                 limited += sim.stats()["rate_limited"]
                 sim.state.limits.clear()
                 sim.reset_stats()
-                await _cli(ref, "track", "--once", "--quiet")
+                failures = await _cli(ref, "track", "--once", "--quiet")
+                assert not failures.strip(), failures  # the reference captured everyone
             status = await _cli(env, "status")
         finally:
             for proc in workers.values():
@@ -236,16 +258,23 @@ async def test_three_workers_equal_one_tracker_and_stay_within_the_budget(
                 sa.text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'")
             ).scalar_one()
         engine.dispose()
-        assert again and {int(j) for j, _ in again} <= running
+        assert {int(j) for j, _ in again} & running  # the dead worker's check ran again
         assert {s for _, s in again} == {"succeeded"}
         assert failed == 0
         assert limited == 0, f"{limited} requests refused by the simulator's rate limit"
         assert "API budget per host" in status and "halostats" in status
         mine, theirs = _rows(pg_schema_url), _rows(second_schema_url)
         assert mine["service_records"] and mine["csr_snapshots"] and mine["matches"]
-        for name in sorted(set(mine) | set(theirs)):
+        for name in sorted((set(mine) | set(theirs)) - {"csr_snapshots"}):
             a, b = set(map(repr, mine.get(name, []))), set(map(repr, theirs.get(name, [])))
             assert a == b, (name, sorted(a - b)[:2], sorted(b - a)[:2])
+        # CSR: a check job asks the playlists known ranked so far, a single-process cycle those
+        # of everyone in it, so an early job may skip a playlist its player never played (see
+        # the README). Where both runs hold a player's CSR in a playlist, the newest agrees.
+        newest_mine, newest_theirs = _newest_csr(pg_schema_url), _newest_csr(second_schema_url)
+        shared = set(newest_mine) & set(newest_theirs)
+        assert len(shared) >= PLAYERS
+        assert {k: newest_mine[k] for k in shared} == {k: newest_theirs[k] for k in shared}
         store = open_store(pg_schema_url, upgrade=False)
         try:
             assert store.integrity_check() == []

@@ -34,8 +34,8 @@ import sqlalchemy as sa
 from halotrack.simulator import Simulator, start_simulator
 from halotrack.store import Store, open_store
 from halotrack.usecases import Tracker
-from halotrack.wiring.simtokens import SimulatorTokens
 from halotrack.waypoint import Limits, RetryPolicy, WaypointClient
+from halotrack.wiring.simtokens import SimulatorTokens
 
 # Share of each fault kind in the total fault rate (sums to 1).
 MIX = {

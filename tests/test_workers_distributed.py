@@ -125,8 +125,10 @@ IGNORED = {"id", "fetched_at"}
 def _rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
     """halotrack's tables, times to the minute. Not the queue's or the budget's, and not
     the cache of static files (`metadata_cache`: which copies and ETags it holds depends on
-    which process asked first, not on what was tracked)."""
-    ours = set(expected_metadata().tables) - {"api_budget", "metadata_cache"}
+    which process asked first, not on what was tracked); nor the match sync's cursor
+    (`match_sync`: when and how often a player's list was read, not the matches, which are
+    compared)."""
+    ours = set(expected_metadata().tables) - {"api_budget", "metadata_cache", "match_sync"}
     engine = sa.create_engine(url)
     meta = sa.MetaData()
     meta.reflect(engine, only=sorted(ours))

@@ -18,8 +18,10 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """Show the job queue, due players (by the database's clock), the shared API budget
-        per host and failed checks with their reason. PostgreSQL only."""
+        """Show the job queue, due players and the API budget.
+
+        Due players are counted by the database's clock; failed checks come with their
+        reason. PostgreSQL only."""
         from halotrack.store import open_store
         from halotrack.workers.run import postgres_url
         from halotrack.workers.status import read_status

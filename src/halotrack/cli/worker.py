@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         ] = 30.0,
         name: Annotated[str | None, typer.Option(help="This worker's name in the queue.")] = None,
     ) -> None:
-        """Check due players from the shared queue; every worker also runs the scheduler.
+        """Run a job queue worker (PostgreSQL): checks due players.
 
         Start as many as the budget needs, on any machine, with the same --db (PostgreSQL,
         after `halotrack db upgrade`). SIGTERM or Ctrl-C: jobs in flight finish first."""

@@ -160,7 +160,7 @@ def _lease_due(store: Store, now: Any, limit: int) -> list[int]:
 
 async def schedule_due(rt: Runtime, *, limit: int = BATCH) -> tuple[int, int]:
     """Defer one check per due player (by the API's clock); returns (deferred, already
-    waiting). Called by the periodic tick, and by tests and `halotrack status --schedule`."""
+    waiting). Called by the periodic tick."""
     # The API's time moves on its own (a simulator's jumps): read it fresh each tick.
     await rt.client.gamecms.season_calendar()
     now = rt.client.now()

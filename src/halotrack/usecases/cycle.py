@@ -221,6 +221,7 @@ class Tracker:
     ) -> CycleReport:
         """One cycle over the due players (or only `players`, due or not; `force`: every
         watched player, due or not)."""
+        start = self._start()
         if self._sync_clock:
             await self.client.sync_clock()
         now = self.clock()
@@ -232,13 +233,22 @@ class Tracker:
             due = watched
         else:
             due = [e for e in watched if e.next_check_at is None or e.next_check_at <= now]
-        return await self.run_entries(due, watched=len(watched))
+        return await self.run_entries(due, watched=len(watched), start=start)
 
-    async def run_entries(self, due: Sequence[WatchEntry], *, watched: int) -> CycleReport:
+    def _start(self) -> tuple[float, int, int]:
+        return time.perf_counter(), self.client.counters.requests, self.client.counters.retries
+
+    async def run_entries(
+        self,
+        due: Sequence[WatchEntry],
+        *,
+        watched: int,
+        start: tuple[float, int, int] | None = None,
+    ) -> CycleReport:
         """One cycle over these watch entries, due or not (a worker's job passes one player,
-        read alone rather than with the whole watch list)."""
-        wall0 = time.perf_counter()
-        req0, retry0 = self.client.counters.requests, self.client.counters.retries
+        read alone rather than with the whole watch list). `start`: where the report's wall
+        time and request counts begin (`run_cycle` counts its clock request too)."""
+        wall0, req0, retry0 = start or self._start()
         report = CycleReport(started_at=self.clock())
         self.metadata = Metadata(self.client, self.store, self.clock)
         report.watched = watched

@@ -35,8 +35,10 @@ from halotrack.cli import (
     scores,
     serve,
     simulator,
+    status,
     track,
     watch,
+    worker,
 )
 from halotrack.cli.common import State, err_console
 from halotrack.errors import HaloTrackError
@@ -143,6 +145,8 @@ app.command("medals")(read.medals_cmd)
 app.command("playlists")(read.playlists_cmd)
 app.add_typer(watch.app, name="watch")
 app.command("track")(track.track)
+app.command("worker")(worker.worker)  # a community instance on PostgreSQL
+app.command("status")(status.status)
 app.command("history", help=history.HISTORY_HELP)(history.history_cmd)  # stored snapshots
 app.command("diff", help=history.DIFF_HELP)(history.diff_cmd)
 app.command("export", help=history.EXPORT_HELP)(history.export_cmd)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from halotrack.cli.common import console, open_db, print_json, state
+from halotrack.cli.common import console, open_db, print_json, run, state
 from halotrack.errors import StoreError
 
 if TYPE_CHECKING:
@@ -21,15 +21,31 @@ app = typer.Typer(help="Database maintenance: schema upgrade and integrity check
 
 @app.command("upgrade", help="Create the database or migrate it to this version's schema.")
 def upgrade_cmd(ctx: typer.Context) -> None:
+    from halotrack.store.engine import parse_url
     from halotrack.store.migrate import upgrade_url
 
-    where, before, after = upgrade_url(state(ctx).settings().database_url())
+    database = state(ctx).settings().database_url()
+    where, before, after = upgrade_url(database)
     if before == after:
         console.print(f"{where}: schema already at revision {after}", highlight=False)
     else:
         console.print(
             f"{where}: schema upgraded from {before or 'empty'} to {after}", highlight=False
         )
+    url = parse_url(database)
+    if url.get_backend_name() == "postgresql":
+        _queue_schema(url.render_as_string(hide_password=False), where)
+
+
+def _queue_schema(url: str, where: str) -> None:
+    """The workers' job queue (procrastinate's tables), when the workers extra is there."""
+    try:
+        from halotrack.workers.run import install_queue_schema
+    except ImportError:
+        return  # single-process use needs no queue; `pip install 'halotrack[workers]'` adds it
+    installed = run(install_queue_schema(url))
+    what = "installed" if installed else "already there"
+    console.print(f"{where}: job queue schema {what}", highlight=False)
 
 
 @app.command("check", help="Check the database: schema, SQLite integrity, foreign keys, snapshots.")

@@ -28,6 +28,7 @@ from halotrack.models.hosts import IDENTITY_HOSTS, WAYPOINT_HOSTS
 from halotrack.simulator import datacontract, extras, views
 from halotrack.simulator.faults import Faults
 from halotrack.simulator.formats import timestamp, to_ms
+from halotrack.simulator.limits import RateLimits, retry_after
 from halotrack.simulator.png import sprite_sheet
 from halotrack.simulator.world import GUEST_BASE, Filters, SimPlayer, World
 
@@ -70,6 +71,7 @@ class SimState:
         self.world = world
         self.clearance_id = world.clearance_id
         self.faults = Faults()
+        self.limits = RateLimits()
         self._tokens: dict[str, tuple[int, int]] = {}
         self.by_endpoint: Counter[str] = Counter()
         self.by_status: Counter[int] = Counter()
@@ -112,6 +114,7 @@ class SimState:
             "by_status": {str(k): v for k, v in self.by_status.items()},
             "by_endpoint_status": dict(self.by_endpoint_status),
             "process_cpu_seconds": time.process_time(),
+            **self.limits.stats(),
         }
 
     def reset_stats(self) -> None:
@@ -119,6 +122,7 @@ class SimState:
         self.by_status.clear()
         self.by_endpoint_status.clear()
         self.log.clear()
+        self.limits.reset_stats()
 
     def static(self, key: str, build: Callable[[], bytes]) -> bytes:
         body = self._static.get(key)
@@ -674,6 +678,9 @@ async def sim_middleware(
             return web.Response(status=exc.status, body=exc.body)
     host, _ = _split(path)
     service = _SERVICE_BY_HOST.get(host, host)
+    wait = state.limits.admit(service)
+    if wait is not None:  # the gateway's budget, before any fault; counted apart in stats
+        return web.Response(status=429, headers={"Retry-After": retry_after(wait)})
     status = 500
     try:
         fault, rule = state.faults.decide(service)
@@ -813,6 +820,26 @@ async def c_faults_clear(request: web.Request) -> web.Response:
     return _json({"ok": True})
 
 
+async def c_limits_set(request: web.Request) -> web.Response:
+    state = _state(request)
+    try:
+        state.limits.configure(await _body(request))
+    except (TypeError, ValueError) as exc:
+        raise _bad(str(exc)) from None
+    return _json(state.limits.to_json())
+
+
+async def c_limits_get(request: web.Request) -> web.Response:
+    limits = _state(request).limits
+    window = {s: limits.busiest_window(s) for s in limits.per_second}
+    return _json({"limits": limits.to_json(), "busiest_10s_rate": window})
+
+
+async def c_limits_clear(request: web.Request) -> web.Response:
+    _state(request).limits.clear()
+    return _json({"ok": True})
+
+
 async def _simulated_date(request: web.Request, response: web.StreamResponse) -> None:
     """Every answer's `Date` is the simulated time, as a real server's is its own: clients
     that take "now" from the server (waypoint.clock) then stamp simulated time."""
@@ -838,6 +865,9 @@ def build_app(state: SimState, plugins: Iterable[Plugin] = ()) -> web.Applicatio
     r.add_post("/_sim/faults", c_faults_set)
     r.add_get("/_sim/faults", c_faults_get)
     r.add_delete("/_sim/faults", c_faults_clear)
+    r.add_post("/_sim/limits", c_limits_set)
+    r.add_get("/_sim/limits", c_limits_get)
+    r.add_delete("/_sim/limits", c_limits_clear)
     for plugin in plugins:
         plugin(app, state)
     r.add_route("*", "/{tail:.*}", dispatch)

@@ -837,7 +837,8 @@ class StoreTx(StoreReader, MatchWriter):
             .values(**values)
         )
         if not res.rowcount:
-            self.conn.execute(metadata_cache.insert().values(kind=kind, key=key, **values))
+            # two workers may cache the same document at once: the first insert wins
+            insert_ignore(self.conn, metadata_cache, {"kind": kind, "key": key, **values})
 
     @writes
     def touch_metadata(self, kind: str, key: str, fetched_at: datetime | None = None) -> None:

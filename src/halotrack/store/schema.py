@@ -373,3 +373,19 @@ SNAPSHOT_INDEXES = (
 # Views for people querying by hand (created by the migrations, SQL frozen there): the newest
 # snapshot of each (player, kind, scope) and of each (player, playlist, CSR season).
 VIEWS = ("latest_service_records", "latest_csr")
+
+# The API budget shared by every worker (issue 15, `halotrack.store.budget`): one GCRA cell
+# per API service host. Times are seconds since the epoch on the database's own clock, so
+# workers on machines with skewed clocks still share one schedule.
+api_budget = sa.Table(
+    "api_budget",
+    metadata,
+    sa.Column("host", sa.String(128), primary_key=True),
+    sa.Column("rate", sa.Float, nullable=False),
+    sa.Column("burst", sa.Integer, nullable=False),
+    sa.Column("tat", sa.Float, nullable=False, server_default="0"),
+    sa.Column("paused_until", sa.Float, nullable=False, server_default="0"),
+    sa.Column("since", sa.Float, nullable=True),
+    sa.Column("taken", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("limited", sa.BigInteger, nullable=False, server_default="0"),
+)

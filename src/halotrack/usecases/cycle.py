@@ -221,15 +221,11 @@ class Tracker:
     ) -> CycleReport:
         """One cycle over the due players (or only `players`, due or not; `force`: every
         watched player, due or not)."""
-        wall0 = time.perf_counter()
-        req0, retry0 = self.client.counters.requests, self.client.counters.retries
+        start = self._start()
         if self._sync_clock:
             await self.client.sync_clock()
         now = self.clock()
-        report = CycleReport(started_at=now)
-        self.metadata = Metadata(self.client, self.store, self.clock)
         watched = await to_thread(self.store.watch_list)
-        report.watched = len(watched)
         if players is not None:
             wanted = {parse_xuid(p) for p in players}
             due = [e for e in watched if e.xuid in wanted]
@@ -237,6 +233,25 @@ class Tracker:
             due = watched
         else:
             due = [e for e in watched if e.next_check_at is None or e.next_check_at <= now]
+        return await self.run_entries(due, watched=len(watched), start=start)
+
+    def _start(self) -> tuple[float, int, int]:
+        return time.perf_counter(), self.client.counters.requests, self.client.counters.retries
+
+    async def run_entries(
+        self,
+        due: Sequence[WatchEntry],
+        *,
+        watched: int,
+        start: tuple[float, int, int] | None = None,
+    ) -> CycleReport:
+        """One cycle over these watch entries, due or not (a worker's job passes one player,
+        read alone rather than with the whole watch list). `start`: where the report's wall
+        time and request counts begin (`run_cycle` counts its clock request too)."""
+        wall0, req0, retry0 = start or self._start()
+        report = CycleReport(started_at=self.clock())
+        self.metadata = Metadata(self.client, self.store, self.clock)
+        report.watched = watched
         report.due = len(due)
         work = [_Work(e) for e in due]
         if work:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         Fetched,
         Limits,
         RetryPolicy,
+        SharedPacer,
         Transport,
     )
 
@@ -47,6 +48,7 @@ _HOME = {
     "Fetched": "transport",
     "Limits": "transport",
     "RetryPolicy": "transport",
+    "SharedPacer": "transport",
     "Transport": "transport",
 }
 
@@ -67,6 +69,7 @@ __all__ = [
     "Limits",
     "Player",
     "RetryPolicy",
+    "SharedPacer",
     "StaticTokens",
     "TokenProvider",
     "Tokens",

@@ -28,7 +28,14 @@ from halotrack.waypoint.profile import ProfileService
 from halotrack.waypoint.skill import DEFAULT_CSR_BATCH, SkillService
 from halotrack.waypoint.stats import StatsService
 from halotrack.waypoint.tokens import StaticTokens, TokenProvider, Tokens
-from halotrack.waypoint.transport import USER_AGENT, Counters, Limits, RetryPolicy, Transport
+from halotrack.waypoint.transport import (
+    USER_AGENT,
+    Counters,
+    Limits,
+    RetryPolicy,
+    SharedPacer,
+    Transport,
+)
 
 log = logging.getLogger("halotrack.waypoint")
 
@@ -66,6 +73,7 @@ class WaypointClient:
         user_agent: str = USER_AGENT,
         ca_bundle: str | None = None,
         server_clock: ServerClock | None = None,
+        pacer: SharedPacer | None = None,
     ) -> None:
         if isinstance(tokens, str):
             tokens = Tokens(spartan=tokens)
@@ -93,6 +101,7 @@ class WaypointClient:
             user_agent=user_agent,
             ca_bundle=ca_bundle,
             server_clock=server_clock,
+            pacer=pacer,
         )
         self._stats = StatsService(self.transport)
         self._skill = SkillService(self.transport)

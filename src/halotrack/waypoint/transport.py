@@ -28,7 +28,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import aiohttp
 import msgspec
@@ -163,6 +163,16 @@ class Fetched(Generic[T]):
     etag: str | None = None
 
 
+class SharedPacer(Protocol):
+    """Pacing shared with other processes (e.g. the workers' budget in PostgreSQL), used
+    instead of the in-process pacer: `wait` returns when a request to `service` may go;
+    `pause` holds every sharer's requests to it (the API answered 429 with Retry-After)."""
+
+    async def wait(self, service: str) -> None: ...
+
+    async def pause(self, service: str, seconds: float) -> None: ...
+
+
 class _Pacer:
     """Reserves send slots at least `1/rate` apart; a reservation is taken synchronously so
     concurrent callers queue up without a lock. A caller takes the earliest free slot, even
@@ -294,8 +304,10 @@ class Transport:
         user_agent: str = USER_AGENT,
         ca_bundle: str | None = None,
         server_clock: ServerClock | None = None,
+        pacer: SharedPacer | None = None,
     ) -> None:
         self.limits = limits or Limits()
+        self._shared = pacer
         self.retry = retry or RetryPolicy()
         if self.limits.concurrency < 1:
             raise ConfigError("concurrency must be at least 1")
@@ -378,7 +390,11 @@ class Transport:
 
     async def _pace(self, service: _Service) -> float | None:
         """Wait for the earliest slot free in both the overall and the service's pacer;
-        returns the slot (None when unpaced)."""
+        returns the slot (None when unpaced). A shared pacer (one budget for every worker,
+        `workers.pacing`) replaces the in-process one."""
+        if self._shared is not None:
+            await self._shared.wait(service.name)
+            return None
         g, s = self._global, service.pacer
         if not g.interval and not s.interval:
             return None
@@ -566,6 +582,8 @@ class Transport:
             await self._tokens.refresh()
             return None
         retry_after = parse_retry_after(headers.get("Retry-After"), self._wall_clock())
+        if status == 429 and retry_after and self._shared is not None:
+            await self._shared.pause(service, retry_after)
         error = self._error(status, service, url, not_found=call.not_found, retry_after=retry_after)
         if status < 500 and status not in _RETRY_STATUSES:
             raise error

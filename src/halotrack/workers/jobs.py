@@ -1,0 +1,201 @@
+"""halotrack's procrastinate tasks: the scheduler tick, one check job per player, recovery.
+
+Why this shape:
+
+- *Schedule*: a periodic task (deduplicated by procrastinate, so one tick runs per period
+  however many workers there are) picks due players with `FOR UPDATE SKIP LOCKED` and, in
+  the same transaction, leases them (`next_check_at` moves `LEASE` ahead) so the next tick
+  does not pick them again while their job waits; the job's own write sets the real
+  `next_check_at` (adaptive polling, `usecases.policy`). A lost job only delays its player
+  by the lease. A player due "every cycle" (no `next_check_at`) is due again `CYCLE` after
+  their last check, as with `halotrack track --every 10m`.
+- *Check*: one job per player, deferred with a queueing lock (at most one waiting check per
+  player: checks never pile up) and a lock (two checks of one player never run at once).
+  The job is the single-process tracker's cycle over that one player, so both modes store
+  the same rows.
+- *Fail*: a failed check raises `CheckFailed`; the retry strategy retries it with backoff,
+  never sooner than a 429's Retry-After; after `MAX_ATTEMPTS` the job stays `failed`
+  (`halotrack status` shows it with the reason kept on the player's watch row).
+- *Recover*: a killed worker stops its heartbeat; a periodic task puts its jobs back to
+  `todo`, so another worker picks them up (each player's snapshots are one transaction, so
+  a half-done check left nothing half-written).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import procrastinate
+import sqlalchemy as sa
+from procrastinate import exceptions as pexc
+from procrastinate import testing as ptesting
+from procrastinate.job_context import JobContext
+from procrastinate.jobs import Job
+from procrastinate.retry import BaseRetryStrategy, RetryDecision
+
+from halotrack.errors import ConfigError
+from halotrack.store import Store, to_thread
+from halotrack.store.budget import Budget
+from halotrack.store.schema import watch_list
+from halotrack.usecases import Tracker
+from halotrack.waypoint import WaypointClient
+
+log = logging.getLogger("halotrack.workers")
+
+QUEUE = "halotrack"
+CHECK_TASK = "halotrack.check_player"
+LEASE = timedelta(hours=1)
+CYCLE = timedelta(minutes=10)  # "check every cycle" (no next_check_at): at most this often
+BATCH = 500  # due players picked per tick
+MAX_ATTEMPTS = 5
+BASE_DELAY = 2  # seconds, doubled per attempt
+MAX_DELAY = 600
+TICK_CRON = "* * * * * */2"  # every 2 seconds (6th column: seconds)
+STALLED_AFTER = 30.0  # seconds without a worker heartbeat: its jobs are retried
+
+
+class CheckFailed(Exception):
+    """A player's check failed (recorded on the watch row); retried by procrastinate."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class HonourRetryAfter(BaseRetryStrategy):
+    """Exponential backoff, never sooner than the API's Retry-After, `MAX_ATTEMPTS` runs."""
+
+    def __init__(
+        self, max_attempts: int = MAX_ATTEMPTS, base: int = BASE_DELAY, cap: int = MAX_DELAY
+    ) -> None:
+        self.max_attempts, self.base, self.cap = max_attempts, base, cap
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if not isinstance(exception, CheckFailed) or job.attempts + 1 >= self.max_attempts:
+            return None
+        wait = min(self.cap, self.base * 2**job.attempts)
+        if exception.retry_after:
+            wait = max(wait, exception.retry_after)
+        return RetryDecision(retry_in={"seconds": wait})
+
+
+@dataclass
+class Runtime:
+    """What a worker process's jobs share: one store, one client on the shared budget."""
+
+    store: Store
+    client: WaypointClient
+    budget: Budget
+    sync_matches: bool = True
+    stalled_after: float = STALLED_AFTER
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _runtime(context: JobContext) -> Runtime:
+    rt = context.additional_context.get("runtime")
+    if not isinstance(rt, Runtime):
+        raise ConfigError("halotrack jobs run only inside `halotrack worker`")
+    return rt
+
+
+app = procrastinate.App(connector=ptesting.InMemoryConnector())
+"""The task registry; `halotrack.workers.run` gives it the PostgreSQL connector."""
+
+
+@app.task(name=CHECK_TASK, queue=QUEUE, pass_context=True, retry=HonourRetryAfter())
+async def check_player(context: JobContext, xuid: int) -> dict[str, Any]:
+    """One tracking cycle over one player, exactly as `halotrack track` runs it."""
+    rt = _runtime(context)
+    entry = await to_thread(rt.store.watch_get, xuid)
+    if entry is None:
+        return {"xuid": xuid, "skipped": "no longer watched"}
+    tracker = Tracker(rt.client, rt.store, sync_matches=rt.sync_matches, concurrency=4)
+    if not rt.client.transport.server_clock.observed:
+        await rt.client.sync_clock()
+    report = await tracker.run_entries([entry], watched=1)
+    if report.failures:
+        failure = report.failures[0]
+        raise CheckFailed(failure.text(), retry_after=await _pause_left(rt))
+    return {"xuid": xuid, "played": report.played, "requests": report.requests}
+
+
+async def _pause_left(rt: Runtime) -> float | None:
+    """The longest pause a 429 put on any host: a retry before it ends would only wait."""
+    from halotrack.store.budget import usage
+
+    try:
+        hosts = await to_thread(usage, rt.budget.engine)
+    except Exception:  # the retry delay is a courtesy; the failure itself is what counts
+        return None
+    return max((h.paused for h in hosts), default=0.0) or None
+
+
+def _lease_due(store: Store, now: Any, limit: int) -> list[int]:
+    """Due players, locked so that concurrent ticks skip them, leased in one transaction."""
+    wl = watch_list
+    every_cycle = sa.and_(
+        wl.c.next_check_at.is_(None),
+        sa.or_(wl.c.last_checked_at.is_(None), wl.c.last_checked_at <= now - CYCLE),
+    )
+    due = (
+        sa.select(wl.c.xuid)
+        .where(sa.or_(every_cycle, wl.c.next_check_at <= now))
+        .order_by(wl.c.next_check_at.asc().nulls_first(), wl.c.xuid)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    with store.engine.begin() as conn:
+        xuids = [int(x) for x in conn.execute(due).scalars()]
+        if xuids:
+            conn.execute(
+                sa.update(wl).where(wl.c.xuid.in_(xuids)).values(next_check_at=now + LEASE)
+            )
+    return xuids
+
+
+async def schedule_due(rt: Runtime, *, limit: int = BATCH) -> tuple[int, int]:
+    """Defer one check per due player (by the API's clock); returns (deferred, already
+    waiting). Called by the periodic tick."""
+    # The API's time moves on its own (a simulator's jumps): read it fresh each tick.
+    await rt.client.gamecms.season_calendar()
+    now = rt.client.now()
+    deferred = waiting = 0
+    while True:
+        xuids = await to_thread(_lease_due, rt.store, now, limit)
+        for xuid in xuids:
+            try:
+                await check_player.configure(
+                    lock=f"halotrack:player:{xuid}",
+                    queueing_lock=f"halotrack:check:{xuid}",
+                ).defer_async(xuid=xuid)
+                deferred += 1
+            except pexc.AlreadyEnqueued:
+                waiting += 1
+        if len(xuids) < limit:
+            return deferred, waiting
+
+
+@app.periodic(cron=TICK_CRON, periodic_id="schedule")
+@app.task(name="halotrack.schedule", queue=QUEUE, pass_context=True, queueing_lock="schedule")
+async def tick(context: JobContext, timestamp: int) -> dict[str, int]:
+    """The scheduler: defers checks of due players, then recovers stalled jobs."""
+    rt = _runtime(context)
+    deferred, waiting = await schedule_due(rt)
+    recovered = await recover_stalled(context.app, rt.stalled_after)
+    return {"deferred": deferred, "waiting": waiting, "recovered": recovered}
+
+
+async def recover_stalled(papp: procrastinate.App, stalled_after: float) -> int:
+    """Put the running jobs of workers silent for `stalled_after` seconds back to `todo`."""
+    stalled = await papp.job_manager.get_stalled_jobs(
+        queue=QUEUE, seconds_since_heartbeat=stalled_after
+    )
+    n = 0
+    for job in stalled:
+        log.warning("job %s of a silent worker is retried", job.id)
+        await papp.job_manager.retry_job(job)
+        n += 1
+    return n

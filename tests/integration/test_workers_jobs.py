@@ -1,0 +1,50 @@
+"""Worker jobs: the retry strategy honours Retry-After and gives up into a failed job; the
+distributed commands refuse a SQLite database with one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from procrastinate.jobs import Job
+
+from halotrack.cli import main
+from halotrack.workers.jobs import MAX_ATTEMPTS, CheckFailed, HonourRetryAfter
+
+
+def _job(attempts: int) -> Job:
+    return Job(id=1, queue="halotrack", lock=None, queueing_lock=None,
+               task_name="halotrack.check_player", attempts=attempts)  # fmt: skip
+
+
+def _seconds(decision: object) -> float:
+    from datetime import UTC, datetime
+
+    retry_at = decision.retry_at  # type: ignore[attr-defined]
+    return (retry_at - datetime.now(UTC)).total_seconds()
+
+
+def test_backoff_doubles_and_never_undercuts_retry_after() -> None:
+    strategy = HonourRetryAfter(max_attempts=5, base=2, cap=600)
+    waits = [_seconds(strategy.get_retry_decision(exception=CheckFailed("x"), job=_job(a)))
+             for a in range(4)]  # fmt: skip
+    assert [round(w) for w in waits] == [2, 4, 8, 16]
+    slow = strategy.get_retry_decision(exception=CheckFailed("429", retry_after=90), job=_job(0))
+    assert round(_seconds(slow)) == 90
+
+
+def test_gives_up_after_max_attempts_and_on_other_errors() -> None:
+    strategy = HonourRetryAfter()
+    assert (
+        strategy.get_retry_decision(exception=CheckFailed("x"), job=_job(MAX_ATTEMPTS - 1)) is None
+    )
+    assert strategy.get_retry_decision(exception=ValueError("bug"), job=_job(0)) is None
+
+
+@pytest.mark.parametrize("command", [["worker"], ["status"]])
+def test_distributed_commands_refuse_sqlite(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--db", str(tmp_path / "x.sqlite"), *command])
+    err = capsys.readouterr().err
+    assert code != 0 and "PostgreSQL" in err and len(err.strip().splitlines()) == 1

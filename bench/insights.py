@@ -27,7 +27,7 @@ from typing import Any
 
 from halotrack.models import MatchSkill, MatchStats, decode_as
 from halotrack.simulator.views import guest_tag, match_stats, skill_result
-from halotrack.simulator.world import Player, World
+from halotrack.simulator.world import SimPlayer, World
 from halotrack.store import Store, open_store
 from halotrack.store import matches as sm
 from halotrack.usecases import insights as ins
@@ -35,7 +35,7 @@ from halotrack.usecases import insights as ins
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
 
-def career(count: int) -> tuple[World, Player]:
+def career(count: int) -> tuple[World, SimPlayer]:
     """A world with a daily player who has at least `count` matches."""
     world = World(seed=5, players=40, history_scale=count / 150)
     for p in world.players:
@@ -44,7 +44,7 @@ def career(count: int) -> tuple[World, Player]:
     raise SystemExit(f"no player with {count} matches in the world; try a smaller --matches")
 
 
-def seed(store: Store, world: World, p: Player, count: int) -> None:
+def seed(store: Store, world: World, p: SimPlayer, count: int) -> None:
     slots = world.slots(p)[-count:]
     tags = {p.xuid: p.gamertag}
     with store.transaction() as tx:

@@ -16,7 +16,7 @@ from halotrack.store import Store, open_store
 from halotrack.store.budget import Budget
 from halotrack.store.engine import parse_url
 from halotrack.usecases import StoreEtagCache
-from halotrack.waypoint import from_settings
+from halotrack.wiring.client import client_from_settings
 from halotrack.workers.jobs import QUEUE, STALLED_AFTER, Runtime, app
 from halotrack.workers.pacing import DEFAULT_BURST, DEFAULT_RATE, BudgetPacer
 
@@ -68,7 +68,9 @@ async def runtime(
     try:
         budget = Budget(store.engine, store.where)
         pacer = BudgetPacer(budget, rate=rate, burst=burst)
-        async with from_settings(settings, cache=StoreEtagCache(store), pacer=pacer) as client:
+        async with client_from_settings(
+            settings, cache=StoreEtagCache(store), pacer=pacer
+        ) as client:
             yield Runtime(store=store, client=client, budget=budget)
     finally:
         store.close()

@@ -456,10 +456,10 @@ READERS = [
 @pytest.fixture
 def no_server(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """`serve` returns at once instead of serving (a store it opened is all it needs)."""
-    import halotrack.report.serve as report_serve  # `serve` imports it when it runs
+    import halotrack.cli.serve as cli_serve
 
     served: list[object] = []
-    monkeypatch.setattr(report_serve, "serve", lambda store, **_: served.append(store))
+    monkeypatch.setattr(cli_serve, "run_server", lambda store, **_: served.append(store))
     return served
 
 

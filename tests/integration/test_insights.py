@@ -17,7 +17,7 @@ from halotrack.models import MatchSkill, MatchStats, decode_as
 from halotrack.simulator import gen
 from halotrack.simulator.catalog import COL
 from halotrack.simulator.views import guest_tag, match_stats, skill_result
-from halotrack.simulator.world import Match, Player, Slot, World
+from halotrack.simulator.world import Match, SimPlayer, Slot, World
 from halotrack.store import Store
 from halotrack.store import matches as sm
 from halotrack.usecases import insights as ins
@@ -69,7 +69,7 @@ def _build() -> Data:
     return Data(world, rows, tags, assets)
 
 
-def daily(world: World) -> Player:
+def daily(world: World) -> SimPlayer:
     return next(p for p in world.players if p.activity == "daily")
 
 
@@ -324,7 +324,7 @@ def test_streaks_are_the_worlds_runs(data: Data, match_store: Store) -> None:
         assert (got.current_positive_kd, got.longest_positive_kd) == runs(kd)
 
 
-def _shared(world: World, p: Player) -> dict[int, tuple[Counter[str], Counter[str]]]:
+def _shared(world: World, p: SimPlayer) -> dict[int, tuple[Counter[str], Counter[str]]]:
     """Other world player -> (same team, other side) match counts and wins."""
     out: dict[int, tuple[Counter[str], Counter[str]]] = defaultdict(lambda: (Counter(), Counter()))
     for s in world.slots(p):

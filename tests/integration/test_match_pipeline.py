@@ -130,13 +130,13 @@ async def test_a_slow_commit_does_not_hold_back_the_next_matches_requests(
     history = truth(sim, xuid)
     assert len(history) >= 12
     release = threading.Event()
-    save_match = sm.save_match
+    save_match = sm.MatchWriter.save_match
 
     def slow_save(tx: Any, rows: Any) -> bool:
         release.wait(timeout=120)
         return save_match(tx, rows)
 
-    monkeypatch.setattr(sm, "save_match", slow_save)
+    monkeypatch.setattr(sm.MatchWriter, "save_match", slow_save)
     store = open_store(f"sqlite:///{tmp_path / 'slow.sqlite'}")
     sim.reset_stats()
     try:

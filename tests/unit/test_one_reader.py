@@ -14,7 +14,6 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from test_page_render import parse
 
 from halotrack.models import MODE_TABLE, ServiceRecord, decode, read_summary
 from halotrack.models import stats as model_stats
@@ -25,6 +24,7 @@ from halotrack.simulator import views as sim_views
 from halotrack.simulator.catalog import COL
 from halotrack.store import Scope, Store
 from halotrack.store.history import compute_diff, resolve_player
+from tests.unit.test_page_render import parse
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 T0 = datetime(2026, 1, 5, 12, tzinfo=UTC)

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from halotrack.errors import ConfigError
-from halotrack.models.enums import GameVariantCategory, MedalDifficulty, MedalType
+from halotrack.models.enums import GameVariantCategory
 from halotrack.models.gamecms import Medal, MedalMetadata
 
 VARIABLE_SCORE_ID = 4294967295
@@ -69,20 +69,16 @@ class MedalBook:
     def difficulty(self, name_id: int) -> str:
         """`normal`, `heroic`, `legendary`, `mythic`; `unknown` for an unknown medal."""
         medal = self._by_id.get(name_id)
-        if medal is None or medal.difficulty_index is None:
+        if medal is None or medal.difficulty_index is None or self._metadata is None:
             return "unknown"
-        if self._metadata is not None:
-            return self._metadata.difficulty_name(medal.difficulty_index)
-        return MedalDifficulty.label(medal.difficulty_index)
+        return self._metadata.difficulty_name(medal.difficulty_index)
 
     def type(self, name_id: int) -> str:
         """`spree`, `mode`, `multikill`, `proficiency`, `skill`, `style`; `unknown` otherwise."""
         medal = self._by_id.get(name_id)
-        if medal is None or medal.type_index is None:
+        if medal is None or medal.type_index is None or self._metadata is None:
             return "unknown"
-        if self._metadata is not None:
-            return self._metadata.type_name(medal.type_index)
-        return MedalType.label(medal.type_index)
+        return self._metadata.type_name(medal.type_index)
 
     def info(self, name_id: int) -> MedalInfo:
         medal = self._by_id.get(name_id)

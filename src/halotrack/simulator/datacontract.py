@@ -12,14 +12,7 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import escape
 
-from halotrack.models.enums import (
-    GameplayInteraction,
-    GameVariantCategory,
-    LifecycleMode,
-    Outcome,
-    PlayerType,
-    PlaylistExperience,
-)
+from halotrack.models.enums import TOLERANT
 from halotrack.models.xmlnames import ENUM_FIELDS
 
 XML_TYPE = "application/xml"
@@ -30,15 +23,7 @@ _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 # Enum type -> number -> name, as the service spells the names.
 ENUM_NAMES: dict[str, dict[int, str]] = {
-    cls.__name__: {int(m): m.name.removesuffix("_") for m in cls}
-    for cls in (
-        GameVariantCategory,
-        LifecycleMode,
-        Outcome,
-        PlayerType,
-        GameplayInteraction,
-        PlaylistExperience,
-    )
+    name: {int(m): m.name.removesuffix("_") for m in cls} for name, cls in TOLERANT.items()
 }
 ENUM_NAMES["LifecycleMode"][7] = "Local"
 

@@ -130,41 +130,52 @@ def _orig_message(exc: BaseException) -> str:
     return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
 
 
+_FREE_SPACE = "free disk space and run again; everything committed before is intact"
+_WRITABLE = "check that the file and its folder are writable, or pass --db PATH"
+
+# (words in the driver's message, what went wrong, what to do), first match wins.
+_DB_FAILURES: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (
+        ("file is not a database", "malformed", "not a database"),
+        "the database file {where} is corrupt or not a SQLite database ({msg})",
+        "restore it from a backup, or move it aside so halotrack starts a new one",
+    ),
+    (
+        ("database or disk is full", "disk full", "no space left"),
+        "the database {where} is full: the disk (or its size limit) ran out ({msg})",
+        _FREE_SPACE,
+    ),
+    # A full disk under WAL (or a file size limit) surfaces as an I/O error, not FULL.
+    (
+        ("disk i/o error",),
+        "cannot write the database {where}: the disk is full or failing ({msg})",
+        _FREE_SPACE,
+    ),
+    (
+        ("database is locked", "database table is locked"),
+        "the database {where} is locked by another process ({msg})",
+        "wait for the other halotrack run to finish, then retry",
+    ),
+    (
+        ("readonly", "read-only", "unable to open"),
+        "cannot open or write the database {where} ({msg})",
+        _WRITABLE,
+    ),
+    (
+        ("connection", "could not connect", "password"),
+        "cannot connect to the database {where} ({msg})",
+        "check the URL, that the server is running, and the credentials",
+    ),
+)
+
+
 def to_store_error(exc: BaseException, where: str) -> StoreError:
     """Say what went wrong with the database at `where` and what to do about it."""
     msg = _orig_message(exc)
     low = msg.lower()
-    if "file is not a database" in low or "malformed" in low or "not a database" in low:
-        return StoreError(
-            f"the database file {where} is corrupt or not a SQLite database ({msg})",
-            hint="restore it from a backup, or move it aside so halotrack starts a new one",
-        )
-    if "database or disk is full" in low or "disk full" in low or "no space left" in low:
-        return StoreError(
-            f"the database {where} is full: the disk (or its size limit) ran out ({msg})",
-            hint="free disk space and run again; everything committed before is intact",
-        )
-    if "disk i/o error" in low:
-        # A full disk under WAL (or a file size limit) surfaces as an I/O error, not FULL.
-        return StoreError(
-            f"cannot write the database {where}: the disk is full or failing ({msg})",
-            hint="free disk space and run again; everything committed before is intact",
-        )
-    if "database is locked" in low or "database table is locked" in low:
-        return StoreError(
-            f"the database {where} is locked by another process ({msg})",
-            hint="wait for the other halotrack run to finish, then retry",
-        )
-    if "readonly" in low or "read-only" in low or "unable to open" in low:
-        return StoreError(
-            f"cannot open or write the database {where} ({msg})",
-            hint="check that the file and its folder are writable, or pass --db PATH",
-        )
-    if "connection" in low or "could not connect" in low or "password" in low:
-        return StoreError(
-            f"cannot connect to the database {where} ({msg})",
-            hint="check the URL, that the server is running, and the credentials",
-        )
+    for words, what, hint in _DB_FAILURES:
+        if any(w in low for w in words):
+            return StoreError(what.format(where=where, msg=msg), hint=hint)
     return StoreError(
         f"database error on {where}: {msg}",
         hint="run `halotrack db check`; rerun with --debug for details",
@@ -180,15 +191,9 @@ def os_store_error(exc: OSError, what: str, *, verb: str = "use") -> StoreError:
     StoreError that says what to do: free space for a full disk, permissions otherwise."""
     why = exc.strerror or str(exc)
     if exc.errno in _NO_SPACE:
-        return StoreError(
-            f"cannot write {what}: the disk is full ({why})",
-            hint="free disk space and run again; everything committed before is intact",
-        )
+        return StoreError(f"cannot write {what}: the disk is full ({why})", hint=_FREE_SPACE)
     if exc.errno in _NOT_ALLOWED:
-        return StoreError(
-            f"cannot {verb} {what}: {why}",
-            hint="check that the file and its folder are writable, or pass --db PATH",
-        )
+        return StoreError(f"cannot {verb} {what}: {why}", hint=_WRITABLE)
     return StoreError(f"cannot {verb} {what}: {why}", hint="check the path and --db")
 
 

@@ -64,6 +64,18 @@ def _aware(when: datetime, name: str) -> datetime:
     return when.astimezone(UTC)
 
 
+def _oldest_first(
+    q: sa.Select[Any], table: sa.Table, since: datetime | None, until: datetime | None
+) -> sa.Select[Any]:
+    """A snapshot table's rows captured in [since, until], oldest first (ties by id, the
+    order they were stored)."""
+    if since is not None:
+        q = q.where(table.c.captured_at >= _aware(since, "since"))
+    if until is not None:
+        q = q.where(table.c.captured_at <= _aware(until, "until"))
+    return q.order_by(table.c.captured_at, table.c.id)
+
+
 def kd(kills: int | None, deaths: int | None) -> float | None:
     """K/D by the models' one rule (`kd_ratio`); None when either count is unknown."""
     if kills is None or deaths is None:
@@ -355,11 +367,7 @@ class StoreReader(MatchReader):
             q = q.where(service_records.c.scope_key == (scope or Scope()).key())
         if kind is not None:
             q = q.where(service_records.c.kind == kind)
-        if since is not None:
-            q = q.where(service_records.c.captured_at >= _aware(since, "since"))
-        if until is not None:
-            q = q.where(service_records.c.captured_at <= _aware(until, "until"))
-        q = q.order_by(service_records.c.captured_at, service_records.c.id)
+        q = _oldest_first(q, service_records, since, until)
         return [_record(r) for r in self.conn.execute(q)]
 
     @reads
@@ -403,11 +411,7 @@ class StoreReader(MatchReader):
             q = q.where(csr_snapshots.c.playlist_id == playlist_id.lower())
         if csr_season_id is not None:
             q = q.where(csr_snapshots.c.csr_season_id == csr_season_id)
-        if since is not None:
-            q = q.where(csr_snapshots.c.captured_at >= _aware(since, "since"))
-        if until is not None:
-            q = q.where(csr_snapshots.c.captured_at <= _aware(until, "until"))
-        q = q.order_by(csr_snapshots.c.captured_at, csr_snapshots.c.id)
+        q = _oldest_first(q, csr_snapshots, since, until)
         return [_csr(r) for r in self.conn.execute(q)]
 
     # -- watch list ---------------------------------------------------------------------

@@ -111,31 +111,23 @@ class NameLearner:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:  # two players with one new mode: one request, not two
-            return await self._learn_locked(values, doc, fetch)
-
-    async def _learn_locked(
-        self,
-        values: Callable[[], Iterable[tuple[str, int]]],
-        doc: Any,
-        fetch: Callable[[], Awaitable[bytes]],
-    ) -> int:
-        book = await self.book()
-        missing = book.unnamed(values())
-        if not missing:
-            return 0
-        try:
-            found = enum_names(doc, await fetch())
-        except HaloTrackError as exc:
-            log.warning(
-                "could not learn enum names (`halotrack names refresh` asks again): %s",
-                exc.message,
-            )
-            found = {}
-        for enum, value in missing:
-            book.asked.setdefault(enum, set()).add(value)
-        new = book.merge(found)
-        await to_thread(save_book, self.store, book)
-        return new
+            book = await self.book()
+            missing = book.unnamed(values())
+            if not missing:
+                return 0
+            try:
+                found = enum_names(doc, await fetch())
+            except HaloTrackError as exc:
+                log.warning(
+                    "could not learn enum names (`halotrack names refresh` asks again): %s",
+                    exc.message,
+                )
+                found = {}
+            for enum, value in missing:
+                book.asked.setdefault(enum, set()).add(value)
+            new = book.merge(found)
+            await to_thread(save_book, self.store, book)
+            return new
 
 
 async def refresh(

@@ -201,14 +201,20 @@ async def test_csr_per_match_agrees_with_the_csr_endpoint(env: Env, lite_store: 
     assert links > 5
 
 
+@pytest.mark.slow
 async def test_cancelled_backfill_resumes_without_refetching(env: Env, lite_store: Store) -> None:
     store = lite_store
     task: asyncio.Task[Any] | None = None
 
     def progress(done: int, total: int | None) -> None:
         if done >= 40 and task is not None and not task.cancelling():
+            # What is left answers slowly: the cancellation lands while it is in flight.
+            env.sim.set_faults(stats={"latency_ms": 1500})
             task.cancel()
 
+    # Each match answers in 0.1 s, so stored matches are reported while the rest are still
+    # being fetched (an instant simulator lets the pipeline fetch all before the first write).
+    env.sim.set_faults(stats={"latency_ms": 100})
     task = asyncio.create_task(sync_player_matches(env.client, store, env.xuid, progress=progress))
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -216,6 +222,7 @@ async def test_cancelled_backfill_resumes_without_refetching(env: Env, lite_stor
     assert 40 <= len(stored) < len(env.truth())
     state = store.get_sync_state(env.xuid)
     assert not state.complete and state.frontier >= 25  # leading complete pages recorded
+    env.sim.clear_faults()
     # Matches are played meanwhile: offsets move under the resumed backfill.
     env.sim.play(env.xuid, 4)
     result = await sync_player_matches(env.client, store, env.xuid)

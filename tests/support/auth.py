@@ -164,30 +164,3 @@ async def identity_sim(tls_ca, auth_home):  # type: ignore[no-untyped-def]
         seed=7, players=20, port=0, ssl_context=server_ctx, plugins=(plugin,)
     ) as sim:
         yield IdentitySim(sim, plugin, ca_file)
-
-
-# --- simulator fixtures (owned by the simulator helper) ---------------------------------
-@pytest.fixture
-async def simulator():  # type: ignore[no-untyped-def]
-    """A running simulator: seed 7, 50 players, on a free loopback port."""
-    from halotrack.simulator import start_simulator
-
-    async with start_simulator(seed=7, players=50) as sim:
-        yield sim
-
-
-@pytest.fixture
-def sim_tokens(simulator):  # type: ignore[no-untyped-def]
-    """Tokens (Spartan + clearance) for the simulator's first player."""
-    return simulator.issue_tokens(simulator.world.players[0].xuid)
-
-
-@pytest.fixture
-async def sim_client(simulator, sim_tokens):  # type: ignore[no-untyped-def]
-    """`SimClient` GET helper with the first player's tokens."""
-    import aiohttp
-
-    from tests.support.sim import SimClient
-
-    async with aiohttp.ClientSession() as session:
-        yield SimClient(simulator.base_url, session, sim_tokens)

@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from halotrack.simulator import Simulator
@@ -35,24 +34,6 @@ from halotrack.store.schema import metadata
 
 PLAYERS = 24
 HALOTRACK = str(Path(sys.executable).with_name("halotrack"))
-
-
-@pytest.fixture
-def second_schema_url(pg_url: str):  # type: ignore[no-untyped-def]
-    """Another fresh schema: the single-process reference database."""
-    import uuid
-
-    schema = f"halotrack_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = sa.make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
 
 
 def _env(tmp: Path, db: str, api: str) -> dict[str, str]:

@@ -278,7 +278,7 @@ def match_view(store: Store, match_id: str) -> MatchView | None:
         m = tx.get_match(match_id)
         if m is None:
             return None
-        tags = q.gamertags_of(tx, [p.xuid for p in m.players if p.xuid is not None])
+        tags = tx.display_names(p.xuid for p in m.players if p.xuid is not None)
         medal_names = tx.medal_names()
     team_rows = {t["team_id"]: t for t in m.teams}
     teams: dict[int | None, list[ScoreLine]] = {}

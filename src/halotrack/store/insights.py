@@ -10,14 +10,14 @@ Which matches count is a `play` filter: `pvp` (matchmade, not PvE: the headline 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
 
 from halotrack.models.enums import GameplayInteraction, GameVariantCategory, LifecycleMode, Outcome
-from halotrack.store.schema import match_players, matches, metadata_cache, players
+from halotrack.store.schema import match_players, matches, metadata_cache
 from halotrack.store.session import Conn
 from halotrack.store.session import connection as _connection
 
@@ -501,12 +501,3 @@ def xuid_by_cached_gamertag(target: Conn, gamertag: str) -> int | None:
     with _connection(target) as conn:
         keys = [r.key for r in conn.execute(q.limit(2))]
     return int(keys[0]) if len(keys) == 1 and keys[0].isdigit() else None
-
-
-def tracked_gamertags(target: Conn, xuids: Sequence[int]) -> dict[int, str]:
-    """Gamertags of tracked players among these XUIDs."""
-    with _connection(target) as conn:
-        q = sa.select(players.c.xuid, players.c.gamertag).where(
-            players.c.xuid.in_(list(xuids)), players.c.gamertag.is_not(None)
-        )
-        return {int(r.xuid): r.gamertag for r in conn.execute(q)}

@@ -502,7 +502,6 @@ class StoreReader(MatchReader):
         return None
 
     @reads
-    @reads
     def cached_gamertags(self, xuids: Iterable[int]) -> dict[int, str]:
         """Gamertags of these XUIDs as the profile service last gave them (`put_gamertags`)."""
         keys = sorted({str(x) for x in xuids})
@@ -515,6 +514,21 @@ class StoreReader(MatchReader):
                 )
             )
             out.update((int(r.key), r.body) for r in rows if r.body)
+        return out
+
+    @reads
+    def display_names(self, xuids: Iterable[int]) -> dict[int, str]:
+        """Names to show for XUIDs: a tracked player's own gamertag, else the one the
+        profile service last gave (`cached_gamertags`)."""
+        wanted = sorted(set(xuids))
+        out = self.cached_gamertags(wanted)
+        for i in range(0, len(wanted), 500):
+            rows = self.conn.execute(
+                sa.select(players.c.xuid, players.c.gamertag).where(
+                    players.c.xuid.in_(wanted[i : i + 500]), players.c.gamertag.is_not(None)
+                )
+            )
+            out.update((int(r.xuid), r.gamertag) for r in rows)
         return out
 
     # -- seasons fetched ----------------------------------------------------------------

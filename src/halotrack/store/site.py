@@ -8,16 +8,14 @@ site stays fast as the database grows; the tracker's queries stay untouched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection
 
 from halotrack.models.enums import Outcome
-from halotrack.store.schema import csr_snapshots, match_players, matches, players, service_records
+from halotrack.store.schema import csr_snapshots, match_players, matches, service_records
 from halotrack.store.session import Conn
 from halotrack.store.session import connection as _connection
 
@@ -179,31 +177,3 @@ def shared_matches(target: Conn, a: int, b: int, *, limit: int = 50) -> list[Sha
             )
             for r in conn.execute(q)
         ]
-
-
-def gamertags_of(target: Conn, xuids: Iterable[int]) -> dict[int, str]:
-    """Display names for XUIDs: the players table first, then the match gamertag cache."""
-    wanted = sorted(set(xuids))
-    if not wanted:
-        return {}
-    with _connection(target) as conn:
-        known = {
-            int(r.xuid): r.gamertag
-            for r in conn.execute(
-                sa.select(players.c.xuid, players.c.gamertag).where(players.c.xuid.in_(wanted))
-            )
-            if r.gamertag
-        }
-    rest = [x for x in wanted if x not in known]
-    if rest:
-        known.update(_reader(target).cached_gamertags(rest))
-    return known
-
-
-def _reader(target: Conn) -> Any:
-    """A reader for the store's own queries, whatever `target` is."""
-    from halotrack.store.repository import StoreReader
-
-    if isinstance(target, Connection):
-        return StoreReader(target)
-    return target

@@ -18,7 +18,7 @@ custom games are asked for apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ from halotrack.models import MatchSkill, csr_season_id, decode_as
 from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome
 from halotrack.models.summary import kd_ratio
 from halotrack.models.xuid import written_as_xuid
-from halotrack.store import Store, StoreReader
+from halotrack.store import Store
 from halotrack.store import insights as si
 from halotrack.store.insights import PLAYS, By, Play
 
@@ -112,18 +112,11 @@ def resolve_player(store: Store, text: str) -> tuple[int, str]:
             return found.xuid, found.gamertag or text
         xuid = written_as_xuid(text.strip()) or si.xuid_by_cached_gamertag(tx, text)
         if xuid is not None and tx.match_count(xuid):
-            return xuid, names(tx, [xuid]).get(xuid, text)
+            return xuid, tx.display_names([xuid]).get(xuid, text)
     raise Unknown(
         f"no stored matches of {text!r}",
         hint=f"fetch them first: `halotrack matches sync {text!r}`",
     )
-
-
-def names(target: Store | StoreReader, xuids: Sequence[int]) -> dict[int, str]:
-    """Gamertags for XUIDs: tracked players' own, else the last looked-up one."""
-    out = target.cached_gamertags(xuids)
-    out.update(si.tracked_gamertags(target, xuids))
-    return out
 
 
 def _check_play(play: str) -> Play:
@@ -543,7 +536,7 @@ def mates(store: Store, player: str, *, limit: int = 10, play: str = "all") -> M
     kind = _check_play(play)
     same = si.mates(store, xuid, same_team=True, limit=limit, play=kind)
     other = si.mates(store, xuid, same_team=False, limit=limit, play=kind)
-    named = names(store, [r["xuid"] for r in same + other])
+    named = store.display_names([r["xuid"] for r in same + other])
 
     def mate(r: dict[str, Any]) -> Mate:
         return Mate(named.get(r["xuid"], f"xuid({r['xuid']})"), r["xuid"], Totals.of(r))

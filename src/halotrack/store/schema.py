@@ -389,3 +389,47 @@ api_budget = sa.Table(
     sa.Column("taken", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("limited", sa.BigInteger, nullable=False, server_default="0"),
 )
+
+# Notifications (issue 16): a transactional outbox. An event is written in the transaction of
+# the snapshot or match that caused it, and `event_id` is derived from that cause, so a re-run,
+# a restart or a second worker never writes it twice. `seq` orders events (per player, delivery
+# follows it). Webhook URLs never enter the database: a delivery names its target by the opaque
+# id it has in the owner-only targets file.
+notify_events = sa.Table(
+    "notify_events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("xuid", sa.BigInteger, nullable=True),
+    _ts("occurred_at", nullable=False),
+    _ts("created_at", nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("data_json", sa.Text, nullable=False, server_default="{}"),
+)
+sa.Index("ix_notify_events_xuid_seq", notify_events.c.xuid, notify_events.c.seq)
+
+notify_deliveries = sa.Table(
+    "notify_deliveries",
+    metadata,
+    sa.Column(
+        "event_seq",
+        sa.Integer,
+        sa.ForeignKey("notify_events.seq"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("target", sa.String(64), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    _ts("next_attempt_at"),
+    _ts("delivered_at"),
+    sa.Column("last_error", sa.Text, nullable=True),
+)
+sa.Index(
+    "ix_notify_deliveries_target_status_event_seq",
+    notify_deliveries.c.target,
+    notify_deliveries.c.status,
+    notify_deliveries.c.event_seq,
+)

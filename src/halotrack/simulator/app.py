@@ -30,7 +30,15 @@ from halotrack.simulator.faults import Faults
 from halotrack.simulator.formats import timestamp, to_ms
 from halotrack.simulator.limits import RateLimits, retry_after
 from halotrack.simulator.png import sprite_sheet
-from halotrack.simulator.world import GUEST_BASE, Filters, SimPlayer, World
+from halotrack.simulator.world import (
+    GUEST_BASE,
+    LIFECYCLE_CUSTOM,
+    LIFECYCLE_LOCAL,
+    LIFECYCLE_MATCHMADE,
+    Filters,
+    SimPlayer,
+    World,
+)
 
 SPARTAN_HEADER = "x-343-authorization-spartan"
 CLEARANCE_HEADER = "343-clearance"
@@ -189,7 +197,13 @@ async def h_service_record(request: web.Request, call: Call) -> web.StreamRespon
     p = _player(world, call.params["player"])
     kind = call.params["kind"].lower()
     q = request.query
-    f = Filters(lifecycle={"matchmade": 3, "custom": 1, "local": 2}[kind])
+    f = Filters(
+        lifecycle={
+            "matchmade": LIFECYCLE_MATCHMADE,
+            "custom": LIFECYCLE_CUSTOM,
+            "local": LIFECYCLE_LOCAL,
+        }[kind]
+    )
     f.season = q.get("seasonId") or None
     if kind == "matchmade":
         if q.get("gameVariantCategory"):
@@ -298,8 +312,8 @@ async def h_skill(request: web.Request, call: Call) -> web.StreamResponse:
             raise ApiFailure(400)  # bots (bid(..)) and gamertags break this endpoint
         wanted.append(int(low[5:-1]))
     m = world.find_match(call.params["match"])
-    if m is None:
-        raise ApiFailure(404)
+    if m is None or m.lifecycle != LIFECYCLE_MATCHMADE:
+        raise ApiFailure(404)  # the skill service rates matchmade games only
     by_xuid = {s.xuid: s for s in world.roster(m) if s.xuid is not None}
     out = []
     for x in wanted:

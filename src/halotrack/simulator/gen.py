@@ -179,6 +179,59 @@ def plan_match(
     ]
 
 
+def _limit_score(key: str) -> float:
+    """A team's mean final score in a kill- or objective-scored variant, before anyone knows
+    who wins: the winner's (the limit, or less when the clock ran out) and the loser's
+    (below the winner's) averaged, as `_team_scores` draws them."""
+    limit = SCORE_LIMITS[key]
+    top = (1 - TIME_LIMIT_REACHED) * limit + TIME_LIMIT_REACHED * (limit * 3 // 5 + limit - 1) / 2
+    low = top / 2 if key in KILL_SCORED else 0.0
+    return (top + (low + top - 1) / 2) / 2
+
+
+def _team_kills_mean(
+    variant: Variant, minutes: float, weights: Sequence[float], size: int
+) -> float:
+    """What a team kills on average in `plan_match`, from the variant and the match length."""
+    if variant.key in KILL_SCORED:
+        return _limit_score(variant.key)
+    if variant.key == "elimination":
+        need = variant.rounds // 2 + 1
+        rounds = need + (need - 1) / 2  # the winner's rounds plus the loser's, on average
+        return rounds / 2 * size + rounds / 2 * min(size - 1, size * 0.4)
+    return sum(weights) * minutes
+
+
+def expectation(
+    variant: Variant, minutes: float, seats: Sequence[Seat], team_mode: str, index: int
+) -> tuple[float, float]:
+    """(kills, deaths) seat `index` is expected to make: the mean of what `plan_match` deals
+    it, knowing the variant, the match length and every seat's skill but not the outcome.
+
+    Why: the skill service's expectations are per mode and per match length (a Firefight
+    match expects a hundred kills and two deaths, an Elimination match a handful), so
+    expectations drawn from one kill rate for every mode would make every index lie."""
+    kw = [_kpm(variant, s.skill) * s.share for s in seats]
+    dw = [(1.45 - 0.6 * s.skill) * s.share for s in seats]
+    me = seats[index]
+    if team_mode == "pve":
+        return kw[index] * 6 * minutes, 0.03 + 0.1 * minutes * (1.4 - me.skill) * me.share
+    if team_mode == "ffa":
+        deaths = 0.03
+        for j, w in enumerate(kw):
+            others = sum(dw) - dw[j]
+            if j != index and others > 0:
+                deaths += w * minutes * dw[index] / others
+        return kw[index] * minutes, deaths
+    team = [i for i, s in enumerate(seats) if s.team == me.team]
+    foes = [i for i, s in enumerate(seats) if s.team != me.team]
+    ours = _team_kills_mean(variant, minutes, [kw[i] for i in team], len(foes))
+    theirs = _team_kills_mean(variant, minutes, [kw[i] for i in foes], len(team))
+    kills = ours * kw[index] / (sum(kw[i] for i in team) or 1.0)
+    deaths = 0.03 + theirs * dw[index] / (sum(dw[i] for i in team) or 1.0)
+    return kills, deaths
+
+
 def _n(rng: random.Random, mean: float) -> int:
     """A non-negative integer around `mean` with Poisson-like spread (one draw: cheap)."""
     if mean <= 0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -34,7 +35,7 @@ from halotrack.simulator.formats import (
 )
 from halotrack.simulator.world import (
     GUEST_BASE,
-    LIFECYCLE_CUSTOM,
+    LIFECYCLE_MATCHMADE,
     PLACEMENT_MATCHES,
     Asset,
     Filters,
@@ -224,7 +225,7 @@ def match_info(world: World, m: Match) -> JSON:
         "Playlist": _asset_ref(3, pl.asset) if pl else None,
         "PlaylistExperience": pl.spec.experience if pl else None,
         "PlaylistMapModePair": _asset_ref(7, m.pair) if m.pair else None,
-        "SeasonId": m.season.csr_path if m.lifecycle != LIFECYCLE_CUSTOM else None,
+        "SeasonId": m.season.csr_path if m.lifecycle == LIFECYCLE_MATCHMADE else None,
         "PlayableDuration": duration(playable),
         "TeamsEnabled": m.team_mode != "ffa",
         "TeamScoringEnabled": m.team_mode != "ffa",
@@ -298,12 +299,8 @@ def match_stats(world: World, m: Match) -> JSON:
 
 def history_page(world: World, p: SimPlayer, start: int, count: int, kind: str) -> JSON:
     slots = world.slots(p)
-    if kind == "matchmaking":
-        slots = [s for s in slots if s.match.lifecycle == 3]
-    elif kind == "custom":
-        slots = [s for s in slots if s.match.lifecycle == LIFECYCLE_CUSTOM]
-    elif kind == "local":
-        slots = []
+    if kind != "all":
+        slots = [s for s in slots if s.match.history_type == kind]
     newest = slots[::-1][start : start + count] if start >= 0 else []
     results = [
         {
@@ -326,13 +323,12 @@ def history_page(world: World, p: SimPlayer, start: int, count: int, kind: str) 
 
 
 def match_count(world: World, p: SimPlayer) -> JSON:
-    slots = world.slots(p)
-    custom = sum(1 for s in slots if s.match.lifecycle == LIFECYCLE_CUSTOM)
+    kinds = Counter(s.match.history_type for s in world.slots(p))
     return {
-        "CustomMatchesPlayedCount": custom,
-        "MatchesPlayedCount": len(slots),
-        "MatchmadeMatchesPlayedCount": len(slots) - custom,
-        "LocalMatchesPlayedCount": 0,
+        "CustomMatchesPlayedCount": kinds["custom"],
+        "MatchesPlayedCount": kinds.total(),
+        "MatchmadeMatchesPlayedCount": kinds["matchmaking"],
+        "LocalMatchesPlayedCount": kinds["local"],
     }
 
 
@@ -373,10 +369,7 @@ def skill_result(world: World, s: Slot) -> JSON:
     if s.xuid is not None and s.xuid < GUEST_BASE and s.xuid in world.by_xuid:
         world.replay_csr(world.by_xuid[s.xuid])
     v = world.slot_vector(s)
-    minutes = v[COL["_time"]] / (60 * 10_000_000)
-    base = 0.55 + 1.1 * s.skill
-    exp_k = base * minutes
-    exp_d = (1.45 - 0.6 * s.skill) * minutes
+    exp_k, exp_d = world.expectation(s)
     mmr = 250 + 1350 * s.skill
     team_mmr: dict[str, float] = {}
     for t in range(max(m.team_count, 1)):
@@ -411,10 +404,7 @@ def skill_result(world: World, s: Slot) -> JSON:
             "Counterfactuals": {
                 "SelfCounterfactuals": {"Kills": exp_k, "Deaths": exp_d},
                 "TierCounterfactuals": {
-                    name: {
-                        "Kills": (0.55 + 1.1 * q) * minutes,
-                        "Deaths": (1.45 - 0.6 * q) * minutes,
-                    }
+                    name: dict(zip(("Kills", "Deaths"), world.expectation(s, q), strict=True))
                     for name, q in _TIER_KILLS
                 },
             },

@@ -48,6 +48,9 @@ GUEST_BASE = 2535400000000000
 PLACEMENT_MATCHES = 10
 LIFECYCLE_MATCHMADE = 3
 LIFECYCLE_CUSTOM = 1
+LIFECYCLE_LOCAL = 2  # LAN; the real API was also seen sending 7
+LIFECYCLE_NAMES = {LIFECYCLE_MATCHMADE: "matchmaking", LIFECYCLE_CUSTOM: "custom"}
+"""The match history `type` each lifecycle answers to (every other lifecycle is `local`)."""
 
 _WORDS = (
     "Noble",
@@ -209,6 +212,15 @@ class Match:
     @property
     def interaction(self) -> int:
         return self.playlist.spec.interaction if self.playlist else 1
+
+    @property
+    def history_type(self) -> str:
+        """The match history `type` that lists this match (besides `all`)."""
+        return LIFECYCLE_NAMES.get(self.lifecycle, "local")
+
+    @property
+    def minutes(self) -> float:
+        return self.duration_ticks / (60 * TICKS_PER_SECOND)
 
 
 @dataclass(slots=True)
@@ -480,14 +492,22 @@ class World:
         return hist[k].match
 
     # ----------------------------------------------------------------- matches
-    def _pick(self, rng: random.Random, p: SimPlayer) -> tuple[Playlist | None, Variant]:
-        if rng.random() < 0.06:
-            return None, rng.choice(self.custom_variants)
+    def plays_lan(self, p: SimPlayer) -> bool:
+        """A third of the players also play on a LAN: a third of their custom games are
+        local ones (decided without a draw, so every other match stays as it was)."""
+        return _h(self.seed, "lan", p.xuid) % 3 == 0
+
+    def _pick(self, rng: random.Random, p: SimPlayer) -> tuple[Playlist | None, Variant, int]:
+        roll = rng.random()
+        if roll < 0.06:
+            local = roll < 0.02 and self.plays_lan(p)
+            lifecycle = LIFECYCLE_LOCAL if local else LIFECYCLE_CUSTOM
+            return None, rng.choice(self.custom_variants), lifecycle
         ranked, others = self._ranked, self._unranked
         want_ranked = ranked and rng.random() < (0.15 + 0.5 * p.skill)
         pl = rng.choice(ranked) if want_ranked else rng.choice(others)
         variant, _ = rng.choice(pl.variants)
-        return pl, variant
+        return pl, variant, LIFECYCLE_MATCHMADE
 
     def _make_match(
         self,
@@ -499,9 +519,10 @@ class World:
         playlist: Playlist | None = None,
     ) -> Match:
         if playlist is None:
-            pl, variant = self._pick(rng, owner)
+            pl, variant, lifecycle = self._pick(rng, owner)
         else:
             pl, variant = playlist, rng.choice(playlist.variants)[0]
+            lifecycle = LIFECYCLE_MATCHMADE
         vasset = self.variant_assets[variant.key]
         if pl is not None:
             pair, map_asset, _ = rng.choice(self._pairs_for[pl.index, variant.key])
@@ -512,6 +533,8 @@ class World:
             team_size = rng.choice((2, 4))
             bots = rng.random() < 0.5
         minutes = rng.uniform(12, 20) if variant.key == "firefight" else rng.uniform(5, 15)
+        if variant.key == "elimination":
+            minutes *= 0.3  # rounds of a minute or so (a real 5-round match: 2.2 minutes)
         dur = int(minutes * 60 * TICKS_PER_SECOND) + rng.randint(0, TICKS_PER_SECOND)
         if variant.key == "infection":
             mode, teams, per_team = "ffa", 0, 1
@@ -532,7 +555,7 @@ class World:
             rng.getrandbits(48),
             start_ms,
             dur,
-            LIFECYCLE_MATCHMADE if pl is not None else LIFECYCLE_CUSTOM,
+            lifecycle,
             pl,
             variant,
             vasset,
@@ -627,16 +650,21 @@ class World:
         # One generator: the guests' draws first (as the roster makes them), then the plan's.
         rng = random.Random(m.seed * 977)
         known = sum(1 for s in m.slots if s.xuid in self.by_xuid)
-        seats = [
-            gen.Seat(s.team, s.skill, 0.6 if s.left_early else 1.0)
-            for s in (*m.slots[:known], *self._guests(m, rng, known))
-        ]
-        minutes = m.duration_ticks / (60 * TICKS_PER_SECOND)
-        plan = gen.plan_match(rng, m.variant, minutes, seats, m.team_mode, m.winner)
+        seats = [_seat(s) for s in (*m.slots[:known], *self._guests(m, rng, known))]
+        plan = gen.plan_match(rng, m.variant, m.minutes, seats, m.team_mode, m.winner)
         self._plans[m.match_id] = plan
         while len(self._plans) > 256:
             self._plans.popitem(last=False)
         return plan
+
+    def expectation(self, s: Slot, skill: float | None = None) -> tuple[float, float]:
+        """(kills, deaths) the skill service expects of a participant: see
+        `gen.expectation`; `skill` in place of theirs gives a tier's counterfactual."""
+        m = s.match
+        seats = [_seat(x) for x in self.roster(m)]
+        if skill is not None:
+            seats[s.index] = replace(seats[s.index], skill=skill)
+        return gen.expectation(m.variant, m.minutes, seats, m.team_mode, s.index)
 
     def _outcome(self, m: Match, team: int, rng: random.Random) -> int:
         if m.team_mode == "ffa":
@@ -828,6 +856,11 @@ class World:
             {"xuid": str(p.xuid), "gamertag": p.gamertag, "activity": p.activity}
             for p in self.players
         ]
+
+
+def _seat(s: Slot) -> gen.Seat:
+    """A participant as the match plan sees it (a leaver played part of the match)."""
+    return gen.Seat(s.team, s.skill, 0.6 if s.left_early else 1.0)
 
 
 def _csr_index(world: World, m: Match) -> int:

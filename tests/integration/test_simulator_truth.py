@@ -304,7 +304,8 @@ async def test_paging_covers_every_match_newest_first(simulator, sim_client) -> 
             break
         start += 25
     assert custom == count["CustomMatchesPlayedCount"]
-    assert count["MatchmadeMatchesPlayedCount"] + custom == count["MatchesPlayedCount"]
+    local = count["LocalMatchesPlayedCount"]
+    assert count["MatchmadeMatchesPlayedCount"] + custom + local == count["MatchesPlayedCount"]
     # A new match shows up first, and the count follows.
     new = simulator.play(p.xuid, 1)
     _, page = await sim_client.get("stats", f"/hi/players/xuid({p.xuid})/matches", {"count": 1})

@@ -188,6 +188,10 @@ TOLERANT: dict[str, type[_Tolerant]] = {
 
 RECORD_KINDS: dict[str, str] = {"matchmade": "Matchmade", "custom": "Custom", "local": "Local"}
 
+HISTORY_TYPES = ("all", "matchmaking", "custom", "local")
+"""The match history's `type`: matchmade games (LifecycleMode Matchmade), custom games
+(Custom), local (LAN) games (any other LifecycleMode: Local, LocalAlt), or all of them."""
+
 _PRETTY: dict[tuple[str, int], str] = {
     ("GameVariantCategory", 0): "None",
     ("GameVariantCategory", 6): "Slayer",

@@ -52,6 +52,19 @@ def play_filter(play: Play) -> Any:
     return sa.true()
 
 
+def type_filter(kind: str) -> Any:
+    """The WHERE clause of a match history `type` (`HISTORY_TYPES`) on match_players alone:
+    what `matches --type`, the sync's counts and the site's matchmade numbers select."""
+    if kind == "matchmaking":
+        return IS_MATCHMADE
+    lifecycle = sa.func.coalesce(mp.lifecycle_mode, 0)
+    if kind == "custom":
+        return lifecycle == int(LifecycleMode.Custom)
+    if kind == "local":
+        return lifecycle.not_in((int(LifecycleMode.Custom), int(LifecycleMode.Matchmade)))
+    return sa.true()
+
+
 def season_filter(season: str) -> Any:
     """Matches of a season given as a number (`5`: `Season5.json`, `CsrSeason5-1.json`) or
     as any part of the season id."""

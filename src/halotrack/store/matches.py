@@ -26,6 +26,7 @@ from sqlalchemy import Connection
 
 from halotrack.models import MatchPlayer, MatchSkill, MatchStats, Stats
 from halotrack.store.extract import without_flight_id
+from halotrack.store.insights import type_filter
 from halotrack.store.schema import (
     ASSET_KINDS,
     match_assets,
@@ -323,7 +324,8 @@ class SyncState:
     `newest_*`: the newest match such that every match from it down to the previous newest
     is stored (an incremental sync stops there). `frontier`: during a backfill, how many
     history entries (counted from that newest match) are stored; `complete`: the backfill
-    reached the oldest match.
+    reached the oldest match. One state per match history `type` (`history_type`): each
+    type is its own list, with its own offsets.
     """
 
     xuid: int
@@ -332,6 +334,7 @@ class SyncState:
     frontier: int = 0
     complete: bool = False
     updated_at: datetime | None = None
+    history_type: str = "all"
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,21 +494,25 @@ class MatchReader(Bound):
         return {int(r.xuid) for r in conn.execute(q)}
 
     @reads
-    def match_count(self, xuid: int | None = None) -> int:
-        """Stored matches, in all or of one player."""
+    def match_count(self, xuid: int | None = None, history_type: str = "all") -> int:
+        """Stored matches, in all or of one player (of one match history `type`)."""
         conn = self.conn
         if xuid is None:
             q = sa.select(sa.func.count()).select_from(matches)
         else:
-            q = sa.select(sa.func.count()).where(match_players.c.xuid == xuid)
+            q = sa.select(sa.func.count()).where(
+                match_players.c.xuid == xuid, type_filter(history_type)
+            )
         return int(conn.execute(q).scalar_one())
 
     @reads
-    def get_sync_state(self, xuid: int) -> SyncState:
+    def get_sync_state(self, xuid: int, history_type: str = "all") -> SyncState:
         conn = self.conn
-        row = conn.execute(sa.select(match_sync).where(match_sync.c.xuid == xuid)).first()
+        ms = match_sync.c
+        q = sa.select(match_sync).where(ms.xuid == xuid, ms.history_type == history_type)
+        row = conn.execute(q).first()
         if row is None:
-            return SyncState(xuid)
+            return SyncState(xuid, history_type=history_type)
         m = row._mapping
         return SyncState(**{f.name: m[f.name] for f in fields(SyncState)})
 
@@ -539,9 +546,11 @@ class MatchReader(Bound):
         playlist: str | None = None,
         since: datetime | None = None,
         ranked_only: bool = False,
+        history_type: str = "all",
     ) -> list[PlayerMatch]:
         """A player's stored matches, newest first. `mode`/`playlist` filter by name
-        (case-insensitive substring) or exact asset id."""
+        (case-insensitive substring) or exact asset id; `history_type` keeps the matches
+        of one match history `type` (matchmaking, custom, local)."""
         maps, on_map = _named("map", "map")
         modes, on_mode = _named("mode", "mode")
         lists, on_list = _named("playlist", "playlist")
@@ -582,7 +591,7 @@ class MatchReader(Bound):
                 .outerjoin(modes, on_mode)
                 .outerjoin(lists, on_list)
             )
-            .where(mp.xuid == xuid)
+            .where(mp.xuid == xuid, type_filter(history_type))
             .order_by(mp.start_time.desc(), mp.match_id)
         )
         for wanted, named, asset_id in (
@@ -764,11 +773,14 @@ class MatchWriter(MatchReader):
             "updated_at": now,
         }
         conn = self.conn
+        key = {"xuid": state.xuid, "history_type": state.history_type}
         res = conn.execute(
-            match_sync.update().where(match_sync.c.xuid == state.xuid).values(**values)
+            match_sync.update()
+            .where(*(match_sync.c[k] == v for k, v in key.items()))
+            .values(**values)
         )
         if not res.rowcount:
-            conn.execute(match_sync.insert().values(xuid=state.xuid, **values))
+            conn.execute(match_sync.insert().values(**key, **values))
 
     @writes
     def save_asset(

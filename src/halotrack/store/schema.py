@@ -336,6 +336,8 @@ match_sync = sa.Table(
     "match_sync",
     metadata,
     _player_key(),
+    # One paging state per match history `type` (`all`, `matchmaking`, `custom`, `local`).
+    sa.Column("history_type", sa.String(16), primary_key=True, server_default="all"),
     sa.Column("newest_match_id", sa.String(_ID), nullable=True),
     _ts("newest_start_time"),
     sa.Column("frontier", sa.Integer, nullable=False, server_default="0"),

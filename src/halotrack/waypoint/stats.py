@@ -9,13 +9,12 @@ from enum import IntEnum
 
 from halotrack.errors import ConfigError
 from halotrack.models import MatchCount, MatchHistory, MatchHistoryEntry, MatchStats, ServiceRecord
-from halotrack.models.enums import RECORD_KINDS, GameplayInteraction
+from halotrack.models.enums import HISTORY_TYPES, RECORD_KINDS, GameplayInteraction
 from halotrack.models.xmlnames import parse_xml
 from halotrack.waypoint._base import Service, encode_query
 from halotrack.waypoint.players import Player, parse_match_id, parse_player
 from halotrack.waypoint.transport import HINT_404_PLAYER
 
-HISTORY_TYPES = ("all", "matchmaking", "custom", "local")
 XML_TYPE = "application/xml"
 
 

@@ -1,8 +1,9 @@
 """`halotrack matches` (list, sync), `match MATCH_ID`, and the per-player medal report.
 
-    halotrack matches PLAYER [--limit N] [--mode NAME] [--playlist NAME] [--json]
+    halotrack matches PLAYER [--limit N] [--mode NAME] [--playlist NAME] [--type T] [--json]
     halotrack matches list PLAYER ...        (the same: `list` is the default subcommand)
-    halotrack matches sync PLAYER [--full]   (fetch what is not stored yet)
+    halotrack matches sync PLAYER [--full] [--type all|matchmaking|custom|local]
+                                             (fetch what is not stored yet)
     halotrack match MATCH_ID [--json]        (the scoreboard by team, medals by name;
                                               MATCH_ID may be a unique prefix: d2495342)
     halotrack medals PLAYER [--all]          (via `read.medals`: counts and rare medals)
@@ -139,6 +140,7 @@ def _match_json(m: sm.PlayerMatch, perf: Performance | None = None) -> dict[str,
         "map": m.map_name,
         "mode": m.mode_name,
         "playlist": m.playlist_name,
+        "type": m.history_type,
         "category": GameVariantCategory.label(m.game_variant_category),
         "outcome": Outcome.label(m.outcome),
         "kills": m.kills,
@@ -169,13 +171,26 @@ def list_cmd(
     playlist: Annotated[
         str | None, typer.Option(help="Only playlists whose name contains this.")
     ] = None,
+    history_type: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="all, or only matchmaking, custom or local (LAN) games.",
+        ),
+    ] = "all",
     as_json: JsonOpt = False,
 ) -> None:
-    """A player's stored matches, newest first: map, mode, outcome, K/D/A, CSR change."""
+    """A player's stored matches, newest first: map, mode, outcome, K/D/A, CSR change.
+    Custom and local games say so in the playlist column."""
 
+    from halotrack.usecases.matches import check_history_type
+
+    check_history_type(history_type)
     with open_db(ctx, write=False) as store:
         xuid = _stored_xuid(store, player)
-        rows = store.player_matches(xuid, limit=limit, mode=mode, playlist=playlist)
+        rows = store.player_matches(
+            xuid, limit=limit, mode=mode, playlist=playlist, history_type=history_type
+        )
         from halotrack.usecases.insights import match_performance
 
         perf = match_performance(store, xuid, (m.match_id for m in rows))
@@ -218,7 +233,7 @@ def list_cmd(
             ),
             # "Arena: Strongholds" may wrap after the colon instead of losing its end
             *((f"{place}\n{mode.replace(':', ': ')}",) if narrow else (place, mode)),
-            m.playlist_name or ("custom" if m.lifecycle_mode == 1 else ""),
+            m.playlist_name or m.game_label or "",
             Outcome.label(m.outcome),
             "\n".join(
                 filter(None, (f"{m.kills}/{m.deaths}/{m.assists}", _index(perf.get(m.match_id))))
@@ -236,11 +251,21 @@ def sync_cmd(
     full: Annotated[
         bool, typer.Option("--full", help="Walk the whole history (stored matches still skip).")
     ] = False,
+    history_type: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="Which history: all (the default, as before this option: every game in "
+            "one walk), matchmaking, custom or local (LAN). Each keeps its own progress.",
+        ),
+    ] = "all",
     as_json: JsonOpt = False,
 ) -> None:
     """Fetch the player's matches not stored yet (the first sync backfills everything).
 
-    Newest first, stopping at the last sync; resumable: rerun after an interruption."""
+    Newest first, stopping at the last sync; resumable: rerun after an interruption.
+    Custom and local games are stored apart from matchmade ones: they never count in the
+    ranked or matchmade numbers."""
     from halotrack.usecases.matches import sync_and_name
     from halotrack.wiring.client import client_from_settings
 
@@ -251,7 +276,14 @@ def sync_cmd(
                 def progress(done: int, total: int | None) -> None:
                     shown.update(player, done, total)
 
-                return await sync_and_name(client, store, player, full=full, progress=progress)
+                return await sync_and_name(
+                    client,
+                    store,
+                    player,
+                    full=full,
+                    history_type=history_type,
+                    progress=progress,
+                )
 
     settings = state(ctx).settings()
     with open_db(ctx) as store:
@@ -261,8 +293,9 @@ def sync_cmd(
         return
     rate = result.requests / result.elapsed if result.elapsed else 0.0
     state_word = "history complete" if result.complete else "backfill not finished: run again"
+    kind = "" if history_type == "all" else f"{history_type} "
     console.print(
-        f"{player}: {result.new_matches} new matches stored, {result.already_stored} already "
+        f"{player}: {result.new_matches} new {kind}matches stored, {result.already_stored} already "
         f"stored, {result.requests} requests in {result.elapsed:.1f}s ({rate:.1f}/s); "
         f"{state_word}."
     )

@@ -192,6 +192,14 @@ HISTORY_TYPES = ("all", "matchmaking", "custom", "local")
 """The match history's `type`: matchmade games (LifecycleMode Matchmade), custom games
 (Custom), local (LAN) games (any other LifecycleMode: Local, LocalAlt), or all of them."""
 
+
+def history_type_of(lifecycle_mode: int | None) -> str:
+    """The history `type` a match of this LifecycleMode is listed under (besides `all`)."""
+    if lifecycle_mode == LifecycleMode.Matchmade:
+        return "matchmaking"
+    return "custom" if lifecycle_mode == LifecycleMode.Custom else "local"
+
+
 _PRETTY: dict[tuple[str, int], str] = {
     ("GameVariantCategory", 0): "None",
     ("GameVariantCategory", 6): "Slayer",

@@ -30,7 +30,7 @@ from typing import Any
 import msgspec
 
 from halotrack.errors import Unknown
-from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome
+from halotrack.models.enums import GameVariantCategory, Outcome
 from halotrack.models.xuid import parse_xuid
 from halotrack.report.data import (
     RECENT_MATCHES,
@@ -140,14 +140,13 @@ def recent_matches(tx: StoreReader, xuid: int, limit: int = RECENT_MATCHES) -> l
             mode = GameVariantCategory.label(m.game_variant_category)
         else:
             mode = "–"
-        custom = m.lifecycle_mode == LifecycleMode.Custom
         rows.append(
             RecentMatch(
                 match_id=m.match_id,
                 played_at=m.start_time,
                 mode=mode,
                 map=m.map_name or "–",
-                playlist=m.playlist_name or ("Custom game" if custom else "–"),
+                playlist=m.playlist_name or m.game_label or "–",
                 outcome=Outcome.label(m.outcome) if m.outcome is not None else "–",
                 kills=m.kills,
                 deaths=m.deaths,

@@ -218,7 +218,7 @@ def matches_page(store: Store, xuid: int, *, offset: int, limit: int) -> MatchPa
             start_time=m.start_time,
             mode=m.mode_name or _label(m.game_variant_category, GameVariantCategory),
             map=m.map_name or "–",
-            playlist=m.playlist_name or "–",
+            playlist=m.playlist_name or m.game_label or "–",
             outcome=_label(m.outcome, Outcome),
             kills=m.kills,
             deaths=m.deaths,

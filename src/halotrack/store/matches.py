@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from halotrack.models import MatchPlayer, MatchSkill, MatchStats, Stats
+from halotrack.models.enums import history_type_of
 from halotrack.store.extract import without_flight_id
 from halotrack.store.insights import type_filter
 from halotrack.store.schema import (
@@ -378,6 +379,18 @@ class PlayerMatch:
             return True
         pre, post = self.csr_pre_matches_remaining, self.csr_matches_remaining
         return pre is not None and post is not None and post < pre
+
+    @property
+    def history_type(self) -> str:
+        """matchmaking, custom or local: the history that lists the match."""
+        return history_type_of(self.lifecycle_mode)
+
+    @property
+    def game_label(self) -> str | None:
+        """`Custom game` or `Local game`, shown where a matchmade match names its playlist;
+        None for a matchmade match."""
+        kind = self.history_type
+        return None if kind == "matchmaking" else f"{kind.capitalize()} game"
 
     @property
     def csr_delta(self) -> int | None:

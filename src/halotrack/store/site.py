@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from halotrack.models.enums import Outcome
+from halotrack.store.insights import type_filter
 from halotrack.store.schema import csr_snapshots, match_players, matches, service_records
 from halotrack.store.session import Conn
 from halotrack.store.session import connection as _connection
@@ -31,7 +32,8 @@ class Totals:
 
 
 def match_totals(target: Conn, xuids: Sequence[int], since: datetime) -> dict[int, Totals]:
-    """Totals per player over the stored matches started at or after `since`."""
+    """Totals per player over the stored matchmade matches started at or after `since`
+    (custom and local games never count in the leaderboard)."""
     if not xuids:
         return {}
     mp = match_players.c
@@ -43,7 +45,7 @@ def match_totals(target: Conn, xuids: Sequence[int], since: datetime) -> dict[in
             sa.func.sum(mp.kills).label("kills"),
             sa.func.sum(mp.deaths).label("deaths"),
         )
-        .where(mp.xuid.in_(list(xuids)), mp.start_time >= since)
+        .where(mp.xuid.in_(list(xuids)), mp.start_time >= since, type_filter("matchmaking"))
         .group_by(mp.xuid)
     )
     with _connection(target) as conn:
@@ -105,10 +107,14 @@ def current_csr(target: Conn, xuids: Sequence[int]) -> dict[int, dict[str, int]]
 
 
 def season_start(target: Conn) -> datetime | None:
-    """When the season of the newest stored match began: its first stored match."""
+    """When the season of the newest stored match began: its first stored match (custom and
+    local games have no season)."""
     with _connection(target) as conn:
         newest = conn.execute(
-            sa.select(matches.c.season_id).order_by(matches.c.start_time.desc()).limit(1)
+            sa.select(matches.c.season_id)
+            .where(matches.c.season_id.is_not(None))
+            .order_by(matches.c.start_time.desc())
+            .limit(1)
         ).first()
         if newest is None or newest.season_id is None:
             return None

@@ -13,7 +13,12 @@ matches already being fetched finish and commit before it stops.
 
     result = await sync_player_matches(client, store, xuid)          # incremental
     result = await sync_player_matches(client, store, xuid, full=True)  # walk everything
+    result = await sync_player_matches(client, store, xuid, history_type="custom")
     results = await sync_players_matches(client, store, [a, b, c])    # one pipeline
+
+`history_type` is the match history's `type` (`HISTORY_TYPES`; `all` by default, as before
+the option existed): each type is its own list with its own offsets, so each has its own
+sync state, and a custom-games backfill never stops a matchmade one early or the reverse.
 
 The skill endpoint is asked only about the humans of matchmade matches: a bot id fails the
 whole request. Asset versions (maps, modes, playlists, map-mode pairs) are fetched once per
@@ -43,6 +48,7 @@ from halotrack.errors import (
     Unknown,
 )
 from halotrack.models import MatchHistoryEntry, MatchSkill, MatchStats, MedalMetadata, decode_as
+from halotrack.models.enums import HISTORY_TYPES
 from halotrack.models.names import MedalBook
 from halotrack.models.xuid import written_as_xuid
 from halotrack.store import Store
@@ -71,6 +77,7 @@ class SyncResult:
     """What one sync of one player did."""
 
     xuid: int
+    history_type: str = "all"
     new_matches: int = 0
     already_stored: int = 0
     pages: int = 0
@@ -86,6 +93,7 @@ class SyncResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "xuid": self.xuid,
+            "type": self.history_type,
             "new_matches": self.new_matches,
             "already_stored": self.already_stored,
             "pages": self.pages,
@@ -97,6 +105,15 @@ class SyncResult:
             "elapsed_seconds": round(self.elapsed, 3),
             "requests": self.requests,
         }
+
+
+def check_history_type(history_type: str) -> str:
+    """A match history type, checked before any request: one line naming the choices."""
+    if history_type not in HISTORY_TYPES:
+        raise ConfigError(
+            f"unknown match type {history_type!r}", hint=f"use {', '.join(HISTORY_TYPES)}"
+        )
+    return history_type
 
 
 async def resolve_xuid(client: WaypointClient | None, store: Store, player: int | str) -> int:
@@ -306,7 +323,9 @@ class _Sync:
     """One player's walk through their history, in a pipeline shared with the run's other
     players."""
 
-    def __init__(self, pipe: _Pipeline, xuid: int, *, full: bool, count: int | None) -> None:
+    def __init__(
+        self, pipe: _Pipeline, xuid: int, *, full: bool, count: int | None, history_type: str
+    ) -> None:
         self.pipe = pipe
         self.client = pipe.client
         self.store = pipe.store
@@ -314,7 +333,8 @@ class _Sync:
         self.xuid = xuid
         self.full = full
         self.count = count
-        self.result = SyncResult(xuid)
+        self.type = history_type
+        self.result = SyncResult(xuid, history_type)
         self.total: int | None = None
         self.stored_here = 0  # this player's matches stored by this run (for progress)
         self._stopping = False
@@ -360,7 +380,9 @@ class _Sync:
         return self.store.stored_match_ids(ids)
 
     async def _page(self, start: int) -> list[MatchHistoryEntry]:
-        page = await self.client.stats.match_history(self.xuid, start=start, count=PAGE)
+        page = await self.client.stats.match_history(
+            self.xuid, start=start, count=PAGE, type=self.type
+        )
         self.result.pages += 1
         return list(page.results)
 
@@ -469,15 +491,20 @@ class _Sync:
             if state.complete:
                 return
             try:
-                count = (await self.client.stats.match_count(self.xuid)).matches_played_count
+                counts = await self.client.stats.match_count(self.xuid)
             except ApiError:
                 return
-        have = await self.db(self.store.match_count, self.xuid)
+            count = {
+                "matchmaking": counts.matchmade_matches_played_count,
+                "custom": counts.custom_matches_played_count,
+                "local": counts.local_matches_played_count,
+            }.get(self.type, counts.matches_played_count)
+        have = await self.db(self.store.match_count, self.xuid, self.type)
         self.total = max(0, count - have)
         self.pipe.tick()
 
     async def run(self) -> SyncResult:
-        state = await self.db(self.store.get_sync_state, self.xuid)
+        state = await self.db(self.store.get_sync_state, self.xuid, self.type)
         newest: list[MatchHistoryEntry] = []
 
         def remember_top(entries: list[MatchHistoryEntry]) -> None:
@@ -499,6 +526,7 @@ class _Sync:
                     top.match_info.start_time if top else current.newest_start_time,
                     frontier=end,
                     complete=current.complete,
+                    history_type=self.type,
                 )
                 await self.db(self._put_state, current)
 
@@ -528,6 +556,7 @@ class _Sync:
             top.match_info.start_time if top else state.newest_start_time,
             frontier=state.frontier + above,
             complete=state.complete or reached_end,
+            history_type=self.type,
         )
         if top is not None or reached_end:
             await self.db(self._put_state, state)
@@ -548,6 +577,7 @@ class _Sync:
                 current.newest_start_time,
                 frontier=max(current.frontier, end),
                 complete=False,
+                history_type=self.type,
             )
             await self.db(self._put_state, current)
 
@@ -591,6 +621,7 @@ async def sync_player_matches(
     xuid: int | str,
     *,
     full: bool = False,
+    history_type: str = "all",
     progress: Progress | None = None,
     workers: int | None = None,
     now: Callable[[], datetime] | None = None,
@@ -599,13 +630,22 @@ async def sync_player_matches(
 
     `xuid` is a XUID (or `xuid(N)`, or a stored gamertag). `full` walks the whole history
     instead of stopping at the newest synced match (stored matches are still not fetched).
+    `history_type`: which history to walk (`HISTORY_TYPES`).
     `workers` caps matches in flight (default: twice the client's concurrency, so pacing,
     not waiting for answers, limits the rate). Raises the client's ApiError when the history
     or a match cannot be fetched; everything stored before that is kept.
     """
+    check_history_type(history_type)
     x = await resolve_xuid(client, store, xuid)
     outcome = await sync_players_matches(
-        client, store, [x], full=full, progress=progress, workers=workers, now=now
+        client,
+        store,
+        [x],
+        full=full,
+        history_type=history_type,
+        progress=progress,
+        workers=workers,
+        now=now,
     )
     result = outcome[x]
     if isinstance(result, HaloTrackError):
@@ -619,6 +659,7 @@ async def sync_players_matches(
     xuids: Sequence[int],
     *,
     full: bool = False,
+    history_type: str = "all",
     counts: Mapping[int, int] | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
@@ -626,15 +667,19 @@ async def sync_players_matches(
 ) -> dict[int, SyncResult | HaloTrackError]:
     """Sync several players' matches at once, sharing one pipeline (see `_Pipeline`).
 
-    `counts`: matches played per XUID when the caller already asked (the tracker's check),
+    `counts`: matches played per XUID (of `history_type`) when the caller already asked,
     so progress needs no request of its own. Each player's result, or the HaloTrackError
     that stopped their sync while the others went on; `elapsed` and `requests` are the
     whole run's. Anything else (a bug, Ctrl-C) is raised once every sync has stopped.
     """
+    check_history_type(history_type)
     if workers is None:
         workers = max(2, client.transport.limits.concurrency * 2)
     pipe = _Pipeline(client, store, workers=workers, now=now or client.now, progress=progress)
-    syncs = [_Sync(pipe, x, full=full, count=(counts or {}).get(x)) for x in dict.fromkeys(xuids)]
+    syncs = [
+        _Sync(pipe, x, full=full, count=(counts or {}).get(x), history_type=history_type)
+        for x in dict.fromkeys(xuids)
+    ]
     before = client.counters.requests
     started = time.perf_counter()
     try:
@@ -660,14 +705,18 @@ async def sync_and_name(
     player: str,
     *,
     full: bool = False,
+    history_type: str = "all",
     progress: Progress | None = None,
 ) -> SyncResult:
-    """What `matches sync` does: store the player's new matches, then what shows them
-    offline: the medal names and the gamertags of everyone they played with."""
+    """What `matches sync` does: store the player's new matches (of one history type), then
+    what shows them offline: the medal names and the gamertags of everyone they played with."""
     from halotrack.usecases.metadata import Metadata
 
+    check_history_type(history_type)
     xuid = await resolve_xuid(client, store, player)
-    result = await sync_player_matches(client, store, xuid, full=full, progress=progress)
+    result = await sync_player_matches(
+        client, store, xuid, full=full, history_type=history_type, progress=progress
+    )
     meta = Metadata(client, store, client.now)
     await meta.medals()
     # The other players of these matches, named for `match` (offline) by gamertag.

@@ -48,7 +48,8 @@ GUEST_BASE = 2535400000000000
 PLACEMENT_MATCHES = 10
 LIFECYCLE_MATCHMADE = 3
 LIFECYCLE_CUSTOM = 1
-LIFECYCLE_LOCAL = 2  # LAN; the real API was also seen sending 7
+LIFECYCLE_LOCAL = 2  # LAN
+LIFECYCLE_LOCAL_ALT = 7  # LAN too: the real API was seen sending either
 LIFECYCLE_NAMES = {LIFECYCLE_MATCHMADE: "matchmaking", LIFECYCLE_CUSTOM: "custom"}
 """The match history `type` each lifecycle answers to (every other lifecycle is `local`)."""
 
@@ -265,7 +266,7 @@ class Filters:
         )
 
     def accepts(self, m: Match) -> bool:
-        if m.lifecycle != self.lifecycle:
+        if m.history_type != LIFECYCLE_NAMES.get(self.lifecycle, "local"):
             return False
         if self.season is not None and self.season.lower() not in m.season.ids:
             return False
@@ -492,17 +493,20 @@ class World:
         return hist[k].match
 
     # ----------------------------------------------------------------- matches
-    def plays_lan(self, p: SimPlayer) -> bool:
+    def lan_lifecycle(self, p: SimPlayer) -> int | None:
         """A third of the players also play on a LAN: a third of their custom games are
-        local ones (decided without a draw, so every other match stays as it was)."""
-        return _h(self.seed, "lan", p.xuid) % 3 == 0
+        local ones, marked 2 for some players and 7 for others, as the real API does
+        (decided without a draw, so every other match stays as it was)."""
+        h = _h(self.seed, "lan", p.xuid)
+        if h % 3:
+            return None
+        return LIFECYCLE_LOCAL_ALT if h // 3 % 2 else LIFECYCLE_LOCAL
 
     def _pick(self, rng: random.Random, p: SimPlayer) -> tuple[Playlist | None, Variant, int]:
         roll = rng.random()
         if roll < 0.06:
-            local = roll < 0.02 and self.plays_lan(p)
-            lifecycle = LIFECYCLE_LOCAL if local else LIFECYCLE_CUSTOM
-            return None, rng.choice(self.custom_variants), lifecycle
+            lan = self.lan_lifecycle(p) if roll < 0.02 else None
+            return None, rng.choice(self.custom_variants), lan or LIFECYCLE_CUSTOM
         ranked, others = self._ranked, self._unranked
         want_ranked = ranked and rng.random() < (0.15 + 0.5 * p.skill)
         pl = rng.choice(ranked) if want_ranked else rng.choice(others)

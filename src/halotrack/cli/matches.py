@@ -56,6 +56,11 @@ app = typer.Typer(
 )
 
 
+def _type_word(history_type: str) -> str:
+    """`custom ` before "matches" in a sentence; nothing for all of them."""
+    return "" if history_type == "all" else f"{history_type} "
+
+
 def _stored_xuid(store: Store, player: str) -> int:
     found = store.find_player(player)
     if found is None:
@@ -205,7 +210,7 @@ def list_cmd(
     # left "Soli…", "Aren…", "Outc…" in every row.
     narrow = console.width < 100
     table = Table(
-        title=f"{player}: {len(rows)} newest matches",
+        title=f"{player}: {len(rows)} newest {_type_word(history_type)}matches",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
@@ -293,11 +298,10 @@ def sync_cmd(
         return
     rate = result.requests / result.elapsed if result.elapsed else 0.0
     state_word = "history complete" if result.complete else "backfill not finished: run again"
-    kind = "" if history_type == "all" else f"{history_type} "
     console.print(
-        f"{player}: {result.new_matches} new {kind}matches stored, {result.already_stored} already "
-        f"stored, {result.requests} requests in {result.elapsed:.1f}s ({rate:.1f}/s); "
-        f"{state_word}."
+        f"{player}: {result.new_matches} new {_type_word(history_type)}matches stored, "
+        f"{result.already_stored} already stored, {result.requests} requests in "
+        f"{result.elapsed:.1f}s ({rate:.1f}/s); {state_word}."
     )
 
 

@@ -205,6 +205,15 @@ def parse_kinds(text: str | None) -> tuple[str, ...]:
     return tuple(k for k in KINDS if k in kinds)
 
 
+def check_url(sender: Sender, url: str) -> None:
+    """Refuse, in one line that shows no secret, a URL the sender cannot use."""
+    if not sender.accepts(url):
+        raise ConfigError(
+            f"not a notification URL apprise can use: {mask_url(url)}",
+            hint="e.g. discord://ID/TOKEN, ntfy://ntfy.sh/TOPIC, json://HOST/PATH",
+        )
+
+
 def add_target(
     store: Store,
     sender: Sender,
@@ -220,11 +229,7 @@ def add_target(
 
     url = url.strip()
     wanted = parse_kinds(kinds)
-    if not sender.accepts(url):
-        raise ConfigError(
-            f"not a notification URL apprise can use: {mask_url(url)}",
-            hint="e.g. discord://ID/TOKEN, ntfy://ntfy.sh/TOPIC, json://HOST/PATH",
-        )
+    check_url(sender, url)
     xuids: list[int] = []
     for text in players:
         entry = find_watched(store, text)
@@ -384,7 +389,8 @@ class SendReport:
 
 def backoff(attempts: int, base: timedelta = BASE_DELAY) -> timedelta:
     """The wait after the `attempts`-th failed attempt: doubled each time, capped."""
-    return min(MAX_DELAY, base * 2 ** max(0, attempts - 1))
+    wait: timedelta = base * 2 ** max(0, attempts - 1)
+    return min(MAX_DELAY, wait)
 
 
 def load_targets(targets_file: TargetsFile | None = None) -> list[Target]:
@@ -453,6 +459,15 @@ def send_pending(
                 ob.delivered(tx.conn, due.seq, target.id, now=clock())
             report.delivered += 1
     return report
+
+
+def send_if_targets(store: Store, make_sender: Callable[[], Sender]) -> SendReport | None:
+    """After a tracking cycle: deliver what is due when there are targets (None: there are
+    none, and no sender was built)."""
+    targets = load_targets()
+    if not targets:
+        return None
+    return send_pending(store, make_sender(), targets=targets)
 
 
 def next_attempt(

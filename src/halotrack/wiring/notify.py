@@ -105,7 +105,8 @@ class AppriseSender:
         extras = getattr(plugin, "payload_extras", None)
         if isinstance(extras, dict):  # json:// and the like: the id as a field of its own
             extras["event_id"] = message.event_id
-        self._logs.local.reasons = reasons = []
+        reasons: list[str] = []
+        self._logs.local.reasons = reasons
         try:
             ok = plugin.notify(body=message.text(), title=message.title)
         except Exception as exc:  # a plugin's bug must not stop the other deliveries

@@ -9,6 +9,7 @@ duplicate the sender had to make (the reply never came back) from one it should 
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import threading
@@ -37,6 +38,9 @@ class Ev:
     body: str
 
 
+_numbers = itertools.count(1)
+
+
 def make_events(xuids: Iterable[int | None], per_player: int, *, kind: str = "rank") -> list[Ev]:
     """`per_player` events for each XUID, interleaved the way several players' changes are."""
     players = list(xuids)
@@ -44,12 +48,13 @@ def make_events(xuids: Iterable[int | None], per_player: int, *, kind: str = "ra
     for i in range(per_player):
         for x in players:
             who = "season" if x is None else f"player{x}"
+            n = next(_numbers)  # ids stay unique across calls, as the writer's are
             out.append(
                 Ev(
-                    event_id=f"{kind}:{who}:{i}",
+                    event_id=f"{kind}:{who}:{n}",
                     kind=kind,
                     xuid=x,
-                    title=f"{who} event {i}",
+                    title=f"{who} event {n}",
                     body=f"{who} ranked up in Ranked Arena: Diamond {i} -> Diamond {i + 1}",
                 )
             )

@@ -164,18 +164,6 @@ def attempt_failed(
     )
 
 
-def next_attempt(target_conn: Conn, targets: Collection[str], *, now: datetime) -> datetime | None:
-    """When the earliest pending delivery of these targets is due (`now` for one due
-    already; None: nothing pending)."""
-    when = sa.func.coalesce(
-        dl.next_attempt_at, sa.bindparam("now", now, type_=dl.next_attempt_at.type)
-    )
-    q = sa.select(sa.func.min(when)).where(dl.status == PENDING, dl.target.in_(sorted(targets)))
-    with _connection(target_conn) as conn:
-        value: datetime | None = conn.execute(q).scalar_one()
-    return value
-
-
 def counts(target_conn: Conn) -> dict[str, dict[str, int]]:
     """Deliveries per target and status."""
     q = sa.select(dl.target, dl.status, sa.func.count()).group_by(dl.target, dl.status)

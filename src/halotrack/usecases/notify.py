@@ -473,5 +473,15 @@ def send_if_targets(store: Store, make_sender: Callable[[], Sender]) -> SendRepo
 def next_attempt(
     store: Store, targets: Sequence[Target], *, clock: Clock = _utcnow
 ) -> datetime | None:
-    """When a pending message of these targets is next due (None: nothing is pending)."""
-    return ob.next_attempt(store, [t.id for t in targets], now=clock())
+    """When a pending message of these targets can next be sent (None: nothing is pending):
+    the earliest due time among the first pending message of each player per target, since
+    the messages behind it wait for it."""
+    now = clock()
+    heads: list[datetime] = []
+    for target in targets:
+        seen: set[int | None] = set()
+        for due in ob.pending(store, target.id):
+            if due.xuid not in seen:
+                seen.add(due.xuid)
+                heads.append(due.next_attempt_at or now)
+    return min(heads, default=None)

@@ -201,3 +201,24 @@ def test_backoff_doubles_and_is_capped() -> None:
 )
 def test_a_target_shows_scheme_and_host_only(url: str, shown: str) -> None:
     assert mask_url(url) == shown
+
+
+async def test_the_worker_task_delivers_as_notify_send_does(db: Store) -> None:
+    """The distributed mode's periodic task: registered on the workers' app, and sending
+    what is due with the worker's store."""
+    from types import SimpleNamespace
+
+    import halotrack.workers.run  # noqa: F401  (the worker imports the task this way)
+    from halotrack.workers.jobs import Runtime, app
+    from halotrack.workers.notify import NOTIFY_TASK, send_notifications
+
+    assert NOTIFY_TASK in app.tasks
+    events = make_events([A, B], 2)
+    with receiver() as rec:
+        add_target(db, AppriseSender(timeout=2), rec.url(), targets_file=TargetsFile())
+        insert_events(db, events)
+        rt = Runtime(store=db, client=None, budget=None)  # type: ignore[arg-type]
+        context = SimpleNamespace(additional_context={"runtime": rt})
+        result = await send_notifications.func(context, timestamp=0)
+    assert result["delivered"] == len(events)
+    assert sorted(rec.ids()) == sorted(e.event_id for e in events)

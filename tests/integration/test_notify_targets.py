@@ -8,7 +8,7 @@ import json
 import os
 import stat
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,12 +21,11 @@ from halotrack.usecases.notify import (
     add_target,
     backoff,
     mask_url,
-    next_attempt,
     remove_target,
     send_pending,
 )
 from halotrack.wiring.notify import AppriseSender
-from tests.support.notify import Ev, deliveries, insert_events, make_events, receiver
+from tests.support.notify import Ev, deliveries, drain, insert_events, make_events, receiver
 
 A, B = 2533274800000011, 2533274800000012
 
@@ -48,16 +47,7 @@ def db(home: Path) -> Iterator[Store]:
 
 
 def _drain(store: Store, sender: AppriseSender, tf: TargetsFile) -> None:
-    """Send until nothing is pending, jumping a simulated clock over each backoff."""
-    targets = tf.load()
-    now = datetime.now(UTC)
-    for _ in range(100):
-        send_pending(store, sender, targets=targets, clock=lambda: now)
-        due = next_attempt(store, targets, clock=lambda: now)
-        if due is None:
-            return
-        now = max(now, due) + timedelta(seconds=1)
-    pytest.fail("still pending")
+    drain(store, sender, tf.load(), passes=100)
 
 
 def test_targets_file_is_owner_only_even_with_a_permissive_umask(db: Store, home: Path) -> None:

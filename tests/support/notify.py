@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -194,6 +194,21 @@ def receiver(plan: Any = None, *, slow: float = 1.5, delay: float = 0.0) -> Iter
     finally:
         server.shutdown()
         server.server_close()
+
+
+def drain(store: Store, sender: Any, targets: list[Any], *, passes: int = 400) -> None:
+    """Send until nothing is pending, a simulated clock jumping over each backoff (so eight
+    attempts cost no real hours)."""
+    from halotrack.usecases.notify import next_attempt, send_pending
+
+    clock = [datetime.now(UTC)]
+    for _ in range(passes):
+        send_pending(store, sender, targets=targets, clock=lambda: clock[0])
+        due = next_attempt(store, targets, clock=lambda: clock[0])
+        if due is None:
+            return
+        clock[0] = max(clock[0], due) + timedelta(seconds=1)
+    raise AssertionError(f"deliveries still pending after {passes} passes")
 
 
 def first_seen_order(ids: list[str]) -> list[str]:

@@ -18,7 +18,7 @@ from halotrack.cli import main
 from halotrack.store import Store, open_store
 from halotrack.wiring import demo as demo_module
 from tests.support.notify import insert_events, make_events, receiver
-from tests.support.sim import SimThread
+from tests.support.sim import SimThread, point_cli_at
 
 pytestmark = pytest.mark.slow
 
@@ -29,14 +29,7 @@ def test_track_sends_notifications_after_its_cycle(
     db = tmp_path / "t.sqlite"
     with SimThread(seed=5, players=6, seasons=2, history_scale=0.05) as sim, receiver() as rec:
         player = next(p for p in sim.world.players if p.activity != "idle")
-        tokens = sim.issue_tokens(player.xuid)
-        for var in ("CONFIG_DIR", "DATA_DIR", "CACHE_DIR"):
-            monkeypatch.setenv(f"HALOTRACK_{var}", str(tmp_path / var.lower()))
-        monkeypatch.setenv("HALOTRACK_CONFIG", str(tmp_path / "none.toml"))
-        monkeypatch.setenv("HALOTRACK_SPARTAN_TOKEN", tokens.spartan)
-        monkeypatch.setenv("HALOTRACK_CLEARANCE", tokens.clearance or "")
-        monkeypatch.setenv("HALOTRACK_RATE", "0")
-        monkeypatch.setenv("HALOTRACK_API", sim.base_url)
+        point_cli_at(sim, tmp_path, monkeypatch, player.xuid)
         monkeypatch.setenv("HALOTRACK_DB", str(db))
         assert main(["watch", "add", str(player.xuid)]) == 0
         assert main(["notify", "add", rec.url(), "--player", str(player.xuid)]) == 0

@@ -7,6 +7,7 @@ in an owner-only file; they are shown as scheme + host + `***`, never whole. The
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 import typer
@@ -24,6 +25,14 @@ app = typer.Typer(
 
 def _say(line: str) -> None:
     console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def _done(as_json: bool, data: Mapping[str, object], line: str) -> None:
+    """A one-result command's answer: JSON for scripts, else one line."""
+    if as_json:
+        print_json(data)
+    else:
+        _say(line)
 
 
 @app.command("add")
@@ -46,10 +55,8 @@ def add_cmd(
         target = add_target(
             store, sender_from_settings(settings), url, players=player or (), kinds=on
         )
-    if as_json:
-        print_json({"id": target.id, "url": target.shown, "kinds": list(target.kinds)})
-        return
-    _say(f"added {target.id}: {target.shown} ({','.join(target.kinds)})")
+    data = {"id": target.id, "url": target.shown, "kinds": list(target.kinds)}
+    _done(as_json, data, f"added {target.id}: {target.shown} ({','.join(target.kinds)})")
 
 
 @app.command("list")
@@ -94,10 +101,8 @@ def remove_cmd(
 
     with open_db(ctx) as store:
         target = remove_target(store, target_id)
-    if as_json:
-        print_json({"removed": target.id, "url": target.shown})
-        return
-    _say(f"removed {target.id}: {target.shown}")
+    data = {"removed": target.id, "url": target.shown}
+    _done(as_json, data, f"removed {target.id}: {target.shown}")
 
 
 @app.command("test")
@@ -111,10 +116,7 @@ def test_cmd(
     from halotrack.wiring.notify import sender_from_settings
 
     shown = send_test(sender_from_settings(state(ctx).settings()), target)
-    if as_json:
-        print_json({"sent": shown})
-        return
-    _say(f"sent a test message to {shown}")
+    _done(as_json, {"sent": shown}, f"sent a test message to {shown}")
 
 
 @app.command("send")

@@ -111,20 +111,7 @@ def pending(target_conn: Conn, target: str) -> list[Due]:
         .order_by(ev.seq)
     )
     with _connection(target_conn) as conn:
-        return [
-            Due(
-                seq=r.seq,
-                event_id=r.event_id,
-                kind=r.kind,
-                xuid=None if r.xuid is None else int(r.xuid),
-                title=r.title,
-                body=r.body,
-                data_json=r.data_json,
-                attempts=r.attempts,
-                next_attempt_at=r.next_attempt_at,
-            )
-            for r in conn.execute(q)
-        ]
+        return [Due(**r._mapping) for r in conn.execute(q)]
 
 
 def _row(seq: int, target: str) -> Any:
@@ -185,17 +172,7 @@ def failures(target_conn: Conn, targets: Collection[str] | None = None) -> list[
     if targets is not None:
         q = q.where(dl.target.in_(sorted(targets)))
     with _connection(target_conn) as conn:
-        return [
-            Failed(
-                target=r.target,
-                seq=r.seq,
-                event_id=r.event_id,
-                title=r.title,
-                attempts=r.attempts,
-                last_error=r.last_error,
-            )
-            for r in conn.execute(q)
-        ]
+        return [Failed(**r._mapping) for r in conn.execute(q)]
 
 
 def forget_target(conn: Connection, target: str) -> int:

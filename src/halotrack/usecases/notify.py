@@ -342,15 +342,20 @@ def send_test(
     """Send a test message to a URL or a target's id now; returns what it was shown as."""
     text = url_or_id.strip()
     url = text if "://" in text else _find((targets_file or TargetsFile()).load(), text).url
+    check_url(sender, url)
     when = clock().isoformat(timespec="seconds")
-    sender.send(
-        url,
-        Message(
-            event_id=f"test-{when}",
-            title="halotrack test",
-            body="If you can read this, halotrack can notify you here.",
-        ),
+    message = Message(
+        event_id=f"test-{when}",
+        title="halotrack test",
+        body="If you can read this, halotrack can notify you here.",
     )
+    try:
+        sender.send(url, message)
+    except DeliveryFailed as exc:
+        raise DeliveryFailed(
+            f"the test message to {mask_url(url)} was not delivered: {exc.message}",
+            hint="check the URL's token and that the service is reachable from here",
+        ) from None
     return mask_url(url)
 
 

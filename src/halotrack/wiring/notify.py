@@ -7,7 +7,7 @@ object like the API client, and `wiring` is where those are built; the use case
 Webhook URLs carry secrets (a Discord webhook's token is in its path, a Telegram bot's in its
 host). apprise logs request URLs at DEBUG and so does urllib3 below it, so once a sender is
 built both loggers stop propagating, drop everything below WARNING and pass the rest on to
-`halotrack.notify`, each known URL's secret parts replaced by `***`. The last such warning of
+`halotrack.notify` (at INFO: `--debug` shows them), each known URL's secret parts replaced by `***`. The last such warning of
 a send is the reason a failed attempt keeps.
 """
 
@@ -51,7 +51,7 @@ class _Redacting(logging.Handler):
         reasons = getattr(self.local, "reasons", None)
         if reasons is not None:
             reasons.append(text)
-        log.log(record.levelno, "%s", text)
+        log.info("%s", text)  # the reason is kept with the delivery; details with --debug
 
 
 _handler: _Redacting | None = None

@@ -7,8 +7,8 @@ object like the API client, and `wiring` is where those are built; the use case
 Webhook URLs carry secrets (a Discord webhook's token is in its path, a Telegram bot's in its
 host). apprise logs request URLs at DEBUG and so does urllib3 below it, so once a sender is
 built both loggers stop propagating, drop everything below WARNING and pass the rest on to
-`halotrack.notify` (at INFO: `--debug` shows them), each known URL's secret parts replaced by `***`. The last such warning of
-a send is the reason a failed attempt keeps.
+`halotrack.notify` (at INFO: `--debug` shows them), each known URL's secret parts replaced
+by `***`. The last such warning of a send is the reason a failed attempt keeps.
 """
 
 from __future__ import annotations

@@ -171,6 +171,21 @@ def test_an_event_waits_for_the_earlier_one_of_its_player_not_for_others(db: Sto
     assert rec.ids() == ["b1", "a1", "a2"]
 
 
+def test_a_redirect_is_not_followed(db: Store) -> None:
+    """A webhook answering 307 elsewhere gets a failed attempt: the URL's token (in its path,
+    or its user:password) never goes to another place."""
+    sender = AppriseSender(timeout=2)
+    tf = TargetsFile()
+    with receiver() as elsewhere, receiver(lambda n: "moved") as rec:
+        rec.moved_to = f"http://127.0.0.1:{elsewhere.port}"
+        add_target(db, sender, f"json://user:pw@127.0.0.1:{rec.port}/hook/TOKEN", targets_file=tf)
+        insert_events(db, make_events([A], 1))
+        report = send_pending(db, sender, targets=tf.load())
+    assert rec.outcomes == ["moved"] and elsewhere.outcomes == []
+    assert report.retrying == 1
+    assert "307" in (deliveries(db)[0]["last_error"] or "")
+
+
 def test_backoff_doubles_and_is_capped() -> None:
     base = timedelta(seconds=30)
     waits = [backoff(n, base) for n in range(1, 6)]

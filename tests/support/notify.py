@@ -101,8 +101,9 @@ class Received:
 @dataclass
 class Receiver:
     """A JSON webhook on 127.0.0.1. `plan(n)` says what the n-th request gets:
-    "ok", "500", "close" (connection closed, no reply) or "slow" (recorded, then answered
-    after `slow` seconds: the sender has given up waiting, so the reply is lost)."""
+    "ok", "500", "close" (connection closed, no reply), "slow" (recorded, then answered
+    after `slow` seconds: the sender has given up waiting, so the reply is lost) or "moved"
+    (a 307 to `moved_to` with the same path)."""
 
     plan: Any = None
     slow: float = 1.5
@@ -112,6 +113,7 @@ class Receiver:
     outcomes: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     port: int = 0
+    moved_to: str = ""
 
     def url(self, path: str = "hook") -> str:
         return f"json://127.0.0.1:{self.port}/{path}"
@@ -152,6 +154,12 @@ def receiver(plan: Any = None, *, slow: float = 1.5, delay: float = 0.0) -> Iter
                 mode = rec.plan(n) if rec.plan else "ok"
                 rec.outcomes.append(mode)
                 rec.paths.append(self.path)
+            if mode == "moved":
+                self.send_response(307)
+                self.send_header("Location", rec.moved_to + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if mode == "close":
                 self.close_connection = True
                 return

@@ -102,6 +102,7 @@ class AppriseSender:
             raise DeliveryFailed("apprise cannot use this URL any more")
         plugin.socket_connect_timeout = self.timeout
         plugin.socket_read_timeout = self.timeout
+        plugin.redirects = False  # a token in the URL or its user:password never follows one
         extras = getattr(plugin, "payload_extras", None)
         if isinstance(extras, dict):  # json:// and the like: the id as a field of its own
             extras["event_id"] = message.event_id

@@ -16,6 +16,7 @@ import pytest
 
 from halotrack.cli import main
 from halotrack.store import Store, open_store
+from halotrack.usecases.notify import TargetsFile
 from halotrack.wiring import demo as demo_module
 from tests.support.notify import insert_events, make_events, receiver
 from tests.support.sim import SimThread, point_cli_at
@@ -46,6 +47,10 @@ def test_track_sends_notifications_after_its_cycle(
         assert main(["track", "--once"]) == 0
         out, _ = capsys.readouterr()
         assert "notifications: 1 delivered" in out
+        TargetsFile().path.write_text("{ not json")  # a broken targets file never stops it
+        assert main(["track", "--once"]) == 0
+        _, err = capsys.readouterr()
+        assert "notifications not sent" in err and "notify-targets.json" in err
     assert rec.ids()[-1] == more[0].event_id
 
 

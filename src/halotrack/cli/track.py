@@ -85,7 +85,9 @@ async def _notify(store: Store, settings: Settings, show: bool) -> None:
     try:
         sent = await to_thread(send_if_targets, store, lambda: sender_from_settings(settings))
     except HaloTrackError as exc:
-        err_console.print(f"notifications not sent: {exc}", highlight=False, markup=False)
+        err_console.print(
+            f"notifications not sent: {exc}", highlight=False, markup=False, soft_wrap=True
+        )
         return
     if sent is None:
         return

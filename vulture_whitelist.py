@@ -87,3 +87,8 @@ _.together_wins
 _.a_wins_against
 _.b_wins_against
 _.should_exit
+
+# apprise reads these of the service object it built (wiring/notify.py: timeouts, no redirects)
+_.socket_connect_timeout
+_.socket_read_timeout
+_.redirects

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from halotrack.models.hosts import service_urls
 from halotrack.models.tokens import Tokens
@@ -99,3 +101,19 @@ class SimThread:
         if self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(30)
+
+
+def point_cli_at(
+    sim: Simulator, home: Path, monkeypatch: pytest.MonkeyPatch, xuid: int | None = None
+) -> Tokens:
+    """Make CLI calls in this process use `sim` as the player `xuid` (default: the first),
+    with their folders under `home` and no pacing; returns the tokens they carry."""
+    tokens = sim.issue_tokens(xuid if xuid is not None else sim.world.players[0].xuid)
+    for var in ("CONFIG_DIR", "DATA_DIR", "CACHE_DIR"):
+        monkeypatch.setenv(f"HALOTRACK_{var}", str(home / var.lower()))
+    monkeypatch.setenv("HALOTRACK_CONFIG", str(home / "none.toml"))
+    monkeypatch.setenv("HALOTRACK_SPARTAN_TOKEN", tokens.spartan)
+    monkeypatch.setenv("HALOTRACK_CLEARANCE", tokens.clearance or "")
+    monkeypatch.setenv("HALOTRACK_RATE", "0")
+    monkeypatch.setenv("HALOTRACK_API", sim.base_url)
+    return tokens

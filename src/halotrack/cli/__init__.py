@@ -30,6 +30,7 @@ from halotrack.cli import (
     insights,
     matches,
     names,
+    notify,
     page,
     read,
     scores,
@@ -161,6 +162,7 @@ app.command("csr-history")(insights.csr_history_cmd)
 app.command("performance")(insights.performance_cmd)
 app.add_typer(scores.app, name="scores")
 app.add_typer(names.app, name="names")  # numbers newer than this version, from the API
+app.add_typer(notify.app, name="notify")  # rank ups, sessions, bests to Discord, ntfy...
 app.command("page")(page.page)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)

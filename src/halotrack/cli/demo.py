@@ -24,6 +24,10 @@ def demo(
     weeks: Annotated[float, typer.Option(help="Simulated weeks to track.")] = 6.0,
     seed: Annotated[int, typer.Option(help="Seed of the simulated world.")] = 7,
     world: Annotated[int, typer.Option(help="Players in the simulated world.")] = 30,
+    notify: Annotated[
+        str | None,
+        typer.Option("--notify", help="Send the demo's events to this apprise URL."),
+    ] = None,
 ) -> None:
     """Track simulated players for weeks of simulated time, then show a diff and pages."""
     from halotrack.wiring.demo import run_demo
@@ -41,6 +45,7 @@ def demo(
             seed=seed,
             world_players=max(world, players),
             say=say,
+            notify=notify,
         )
     )
     db = result.database.resolve()
@@ -65,4 +70,8 @@ def demo(
         f"{base} serve",
     ):
         say(f"  {cmd}")
+    if result.notified is not None and notify:
+        from halotrack.usecases.notify import mask_url
+
+        say(f"\n{result.notified.summary()} to {mask_url(notify)}")
     say(f"\ndone in {result.wall_seconds:.1f}s")

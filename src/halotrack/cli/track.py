@@ -18,6 +18,8 @@ from halotrack.cli.progress import RunProgress
 from halotrack.errors import ConfigError, Unknown
 
 if TYPE_CHECKING:
+    from halotrack.config import Settings
+    from halotrack.store import Store
     from halotrack.usecases import CycleReport
     from halotrack.usecases.cycle import Progress as ProgressFn
 
@@ -70,6 +72,27 @@ def _show(report: CycleReport, as_json: bool, quiet: bool) -> None:
         lines += report.hints()
     for line in lines:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+async def _notify(store: Store, settings: Settings, show: bool) -> None:
+    """Deliver what the cycle's events made due, when there are notification targets; a
+    broken targets file or sender never stops the tracker."""
+    from halotrack.errors import HaloTrackError
+    from halotrack.store import to_thread
+    from halotrack.usecases.notify import send_if_targets
+    from halotrack.wiring.notify import sender_from_settings
+
+    try:
+        sent = await to_thread(send_if_targets, store, lambda: sender_from_settings(settings))
+    except HaloTrackError as exc:
+        err_console.print(
+            f"notifications not sent: {exc}", highlight=False, markup=False, soft_wrap=True
+        )
+        return
+    if sent is None:
+        return
+    if show and (sent.delivered or sent.retrying or sent.gave_up):
+        console.print(sent.summary(), highlight=False, markup=False, soft_wrap=True)
 
 
 def track(
@@ -132,6 +155,7 @@ def track(
                         tracker = Tracker(client, store, progress=tick)
                         report = await tracker.run_cycle(wanted, force=force)
                     _show(report, as_json, quiet)
+                    await _notify(store, settings, show=not (as_json or quiet))
                     if interval is None:
                         if report.all_failed:
                             raise typer.Exit(1)  # for cron: nobody could be checked

@@ -27,8 +27,10 @@ from halotrack.store import Store, open_store, to_thread
 from halotrack.store import history as hist
 from halotrack.usecases.cycle import CycleReport, Tracker
 from halotrack.usecases.metadata import StoreEtagCache
+from halotrack.usecases.notify import SendReport, Target, check_url, send_pending
 from halotrack.usecases.watch import add_players
 from halotrack.waypoint import Limits, WaypointClient
+from halotrack.wiring.notify import AppriseSender
 from halotrack.wiring.simtokens import SimulatorTokens
 
 Say = Callable[[str], None]
@@ -47,6 +49,7 @@ class DemoResult:
     simulated_days: float = 0.0
     midpoint: str = ""
     wall_seconds: float = 0.0
+    notified: SendReport | None = None
 
     @property
     def requests(self) -> int:
@@ -121,9 +124,14 @@ async def run_demo(
     seed: int = 7,
     world_players: int = 30,
     say: Say = print,
+    notify: str | None = None,
 ) -> DemoResult:
-    """Run the demo into `out` (created; a previous demo database there is replaced)."""
+    """Run the demo into `out` (created; a previous demo database there is replaced);
+    `notify`: an apprise URL that gets the demo's events (it is not kept anywhere)."""
     wall0 = time.perf_counter()
+    sender = AppriseSender() if notify else None
+    if notify and sender:
+        check_url(sender, notify)
     db = await to_thread(_fresh_database, out)
     result = DemoResult(database=db)
     rng = random.Random(seed)
@@ -189,6 +197,9 @@ async def run_demo(
                 path = out / f"{_slug(p.gamertag)}-{p.xuid}.html"
                 write_page(data, path)
                 result.pages[p.gamertag] = path
+            if notify and sender:
+                target = Target(id="demo", url=notify)  # every event of the demo
+                result.notified = await to_thread(send_pending, store, sender, targets=[target])
     result.wall_seconds = time.perf_counter() - wall0
     return result
 

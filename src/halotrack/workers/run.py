@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from procrastinate import App, PsycopgConnector
 
+import halotrack.workers.notify  # noqa: F401  (registers the notifications task on `app`)
 from halotrack.config import Settings
 from halotrack.errors import ConfigError
 from halotrack.store import Store, open_store

@@ -174,7 +174,8 @@ def pg_store_session_url(pg_url: str):
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path):
-    """An opened, migrated, empty store on each backend."""
+    """An opened, migrated, empty store on each backend (every table of the schema is
+    emptied after a PostgreSQL test, since the schema is shared by the session)."""
     from halotrack.store import open_store
 
     if request.param == "sqlite":
@@ -186,11 +187,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path):
         yield s
     finally:
         if request.param == "postgres":
+            from halotrack.store.schema import metadata
+
+            names = ", ".join(t.name for t in metadata.sorted_tables)
             with s.engine.begin() as conn:
-                conn.exec_driver_sql(
-                    "TRUNCATE players, gamertags, service_records, csr_snapshots, "
-                    "metadata_cache, watch_list, seasons_fetched RESTART IDENTITY CASCADE"
-                )
+                conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
         s.close()
 
 

@@ -13,8 +13,9 @@ what they are given from settings.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from halotrack.models.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from halotrack.usecases.cycle import CycleReport, Failure, Tracker
@@ -40,11 +41,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_exports(__name__, _HOME)
 
 
 __all__ = [

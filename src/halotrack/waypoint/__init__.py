@@ -13,8 +13,9 @@ models of `halotrack.models`, each keeping its raw body (`.raw_bytes`).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from halotrack.models.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from halotrack.waypoint.cache import EtagCache
@@ -53,11 +54,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_exports(__name__, _HOME)
 
 
 __all__ = [

@@ -28,7 +28,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
 import aiohttp
 import msgspec
@@ -281,6 +281,25 @@ class _Call(Generic[T]):
     cached: tuple[str, bytes] | None
     refreshed: bool = False
     ends_at: float | None = None
+
+
+class TransportOptions(TypedDict, total=False):
+    """What `WaypointClient` hands its transport unchanged (see `Transport` for defaults)."""
+
+    base_urls: Mapping[str, str] | None
+    api_root: str | None
+    session: aiohttp.ClientSession | None
+    limits: Limits | None
+    retry: RetryPolicy | None
+    timeout: float
+    clock: Callable[[], float]
+    sleep: Callable[[float], Awaitable[None]]
+    rand: Callable[[], float]
+    wall_clock: Callable[[], float]
+    user_agent: str
+    ca_bundle: str | None
+    server_clock: ServerClock | None
+    pacer: SharedPacer | None
 
 
 class Transport:

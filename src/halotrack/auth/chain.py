@@ -30,15 +30,7 @@ from halotrack.models.hosts import (
     service_urls,
 )
 from halotrack.models.summary import duration
-from halotrack.waypoint.guard import (
-    HINT_DEADLINE,
-    HINT_TOO_LARGE,
-    BodyTooLarge,
-    Bounds,
-    RedirectRefused,
-    exchange,
-    limit_text,
-)
+from halotrack.waypoint import guard
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +105,12 @@ class XboxChain:
         *,
         api_root: str | None = None,
         urls: Mapping[str, str] | None = None,
-        bounds: Bounds | None = None,
+        bounds: guard.Bounds | None = None,
     ) -> None:
         self._session = session
         self._urls = dict(urls) if urls is not None else service_urls(api_root)
         self._trusted = tuple(base.rstrip("/") + "/" for base in self._urls.values())
-        bounds = bounds or Bounds()
+        bounds = bounds or guard.Bounds()
         self._seconds = bounds.once  # the chain does not retry
         self._max_body = bounds.max_body
 
@@ -142,7 +134,7 @@ class XboxChain:
         """
         host = URL(url).host
         try:
-            answer = await exchange(
+            answer = await guard.exchange(
                 self._session,
                 method,
                 URL(url),
@@ -154,19 +146,19 @@ class XboxChain:
                 seconds=self._seconds,
                 leave=False,
             )
-        except BodyTooLarge:
+        except guard.BodyTooLarge:
             raise AuthError(
-                f"{step}: the answer from {host} is larger than {limit_text(self._max_body)}",
+                f"{step}: the answer from {host} is larger than {guard.limit_text(self._max_body)}",
                 step=step,
-                hint=HINT_TOO_LARGE,
+                hint=guard.HINT_TOO_LARGE,
             ) from None
-        except RedirectRefused as exc:
+        except guard.RedirectRefused as exc:
             raise AuthError(f"{step}: {exc}", step=step, hint=NETWORK_HINT) from None
         except TimeoutError:
             raise AuthError(
                 f"{step}: no answer from {host} within {self._seconds:g} s",
                 step=step,
-                hint=HINT_DEADLINE,
+                hint=guard.HINT_DEADLINE,
             ) from None
         except aiohttp.ClientError as exc:
             raise AuthError(
@@ -205,21 +197,25 @@ class XboxChain:
             f"{step}: the answer has no {what}", step=step, status=200, hint=RETRY_LATER
         )
 
+    async def _xbox_post(
+        self, step: str, url: str, relying_party: str, properties: Mapping[str, Any]
+    ) -> tuple[int, Any]:
+        """The request both Xbox token steps send: a JWT for `relying_party`."""
+        body = {"RelyingParty": relying_party, "TokenType": "JWT", "Properties": properties}
+        return await self._call(
+            step, "POST", url, headers={"x-xbl-contract-version": "1"}, body=body
+        )
+
     async def user_token(self, access_token: str) -> XboxToken:
         """Step 2: trade the Microsoft access token for an Xbox user token."""
-        status, data = await self._call(
+        status, data = await self._xbox_post(
             "xbox-user",
-            "POST",
             f"{self._urls['xbox_user']}/user/authenticate",
-            headers={"x-xbl-contract-version": "1"},
-            body={
-                "RelyingParty": XBOX_USER_RELYING_PARTY,
-                "TokenType": "JWT",
-                "Properties": {
-                    "AuthMethod": "RPS",
-                    "SiteName": "user.auth.xboxlive.com",
-                    "RpsTicket": f"d={access_token}",
-                },
+            XBOX_USER_RELYING_PARTY,
+            {
+                "AuthMethod": "RPS",
+                "SiteName": "user.auth.xboxlive.com",
+                "RpsTicket": f"d={access_token}",
             },
         )
         self._check_status(
@@ -232,16 +228,11 @@ class XboxChain:
 
     async def xsts(self, user_token: str, relying_party: str) -> XboxToken:
         """Step 3: an XSTS token for one relying party (Halo, or Xbox Live for the XUID)."""
-        status, data = await self._call(
+        status, data = await self._xbox_post(
             "xsts",
-            "POST",
             f"{self._urls['xsts']}/xsts/authorize",
-            headers={"x-xbl-contract-version": "1"},
-            body={
-                "RelyingParty": relying_party,
-                "TokenType": "JWT",
-                "Properties": {"UserTokens": [user_token], "SandboxId": "RETAIL"},
-            },
+            relying_party,
+            {"UserTokens": [user_token], "SandboxId": "RETAIL"},
         )
         if status >= 500:
             raise self._status_error("xsts", "Xbox authorization", status, RETRY_LATER)

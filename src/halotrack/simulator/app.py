@@ -152,6 +152,14 @@ def _maybe_xml(request: web.Request, root: str, body: bytes) -> web.Response:
     return _raw(body)
 
 
+def _cached(p: SimPlayer, key: Any, build: Callable[[], Any]) -> bytes:
+    """The player's encoded answer for `key`, built once (the world does not change)."""
+    body = p.cache.get(key)
+    if body is None:
+        body = p.cache[key] = _encode(build())
+    return body
+
+
 def _player(world: World, ident: str, *, xuid_only: bool = False) -> SimPlayer:
     low = ident.lower()
     if low.startswith("xuid("):
@@ -209,10 +217,7 @@ async def h_service_record(request: web.Request, call: Call) -> web.StreamRespon
                 if gi.lower() not in names:
                     raise ApiFailure(400)
                 f.interaction = names[gi.lower()]
-    key = ("sr", f.key())
-    body = p.cache.get(key)
-    if body is None:
-        body = p.cache[key] = _encode(views.service_record(world, p, f))
+    body = _cached(p, ("sr", f.key()), lambda: views.service_record(world, p, f))
     return _maybe_xml(request, "PlayerServiceRecord", body)
 
 
@@ -230,19 +235,13 @@ async def h_matches(request: web.Request, call: Call) -> web.StreamResponse:
     if kind not in MATCH_TYPES:
         raise ApiFailure(400)
     key = ("hist", start, count, kind)
-    body = p.cache.get(key)
-    if body is None:
-        body = p.cache[key] = _encode(views.history_page(world, p, start, count, kind))
-    return _raw(body)
+    return _raw(_cached(p, key, lambda: views.history_page(world, p, start, count, kind)))
 
 
 async def h_match_count(request: web.Request, call: Call) -> web.StreamResponse:
     world = _state(request).world
     p = _player(world, call.params["player"])
-    body = p.cache.get("count")
-    if body is None:
-        body = p.cache["count"] = _encode(views.match_count(world, p))
-    return _raw(body)
+    return _raw(_cached(p, "count", lambda: views.match_count(world, p)))
 
 
 async def h_match_stats(request: web.Request, call: Call) -> web.StreamResponse:
@@ -426,10 +425,7 @@ async def h_users(request: web.Request, call: Call) -> web.StreamResponse:
 async def h_career_progress(request: web.Request, call: Call) -> web.StreamResponse:
     world = _state(request).world
     p = _player(world, call.params["player"])
-    body = p.cache.get("career")
-    if body is None:
-        body = p.cache["career"] = _encode(views.career_progress(world, p))
-    return _raw(body)
+    return _raw(_cached(p, "career", lambda: views.career_progress(world, p)))
 
 
 async def h_clearance(request: web.Request, call: Call) -> web.StreamResponse:
@@ -529,7 +525,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("discovery.asset", rf"{_ASSETS}/{_ID}/versions/(?P<ver>[^/]+)", h_discovery),
     ("discovery.asset.latest", rf"{_ASSETS}/{_ID}", h_discovery),
     ("discovery.search", r"/hi/search", h_search),
-    ("discovery.film", rf"/hi/films/matches/(?P<match>[^/]+)/spectate", h_film),
+    ("discovery.film", r"/hi/films/matches/(?P<match>[^/]+)/spectate", h_film),
     ("profile.user.me", r"/users/me", h_user_me),
     ("profile.user.gt", r"/users/gt\((?P<gt>.*)\)", h_user_gt),
     ("profile.user.xuid", r"/users/xuid\((?P<x>[^)]*)\)", h_user_xuid),

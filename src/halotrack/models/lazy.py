@@ -8,8 +8,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 
-def lazy_exports(package: str, home: Mapping[str, str]) -> Callable[[str], Any]:
-    """A module `__getattr__` that imports `<package>.<home[name]>` when `name` is first read."""
+def lazy_exports(package: str, names: Mapping[str, tuple[str, ...]]) -> Callable[[str], Any]:
+    """A module `__getattr__` that imports `<package>.<module>` when one of `names[module]` is
+    first read."""
+    home = {name: module for module, exported in names.items() for name in exported}
 
     def __getattr__(name: str) -> Any:
         module = home.get(name)

@@ -27,17 +27,11 @@ if TYPE_CHECKING:
 # Loaded on first use: a command that needs only `usecases.seasons` must not pay for the
 # client and the database layer that `Tracker` brings.
 _HOME = {
-    "CycleReport": "cycle",
-    "Failure": "cycle",
-    "Tracker": "cycle",
-    "TrackerBusy": "lock",
-    "TrackerLock": "lock",
-    "Metadata": "metadata",
-    "StoreEtagCache": "metadata",
-    "check_interval": "policy",
-    "next_check_at": "policy",
-    "add_players": "watch",
-    "resolve_players": "watch",
+    "cycle": ("CycleReport", "Failure", "Tracker"),
+    "lock": ("TrackerBusy", "TrackerLock"),
+    "metadata": ("Metadata", "StoreEtagCache"),
+    "policy": ("check_interval", "next_check_at"),
+    "watch": ("add_players", "resolve_players"),
 }
 
 

@@ -35,22 +35,20 @@ if TYPE_CHECKING:
 
 # Loaded on first use: parsing a gamertag must not load aiohttp (see ARCHITECTURE.md).
 _HOME = {
-    "EtagCache": "cache",
-    "WaypointClient": "client",
-    "Player": "players",
-    "is_bot": "players",
-    "parse_player": "players",
-    "CsrResults": "skill",
-    "StaticTokens": "tokens",
-    "TokenProvider": "tokens",
-    "Tokens": "tokens",
-    "USER_AGENT": "transport",
-    "Counters": "transport",
-    "Fetched": "transport",
-    "Limits": "transport",
-    "RetryPolicy": "transport",
-    "SharedPacer": "transport",
-    "Transport": "transport",
+    "cache": ("EtagCache",),
+    "client": ("WaypointClient",),
+    "players": ("Player", "is_bot", "parse_player"),
+    "skill": ("CsrResults",),
+    "tokens": ("StaticTokens", "TokenProvider", "Tokens"),
+    "transport": (
+        "USER_AGENT",
+        "Counters",
+        "Fetched",
+        "Limits",
+        "RetryPolicy",
+        "SharedPacer",
+        "Transport",
+    ),
 }
 
 

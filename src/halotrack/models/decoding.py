@@ -196,6 +196,18 @@ _TOP_LEVEL_NO_VALUE = (
     _rule("career-rank-progress", "CurrentProgress"),
     _rule("career-rank-progress", "RewardTrackPath IsOwned"),
 )
+# Discovery assets (`AssetId` and `VersionId`): by their links, else by their `CustomData`.
+_ASSET = (
+    _rule("playlist", "RotationEntries"),
+    _rule("map-mode-pair", "", "MapLink UgcGameVariantLink"),
+    _rule("game-variant", "EngineGameVariantLink"),
+    _rule("map", "PrefabLinks"),
+)
+_ASSET_CUSTOM = (
+    _rule("playlist", "PlaylistEntries"),
+    _rule("map", "", "NumOfObjectsOnMap TagLevelId"),
+    _rule("game-variant", "KeyValues"),
+)
 
 
 def _by_keys(rules: tuple[_KeyRule, ...], keys: set[str]) -> str | None:
@@ -237,20 +249,7 @@ def guess_kind_of(obj: Any) -> str | None:
     if "UgcPlaylistVersion" in keys or "HasCsr" in keys or "PlatformMatchmakingHopperId" in keys:
         return "playlist-asset"
     if "AssetId" in keys and "VersionId" in keys:
-        if "RotationEntries" in keys:
-            return "playlist"
-        if "MapLink" in keys or "UgcGameVariantLink" in keys:
-            return "map-mode-pair"
-        if "EngineGameVariantLink" in keys:
-            return "game-variant"
-        if "PrefabLinks" in keys:
-            return "map"
-        custom = obj.get("CustomData") or {}
-        if isinstance(custom, dict):
-            if "PlaylistEntries" in custom:
-                return "playlist"
-            if "NumOfObjectsOnMap" in custom or "TagLevelId" in custom:
-                return "map"
-            if "KeyValues" in custom:
-                return "game-variant"
+        custom = obj.get("CustomData")
+        by_custom = _by_keys(_ASSET_CUSTOM, set(custom)) if isinstance(custom, dict) else None
+        return _by_keys(_ASSET, keys) or by_custom
     return None

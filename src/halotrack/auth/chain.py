@@ -117,6 +117,21 @@ class XboxChain:
     def __repr__(self) -> str:
         return f"XboxChain(settings={self._urls['settings']!r})"
 
+    def _unanswered(self, step: str, host: str | None, exc: Exception) -> AuthError:
+        """The one-line error for a hop that got no usable answer: what happened, what to do."""
+        hint = NETWORK_HINT
+        if isinstance(exc, guard.BodyTooLarge):
+            why = f"the answer from {host} is larger than {guard.limit_text(self._max_body)}"
+            hint = guard.HINT_TOO_LARGE
+        elif isinstance(exc, guard.RedirectRefused):
+            why = str(exc)
+        elif isinstance(exc, TimeoutError):
+            why = f"no answer from {host} within {self._seconds:g} s"
+            hint = guard.HINT_DEADLINE
+        else:
+            why = f"could not reach {host}: {type(exc).__name__}"
+        return AuthError(f"{step}: {why}", step=step, hint=hint)
+
     async def _call(
         self,
         step: str,
@@ -146,26 +161,13 @@ class XboxChain:
                 seconds=self._seconds,
                 leave=False,
             )
-        except guard.BodyTooLarge:
-            raise AuthError(
-                f"{step}: the answer from {host} is larger than {guard.limit_text(self._max_body)}",
-                step=step,
-                hint=guard.HINT_TOO_LARGE,
-            ) from None
-        except guard.RedirectRefused as exc:
-            raise AuthError(f"{step}: {exc}", step=step, hint=NETWORK_HINT) from None
-        except TimeoutError:
-            raise AuthError(
-                f"{step}: no answer from {host} within {self._seconds:g} s",
-                step=step,
-                hint=guard.HINT_DEADLINE,
-            ) from None
-        except aiohttp.ClientError as exc:
-            raise AuthError(
-                f"{step}: could not reach {host}: {type(exc).__name__}",
-                step=step,
-                hint=NETWORK_HINT,
-            ) from None
+        except (
+            guard.BodyTooLarge,
+            guard.RedirectRefused,
+            TimeoutError,
+            aiohttp.ClientError,
+        ) as exc:
+            raise self._unanswered(step, host, exc) from None
         try:
             data = json.loads(answer.body) if answer.body.strip() else None
         except ValueError:

@@ -26,7 +26,7 @@ import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC
 from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
@@ -140,15 +140,10 @@ class Counters:
     by_service: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "retries": self.retries,
-            "refreshes": self.refreshes,
-            "not_modified": self.not_modified,
-            "connection_errors": self.connection_errors,
-            "by_status": dict(sorted(self.by_status.items())),
-            "by_service": dict(sorted(self.by_service.items())),
-        }
+        out = asdict(self)
+        out["by_status"] = dict(sorted(self.by_status.items()))
+        out["by_service"] = dict(sorted(self.by_service.items()))
+        return out
 
 
 @dataclass(slots=True)

@@ -135,33 +135,29 @@ def upgrade() -> None:
         _create(table)
 
     # Frozen copies of the view SQL: a later change to schema.py must not rewrite history.
-    op.execute(
-        """
-CREATE VIEW latest_service_records AS
-SELECT p.gamertag AS gamertag, s.*
-FROM service_records s
-JOIN players p ON p.xuid = s.xuid
+    same = "n.xuid = s.xuid AND n.kind = s.kind AND n.scope_key = s.scope_key"
+    op.execute(_latest_view("latest_service_records", "service_records", "s", same))
+    same = (
+        "n.xuid = c.xuid AND n.playlist_id = c.playlist_id\n"
+        "      AND n.csr_season_id = c.csr_season_id"
+    )
+    op.execute(_latest_view("latest_csr", "csr_snapshots", "c", same))
+
+
+def _latest_view(view: str, table: str, a: str, same: str) -> str:
+    """The newest row of each slice: no row of the slice (`same`) is newer, or as new with a
+    higher id."""
+    return f"""
+CREATE VIEW {view} AS
+SELECT p.gamertag AS gamertag, {a}.*
+FROM {table} {a}
+JOIN players p ON p.xuid = {a}.xuid
 WHERE NOT EXISTS (
-    SELECT 1 FROM service_records n
-    WHERE n.xuid = s.xuid AND n.kind = s.kind AND n.scope_key = s.scope_key
-      AND (n.captured_at > s.captured_at OR (n.captured_at = s.captured_at AND n.id > s.id))
+    SELECT 1 FROM {table} n
+    WHERE {same}
+      AND (n.captured_at > {a}.captured_at OR (n.captured_at = {a}.captured_at AND n.id > {a}.id))
 )
 """
-    )
-    op.execute(
-        """
-CREATE VIEW latest_csr AS
-SELECT p.gamertag AS gamertag, c.*
-FROM csr_snapshots c
-JOIN players p ON p.xuid = c.xuid
-WHERE NOT EXISTS (
-    SELECT 1 FROM csr_snapshots n
-    WHERE n.xuid = c.xuid AND n.playlist_id = c.playlist_id
-      AND n.csr_season_id = c.csr_season_id
-      AND (n.captured_at > c.captured_at OR (n.captured_at = c.captured_at AND n.id > c.id))
-)
-"""
-    )
 
 
 def downgrade() -> None:

@@ -30,15 +30,7 @@ from halotrack.models.hosts import (
     service_urls,
 )
 from halotrack.models.summary import duration
-from halotrack.waypoint.guard import (
-    HINT_DEADLINE,
-    HINT_TOO_LARGE,
-    BodyTooLarge,
-    Bounds,
-    RedirectRefused,
-    exchange,
-    limit_text,
-)
+from halotrack.waypoint import guard
 
 log = logging.getLogger(__name__)
 
@@ -113,17 +105,32 @@ class XboxChain:
         *,
         api_root: str | None = None,
         urls: Mapping[str, str] | None = None,
-        bounds: Bounds | None = None,
+        bounds: guard.Bounds | None = None,
     ) -> None:
         self._session = session
         self._urls = dict(urls) if urls is not None else service_urls(api_root)
         self._trusted = tuple(base.rstrip("/") + "/" for base in self._urls.values())
-        bounds = bounds or Bounds()
+        bounds = bounds or guard.Bounds()
         self._seconds = bounds.once  # the chain does not retry
         self._max_body = bounds.max_body
 
     def __repr__(self) -> str:
         return f"XboxChain(settings={self._urls['settings']!r})"
+
+    def _unanswered(self, step: str, host: str | None, exc: Exception) -> AuthError:
+        """The one-line error for a hop that got no usable answer: what happened, what to do."""
+        hint = NETWORK_HINT
+        if isinstance(exc, guard.BodyTooLarge):
+            why = f"the answer from {host} is larger than {guard.limit_text(self._max_body)}"
+            hint = guard.HINT_TOO_LARGE
+        elif isinstance(exc, guard.RedirectRefused):
+            why = str(exc)
+        elif isinstance(exc, TimeoutError):
+            why = f"no answer from {host} within {self._seconds:g} s"
+            hint = guard.HINT_DEADLINE
+        else:
+            why = f"could not reach {host}: {type(exc).__name__}"
+        return AuthError(f"{step}: {why}", step=step, hint=hint)
 
     async def _call(
         self,
@@ -142,7 +149,7 @@ class XboxChain:
         """
         host = URL(url).host
         try:
-            answer = await exchange(
+            answer = await guard.exchange(
                 self._session,
                 method,
                 URL(url),
@@ -154,26 +161,13 @@ class XboxChain:
                 seconds=self._seconds,
                 leave=False,
             )
-        except BodyTooLarge:
-            raise AuthError(
-                f"{step}: the answer from {host} is larger than {limit_text(self._max_body)}",
-                step=step,
-                hint=HINT_TOO_LARGE,
-            ) from None
-        except RedirectRefused as exc:
-            raise AuthError(f"{step}: {exc}", step=step, hint=NETWORK_HINT) from None
-        except TimeoutError:
-            raise AuthError(
-                f"{step}: no answer from {host} within {self._seconds:g} s",
-                step=step,
-                hint=HINT_DEADLINE,
-            ) from None
-        except aiohttp.ClientError as exc:
-            raise AuthError(
-                f"{step}: could not reach {host}: {type(exc).__name__}",
-                step=step,
-                hint=NETWORK_HINT,
-            ) from None
+        except (
+            guard.BodyTooLarge,
+            guard.RedirectRefused,
+            TimeoutError,
+            aiohttp.ClientError,
+        ) as exc:
+            raise self._unanswered(step, host, exc) from None
         try:
             data = json.loads(answer.body) if answer.body.strip() else None
         except ValueError:
@@ -205,21 +199,25 @@ class XboxChain:
             f"{step}: the answer has no {what}", step=step, status=200, hint=RETRY_LATER
         )
 
+    async def _xbox_post(
+        self, step: str, url: str, relying_party: str, properties: Mapping[str, Any]
+    ) -> tuple[int, Any]:
+        """The request both Xbox token steps send: a JWT for `relying_party`."""
+        body = {"RelyingParty": relying_party, "TokenType": "JWT", "Properties": properties}
+        return await self._call(
+            step, "POST", url, headers={"x-xbl-contract-version": "1"}, body=body
+        )
+
     async def user_token(self, access_token: str) -> XboxToken:
         """Step 2: trade the Microsoft access token for an Xbox user token."""
-        status, data = await self._call(
+        status, data = await self._xbox_post(
             "xbox-user",
-            "POST",
             f"{self._urls['xbox_user']}/user/authenticate",
-            headers={"x-xbl-contract-version": "1"},
-            body={
-                "RelyingParty": XBOX_USER_RELYING_PARTY,
-                "TokenType": "JWT",
-                "Properties": {
-                    "AuthMethod": "RPS",
-                    "SiteName": "user.auth.xboxlive.com",
-                    "RpsTicket": f"d={access_token}",
-                },
+            XBOX_USER_RELYING_PARTY,
+            {
+                "AuthMethod": "RPS",
+                "SiteName": "user.auth.xboxlive.com",
+                "RpsTicket": f"d={access_token}",
             },
         )
         self._check_status(
@@ -232,16 +230,11 @@ class XboxChain:
 
     async def xsts(self, user_token: str, relying_party: str) -> XboxToken:
         """Step 3: an XSTS token for one relying party (Halo, or Xbox Live for the XUID)."""
-        status, data = await self._call(
+        status, data = await self._xbox_post(
             "xsts",
-            "POST",
             f"{self._urls['xsts']}/xsts/authorize",
-            headers={"x-xbl-contract-version": "1"},
-            body={
-                "RelyingParty": relying_party,
-                "TokenType": "JWT",
-                "Properties": {"UserTokens": [user_token], "SandboxId": "RETAIL"},
-            },
+            relying_party,
+            {"UserTokens": [user_token], "SandboxId": "RETAIL"},
         )
         if status >= 500:
             raise self._status_error("xsts", "Xbox authorization", status, RETRY_LATER)

@@ -20,12 +20,7 @@ from aiohttp import web
 
 from halotrack.auth.chain import XboxChain
 from halotrack.auth.microsoft import MicrosoftAccount, SignInConfig, normalize_root
-from halotrack.auth.provider import (
-    Clock,
-    HttpFactory,
-    SignedInTokens,
-    http_factory,
-)
+from halotrack.auth.provider import Clock, HttpFactory, SignedInTokens, http_factory
 from halotrack.auth.store import Session, StoredToken, TokenStore
 from halotrack.errors import AuthError, ConfigError
 from halotrack.models import utcnow

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.table import Table
 
 from halotrack import config
 from halotrack.cli.output import write_output
@@ -62,3 +64,9 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 def print_json(data: Any) -> None:
     """Write JSON for scripts to stdout: stable keys, no colour, one document."""
     write_output(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", None)
+
+
+def listing(title: str) -> Table:
+    """A table in the house style of listings: a light rule under the head, no outer
+    padding, so that it fits 80 columns."""
+    return Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)

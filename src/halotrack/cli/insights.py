@@ -18,10 +18,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
 from rich.table import Table
 
-from halotrack.cli.common import console, open_db, print_json
+from halotrack.cli.common import console, listing, open_db, print_json
 from halotrack.cli.matches import short_id
 from halotrack.cli.track import parse_every
 
@@ -46,7 +45,7 @@ def _open(ctx: typer.Context) -> Store:
 
 def _table(title: str, *columns: str) -> Table:
     """Light borders, numbers right-aligned: fits 80 columns (the first column wraps)."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table = listing(title)
     for i, col in enumerate(columns):
         table.add_column(col, justify="left" if i == 0 else "right", no_wrap=i > 0)
     return table

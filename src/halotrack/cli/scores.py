@@ -9,11 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from halotrack import config
-from halotrack.cli.common import console, open_db, print_json
+from halotrack.cli.common import console, listing, open_db, print_json
 from halotrack.models.names import PERSONAL_SCORES_FILE, load_personal_scores
 
 if TYPE_CHECKING:
@@ -71,12 +69,7 @@ def infer_cmd(
     # One line per NameId by default: the evidence sentence, squeezed into a column at 80
     # characters, made the table ~390 lines with words split mid-word. `--all` prints it
     # below the table, one paragraph per NameId, wrapped between words.
-    table = Table(
-        title=f"Personal scores in {n_matches} stored matches",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
+    table = listing(f"Personal scores in {n_matches} stored matches")
     for col in ("NameId", "Proposed", "Points", "Status", "Seen", "Known table"):
         table.add_column(
             col,

@@ -6,8 +6,9 @@ XUID. `remove` and `list` need no network.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -101,29 +102,20 @@ def remove_cmd(ctx: typer.Context, players: Players) -> None:
         )
 
 
+def _entry_json(entry: WatchEntry) -> dict[str, Any]:
+    """An entry as `watch list --json` shows it: the opt-in named `matches`, no options."""
+    out = {("matches" if k == "matches_opt_in" else k): v for k, v in asdict(entry).items()}
+    del out["options"]
+    return out
+
+
 @app.command("list")
 def list_cmd(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Watched players and when the tracker last looked at them."""
     with open_db(ctx, write=False) as store:
         entries = store.watch_list()
     if as_json:
-        print_json(
-            [
-                {
-                    "xuid": e.xuid,
-                    "gamertag": e.gamertag,
-                    "matches": e.matches_opt_in,
-                    "added_at": e.added_at,
-                    "last_checked_at": e.last_checked_at,
-                    "last_played_at": e.last_played_at,
-                    "last_match_count": e.last_match_count,
-                    "next_check_at": e.next_check_at,
-                    "failure_count": e.failure_count,
-                    "last_error": e.last_error,
-                }
-                for e in entries
-            ]
-        )
+        print_json([_entry_json(e) for e in entries])
         return
     if not entries:
         console.print("nobody is watched yet: `halotrack watch add GAMERTAG`")

@@ -173,6 +173,50 @@ def guess_kind(data: bytes | bytearray | memoryview | str) -> str | None:
     return guess_kind_of(obj)
 
 
+# Kinds told by top-level keys, first match wins: (kind, keys all present, keys one of which
+# is present). Tried in order, before and after the `Value` list of the batch answers.
+_KeyRule = tuple[str, frozenset[str], frozenset[str]]
+
+
+def _rule(kind: str, every: str, one_of: str = "") -> _KeyRule:
+    return kind, frozenset(every.split()), frozenset(one_of.split())
+
+
+_TOP_LEVEL = (
+    _rule("user", "xuid gamertag"),
+    _rule("match-stats", "MatchId", "Players Teams"),
+    _rule("match-history", "Results", "ResultCount Start"),
+    _rule("service-record", "Subqueries"),
+    _rule("service-record", "CoreStats MatchesCompleted"),
+    _rule("match-count", "", "MatchesPlayedCount MatchmadeMatchesPlayedCount"),
+)
+_TOP_LEVEL_NO_VALUE = (
+    _rule("medal-metadata", "medals", "difficulties types"),
+    _rule("career-rank-track", "Ranks", "TrackId XpPerRank"),
+    _rule("career-rank-progress", "CurrentProgress"),
+    _rule("career-rank-progress", "RewardTrackPath IsOwned"),
+)
+# Discovery assets (`AssetId` and `VersionId`): by their links, else by their `CustomData`.
+_ASSET = (
+    _rule("playlist", "RotationEntries"),
+    _rule("map-mode-pair", "", "MapLink UgcGameVariantLink"),
+    _rule("game-variant", "EngineGameVariantLink"),
+    _rule("map", "PrefabLinks"),
+)
+_ASSET_CUSTOM = (
+    _rule("playlist", "PlaylistEntries"),
+    _rule("map", "", "NumOfObjectsOnMap TagLevelId"),
+    _rule("game-variant", "KeyValues"),
+)
+
+
+def _by_keys(rules: tuple[_KeyRule, ...], keys: set[str]) -> str | None:
+    for kind, every, one_of in rules:
+        if keys >= every and (not one_of or keys & one_of):
+            return kind
+    return None
+
+
 def guess_kind_of(obj: Any) -> str | None:
     """`guess_kind` for an already parsed JSON value."""
     if isinstance(obj, list):
@@ -182,16 +226,8 @@ def guess_kind_of(obj: Any) -> str | None:
     if not isinstance(obj, dict):
         return None
     keys = set(obj)
-    if "xuid" in keys and "gamertag" in keys:
-        return "user"
-    if "MatchId" in keys and ("Players" in keys or "Teams" in keys):
-        return "match-stats"
-    if "Results" in keys and ("ResultCount" in keys or "Start" in keys):
-        return "match-history"
-    if "Subqueries" in keys or ("CoreStats" in keys and "MatchesCompleted" in keys):
-        return "service-record"
-    if "MatchesPlayedCount" in keys or "MatchmadeMatchesPlayedCount" in keys:
-        return "match-count"
+    if kind := _by_keys(_TOP_LEVEL, keys):
+        return kind
     if isinstance(obj.get("Value"), list):
         for entry in obj["Value"]:
             result = entry.get("Result") if isinstance(entry, dict) else None
@@ -201,12 +237,8 @@ def guess_kind_of(obj: Any) -> str | None:
                 if "Current" in result or "AllTimeMax" in result:
                     return "playlist-csr"
         return None
-    if "medals" in keys and ("difficulties" in keys or "types" in keys):
-        return "medal-metadata"
-    if "Ranks" in keys and ("TrackId" in keys or "XpPerRank" in keys):
-        return "career-rank-track"
-    if "CurrentProgress" in keys or ("RewardTrackPath" in keys and "IsOwned" in keys):
-        return "career-rank-progress"
+    if kind := _by_keys(_TOP_LEVEL_NO_VALUE, keys):
+        return kind
     if "Seasons" in keys:
         seasons = obj.get("Seasons") or []
         if "Events" in keys or "CareerRank" in keys:
@@ -217,20 +249,7 @@ def guess_kind_of(obj: Any) -> str | None:
     if "UgcPlaylistVersion" in keys or "HasCsr" in keys or "PlatformMatchmakingHopperId" in keys:
         return "playlist-asset"
     if "AssetId" in keys and "VersionId" in keys:
-        if "RotationEntries" in keys:
-            return "playlist"
-        if "MapLink" in keys or "UgcGameVariantLink" in keys:
-            return "map-mode-pair"
-        if "EngineGameVariantLink" in keys:
-            return "game-variant"
-        if "PrefabLinks" in keys:
-            return "map"
-        custom = obj.get("CustomData") or {}
-        if isinstance(custom, dict):
-            if "PlaylistEntries" in custom:
-                return "playlist"
-            if "NumOfObjectsOnMap" in custom or "TagLevelId" in custom:
-                return "map"
-            if "KeyValues" in custom:
-                return "game-variant"
+        custom = obj.get("CustomData")
+        by_custom = _by_keys(_ASSET_CUSTOM, set(custom)) if isinstance(custom, dict) else None
+        return _by_keys(_ASSET, keys) or by_custom
     return None

@@ -250,21 +250,11 @@ class Subqueries(Leaf, frozen=True):
     gameplay_interactions: list[int] | None = None
 
 
-class ServiceRecord(Response, frozen=True):
-    """`/hi/players/{player}/{kind}/servicerecord`: lifetime (or filtered) totals.
+class ModeStats(Model, frozen=True):
+    """Core counters plus the per-mode blocks: what a service record and the stats of a team
+    or player in one match share."""
 
-    `MatchesCompleted` and `CoreStats` are required: they are what makes a body a service
-    record (a player with no matches gets zeros, not absent keys), so a 200 answer without
-    them is refused instead of stored as an all-zero snapshot.
-    """
-
-    matches_completed: int
-    core_stats: CoreStats
-    subqueries: Subqueries | None = None
-    time_played: timedelta = ZERO
-    wins: int = 0
-    losses: int = 0
-    ties: int = 0
+    core_stats: CoreStats = CoreStats()
     capture_the_flag_stats: CaptureTheFlagStats | None = None
     elimination_stats: EliminationStats | None = None
     extraction_stats: ExtractionStats | None = None
@@ -280,6 +270,27 @@ class ServiceRecord(Response, frozen=True):
     @property
     def core(self) -> CoreStats:
         return self.core_stats
+
+    def mode_blocks(self) -> dict[str, Any]:
+        """The per-mode blocks present, by attribute name."""
+        return {n: b for n in MODE_BLOCKS if (b := getattr(self, n)) is not None}
+
+
+class ServiceRecord(Response, ModeStats, frozen=True, kw_only=True):
+    """`/hi/players/{player}/{kind}/servicerecord`: lifetime (or filtered) totals.
+
+    `MatchesCompleted` and `CoreStats` are required: they are what makes a body a service
+    record (a player with no matches gets zeros, not absent keys), so a 200 answer without
+    them is refused instead of stored as an all-zero snapshot.
+    """
+
+    matches_completed: int
+    core_stats: CoreStats
+    subqueries: Subqueries | None = None
+    time_played: timedelta = ZERO
+    wins: int = 0
+    losses: int = 0
+    ties: int = 0
 
     @property
     def kd_ratio(self) -> float:
@@ -313,10 +324,6 @@ class ServiceRecord(Response, frozen=True):
 
     def personal_score_totals(self) -> dict[int, int]:
         return self.core_stats.personal_score_totals()
-
-    def mode_blocks(self) -> dict[str, Any]:
-        """The per-mode blocks present in this record, by attribute name."""
-        return {n: b for n in MODE_BLOCKS if (b := getattr(self, n)) is not None}
 
 
 class AssetRef(Leaf, frozen=True):
@@ -406,28 +413,8 @@ class MatchHistory(Response, frozen=True):
         return self.result_count < self.count or not self.results
 
 
-class Stats(Model, gc=False, frozen=True):
+class Stats(ModeStats, gc=False, frozen=True):
     """Stats of a team or of a player within one team: core counters plus per-mode blocks."""
-
-    core_stats: CoreStats = CoreStats()
-    capture_the_flag_stats: CaptureTheFlagStats | None = None
-    elimination_stats: EliminationStats | None = None
-    extraction_stats: ExtractionStats | None = None
-    infection_stats: InfectionStats | None = None
-    oddball_stats: OddballStats | None = None
-    zones_stats: ZonesStats | None = None
-    stockpile_stats: StockpileStats | None = None
-    vip_stats: VipStats | None = None
-    pvp_stats: PvpStats | None = None
-    pve_stats: PveStats | None = None
-    bomb_stats: dict[str, Any] | None = None
-
-    @property
-    def core(self) -> CoreStats:
-        return self.core_stats
-
-    def mode_blocks(self) -> dict[str, Any]:
-        return {n: b for n in MODE_BLOCKS if (b := getattr(self, n)) is not None}
 
 
 class Team(Model, gc=False, frozen=True):

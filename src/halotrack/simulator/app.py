@@ -160,6 +160,14 @@ def _maybe_xml(request: web.Request, root: str, body: bytes) -> web.Response:
     return _raw(body)
 
 
+def _cached(p: SimPlayer, key: Any, build: Callable[[], Any]) -> bytes:
+    """The player's encoded answer for `key`, built once (the world does not change)."""
+    body = p.cache.get(key)
+    if body is None:
+        body = p.cache[key] = _encode(build())
+    return body
+
+
 def _player(world: World, ident: str, *, xuid_only: bool = False) -> SimPlayer:
     low = ident.lower()
     if low.startswith("xuid("):
@@ -223,10 +231,7 @@ async def h_service_record(request: web.Request, call: Call) -> web.StreamRespon
                 if gi.lower() not in names:
                     raise ApiFailure(400)
                 f.interaction = names[gi.lower()]
-    key = ("sr", f.key())
-    body = p.cache.get(key)
-    if body is None:
-        body = p.cache[key] = _encode(views.service_record(world, p, f))
+    body = _cached(p, ("sr", f.key()), lambda: views.service_record(world, p, f))
     return _maybe_xml(request, "PlayerServiceRecord", body)
 
 
@@ -244,19 +249,13 @@ async def h_matches(request: web.Request, call: Call) -> web.StreamResponse:
     if kind not in MATCH_TYPES:
         raise ApiFailure(400)
     key = ("hist", start, count, kind)
-    body = p.cache.get(key)
-    if body is None:
-        body = p.cache[key] = _encode(views.history_page(world, p, start, count, kind))
-    return _raw(body)
+    return _raw(_cached(p, key, lambda: views.history_page(world, p, start, count, kind)))
 
 
 async def h_match_count(request: web.Request, call: Call) -> web.StreamResponse:
     world = _state(request).world
     p = _player(world, call.params["player"])
-    body = p.cache.get("count")
-    if body is None:
-        body = p.cache["count"] = _encode(views.match_count(world, p))
-    return _raw(body)
+    return _raw(_cached(p, "count", lambda: views.match_count(world, p)))
 
 
 async def h_match_stats(request: web.Request, call: Call) -> web.StreamResponse:
@@ -440,10 +439,7 @@ async def h_users(request: web.Request, call: Call) -> web.StreamResponse:
 async def h_career_progress(request: web.Request, call: Call) -> web.StreamResponse:
     world = _state(request).world
     p = _player(world, call.params["player"])
-    body = p.cache.get("career")
-    if body is None:
-        body = p.cache["career"] = _encode(views.career_progress(world, p))
-    return _raw(body)
+    return _raw(_cached(p, "career", lambda: views.career_progress(world, p)))
 
 
 async def h_clearance(request: web.Request, call: Call) -> web.StreamResponse:
@@ -509,105 +505,64 @@ async def h_film(request: web.Request, call: Call) -> web.StreamResponse:
 # No route demands `343-clearance`: the real API reads with the Spartan header alone
 # (REFERENCE.md); the `require_clearance` fault forces it for tests of that path.
 _X = r"(?P<player>[^/]+)"
-_ASSET_KINDS = r"(?P<kind>playlists|maps|mapmodepairs|ugcgamevariants)"
-ROUTES: list[tuple[str, str, str, Handler, bool]] = [
+_P = rf"/hi/players/{_X}"
+_ID = r"(?P<id>[^/]+)"
+_MATCH = r"/hi/matches/(?P<match>[^/]+)"
+_ASSETS = r"/hi/(?P<kind>playlists|maps|mapmodepairs|ugcgamevariants)"
+_PF = r"/hi/progression/file"
+_FLIGHTS = r"/oban/flight-configurations/titles/hi/audiences/retail"
+# ("<service>.<route>", path pattern, handler)
+ROUTES: list[tuple[str, str, Handler]] = [
     (
-        "stats",
-        "servicerecord",
-        rf"/hi/players/{_X}/(?P<kind>matchmade|custom|local)/servicerecord",
+        "stats.servicerecord",
+        rf"{_P}/(?P<kind>matchmade|custom|local)/servicerecord",
         h_service_record,
-        True,
     ),
-    ("stats", "matches", rf"/hi/players/{_X}/matches", h_matches, True),
-    ("stats", "matches.count", rf"/hi/players/{_X}/matches/count", h_match_count, True),
-    ("stats", "matches.privacy", rf"/hi/players/{_X}/matches-privacy", h_matches_privacy, True),
-    ("stats", "decks", rf"/hi/players/{_X}/decks", h_decks, True),
-    ("stats", "match.stats", r"/hi/matches/(?P<match>[^/]+)/stats", h_match_stats, True),
-    ("skill", "csrs", r"/hi/playlist/(?P<playlist>[^/]+)/csrs", h_csrs, True),
-    ("skill", "match.skill", r"/hi/matches/(?P<match>[^/]+)/skill", h_skill, True),
+    ("stats.matches", rf"{_P}/matches", h_matches),
+    ("stats.matches.count", rf"{_P}/matches/count", h_match_count),
+    ("stats.matches.privacy", rf"{_P}/matches-privacy", h_matches_privacy),
+    ("stats.decks", rf"{_P}/decks", h_decks),
+    ("stats.match.stats", rf"{_MATCH}/stats", h_match_stats),
+    ("skill.csrs", r"/hi/playlist/(?P<playlist>[^/]+)/csrs", h_csrs),
+    ("skill.match.skill", rf"{_MATCH}/skill", h_skill),
+    ("gamecms.seasoncalendar", rf"{_PF}/calendars/seasons/seasoncalendar\.json", h_season_calendar),
+    ("gamecms.csrcalendar", rf"{_PF}/csr/calendars/csrseasoncalendar\.json", h_csr_calendar),
+    ("gamecms.careerrank", rf"{_PF}/rewardtracks/careerranks/careerrank1\.json", h_career_track),
+    ("gamecms.progression", rf"{_PF}/(?P<path>.+)", h_progression_file),
+    ("gamecms.medals", r"/hi/waypoint/file/medals/metadata\.json", h_medals),
     (
-        "gamecms",
-        "seasoncalendar",
-        r"/hi/progression/file/calendars/seasons/seasoncalendar\.json",
-        h_season_calendar,
-        True,
-    ),
-    (
-        "gamecms",
-        "csrcalendar",
-        r"/hi/progression/file/csr/calendars/csrseasoncalendar\.json",
-        h_csr_calendar,
-        True,
-    ),
-    (
-        "gamecms",
-        "careerrank",
-        r"/hi/progression/file/rewardtracks/careerranks/careerrank1\.json",
-        h_career_track,
-        True,
-    ),
-    ("gamecms", "progression", r"/hi/progression/file/(?P<path>.+)", h_progression_file, True),
-    ("gamecms", "medals", r"/hi/waypoint/file/medals/metadata\.json", h_medals, True),
-    (
-        "gamecms",
-        "playlist.asset",
-        r"/hi/multiplayer/file/playlists/assets/(?P<id>[^/]+)\.json",
+        "gamecms.playlist.asset",
+        rf"/hi/multiplayer/file/playlists/assets/{_ID}\.json",
         h_playlist_asset,
-        True,
     ),
-    ("gamecms", "image", r"/hi/images/file/(?P<path>.+)", h_image, True),
+    ("gamecms.image", r"/hi/images/file/(?P<path>.+)", h_image),
+    ("discovery.asset", rf"{_ASSETS}/{_ID}/versions/(?P<ver>[^/]+)", h_discovery),
+    ("discovery.asset.latest", rf"{_ASSETS}/{_ID}", h_discovery),
+    ("discovery.search", r"/hi/search", h_search),
+    ("discovery.film", r"/hi/films/matches/(?P<match>[^/]+)/spectate", h_film),
+    ("profile.user.me", r"/users/me", h_user_me),
+    ("profile.user.gt", r"/users/gt\((?P<gt>.*)\)", h_user_gt),
+    ("profile.user.xuid", r"/users/xuid\((?P<x>[^)]*)\)", h_user_xuid),
+    ("profile.users", r"/users", h_users),
+    ("comms.user.me", r"/users/me", h_comms_me),
+    ("economy.careerrank", rf"{_P}/rewardtracks/careerranks/careerrank1", h_career_progress),
+    ("economy.operations", rf"{_P}/rewardtracks/operations", h_operations),
+    ("economy.customization", rf"{_P}/customization", h_customization),
+    ("settings.clearance", rf"{_FLIGHTS}/active", h_clearance),
+    ("settings.clearance.player", rf"{_FLIGHTS}/players/xuid\(\d+\)/active", h_clearance),
     (
-        "discovery",
-        "asset",
-        rf"/hi/{_ASSET_KINDS}/(?P<id>[^/]+)/versions/(?P<ver>[^/]+)",
-        h_discovery,
-        True,
-    ),
-    ("discovery", "asset.latest", rf"/hi/{_ASSET_KINDS}/(?P<id>[^/]+)", h_discovery, True),
-    ("discovery", "search", r"/hi/search", h_search, True),
-    ("discovery", "film", r"/hi/films/matches/(?P<match>[^/]+)/spectate", h_film, True),
-    ("profile", "user.me", r"/users/me", h_user_me, True),
-    ("profile", "user.gt", r"/users/gt\((?P<gt>.*)\)", h_user_gt, True),
-    ("profile", "user.xuid", r"/users/xuid\((?P<x>[^)]*)\)", h_user_xuid, True),
-    ("profile", "users", r"/users", h_users, True),
-    ("comms", "user.me", r"/users/me", h_comms_me, True),
-    (
-        "economy",
-        "careerrank",
-        rf"/hi/players/{_X}/rewardtracks/careerranks/careerrank1",
-        h_career_progress,
-        True,
-    ),
-    ("economy", "operations", rf"/hi/players/{_X}/rewardtracks/operations", h_operations, True),
-    ("economy", "customization", rf"/hi/players/{_X}/customization", h_customization, True),
-    (
-        "settings",
-        "clearance",
-        r"/oban/flight-configurations/titles/hi/audiences/retail/active",
-        h_clearance,
-        True,
-    ),
-    (
-        "settings",
-        "clearance.player",
-        r"/oban/flight-configurations/titles/hi/audiences/retail/players/xuid\(\d+\)/active",
-        h_clearance,
-        True,
-    ),
-    (
-        "settings",
-        "catalogue",
+        "settings.catalogue",
         r"/settings/hipc/e2a0a7c6-6efe-42af-9283-c2ab73250c48",
         h_settings_catalogue,
-        False,
     ),
-    ("banprocessor", "bansummary", r"/hi/bansummary", h_ban_summary, True),
+    ("banprocessor.bansummary", r"/hi/bansummary", h_ban_summary),
 ]
+_ANONYMOUS = {"settings.catalogue"}  # the only route that takes no Spartan token
 
 _COMPILED: dict[str, list[tuple[str, re.Pattern[str], Handler, bool]]] = {}
-for _svc, _name, _rx, _h, _auth in ROUTES:
-    _COMPILED.setdefault(WAYPOINT_HOSTS[_svc], []).append(
-        (f"{_svc}.{_name}", re.compile(_rx + r"/?", re.IGNORECASE), _h, _auth)
+for _route, _rx, _h in ROUTES:
+    _COMPILED.setdefault(WAYPOINT_HOSTS[_route.split(".")[0]], []).append(
+        (_route, re.compile(_rx + r"/?", re.IGNORECASE), _h, _route not in _ANONYMOUS)
     )
 
 

@@ -595,17 +595,25 @@ class IdentityPlugin:
     def _uhs(xuid: str) -> str:
         return str(int(hashlib.sha256(f"uhs:{xuid}".encode()).hexdigest()[:15], 16))
 
+    async def _xbox_request(
+        self, step: str, request: web.Request
+    ) -> tuple[web.Response | None, dict[str, Any], dict[str, Any]]:
+        """What both Xbox token steps check first: a scripted fault, the contract version and
+        a JSON body asking for a JWT. (refusal or None, body, its `Properties`)."""
+        if (fault := self._fault(step, request)) is not None:
+            return fault, {}, {}
+        versioned = request.headers.get("x-xbl-contract-version") == "1"
+        body = await self._json_body(request) if versioned else None
+        if body is None or body.get("TokenType") != "JWT":
+            return web.Response(status=400), {}, {}
+        return None, body, body.get("Properties") or {}
+
     async def _xbox_user(self, request: web.Request) -> web.Response:
-        if (fault := self._fault("xbox_user", request)) is not None:
-            return fault
-        if request.headers.get("x-xbl-contract-version") != "1":
-            return web.Response(status=400)
-        body = await self._json_body(request)
-        props = (body or {}).get("Properties") or {}
+        refused, body, props = await self._xbox_request("xbox_user", request)
+        if refused is not None:
+            return refused
         if (
-            body is None
-            or body.get("RelyingParty") != XBOX_USER_RELYING_PARTY
-            or body.get("TokenType") != "JWT"
+            body.get("RelyingParty") != XBOX_USER_RELYING_PARTY
             or props.get("AuthMethod") != "RPS"
             or props.get("SiteName") != "user.auth.xboxlive.com"
             or not str(props.get("RpsTicket") or "").startswith("d=")
@@ -620,18 +628,13 @@ class IdentityPlugin:
         return self._xbox_answer(token, now, expires, {"uhs": self._uhs(access.xuid)})
 
     async def _xsts(self, request: web.Request) -> web.Response:
-        if (fault := self._fault("xsts", request)) is not None:
-            return fault
-        if request.headers.get("x-xbl-contract-version") != "1":
-            return web.Response(status=400)
-        body = await self._json_body(request)
-        props = (body or {}).get("Properties") or {}
+        refused, body, props = await self._xbox_request("xsts", request)
+        if refused is not None:
+            return refused
         tokens = props.get("UserTokens")
-        rp = (body or {}).get("RelyingParty")
+        rp = body.get("RelyingParty")
         if (
-            body is None
-            or rp not in (HALO_RELYING_PARTY, XBOX_RELYING_PARTY)
-            or body.get("TokenType") != "JWT"
+            rp not in (HALO_RELYING_PARTY, XBOX_RELYING_PARTY)
             or props.get("SandboxId") != "RETAIL"
             or not isinstance(tokens, list)
             or len(tokens) != 1

@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from halotrack.models.csr import read_csr_block
-from halotrack.models.summary import read_summary
+from halotrack.models.summary import RecordSummary, read_summary
 
 
 class BadBody(ValueError):
@@ -103,44 +103,32 @@ def _text(v: object, size: int = 32) -> str | None:
     return v.replace("\x00", "")[:size] if isinstance(v, str) else None
 
 
-RECORD_NUMBERS: tuple[str, ...] = (
-    "matches_completed",
-    "wins",
-    "losses",
-    "ties",
-    "kills",
-    "deaths",
-    "assists",
-    "kda",
-    "accuracy",
-    "damage_dealt",
-    "damage_taken",
-    "time_played_seconds",
-    "score",
-    "personal_score",
-)
+# Column -> its value from the one summary reader, in the order history and export show.
+_RECORD_COLUMNS: dict[str, Callable[[RecordSummary], Any]] = {
+    "matches_completed": lambda s: _int(s.matches),
+    "wins": lambda s: _int(s.wins),
+    "losses": lambda s: _int(s.losses),
+    "ties": lambda s: _int(s.ties),
+    "kills": lambda s: _int(s.kills),
+    "deaths": lambda s: _int(s.deaths),
+    "assists": lambda s: _int(s.assists),
+    "kda": lambda s: s.kda,
+    "accuracy": lambda s: s.accuracy,
+    "damage_dealt": lambda s: _big(s.damage_dealt),
+    "damage_taken": lambda s: _big(s.damage_taken),
+    "time_played_seconds": lambda s: s.time_played_seconds,
+    "score": lambda s: _big(s.score),
+    "personal_score": lambda s: _big(s.personal_score),
+}
+
+RECORD_NUMBERS: tuple[str, ...] = tuple(_RECORD_COLUMNS)
 """The number columns of a stored service record, in the order history and export show."""
 
 
 def service_record_columns(data: Mapping[str, Any]) -> dict[str, Any]:
     """The queryable numbers of a service record; a missing value is None, never an error."""
-    s = read_summary(data)
-    return {
-        "matches_completed": _int(s.matches),
-        "wins": _int(s.wins),
-        "losses": _int(s.losses),
-        "ties": _int(s.ties),
-        "kills": _int(s.kills),
-        "deaths": _int(s.deaths),
-        "assists": _int(s.assists),
-        "kda": s.kda,
-        "accuracy": s.accuracy,
-        "damage_dealt": _big(s.damage_dealt),
-        "damage_taken": _big(s.damage_taken),
-        "time_played_seconds": s.time_played_seconds,
-        "score": _big(s.score),
-        "personal_score": _big(s.personal_score),
-    }
+    summary = read_summary(data)
+    return {column: read(summary) for column, read in _RECORD_COLUMNS.items()}
 
 
 def unwrap_csr_entry(data: Mapping[str, Any]) -> dict[str, Any]:

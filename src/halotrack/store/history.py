@@ -152,6 +152,13 @@ class HistoryRow:
         return d
 
 
+# HistoryRow number -> the snapshot attribute it shows; each also has a `<name>_delta`.
+_ROW_NUMBERS = {
+    "matches": "matches_completed",
+    **{n: n for n in ("wins", "losses", "ties", "kills", "deaths", "assists", "kd", "accuracy")},
+}
+
+
 def history_rows(
     tx: StoreReader,
     xuid: int,
@@ -168,29 +175,11 @@ def history_rows(
     rows: list[HistoryRow] = []
     prev: ServiceRecordSnapshot | None = None
     for snap in snaps:
-        row = HistoryRow(
-            captured_at=snap.captured_at,
-            verified_at=snap.verified_at,
-            matches=snap.matches_completed,
-            wins=snap.wins,
-            losses=snap.losses,
-            ties=snap.ties,
-            kills=snap.kills,
-            deaths=snap.deaths,
-            assists=snap.assists,
-            kd=snap.kd,
-            accuracy=snap.accuracy,
-        )
+        numbers = {name: getattr(snap, attr) for name, attr in _ROW_NUMBERS.items()}
+        row = HistoryRow(captured_at=snap.captured_at, verified_at=snap.verified_at, **numbers)
         if prev is not None:
-            row.matches_delta = _delta(prev.matches_completed, snap.matches_completed)
-            row.wins_delta = _delta(prev.wins, snap.wins)
-            row.losses_delta = _delta(prev.losses, snap.losses)
-            row.ties_delta = _delta(prev.ties, snap.ties)
-            row.kills_delta = _delta(prev.kills, snap.kills)
-            row.deaths_delta = _delta(prev.deaths, snap.deaths)
-            row.assists_delta = _delta(prev.assists, snap.assists)
-            row.kd_delta = _delta(prev.kd, snap.kd)
-            row.accuracy_delta = _delta(prev.accuracy, snap.accuracy)
+            for name, attr in _ROW_NUMBERS.items():
+                setattr(row, f"{name}_delta", _delta(getattr(prev, attr), numbers[name]))
         lo = prev.captured_at if prev is not None else None
         for c in csr:
             if c.captured_at <= snap.captured_at and (lo is None or c.captured_at > lo):

@@ -339,20 +339,11 @@ class SyncState:
 
 
 @dataclass(frozen=True, slots=True)
-class PlayerMatch:
-    """One match from one player's point of view, with asset names where known."""
+class PlayerLine:
+    """One player's line in one match: what a player's history and a scoreboard both show."""
 
-    match_id: str
-    start_time: datetime
-    duration_seconds: float | None
-    lifecycle_mode: int | None
-    game_variant_category: int | None
-    map_name: str | None
-    mode_name: str | None
-    playlist_name: str | None
-    playlist_asset_id: str | None
-    outcome: int | None
     team_id: int | None
+    outcome: int | None
     rank: int | None
     kills: int
     deaths: int
@@ -361,15 +352,10 @@ class PlayerMatch:
     accuracy: float | None
     score: int | None
     personal_score: int | None
-    medal_count: int
     csr_pre: int | None
     csr_post: int | None
-    csr_post_tier: str | None
-    csr_post_sub_tier: int | None
-    csr_matches_remaining: int | None
     csr_pre_matches_remaining: int | None
-    expected_kills: float | None
-    expected_deaths: float | None
+    csr_matches_remaining: int | None
 
     @property
     def ranked(self) -> bool:
@@ -400,6 +386,26 @@ class PlayerMatch:
         return self.csr_post - self.csr_pre
 
 
+@dataclass(frozen=True, slots=True)
+class PlayerMatch(PlayerLine):
+    """One match from one player's point of view, with asset names where known."""
+
+    match_id: str
+    start_time: datetime
+    duration_seconds: float | None
+    lifecycle_mode: int | None
+    game_variant_category: int | None
+    map_name: str | None
+    mode_name: str | None
+    playlist_name: str | None
+    playlist_asset_id: str | None
+    medal_count: int
+    csr_post_tier: str | None
+    csr_post_sub_tier: int | None
+    expected_kills: float | None
+    expected_deaths: float | None
+
+
 _PM_FIELDS = tuple(f.name for f in fields(PlayerMatch))
 
 
@@ -414,25 +420,11 @@ def _named(kind: str, prefix: str) -> tuple[Any, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class ScoreboardRow:
+class ScoreboardRow(PlayerLine):
     player_id: str
     xuid: int | None
     is_bot: bool
-    team_id: int | None
-    outcome: int | None
-    rank: int | None
-    kills: int
-    deaths: int
-    assists: int
-    kda: float | None
-    accuracy: float | None
-    score: int | None
-    personal_score: int | None
     damage_dealt: int | None
-    csr_pre: int | None
-    csr_post: int | None
-    csr_pre_matches_remaining: int | None
-    csr_matches_remaining: int | None
     medals: dict[int, int]
 
 

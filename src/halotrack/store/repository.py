@@ -185,8 +185,8 @@ class WatchEntry:
 
     xuid: int
     gamertag: str | None
-    added_at: datetime
     matches_opt_in: bool
+    added_at: datetime
     options: dict[str, Any]
     last_checked_at: datetime | None
     last_played_at: datetime | None

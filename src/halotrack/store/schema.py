@@ -68,6 +68,30 @@ def _player_key(primary_key: bool = True) -> sa.Column[int]:
     )
 
 
+def _player_row() -> list[sa.Column[Any]]:
+    """A numbered row about one player (one of many per player)."""
+    return [sa.Column("id", sa.Integer, primary_key=True), _player_key(primary_key=False)]
+
+
+def _seen() -> list[sa.Column[Any]]:
+    """When a player or a gamertag was first and last seen."""
+    return [_ts("first_seen_at", nullable=False), _ts("last_seen_at", nullable=False)]
+
+
+def _snapshot_stamp() -> list[sa.Column[Any]]:
+    """When a snapshot was taken, when it was last found unchanged, and its body's hash."""
+    return [
+        _ts("captured_at", nullable=False),
+        _ts("verified_at", nullable=False),
+        sa.Column("content_hash", sa.String(64), nullable=False),
+    ]
+
+
+def _optional(type_: Any, *names: str) -> list[sa.Column[Any]]:
+    """Nullable columns of one type: the numbers a body may lack."""
+    return [sa.Column(name, type_, nullable=True) for name in names]
+
+
 def _tier(prefix: str) -> list[sa.Column[Any]]:
     """A CSR reading as value, tier and sub-tier columns named `<prefix>_...`."""
     return [
@@ -82,19 +106,16 @@ players = sa.Table(
     metadata,
     sa.Column("xuid", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("gamertag", sa.String(64), nullable=True),
-    _ts("first_seen_at", nullable=False),
-    _ts("last_seen_at", nullable=False),
+    *_seen(),
 )
 sa.Index("ix_players_gamertag", players.c.gamertag)
 
 gamertags = sa.Table(
     "gamertags",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    _player_key(primary_key=False),
+    *_player_row(),
     sa.Column("gamertag", sa.String(64), nullable=False),
-    _ts("first_seen_at", nullable=False),
-    _ts("last_seen_at", nullable=False),
+    *_seen(),
 )
 sa.Index("ix_gamertags_xuid_first_seen_at", gamertags.c.xuid, gamertags.c.first_seen_at)
 sa.Index("ix_gamertags_gamertag", gamertags.c.gamertag)
@@ -102,8 +123,7 @@ sa.Index("ix_gamertags_gamertag", gamertags.c.gamertag)
 service_records = sa.Table(
     "service_records",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    _player_key(primary_key=False),
+    *_player_row(),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("scope_key", sa.String(512), nullable=False),
     sa.Column("season_id", sa.String(256), nullable=True),
@@ -111,23 +131,14 @@ service_records = sa.Table(
     sa.Column("is_ranked", sa.Boolean, nullable=True),
     sa.Column("playlist_asset_id", sa.String(64), nullable=True),
     sa.Column("gameplay_interaction", sa.Integer, nullable=True),
-    _ts("captured_at", nullable=False),
-    _ts("verified_at", nullable=False),
-    sa.Column("content_hash", sa.String(64), nullable=False),
-    sa.Column("matches_completed", sa.Integer, nullable=True),
-    sa.Column("wins", sa.Integer, nullable=True),
-    sa.Column("losses", sa.Integer, nullable=True),
-    sa.Column("ties", sa.Integer, nullable=True),
-    sa.Column("kills", sa.Integer, nullable=True),
-    sa.Column("deaths", sa.Integer, nullable=True),
-    sa.Column("assists", sa.Integer, nullable=True),
-    sa.Column("kda", sa.Float, nullable=True),
-    sa.Column("accuracy", sa.Float, nullable=True),
-    sa.Column("damage_dealt", sa.BigInteger, nullable=True),
-    sa.Column("damage_taken", sa.BigInteger, nullable=True),
+    *_snapshot_stamp(),
+    *_optional(
+        sa.Integer, "matches_completed", "wins", "losses", "ties", "kills", "deaths", "assists"
+    ),
+    *_optional(sa.Float, "kda", "accuracy"),
+    *_optional(sa.BigInteger, "damage_dealt", "damage_taken"),
     sa.Column("time_played_seconds", sa.Float, nullable=True),
-    sa.Column("score", sa.BigInteger, nullable=True),
-    sa.Column("personal_score", sa.BigInteger, nullable=True),
+    *_optional(sa.BigInteger, "score", "personal_score"),
     sa.Column("raw_json", sa.Text, nullable=False),
     sa.UniqueConstraint("xuid", "kind", "scope_key", "captured_at"),
     sa.CheckConstraint("kind IN ('matchmade', 'custom', 'local')", name="kind"),
@@ -136,13 +147,10 @@ service_records = sa.Table(
 csr_snapshots = sa.Table(
     "csr_snapshots",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    _player_key(primary_key=False),
+    *_player_row(),
     sa.Column("playlist_id", sa.String(64), nullable=False),
     sa.Column("csr_season_id", sa.String(256), nullable=False),
-    _ts("captured_at", nullable=False),
-    _ts("verified_at", nullable=False),
-    sa.Column("content_hash", sa.String(64), nullable=False),
+    *_snapshot_stamp(),
     *_tier("current"),
     sa.Column("matches_remaining", sa.Integer, nullable=True),
     *_tier("season_max"),
@@ -207,8 +215,7 @@ def _match_facts() -> list[sa.Column[Any]]:
         _ts("start_time", nullable=False),
         _ts("end_time"),
         sa.Column("duration_seconds", sa.Float, nullable=True),
-        sa.Column("lifecycle_mode", sa.Integer, nullable=True),
-        sa.Column("game_variant_category", sa.Integer, nullable=True),
+        *_optional(sa.Integer, "lifecycle_mode", "game_variant_category"),
     ]
 
 
@@ -225,8 +232,7 @@ matches = sa.Table(
     metadata,
     sa.Column("match_id", sa.String(_ID), primary_key=True),
     *_match_facts(),
-    sa.Column("playlist_experience", sa.Integer, nullable=True),
-    sa.Column("gameplay_interaction", sa.Integer, nullable=True),
+    *_optional(sa.Integer, "playlist_experience", "gameplay_interaction"),
     *_asset_columns(),
     sa.Column("season_id", sa.String(256), nullable=True),
     sa.Column("teams_enabled", sa.Boolean, nullable=True),
@@ -247,37 +253,24 @@ match_players = sa.Table(
     sa.Column("is_bot", sa.Boolean, nullable=False),
     *_match_facts(),
     *_asset_columns(),
-    sa.Column("team_id", sa.Integer, nullable=True),
-    sa.Column("outcome", sa.Integer, nullable=True),
-    sa.Column("rank", sa.Integer, nullable=True),
+    *_optional(sa.Integer, "team_id", "outcome", "rank"),
     sa.Column("present_at_completion", sa.Boolean, nullable=True),
     sa.Column("time_played_seconds", sa.Float, nullable=True),
     sa.Column("kills", sa.Integer, nullable=False),
     sa.Column("deaths", sa.Integer, nullable=False),
     sa.Column("assists", sa.Integer, nullable=False),
-    sa.Column("kda", sa.Float, nullable=True),
-    sa.Column("accuracy", sa.Float, nullable=True),
-    sa.Column("score", sa.BigInteger, nullable=True),
-    sa.Column("personal_score", sa.BigInteger, nullable=True),
-    sa.Column("damage_dealt", sa.BigInteger, nullable=True),
-    sa.Column("damage_taken", sa.BigInteger, nullable=True),
-    sa.Column("shots_fired", sa.BigInteger, nullable=True),
-    sa.Column("shots_hit", sa.BigInteger, nullable=True),
-    sa.Column("headshot_kills", sa.Integer, nullable=True),
-    sa.Column("max_killing_spree", sa.Integer, nullable=True),
+    *_optional(sa.Float, "kda", "accuracy"),
+    *_optional(sa.BigInteger, "score", "personal_score", "damage_dealt", "damage_taken"),
+    *_optional(sa.BigInteger, "shots_fired", "shots_hit"),
+    *_optional(sa.Integer, "headshot_kills", "max_killing_spree"),
     sa.Column("medal_count", sa.Integer, nullable=False),
     sa.Column("csr_pre", sa.Integer, nullable=True),
     sa.Column("csr_pre_tier", sa.String(32), nullable=True),
-    sa.Column("csr_pre_sub_tier", sa.Integer, nullable=True),
-    sa.Column("csr_pre_matches_remaining", sa.Integer, nullable=True),
-    sa.Column("csr_post", sa.Integer, nullable=True),
+    *_optional(sa.Integer, "csr_pre_sub_tier", "csr_pre_matches_remaining", "csr_post"),
     sa.Column("csr_post_tier", sa.String(32), nullable=True),
-    sa.Column("csr_post_sub_tier", sa.Integer, nullable=True),
-    sa.Column("csr_matches_remaining", sa.Integer, nullable=True),
-    sa.Column("expected_kills", sa.Float, nullable=True),
-    sa.Column("expected_deaths", sa.Float, nullable=True),
-    sa.Column("skill_kills", sa.Integer, nullable=True),
-    sa.Column("skill_deaths", sa.Integer, nullable=True),
+    *_optional(sa.Integer, "csr_post_sub_tier", "csr_matches_remaining"),
+    *_optional(sa.Float, "expected_kills", "expected_deaths"),
+    *_optional(sa.Integer, "skill_kills", "skill_deaths"),
     sa.Column("team_mmr", sa.Float, nullable=True),
 )
 sa.Index("ix_match_players_xuid_start_time", match_players.c.xuid, match_players.c.start_time)
@@ -287,13 +280,9 @@ match_teams = sa.Table(
     metadata,
     _match_key(),
     sa.Column("team_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("outcome", sa.Integer, nullable=True),
-    sa.Column("rank", sa.Integer, nullable=True),
-    sa.Column("score", sa.BigInteger, nullable=True),
-    sa.Column("personal_score", sa.BigInteger, nullable=True),
-    sa.Column("kills", sa.Integer, nullable=True),
-    sa.Column("deaths", sa.Integer, nullable=True),
-    sa.Column("assists", sa.Integer, nullable=True),
+    *_optional(sa.Integer, "outcome", "rank"),
+    *_optional(sa.BigInteger, "score", "personal_score"),
+    *_optional(sa.Integer, "kills", "deaths", "assists"),
 )
 
 

@@ -13,8 +13,9 @@ what they are given from settings.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from halotrack.models.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from halotrack.usecases.cycle import CycleReport, Failure, Tracker
@@ -26,25 +27,15 @@ if TYPE_CHECKING:
 # Loaded on first use: a command that needs only `usecases.seasons` must not pay for the
 # client and the database layer that `Tracker` brings.
 _HOME = {
-    "CycleReport": "cycle",
-    "Failure": "cycle",
-    "Tracker": "cycle",
-    "TrackerBusy": "lock",
-    "TrackerLock": "lock",
-    "Metadata": "metadata",
-    "StoreEtagCache": "metadata",
-    "check_interval": "policy",
-    "next_check_at": "policy",
-    "add_players": "watch",
-    "resolve_players": "watch",
+    "cycle": ("CycleReport", "Failure", "Tracker"),
+    "lock": ("TrackerBusy", "TrackerLock"),
+    "metadata": ("Metadata", "StoreEtagCache"),
+    "policy": ("check_interval", "next_check_at"),
+    "watch": ("add_players", "resolve_players"),
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_exports(__name__, _HOME)
 
 
 __all__ = [

@@ -26,6 +26,7 @@ from typing import Any
 from halotrack.errors import ConfigError, Unknown
 from halotrack.models import MatchSkill, csr_season_id, decode_as
 from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome
+from halotrack.models.skill import MatchSkillEntry
 from halotrack.models.summary import kd_ratio
 from halotrack.models.xuid import written_as_xuid
 from halotrack.store import Store
@@ -156,7 +157,10 @@ class Performance:
 def performance_from_skill(skill_json: str | bytes, xuid: int) -> Performance | None:
     """The player's performance in one stored skill answer; None without StatPerformances."""
     raw = skill_json.encode("utf-8") if isinstance(skill_json, str) else skill_json
-    entry = decode_as(MatchSkill, raw).for_player(xuid)
+    return _performance(decode_as(MatchSkill, raw).for_player(xuid))
+
+
+def _performance(entry: MatchSkillEntry | None) -> Performance | None:
     result = entry.result if entry is not None and entry.ok else None
     perf = result.stat_performances if result is not None else None
     if perf is None or perf.kills is None or perf.deaths is None:
@@ -182,8 +186,8 @@ def scoreboard_performance(store: Store, match_id: str) -> dict[int, Performance
         return {}
     out: dict[int, Performance] = {}
     for entry in decode_as(MatchSkill, text.encode("utf-8")).value:
-        if entry.xuid is not None:
-            perf = performance_from_skill(text, entry.xuid)
+        if entry.xuid is not None and entry.xuid not in out:
+            perf = _performance(entry)
             if perf is not None:
                 out[entry.xuid] = perf
     return out

@@ -13,8 +13,9 @@ models of `halotrack.models`, each keeping its raw body (`.raw_bytes`).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from halotrack.models.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from halotrack.waypoint.cache import EtagCache
@@ -34,30 +35,24 @@ if TYPE_CHECKING:
 
 # Loaded on first use: parsing a gamertag must not load aiohttp (see ARCHITECTURE.md).
 _HOME = {
-    "EtagCache": "cache",
-    "WaypointClient": "client",
-    "Player": "players",
-    "is_bot": "players",
-    "parse_player": "players",
-    "CsrResults": "skill",
-    "StaticTokens": "tokens",
-    "TokenProvider": "tokens",
-    "Tokens": "tokens",
-    "USER_AGENT": "transport",
-    "Counters": "transport",
-    "Fetched": "transport",
-    "Limits": "transport",
-    "RetryPolicy": "transport",
-    "SharedPacer": "transport",
-    "Transport": "transport",
+    "cache": ("EtagCache",),
+    "client": ("WaypointClient",),
+    "players": ("Player", "is_bot", "parse_player"),
+    "skill": ("CsrResults",),
+    "tokens": ("StaticTokens", "TokenProvider", "Tokens"),
+    "transport": (
+        "USER_AGENT",
+        "Counters",
+        "Fetched",
+        "Limits",
+        "RetryPolicy",
+        "SharedPacer",
+        "Transport",
+    ),
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_exports(__name__, _HOME)
 
 
 __all__ = [

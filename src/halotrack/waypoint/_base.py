@@ -13,7 +13,8 @@ from urllib.parse import quote
 import msgspec
 
 from halotrack.models import KINDS, decode
-from halotrack.waypoint.transport import Fetched, Transport
+from halotrack.waypoint.players import Player
+from halotrack.waypoint.transport import HINT_404_PLAYER, Fetched, Transport
 
 T = TypeVar("T")
 Decoder = Callable[[bytes, str], Any]
@@ -90,6 +91,12 @@ class Service:
             path, query, model=model, cacheable=cacheable, not_found=not_found
         )
         return cast(T, fetched.data)
+
+    async def _player_get(self, who: Player, path: str, query: str = "", *, model: type[T]) -> T:
+        """GET `/hi/players/{who}/{path}`, where a 404 means no such player (or a private
+        match history)."""
+        url = f"/hi/players/{who.segment}/{path}"
+        return await self._get(url, query, model=model, not_found=HINT_404_PLAYER)
 
     async def _get_json(
         self, path: str, query: str = "", *, cacheable: bool = False, not_found: str | None = None

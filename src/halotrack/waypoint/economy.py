@@ -5,7 +5,6 @@ from __future__ import annotations
 from halotrack.models import CareerRankProgress
 from halotrack.waypoint._base import Service
 from halotrack.waypoint.players import Player, parse_player
-from halotrack.waypoint.transport import HINT_404_PLAYER
 
 
 class EconomyService(Service):
@@ -15,9 +14,5 @@ class EconomyService(Service):
 
     async def career_rank_progress(self, player: int | str | Player) -> CareerRankProgress:
         """Current career rank and XP toward the next one."""
-        who = parse_player(player)
-        return await self._get(
-            f"/hi/players/{who.segment}/rewardtracks/careerranks/careerrank1",
-            model=CareerRankProgress,
-            not_found=HINT_404_PLAYER,
-        )
+        path = "rewardtracks/careerranks/careerrank1"
+        return await self._player_get(parse_player(player), path, model=CareerRankProgress)

@@ -100,12 +100,8 @@ class StatsService(Service):
             pairs.append(("playlistAssetId", parse_match_id(playlist_asset_id, "playlist id")))
         if gameplay_interaction is not None:
             pairs.append(("gameplayInteraction", str(_interaction(gameplay_interaction))))
-        return await self._get(
-            f"/hi/players/{who.segment}/{word}/servicerecord",
-            encode_query(pairs) if pairs else "",
-            model=ServiceRecord,
-            not_found=HINT_404_PLAYER,
-        )
+        query = encode_query(pairs) if pairs else ""
+        return await self._player_get(who, f"{word}/servicerecord", query, model=ServiceRecord)
 
     async def match_history(
         self,
@@ -124,12 +120,7 @@ class StatsService(Service):
         if not 1 <= count <= MAX_PAGE or start < 0:
             raise ConfigError(f"bad page: start={start} count={count}", hint="count is 1..25")
         query = f"start={start}&count={count}&type={type}"
-        return await self._get(
-            f"/hi/players/{who.segment}/matches",
-            query,
-            model=MatchHistory,
-            not_found=HINT_404_PLAYER,
-        )
+        return await self._player_get(who, "matches", query, model=MatchHistory)
 
     async def iter_match_history(
         self,
@@ -162,12 +153,7 @@ class StatsService(Service):
 
     async def match_count(self, player: int | str | Player) -> MatchCount:
         """How many matches the player has, by kind."""
-        who = parse_player(player)
-        return await self._get(
-            f"/hi/players/{who.segment}/matches/count",
-            model=MatchCount,
-            not_found=HINT_404_PLAYER,
-        )
+        return await self._player_get(parse_player(player), "matches/count", model=MatchCount)
 
     async def service_record_xml(
         self, player: int | str | Player, *, kind: str = "matchmade"

@@ -26,9 +26,9 @@ import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
 import aiohttp
 import msgspec
@@ -140,15 +140,10 @@ class Counters:
     by_service: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "retries": self.retries,
-            "refreshes": self.refreshes,
-            "not_modified": self.not_modified,
-            "connection_errors": self.connection_errors,
-            "by_status": dict(sorted(self.by_status.items())),
-            "by_service": dict(sorted(self.by_service.items())),
-        }
+        out = asdict(self)
+        out["by_status"] = dict(sorted(self.by_status.items()))
+        out["by_service"] = dict(sorted(self.by_service.items()))
+        return out
 
 
 @dataclass(slots=True)
@@ -281,6 +276,25 @@ class _Call(Generic[T]):
     cached: tuple[str, bytes] | None
     refreshed: bool = False
     ends_at: float | None = None
+
+
+class TransportOptions(TypedDict, total=False):
+    """What `WaypointClient` hands its transport unchanged (see `Transport` for defaults)."""
+
+    base_urls: Mapping[str, str] | None
+    api_root: str | None
+    session: aiohttp.ClientSession | None
+    limits: Limits | None
+    retry: RetryPolicy | None
+    timeout: float
+    clock: Callable[[], float]
+    sleep: Callable[[float], Awaitable[None]]
+    rand: Callable[[], float]
+    wall_clock: Callable[[], float]
+    user_agent: str
+    ca_bundle: str | None
+    server_clock: ServerClock | None
+    pacer: SharedPacer | None
 
 
 class Transport:

@@ -96,7 +96,8 @@ def event_id(kind: str, *cause: object) -> str:
     return f"{kind}:{hashlib.sha256(text.encode('utf-8')).hexdigest()[:24]}"
 
 
-def _save(tx: StoreTx, events: Iterable[Event], now: datetime) -> int:
+def save_events(tx: StoreTx, events: Iterable[Event], now: datetime) -> int:
+    """Add the events not stored yet; returns how many were added."""
     return sum(se.insert_event(tx, e.row(now)) for e in events)
 
 
@@ -260,7 +261,7 @@ def snapshot_events(
         season = _season_event(tx, xuid, csr_season, now) if csr_season != fallback_season else None
         events += [season] if season is not None else []
     events += _gamertag_events(tx, xuid)
-    return _save(tx, events, now)
+    return save_events(tx, events, now)
 
 
 # ---------------------------------------------------------------------------- ops
@@ -299,7 +300,7 @@ def failing_events(tx: StoreTx, xuids: Iterable[int], now: datetime) -> int:
                 ),
             )
         )
-    return _save(tx, events, now)
+    return save_events(tx, events, now)
 
 
 # ---------------------------------------------------------------------------- bests
@@ -345,7 +346,7 @@ def find_bests(
             indexed += 1
         if m["outcome"] == int(Outcome.Win):
             run += 1
-            if new and n >= min_earlier and run == longest + 1 and run >= 2:
+            if new and n >= min_earlier and run == max(longest + 1, 2):
                 out.append(Best("win_streak", m["match_id"], m["start_time"], run, longest))
         else:
             longest = max(longest, run)
@@ -414,7 +415,7 @@ def best_events(tx: StoreTx, xuid: int, now: datetime) -> int:
     by_id = {m["match_id"]: m for m in rows}
     maps = tx.asset_names("map")
     name = entry.gamertag or _name(tx, xuid)
-    return _save(
+    return save_events(
         tx,
         (
             _best_event(
@@ -435,7 +436,8 @@ def _session_event(xuid: int, name: str, s: Session) -> Event:
     record = f"{every.wins}W {every.losses}L" + (f" {every.ties}T" if every.ties else "")
     ranked = [(p.playlist, p.csr_delta) for p in s.playlists if p.csr_delta is not None]
     csr = ", ".join(f"CSR {d:+d} in {pl}" for pl, d in ranked)
-    parts = [f"{name} played {s.matches} matches in {length}: {record}"]
+    played = f"{s.matches} match" + ("" if s.matches == 1 else "es")
+    parts = [f"{name} played {played} in {length}: {record}"]
     if s.pvp.matches:
         parts.append(f"K/D {s.pvp.kd:.2f}")
     if csr:
@@ -465,7 +467,7 @@ def _session_event(xuid: int, name: str, s: Session) -> Event:
         "session",
         xuid,
         s.end,
-        f"{name}'s session: {record}, {s.matches} matches",
+        f"{name}'s session: {record}, {played}",
         body,
         data,
     )
@@ -473,9 +475,10 @@ def _session_event(xuid: int, name: str, s: Session) -> Event:
 
 def ended_sessions(
     store: Store, xuids: Iterable[int], now: datetime, *, gap: timedelta = DEFAULT_GAP
-) -> int:
+) -> list[Event]:
     """Sessions of these players that ended (no match for `gap` before `now`) since they
-    were first watched and are not told yet. Call it only for players whose stored matches
+    were first watched and are not told yet (for `save_events`: their cause is time
+    passing, so they need no snapshot's transaction). Call it only for players whose stored matches
     are complete as of `now` (checked this cycle), or a session still going looks ended."""
     events: list[Event] = []
     for xuid in xuids:
@@ -496,11 +499,7 @@ def ended_sessions(
         for s in sessions(store, str(xuid), last=depth, gap=gap):
             if event_id("session", xuid, s.start) in missing:
                 events.append(_session_event(xuid, name, s))
-    if not events:
-        return 0
-    events.sort(key=lambda e: e.occurred_at)
-    with store.transaction() as tx:
-        return _save(tx, events, now)
+    return sorted(events, key=lambda e: e.occurred_at)
 
 
 # ---------------------------------------------------------------------------- reading

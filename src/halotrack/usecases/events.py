@@ -186,7 +186,9 @@ def _rank_events(
         if len(rows) < 2:
             continue  # a first reading changes nothing anyone saw
         after, before = CsrReading.of(rows[0]), CsrReading.of(rows[1])
-        playlist = tx.playlist_name(pid) or tx.asset_names("playlist").get(pid) or "ranked"
+        playlist = (
+            tx.playlist_name(pid) or tx.asset_names("playlist").get(pid) or "a ranked playlist"
+        )
         change = rank_change(name, playlist, before, after)
         if change is None:
             continue

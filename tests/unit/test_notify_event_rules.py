@@ -6,13 +6,22 @@ and from match lists written out here, never from the code under test.
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from halotrack.models.csr import tier_for
 from halotrack.models.enums import Outcome
-from halotrack.usecases.events import KINDS, CsrReading, event_id, find_bests, rank_change
+from halotrack.usecases.events import (
+    KINDS,
+    BestWalk,
+    CsrReading,
+    event_id,
+    find_bests,
+    rank_change,
+)
 
 LONGEST_TAG = "WWWWWWWWWWWW#1234"  # 12 characters and a suffix: the longest a gamertag gets
 TITLE_WIDTH = 48  # one line of a phone's notification
@@ -114,3 +123,22 @@ def test_a_performance_best_needs_earlier_matches_with_an_index() -> None:
     assert [(b.what, b.match_id, b.value, b.previous) for b in got] == [
         ("performance", "m3", 0.9, 0.5)
     ]
+
+
+def test_a_walk_resumed_from_its_saved_state_finds_what_one_walk_finds() -> None:
+    kills = [3, 9, 4, 12, 7, 12, 15, 2, 16, 16, 20, 1]
+    wins = [1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0]
+    rows = matches([(k, WIN if w else LOSS) for k, w in zip(kills, wins, strict=True)])
+    indexes = {"m0": 0.1, "m2": 0.5, "m4": 0.3, "m6": 0.9, "m8": 0.2, "m10": 1.4}
+    since = T0 + timedelta(hours=2)
+    whole = find_bests(rows, indexes, since, min_earlier=2)
+    assert {b.what for b in whole} == {"kills", "performance", "win_streak"}
+    for cut in range(len(rows) + 1):
+        first = BestWalk()
+        got = first.walk(rows[:cut], indexes, since, min_earlier=2)
+        resumed = BestWalk.load(json.dumps(asdict(first)))
+        assert resumed == first
+        after = resumed.after()
+        rest = [m for m in rows if after is None or (m["start_time"], m["match_id"]) > after]
+        got += resumed.walk(rest, indexes, since, min_earlier=2)
+        assert got == whole, cut

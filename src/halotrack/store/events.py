@@ -99,9 +99,12 @@ def gamertag_changes(target: Conn, xuid: int) -> list[tuple[str, str, datetime]]
     ]
 
 
-def pvp_matches(target: Conn, xuid: int) -> list[dict[str, Any]]:
-    """A player's headline (PvP) matches, oldest first: what a personal best is measured
-    against (a Firefight's kills never set one)."""
+def pvp_matches(
+    target: Conn, xuid: int, *, after: tuple[datetime, str] | None = None
+) -> list[dict[str, Any]]:
+    """A player's headline (PvP) matches, oldest first, after the (start, match id) `after`
+    in that order: what a personal best is measured against (a Firefight's kills never
+    set one)."""
     q = (
         sa.select(
             mp.match_id,
@@ -118,5 +121,10 @@ def pvp_matches(target: Conn, xuid: int) -> list[dict[str, Any]]:
         .where(mp.xuid == xuid, play_filter("pvp"))
         .order_by(mp.start_time, mp.match_id)
     )
+    if after is not None:
+        start, mid = after
+        q = q.where(
+            sa.or_(mp.start_time > start, sa.and_(mp.start_time == start, mp.match_id > mid))
+        )
     with _connection(target) as conn:
         return [dict(r._mapping) for r in conn.execute(q)]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +45,9 @@ FAILING_FOR = timedelta(days=1)
 MIN_EARLIER = 10
 """Matches a player must have before a newer one can be a personal best: beating three
 matches is not news."""
+STATE_KIND = "events"
+"""`metadata_cache` kind of the event derivation's own bookkeeping (`BestWalk`), beside the
+tracker's ("tracker", "ranked-playlists")."""
 SESSIONS_LOOKED_AT = 10
 """Newest sessions of a player checked for an ended one each cycle."""
 
@@ -319,6 +322,70 @@ class Best:
     previous: float
 
 
+@dataclass
+class BestWalk:
+    """Where the walk over a player's PvP matches stands: the last match walked and the
+    records so far. Kept between cycles (in the transaction that tells the bests), so each
+    settle reads only the matches stored since, not the whole career."""
+
+    through: tuple[str, str] | None = None  # (start time ISO, match id) of the last match
+    walked: int = 0
+    top_kills: int | None = None
+    top_index: float | None = None
+    indexed: int = 0
+    run: int = 0  # the current run of wins
+    longest: int = 0  # the longest run that ended before it
+
+    @classmethod
+    def load(cls, text: str) -> BestWalk:
+        data = json.loads(text)
+        through = data.pop("through", None)
+        return cls(**data, through=(str(through[0]), str(through[1])) if through else None)
+
+    def after(self) -> tuple[datetime, str] | None:
+        if self.through is None:
+            return None
+        return datetime.fromisoformat(self.through[0]), self.through[1]
+
+    def walk(
+        self,
+        matches: Sequence[Mapping[str, Any]],
+        indexes: Mapping[str, float],
+        since: datetime,
+        *,
+        min_earlier: int = MIN_EARLIER,
+    ) -> list[Best]:
+        """Personal bests among `matches` (the next ones, oldest first) started at or after
+        `since`: a match with more kills, or a higher performance index, than every earlier
+        match, and the win that makes a run longer than every earlier run."""
+        out: list[Best] = []
+        for m in matches:
+            mid, start = m["match_id"], m["start_time"]
+            new = start >= since and self.walked >= min_earlier
+            kills = int(m["kills"])
+            if new and self.top_kills is not None and kills > self.top_kills:
+                out.append(Best("kills", mid, start, kills, self.top_kills))
+            self.top_kills = kills if self.top_kills is None else max(self.top_kills, kills)
+            index = indexes.get(mid)
+            if index is not None:
+                top = self.top_index
+                told = start >= since and self.indexed >= min_earlier
+                if told and top is not None and index > top:
+                    out.append(Best("performance", mid, start, index, top))
+                self.top_index = index if top is None else max(top, index)
+                self.indexed += 1
+            if m["outcome"] == int(Outcome.Win):
+                self.run += 1
+                if new and self.run == max(self.longest + 1, 2):
+                    out.append(Best("win_streak", mid, start, self.run, self.longest))
+            else:
+                self.longest = max(self.longest, self.run)
+                self.run = 0
+            self.walked += 1
+            self.through = (start.isoformat(), mid)
+        return out
+
+
 def find_bests(
     matches: Sequence[Mapping[str, Any]],
     indexes: Mapping[str, float],
@@ -326,34 +393,8 @@ def find_bests(
     *,
     min_earlier: int = MIN_EARLIER,
 ) -> list[Best]:
-    """Personal bests among `matches` (oldest first) started at or after `since`: a match
-    with more kills, or a higher performance index, than every earlier match, and the win
-    that makes a run longer than every earlier run. Pure, so the rule is tested alone."""
-    out: list[Best] = []
-    top_kills: int | None = None
-    top_index: float | None = None
-    indexed = 0
-    run = longest = 0  # current run of wins; the longest run that ended before it
-    for n, m in enumerate(matches):
-        new = m["start_time"] >= since
-        kills = int(m["kills"])
-        if new and n >= min_earlier and top_kills is not None and kills > top_kills:
-            out.append(Best("kills", m["match_id"], m["start_time"], kills, top_kills))
-        top_kills = kills if top_kills is None else max(top_kills, kills)
-        index = indexes.get(m["match_id"])
-        if index is not None:
-            if new and indexed >= min_earlier and top_index is not None and index > top_index:
-                out.append(Best("performance", m["match_id"], m["start_time"], index, top_index))
-            top_index = index if top_index is None else max(top_index, index)
-            indexed += 1
-        if m["outcome"] == int(Outcome.Win):
-            run += 1
-            if new and n >= min_earlier and run == max(longest + 1, 2):
-                out.append(Best("win_streak", m["match_id"], m["start_time"], run, longest))
-        else:
-            longest = max(longest, run)
-            run = 0
-    return out
+    """`BestWalk.walk` from the first match: the rule alone, for tests and scripts."""
+    return BestWalk().walk(matches, indexes, since, min_earlier=min_earlier)
 
 
 def _best_event(
@@ -399,19 +440,24 @@ def _best_event(
 def best_events(tx: StoreTx, xuid: int, now: datetime) -> int:
     """Personal bests set by matches played since the player was first watched, in the
     transaction that settles their match count (all of the cycle's matches are stored).
-    Reads the player's PvP rows and skill answers: one pass over the career."""
+    Walks only the matches stored since the last walk (`BestWalk`, kept in that same
+    transaction): the first settle reads the career once."""
     entry = tx.watch_get(xuid)
     if entry is None:
         return 0
-    rows = se.pvp_matches(tx, xuid)
-    if not rows or rows[-1]["start_time"] < entry.added_at:
+    key = f"bests:{xuid}"
+    kept = tx.get_metadata(STATE_KIND, key)
+    state = BestWalk.load(kept.body) if kept is not None else BestWalk()
+    rows = se.pvp_matches(tx, xuid, after=state.after())
+    if not rows:
         return 0
     indexes: dict[str, float] = {}
-    for mid, _start, _pl, text in si.skill_rows(tx, xuid, play="pvp"):
+    for mid, text in si.skill_answers(tx, (m["match_id"] for m in rows)).items():
         perf = performance_from_skill(text, xuid)
         if perf is not None and perf.index is not None:
             indexes[mid] = perf.index
-    found = find_bests(rows, indexes, entry.added_at)
+    found = state.walk(rows, indexes, entry.added_at)
+    tx.put_metadata(STATE_KIND, key, json.dumps(asdict(state)), fetched_at=now)
     if not found:
         return 0
     by_id = {m["match_id"]: m for m in rows}

@@ -99,32 +99,37 @@ def gamertag_changes(target: Conn, xuid: int) -> list[tuple[str, str, datetime]]
     ]
 
 
+_PVP = (
+    sa.select(
+        mp.match_id,
+        mp.start_time,
+        mp.outcome,
+        mp.kills,
+        mp.deaths,
+        mp.assists,
+        mp.map_asset_id,
+        mp.mode_asset_id,
+        mp.playlist_asset_id,
+    )
+    .select_from(match_players.join(matches, matches.c.match_id == mp.match_id))
+    .where(mp.xuid == sa.bindparam("xuid"), play_filter("pvp"))
+    .order_by(mp.start_time, mp.match_id)
+)
+_PVP_AFTER = _PVP.where(
+    mp.start_time >= sa.bindparam("start"),  # a range on the (xuid, start_time) index
+    sa.or_(mp.start_time > sa.bindparam("start"), mp.match_id > sa.bindparam("mid")),
+)
+
+
 def pvp_matches(
     target: Conn, xuid: int, *, after: tuple[datetime, str] | None = None
 ) -> list[dict[str, Any]]:
     """A player's headline (PvP) matches, oldest first, after the (start, match id) `after`
     in that order: what a personal best is measured against (a Firefight's kills never
-    set one)."""
-    q = (
-        sa.select(
-            mp.match_id,
-            mp.start_time,
-            mp.outcome,
-            mp.kills,
-            mp.deaths,
-            mp.assists,
-            mp.map_asset_id,
-            mp.mode_asset_id,
-            mp.playlist_asset_id,
-        )
-        .select_from(match_players.join(matches, matches.c.match_id == mp.match_id))
-        .where(mp.xuid == xuid, play_filter("pvp"))
-        .order_by(mp.start_time, mp.match_id)
-    )
-    if after is not None:
-        start, mid = after
-        q = q.where(
-            sa.or_(mp.start_time > start, sa.and_(mp.start_time == start, mp.match_id > mid))
-        )
+    set one). Built once: the tracker runs it for each player who played."""
     with _connection(target) as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        if after is None:
+            rows = conn.execute(_PVP, {"xuid": xuid})
+        else:
+            rows = conn.execute(_PVP_AFTER, {"xuid": xuid, "start": after[0], "mid": after[1]})
+        return [dict(r._mapping) for r in rows]

@@ -521,27 +521,40 @@ def _session_event(xuid: int, name: str, s: Session) -> Event:
     )
 
 
+def _untold(
+    store: Store, xuid: int, since: datetime, now: datetime, gap: timedelta, last: int
+) -> tuple[dict[str, int], set[str]]:
+    """Among the newest `last` sessions: id -> depth of those ended since `since`, and
+    which of them are not told."""
+    page = 25 if last <= 2 else 200
+    newest = session_bounds(store, xuid, last=last, gap=gap, page_size=page)
+    ended = {
+        event_id("session", xuid, first): n
+        for n, (first, _, end) in enumerate(newest)
+        if now - end >= gap and end >= since
+    }
+    return ended, set(ended) - se.existing_ids(store, ended)
+
+
 def ended_sessions(
     store: Store, xuids: Iterable[int], now: datetime, *, gap: timedelta = DEFAULT_GAP
 ) -> list[Event]:
     """Sessions of these players that ended (no match for `gap` before `now`) since they
     were first watched and are not told yet (for `save_events`: their cause is time
-    passing, so they need no snapshot's transaction). Call it only for players whose stored matches
-    are complete as of `now` (checked this cycle), or a session still going looks ended."""
+    passing, so they need no snapshot's transaction). Call it only for players whose
+    stored matches are complete as of `now` (checked this cycle), or a session still going
+    looks ended. Each run tells every ended session, so when the newest ended one is told
+    the older ones are too: the usual cycle reads one short page of match times."""
     events: list[Event] = []
     for xuid in xuids:
         entry = store.watch_get(xuid)
         if entry is None:
             continue
-        newest = session_bounds(store, xuid, last=SESSIONS_LOOKED_AT, gap=gap)
-        ended = {
-            event_id("session", xuid, first): n
-            for n, (first, _, end) in enumerate(newest)
-            if now - end >= gap and end >= entry.added_at
-        }
-        missing = set(ended) - se.existing_ids(store, ended)
-        if not missing:
+        ended, missing = _untold(store, xuid, entry.added_at, now, gap, 2)
+        newest = min(ended.items(), key=lambda kv: kv[1])[0] if ended else None
+        if newest is None or newest not in missing:
             continue
+        ended, missing = _untold(store, xuid, entry.added_at, now, gap, SESSIONS_LOOKED_AT)
         depth = 1 + max(ended[i] for i in missing)
         name = entry.gamertag or _name(store, xuid)
         for s in sessions(store, str(xuid), last=depth, gap=gap):

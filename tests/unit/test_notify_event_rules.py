@@ -142,3 +142,36 @@ def test_a_walk_resumed_from_its_saved_state_finds_what_one_walk_finds() -> None
         rest = [m for m in rows if after is None or (m["start_time"], m["match_id"]) > after]
         got += resumed.walk(rest, indexes, since, min_earlier=2)
         assert got == whole, cut
+
+
+def test_session_and_best_messages_name_the_player_and_fit_a_phone_line() -> None:
+    from halotrack.usecases import events as ev
+    from halotrack.usecases.insights import BestMatch, Session, SessionPlaylist, Totals
+
+    ranked = Totals(matches=22, wins=10, losses=10, ties=2, kills=300, deaths=200, assists=90)
+    best = BestMatch("m9", T0, "Aquarius", "Slayer", 31, 9, 4, 2.5)
+    session = Session(
+        T0,
+        T0 + timedelta(hours=3, minutes=5),
+        [SessionPlaylist("Ranked Arena", False, ranked, 34)],
+        ranked,
+        Totals(),
+        best,
+        0.8,
+        22,
+    )
+    xuid = 2533274800000001
+    told = ev._session_event(xuid, LONGEST_TAG, session)
+    assert told.title == f"Session: {LONGEST_TAG}, 10W 10L 2T"
+    assert len(told.title) <= TITLE_WIDTH
+    assert told.body == (
+        f"{LONGEST_TAG} played 22 matches in 3h 5m: 10W 10L 2T, K/D 1.50, "
+        "CSR +34 in Ranked Arena. Best: 31-9-4 on Aquarius (Slayer)."
+    )
+    assert (told.data["matches"], told.data["csr_change"]) == (22, {"Ranked Arena": 34})
+    row = {"kills": 31, "deaths": 9, "assists": 4}
+    for what, value in (("kills", 31.0), ("performance", 2.468), ("win_streak", 12.0)):
+        b = ev.Best(what, "m9", T0, value, value - 1)
+        e = ev._best_event(xuid, LONGEST_TAG, b, row, "Aquarius")
+        assert e.title.startswith(LONGEST_TAG) and len(e.title) <= TITLE_WIDTH, e.title
+        assert str(xuid) not in e.title + e.body

@@ -260,9 +260,8 @@ def snapshot_events(
     Returns the number of events added."""
     created = [pid for pid, result in csr_saved.items() if result == "created"]
     events: list[Event] = []
-    name = _name(tx, xuid)
     if created:
-        events += _rank_events(tx, xuid, name, csr_season, created)
+        events += _rank_events(tx, xuid, _name(tx, xuid), csr_season, created)
         season = _season_event(tx, xuid, csr_season, now) if csr_season != fallback_season else None
         events += [season] if season is not None else []
     events += _gamertag_events(tx, xuid)
@@ -515,7 +514,7 @@ def _session_event(xuid: int, name: str, s: Session) -> Event:
         "session",
         xuid,
         s.end,
-        f"{name}'s session: {record}, {played}",
+        f"Session: {name}, {record}",
         body,
         data,
     )

@@ -1,7 +1,7 @@
 """Notification events (issue 16): what is worth telling, decided from stored changes and
 written to the outbox (`notify_events`) in the transaction that stored the change.
 
-Why this shape: the sender (A2's `notify`) delivers at least once from the outbox, so an
+Why this shape: the notification sender delivers at least once from the outbox, so an
 event must exist exactly when its cause was stored. Each hook below runs inside the
 tracker's own write transaction and inserts with ON CONFLICT DO NOTHING on an id derived
 only from the cause, so a re-run cycle, a crash and restart or two workers never write an

@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,7 +36,7 @@ from halotrack.store import events as se
 from halotrack.store import open_store
 from halotrack.store.schema import metadata_cache
 from halotrack.usecases import events as ev
-from insights import NOW, career, seed
+from insights import career, seed
 
 
 def median_ms(fn: Callable[[], object], repeat: int) -> float:
@@ -60,6 +60,7 @@ def main() -> None:
         seed(store, world, p, args.matches)
         starts = sorted(s.match.start_ms for s in world.slots(p)[-args.matches :])
         since = datetime.fromtimestamp(starts[-50] / 1000, UTC)
+        now = datetime.fromtimestamp(starts[-1] / 1000, UTC) + timedelta(days=1)  # all ended
         store.watch_add(p.xuid, gamertag=p.gamertag, matches=True, now=since)
         x = p.xuid
 
@@ -86,30 +87,30 @@ def main() -> None:
                             metadata_cache.delete().where(metadata_cache.c.kind == ev.STATE_KIND)
                         )
                     else:
-                        tx.put_metadata(ev.STATE_KIND, key, state, fetched_at=NOW)
+                        tx.put_metadata(ev.STATE_KIND, key, state, fetched_at=now)
                     tx.watch_update(x, last_match_count=args.matches)
-                    ev.best_events(tx, x, NOW)
+                    ev.best_events(tx, x, now)
 
             return run
 
         def settle_with_state(state: str) -> Callable[[], None]:
             def run() -> None:
                 with store.transaction() as tx:
-                    tx.put_metadata(ev.STATE_KIND, key, state, fetched_at=NOW)
+                    tx.put_metadata(ev.STATE_KIND, key, state, fetched_at=now)
                     tx.watch_update(x, last_match_count=args.matches)
 
             return run
 
         def quiet_snapshot() -> None:
             with store.transaction() as tx:
-                ev.snapshot_events(tx, x, "CsrSeason1-1", {"pl": "unchanged"}, NOW)
+                ev.snapshot_events(tx, x, "CsrSeason1-1", {"pl": "unchanged"}, now)
 
         def sessions() -> None:
-            ev.ended_sessions(store, [x], NOW)
+            ev.ended_sessions(store, [x], now)
 
         with store.transaction() as tx:
-            ev.save_events(tx, ev.ended_sessions(store, [x], NOW), NOW)
-            ev.best_events(tx, x, NOW)
+            ev.save_events(tx, ev.ended_sessions(store, [x], now), now)
+            ev.best_events(tx, x, now)
         told = len(ev.recent_events(store, 100_000))
 
         base = median_ms(settle_with_state(five_left), args.repeat)

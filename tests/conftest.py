@@ -189,8 +189,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path):
             with s.engine.begin() as conn:
                 conn.exec_driver_sql(
                     "TRUNCATE players, gamertags, service_records, csr_snapshots, "
-                    "metadata_cache, watch_list, seasons_fetched, notify_events, "
-                    "notify_deliveries RESTART IDENTITY CASCADE"
+                    "metadata_cache, watch_list, seasons_fetched RESTART IDENTITY CASCADE"
                 )
         s.close()
 

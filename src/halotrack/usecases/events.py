@@ -40,7 +40,6 @@ from halotrack.usecases.insights import (
 )
 from halotrack.usecases.seasons import humanize_season_id
 
-KINDS = ("rank", "session", "best", "season", "gamertag", "ops")
 FAILING_FOR = timedelta(days=1)
 MIN_EARLIER = 10
 """Matches a player must have before a newer one can be a personal best: beating three

@@ -36,6 +36,13 @@ from typing import Any, TypeVar
 from halotrack.errors import HaloTrackError
 from halotrack.models import ServiceRecord, maybe_xuid, parse_xuid
 from halotrack.store import SaveResult, Scope, Store, StoreTx, WatchEntry, to_thread
+from halotrack.usecases.events import (
+    best_events,
+    ended_sessions,
+    failing_events,
+    save_events,
+    snapshot_events,
+)
 from halotrack.usecases.matches import SyncResult, sync_players_matches
 from halotrack.usecases.metadata import Metadata
 from halotrack.usecases.names import NameLearner
@@ -295,6 +302,11 @@ class Tracker:
             if sync_task is not None:
                 await self._settle_matches(syncing, await sync_task, report)
             await self._save_failures([w for w in played if w.failure is not None])
+        if self.sync_matches:  # sessions of the players whose matches are stored up to now
+            told = [w.xuid for w in work if w.entry.matches_opt_in and w.failure is None]
+            ended = await to_thread(ended_sessions, self.store, told, self.clock())
+            if ended:
+                await self._write(lambda tx: save_events(tx, ended, self.clock()))
         report.checked = sum(1 for w in work if w.count is not None)
         report.played = sum(1 for w in work if w.played)
         report.failures = [w.failure for w in work if w.failure is not None]
@@ -333,6 +345,7 @@ class Tracker:
                     failure_count=0,
                     last_error=None,
                 )
+            failing_events(tx, [w.xuid for w in quiet if w.failure is not None], now)
 
         await self._write(write)
 
@@ -349,6 +362,7 @@ class Tracker:
                 assert w.failure is not None
                 tx.watch_update(w.xuid, last_match_count=None)
                 tx.watch_failed(w.xuid, w.failure.text(), next_check_at=None)
+            failing_events(tx, [w.xuid for w in pending], self.clock())
 
         try:
             await self._write(write)
@@ -474,6 +488,7 @@ class Tracker:
                     tx.mark_season_fetched(w.xuid, SEASON_SOURCE, sid, now)
                     ended += 1
             csr = [tx.save_csr(w.xuid, pid, csr_season, raw, now) for pid, raw in w.csr.items()]
+            snapshot_events(tx, w.xuid, csr_season, dict(zip(w.csr, csr, strict=True)), now)
             tx.watch_update(w.xuid, last_checked_at=now)
             if w.csr_errors:
                 # Records are kept; the count stays old so the player is fetched again.
@@ -542,8 +557,12 @@ class Tracker:
                 continue
             report.matches_synced += result.new_matches
             if w.failure is None:
-                await self._write(_settle_count(w.xuid, w.count))
+                await self._write(_settle_count(w.xuid, w.count, self.clock()))
 
 
-def _settle_count(xuid: int, count: int | None) -> Callable[[StoreTx], None]:
-    return lambda tx: tx.watch_update(xuid, last_match_count=count)
+def _settle_count(xuid: int, count: int | None, now: datetime) -> Callable[[StoreTx], None]:
+    def write(tx: StoreTx) -> None:
+        tx.watch_update(xuid, last_match_count=count)
+        best_events(tx, xuid, now)  # every match of the cycle is stored by now
+
+    return write

@@ -45,8 +45,11 @@ def test_concurrent_takes_get_slots_one_interval_apart(budget: Budget) -> None:
         t.join()
     slots.sort()
     gaps = [b - a for a, b in itertools.pairwise(slots)]
-    # 40 reservations made far faster than 2 per second: each lands 0.5 s after the last
-    assert len(slots) == 40 and min(gaps) > 0.45 and max(gaps) < 0.55
+    # 40 reservations made far faster than 2 per second: each lands 0.5 s after the last.
+    # The slot is read as "now + wait" on this side of the connection, so a loaded machine
+    # adds its scheduling delay to each reading; a double-booked slot would show a gap near 0.
+    assert len(slots) == 40 and min(gaps) > 0.3 and max(gaps) < 0.7
+    assert slots[-1] - slots[0] == pytest.approx(39 * 0.5, abs=0.4)
     (row,) = usage(budget.engine)
     assert (row.host, row.taken, row.limited) == ("stats.example", 40, 0)
     assert row.ahead == pytest.approx(20.0, abs=1.0)  # 40 slots at 2/s reserved ahead

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from halotrack.cli import main
-from halotrack.store import Store, open_store
+from halotrack.store import open_store
 from halotrack.usecases.notify import TargetsFile
-from halotrack.wiring import demo as demo_module
 from tests.support.notify import insert_events, make_events, receiver
 from tests.support.sim import SimThread, point_cli_at
 
@@ -57,23 +55,21 @@ def test_track_sends_notifications_after_its_cycle(
 def test_demo_notify_sends_the_demos_events(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The demo's own events (rank changes, sessions, bests of its simulated weeks) reach the
+    receiver: exactly the events its database holds, each once, and the URL is kept nowhere."""
     monkeypatch.setenv("HALOTRACK_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("HALOTRACK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("HALOTRACK_DATA_DIR", str(tmp_path / "data"))
-    real_send = demo_module.send_pending
-    events = make_events([None, 2533274800000021], 2)
-
-    def send_with_events(store: Store, *args: Any, **kwargs: Any) -> Any:
-        insert_events(store, events)
-        return real_send(store, *args, **kwargs)
-
-    monkeypatch.setattr(demo_module, "send_pending", send_with_events)
     with receiver() as rec:
         args = ["--players", "2", "--weeks", "0.5", "--world", "8"]
         code = main(["demo", "--out", str(tmp_path / "demo"), *args, "--notify", rec.url()])
         out, err = capsys.readouterr()
     assert code == 0, err
-    assert sorted(rec.ids()) == sorted(e.event_id for e in events)
-    assert f"notifications: {len(events)} delivered to json://127.0.0.1:{rec.port}/***" in out
+    db = tmp_path / "demo" / "halotrack.sqlite"
+    with open_store(f"sqlite:///{db}") as store, store.engine.connect() as conn:
+        stored = [r[0] for r in conn.exec_driver_sql("SELECT event_id FROM notify_events")]
+    assert stored, "the demo's simulated weeks produce events"
+    assert sorted(rec.ids()) == sorted(stored)
+    assert f"notifications: {len(stored)} delivered to json://127.0.0.1:{rec.port}/***" in out
     assert "/hook" not in out
     assert not (tmp_path / "data").exists()  # the demo's URL is kept nowhere

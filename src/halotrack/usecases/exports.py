@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import IO, Any
 
 import msgspec
@@ -35,7 +34,7 @@ from halotrack.models.summary import kd_ratio
 from halotrack.store import Store
 from halotrack.store import exports as sx
 from halotrack.store import insights as si
-from halotrack.usecases.insights import Performance, performance_from_skill, resolve_player
+from halotrack.usecases.insights import Performance, performances, resolve_player
 
 FORMATS = ("csv", "jsonl", "parquet")
 PARQUET_MISSING = "Parquet export needs pyarrow: pip install 'halotrack[parquet]'"
@@ -108,14 +107,12 @@ def _pages(
         done = 0
         for page in sx.export_pages(tx, xuid):
             names = tx.display_names({r["xuid"] for r in page if r["xuid"] is not None})
-            skill = si.skill_answers(tx, {r["match_id"] for r in page})
-            rows = []
-            for r in page:
-                text = skill.get(r["match_id"])
-                perf = None
-                if text is not None and r["xuid"] is not None:
-                    perf = performance_from_skill(text, r["xuid"])
-                rows.append(_row(r, names, perf))
+            # Each skill answer decoded once for all its players.
+            perf = {
+                mid: performances(text)
+                for mid, text in si.skill_answers(tx, {r["match_id"] for r in page}).items()
+            }
+            rows = [_row(r, names, perf.get(r["match_id"], {}).get(r["xuid"] or 0)) for r in page]
             yield rows
             done += len(rows)
             if progress is not None:
@@ -125,12 +122,20 @@ def _pages(
 # ---------------------------------------------------------------------------- writers
 
 
-def _text(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso_datetime(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
+_TIMES = [i for i, c in enumerate(COLUMNS) if c.kind == "time"]
+_BOOLS = [i for i, c in enumerate(COLUMNS) if c.kind == "bool"]
+
+
+def _csv_cells(row: dict[str, Any]) -> list[Any]:
+    """Times as ISO 8601 UTC, booleans as true/false; None is written as an empty cell."""
+    cells = [row[name] for name in NAMES]
+    for i in _TIMES:
+        if cells[i] is not None:
+            cells[i] = iso_datetime(cells[i])
+    for i in _BOOLS:
+        if cells[i] is not None:
+            cells[i] = "true" if cells[i] else "false"
+    return cells
 
 
 def _write_csv(pages: Iterator[list[dict[str, Any]]], sink: IO[bytes]) -> int:
@@ -140,7 +145,7 @@ def _write_csv(pages: Iterator[list[dict[str, Any]]], sink: IO[bytes]) -> int:
         out.writerow(NAMES)
         n = 0
         for page in pages:
-            out.writerows([_text(r[c]) for c in NAMES] for r in page)
+            out.writerows(_csv_cells(r) for r in page)
             n += len(page)
         text.flush()
         return n

@@ -1,0 +1,95 @@
+"""Benchmark `export matches`: speed of each format, and that memory does not grow with the
+number of rows (the export is written a page at a time).
+
+The store is the insights benchmark's (a daily player's 5,000 matches with their skill
+answers, and everyone else's rows of those matches). Each format is exported for the one
+player and for every player (about eight times the rows); the baseline is the same rows
+held in memory at once, as an export that did not page would hold them.
+
+    .venv/bin/python bench/export.py [--matches 5000] [--db URL]
+
+Prints a table; the last line is `export_rows_per_s=<csv, every player>
+export_peak_ratio=<peak Python memory, every player over one player, CSV>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # bench.insights: the same seeded career
+from bench.insights import career, seed  # noqa: E402
+
+from halotrack.store import Store, open_store  # noqa: E402
+from halotrack.usecases import exports as ux  # noqa: E402
+
+
+class _Null(io.RawIOBase):
+    """A sink that keeps nothing, so memory measures the export, not its output."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        return len(b)
+
+
+def run(fn: Callable[[], int]) -> tuple[int, float, float]:
+    """(rows, wall seconds, peak MB of Python allocations: a second run under tracemalloc)."""
+    t0 = time.perf_counter()
+    rows = fn()
+    wall = time.perf_counter() - t0
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    return rows, wall, peak
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--matches", type=int, default=5000)
+    ap.add_argument("--db", help="a database URL, seeded once and kept (default: a temp file)")
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.db or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        with open_store(url) as store:
+            world, p = career(args.matches)
+            if store.match_count(p.xuid) < args.matches:
+                seed(store, world, p, args.matches)
+            results = measure(store, p.gamertag)
+    width = max(len(k) for k in results)
+    print(f"{'export':<{width}}  {'rows':>7}  {'s':>6}  {'rows/s':>8}  {'peak MB':>8}")
+    for key, (rows, wall, peak) in results.items():
+        print(f"{key:<{width}}  {rows:>7,}  {wall:>6.2f}  {rows / wall:>8,.0f}  {peak:>8.1f}")
+    one, every = results["csv, one player"], results["csv, every player"]
+    print(f"export_rows_per_s={every[0] / every[1]:.0f} export_peak_ratio={every[2] / one[2]:.2f}")
+    return 0
+
+
+def measure(store: Store, tag: str) -> dict[str, tuple[int, float, float]]:
+    out: dict[str, tuple[int, float, float]] = {}
+    for who, player in (("one player", tag), ("every player", None)):
+        for fmt in ux.FORMATS:
+            out[f"{fmt}, {who}"] = run(
+                lambda f=fmt, pl=player: ux.export_matches(store, pl, f, _Null())  # type: ignore[misc]
+            )
+
+        def held(pl: str | None = player) -> int:
+            return len([r for page in ux.export_rows(store, pl) for r in page])
+
+        out[f"baseline: held in memory, {who}"] = run(held)
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

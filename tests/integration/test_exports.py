@@ -270,3 +270,20 @@ def test_the_snapshot_export_keeps_its_old_shape(
     assert old == new and json.loads(old)["player"]["xuid"] == p.xuid
     _, err = cli(capsys, match_store, "export", p.gamertag, "-f", "parquet", code=2)
     assert "export matches" in err
+
+
+def test_the_readme_and_the_help_name_every_column() -> None:
+    from typer.testing import CliRunner
+
+    from halotrack.cli import app
+    from halotrack.models.export import NAMES
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme.split("## Exports for analysis", 1)[1].split("\n## ", 1)[0]
+    listed = [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")]
+    assert listed == list(NAMES)
+    result = CliRunner().invoke(app, ["export", "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.output.split())
+    assert all(name in shown for name in NAMES)
+    assert "pip install 'halotrack[parquet]'" in shown

@@ -178,7 +178,7 @@ EXPORT_HELP = f"""Write stored snapshots or matches for analysis.
 `export PLAYER` (or `export snapshots PLAYER`): every stored snapshot as JSON or CSV.
 
 `export matches PLAYER` (or `export matches --all-players`): one row per player per match
-as CSV, JSON lines or Parquet (Parquet needs `pip install 'halotrack[parquet]'`), oldest
+as CSV, JSON lines or Parquet (Parquet needs `pip install 'halotrack\\[parquet]'`), oldest
 first; times are UTC, absent values empty. Columns: {MATCH_COLUMNS_HELP}.
 """
 
@@ -188,11 +188,13 @@ def export_cmd(
     what: Annotated[
         str,
         typer.Argument(
-            help="`matches`, `snapshots`, or a player (their snapshots).", show_default=False
+            help="`matches`, `snapshots`, or a player (their snapshots).",
+            metavar="WHAT",
+            show_default=False,
         ),
     ],
     player: Annotated[
-        str | None, typer.Argument(help="Gamertag (current or past) or XUID.")
+        str | None, typer.Argument(help="Gamertag (current or past) or XUID.", metavar="PLAYER")
     ] = None,
     fmt: Annotated[
         Format | None,

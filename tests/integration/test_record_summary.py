@@ -19,6 +19,8 @@ from halotrack.simulator.views import career_progress, data_json, match_stats, s
 from halotrack.simulator.world import SimPlayer, Slot, World
 from halotrack.store import matches as sm
 from halotrack.store import open_store
+from halotrack.waypoint import Tokens
+from tests.integration.test_cli_read import env  # noqa: F401  (the CLI aimed at `sim`)
 from tests.integration.test_insights import NOW, is_pve, pvp, truth_totals
 from tests.support.sim import SimThread
 
@@ -38,16 +40,9 @@ def player_with_pvp_and_pve(world: World) -> SimPlayer:
 
 
 @pytest.fixture
-def env(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The CLI pointed at the simulator; a SQLite store holding one player's matches. Its URL."""
-    tokens = sim.issue_tokens(sim.world.players[0].xuid)
-    for var in ("CONFIG_DIR", "DATA_DIR", "CACHE_DIR"):
-        monkeypatch.setenv(f"HALOTRACK_{var}", str(tmp_path / var.lower()))
-    monkeypatch.setenv("HALOTRACK_CONFIG", str(tmp_path / "none.toml"))
-    monkeypatch.setenv("HALOTRACK_API", sim.base_url)
-    monkeypatch.setenv("HALOTRACK_SPARTAN_TOKEN", tokens.spartan)
-    monkeypatch.setenv("HALOTRACK_CLEARANCE", tokens.clearance or "")
-    monkeypatch.setenv("HALOTRACK_RATE", "0")
+def db(sim: Simulator, env: Tokens, tmp_path: Path) -> str:  # noqa: F811
+    """The CLI pointed at the simulator (`env`); a SQLite store holding one player's
+    matches. Its URL."""
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     world = sim.world
     p = player_with_pvp_and_pve(world)
@@ -87,12 +82,16 @@ def index(world: World, s: Slot) -> float:
     )
 
 
-def test_record_summarises_stored_matches_pvp_apart(
-    sim: Simulator, env: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def doc(sim: Simulator, db: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """`record --json` of the player whose matches are stored."""
+    p = player_with_pvp_and_pve(sim.world)
+    return record_json(capsys, "--db", db, "record", p.gamertag, "--json")
+
+
+def test_record_summarises_stored_matches_pvp_apart(sim: Simulator, doc: dict[str, Any]) -> None:
     world = sim.world
     p = player_with_pvp_and_pve(world)
-    doc = record_json(capsys, "--db", env, "record", p.gamertag, "--json")
     got = doc["stored_matches"]
     slots = world.slots(p)
     mine = [s for s in slots if pvp(s.match)]
@@ -112,12 +111,9 @@ def test_record_summarises_stored_matches_pvp_apart(
     assert perf["kills_vs_expected"] == pytest.approx(kills - expected, abs=1e-3)
 
 
-def test_record_shows_the_career_rank_of_the_world(
-    sim: Simulator, env: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_record_shows_the_career_rank_of_the_world(sim: Simulator, doc: dict[str, Any]) -> None:
     world = sim.world
     p = player_with_pvp_and_pve(world)
-    doc = record_json(capsys, "--db", env, "record", p.gamertag, "--json")
     got = doc["career_rank"]
     answer = career_progress(world, p)["CurrentProgress"]
     ranks = {r["Rank"]: r for r in data_json("careerrank1.json")["Ranks"]}
@@ -139,18 +135,18 @@ def test_record_shows_the_career_rank_of_the_world(
 
 
 def test_record_table_fits_80_columns_and_says_how_to_sync(
-    sim: Simulator, env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    sim: Simulator, db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "80")
     world = sim.world
     p = player_with_pvp_and_pve(world)
-    assert main(["--db", env, "record", p.gamertag]) == 0
+    assert main(["--db", db, "record", p.gamertag]) == 0
     out, _ = capsys.readouterr()
     wide = [line for line in out.splitlines() if len(line) > 80]
     assert "Career rank:" in out and "PvP" in out and "PvE" in out
     assert "Performance index" in out
     other = next(q for q in world.players if q.xuid != p.xuid)
-    assert main(["--db", env, "record", other.gamertag]) == 0
+    assert main(["--db", db, "record", other.gamertag]) == 0
     out, _ = capsys.readouterr()
     assert "matches sync" in out
     wide += [line for line in out.splitlines() if len(line) > 80]

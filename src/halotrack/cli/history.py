@@ -216,6 +216,8 @@ def export_cmd(
     ] = False,
 ) -> None:
     if what == "matches":
+        if csr:
+            raise ConfigError("--csr is for snapshot exports", hint="export snapshots PLAYER --csr")
         _export_matches(ctx, player, fmt, output, all_players)
         return
     if all_players:

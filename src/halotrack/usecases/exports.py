@@ -105,6 +105,8 @@ def _pages(
     with store.reader() as tx:
         total = sx.export_size(tx, xuid)
         done = 0
+        if progress is not None:
+            progress(0, total)  # the clock of the rate starts here
         for page in sx.export_pages(tx, xuid):
             names = tx.display_names({r["xuid"] for r in page if r["xuid"] is not None})
             # Each skill answer decoded once for all its players.

@@ -241,6 +241,12 @@ def test_export_failures_are_one_line_and_leave_no_file(
     assert "does not exist" in err and not missing.parent.exists()
     _, err = cli(capsys, match_store, "export", "matches", code=2)
     assert "--all-players" in err
+    (tmp_path / "out").mkdir()
+    nobody = tmp_path / "out" / "nobody.csv"
+    _, err = cli(
+        capsys, match_store, "export", "matches", "No Such Player", "-o", str(nobody), code=6
+    )
+    assert "matches sync" in err and os.listdir(tmp_path / "out") == []
 
 
 def test_without_pyarrow_parquet_names_the_extra(

@@ -282,12 +282,16 @@ def test_the_readme_and_the_help_name_every_column() -> None:
     from typer.testing import CliRunner
 
     from halotrack.cli import app
-    from halotrack.models.export import NAMES
+    from halotrack.models.export import COLUMNS, NAMES
 
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     table = readme.split("## Exports for analysis", 1)[1].split("\n## ", 1)[0]
-    listed = [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")]
-    assert listed == list(NAMES)
+    listed = [
+        tuple(cell.strip().strip("`") for cell in line.strip("|").split(" | "))
+        for line in table.splitlines()
+        if line.startswith("| `")
+    ]
+    assert listed == [(c.name, c.kind, c.doc) for c in COLUMNS]
     result = CliRunner().invoke(app, ["export", "--help"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     shown = " ".join(result.output.split())

@@ -127,7 +127,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("player_id", "str", "the match's player id (xuid(...) or bid(...))"),
     Column("is_bot", "bool", "a bot"),
     Column("team_id", "int", "team number"),
-    Column("outcome", "str", "Win, Loss, Tie or DidNotFinish"),
+    Column("outcome", "str", "Win, Loss, Tie or Did not finish"),
     Column("rank", "int", "place on the scoreboard"),
     Column("present_at_completion", "bool", "still there at the end"),
     Column("time_played_seconds", "float", "time the player played"),

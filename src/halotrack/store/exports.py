@@ -23,7 +23,7 @@ from halotrack.store.session import connection as _connection
 mp = match_players.c
 mt = matches.c
 
-PAGE = 2000
+PAGE = 500
 
 _ORDER = (mp.start_time, mp.match_id, mp.player_id)
 

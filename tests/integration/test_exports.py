@@ -296,4 +296,4 @@ def test_the_readme_and_the_help_name_every_column() -> None:
     assert result.exit_code == 0, result.output
     shown = " ".join(result.output.split())
     assert all(name in shown for name in NAMES)
-    assert "pip install 'halotrack[parquet]'" in shown
+    assert "the `parquet` extra" in shown

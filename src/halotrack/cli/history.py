@@ -178,8 +178,10 @@ EXPORT_HELP = f"""Write stored snapshots or matches for analysis.
 `export PLAYER` (or `export snapshots PLAYER`): every stored snapshot as JSON or CSV.
 
 `export matches PLAYER` (or `export matches --all-players`): one row per player per match
-as CSV, JSON lines or Parquet (Parquet needs `pip install 'halotrack\\[parquet]'`), oldest
-first; times are UTC, absent values empty. Columns: {MATCH_COLUMNS_HELP}.
+as CSV, JSON lines or Parquet (Parquet needs pyarrow: the `parquet` extra), oldest first;
+times are UTC, absent values empty.
+
+Columns: {MATCH_COLUMNS_HELP}.
 """
 
 

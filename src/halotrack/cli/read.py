@@ -161,7 +161,7 @@ def _extra_lines(extra: RecordExtra, player: str) -> list[str]:
             lines.append(f"  {c.total_xp:,} XP in all, {c.xp_per_match:,.0f} per match on average")
     s = extra.stored
     if s is None:
-        lines.append(f"Stored matches: none (fetch them: halotrack matches sync {player!r})")
+        lines.append(f"Stored matches: none (fetch them: `halotrack matches sync {player!r}`)")
         return lines
     lines.append("Stored matches (PvP apart from PvE and custom games):")
     for name, t in (("PvP", s.pvp), ("PvE", s.pve), ("Custom", s.custom)):
@@ -282,8 +282,9 @@ def record_cmd(
     spartan_token: SpartanOpt = None,
     clearance: ClearanceOpt = None,
 ) -> None:
-    """Show a player's service record: totals, mode blocks, medals and personal scores,
-    with the career rank and a summary of the stored matches (`matches sync`)."""
+    """Show a player's service record: totals, mode blocks, medals and personal scores.
+
+    Also the career rank, and a summary of the stored matches (see `matches sync`)."""
     from halotrack.usecases import reads
 
     who = parse_player(player)

@@ -24,8 +24,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from halotrack.errors import ConfigError, Unknown
-from halotrack.models import MatchSkill, MatchSkillEntry, csr_season_id, decode_as
+from halotrack.models import MatchSkill, csr_season_id, decode_as
 from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome
+from halotrack.models.skill import MatchSkillEntry
 from halotrack.models.summary import kd_ratio
 from halotrack.models.xuid import written_as_xuid
 from halotrack.store import Store
@@ -156,21 +157,10 @@ class Performance:
 def performance_from_skill(skill_json: str | bytes, xuid: int) -> Performance | None:
     """The player's performance in one stored skill answer; None without StatPerformances."""
     raw = skill_json.encode("utf-8") if isinstance(skill_json, str) else skill_json
-    return performance_of(decode_as(MatchSkill, raw).for_player(xuid))
+    return _performance(decode_as(MatchSkill, raw).for_player(xuid))
 
 
-def performances(skill_json: str) -> dict[int, Performance]:
-    """XUID -> performance of every player one stored skill answer covers (decoded once)."""
-    out: dict[int, Performance] = {}
-    for entry in decode_as(MatchSkill, skill_json.encode("utf-8")).value:
-        perf = performance_of(entry)
-        if entry.xuid is not None and perf is not None:
-            out[entry.xuid] = perf
-    return out
-
-
-def performance_of(entry: MatchSkillEntry | None) -> Performance | None:
-    """One player's entry of a skill answer as a performance; None without StatPerformances."""
+def _performance(entry: MatchSkillEntry | None) -> Performance | None:
     result = entry.result if entry is not None and entry.ok else None
     perf = result.stat_performances if result is not None else None
     if perf is None or perf.kills is None or perf.deaths is None:
@@ -192,7 +182,27 @@ def match_performance(store: Store, xuid: int, match_ids: Iterable[str]) -> dict
 def scoreboard_performance(store: Store, match_id: str) -> dict[int, Performance]:
     """XUID -> performance of every player of one match the skill answer covers."""
     text = si.skill_answers(store, [match_id]).get(match_id)
-    return performances(text) if text is not None else {}
+    if text is None:
+        return {}
+    out: dict[int, Performance] = {}
+    for entry in decode_as(MatchSkill, text.encode("utf-8")).value:
+        if entry.xuid is not None and entry.xuid not in out:
+            perf = _performance(entry)
+            if perf is not None:
+                out[entry.xuid] = perf
+    return out
+
+
+def performances(skill_json: str) -> dict[int, Performance]:
+    """XUID -> performance of every player one stored skill answer covers, decoded once (an
+    export reads thousands); the first entry of a XUID counts, as on the scoreboard."""
+    out: dict[int, Performance] = {}
+    for entry in decode_as(MatchSkill, skill_json.encode("utf-8")).value:
+        if entry.xuid is not None and entry.xuid not in out:
+            perf = _performance(entry)
+            if perf is not None:
+                out[entry.xuid] = perf
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
 from halotrack import config
-from halotrack.cli.common import console, open_db, print_json
+from halotrack.cli.common import console, err_console, open_db, print_json
 from halotrack.cli.output import write_output
 from halotrack.errors import ConfigError
 from halotrack.models.enums import RECORD_KINDS
+from halotrack.models.export import MATCH_COLUMNS_HELP
 from halotrack.models.names import load_personal_scores
-
-if TYPE_CHECKING:
-    pass
 
 PlayerArg = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -32,12 +30,24 @@ Kind = Annotated[str, typer.Option("--kind", help="matchmade, custom or local.")
 class Format(StrEnum):
     csv = "csv"
     json = "json"
+    jsonl = "jsonl"
+    parquet = "parquet"
 
 
-def _format_of(output: Path | None) -> Format:
-    """The format a file name asks for (`x.csv` is CSV); JSON when it does not say."""
+_SUFFIXES = {
+    "csv": Format.csv,
+    "json": Format.json,
+    "jsonl": Format.jsonl,
+    "ndjson": Format.jsonl,
+    "parquet": Format.parquet,
+    "pq": Format.parquet,
+}
+
+
+def _format_of(output: Path | None, default: Format = Format.json) -> Format:
+    """The format a file name asks for (`x.csv` is CSV); `default` when it does not say."""
     suffix = output.suffix.lower().lstrip(".") if output is not None else ""
-    return Format(suffix) if suffix in Format.__members__ else Format.json
+    return _SUFFIXES.get(suffix, default)
 
 
 def _check_kind(kind: str) -> None:
@@ -163,29 +173,80 @@ def diff_cmd(
         console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
 
 
-EXPORT_HELP = "Write every stored snapshot of a player as CSV or JSON."
+EXPORT_HELP = f"""Write stored snapshots or matches for analysis.
+
+`export PLAYER` (or `export snapshots PLAYER`): every stored snapshot as JSON or CSV.
+
+`export matches PLAYER` (or `export matches --all-players`): one row per player per match
+as CSV, JSON lines or Parquet (Parquet needs pyarrow: the `parquet` extra), oldest first;
+times are UTC, absent values empty.
+
+Columns: {MATCH_COLUMNS_HELP}.
+"""
 
 
 def export_cmd(
     ctx: typer.Context,
-    player: PlayerArg,
+    what: Annotated[
+        str,
+        typer.Argument(
+            help="`matches`, `snapshots`, or a player (their snapshots).",
+            metavar="WHAT",
+            show_default=False,
+        ),
+    ],
+    player: Annotated[
+        str | None, typer.Argument(help="Gamertag (current or past) or XUID.", metavar="PLAYER")
+    ] = None,
     fmt: Annotated[
         Format | None,
         typer.Option(
-            "--format", "-f", help="csv or json (default: from the -o extension, else json)."
+            "--format",
+            "-f",
+            help="snapshots: csv or json; matches: csv, jsonl or parquet (default: from the "
+            "-o extension, else json for snapshots and csv for matches).",
         ),
     ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")
     ] = None,
     csr: Annotated[
-        bool, typer.Option("--csr", help="CSV: the CSR snapshots instead of records.")
+        bool, typer.Option("--csr", help="Snapshots as CSV: the CSR snapshots instead.")
     ] = False,
+    all_players: Annotated[
+        bool, typer.Option("--all-players", help="Matches: every stored player's rows.")
+    ] = False,
+) -> None:
+    if what == "matches":
+        if csr:
+            raise ConfigError("--csr is for snapshot exports", hint="export snapshots PLAYER --csr")
+        _export_matches(ctx, player, fmt, output, all_players)
+        return
+    if all_players:
+        raise ConfigError("--all-players is for match exports", hint="export matches --all-players")
+    if what != "snapshots":
+        if player is not None:
+            raise ConfigError(
+                f"cannot export {what!r}", hint="export matches PLAYER, or export snapshots PLAYER"
+            )
+        player = what
+    if player is None:
+        raise ConfigError("whose snapshots?", hint="export snapshots PLAYER")
+    _export_snapshots(ctx, player, fmt, output, csr)
+
+
+def _export_snapshots(
+    ctx: typer.Context, player: str, fmt: Format | None, output: Path | None, csr: bool
 ) -> None:
     from halotrack.store.history import export_csv, export_json
     from halotrack.usecases import stored
 
     fmt = fmt or _format_of(output)
+    if fmt not in (Format.csv, Format.json):
+        raise ConfigError(
+            f"snapshots export as csv or json, not {fmt.value}",
+            hint="matches export as jsonl or parquet: export matches PLAYER",
+        )
     with open_db(ctx, write=False) as store:
         data = stored.export(store, player)
     if fmt is Format.json:
@@ -197,3 +258,40 @@ def export_cmd(
         return
     n = len(data["csr"] if csr and fmt is Format.csv else data["service_records"])
     console.print(f"wrote {output} ({n} snapshots)", highlight=False)
+
+
+def _export_matches(
+    ctx: typer.Context,
+    player: str | None,
+    fmt: Format | None,
+    output: Path | None,
+    all_players: bool,
+) -> None:
+    from halotrack.cli.output import open_output, open_stdout
+    from halotrack.cli.progress import RunProgress
+    from halotrack.usecases.exports import export_matches, parquet_available
+
+    if (player is None) == (not all_players):
+        raise ConfigError(
+            "name one player or pass --all-players",
+            hint="export matches PLAYER -o matches.csv",
+        )
+    fmt = fmt or _format_of(output, Format.csv)
+    if fmt is Format.json:
+        raise ConfigError("matches export as csv, jsonl or parquet", hint="use --format jsonl")
+    if fmt is Format.parquet:
+        parquet_available()
+        if output is None:
+            raise ConfigError("Parquet is binary: name a file", hint="-o matches.parquet")
+    with open_db(ctx, write=False) as store, RunProgress(err_console, unit="rows") as shown:
+
+        def progress(done: int, total: int) -> None:
+            shown.update("export", done, total)
+
+        with open_output(output) if output is not None else open_stdout() as sink:
+            n = export_matches(store, player, fmt.value, sink, progress=progress)
+    if output is not None:
+        who = player or "every player"
+        console.print(
+            f"wrote {output} ({n} rows: {who}, {fmt.value})", highlight=False, soft_wrap=True
+        )

@@ -13,7 +13,9 @@ import os
 import secrets
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from halotrack.errors import ConfigError
 
@@ -30,6 +32,17 @@ def write_output(data: str | bytes, path: Path | None) -> int:
     if path is None:
         return _to_stdout(data if isinstance(data, str) else data.decode("utf-8"))
     body = data.encode("utf-8") if isinstance(data, str) else data
+    with open_output(path) as fh:
+        fh.write(body)
+    return len(body)
+
+
+@contextlib.contextmanager
+def open_output(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to stream a command's output into, with `write_output`'s guarantees:
+    a regular file appears (atomically, under its name) only when the block ends without
+    an error; a device or pipe is written in place; any OSError is one line that says what
+    to do. Exports stream through this, so memory does not grow with what they write."""
     name = str(path)
     if name in ("", "."):
         raise ConfigError("no output file given", hint="pass a file name, e.g. -o stats.html")
@@ -46,23 +59,25 @@ def write_output(data: str | bytes, path: Path | None) -> int:
     try:
         if st is not None and not stat.S_ISREG(st.st_mode):
             with open(path, "wb") as fh:
-                fh.write(body)
+                yield fh
         else:
             # Through a symlink, replace the file it points to, not the link.
-            _replace(Path(os.path.realpath(path)), body, st)
+            with _replacing(Path(os.path.realpath(path)), st) as fh:
+                yield fh
     except OSError as exc:
         raise _failed(name, exc) from None
-    return len(body)
 
 
-def _replace(target: Path, body: bytes, st: os.stat_result | None) -> None:
-    """Write a sibling temporary file, flush it to disk, then rename it over `target`."""
+@contextlib.contextmanager
+def _replacing(target: Path, st: os.stat_result | None) -> Iterator[BinaryIO]:
+    """A sibling temporary file; on success flushed to disk and renamed over `target`, on
+    any error removed."""
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         if st is not None:
@@ -93,10 +108,26 @@ def _failed(name: str, exc: OSError) -> ConfigError:
 
 def _to_stdout(text: str) -> int:
     """Write to stdout and flush now, so a full or closed stdout fails here, once."""
-    try:
+    with _stdout_errors():
         sys.stdout.write(text)
         sys.stdout.flush()
-        return len(text.encode("utf-8"))
+    return len(text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def open_stdout() -> Iterator[BinaryIO]:
+    """stdout as a binary stream for output written in pieces, flushed at the end."""
+    with _stdout_errors():
+        sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+
+
+@contextlib.contextmanager
+def _stdout_errors() -> Iterator[None]:
+    """A full or closed stdout as one line that says what to do."""
+    try:
+        yield
     except OSError as exc:
         _silence_stdout()
         if exc.errno == errno.EPIPE:

@@ -9,6 +9,7 @@ Rich table or, with `--json`, one JSON document.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -18,8 +19,8 @@ from rich.columns import Columns
 from rich.table import Table
 
 from halotrack import config
-from halotrack.cli.common import console, err_console, print_json, run, state
-from halotrack.errors import ConfigError
+from halotrack.cli.common import console, err_console, open_db, print_json, run, state
+from halotrack.errors import ConfigError, HaloTrackError
 from halotrack.models import (
     ServiceRecord,
     csr_season_id,
@@ -32,6 +33,7 @@ from halotrack.waypoint.players import parse_player
 
 if TYPE_CHECKING:
     from halotrack.usecases import reads
+    from halotrack.usecases.record import CareerProgress, StoredSummary
     from halotrack.waypoint import Player, WaypointClient
 
 T = TypeVar("T")
@@ -127,13 +129,54 @@ def _record_json(
     season: str | None,
     medals: MedalBook,
     scores: PersonalScoreBook,
+    extra: RecordExtra,
 ) -> dict[str, Any]:
     return {
         "player": str(player),
         "kind": kind,
         "season_id": season,
         "record": to_jsonable(record, medals=medals, scores=scores),
+        "career_rank": extra.career.as_dict() if extra.career else None,
+        "stored_matches": extra.stored.as_dict() if extra.stored else None,
     }
+
+
+@dataclass
+class RecordExtra:
+    """What `record` shows beside the service record; None where it could not be read."""
+
+    career: CareerProgress | None = None
+    stored: StoredSummary | None = None
+
+
+def _extra_lines(extra: RecordExtra, player: str) -> list[str]:
+    """Career rank and the stored matches' summary, each line within 80 columns."""
+    lines: list[str] = []
+    c = extra.career
+    if c is not None:
+        lines.append(f"Career rank: {c.title} (rank {c.rank})")
+        if c.next_title is not None and c.xp_needed:
+            lines.append(f"  {c.xp:,}/{c.xp_needed:,} XP ({c.progress:.0%}) to {c.next_title}")
+        if c.xp_per_match is not None:
+            lines.append(f"  {c.total_xp:,} XP in all, {c.xp_per_match:,.0f} per match on average")
+    s = extra.stored
+    if s is None:
+        lines.append(f"Stored matches: none (fetch them: `halotrack matches sync {player!r}`)")
+        return lines
+    lines.append("Stored matches (PvP apart from PvE and custom games):")
+    for name, t in (("PvP", s.pvp), ("PvE", s.pve), ("Custom", s.custom)):
+        if t.matches:
+            lines.append(
+                f"  {name:<6} {t.matches:,} matches, {t.wins:,} W {t.losses:,} L, "
+                f"K/D {t.kd:.2f} ({t.kills:,}/{t.deaths:,})"
+            )
+    if s.mean_index is not None:
+        line = f"  Performance index {s.mean_index:+.2f} (mean of {s.indexed_matches:,})"
+        kve = s.kills_vs_expected
+        if kve is not None:
+            line += f", kills {kve:+,.1f} vs expected"
+        lines.append(line)
+    return lines
 
 
 def _render_record(
@@ -141,6 +184,7 @@ def _render_record(
     title: str,
     medals: MedalBook,
     scores: PersonalScoreBook,
+    extra_lines: list[str],
 ) -> None:
     core = record.core_stats
     summary = Table(title=title, show_header=False, title_justify="left")
@@ -177,6 +221,8 @@ def _render_record(
         left, right = pairs[i], pairs[i + 1] if i + 1 < len(pairs) else ("", "")
         summary.add_row(*left, *right)
     console.print(summary)
+    for line in extra_lines:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
     mode_tables: list[Table] = []
     for attr, block in record.mode_blocks().items():
@@ -236,7 +282,9 @@ def record_cmd(
     spartan_token: SpartanOpt = None,
     clearance: ClearanceOpt = None,
 ) -> None:
-    """Show a player's service record: totals, mode blocks, medals and personal scores."""
+    """Show a player's service record: totals, mode blocks, medals and personal scores.
+
+    Also the career rank, and a summary of the stored matches (see `matches sync`)."""
     from halotrack.usecases import reads
 
     who = parse_player(player)
@@ -245,16 +293,45 @@ def record_cmd(
         raise ConfigError(f"unknown record kind {kind!r}", hint="use matchmade, custom or local")
     scores = load_personal_scores(config.config_dir() / "personal_scores.json")
 
-    got = run(
-        _with_client(
-            ctx, spartan_token, clearance, lambda c: reads.read_record(c, who, kind, season)
-        )
-    )
+    async def body(client: WaypointClient) -> tuple[reads.RecordRead, CareerProgress | None]:
+        from halotrack.usecases.record import read_career
+
+        got = await reads.read_record(client, who, kind, season)
+        lifetime = kind == "matchmade" and season is None
+        try:
+            career = await read_career(
+                client, who, got.record.matches_completed if lifetime else None
+            )
+        except HaloTrackError as exc:
+            _warn(f"no career rank: {exc}")
+            career = None
+        return got, career
+
+    got, career = run(_with_client(ctx, spartan_token, clearance, body))
+    extra = RecordExtra(career, _stored_summary(ctx, str(who)))
     record, medals, season_id, label = got.record, got.medals, got.season_id, got.label
     if as_json:
-        print_json(_record_json(record, who, kind, season_id, medals, scores))
+        print_json(_record_json(record, who, kind, season_id, medals, scores, extra))
         return
-    _render_record(record, f"{who} · {kind} service record · {label}", medals, scores)
+    _render_record(
+        record,
+        f"{who} · {kind} service record · {label}",
+        medals,
+        scores,
+        _extra_lines(extra, str(who)),
+    )
+
+
+def _stored_summary(ctx: typer.Context, player: str) -> StoredSummary | None:
+    """The summary of the player's stored matches; None without a database or matches (the
+    record itself needs neither)."""
+    from halotrack.usecases.record import stored_summary
+
+    try:
+        with open_db(ctx, write=False) as store:
+            return stored_summary(store, player)
+    except HaloTrackError:
+        return None
 
 
 # ----- csr

@@ -225,6 +225,18 @@ def performance_trend(store: Store, player: str, *, play: str = "pvp") -> list[T
     return [TrendPoint(pl, month, int(n), s / n) for (pl, month), (n, s) in ordered]
 
 
+def performances(skill_json: str) -> dict[int, Performance]:
+    """XUID -> performance of every player one stored skill answer covers, decoded once (an
+    export reads thousands); the first entry of a XUID counts, as on the scoreboard."""
+    out: dict[int, Performance] = {}
+    for entry in decode_as(MatchSkill, skill_json.encode("utf-8")).value:
+        if entry.xuid is not None and entry.xuid not in out:
+            perf = _performance(entry)
+            if perf is not None:
+                out[entry.xuid] = perf
+    return out
+
+
 # ---------------------------------------------------------------------------- breakdown
 
 

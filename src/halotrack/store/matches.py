@@ -367,18 +367,6 @@ class PlayerLine:
         return pre is not None and post is not None and post < pre
 
     @property
-    def history_type(self) -> str:
-        """matchmaking, custom or local: the history that lists the match."""
-        return history_type_of(self.lifecycle_mode)
-
-    @property
-    def game_label(self) -> str | None:
-        """`Custom game` or `Local game`, shown where a matchmade match names its playlist;
-        None for a matchmade match."""
-        kind = self.history_type
-        return None if kind == "matchmaking" else f"{kind.capitalize()} game"
-
-    @property
     def csr_delta(self) -> int | None:
         """CSR gained in the match; None while either side is unranked (-1) or unknown."""
         if self.csr_pre is None or self.csr_post is None or self.csr_pre < 0 or self.csr_post < 0:
@@ -404,6 +392,18 @@ class PlayerMatch(PlayerLine):
     csr_post_sub_tier: int | None
     expected_kills: float | None
     expected_deaths: float | None
+
+    @property
+    def history_type(self) -> str:
+        """matchmaking, custom or local: the history that lists the match."""
+        return history_type_of(self.lifecycle_mode)
+
+    @property
+    def game_label(self) -> str | None:
+        """`Custom game` or `Local game`, shown where a matchmade match names its playlist;
+        None for a matchmade match."""
+        kind = self.history_type
+        return None if kind == "matchmaking" else f"{kind.capitalize()} game"
 
 
 _PM_FIELDS = tuple(f.name for f in fields(PlayerMatch))

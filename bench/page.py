@@ -1,7 +1,9 @@
 """Benchmark the stats page for a long-tracked player: 3,000 lifetime snapshots, 3,000 CSR
 readings over three playlists, 5,000 matches in the store's match tables.
 
-Measures reading the store and assembling PageData, rendering the HTML, and the file size.
+Measures reading the store and assembling PageData (with the insight sections of issue 13:
+the matches are 25 minutes apart, so they make one session of 5,000 matches, the dearest
+case for the last-session section), rendering the HTML, and the file size.
 Targets: under 1 s for the whole page, under 600 KB. The medal sprite sheet is left out
 (no real sheet is in the samples); its base64 size adds to the file when cached.
 
@@ -35,6 +37,7 @@ from halotrack.report.build import (
     METADATA_MEDALS,
     METADATA_SEASON_CALENDAR,
 )
+from halotrack.report.insights import read_insights
 from halotrack.store import Scope, Store, open_store
 from halotrack.store.matches import match_rows
 
@@ -132,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         stored = len(store.records_history(XUID, Scope()))
         history_s = time.perf_counter() - t0
+        insight_times = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            read_insights(store, int(XUID))
+            insight_times.append(time.perf_counter() - t0)
         csr_rows = len(store.csr_history(XUID))
         stored_matches = store.match_count(int(XUID))
 
@@ -147,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         ("seed the store (once)", f"{seed_s:.2f} s"),
         ("read store + assemble (median)", f"{build_s * 1000:.0f} ms"),
         ("  of which records_history() alone", f"{history_s * 1000:.0f} ms (rows carry raw JSON)"),
+        (
+            "  of which the insight sections",
+            f"{statistics.median(insight_times) * 1000:.0f} ms (one session of every match)",
+        ),
         ("render HTML (median)", f"{render_s * 1000:.0f} ms"),
         ("total (median)", f"{total * 1000:.0f} ms  (target < 1000 ms)"),
         ("total CPU time (median)", f"{statistics.median(cpu_times) * 1000:.0f} ms"),

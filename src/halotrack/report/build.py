@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,6 +44,7 @@ from halotrack.report.data import (
     RecordSnapshot,
     assemble,
 )
+from halotrack.report.insights import read_insights
 from halotrack.store import CsrSnapshot, Scope, Store, StoreReader
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
@@ -256,10 +258,12 @@ def build_page_data(
     matches: Sequence[RecentMatch] | None = None,
 ) -> PageData:
     """The page for one player from the store. `matches`, when given, replaces the stored
-    matches (newest first or not: they are sorted)."""
+    matches (newest first or not: they are sorted). The insight sections come from the
+    stored matches through the insight use cases (their own reads, after this one)."""
     with store.reader() as tx:
         inputs = read_inputs(tx, xuid, matches=matches)
-    return assemble(inputs, now=now or datetime.now(UTC))
+    data = assemble(inputs, now=now or datetime.now(UTC))
+    return dataclasses.replace(data, insights=read_insights(store, parse_xuid(xuid)))
 
 
 def dumps_sprite(png: bytes) -> str:

@@ -281,6 +281,13 @@ match_players = sa.Table(
     sa.Column("team_mmr", sa.Float, nullable=True),
 )
 sa.Index("ix_match_players_xuid_start_time", match_players.c.xuid, match_players.c.start_time)
+# Covers the other players' side of a match (`store.insights.mates`): no table row read.
+sa.Index(
+    "ix_match_players_match_id_team_id_xuid",
+    match_players.c.match_id,
+    match_players.c.team_id,
+    match_players.c.xuid,
+)
 
 match_teams = sa.Table(
     "match_teams",

@@ -49,6 +49,10 @@
         opt.paths = uPlot.paths.bars({ size: [0.8, 40] });
       } else if (s.style === "step") {
         opt.paths = uPlot.paths.stepped({ align: 1 });
+      } else if (s.style === "points") {
+        // Markers only (placement matches): no line between them.
+        opt.paths = function () { return null; };
+        opt.points = { show: true, size: 9, width: 2, stroke: color, fill: alpha(color, 0.35) };
       } else if (s.style === "dash") {
         opt.dash = [6, 4];
         opt.width = 1.5;

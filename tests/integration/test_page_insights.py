@@ -9,6 +9,7 @@ their totals, streak runs, and teammates and opponents from the match rosters.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,10 +20,10 @@ from typing import Any
 import pytest
 
 from halotrack.report import build_page_data, render_page
-from halotrack.report.data import PageData
+from halotrack.report.data import MAX_CHART_POINTS, PageData
 from halotrack.simulator import gen
 from halotrack.simulator.formats import TICKS_PER_MS
-from halotrack.simulator.world import Slot, World
+from halotrack.simulator.world import SimPlayer, Slot, World
 from halotrack.store import Store, open_store
 from tests.integration.test_insights import (
     NOW,
@@ -35,6 +36,7 @@ from tests.integration.test_insights import (
     truth_totals,
     vec,
 )
+from tests.support.career import save_career
 
 GAP = timedelta(minutes=60)
 Cells = dict[tuple[str, str, str, str], str]  # (section, table, row key, stat) -> text
@@ -139,7 +141,7 @@ def truth_last_session(world: World, slots: list[Slot]) -> list[Slot]:
     """The newest run of matches each starting within GAP of the previous one's end."""
     ordered = sorted(slots, key=lambda s: (s.match.start_ms, s.match.match_id))
     cut = [ordered[0]]
-    for prev, s in zip(ordered, ordered[1:], strict=False):
+    for prev, s in itertools.pairwise(ordered):
         cut = [*cut, s] if start(s) - finish(world, prev) <= GAP else [s]
     return cut
 
@@ -233,26 +235,41 @@ def test_pve_and_custom_games_are_apart_from_the_headline(world_data: Data, stor
         assert f"{len(custom):,} matches" in text
 
 
-def test_csr_per_season_is_the_worlds_ranked_replay(world_data: Data, store: Store) -> None:
-    world = world_data.world
+@pytest.fixture(scope="module")
+def ranked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, SimPlayer, Store]]:
+    """A longer career (some 280 matches) whose ranked matches get past placement: the
+    small world's players never do, so their CSR is only ever `placing`."""
+    world = World(seed=5, players=8, history_scale=1.0)
     p = max(world.players, key=lambda q: sum(s.match.ranked for s in world.slots(q)))
     world.replay_csr(p)
-    ranked = [s for s in world.slots(p) if s.match.ranked]
+    path = tmp_path_factory.mktemp("page-ranked") / "store.sqlite"
+    with open_store(f"sqlite:///{path}") as s:
+        save_career(s, world, p, world.slots(p), NOW)
+        yield world, p, s
+
+
+def test_csr_per_season_is_the_worlds_ranked_replay(
+    ranked: tuple[World, SimPlayer, Store],
+) -> None:
+    world, p, store = ranked
+    counted = [s for s in world.slots(p) if s.match.ranked]
+    assert sum(s.csr_post[0] >= 0 for s in counted) > 10, "no CSR past placement"
     data, cells = page_cells(store, p.xuid)
     per: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for s in ranked:
+    for s in counted:
         assert s.match.playlist is not None
         per[(s.match.playlist.asset.name, f"CsrSeason{s.match.season.index}-1")].append(
             s.csr_post[0]
         )
+    rows = {k for (sec, t, k, _) in cells if sec == "csr-seasons" and t == "csr-seasons" and k}
+    assert rows == {f"{pl}|{season}" for pl, season in per}
     for (pl, season), values in per.items():
         key = f"{pl}|{season}"
         end = cells[("csr-seasons", "csr-seasons", key, "end")]
         assert end == (f"{values[-1]:,}" if values[-1] >= 0 else "placing")
         top = max(values)
-        assert cells[("csr-seasons", "csr-seasons", key, "max")] == (
-            f"{top:,}" if top >= 0 else "–"
-        )
+        want = f"{top:,}" if top >= 0 else "–"
+        assert cells[("csr-seasons", "csr-seasons", key, "max")] == want
         assert number(cells[("csr-seasons", "csr-seasons", key, "matches")]) == len(values)
     for pl in {k[0] for k in per}:
         top = max(v for (q, _), vs in per.items() if q == pl for v in vs)
@@ -261,13 +278,19 @@ def test_csr_per_season_is_the_worlds_ranked_replay(world_data: Data, store: Sto
     # The per-match chart: the newest counted matches, placements on their own series.
     assert data.insights is not None
     chart = data.insights.csr_chart
-    shown = ranked[-len(chart.x) :]
+    shown = [s for s in counted if s.csr_post[0] >= 0][-MAX_CHART_POINTS:]
     assert list(chart.x) == [s.match.start_ms / 1000 for s in shown]
-    marks = next((x for x in chart.series if x.label == "Placement"), None)
-    placed = [s.csr_pre[1] > 0 and s.csr_post[0] >= 0 for s in shown]
-    if any(placed):
-        assert marks is not None
-        assert [v is not None for v in marks.values] == placed
+    csr = [s.csr_post[0] for s in shown]
+    lines = [x for x in chart.series if x.style == "line"]
+    assert [
+        next((v for v in col if v is not None), None)
+        for col in zip(*(x.values for x in lines), strict=True)
+    ] == csr
+    [marks] = [x for x in chart.series if x.label == "Placement"]
+    placed = [s.csr_pre[1] > 0 for s in shown]
+    assert any(placed)
+    assert [v is not None for v in marks.values] == placed
+    assert 'id="chart-csr-matches"' in render_page(data)
 
 
 def test_streaks_are_the_worlds_runs(world_data: Data, store: Store) -> None:

@@ -42,10 +42,12 @@ from halotrack.report.data import (
     PageInputs,
     RecentMatch,
     RecordSnapshot,
+    _calendar_pairs,
     assemble,
 )
 from halotrack.report.insights import read_insights
 from halotrack.store import CsrSnapshot, Scope, Store, StoreReader
+from halotrack.usecases.seasons import season_name
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
 METADATA_SEASON_CALENDAR = ("gamecms", "/hi/progression/file/calendars/seasons/seasoncalendar.json")
@@ -263,7 +265,13 @@ def build_page_data(
     with store.reader() as tx:
         inputs = read_inputs(tx, xuid, matches=matches)
     data = assemble(inputs, now=now or datetime.now(UTC))
-    return dataclasses.replace(data, insights=read_insights(store, parse_xuid(xuid)))
+    pairs = _calendar_pairs(inputs.season_calendar)
+
+    def season_label(season_id: str) -> str:
+        return season_name(season_id, pairs, inputs.season_names)
+
+    insights = read_insights(store, parse_xuid(xuid), season_label)
+    return dataclasses.replace(data, insights=insights)
 
 
 def dumps_sprite(png: bytes) -> str:

@@ -8,6 +8,7 @@ here, so the page, `halotrack session` and `halotrack breakdown` can never disag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,13 +36,18 @@ class PageInsights:
     pve: ins.Breakdown  # PvE by playlist, apart from the headline
     custom: ins.Totals  # custom and local games, never mixed in
     csr: ins.CsrHistory
+    season_labels: dict[str, str]  # CSR season id -> the season's one name
     csr_chart: Chart
     streaks: ins.Streaks
     mates: ins.Mates
 
 
-def read_insights(store: Store, xuid: int) -> PageInsights | None:
-    """The sections for a player with stored matches; None without any (nothing to show)."""
+def read_insights(
+    store: Store, xuid: int, season_label: Callable[[str], str] = str
+) -> PageInsights | None:
+    """The sections for a player with stored matches; None without any (nothing to show).
+    `season_label` names a CSR season id (`usecases.seasons.season_name` with the page's
+    calendar)."""
     if not store.match_count(xuid):
         return None
     player = str(xuid)
@@ -53,6 +59,7 @@ def read_insights(store: Store, xuid: int) -> PageInsights | None:
         pve=ins.breakdown(store, player, "playlist", play="pve"),
         custom=ins.breakdown(store, player, "playlist", play="custom").total,
         csr=csr,
+        season_labels={r.season: season_label(r.season) for r in csr.seasons},
         csr_chart=csr_match_chart(csr.points),
         streaks=ins.streaks(store, player),
         mates=ins.mates(store, player, limit=MATES_SHOWN),
@@ -60,9 +67,10 @@ def read_insights(store: Store, xuid: int) -> PageInsights | None:
 
 
 def csr_match_chart(points: list[ins.CsrPoint]) -> Chart:
-    """CSR after each of the newest MAX_CHART_POINTS counted matches, one series per
-    playlist, and the placement matches as markers on their own series."""
-    shown = points[-MAX_CHART_POINTS:]
+    """CSR after each of the newest MAX_CHART_POINTS counted matches with a CSR (a match
+    still placing has none to draw), one series per playlist, and the placement matches
+    that gave a CSR as markers on their own series."""
+    shown = [p for p in points if p.csr is not None][-MAX_CHART_POINTS:]
     playlists = list(dict.fromkeys(p.playlist for p in shown))
     xs = tuple(p.start_time.timestamp() for p in shown)
     columns: dict[str, list[float | None]] = {pl: [None] * len(shown) for pl in playlists}

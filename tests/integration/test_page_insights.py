@@ -56,7 +56,7 @@ def store(tmp_path_factory: pytest.TempPathFactory, world_data: Data) -> Iterato
 
 
 class _Reader(HTMLParser):
-    """Every `data-stat` element's text, keyed by its section, table and row (`data-key`)."""
+    """Every `data-insight` element's text, keyed by its section, table and row (`data-key`)."""
 
     VOID = frozenset({"meta", "br", "img", "input", "link", "hr", "wbr"})
 
@@ -76,8 +76,8 @@ class _Reader(HTMLParser):
         if tag in self.VOID:
             return
         self.stack.append((section, table, key, tag))
-        if "data-stat" in a:
-            self.open.append((len(self.stack), (section, table, key, a["data-stat"]), []))
+        if "data-insight" in a:
+            self.open.append((len(self.stack), (section, table, key, a["data-insight"]), []))
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.VOID:

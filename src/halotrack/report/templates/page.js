@@ -2,6 +2,11 @@
    the HTML already; this script only adds the time series. */
 (function () {
   "use strict";
+  // Long tables open on a wide screen; on a phone all but the first fold into their title.
+  if (window.matchMedia && window.matchMedia("(max-width: 560px)").matches) {
+    var folds = document.querySelectorAll("details.fold");
+    for (var i = 1; i < folds.length; i++) folds[i].removeAttribute("open");
+  }
   var source = document.getElementById("halotrack-data");
   if (!source || typeof uPlot === "undefined") return;
   var data = JSON.parse(source.textContent);

@@ -188,8 +188,11 @@ def match_times(
     )
     if before is not None:
         start, mid = before
+        # The first term alone is what an index seeks on (the OR alone is walked from
+        # the newest match, page after page).
         q = q.where(
-            sa.or_(mp.start_time < start, sa.and_(mp.start_time == start, mp.match_id < mid))
+            mp.start_time <= start,
+            sa.or_(mp.start_time < start, sa.and_(mp.start_time == start, mp.match_id < mid)),
         )
     with _connection(target) as conn:
         return [(r.match_id, r.start_time, r.end_time) for r in conn.execute(q)]

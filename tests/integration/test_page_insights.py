@@ -31,8 +31,10 @@ from tests.integration.test_insights import (
     _build,
     _fill,
     daily,
+    grouped,
     is_pve,
     pvp,
+    runs,
     truth_totals,
     vec,
 )
@@ -199,11 +201,7 @@ def test_breakdown_tables_are_the_worlds_pvp_matches_and_sum_to_their_totals(
     _, cells = page_cells(store, p.xuid)
     for by in ("mode", "map", "playlist"):
         table = f"by-{by}"
-        want: dict[str, list[Slot]] = defaultdict(list)
-        for s in mine:
-            m = s.match
-            name = {"mode": m.variant_asset.name, "map": m.map_asset.name}.get(by)
-            want[name or (m.playlist.asset.name if m.playlist else "")].append(s)
+        want = grouped(mine, by)
         keys = {k for (sec, t, k, _) in cells if sec == "breakdown" and t == table and k}
         assert keys == set(want)
         summed: Counter[str] = Counter()
@@ -300,13 +298,6 @@ def test_streaks_are_the_worlds_runs(world_data: Data, store: Store) -> None:
         (s for s in world.slots(p) if pvp(s.match)),
         key=lambda s: (s.match.start_ms, s.match.match_id),
     )
-
-    def runs(flags: list[bool]) -> tuple[int, int]:
-        longest = cur = 0
-        for f in flags:
-            cur = cur + 1 if f else 0
-            longest = max(longest, cur)
-        return cur, longest
 
     _, cells = page_cells(store, p.xuid)
 

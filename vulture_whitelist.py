@@ -29,6 +29,8 @@ _.season_max_value
 _.season_max_tier
 _.season_max_sub_tier
 _.all_time_max_sub_tier
+_.breakdowns  # report/insights.py PageInsights, read by the page template
+_.season_labels
 
 # Fault rates, set by name from the simulator's /_sim/faults JSON
 _.rate_429

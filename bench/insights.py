@@ -8,14 +8,14 @@ trend (which reads every skill answer).
 
     .venv/bin/python bench/insights.py [--matches 5000] [--repeat 5] [--db URL]
 
-Prints a table; the last line is `insights_s=<x>`: the slowest of breakdown, session,
+On PostgreSQL the tables are ANALYZEd after seeding (see `analyze`). Prints a table; the
+last line is `insights_s=<x>`: the slowest of breakdown, session,
 mates and vs (median of the repeats).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -25,12 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from halotrack.models import MatchSkill, MatchStats, decode_as
-from halotrack.simulator.views import guest_tag, match_stats, skill_result
 from halotrack.simulator.world import SimPlayer, World
 from halotrack.store import Store, open_store
-from halotrack.store import matches as sm
 from halotrack.usecases import insights as ins
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the test-support package: tests/support/career.py
+from tests.support.career import save_career  # noqa: E402
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
@@ -45,28 +46,18 @@ def career(count: int) -> tuple[World, SimPlayer]:
 
 
 def seed(store: Store, world: World, p: SimPlayer, count: int) -> None:
-    slots = world.slots(p)[-count:]
-    tags = {p.xuid: p.gamertag}
-    with store.transaction() as tx:
-        for s in slots:
-            m = s.match
-            humans = [x for x in world.roster(m) if not x.bot]
-            skill = {"Value": [skill_result(world, x) for x in humans]}
-            tags.update((x.xuid, guest_tag(x.xuid)) for x in humans if x.xuid and x.xuid != p.xuid)
-            stats = decode_as(MatchStats, json.dumps(match_stats(world, m)).encode())
-            rows = sm.match_rows(
-                stats, decode_as(MatchSkill, json.dumps(skill).encode()), fetched_at=NOW
-            )
-            tx.save_match(rows)
-        for a in world.maps:
-            tx.save_asset("map", a.asset_id, a.version_id, name=a.name, fetched_at=NOW)
-        for a in world.variant_assets.values():
-            tx.save_asset("mode", a.asset_id, a.version_id, name=a.name, fetched_at=NOW)
-        for pl in world.playlists:
-            a = pl.asset
-            tx.save_asset("playlist", a.asset_id, a.version_id, name=a.name, fetched_at=NOW)
-    store.upsert_player(p.xuid, p.gamertag, seen_at=NOW)
-    store.put_gamertags(tags, now=NOW)
+    save_career(store, world, p, world.slots(p)[-count:], NOW)
+
+
+def analyze(store: Store) -> None:
+    """PostgreSQL's table statistics, as a database in use has them (autovacuum gathers
+    them after bulk inserts; without them the planner guesses a player has 200 matches).
+    SQLite is left as halotrack leaves it: nothing runs ANALYZE there."""
+    if store.engine.dialect.name != "postgresql":
+        return
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
@@ -95,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             world, p = career(args.matches)
             if store.match_count(p.xuid) < args.matches:  # a kept --db is seeded once
                 seed(store, world, p, args.matches)
+            analyze(store)
             seed_s = time.perf_counter() - t0
             stored = store.match_count(p.xuid)
             tag = p.gamertag

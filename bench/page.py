@@ -1,11 +1,14 @@
 """Benchmark the stats page for a long-tracked player: 3,000 lifetime snapshots, 3,000 CSR
 readings over three playlists, 5,000 matches in the store's match tables.
 
-Measures reading the store and assembling PageData, rendering the HTML, and the file size.
+Measures reading the store and assembling PageData (with the insight sections of issue 13:
+the matches are 25 minutes apart, so they make one session of 5,000 matches, the dearest
+case for the last-session section; `--session N` puts a break after every N), rendering the
+HTML, and the file size.
 Targets: under 1 s for the whole page, under 600 KB. The medal sprite sheet is left out
 (no real sheet is in the samples); its base64 size adds to the file when cached.
 
-    .venv/bin/python bench/page.py [--snapshots 3000] [--matches 5000] [--repeat 5]
+    .venv/bin/python bench/page.py [--snapshots 3000] [--matches 5000] [--repeat 5] [--session N]
 
 Prints a table; the last line is `render_s=<x> size_kb=<y>` (x = store read + assemble +
 render, median of the repeats).
@@ -35,6 +38,7 @@ from halotrack.report.build import (
     METADATA_MEDALS,
     METADATA_SEASON_CALENDAR,
 )
+from halotrack.report.insights import read_insights
 from halotrack.store import Scope, Store, open_store
 from halotrack.store.matches import match_rows
 
@@ -85,14 +89,15 @@ def seed(store: Store, snapshots: int) -> None:
         )
 
 
-def seed_matches(store: Store, count: int) -> None:
+def seed_matches(store: Store, count: int, session: int = 0) -> None:
     """`count` stored matches: the real slayer match (with its skill answer) under new ids,
-    25 minutes apart, newest at NOW."""
+    25 minutes apart, newest at NOW; with `session`, a 3-hour break after every `session`
+    matches (0: none, so every match is in the last session)."""
     stats = decode_as(MatchStats, (REAL / "match-stats/slayer-2025.json").read_bytes())
     skill = decode_as(MatchSkill, (REAL / "match-skill/match-skill-one-player.json").read_bytes())
     with store.transaction() as tx:
         for i in range(count):
-            start = NOW - timedelta(minutes=25 * i)
+            start = NOW - timedelta(minutes=25 * i + (180 * (i // session) if session else 0))
             info = msgspec.structs.replace(
                 stats.match_info, start_time=start, end_time=start + timedelta(minutes=12)
             )
@@ -107,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--snapshots", type=int, default=3000)
     ap.add_argument("--matches", type=int, default=5000)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument(
+        "--session",
+        type=int,
+        default=0,
+        help="matches per session (0: one session of every match, the dearest last session)",
+    )
     args = ap.parse_args(argv)
 
     with (
@@ -115,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         t0 = time.perf_counter()
         seed(store, args.snapshots)
-        seed_matches(store, args.matches)
+        seed_matches(store, args.matches, args.session)
         seed_s = time.perf_counter() - t0
         build_times, render_times, sizes, cpu_times = [], [], [], []
         for _ in range(args.repeat):
@@ -132,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         stored = len(store.records_history(XUID, Scope()))
         history_s = time.perf_counter() - t0
+        insight_times = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            read_insights(store, int(XUID))
+            insight_times.append(time.perf_counter() - t0)
         csr_rows = len(store.csr_history(XUID))
         stored_matches = store.match_count(int(XUID))
 
@@ -147,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         ("seed the store (once)", f"{seed_s:.2f} s"),
         ("read store + assemble (median)", f"{build_s * 1000:.0f} ms"),
         ("  of which records_history() alone", f"{history_s * 1000:.0f} ms (rows carry raw JSON)"),
+        (
+            "  of which the insight sections",
+            f"{statistics.median(insight_times) * 1000:.0f} ms (last session: "
+            f"{args.session or args.matches} matches)",
+        ),
         ("render HTML (median)", f"{render_s * 1000:.0f} ms"),
         ("total (median)", f"{total * 1000:.0f} ms  (target < 1000 ms)"),
         ("total CPU time (median)", f"{statistics.median(cpu_times) * 1000:.0f} ms"),

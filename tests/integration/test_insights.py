@@ -169,6 +169,25 @@ def fields(t: ins.Totals) -> dict[str, Any]:
     }
 
 
+def grouped(slots: list[Slot], by: str) -> dict[str, list[Slot]]:
+    """The world's matches by mode, map or playlist name (a breakdown's rows)."""
+    out: dict[str, list[Slot]] = defaultdict(list)
+    for s in slots:
+        m = s.match
+        name = {"mode": m.variant_asset.name, "map": m.map_asset.name}.get(by)
+        out[name or (m.playlist.asset.name if m.playlist else "")].append(s)
+    return out
+
+
+def runs(flags: list[bool]) -> tuple[int, int]:
+    """(current, longest) run of True, oldest to newest."""
+    longest = cur = 0
+    for f in flags:
+        cur = cur + 1 if f else 0
+        longest = max(longest, cur)
+    return cur, longest
+
+
 # ---------------------------------------------------------------------------- tests
 
 
@@ -185,11 +204,7 @@ def test_breakdown_rows_equal_the_worlds_matches_and_sum_to_the_totals(
         for row in got.rows:
             summed = summed + row.totals
         assert fields(summed) == fields(got.total)
-        want: dict[str, list[Slot]] = defaultdict(list)
-        for s in mine:
-            m = s.match
-            name = {"mode": m.variant_asset.name, "map": m.map_asset.name}.get(by)
-            want[name or (m.playlist.asset.name if m.playlist else "")].append(s)
+        want = grouped(mine, by)
         assert {r.key: fields(r.totals) for r in got.rows} == {
             k: truth_totals(world, v) for k, v in want.items()
         }
@@ -307,13 +322,6 @@ def test_streaks_are_the_worlds_runs(data: Data, match_store: Store) -> None:
         if not slots:
             continue
         slots.sort(key=lambda s: (s.match.start_ms, s.match.match_id))
-
-        def runs(flags: list[bool]) -> tuple[int, int]:
-            longest = cur = 0
-            for f in flags:
-                cur = cur + 1 if f else 0
-                longest = max(longest, cur)
-            return cur, longest
 
         got = ins.streaks(match_store, p.gamertag)
         assert (got.current_win, got.longest_win) == runs([s.outcome == gen.WIN for s in slots])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -328,4 +329,86 @@ async def test_demo_page_fits_a_phone_without_sideways_scrolling(
     assert sorted(runs) == sorted(STAT_GROUPS), runs
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await w.page.screenshot(path=str(SCREENSHOTS / "demo-phone.png"), full_page=True)
+    assert w.errors == []
+
+
+# ----- the insight sections (issue 13): a simulated career long enough for CSR after placement
+
+
+@pytest.fixture(scope="module")
+def career(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, int]]:
+    """One simulated player's 280 matches; the most frequent teammate and opponent carry
+    hostile gamertags (cached names, as the profile service would give them)."""
+    from halotrack.report.insights import read_insights
+    from halotrack.simulator.world import World
+    from tests.support.career import save_career
+
+    world = World(seed=5, players=8, history_scale=1.0)
+    p = max(world.players, key=lambda q: sum(s.match.ranked for s in world.slots(q)))
+    path = tmp_path_factory.mktemp("page-career") / "halotrack.sqlite"
+    with open_store(f"sqlite:///{path}") as s:
+        save_career(s, world, p, world.slots(p), NOW)
+        shown = read_insights(s, p.xuid)
+        assert shown is not None
+        hostile = {
+            shown.mates.teammates[0].xuid: XSS_GAMERTAG,
+            shown.mates.opponents[0].xuid: XSS_GAMERTAG_2,
+        }
+        s.put_gamertags(hostile, now=NOW + timedelta(days=1))
+        yield s, p.xuid
+
+
+INSIGHT_SECTIONS = ("session", "breakdown", "csr-seasons", "streaks", "mates")
+
+
+def career_page(career: tuple[Store, int], tmp_path: Path) -> Path:
+    store, xuid = career
+    path = tmp_path / "career.html"
+    write_page(build_page_data(store, xuid, now=NOW), path)
+    return path
+
+
+async def test_insight_sections_render_offline_and_draw_the_csr_chart(
+    browser: Any, career: tuple[Store, int], tmp_path: Path
+) -> None:
+    path = career_page(career, tmp_path)
+    w = await open_page(browser, path.as_uri())
+    assert w.errors == [] and w.dialogs == []
+    assert w.requests == [path.as_uri()]
+    tops = [
+        await w.page.evaluate(f"document.getElementById('{s}').offsetTop") for s in INSIGHT_SECTIONS
+    ]
+    summary = await w.page.evaluate("document.getElementById('summary').offsetTop")
+    assert tops == sorted(tops) and tops[-1] < summary  # in this order, at the top
+    assert await w.page.get_attribute("#chart-csr-matches", "data-drawn") == "1"
+    assert await w.page.evaluate(COUNT_SERIES_PIXELS, "csr-matches") > 100
+    assert await w.page.locator("#breakdown tbody tr").count() > 10
+
+
+async def test_insight_sections_fit_a_phone(
+    browser: Any, career: tuple[Store, int], tmp_path: Path
+) -> None:
+    path = career_page(career, tmp_path)
+    for scheme in ("light", "dark"):
+        w = await open_page(browser, path.as_uri(), width=390, scheme=scheme)
+        assert await w.page.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
+        assert await w.page.evaluate(SIDEWAYS) == []
+        assert await w.page.evaluate(COUNT_SERIES_PIXELS, "csr-matches") > 50
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for section in INSIGHT_SECTIONS:
+            shot = SCREENSHOTS / f"page-insights-{section}-phone-{scheme}.png"
+            await w.page.locator(f"#{section}").screenshot(path=str(shot))
+            assert shot.stat().st_size > 2_000
+        assert w.errors == []
+
+
+async def test_hostile_mate_names_are_inert_text(
+    browser: Any, career: tuple[Store, int], tmp_path: Path
+) -> None:
+    w = await open_page(browser, career_page(career, tmp_path).as_uri())
+    await w.page.wait_for_timeout(100)
+    assert w.dialogs == []
+    assert await w.page.evaluate("document.querySelectorAll('img, script[src]').length") == 0
+    names = await w.page.locator("#mates [data-insight=name]").all_inner_texts()
+    assert XSS_GAMERTAG in names and XSS_GAMERTAG_2 in names
     assert w.errors == []

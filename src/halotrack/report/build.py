@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,9 +42,12 @@ from halotrack.report.data import (
     PageInputs,
     RecentMatch,
     RecordSnapshot,
+    _calendar_pairs,
     assemble,
 )
+from halotrack.report.insights import read_insights
 from halotrack.store import CsrSnapshot, Scope, Store, StoreReader
+from halotrack.usecases.seasons import season_name
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
 METADATA_SEASON_CALENDAR = ("gamecms", "/hi/progression/file/calendars/seasons/seasoncalendar.json")
@@ -255,10 +259,18 @@ def build_page_data(
     matches: Sequence[RecentMatch] | None = None,
 ) -> PageData:
     """The page for one player from the store. `matches`, when given, replaces the stored
-    matches (newest first or not: they are sorted)."""
+    matches (newest first or not: they are sorted). The insight sections come from the
+    stored matches through the insight use cases (their own reads, after this one)."""
     with store.reader() as tx:
         inputs = read_inputs(tx, xuid, matches=matches)
-    return assemble(inputs, now=now or datetime.now(UTC))
+    data = assemble(inputs, now=now or datetime.now(UTC))
+    pairs = _calendar_pairs(inputs.season_calendar)
+
+    def season_label(season_id: str) -> str:
+        return season_name(season_id, pairs, inputs.season_names)
+
+    insights = read_insights(store, parse_xuid(xuid), season_label)
+    return dataclasses.replace(data, insights=insights)
 
 
 def dumps_sprite(png: bytes) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from halotrack.models.csr import csr_label, progress_to_next, read_csr_block
 from halotrack.models.enums import GameVariantCategory, MedalDifficulty, MedalType
@@ -36,6 +36,9 @@ from halotrack.models.summary import (
     win_percent,
 )
 from halotrack.usecases.seasons import season_name
+
+if TYPE_CHECKING:
+    from halotrack.report.insights import PageInsights
 
 Raw = Mapping[str, Any]
 StatValue = int | float | timedelta
@@ -144,7 +147,7 @@ class ChartSeries:
     values: tuple[float | None, ...]
     unit: str = ""
     axis: Literal["left", "right"] = "left"
-    style: Literal["line", "step", "bars", "dash"] = "line"
+    style: Literal["line", "step", "bars", "dash", "points"] = "line"
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +234,9 @@ class PageData:
     # so instead of showing changes (a `K/D −0.000` against a snapshot minutes old).
     tracked_from: datetime | None = None
     tracked_to: datetime | None = None
+    # The insight sections (last session, breakdowns, CSR per season, streaks, mates) from
+    # the stored matches; None when none is stored.
+    insights: PageInsights | None = None
 
 
 # --------------------------------------------------------------------------- inputs

@@ -204,10 +204,13 @@ def chart_payload(chart: Chart) -> dict[str, Any]:
 
 def page_payload(data: PageData) -> dict[str, Any]:
     """What the page script needs: the charts only; every number is also in the HTML."""
+    charts = list(data.charts)
+    if data.insights is not None:
+        charts.append(data.insights.csr_chart)
     return {
         "xuid": data.player.xuid,
         "gamertag": data.player.gamertag,
-        "charts": [chart_payload(c) for c in data.charts if not c.empty],
+        "charts": [chart_payload(c) for c in charts if not c.empty],
     }
 
 

@@ -10,6 +10,7 @@ Which matches count is a `play` filter: `pvp` (matchmade, not PvE: the headline 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
@@ -137,17 +138,24 @@ def _plain(row: Any) -> dict[str, Any]:
 _FLOATS = frozenset({"expected_kills", "expected_deaths"})
 
 
+def _dicts(result: Any) -> list[dict[str, Any]]:
+    """Rows as dicts, keyed once per result (a `Row._mapping` per row costs twice as much
+    over the thousands of rows of a career)."""
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
+
+
 BY_COLUMN = {"mode": "mode_asset_id", "map": "map_asset_id", "playlist": "playlist_asset_id"}
 
 
 def breakdown(
     target: Conn, xuid: int, by: By, *, play: Play = "pvp", season: str | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """(one row per asset id of `by`, the totals of the same matches): two GROUP BYs.
-    Each row also carries the lowest game variant category seen (names a mode without a
-    stored asset name)."""
+    """(one row per asset id of `by`, the totals of the same matches): one GROUP BY, the
+    totals summed from its rows (a few dozen), so the matches are read once. Each row also
+    carries the lowest game variant category seen (names a mode without a stored asset
+    name)."""
     key = match_players.c[BY_COLUMN[by]]
-    where = _where(xuid, play, season)
     rows_q = (
         sa.select(
             key.label("key"),
@@ -155,15 +163,26 @@ def breakdown(
             *totals_columns(),
         )
         .select_from(_joined())
-        .where(*where)
+        .where(*_where(xuid, play, season))
         .group_by(key)
         .order_by(sa.func.count().desc(), key)
     )
-    total_q = sa.select(*totals_columns()).select_from(_joined()).where(*where)
     with _connection(target) as conn:
         rows = [_plain(r) for r in conn.execute(rows_q)]
-        total = _plain(conn.execute(total_q).one())
-    return rows, total
+    return rows, _summed(rows)
+
+
+def _summed(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The totals of grouped rows, as SQL's SUM gives them: an expectation stays None when
+    no row has one."""
+    out: dict[str, Any] = {}
+    for name in TOTAL_FIELDS:
+        values = [r[name] for r in rows if r[name] is not None]
+        if name in _FLOATS:
+            out[name] = math.fsum(values) if values else None
+        else:
+            out[name] = sum(values)
+    return out
 
 
 # ---------------------------------------------------------------------------- sessions
@@ -182,8 +201,11 @@ def match_times(
     )
     if before is not None:
         start, mid = before
+        # The first term alone is what an index seeks on (the OR alone is walked from
+        # the newest match, page after page).
         q = q.where(
-            sa.or_(mp.start_time < start, sa.and_(mp.start_time == start, mp.match_id < mid))
+            mp.start_time <= start,
+            sa.or_(mp.start_time < start, sa.and_(mp.start_time == start, mp.match_id < mid)),
         )
     with _connection(target) as conn:
         return [(r.match_id, r.start_time, r.end_time) for r in conn.execute(q)]
@@ -260,7 +282,7 @@ def session_matches(
         .order_by(mp.start_time, mp.match_id)
     )
     with _connection(target) as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        return _dicts(conn.execute(q))
 
 
 # ---------------------------------------------------------------------------- streaks
@@ -269,48 +291,53 @@ def session_matches(
 def streaks(target: Conn, xuid: int, *, play: Play = "pvp") -> dict[str, tuple[int, int]]:
     """{"win", "loss", "positive_kd"}: (current, longest) runs of consecutive matches,
     oldest to newest. Runs are islands of equal class found with the row-number difference
-    (`ROW_NUMBER()` overall minus within the class), so the database does the walk."""
+    (`ROW_NUMBER()` overall minus within the class), so the database does the walk: one
+    statement, the player's matches numbered once (a CTE) and grouped into islands per
+    classification; the current run is the island that holds the newest match."""
     win = sa.case(
         (mp.outcome == int(Outcome.Win), "win"), (mp.outcome.in_(LOSS), "loss"), else_="other"
     )
     kd = sa.case((mp.kills > mp.deaths, "positive_kd"), else_="other")
     order = (mp.start_time, mp.match_id)
+    n = sa.func.row_number().over(order_by=order)
+    seq = (
+        sa.select(
+            win.label("win_cls"),
+            kd.label("kd_cls"),
+            n.label("n"),
+            (n - sa.func.row_number().over(partition_by=win, order_by=order)).label("win_grp"),
+            (n - sa.func.row_number().over(partition_by=kd, order_by=order)).label("kd_grp"),
+            sa.func.count().over().label("total"),
+        )
+        .select_from(_joined())
+        .where(*_where(xuid, play, None))
+        .cte("seq")
+    )
+    parts = []
+    for cls, grp in ((seq.c.win_cls, seq.c.win_grp), (seq.c.kd_cls, seq.c.kd_grp)):
+        islands = (
+            sa.select(
+                cls.label("cls"),
+                sa.func.count().label("length"),
+                sa.func.max(seq.c.n).label("last"),
+                sa.func.max(seq.c.total).label("total"),
+            )
+            .group_by(cls, grp)
+            .subquery()
+        )
+        newest = sa.case((islands.c.last == islands.c.total, islands.c.length), else_=0)
+        parts.append(
+            sa.select(
+                islands.c.cls,
+                sa.func.max(newest).label("current"),
+                sa.func.max(islands.c.length).label("longest"),
+            ).group_by(islands.c.cls)
+        )
     out: dict[str, tuple[int, int]] = {"win": (0, 0), "loss": (0, 0), "positive_kd": (0, 0)}
     with _connection(target) as conn:
-        for cls in (win, kd):
-            seq = (
-                sa.select(
-                    cls.label("cls"),
-                    sa.func.row_number().over(order_by=order).label("n"),
-                    (
-                        sa.func.row_number().over(order_by=order)
-                        - sa.func.row_number().over(partition_by=cls, order_by=order)
-                    ).label("grp"),
-                )
-                .select_from(_joined())
-                .where(*_where(xuid, play, None))
-                .subquery()
-            )
-            islands = (
-                sa.select(
-                    seq.c.cls,
-                    sa.func.count().label("length"),
-                    sa.func.max(seq.c.n).label("last"),
-                )
-                .group_by(seq.c.cls, seq.c.grp)
-                .subquery()
-            )
-            longest = conn.execute(
-                sa.select(islands.c.cls, sa.func.max(islands.c.length)).group_by(islands.c.cls)
-            )
-            best = {r[0]: int(r[1]) for r in longest}
-            newest = conn.execute(
-                sa.select(islands.c.cls, islands.c.length).order_by(islands.c.last.desc()).limit(1)
-            ).first()
-            for name in out:
-                if name in best:
-                    current = int(newest.length) if newest is not None and newest.cls == name else 0
-                    out[name] = (current, best[name])
+        for r in conn.execute(sa.union_all(*parts)):
+            if r.cls in out:
+                out[r.cls] = (int(r.current), int(r.longest))
     return out
 
 
@@ -447,7 +474,7 @@ def csr_per_match(target: Conn, xuid: int) -> list[dict[str, Any]]:
         .order_by(mp.start_time, mp.match_id)
     )
     with _connection(target) as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        return _dicts(conn.execute(q))
 
 
 def csr_seasons(target: Conn, xuid: int) -> list[dict[str, Any]]:
@@ -482,7 +509,7 @@ def csr_seasons(target: Conn, xuid: int) -> list[dict[str, Any]]:
         .order_by(seq.c.playlist, sa.func.max(seq.c.start_time))
     )
     with _connection(target) as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        return _dicts(conn.execute(q))
 
 
 def skill_rows(

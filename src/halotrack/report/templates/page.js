@@ -2,6 +2,11 @@
    the HTML already; this script only adds the time series. */
 (function () {
   "use strict";
+  // Long tables open on a wide screen; on a phone all but the first fold into their title.
+  if (window.matchMedia && window.matchMedia("(max-width: 560px)").matches) {
+    var folds = document.querySelectorAll("details.fold");
+    for (var i = 1; i < folds.length; i++) folds[i].removeAttribute("open");
+  }
   var source = document.getElementById("halotrack-data");
   if (!source || typeof uPlot === "undefined") return;
   var data = JSON.parse(source.textContent);
@@ -49,6 +54,10 @@
         opt.paths = uPlot.paths.bars({ size: [0.8, 40] });
       } else if (s.style === "step") {
         opt.paths = uPlot.paths.stepped({ align: 1 });
+      } else if (s.style === "points") {
+        // Markers only (placement matches): no line between them.
+        opt.paths = function () { return null; };
+        opt.points = { show: true, size: 9, width: 2, stroke: color, fill: alpha(color, 0.35) };
       } else if (s.style === "dash") {
         opt.dash = [6, 4];
         opt.width = 1.5;

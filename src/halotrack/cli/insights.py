@@ -239,15 +239,9 @@ def mates_cmd(
     if as_json:
         print_json(got.as_dict())
         return
+    console.print(f"{player}, {KIND_WORDS[kind]} games:", highlight=False)
     for title, rows in (("Teammates", got.teammates), ("Opponents", got.opponents)):
-        table = _table(
-            f"{player}: {title.lower()} ({KIND_WORDS[kind]} games)",
-            title[:-1],
-            "Games",
-            "W-L-T",
-            "Win",
-            "K/D",
-        )
+        table = _table(title, title[:-1], "Games", "W-L-T", "Win", "K/D")
         for m in rows:
             t = m.totals
             table.add_row(m.name, str(t.matches), _wlt(t), f"{t.win_rate:.0%}", f"{t.kd:.2f}")

@@ -16,7 +16,13 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from halotrack.models.enums import GameplayInteraction, GameVariantCategory, LifecycleMode, Outcome
+from halotrack.models.enums import (
+    GameplayInteraction,
+    GameVariantCategory,
+    LifecycleMode,
+    Outcome,
+    history_type_of,
+)
 from halotrack.store.schema import match_players, matches, metadata_cache
 from halotrack.store.session import Conn
 from halotrack.store.session import connection as _connection
@@ -388,7 +394,7 @@ def _pair(xuid: int, other: int) -> tuple[Any, Any, Any, Any, Any]:
 
 def versus(target: Conn, xuid: int, other: int) -> list[dict[str, Any]]:
     """Every stored match both played (any history type), newest first: both rows side by
-    side, with the first player's LifecycleMode (which kind of game it was)."""
+    side, and the history type of the game (`type`: matchmaking, custom or local)."""
     a, b, joined, where, same = _pair(xuid, other)
     q = (
         sa.select(
@@ -408,7 +414,11 @@ def versus(target: Conn, xuid: int, other: int) -> list[dict[str, Any]]:
         .order_by(a.c.start_time.desc(), a.c.match_id)
     )
     with _connection(target) as conn:
-        return [dict(r._mapping) | {"same_team": bool(r.same_team)} for r in conn.execute(q)]
+        return [
+            dict(r._mapping)
+            | {"same_team": bool(r.same_team), "type": history_type_of(r.lifecycle_mode)}
+            for r in conn.execute(q)
+        ]
 
 
 def versus_totals(

@@ -26,7 +26,7 @@ from typing import Any
 
 from halotrack.errors import ConfigError, Unknown
 from halotrack.models import MatchSkill, csr_season_id, decode_as
-from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome, history_type_of
+from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome
 from halotrack.models.summary import kd_ratio
 from halotrack.models.xuid import written_as_xuid
 from halotrack.store import Store
@@ -642,7 +642,7 @@ def versus(store: Store, player: str, other: str, *, kind: str = "matchmaking") 
                 modes.get(r["mode_asset_id"] or "")
                 or GameVariantCategory.label(r["game_variant_category"]),
                 playlists.get(r["playlist_asset_id"] or ""),
-                history_type_of(r["lifecycle_mode"]),
+                r["type"],
                 r["same_team"],
                 Outcome.label(r["a_outcome"]),
                 r["a_kills"],

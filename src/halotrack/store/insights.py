@@ -16,13 +16,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from halotrack.models.enums import (
-    GameplayInteraction,
-    GameVariantCategory,
-    LifecycleMode,
-    Outcome,
-    history_type_of,
-)
+from halotrack.models.enums import GameplayInteraction, GameVariantCategory, LifecycleMode, Outcome
 from halotrack.store.schema import match_players, matches, metadata_cache
 from halotrack.store.session import Conn
 from halotrack.store.session import connection as _connection
@@ -69,6 +63,13 @@ def type_filter(kind: str) -> Any:
     if kind == "local":
         return lifecycle.not_in((int(LifecycleMode.Custom), int(LifecycleMode.Matchmade)))
     return sa.true()
+
+
+def type_of() -> Any:
+    """The history type (`matchmaking`, `custom`, `local`) of a match_players row, as SQL:
+    the type whose `type_filter` selects it."""
+    kinds = ("matchmaking", "custom")
+    return sa.case(*((type_filter(k), k) for k in kinds), else_="local")
 
 
 def season_filter(season: str) -> Any:
@@ -205,12 +206,15 @@ def _ranked_delta() -> Any:
 def session_playlists(
     target: Conn, xuid: int, first: datetime, last: datetime
 ) -> list[dict[str, Any]]:
-    """Per playlist (and PvE or not) of the matchmade matches started from `first` to
-    `last`: the totals and the CSR gained (the sum of each ranked match's change; None:
-    none ranked). Custom and local games are `session_apart`."""
+    """Per history type (`kind`), playlist and PvE or not of the matches started from
+    `first` to `last`: the totals and the CSR gained (the sum of each ranked match's
+    change; None: none ranked). One query: the session shows the custom and local games
+    apart from the matchmade ones."""
     pve = sa.case((IS_PVE, 1), else_=0)
+    kind = type_of()
     q = (
         sa.select(
+            kind.label("kind"),
             mp.playlist_asset_id.label("key"),
             pve.label("pve"),
             sa.func.min(mp.lifecycle_mode).label("lifecycle"),
@@ -218,8 +222,8 @@ def session_playlists(
             sa.func.sum(_ranked_delta()).label("csr_delta"),
         )
         .select_from(_joined())
-        .where(*_between(xuid, first, last), type_filter("matchmaking"))
-        .group_by(mp.playlist_asset_id, pve)
+        .where(*_between(xuid, first, last))
+        .group_by(kind, mp.playlist_asset_id, pve)
         .order_by(sa.func.count().desc(), mp.playlist_asset_id)
     )
     with _connection(target) as conn:
@@ -234,19 +238,6 @@ def session_playlists(
 
 def _between(xuid: int, first: datetime, last: datetime) -> list[Any]:
     return [mp.xuid == xuid, mp.start_time >= first, mp.start_time <= last]
-
-
-def session_apart(target: Conn, xuid: int, first: datetime, last: datetime) -> dict[str, Any]:
-    """History type (`custom`, `local`) -> the totals of the player's games of that type
-    started from `first` to `last`: the session shows them apart from its matchmade ones."""
-    kind = sa.case((type_filter("custom"), "custom"), else_="local")
-    q = (
-        sa.select(kind.label("kind"), *totals_columns())
-        .where(*_between(xuid, first, last), sa.not_(type_filter("matchmaking")))
-        .group_by(kind)
-    )
-    with _connection(target) as conn:
-        return {r.kind: _plain(r) for r in conn.execute(q)}
 
 
 def skill_answers(target: Conn, match_ids: Iterable[str]) -> dict[str, str]:
@@ -404,7 +395,7 @@ def versus(target: Conn, xuid: int, other: int) -> list[dict[str, Any]]:
             a.c.mode_asset_id,
             a.c.playlist_asset_id,
             a.c.game_variant_category,
-            a.c.lifecycle_mode,
+            _on(a, type_of()).label("type"),
             same.label("same_team"),
             *(a.c[c].label(f"a_{c}") for c in ("outcome", "kills", "deaths", "assists")),
             *(b.c[c].label(f"b_{c}") for c in ("outcome", "kills", "deaths", "assists")),
@@ -414,11 +405,7 @@ def versus(target: Conn, xuid: int, other: int) -> list[dict[str, Any]]:
         .order_by(a.c.start_time.desc(), a.c.match_id)
     )
     with _connection(target) as conn:
-        return [
-            dict(r._mapping)
-            | {"same_team": bool(r.same_team), "type": history_type_of(r.lifecycle_mode)}
-            for r in conn.execute(q)
-        ]
+        return [dict(r._mapping) | {"same_team": bool(r.same_team)} for r in conn.execute(q)]
 
 
 def versus_totals(

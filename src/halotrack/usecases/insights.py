@@ -435,11 +435,11 @@ def sessions(
                 _session_playlist_name(r, playlists), r["pve"], Totals.of(r), r["csr_delta"]
             )
             for r in rows
+            if r["kind"] == "matchmaking"
         ]
         played = si.session_matches(store, xuid, first, last_start)
         perf = match_performance(store, xuid, (m["match_id"] for m in played))
         indexes = [p.index for p in perf.values() if p.index is not None]
-        apart = si.session_apart(store, xuid, first, last_start)
         out.append(
             Session(
                 first,
@@ -450,7 +450,7 @@ def sessions(
                 _best(played, perf, maps, modes),
                 sum(indexes) / len(indexes) if indexes else None,
                 len(indexes),
-                *(Totals.of(apart[k]) if k in apart else Totals() for k in ("custom", "local")),
+                *(_sum(Totals.of(r) for r in rows if r["kind"] == k) for k in ("custom", "local")),
             )
         )
     return out

@@ -42,6 +42,11 @@ def _build() -> Data:
     # A fresh session for the first daily player: six matches after a long break.
     world.clock.advance(6)
     world.play(daily(world).xuid, 6)
+    return stored(world)
+
+
+def stored(world: World) -> Data:
+    """The rows of every match of the world's players, as a sync would store them."""
     seen: dict[str, Match] = {}
     for p in world.players:
         for s in world.slots(p):
@@ -301,18 +306,44 @@ def test_the_last_session_is_what_the_world_played(data: Data, match_store: Stor
     assert older[0] == got and older[1].end <= got.start - ins.DEFAULT_GAP
 
 
-def test_sessions_cut_across_pages_cover_every_match(data: Data, match_store: Store) -> None:
+def _at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def evenings(world: World, p: SimPlayer, gap_minutes: int = 60) -> list[list[Slot]]:
+    """The player's games of every kind cut where a game starts more than the gap after
+    the previous one ended, oldest first."""
+    out: list[list[Slot]] = []
+    end = None
+    for s in sorted(world.slots(p), key=lambda s: (s.match.start_ms, s.match.match_id)):
+        if end is None or s.match.start_ms - end > gap_minutes * 60_000:
+            out.append([])
+        out[-1].append(s)
+        end = end_ms(s)
+    return out
+
+
+def session_truth(world: World, p: SimPlayer) -> list[tuple[datetime, datetime, datetime]]:
+    """(first start, last start, last end) of the evenings with a matchmade game, newest
+    first: custom or LAN games alone make no session."""
+    return [
+        (_at(e[0].match.start_ms), _at(e[-1].match.start_ms), _at(end_ms(e[-1])))
+        for e in reversed(evenings(world, p))
+        if any(s.match.lifecycle == 3 for s in e)
+    ]
+
+
+def end_ms(s: Slot) -> int:
+    return s.match.start_ms + s.match.duration_ticks // 10_000
+
+
+def test_sessions_cut_across_pages_are_the_worlds_evenings(data: Data, match_store: Store) -> None:
     world = data.world
     p = daily(world)
-    starts = sorted(s.match.start_ms for s in world.slots(p))
     whole = ins.session_bounds(match_store, p.xuid, last=10_000)
     assert ins.session_bounds(match_store, p.xuid, last=10_000, page_size=7) == whole
     assert ins.session_bounds(match_store, p.xuid, last=3, page_size=2) == whole[:3]
-    firsts = [datetime.fromtimestamp(ms / 1000, UTC) for ms in starts]
-    # Every match falls in exactly one session, and sessions are newest first.
-    inside = [sum(a <= t <= b for a, b, _ in whole) for t in firsts]
-    assert inside == [1] * len(firsts)
-    assert [b[0] for b in whole] == sorted((b[0] for b in whole), reverse=True)
+    assert whole == session_truth(world, p)
 
 
 def test_streaks_are_the_worlds_runs(data: Data, match_store: Store) -> None:
@@ -332,12 +363,19 @@ def test_streaks_are_the_worlds_runs(data: Data, match_store: Store) -> None:
         assert (got.current_positive_kd, got.longest_positive_kd) == runs(kd)
 
 
-def _shared(world: World, p: SimPlayer) -> dict[int, tuple[Counter[str], Counter[str]]]:
-    """Other world player -> (same team, other side) match counts and wins."""
+def _shared(
+    world: World, p: SimPlayer, kind: str = "matchmaking", everyone: bool = False
+) -> dict[int, tuple[Counter[str], Counter[str]]]:
+    """Other world player (`everyone`: other human, guests too) -> (same team, other side)
+    match counts and wins, in the player's games of one history type (or `all`)."""
     out: dict[int, tuple[Counter[str], Counter[str]]] = defaultdict(lambda: (Counter(), Counter()))
     for s in world.slots(p):
-        for o in s.match.slots:
-            if o.xuid is None or o.xuid == p.xuid or o.xuid not in world.by_xuid:
+        if kind not in ("all", s.match.history_type):
+            continue
+        for o in world.roster(s.match) if everyone else s.match.slots:
+            if o.bot or o.xuid is None or o.xuid == p.xuid:
+                continue
+            if not everyone and o.xuid not in world.by_xuid:
                 continue
             same = o.team == s.team
             c = out[o.xuid][0 if same else 1]

@@ -23,7 +23,7 @@ from halotrack.models.csr import csr_block, tier_for
 from halotrack.simulator import Simulator, gen, start_simulator
 from halotrack.simulator.catalog import COL
 from halotrack.simulator.formats import TICKS_PER_MS
-from halotrack.simulator.world import Match, SimPlayer
+from halotrack.simulator.world import LIFECYCLE_MATCHMADE, Match, SimPlayer
 from halotrack.store import Store
 from halotrack.store import events as se
 from halotrack.store.schema import MATCH_TABLES, notify_deliveries, notify_events
@@ -155,19 +155,21 @@ def end_ms(m: Match) -> int:
 def session_truth(
     sim: Simulator, p: SimPlayer, since: datetime, now: datetime
 ) -> list[tuple[datetime, int]]:
-    """(first start, matches) of each session of the world's matches that ended at or after
-    `since` and more than the gap before `now`."""
-    out: list[list[Any]] = []  # [first start ms, last end ms, matches]
+    """(first start, matchmade matches) of each session of the world's matches that ended at
+    or after `since` and more than the gap before `now`. Games of every kind split sessions;
+    only matchmade ones count, and an evening of custom or LAN games alone is no session."""
+    out: list[list[Any]] = []  # [first start ms, last end ms, matchmade matches]
     for m in sorted((s.match for s in sim.world.slots(p)), key=lambda m: m.start_ms):
+        made = int(m.lifecycle == LIFECYCLE_MATCHMADE)
         if out and m.start_ms - out[-1][1] <= DEFAULT_GAP.total_seconds() * 1000:
             out[-1][1] = max(out[-1][1], end_ms(m))
-            out[-1][2] += 1
+            out[-1][2] += made
         else:
-            out.append([m.start_ms, end_ms(m), 1])
+            out.append([m.start_ms, end_ms(m), made])
     return [
         (at(first), n)
         for first, last, n in out
-        if at(last) >= since and now - at(last) >= DEFAULT_GAP
+        if n and at(last) >= since and now - at(last) >= DEFAULT_GAP
     ]
 
 

@@ -4,8 +4,8 @@
     halotrack breakdown PLAYER --by mode|map|playlist [--season S] [--play pvp|pve|...]
     halotrack session PLAYER [--last N] [--gap 60m]
     halotrack streaks PLAYER
-    halotrack mates PLAYER [--limit N]
-    halotrack vs PLAYER OTHER
+    halotrack mates PLAYER [--limit N] [--type matchmaking|custom|local|all]
+    halotrack vs PLAYER OTHER [--type matchmaking|custom|local|all]
     halotrack csr-history PLAYER [--limit N]
     halotrack performance PLAYER
 
@@ -37,6 +37,13 @@ PlayOpt = Annotated[
         help="Which matches: pvp (matchmade, no Firefight: the headline), pve, custom or all.",
     ),
 ]
+TypeOpt = Annotated[
+    str,
+    typer.Option(
+        "--type", help="Which games count: matchmaking, custom, local (LAN) or all of them."
+    ),
+]
+KIND_WORDS = {"matchmaking": "matchmade", "custom": "custom", "local": "local (LAN)", "all": "all"}
 
 
 def _open(ctx: typer.Context) -> Store:
@@ -116,7 +123,7 @@ def _session_text(player: str, s: ins.Session) -> None:
         every = every + p.totals
     console.print(
         f"[bold]{player}[/]: session {s.start:%Y-%m-%d %H:%M}-{s.end:%H:%M} UTC · "
-        f"{s.matches} games · {every.wins}W {every.losses}L {every.ties}T · "
+        f"{s.matches} matchmade games · {every.wins}W {every.losses}L {every.ties}T · "
         f"K/D {s.pvp.kills}/{s.pvp.deaths} ({s.pvp.kd:.2f}, PvP)",
         highlight=False,
     )
@@ -138,6 +145,12 @@ def _session_text(player: str, s: ins.Session) -> None:
             f"{p.csr_delta:+d}" if p.csr_delta is not None else "",
         )
     console.print(table)
+    for label, t in (("Custom games", s.custom), ("Local (LAN) games", s.local)):
+        if t.matches:
+            console.print(
+                f"{label}, apart: {t.matches} · {_wlt(t)} · K/D {t.kills}/{t.deaths}",
+                highlight=False,
+            )
     if s.best is not None:
         b = s.best
         where = " on ".join(x for x in (b.mode, b.map) if x)
@@ -172,10 +185,12 @@ def session_cmd(
     ] = "60m",
     as_json: JsonOpt = False,
 ) -> None:
-    """The last session (matches closer than the gap): wins, K/D, CSR, best match.
+    """The last session (games closer than the gap): wins, K/D, CSR, best match.
 
-    Per playlist: games, wins, K/D and CSR change; then the best match, the performance
-    against expectation, and the streaks."""
+    The numbers are the matchmade games'; custom and local (LAN) games of the same
+    evening get their own lines. An evening of custom or local games alone is no session
+    (`matches --type custom` lists them). Per playlist: games, wins, K/D and CSR change;
+    then the best match, the performance against expectation, and the streaks."""
     from halotrack.usecases import insights as ins
 
     seconds = parse_every(gap, "--gap")
@@ -209,21 +224,23 @@ def mates_cmd(
     ctx: typer.Context,
     player: PlayerArg,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Players per list.")] = 10,
-    play: PlayOpt = "all",
+    kind: TypeOpt = "matchmaking",
     as_json: JsonOpt = False,
 ) -> None:
     """The players most often on the same team and on the other side.
 
-    For each: the games shared, the player's wins and K/D in them."""
+    For each: the games shared, the player's wins and K/D in them. Matchmade games by
+    default; `--type custom`, `local` or `all` for the others."""
     from halotrack.usecases import insights as ins
 
     with _open(ctx) as store:
-        got = ins.mates(store, player, limit=limit, play=play)
+        got = ins.mates(store, player, limit=limit, kind=kind)
     if as_json:
         print_json(got.as_dict())
         return
+    console.print(f"{player}, {KIND_WORDS[kind]} games:", highlight=False)
     for title, rows in (("Teammates", got.teammates), ("Opponents", got.opponents)):
-        table = _table(f"{player}: {title.lower()}", title[:-1], "Games", "W-L-T", "Win", "K/D")
+        table = _table(title, title[:-1], "Games", "W-L-T", "Win", "K/D")
         for m in rows:
             t = m.totals
             table.add_row(m.name, str(t.matches), _wlt(t), f"{t.win_rate:.0%}", f"{t.kd:.2f}")
@@ -235,19 +252,24 @@ def vs_cmd(
     player: PlayerArg,
     other: Annotated[str, typer.Argument(help="The other player: gamertag or XUID.")],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Matches listed.")] = 20,
+    kind: TypeOpt = "matchmaking",
     as_json: JsonOpt = False,
 ) -> None:
-    """Every stored match both players played: together or against, and the record."""
+    """Every stored match both players played: together or against, and the record.
+
+    Every kind of game is listed (custom and LAN ones say so); the record counts the
+    matchmade ones unless `--type` names others."""
     from halotrack.usecases import insights as ins
 
     with _open(ctx) as store:
-        got = ins.versus(store, player, other)
+        got = ins.versus(store, player, other, kind=kind)
     if as_json:
         print_json(got.as_dict())
         return
     t, a = got.together, got.against
     console.print(
-        f"{got.player} and {got.other}: {len(got.matches)} games · together {t.matches} "
+        f"{got.player} and {got.other}: {len(got.matches)} games · record over "
+        f"{KIND_WORDS[got.record_type]} games: together {t.matches} "
         f"({_wlt(t)}) · against {a.matches}: {got.player} {a.wins}, {got.other} "
         f"{a.losses}, ties {a.ties} · K/D against: {a.kills}/{a.deaths} vs "
         f"{got.other_kills_against}/{got.other_deaths_against}",
@@ -258,7 +280,8 @@ def vs_cmd(
         table.add_row(
             f"{m.start_time:%m-%d %H:%M}\n{short_id(m.match_id)}",
             f"{m.map or '?'}\n{m.mode or ''}",
-            "with" if m.same_team else "vs",
+            ("with" if m.same_team else "vs")
+            + {"custom": "\ncustom", "local": "\nLAN"}.get(m.type, ""),
             m.outcome,
             f"{m.kills}/{m.deaths}/{m.assists}",
             f"{m.other_kills}/{m.other_deaths}/{m.other_assists}",

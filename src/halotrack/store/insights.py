@@ -66,6 +66,13 @@ def type_filter(kind: str) -> Any:
     return sa.true()
 
 
+def type_of() -> Any:
+    """The history type (`matchmaking`, `custom`, `local`) of a match_players row, as SQL:
+    the type whose `type_filter` selects it."""
+    kinds = ("matchmaking", "custom")
+    return sa.case(*((type_filter(k), k) for k in kinds), else_="local")
+
+
 def season_filter(season: str) -> Any:
     """Matches of a season given as a number (`5`: `Season5.json`, `CsrSeason5-1.json`) or
     as any part of the season id."""
@@ -190,11 +197,12 @@ def _summed(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def match_times(
     target: Conn, xuid: int, *, before: tuple[datetime, str] | None = None, limit: int = 200
-) -> list[tuple[str, datetime, datetime | None]]:
-    """(match id, start, end) of a player's matches, newest first, after the (start, match
-    id) `before` in that order: sessions are cut from these a page at a time."""
+) -> list[tuple[str, datetime, datetime | None, bool]]:
+    """(match id, start, end, matchmade or not) of a player's matches, newest first, after
+    the (start, match id) `before` in that order: sessions are cut from these a page at a
+    time."""
     q = (
-        sa.select(mp.match_id, mp.start_time, mp.end_time)
+        sa.select(mp.match_id, mp.start_time, mp.end_time, type_filter("matchmaking").label("made"))
         .where(mp.xuid == xuid)
         .order_by(mp.start_time.desc(), mp.match_id.desc())
         .limit(limit)
@@ -208,7 +216,7 @@ def match_times(
             sa.or_(mp.start_time < start, sa.and_(mp.start_time == start, mp.match_id < mid)),
         )
     with _connection(target) as conn:
-        return [(r.match_id, r.start_time, r.end_time) for r in conn.execute(q)]
+        return [(r.match_id, r.start_time, r.end_time, bool(r.made)) for r in conn.execute(q)]
 
 
 def _ranked_delta() -> Any:
@@ -220,11 +228,15 @@ def _ranked_delta() -> Any:
 def session_playlists(
     target: Conn, xuid: int, first: datetime, last: datetime
 ) -> list[dict[str, Any]]:
-    """Per playlist (and PvE or not) of the matches started from `first` to `last`: the
-    totals and the CSR gained (the sum of each ranked match's change; None: none ranked)."""
+    """Per history type (`kind`), playlist and PvE or not of the matches started from
+    `first` to `last`: the totals and the CSR gained (the sum of each ranked match's
+    change; None: none ranked). One query: the session shows the custom and local games
+    apart from the matchmade ones."""
     pve = sa.case((IS_PVE, 1), else_=0)
+    kind = type_of()
     q = (
         sa.select(
+            kind.label("kind"),
             mp.playlist_asset_id.label("key"),
             pve.label("pve"),
             sa.func.min(mp.lifecycle_mode).label("lifecycle"),
@@ -232,8 +244,8 @@ def session_playlists(
             sa.func.sum(_ranked_delta()).label("csr_delta"),
         )
         .select_from(_joined())
-        .where(mp.xuid == xuid, mp.start_time >= first, mp.start_time <= last)
-        .group_by(mp.playlist_asset_id, pve)
+        .where(*_between(xuid, first, last))
+        .group_by(kind, mp.playlist_asset_id, pve)
         .order_by(sa.func.count().desc(), mp.playlist_asset_id)
     )
     with _connection(target) as conn:
@@ -244,6 +256,10 @@ def session_playlists(
             row["csr_delta"] = int(r.csr_delta) if r.csr_delta is not None else None
             out.append(row)
         return out
+
+
+def _between(xuid: int, first: datetime, last: datetime) -> list[Any]:
+    return [mp.xuid == xuid, mp.start_time >= first, mp.start_time <= last]
 
 
 def skill_answers(target: Conn, match_ids: Iterable[str]) -> dict[str, str]:
@@ -262,7 +278,8 @@ def skill_answers(target: Conn, match_ids: Iterable[str]) -> dict[str, str]:
 def session_matches(
     target: Conn, xuid: int, first: datetime, last: datetime
 ) -> list[dict[str, Any]]:
-    """The player's rows of the matches of one session (a handful), oldest first."""
+    """The player's rows of the matchmade matches of one session (a handful), oldest
+    first."""
     q = (
         sa.select(
             mp.match_id,
@@ -278,7 +295,7 @@ def session_matches(
             IS_PVE.label("pve"),
         )
         .select_from(_joined())
-        .where(mp.xuid == xuid, mp.start_time >= first, mp.start_time <= last)
+        .where(*_between(xuid, first, last), type_filter("matchmaking"))
         .order_by(mp.start_time, mp.match_id)
     )
     with _connection(target) as conn:
@@ -345,10 +362,11 @@ def streaks(target: Conn, xuid: int, *, play: Play = "pvp") -> dict[str, tuple[i
 
 
 def mates(
-    target: Conn, xuid: int, *, same_team: bool, limit: int = 10, play: Play = "all"
+    target: Conn, xuid: int, *, same_team: bool, limit: int = 10, kind: str = "matchmaking"
 ) -> list[dict[str, Any]]:
     """The humans most often on the player's team (or on the other side) with the player's
-    outcomes and K/D/A in those matches: one self-join of match_players, grouped."""
+    outcomes and K/D/A in those matches of the history type `kind`: one self-join of
+    match_players, grouped."""
     me = match_players.alias("me")
     other = match_players.alias("other")
     together = sa.and_(me.c.team_id.is_not(None), me.c.team_id == other.c.team_id)
@@ -360,15 +378,13 @@ def mates(
             other.c.xuid != xuid,
         ),
     )
-    if play != "all":  # the PvE test reads the match row; "all" needs no third table
-        pairs = pairs.join(matches, matches.c.match_id == me.c.match_id)
     q = (
         sa.select(other.c.xuid.label("xuid"), *totals_columns(me.c))
         .select_from(pairs)
         .where(
             me.c.xuid == xuid,
             together if same_team else sa.not_(together),
-            _scoped(play, me),
+            _on(me, type_filter(kind)),
         )
         .group_by(other.c.xuid)
         .order_by(sa.func.count().desc(), other.c.xuid)
@@ -378,9 +394,8 @@ def mates(
         return [_plain(r) for r in conn.execute(q)]
 
 
-def _scoped(play: Play, alias: Any) -> Any:
-    """`play_filter` for an alias of match_players (matches joined as itself)."""
-    clause = play_filter(play)
+def _on(alias: Any, clause: Any) -> Any:
+    """A clause on match_players (`type_filter`) for an alias of it."""
     return sa.sql.util.ClauseAdapter(alias).traverse(clause)
 
 
@@ -396,7 +411,8 @@ def _pair(xuid: int, other: int) -> tuple[Any, Any, Any, Any, Any]:
 
 
 def versus(target: Conn, xuid: int, other: int) -> list[dict[str, Any]]:
-    """Every stored match both played, newest first: both rows side by side."""
+    """Every stored match both played (any history type), newest first: both rows side by
+    side, and the history type of the game (`type`: matchmaking, custom or local)."""
     a, b, joined, where, same = _pair(xuid, other)
     q = (
         sa.select(
@@ -406,6 +422,7 @@ def versus(target: Conn, xuid: int, other: int) -> list[dict[str, Any]]:
             a.c.mode_asset_id,
             a.c.playlist_asset_id,
             a.c.game_variant_category,
+            _on(a, type_of()).label("type"),
             same.label("same_team"),
             *(a.c[c].label(f"a_{c}") for c in ("outcome", "kills", "deaths", "assists")),
             *(b.c[c].label(f"b_{c}") for c in ("outcome", "kills", "deaths", "assists")),
@@ -418,9 +435,11 @@ def versus(target: Conn, xuid: int, other: int) -> list[dict[str, Any]]:
         return [dict(r._mapping) | {"same_team": bool(r.same_team)} for r in conn.execute(q)]
 
 
-def versus_totals(target: Conn, xuid: int, other: int) -> dict[bool, dict[str, Any]]:
-    """Same team (True) or not (False) -> the first player's totals in those matches, and
-    the other's kills and deaths."""
+def versus_totals(
+    target: Conn, xuid: int, other: int, *, kind: str = "matchmaking"
+) -> dict[bool, dict[str, Any]]:
+    """Same team (True) or not (False) -> the first player's totals in the shared matches
+    of the history type `kind`, and the other's kills and deaths."""
     a, b, joined, where, same = _pair(xuid, other)
     q = (
         sa.select(
@@ -430,7 +449,7 @@ def versus_totals(target: Conn, xuid: int, other: int) -> dict[bool, dict[str, A
             sa.func.coalesce(sa.func.sum(b.c.deaths), 0).label("other_deaths"),
         )
         .select_from(joined)
-        .where(where)
+        .where(where, _on(a, type_filter(kind)))
         .group_by(same)
     )
     with _connection(target) as conn:

@@ -13,7 +13,8 @@ fewer deaths); it is comparable across modes and match lengths because each term
 measured in its own spread. None when the answer has no spread.
 
 Headline numbers are PvP (`play="pvp"`: matchmade, not Firefight or other PvE); PvE and
-custom games are asked for apart.
+custom games are asked for apart. Sessions, mates and the head-to-head record count
+matchmade games; custom and local (LAN) games are shown apart or asked for by history type.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from halotrack.models.xuid import written_as_xuid
 from halotrack.store import Store
 from halotrack.store import insights as si
 from halotrack.store.insights import PLAYS, By, Play
+from halotrack.usecases.matches import check_history_type
 
 BYS: tuple[By, ...] = ("mode", "map", "playlist")
 DEFAULT_GAP = timedelta(minutes=60)
@@ -349,7 +351,9 @@ class BestMatch:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """Matches closer to each other than the gap. Headline (`pvp`) and `pve` totals apart."""
+    """Games closer to each other than the gap, with at least one matchmade game. Its
+    numbers (playlists, `pvp` headline, `pve`, best match, performance) are the matchmade
+    games'; the `custom` and `local` (LAN) games of the same evening are totalled apart."""
 
     start: datetime
     end: datetime
@@ -359,6 +363,8 @@ class Session:
     best: BestMatch | None
     mean_index: float | None
     indexed_matches: int
+    custom: Totals = Totals()
+    local: Totals = Totals()
 
     @property
     def matches(self) -> int:
@@ -386,6 +392,8 @@ class Session:
                 "expected_kills": self.pvp.expected_kills,
                 "expected_deaths": self.pvp.expected_deaths,
             },
+            "custom": self.custom.as_dict(),
+            "local": self.local.as_dict(),
         }
 
 
@@ -393,30 +401,35 @@ def session_bounds(
     store: Store, xuid: int, *, last: int = 1, gap: timedelta = DEFAULT_GAP, page_size: int = 200
 ) -> list[tuple[datetime, datetime, datetime]]:
     """(first start, last start, last end) of the newest `last` sessions, newest first.
+    Games of every kind cut the evenings (a LAN game between two matchmade ones keeps
+    them in one session); an evening of custom or local games alone is no session.
     Reads match times a page at a time from the newest, so a long career costs only the
     pages the sessions span."""
     out: list[tuple[datetime, datetime, datetime]] = []
     cur: list[datetime] | None = None  # [first start, last start, last end]
+    made = False  # the current evening has a matchmade game
     before: tuple[datetime, str] | None = None
     while len(out) < last:
         page = si.match_times(store, xuid, before=before, limit=page_size)
         if not page:
             break
-        for _mid, start, end in page:
+        for _mid, start, end, matchmade in page:
             finish = end or start
             if cur is not None and cur[0] - finish > gap:
-                out.append((cur[0], cur[1], cur[2]))
-                cur = None
+                if made:
+                    out.append((cur[0], cur[1], cur[2]))
+                cur, made = None, False
                 if len(out) == last:
                     break
             if cur is None:
                 cur = [start, start, finish]
             else:
                 cur[0] = start
+            made = made or matchmade
         before = (page[-1][1], page[-1][0])
         if len(page) < page_size:
             break
-    if cur is not None and len(out) < last:
+    if cur is not None and made and len(out) < last:
         out.append((cur[0], cur[1], cur[2]))
     return out
 
@@ -438,6 +451,7 @@ def sessions(
                 _session_playlist_name(r, playlists), r["pve"], Totals.of(r), r["csr_delta"]
             )
             for r in rows
+            if r["kind"] == "matchmaking"
         ]
         played = si.session_matches(store, xuid, first, last_start)
         perf = match_performance(store, xuid, (m["match_id"] for m in played))
@@ -452,6 +466,7 @@ def sessions(
                 _best(played, perf, maps, modes),
                 sum(indexes) / len(indexes) if indexes else None,
                 len(indexes),
+                *(_sum(Totals.of(r) for r in rows if r["kind"] == k) for k in ("custom", "local")),
             )
         )
     return out
@@ -546,12 +561,13 @@ class Mates:
         }
 
 
-def mates(store: Store, player: str, *, limit: int = 10, play: str = "all") -> Mates:
-    """The players most often on the same team and on the other side."""
+def mates(store: Store, player: str, *, limit: int = 10, kind: str = "matchmaking") -> Mates:
+    """The players most often on the same team and on the other side, in the games of one
+    history type (matchmade by default: a custom game's lobby is friends, not a draw)."""
+    kind = check_history_type(kind)
     xuid, _ = resolve_player(store, player)
-    kind = _check_play(play)
-    same = si.mates(store, xuid, same_team=True, limit=limit, play=kind)
-    other = si.mates(store, xuid, same_team=False, limit=limit, play=kind)
+    same = si.mates(store, xuid, same_team=True, limit=limit, kind=kind)
+    other = si.mates(store, xuid, same_team=False, limit=limit, kind=kind)
     named = store.display_names([r["xuid"] for r in same + other])
 
     def mate(r: dict[str, Any]) -> Mate:
@@ -570,6 +586,7 @@ class VersusMatch:
     map: str | None
     mode: str | None
     playlist: str | None
+    type: str  # the history type: matchmaking, custom or local
     same_team: bool
     outcome: str
     kills: int
@@ -595,11 +612,13 @@ class Versus:
     other_kills_against: int
     other_deaths_against: int
     matches: list[VersusMatch] = field(default_factory=list)
+    record_type: str = "matchmaking"  # the history type `together` and `against` count
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "player": self.player,
             "other": self.other,
+            "record_type": self.record_type,
             "together": self.together.as_dict(),
             "against": {
                 **self.against.as_dict(),
@@ -611,14 +630,16 @@ class Versus:
         }
 
 
-def versus(store: Store, player: str, other: str) -> Versus:
-    """Every stored match both played, with the record together and head to head."""
+def versus(store: Store, player: str, other: str, *, kind: str = "matchmaking") -> Versus:
+    """Every stored match both played (each saying its history type), with the record
+    together and head to head over the games of the history type `kind`."""
+    kind = check_history_type(kind)
     a, a_name = resolve_player(store, player)
     b, b_name = resolve_player(store, other)
     if a == b:
         raise ConfigError("both names are the same player", hint="name two different players")
     rows = si.versus(store, a, b)
-    sums = si.versus_totals(store, a, b)
+    sums = si.versus_totals(store, a, b, kind=kind)
     maps, modes = store.asset_names("map"), store.asset_names("mode")
     playlists = store.asset_names("playlist")
     against = sums.get(False)
@@ -637,6 +658,7 @@ def versus(store: Store, player: str, other: str) -> Versus:
                 modes.get(r["mode_asset_id"] or "")
                 or GameVariantCategory.label(r["game_variant_category"]),
                 playlists.get(r["playlist_asset_id"] or ""),
+                r["type"],
                 r["same_team"],
                 Outcome.label(r["a_outcome"]),
                 r["a_kills"],
@@ -649,6 +671,7 @@ def versus(store: Store, player: str, other: str) -> Versus:
             )
             for r in rows
         ],
+        kind,
     )
 
 

@@ -23,7 +23,7 @@ from halotrack.report import build_page_data, render_page
 from halotrack.report.data import MAX_CHART_POINTS, PageData
 from halotrack.simulator import gen
 from halotrack.simulator.formats import TICKS_PER_MS
-from halotrack.simulator.world import SimPlayer, Slot, World
+from halotrack.simulator.world import LIFECYCLE_MATCHMADE, SimPlayer, Slot, World
 from halotrack.store import Store, open_store
 from tests.integration.test_insights import (
     NOW,
@@ -319,6 +319,8 @@ def test_mates_are_the_rosters_most_met_players_by_name(world_data: Data, store:
     same: Counter[int] = Counter()
     other: Counter[int] = Counter()
     for s in world.slots(p):
+        if s.match.lifecycle != LIFECYCLE_MATCHMADE:
+            continue  # mates are matchmade games' (custom and LAN games apart)
         for o in world.roster(s.match):
             if o.xuid is None or o.xuid == p.xuid:
                 continue

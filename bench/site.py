@@ -2,10 +2,16 @@
 watched players and matches, loaded from another process over loopback.
 
 The database is built directly through the store's match rows (the real slayer sample with
-new ids, times and players), so building it takes seconds, not a tracker run. The load
-generator is a Python process with a few threads, each request bounded by count and time.
+new ids, times and players), so building it takes a minute or two, not a tracker run. Only
+the match the bench opens keeps the sample's raw JSON (43 KB); the others keep a short
+stand-in, because no site route reads `raw_json` (exports and decoding do) and 100,000 copies
+would make a 4 GB SQLite file. The load generator is this process (a few threads, each
+request bounded by count and time); the server is `halotrack serve` in another.
 
     .venv/bin/python bench/site.py [--players 1000] [--matches 100000] [--requests 300]
+        [--db postgresql://postgres@127.0.0.1:5432/test]
+
+With `--db` the database is a fresh schema on that PostgreSQL server, dropped afterwards.
 
 Prints the first (cold) request's time, rps and p50/p95/p99 per route; the last line is
 `p95_ms=<worst route> rps=<home>`.
@@ -20,6 +26,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 import threading
 import time
 import urllib.request
@@ -29,6 +38,7 @@ from typing import Any
 
 from halotrack.models import MatchStats, decode_as
 from halotrack.store import Store, open_store
+from halotrack.store.engine import parse_url
 from halotrack.store.matches import (
     match_medals,
     match_personal_scores,
@@ -44,23 +54,26 @@ BASE_XUID = 2535400000000000
 BATCH = 2000
 
 
+STAND_IN = '{"MatchId": "bench stand-in: no site route reads raw_json"}'
+
+
 def build(store: Store, players: int, count: int) -> tuple[int, str]:
     """`players` watched players and `count` matches of 8 of them each. Returns a player
-    with matches and a match id."""
+    with matches and a match id (the one that keeps the sample's raw JSON)."""
     stats = decode_as(MatchStats, (REAL / "match-stats/slayer-2025.json").read_bytes())
     rows = match_rows(stats, None, fetched_at=NOW)
+    opened = f"{count // 2:08d}-0000-4000-8000-000000000000"
     with store.transaction() as tx:
         for i in range(players):
             tx.watch_add(BASE_XUID + i, gamertag=f"Spartan {i:04d}", now=NOW)
     rng = random.Random(7)
     ids = [p["player_id"] for p in rows.players]
-    batches: dict[Any, list[dict[str, Any]]] = {t: [] for t in (matches, match_players)}
-    small: dict[Any, list[dict[str, Any]]] = {
-        t: [] for t in (match_teams, match_medals, match_personal_scores)
+    batches: dict[Any, list[dict[str, Any]]] = {
+        t: [] for t in (matches, match_players, match_teams, match_medals, match_personal_scores)
     }
 
     def flush(conn: Any) -> None:
-        for table, values in (*batches.items(), *small.items()):
+        for table, values in batches.items():
             if values:
                 fast_insert(conn, table, values)
                 values.clear()
@@ -71,7 +84,8 @@ def build(store: Store, players: int, count: int) -> tuple[int, str]:
             start = NOW - timedelta(minutes=9 * n)  # 100,000 matches span ~21 months
             who = rng.sample(range(players), len(ids))
             xuid_of = {pid: BASE_XUID + w for pid, w in zip(ids, who, strict=True)}
-            m = dict(rows.match, match_id=mid, start_time=start, end_time=start)
+            raw = rows.match["raw_json"] if mid == opened else STAND_IN
+            m = dict(rows.match, match_id=mid, start_time=start, end_time=start, raw_json=raw)
             batches[matches].append(m)
             for p in rows.players:
                 x = xuid_of[p["player_id"]]
@@ -88,25 +102,57 @@ def build(store: Store, players: int, count: int) -> tuple[int, str]:
                     if "player_id" in v:
                         x = xuid_of[v["player_id"]]
                         extra.update(player_id=f"xuid({x})", xuid=x)
-                    small[table].append(dict(v, **extra))
+                    batches[table].append(dict(v, **extra))
             if len(batches[matches]) >= BATCH:
                 flush(tx.conn)
         flush(tx.conn)
-    return BASE_XUID + 1, f"{count // 2:08d}-0000-4000-8000-000000000000"
+    return BASE_XUID + 1, opened
 
 
 def fast_insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
-    """executemany straight to the driver, each column's bind conversion applied once per
-    value: SQLAlchemy's per-row work would dominate building 100,000 matches."""
+    """Rows straight to the driver (COPY on PostgreSQL, executemany on SQLite), each
+    column's bind conversion applied once per value: SQLAlchemy's per-row work would
+    dominate building 100,000 matches."""
     cols = list(rows[0])
     procs = [table.c[c].type.bind_processor(conn.dialect) for c in cols]
+    values = [
+        tuple(p(r[c]) if p else r[c] for c, p in zip(cols, procs, strict=True)) for r in rows
+    ]
     quote = conn.dialect.identifier_preparer.quote
-    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
-    sql += f"VALUES ({', '.join('?' for _ in cols)})"
-    conn.exec_driver_sql(
-        sql,
-        [tuple(p(r[c]) if p else r[c] for c, p in zip(cols, procs, strict=True)) for r in rows],
-    )
+    names = ", ".join(quote(c) for c in cols)
+    if conn.dialect.name == "postgresql":
+        with conn.connection.driver_connection.cursor() as cur:
+            with cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+                for v in values:
+                    copy.write_row(v)
+        return
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join('?' for _ in cols)})"
+    conn.exec_driver_sql(sql, values)
+
+
+@contextmanager
+def database(url: str | None) -> Iterator[str]:
+    """A SQLite file in a temporary folder, or a fresh schema on the PostgreSQL server at
+    `url` (dropped afterwards)."""
+    if url is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        return
+    import sqlalchemy as sa
+
+    base = parse_url(url)
+    schema = f"halotrack_bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
 
 
 def free_port() -> int:
@@ -159,12 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--matches", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=300)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--db", help="a PostgreSQL URL (default: a temporary SQLite file)")
     args = ap.parse_args(argv)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.sqlite"
+    with database(args.db) as db:
         t0 = time.perf_counter()
-        with open_store(f"sqlite:///{db}") as store:
+        with open_store(db) as store:
             xuid, match_id = build(store, args.players, args.matches)
         built_s = time.perf_counter() - t0
         port = free_port()
@@ -190,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
                 "api matches": f"/api/v1/players/{xuid}/matches?limit=25",
             }
             print(
-                f"database: {args.players:,} players, {args.matches:,} matches, "
+                f"database: {parse_url(db).get_backend_name()}, "
+                f"{args.players:,} players, {args.matches:,} matches, "
                 f"built in {built_s:.1f} s; {args.requests} requests/route, "
                 f"{args.threads} client threads"
             )

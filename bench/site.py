@@ -26,12 +26,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 import threading
 import time
 import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -115,16 +115,14 @@ def fast_insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
     dominate building 100,000 matches."""
     cols = list(rows[0])
     procs = [table.c[c].type.bind_processor(conn.dialect) for c in cols]
-    values = [
-        tuple(p(r[c]) if p else r[c] for c, p in zip(cols, procs, strict=True)) for r in rows
-    ]
+    values = [tuple(p(r[c]) if p else r[c] for c, p in zip(cols, procs, strict=True)) for r in rows]
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in cols)
     if conn.dialect.name == "postgresql":
-        with conn.connection.driver_connection.cursor() as cur:
-            with cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-                for v in values:
-                    copy.write_row(v)
+        cur = conn.connection.driver_connection.cursor()
+        with cur, cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            for v in values:
+                copy.write_row(v)
         return
     sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join('?' for _ in cols)})"
     conn.exec_driver_sql(sql, values)

@@ -22,6 +22,7 @@ from litestar.params import FromPath, FromQuery, Parameter
 from halotrack.site import data
 from halotrack.site.common import board_of, now_of, store_of, xuid_in_path
 from halotrack.site.http import etag_middleware
+from halotrack.usecases import insights
 
 Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="rows to skip")]
 Limit = Annotated[int, Parameter(ge=1, le=200, description="rows to return")]
@@ -158,6 +159,56 @@ def leaderboard(
     )
 
 
+Play = Literal["pvp", "pve", "custom", "all"]
+"""Which matches: matchmade PvP (the headline numbers), PvE (Firefight), custom games, all."""
+
+
+@get("/players/{xuid:str}/sessions", sync_to_thread=True, raises=[NotFoundException])
+def sessions(
+    state: State,
+    xuid: FromPath[str],
+    last: Annotated[int, Parameter(ge=1, le=50, description="how many sessions")] = 5,
+) -> list[insights.Session]:
+    """The newest sessions (matches less than an hour apart), newest first: per playlist
+    totals and CSR change, PvP and PvE apart, the best match."""
+    return data.sessions(store_of(state), _player(state, xuid), last=last)
+
+
+@get("/players/{xuid:str}/breakdown", sync_to_thread=True, raises=[NotFoundException])
+def breakdown(
+    state: State,
+    xuid: FromPath[str],
+    by: FromQuery[Literal["mode", "map", "playlist"]] = "mode",
+    play: FromQuery[Play] = "pvp",
+) -> insights.Breakdown:
+    """The player's stored matches grouped by mode, map or playlist; rows sum to `total`."""
+    return data.breakdown(store_of(state), _player(state, xuid), by=by, play=play)
+
+
+@get("/players/{xuid:str}/streaks", sync_to_thread=True, raises=[NotFoundException])
+def streaks(state: State, xuid: FromPath[str], play: FromQuery[Play] = "pvp") -> insights.Streaks:
+    """Current and longest runs of wins, losses and matches with more kills than deaths."""
+    return data.streaks(store_of(state), _player(state, xuid), play=play)
+
+
+@get("/players/{xuid:str}/mates", sync_to_thread=True, raises=[NotFoundException])
+def mates(
+    state: State,
+    xuid: FromPath[str],
+    limit: Annotated[int, Parameter(ge=1, le=50, description="players per side")] = 10,
+    play: FromQuery[Play] = "all",
+) -> insights.Mates:
+    """The players most often on the same team and on the other side."""
+    return data.mates(store_of(state), _player(state, xuid), limit=limit, play=play)
+
+
+@get("/players/{xuid:str}/csr/matches", sync_to_thread=True, raises=[NotFoundException])
+def csr_matches(state: State, xuid: FromPath[str]) -> insights.CsrHistory:
+    """CSR per ranked playlist and season (end and max), the all-time max, and CSR after
+    every counted match, from the stored skill answers."""
+    return data.csr_by_match(store_of(state), _player(state, xuid))
+
+
 ROUTES: list[HTTPRouteHandler] = [
     players,
     player,
@@ -167,6 +218,11 @@ ROUTES: list[HTTPRouteHandler] = [
     player_matches_csv,
     match,
     leaderboard,
+    sessions,
+    breakdown,
+    streaks,
+    mates,
+    csr_matches,
 ]
 
 

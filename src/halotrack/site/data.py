@@ -20,7 +20,9 @@ from halotrack.models.enums import GameVariantCategory, Outcome
 from halotrack.report.build import METADATA_SEASON_CALENDAR
 from halotrack.store import Scope, Store, StoreReader
 from halotrack.store import site as q
+from halotrack.store.insights import By, Play
 from halotrack.store.repository import ServiceRecordSnapshot, kd
+from halotrack.usecases import insights
 
 Period = Literal["week", "season", "all"]
 PERIODS: tuple[Period, ...] = ("week", "season", "all")
@@ -436,3 +438,33 @@ def csr_history(store: Store, xuid: int) -> list[CsrPoint]:
             )
             for c in tx.csr_history(xuid)
         ]
+
+
+# ---------------------------------------------------------------------------- insights
+# The insights are the use cases' own dataclasses (usecases/insights.py): the site adds no
+# SQL of its own for them, and Litestar derives their OpenAPI schema from the dataclasses.
+# Each takes the XUID the route already found in the store.
+
+
+def sessions(store: Store, xuid: int, *, last: int) -> list[insights.Session]:
+    """The newest `last` sessions, newest first."""
+    return insights.sessions(store, str(xuid), last=last)
+
+
+def breakdown(store: Store, xuid: int, *, by: By, play: Play) -> insights.Breakdown:
+    """Matches grouped by mode, map or playlist; the rows sum to `total`."""
+    return insights.breakdown(store, str(xuid), by, play=play)
+
+
+def streaks(store: Store, xuid: int, *, play: Play) -> insights.Streaks:
+    return insights.streaks(store, str(xuid), play=play)
+
+
+def mates(store: Store, xuid: int, *, limit: int, play: Play) -> insights.Mates:
+    """Most frequent team mates and opponents, with the player's numbers beside each."""
+    return insights.mates(store, str(xuid), limit=limit, play=play)
+
+
+def csr_by_match(store: Store, xuid: int) -> insights.CsrHistory:
+    """CSR per ranked playlist and season (end, max) and after every counted match."""
+    return insights.csr_history(store, str(xuid))

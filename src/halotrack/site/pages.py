@@ -7,20 +7,22 @@ add theirs there, each a handler that reads through `halotrack.site.data`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from litestar import MediaType, Response, get
+from litestar import MediaType, Request, Response, get
 from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from halotrack.errors import Unknown
+from halotrack.errors import ConfigError, Unknown
 from halotrack.report.build import build_page_data
 from halotrack.report.render import assets, content_security_policy, render_page
 from halotrack.site import data
-from halotrack.site.common import board_of, find, now_of, store_of, xuid_in_path
+from halotrack.site.common import board_of, find, now_of, open_of, store_of, xuid_in_path
+from halotrack.site.opening import OpenSearch
 from halotrack.site.render import page_csp, render
+from halotrack.waypoint.players import parse_player
 
 PAGE_SIZE = 50
 
@@ -34,8 +36,13 @@ def html(text: str, *, status: int = 200, csp: str | None = None) -> Response[st
     )
 
 
-def missing(message: str) -> Response[str]:
-    return html(render("missing.html.j2", message=message), status=404)
+def missing(message: str, *, hint: str | None = None, status: int = 404) -> Response[str]:
+    return html(render("missing.html.j2", message=message, hint=hint), status=status)
+
+
+def being_fetched(xuid: int, gamertag: str, *, status: int = 200) -> Response[str]:
+    """A watched player with nothing stored yet: the tracker fetches them on its next round."""
+    return html(render("queued.html.j2", xuid=str(xuid), gamertag=gamertag), status=status)
 
 
 @get("/", sync_to_thread=True, include_in_schema=False)
@@ -84,6 +91,10 @@ def player(state: State, xuid: FromPath[str]) -> Response[str]:
     try:
         text = _player_html(state, x, now_of(state))
     except Unknown:
+        with store_of(state).reader() as tx:
+            watched = tx.watch_get(x)
+        if watched is not None:
+            return being_fetched(x, watched.gamertag or str(x))
         return missing(f"No player with XUID {x} in this database.")
     a = assets()
     return html(text, csp=content_security_policy(a.uplot_js, a.page_js, forms=True))
@@ -106,11 +117,45 @@ def match(state: State, match_id: FromPath[str]) -> Response[str]:
 
 
 @get("/search", sync_to_thread=True, include_in_schema=False)
-def search(state: State, q: FromQuery[str] = "") -> Response[str] | Redirect:
+def search(
+    state: State, request: Request[Any, Any, Any], q: FromQuery[str] = ""
+) -> Response[str] | Redirect:
+    """A stored player's page; with `--open`, an unknown one is looked up and watched."""
     found = find(store_of(state), q) if q.strip() else None
-    if found is None:
-        return missing("No player by that gamertag or XUID in this database.")
-    return Redirect(f"/player/{found.xuid}", status_code=303)
+    if found is not None:
+        return Redirect(f"/player/{found.xuid}", status_code=303)
+    opened = open_of(state)
+    if opened is None or not q.strip():
+        return missing(
+            "No player by that gamertag or XUID in this database.",
+            hint="This site shows the players it tracks; whoever runs it adds more with "
+            "`halotrack watch add`.",
+        )
+    return _queue(opened, request, q.strip())
+
+
+def _queue(opened: OpenSearch, request: Request[Any, Any, Any], q: str) -> Response[str]:
+    """Validate first (nothing malformed reaches the store or the API), then spend one of
+    the client's lookups."""
+    try:
+        parse_player(q)
+    except ConfigError as exc:
+        return missing(f"That is not a gamertag: {exc.message}.", status=400)
+    client = request.client.host if request.client is not None else "unknown"
+    wait = opened.budget.take(client)
+    if wait:
+        page = missing(
+            "This browser has looked up enough new players for now.",
+            hint=f"Try again in {(wait + 59) // 60} minutes, or search for a player "
+            "already on the leaderboard.",
+            status=429,
+        )
+        page.headers["Retry-After"] = str(wait)
+        return page
+    queued = opened.enqueue(q)
+    if queued.xuid is None or queued.error is not None:
+        return missing(f"Halo Waypoint found no player {q!r}: {queued.error or 'no XUID'}.")
+    return being_fetched(queued.xuid, queued.gamertag or q, status=202)
 
 
 @get("/vs", sync_to_thread=True, include_in_schema=False)

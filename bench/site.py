@@ -232,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
                 "match page": f"/match/{match_id}",
                 "api leaderboard": "/api/v1/leaderboard?limit=50",
                 "api matches": f"/api/v1/players/{xuid}/matches?limit=25",
+                "api sessions": f"/api/v1/players/{xuid}/sessions?last=5",
+                "api breakdown": f"/api/v1/players/{xuid}/breakdown?by=map",
             }
             print(
                 f"database: {parse_url(db).get_backend_name()}, "

@@ -22,6 +22,7 @@ from halotrack.site import data
 from halotrack.site.common import board_of, find, now_of, open_of, store_of, xuid_in_path
 from halotrack.site.opening import OpenSearch
 from halotrack.site.render import page_csp, render
+from halotrack.store import Scope
 from halotrack.waypoint.players import parse_player
 
 PAGE_SIZE = 50
@@ -77,10 +78,31 @@ def home(
     )
 
 
+MATES_SHOWN = 10
+
+
 def _player_html(state: State, xuid: int, now: datetime) -> str:
-    return render_page(
-        build_page_data(store_of(state), xuid, now=now), home_url="/", match_url="/match/"
+    """The stats page (report/), with the site's own section of mates linked to their pages
+    added at the end of its main column."""
+    store = store_of(state)
+    page_data = build_page_data(store, xuid, now=now)
+    text = render_page(page_data, home_url="/", match_url="/match/")
+    mates = data.mates(store, xuid, limit=MATES_SHOWN, play="all")
+    shown = mates.teammates + mates.opponents
+    if not shown:
+        return text
+    with store.reader() as tx:
+        linked = {m.xuid for m in shown if tx.get_player(m.xuid) is not None}
+    section = render(
+        "player_mates.html.j2",
+        xuid=str(xuid),
+        gamertag=page_data.player.gamertag,
+        sides=[("Same team", "team", mates.teammates), ("Other side", "other", mates.opponents)],
+        linked=linked,
+        open=open_of(state) is not None,
     )
+    head, sep, tail = text.rpartition("</main>")
+    return head + section + sep + tail if sep else text
 
 
 @get("/player/{xuid:str}", sync_to_thread=True, include_in_schema=False)
@@ -88,13 +110,18 @@ def player(state: State, xuid: FromPath[str]) -> Response[str]:
     x = xuid_in_path(xuid)
     if x is None:
         return missing(f"{xuid} is not a XUID.")
+    with store_of(state).reader() as tx:
+        watched = tx.watch_get(x)
+        pending = (
+            watched is not None
+            and watched.last_checked_at is None
+            and tx.latest_record(x, "matchmade", Scope()) is None
+        )
+    if watched is not None and pending:
+        return being_fetched(x, watched.gamertag or str(x))
     try:
         text = _player_html(state, x, now_of(state))
     except Unknown:
-        with store_of(state).reader() as tx:
-            watched = tx.watch_get(x)
-        if watched is not None:
-            return being_fetched(x, watched.gamertag or str(x))
         return missing(f"No player with XUID {x} in this database.")
     a = assets()
     return html(text, csp=content_security_policy(a.uplot_js, a.page_js, forms=True))

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
+from halotrack.simulator.views import skill_result
 from halotrack.site import make_app
 from halotrack.site.opening import OpenSearch, Queued, TokenBucket
 from halotrack.store import Store, open_store
@@ -134,6 +136,31 @@ def test_csr_route_is_the_worlds_replay(world_data: Data, client: TestClient[Any
     assert [pt["csr"] for pt in got["points"]] == [
         s.csr_post[0] if s.csr_post[0] >= 0 else None for s in ranked
     ]
+
+
+def test_leaderboard_vs_expected_is_the_skill_answers(
+    world_data: Data, client: TestClient[Any]
+) -> None:
+    world = world_data.world
+    got = client.get("/api/v1/leaderboard", params={"period": "season", "limit": 200}).json()
+    since = datetime.fromisoformat(got["board"]["since"])
+    rows = {int(r["xuid"]): r for r in got["board"]["rows"]}
+    checked = 0
+    for p in world.players:
+        diffs = []
+        for s in world.slots(p):
+            if datetime.fromtimestamp(s.match.start_ms / 1000, UTC) < since:
+                continue
+            perf = skill_result(world, s)["Result"].get("StatPerformances")
+            if perf is not None:
+                k, d = perf["Kills"], perf["Deaths"]
+                diffs.append((k["Count"] - k["Expected"]) - (d["Count"] - d["Expected"]))
+        want = round(sum(diffs) / len(diffs), 2) if diffs else None
+        assert rows[p.xuid]["vs_expected"] == pytest.approx(want, abs=0.006), p.gamertag
+        checked += bool(diffs)
+    assert checked >= 3
+    page = client.get("/", params={"period": "season", "sort": "vs_expected"}).text
+    assert 'data-stat="vs_expected"' in page
 
 
 def test_insight_routes_are_404_for_unknown_players(client: TestClient[Any]) -> None:

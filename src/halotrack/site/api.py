@@ -151,7 +151,7 @@ def leaderboard(
     limit: Limit = 50,
 ) -> LeaderboardPage:
     """Watched players over a period; `sort` is kd, win_rate, matches, matches_week,
-    gamertag or csr:<playlist id> (unknown keys sort by kd)."""
+    vs_expected, gamertag or csr:<playlist id> (unknown keys sort by kd)."""
     board = board_of(state).get(store_of(state), period=period, sort=sort, now=now_of(state))
     rows = board.rows[offset : offset + limit]
     return LeaderboardPage(

@@ -26,7 +26,7 @@ from halotrack.usecases import insights
 
 Period = Literal["week", "season", "all"]
 PERIODS: tuple[Period, ...] = ("week", "season", "all")
-SortKey = str  # "kd", "win_rate", "matches_week", "gamertag" or "csr:<playlist id>"
+SortKey = str  # "kd", "win_rate", "matches_week", "vs_expected", "gamertag", "csr:<id>"
 WEEK = timedelta(days=7)
 
 
@@ -51,6 +51,9 @@ class LeaderRow(msgspec.Struct, frozen=True):
     win_rate: float | None
     matches_week: int
     csr: dict[str, int]
+    vs_expected: float | None = None
+    """Per match with a skill answer: (kills - expected) - (deaths - expected), the
+    matchmaker's own expectation; None for all time (the lifetime record has none)."""
 
 
 class Leaderboard(msgspec.Struct, frozen=True):
@@ -139,6 +142,11 @@ def leaderboard(store: Store, *, period: Period, sort: SortKey, now: datetime) -
                 win_rate=_rate(t.wins, t.matches),
                 matches_week=week.get(xuid, none).matches,
                 csr=csr.get(xuid, {}),
+                vs_expected=(
+                    round(t.above_expected / t.expected, 2)
+                    if t.expected and period != "all"
+                    else None
+                ),
             )
         )
     rows = sorted_rows(rows, sort)
@@ -165,7 +173,7 @@ def _sort_value(row: LeaderRow, sort: SortKey) -> float:
     """Missing numbers sort last."""
     if sort.startswith("csr:"):
         value: float | None = row.csr.get(sort[4:])
-    elif sort in ("kd", "win_rate", "matches_week", "matches"):
+    elif sort in ("kd", "win_rate", "matches_week", "matches", "vs_expected"):
         value = getattr(row, sort)
     else:
         value = None
@@ -173,7 +181,7 @@ def _sort_value(row: LeaderRow, sort: SortKey) -> float:
 
 
 def sort_keys(board: Leaderboard) -> set[str]:
-    return {"gamertag", "kd", "win_rate", "matches_week", "matches"} | {
+    return {"gamertag", "kd", "win_rate", "matches_week", "matches", "vs_expected"} | {
         f"csr:{p.id}" for p in board.playlists
     }
 

@@ -60,6 +60,7 @@ def home(
         ("kd", "K/D"),
         ("win_rate", "Win rate"),
         ("matches", "Matches"),
+        ("vs_expected", "Vs expected"),
         ("matches_week", "This week"),
         ("gamertag", "Gamertag"),
     ]

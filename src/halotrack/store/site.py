@@ -22,12 +22,15 @@ from halotrack.store.session import connection as _connection
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    """A player's match totals over a period."""
+    """A player's match totals over a period. `above_expected` sums, over the `expected`
+    matches that have a skill answer, (kills - expected kills) - (deaths - expected deaths)."""
 
     matches: int
     wins: int
     kills: int
     deaths: int
+    expected: int = 0
+    above_expected: float = 0.0
 
 
 def match_totals(target: Conn, xuids: Sequence[int], since: datetime) -> dict[int, Totals]:
@@ -42,13 +45,24 @@ def match_totals(target: Conn, xuids: Sequence[int], since: datetime) -> dict[in
             sa.func.sum(sa.case((mp.outcome == int(Outcome.Win), 1), else_=0)).label("wins"),
             sa.func.sum(mp.kills).label("kills"),
             sa.func.sum(mp.deaths).label("deaths"),
+            sa.func.count(mp.expected_kills).label("expected"),
+            sa.func.sum((mp.kills - mp.expected_kills) - (mp.deaths - mp.expected_deaths)).label(
+                "above"
+            ),
         )
         .where(mp.xuid.in_(list(xuids)), mp.start_time >= since)
         .group_by(mp.xuid)
     )
     with _connection(target) as conn:
         return {
-            int(r.xuid): Totals(int(r.matches), int(r.wins), int(r.kills), int(r.deaths))
+            int(r.xuid): Totals(
+                int(r.matches),
+                int(r.wins),
+                int(r.kills),
+                int(r.deaths),
+                int(r.expected),
+                float(r.above or 0.0),
+            )
             for r in conn.execute(q)
         }
 

@@ -23,6 +23,7 @@ from halotrack.site.common import board_of, find, now_of, open_of, store_of, xui
 from halotrack.site.opening import OpenSearch
 from halotrack.site.render import page_csp, render
 from halotrack.store import Scope
+from halotrack.store.site import stored_players
 from halotrack.waypoint.players import parse_player
 
 PAGE_SIZE = 50
@@ -92,8 +93,7 @@ def _player_html(state: State, xuid: int, now: datetime) -> str:
     shown = mates.teammates + mates.opponents
     if not shown:
         return text
-    with store.reader() as tx:
-        linked = {m.xuid for m in shown if tx.get_player(m.xuid) is not None}
+    linked = stored_players(store, (m.xuid for m in shown))
     section = render(
         "player_mates.html.j2",
         xuid=str(xuid),
@@ -134,13 +134,8 @@ def match(state: State, match_id: FromPath[str]) -> Response[str]:
     view = data.match_view(store, match_id)
     if view is None:
         return missing("No such match in this database.")
-    with store.reader() as tx:
-        linked = {
-            line.xuid
-            for t in view.teams
-            for line in t.players
-            if line.xuid is not None and tx.get_player(int(line.xuid)) is not None
-        }
+    shown = [int(line.xuid) for t in view.teams for line in t.players if line.xuid is not None]
+    linked = {str(x) for x in stored_players(store, shown)}
     return html(render("match.html.j2", m=view, linked=linked))
 
 

@@ -8,14 +8,20 @@ site stays fast as the database grows; the tracker's queries stay untouched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from halotrack.models.enums import Outcome
-from halotrack.store.schema import csr_snapshots, match_players, matches, service_records
+from halotrack.store.schema import (
+    csr_snapshots,
+    match_players,
+    matches,
+    players,
+    service_records,
+)
 from halotrack.store.session import Conn
 from halotrack.store.session import connection as _connection
 
@@ -191,3 +197,14 @@ def shared_matches(target: Conn, a: int, b: int, *, limit: int = 50) -> list[Sha
             )
             for r in conn.execute(q)
         ]
+
+
+def stored_players(target: Conn, xuids: Iterable[int]) -> set[int]:
+    """Which of these players have a page (a row in `players`): one query for a scoreboard
+    or a list of mates, instead of one per name."""
+    wanted = sorted(set(xuids))
+    if not wanted:
+        return set()
+    q = sa.select(players.c.xuid).where(players.c.xuid.in_(wanted))
+    with _connection(target) as conn:
+        return {int(x) for x in conn.execute(q).scalars()}

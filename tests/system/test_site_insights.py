@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from halotrack.simulator import gen
 from halotrack.simulator.views import skill_result
+from halotrack.simulator.world import Slot
 from halotrack.site import make_app
 from halotrack.site.opening import OpenSearch, Queued, TokenBucket
 from halotrack.store import Store, open_store
 from tests.integration.test_insights import (
     NOW,
     Data,
-    Slot,
     _shared,
     daily,
-    gen,
     match_store,
     pvp,
     truth_totals,

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,7 +46,11 @@ from halotrack.store.matches import (
     matches,
 )
 
-REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "real"
+ROOT = Path(__file__).resolve().parent.parent
+REAL = ROOT / "tests" / "data" / "real"
+sys.path.insert(0, str(ROOT))  # the test-support package: tests/support/site_server.py
+from tests.support.site_server import served  # noqa: E402
+
 NOW = datetime.now(UTC).replace(microsecond=0)
 BASE_XUID = 2535400000000000
 BATCH = 2000
@@ -158,12 +160,6 @@ def database(url: str | None) -> Iterator[str]:
         admin.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def fetch(url: str) -> float:
     t0 = time.perf_counter()
     with urllib.request.urlopen(url, timeout=10) as r:
@@ -233,21 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                 with store.engine.begin() as conn:
                     conn.exec_driver_sql("ANALYZE")
         built_s = time.perf_counter() - t0
-        port = free_port()
-        exe = Path(sys.executable).parent / "halotrack"
-        server = subprocess.Popen(
-            [str(exe), "--db", str(db), "serve", "--port", str(port)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(300):  # bounded: 30 s for start-up
-                try:
-                    fetch(base + "/api/v1/players?limit=1")
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        with served("--db", db, "serve") as base:
             xuids = [BASE_XUID + (xuid - BASE_XUID + 7 * i) % args.players for i in range(ROTATE)]
             match_ids = [match_id] + [
                 f"{n * 997 % args.matches:08d}-{MATCH_TAIL}" for n in range(1, ROTATE)
@@ -280,9 +262,6 @@ def main(argv: list[str] | None = None) -> int:
                 results[name] = (len(times) / wall, pct(times, 50), pct(times, 95), pct(times, 99))
                 rps, p50, p95, p99 = results[name]
                 print(f"{name:22} {first:8.1f} {rps:7.1f} {p50:8.1f} {p95:8.1f} {p99:8.1f}")
-        finally:
-            server.terminate()
-            server.wait(10)
     worst = max(r[2] for r in results.values())
     print(f"p95_ms={worst:.1f} rps={results['home (leaderboard)'][0]:.1f}")
     return 0

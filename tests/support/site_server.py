@@ -35,3 +35,39 @@ def running_site(store: Store, clock: Callable[[], datetime]) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@contextmanager
+def served(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`halotrack [args] serve --port N` in its own process, as users start it: yields the
+    base URL once it answers; stopped on exit."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    exe = Path(sys.executable).parent / "halotrack"
+    server = subprocess.Popen(
+        [str(exe), *args, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # bounded: 30 s for start-up
+            try:
+                with urllib.request.urlopen(base + "/api/v1/players?limit=1", timeout=10):
+                    break
+            except OSError:
+                if server.poll() is not None:
+                    raise RuntimeError(f"halotrack serve exited with {server.returncode}") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -5,28 +5,18 @@ each client gets three lookups an hour."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 from test_cli_watch_track import ThreadedSim, env, tsim
 
 from halotrack.cli import main
 from halotrack.store import open_store
+from tests.support.site_server import served
 
 __all__ = ["env", "tsim"]  # the simulator and environment of the watch/track tests
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def get(url: str) -> tuple[int, str, dict[str, str]]:
@@ -43,26 +33,11 @@ def test_serve_open_queues_a_searched_player_for_tracking(
 ) -> None:
     sim = tsim.sim
     p = next(q for q in sim.world.players if q.activity != "idle" and q.gamertag.isascii())
-    port = free_port()
-    exe = Path(sys.executable).parent / "halotrack"
-    server = subprocess.Popen(
-        [str(exe), "serve", "--open", "--port", str(port)],
-        env=os.environ.copy(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    with served("serve", "--open", env=os.environ.copy()) as base:
 
-    def search(q: str) -> tuple[int, str, dict[str, str]]:
-        return get(f"{base}/search?" + urllib.parse.urlencode({"q": q}))
+        def search(q: str) -> tuple[int, str, dict[str, str]]:
+            return get(f"{base}/search?" + urllib.parse.urlencode({"q": q}))
 
-    try:
-        for _ in range(300):  # bounded: 30 s for start-up
-            try:
-                get(base + "/api/v1/players")
-                break
-            except OSError:
-                time.sleep(0.1)
         status, page, _ = search(p.gamertag)
         assert status == 202 and 'data-stat="queued"' in page
         with open_store(f"sqlite:///{env['HALOTRACK_DB']}") as store:
@@ -81,6 +56,3 @@ def test_serve_open_queues_a_searched_player_for_tracking(
         assert main(["track", "--once"]) == 0, capsys.readouterr().err
         status, page, _ = get(f"{base}/player/{p.xuid}")
         assert status == 200 and 'data-stat="queued"' not in page and 'id="gamertag"' in page
-    finally:
-        server.terminate()
-        server.wait(10)

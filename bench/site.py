@@ -13,7 +13,9 @@ request bounded by count and time); the server is `halotrack serve` in another.
 
 With `--db` the database is a fresh schema on that PostgreSQL server, dropped afterwards.
 
-Prints the first (cold) request's time, rps and p50/p95/p99 per route; the last line is
+Prints the first (cold) request's time, rps, p50/p95/p99 and the server process's CPU time
+per request (the part of the latency the machine's other work cannot inflate; PostgreSQL's
+own CPU is not in it) per route, and the load average; the last line is
 `p95_ms=<worst route> rps=<home>`.
 Targets: p95 under 100 ms for pages, under 50 ms for API routes.
 """
@@ -21,6 +23,7 @@ Targets: p95 under 100 ms for pages, under 50 ms for API routes.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -229,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
                 with store.engine.begin() as conn:
                     conn.exec_driver_sql("ANALYZE")
         built_s = time.perf_counter() - t0
-        with served("--db", db, "serve") as base:
+        with served("--db", db, "serve") as server:
+            base = server.base
             xuids = [BASE_XUID + (xuid - BASE_XUID + 7 * i) % args.players for i in range(ROTATE)]
             match_ids = [match_id] + [
                 f"{n * 997 % args.matches:08d}-{MATCH_TAIL}" for n in range(1, ROTATE)
@@ -250,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{args.threads} client threads"
             )
             print(
-                f"{'route':22} {'first ms':>8} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+                f"{'route':22} {'first ms':>8} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} "
+                f"{'p99 ms':>8} {'cpu ms':>7}"
             )
             results = {}
             for name, paths in routes.items():
@@ -258,10 +263,15 @@ def main(argv: list[str] | None = None) -> int:
                 for path in paths[:4]:
                     fetch(base + path)
                 urls = [base + p for p in paths]
+                cpu0 = server.cpu_seconds()
                 times, wall = load(urls, args.requests, args.threads, 60.0)
+                cpu = (server.cpu_seconds() - cpu0) / len(times) * 1000
                 results[name] = (len(times) / wall, pct(times, 50), pct(times, 95), pct(times, 99))
                 rps, p50, p95, p99 = results[name]
-                print(f"{name:22} {first:8.1f} {rps:7.1f} {p50:8.1f} {p95:8.1f} {p99:8.1f}")
+                print(
+                    f"{name:22} {first:8.1f} {rps:7.1f} {p50:8.1f} {p95:8.1f} {p99:8.1f} {cpu:7.1f}"
+                )
+    print("load average (1, 5, 15 min): " + ", ".join(f"{v:.1f}" for v in os.getloadavg()))
     worst = max(r[2] for r in results.values())
     print(f"p95_ms={worst:.1f} rps={results['home (leaderboard)'][0]:.1f}")
     return 0

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import uvicorn
 
@@ -37,15 +40,25 @@ def running_site(store: Store, clock: Callable[[], datetime]) -> Iterator[str]:
         sock.close()
 
 
+@dataclass(frozen=True)
+class Served:
+    base: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """The server process's CPU time so far (user + system), from /proc."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def served(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`halotrack [args] serve --port N` in its own process, as users start it: yields the
-    base URL once it answers; stopped on exit."""
+def served(*args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """`halotrack [args] serve --port N` in its own process, as users start it: yields its
+    base URL and process id once it answers; stopped on exit."""
     import socket
     import subprocess
     import sys
     import urllib.request
-    from pathlib import Path
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -67,7 +80,7 @@ def served(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
                 if server.poll() is not None:
                     raise RuntimeError(f"halotrack serve exited with {server.returncode}") from None
                 time.sleep(0.1)
-        yield base
+        yield Served(base, server.pid)
     finally:
         server.terminate()
         server.wait(10)

@@ -33,7 +33,8 @@ def test_serve_open_queues_a_searched_player_for_tracking(
 ) -> None:
     sim = tsim.sim
     p = next(q for q in sim.world.players if q.activity != "idle" and q.gamertag.isascii())
-    with served("serve", "--open", env=os.environ.copy()) as base:
+    with served("serve", "--open", env=os.environ.copy()) as server:
+        base = server.base
 
         def search(q: str) -> tuple[int, str, dict[str, str]]:
             return get(f"{base}/search?" + urllib.parse.urlencode({"q": q}))

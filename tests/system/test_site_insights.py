@@ -232,7 +232,7 @@ def test_open_refuses_malformed_gamertags_before_anything(opened: Any) -> None:
     client, lookup, _, store = opened
     for bad in ("x" * 40, "tab\there", "line\nbreak", "nul\x00"):
         r = client.get("/search", params={"q": bad})
-        assert r.status_code == 400 and "not a gamertag" in r.text, bad
+        assert r.status_code == 400 and "Not a gamertag" in r.text, bad
     assert lookup.calls == [] and store.watch_list() == [] and store.list_players() == []
     # The budget was not spent on them either.
     for name in ("Nobody One", "Nobody Two", "Nobody Three"):

@@ -38,8 +38,11 @@ def html(text: str, *, status: int = 200, csp: str | None = None) -> Response[st
     )
 
 
-def missing(message: str, *, hint: str | None = None, status: int = 404) -> Response[str]:
-    return html(render("missing.html.j2", message=message, hint=hint), status=status)
+def missing(
+    message: str, *, hint: str | None = None, status: int = 404, title: str = "Not found"
+) -> Response[str]:
+    page = render("missing.html.j2", message=message, hint=hint, title=title)
+    return html(page, status=status)
 
 
 def being_fetched(xuid: int, gamertag: str, *, status: int = 200) -> Response[str]:
@@ -163,7 +166,7 @@ def _queue(opened: OpenSearch, request: Request[Any, Any, Any], q: str) -> Respo
     try:
         parse_player(q)
     except ConfigError as exc:
-        return missing(f"That is not a gamertag: {exc.message}.", status=400)
+        return missing(f"{exc.message}.", status=400, title="Not a gamertag")
     client = request.client.host if request.client is not None else "unknown"
     wait = opened.budget.take(client)
     if wait:
@@ -172,6 +175,7 @@ def _queue(opened: OpenSearch, request: Request[Any, Any, Any], q: str) -> Respo
             hint=f"Try again in {(wait + 59) // 60} minutes, or search for a player "
             "already on the leaderboard.",
             status=429,
+            title="Too many new players",
         )
         page.headers["Retry-After"] = str(wait)
         return page

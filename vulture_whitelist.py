@@ -85,6 +85,7 @@ _.other_outcome
 # Read by the site's templates or returned as JSON by its API (site/data.py); uvicorn's
 # Server reads should_exit (tests/support/site_server.py)
 _.matches_week
+_.vs_expected
 _.together_wins
 _.a_wins_against
 _.b_wins_against

@@ -123,3 +123,21 @@ async def test_screenshots_fit_the_screen(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, (url, overflow)
+
+
+async def test_player_page_links_each_mate(browser: Any, site: tuple[str, Store]) -> None:
+    base, store = site
+    w = await open_page(browser, f"{base}/player/{XUID}")
+    mates = w.page.locator("#mates tr[data-mate]")
+    assert await mates.count() > 0
+    stored = [
+        x
+        for x in await mates.evaluate_all("rows => rows.map(r => r.dataset.mate)")
+        if store.get_player(x) is not None
+    ]
+    assert MATE in stored
+    for x in stored:  # every stored mate is a link to their page
+        assert await w.page.locator(f"#mates tr[data-mate='{x}'] a.name").count() >= 1
+    await w.page.locator(f"#mates tr[data-mate='{MATE}'] a.name").first.click()
+    await w.page.wait_for_url(f"{base}/player/{MATE}")
+    assert w.errors == [] and w.dialogs == []

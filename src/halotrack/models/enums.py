@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import IntEnum
+from typing import Literal, get_args
 
 # Names learned at run time from the API's XML answers (see `models.xmlnames`), for numbers
 # shipped after this code: (enum type name, number) -> the service's name for it.
@@ -188,7 +189,8 @@ TOLERANT: dict[str, type[_Tolerant]] = {
 
 RECORD_KINDS: dict[str, str] = {"matchmade": "Matchmade", "custom": "Custom", "local": "Local"}
 
-HISTORY_TYPES = ("all", "matchmaking", "custom", "local")
+HistoryType = Literal["all", "matchmaking", "custom", "local"]
+HISTORY_TYPES: tuple[str, ...] = get_args(HistoryType)
 """The match history's `type`: matchmade games (LifecycleMode Matchmade), custom games
 (Custom), local (LAN) games (any other LifecycleMode: Local, LocalAlt), or all of them."""
 

@@ -19,9 +19,12 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, Parameter
 
+from halotrack.models.enums import HistoryType
 from halotrack.site import data
 from halotrack.site.common import board_of, now_of, store_of, xuid_in_path
 from halotrack.site.http import etag_middleware
+from halotrack.store.insights import Play
+from halotrack.usecases import insights
 
 Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="rows to skip")]
 Limit = Annotated[int, Parameter(ge=1, le=200, description="rows to return")]
@@ -150,12 +153,61 @@ def leaderboard(
     limit: Limit = 50,
 ) -> LeaderboardPage:
     """Watched players over a period; `sort` is kd, win_rate, matches, matches_week,
-    gamertag or csr:<playlist id> (unknown keys sort by kd)."""
+    vs_expected, gamertag or csr:<playlist id> (unknown keys sort by kd)."""
     board = board_of(state).get(store_of(state), period=period, sort=sort, now=now_of(state))
     rows = board.rows[offset : offset + limit]
     return LeaderboardPage(
         len(board.rows), offset, limit, msgspec.structs.replace(board, rows=rows)
     )
+
+
+@get("/players/{xuid:str}/sessions", sync_to_thread=True, raises=[NotFoundException])
+def sessions(
+    state: State,
+    xuid: FromPath[str],
+    last: Annotated[int, Parameter(ge=1, le=50, description="how many sessions")] = 5,
+) -> list[insights.Session]:
+    """The newest sessions (matches less than an hour apart), newest first: per playlist
+    totals and CSR change, PvP and PvE apart, the best match."""
+    return data.sessions(store_of(state), _player(state, xuid), last=last)
+
+
+@get("/players/{xuid:str}/breakdown", sync_to_thread=True, raises=[NotFoundException])
+def breakdown(
+    state: State,
+    xuid: FromPath[str],
+    by: FromQuery[Literal["mode", "map", "playlist"]] = "mode",
+    play: FromQuery[Play] = "pvp",
+) -> insights.Breakdown:
+    """The player's stored matches grouped by mode, map or playlist; rows sum to `total`."""
+    return data.breakdown(store_of(state), _player(state, xuid), by=by, play=play)
+
+
+@get("/players/{xuid:str}/streaks", sync_to_thread=True, raises=[NotFoundException])
+def streaks(state: State, xuid: FromPath[str], play: FromQuery[Play] = "pvp") -> insights.Streaks:
+    """Current and longest runs of wins, losses and matches with more kills than deaths."""
+    return data.streaks(store_of(state), _player(state, xuid), play=play)
+
+
+@get("/players/{xuid:str}/mates", sync_to_thread=True, raises=[NotFoundException])
+def mates(
+    state: State,
+    xuid: FromPath[str],
+    limit: Annotated[int, Parameter(ge=1, le=50, description="players per side")] = 10,
+    kind: Annotated[
+        HistoryType, Parameter(query="type", description="matchmaking, custom, local or all")
+    ] = "matchmaking",
+) -> insights.Mates:
+    """The players most often on the same team and on the other side, in matchmade games
+    unless `type` asks for custom, local (LAN) or all games."""
+    return data.mates(store_of(state), _player(state, xuid), limit=limit, kind=kind)
+
+
+@get("/players/{xuid:str}/csr/matches", sync_to_thread=True, raises=[NotFoundException])
+def csr_matches(state: State, xuid: FromPath[str]) -> insights.CsrHistory:
+    """CSR per ranked playlist and season (end and max), the all-time max, and CSR after
+    every counted match, from the stored skill answers."""
+    return data.csr_by_match(store_of(state), _player(state, xuid))
 
 
 ROUTES: list[HTTPRouteHandler] = [
@@ -167,6 +219,11 @@ ROUTES: list[HTTPRouteHandler] = [
     player_matches_csv,
     match,
     leaderboard,
+    sessions,
+    breakdown,
+    streaks,
+    mates,
+    csr_matches,
 ]
 
 

@@ -21,6 +21,7 @@ from halotrack.errors import ConfigError
 from halotrack.site.api import router
 from halotrack.site.data import BoardCache
 from halotrack.site.http import SECURITY_HEADERS
+from halotrack.site.opening import Enqueue, OpenSearch, TokenBucket
 from halotrack.site.pages import PAGES
 from halotrack.store import Store
 
@@ -28,11 +29,17 @@ log = logging.getLogger(__name__)
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
-def make_app(store: Store, *, clock: Callable[[], datetime] | None = None) -> Litestar:
-    """The site; the caller owns the store and closes it."""
+def make_app(
+    store: Store,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    open_search: OpenSearch | None = None,
+) -> Litestar:
+    """The site; the caller owns the store and closes it. With `open_search`, searching an
+    unknown player queues it for tracking (`serve --open`)."""
     return Litestar(
         route_handlers=[*PAGES, router()],
-        state=_state(store, clock),
+        state=_state(store, clock, open_search),
         openapi_config=OpenAPIConfig(
             title="halotrack",
             version="1",
@@ -44,9 +51,16 @@ def make_app(store: Store, *, clock: Callable[[], datetime] | None = None) -> Li
     )
 
 
-def _state(store: Store, clock: Callable[[], datetime] | None) -> State:
+def _state(
+    store: Store, clock: Callable[[], datetime] | None, open_search: OpenSearch | None
+) -> State:
     return State(
-        {"store": store, "clock": clock or (lambda: datetime.now(UTC)), "boards": BoardCache()}
+        {
+            "store": store,
+            "clock": clock or (lambda: datetime.now(UTC)),
+            "boards": BoardCache(),
+            "open": open_search,
+        }
     )
 
 
@@ -74,15 +88,22 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     on_ready: Callable[[], None] | None = None,
+    enqueue: Enqueue | None = None,
 ) -> None:
-    """Run until interrupted (the `halotrack serve` command)."""
+    """Run until interrupted (the `halotrack serve` command). `enqueue` (from `--open`)
+    resolves and watches a player a visitor searched for."""
     import uvicorn
 
     if host not in LOOPBACK:
         log.warning("serving on %s: anyone who can reach it can read these pages", host)
     sock = bind(host, port)
     config = uvicorn.Config(
-        make_app(store), log_level="warning", access_log=False, server_header=False
+        make_app(
+            store, open_search=None if enqueue is None else OpenSearch(enqueue, TokenBucket())
+        ),
+        log_level="warning",
+        access_log=False,
+        server_header=False,
     )
     server = uvicorn.Server(config)
     if on_ready is not None:

@@ -10,6 +10,7 @@ from litestar.datastructures import State
 
 from halotrack.models.xuid import XuidError, maybe_xuid
 from halotrack.site.data import BoardCache, PlayerRef
+from halotrack.site.opening import OpenSearch
 from halotrack.store import Store
 
 
@@ -28,6 +29,13 @@ def board_of(state: State) -> BoardCache:
     board = state["boards"]
     assert isinstance(board, BoardCache)
     return board
+
+
+def open_of(state: State) -> OpenSearch | None:
+    """The `--open` mode's lookups and budgets; None when the site shows only its players."""
+    found = state["open"]
+    assert found is None or isinstance(found, OpenSearch)
+    return found
 
 
 def xuid_in_path(text: str) -> int | None:

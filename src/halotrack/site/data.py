@@ -20,11 +20,13 @@ from halotrack.models.enums import GameVariantCategory, Outcome
 from halotrack.report.build import METADATA_SEASON_CALENDAR
 from halotrack.store import Scope, Store, StoreReader
 from halotrack.store import site as q
+from halotrack.store.insights import By, Play
 from halotrack.store.repository import ServiceRecordSnapshot, kd
+from halotrack.usecases import insights
 
 Period = Literal["week", "season", "all"]
 PERIODS: tuple[Period, ...] = ("week", "season", "all")
-SortKey = str  # "kd", "win_rate", "matches_week", "gamertag" or "csr:<playlist id>"
+SortKey = str  # "kd", "win_rate", "matches_week", "vs_expected", "gamertag", "csr:<id>"
 WEEK = timedelta(days=7)
 
 
@@ -49,6 +51,9 @@ class LeaderRow(msgspec.Struct, frozen=True):
     win_rate: float | None
     matches_week: int
     csr: dict[str, int]
+    vs_expected: float | None = None
+    """Per match with a skill answer: (kills - expected) - (deaths - expected), the
+    matchmaker's own expectation; None for all time (the lifetime record has none)."""
 
 
 class Leaderboard(msgspec.Struct, frozen=True):
@@ -137,6 +142,11 @@ def leaderboard(store: Store, *, period: Period, sort: SortKey, now: datetime) -
                 win_rate=_rate(t.wins, t.matches),
                 matches_week=week.get(xuid, none).matches,
                 csr=csr.get(xuid, {}),
+                vs_expected=(
+                    round(t.above_expected / t.expected, 2)
+                    if t.expected and period != "all"
+                    else None
+                ),
             )
         )
     rows = sorted_rows(rows, sort)
@@ -163,7 +173,7 @@ def _sort_value(row: LeaderRow, sort: SortKey) -> float:
     """Missing numbers sort last."""
     if sort.startswith("csr:"):
         value: float | None = row.csr.get(sort[4:])
-    elif sort in ("kd", "win_rate", "matches_week", "matches"):
+    elif sort in ("kd", "win_rate", "matches_week", "matches", "vs_expected"):
         value = getattr(row, sort)
     else:
         value = None
@@ -171,7 +181,7 @@ def _sort_value(row: LeaderRow, sort: SortKey) -> float:
 
 
 def sort_keys(board: Leaderboard) -> set[str]:
-    return {"gamertag", "kd", "win_rate", "matches_week", "matches"} | {
+    return {"gamertag", "kd", "win_rate", "matches_week", "matches", "vs_expected"} | {
         f"csr:{p.id}" for p in board.playlists
     }
 
@@ -436,3 +446,33 @@ def csr_history(store: Store, xuid: int) -> list[CsrPoint]:
             )
             for c in tx.csr_history(xuid)
         ]
+
+
+# ---------------------------------------------------------------------------- insights
+# The insights are the use cases' own dataclasses (usecases/insights.py): the site adds no
+# SQL of its own for them, and Litestar derives their OpenAPI schema from the dataclasses.
+# Each takes the XUID the route already found in the store.
+
+
+def sessions(store: Store, xuid: int, *, last: int) -> list[insights.Session]:
+    """The newest `last` sessions, newest first."""
+    return insights.sessions(store, str(xuid), last=last)
+
+
+def breakdown(store: Store, xuid: int, *, by: By, play: Play) -> insights.Breakdown:
+    """Matches grouped by mode, map or playlist; the rows sum to `total`."""
+    return insights.breakdown(store, str(xuid), by, play=play)
+
+
+def streaks(store: Store, xuid: int, *, play: Play) -> insights.Streaks:
+    return insights.streaks(store, str(xuid), play=play)
+
+
+def mates(store: Store, xuid: int, *, limit: int, kind: str = "matchmaking") -> insights.Mates:
+    """Most frequent team mates and opponents, with the player's numbers beside each."""
+    return insights.mates(store, str(xuid), limit=limit, kind=kind)
+
+
+def csr_by_match(store: Store, xuid: int) -> insights.CsrHistory:
+    """CSR per ranked playlist and season (end, max) and after every counted match."""
+    return insights.csr_history(store, str(xuid))

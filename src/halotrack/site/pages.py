@@ -7,20 +7,24 @@ add theirs there, each a handler that reads through `halotrack.site.data`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from litestar import MediaType, Response, get
+from litestar import MediaType, Request, Response, get
 from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from halotrack.errors import Unknown
+from halotrack.errors import ConfigError, Unknown
 from halotrack.report.build import build_page_data
 from halotrack.report.render import assets, content_security_policy, render_page
 from halotrack.site import data
-from halotrack.site.common import board_of, find, now_of, store_of, xuid_in_path
+from halotrack.site.common import board_of, find, now_of, open_of, store_of, xuid_in_path
+from halotrack.site.opening import OpenSearch
 from halotrack.site.render import page_csp, render
+from halotrack.store import Scope
+from halotrack.store.site import stored_players
+from halotrack.waypoint.players import parse_player
 
 PAGE_SIZE = 50
 
@@ -34,8 +38,16 @@ def html(text: str, *, status: int = 200, csp: str | None = None) -> Response[st
     )
 
 
-def missing(message: str) -> Response[str]:
-    return html(render("missing.html.j2", message=message), status=404)
+def missing(
+    message: str, *, hint: str | None = None, status: int = 404, title: str = "Not found"
+) -> Response[str]:
+    page = render("missing.html.j2", message=message, hint=hint, title=title)
+    return html(page, status=status)
+
+
+def being_fetched(xuid: int, gamertag: str, *, status: int = 200) -> Response[str]:
+    """A watched player with nothing stored yet: the tracker fetches them on its next round."""
+    return html(render("queued.html.j2", xuid=str(xuid), gamertag=gamertag), status=status)
 
 
 @get("/", sync_to_thread=True, include_in_schema=False)
@@ -52,6 +64,7 @@ def home(
         ("kd", "K/D"),
         ("win_rate", "Win rate"),
         ("matches", "Matches"),
+        ("vs_expected", "Vs expected"),
         ("matches_week", "This week"),
         ("gamertag", "Gamertag"),
     ]
@@ -70,10 +83,30 @@ def home(
     )
 
 
+MATES_SHOWN = 10
+
+
 def _player_html(state: State, xuid: int, now: datetime) -> str:
-    return render_page(
-        build_page_data(store_of(state), xuid, now=now), home_url="/", match_url="/match/"
+    """The stats page (report/), with the site's own section of mates linked to their pages
+    added at the end of its main column."""
+    store = store_of(state)
+    page_data = build_page_data(store, xuid, now=now)
+    text = render_page(page_data, home_url="/", match_url="/match/")
+    mates = data.mates(store, xuid, limit=MATES_SHOWN)
+    shown = mates.teammates + mates.opponents
+    if not shown:
+        return text
+    linked = stored_players(store, (m.xuid for m in shown))
+    section = render(
+        "player_mates.html.j2",
+        xuid=str(xuid),
+        gamertag=page_data.player.gamertag,
+        sides=[("Same team", "team", mates.teammates), ("Other side", "other", mates.opponents)],
+        linked=linked,
+        open=open_of(state) is not None,
     )
+    head, sep, tail = text.rpartition("</main>")
+    return head + section + sep + tail if sep else text
 
 
 @get("/player/{xuid:str}", sync_to_thread=True, include_in_schema=False)
@@ -81,6 +114,15 @@ def player(state: State, xuid: FromPath[str]) -> Response[str]:
     x = xuid_in_path(xuid)
     if x is None:
         return missing(f"{xuid} is not a XUID.")
+    with store_of(state).reader() as tx:
+        watched = tx.watch_get(x)
+        pending = (
+            watched is not None
+            and watched.last_checked_at is None
+            and tx.latest_record(x, "matchmade", Scope()) is None
+        )
+    if watched is not None and pending:
+        return being_fetched(x, watched.gamertag or str(x))
     try:
         text = _player_html(state, x, now_of(state))
     except Unknown:
@@ -95,22 +137,52 @@ def match(state: State, match_id: FromPath[str]) -> Response[str]:
     view = data.match_view(store, match_id)
     if view is None:
         return missing("No such match in this database.")
-    with store.reader() as tx:
-        linked = {
-            line.xuid
-            for t in view.teams
-            for line in t.players
-            if line.xuid is not None and tx.get_player(int(line.xuid)) is not None
-        }
+    shown = [int(line.xuid) for t in view.teams for line in t.players if line.xuid is not None]
+    linked = {str(x) for x in stored_players(store, shown)}
     return html(render("match.html.j2", m=view, linked=linked))
 
 
 @get("/search", sync_to_thread=True, include_in_schema=False)
-def search(state: State, q: FromQuery[str] = "") -> Response[str] | Redirect:
+def search(
+    state: State, request: Request[Any, Any, Any], q: FromQuery[str] = ""
+) -> Response[str] | Redirect:
+    """A stored player's page; with `--open`, an unknown one is looked up and watched."""
     found = find(store_of(state), q) if q.strip() else None
-    if found is None:
-        return missing("No player by that gamertag or XUID in this database.")
-    return Redirect(f"/player/{found.xuid}", status_code=303)
+    if found is not None:
+        return Redirect(f"/player/{found.xuid}", status_code=303)
+    opened = open_of(state)
+    if opened is None or not q.strip():
+        return missing(
+            "No player by that gamertag or XUID in this database.",
+            hint="This site shows the players it tracks; whoever runs it adds more with "
+            "`halotrack watch add`.",
+        )
+    return _queue(opened, request, q.strip())
+
+
+def _queue(opened: OpenSearch, request: Request[Any, Any, Any], q: str) -> Response[str]:
+    """Validate first (nothing malformed reaches the store or the API), then spend one of
+    the client's lookups."""
+    try:
+        parse_player(q)
+    except ConfigError as exc:
+        return missing(f"{exc.message}.", status=400, title="Not a gamertag")
+    client = request.client.host if request.client is not None else "unknown"
+    wait = opened.budget.take(client)
+    if wait:
+        page = missing(
+            "This browser has looked up enough new players for now.",
+            hint=f"Try again in {(wait + 59) // 60} minutes, or search for a player "
+            "already on the leaderboard.",
+            status=429,
+            title="Too many new players",
+        )
+        page.headers["Retry-After"] = str(wait)
+        return page
+    queued = opened.enqueue(q)
+    if queued.xuid is None or queued.error is not None:
+        return missing(f"Halo Waypoint found no player {q!r}: {queued.error or 'no XUID'}.")
+    return being_fetched(queued.xuid, queued.gamertag or q, status=202)
 
 
 @get("/vs", sync_to_thread=True, include_in_schema=False)

@@ -8,7 +8,7 @@ site stays fast as the database grows; the tracker's queries stay untouched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,19 +16,28 @@ import sqlalchemy as sa
 
 from halotrack.models.enums import Outcome
 from halotrack.store.insights import type_filter
-from halotrack.store.schema import csr_snapshots, match_players, matches, service_records
+from halotrack.store.schema import (
+    csr_snapshots,
+    match_players,
+    matches,
+    players,
+    service_records,
+)
 from halotrack.store.session import Conn
 from halotrack.store.session import connection as _connection
 
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    """A player's match totals over a period."""
+    """A player's match totals over a period. `above_expected` sums, over the `expected`
+    matches that have a skill answer, (kills - expected kills) - (deaths - expected deaths)."""
 
     matches: int
     wins: int
     kills: int
     deaths: int
+    expected: int = 0
+    above_expected: float = 0.0
 
 
 def match_totals(target: Conn, xuids: Sequence[int], since: datetime) -> dict[int, Totals]:
@@ -44,13 +53,24 @@ def match_totals(target: Conn, xuids: Sequence[int], since: datetime) -> dict[in
             sa.func.sum(sa.case((mp.outcome == int(Outcome.Win), 1), else_=0)).label("wins"),
             sa.func.sum(mp.kills).label("kills"),
             sa.func.sum(mp.deaths).label("deaths"),
+            sa.func.count(mp.expected_kills).label("expected"),
+            sa.func.sum((mp.kills - mp.expected_kills) - (mp.deaths - mp.expected_deaths)).label(
+                "above"
+            ),
         )
         .where(mp.xuid.in_(list(xuids)), mp.start_time >= since, type_filter("matchmaking"))
         .group_by(mp.xuid)
     )
     with _connection(target) as conn:
         return {
-            int(r.xuid): Totals(int(r.matches), int(r.wins), int(r.kills), int(r.deaths))
+            int(r.xuid): Totals(
+                int(r.matches),
+                int(r.wins),
+                int(r.kills),
+                int(r.deaths),
+                int(r.expected),
+                float(r.above or 0.0),
+            )
             for r in conn.execute(q)
         }
 
@@ -183,3 +203,14 @@ def shared_matches(target: Conn, a: int, b: int, *, limit: int = 50) -> list[Sha
             )
             for r in conn.execute(q)
         ]
+
+
+def stored_players(target: Conn, xuids: Iterable[int]) -> set[int]:
+    """Which of these players have a page (a row in `players`): one query for a scoreboard
+    or a list of mates, instead of one per name."""
+    wanted = sorted(set(xuids))
+    if not wanted:
+        return set()
+    q = sa.select(players.c.xuid).where(players.c.xuid.in_(wanted))
+    with _connection(target) as conn:
+        return {int(x) for x in conn.execute(q).scalars()}

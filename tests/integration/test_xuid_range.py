@@ -24,7 +24,7 @@ from test_hostile_cli import _dump, cli
 from halotrack.cli import main
 from halotrack.errors import ConfigError
 from halotrack.models import MatchStats, decode, decode_as
-from halotrack.models.xuid import maybe_xuid, parse_xuid, written_as_xuid, xuid_id
+from halotrack.models.xuid import bot_name, maybe_xuid, parse_xuid, written_as_xuid, xuid_id
 from halotrack.simulator import Simulator
 from halotrack.site import make_app
 from halotrack.store import open_store
@@ -251,3 +251,11 @@ def test_an_id_out_of_range_in_a_real_answer_reads_as_no_xuid(
         rows = match_rows(stats, fetched_at=datetime.now(UTC))
         assert [r["xuid"] for r in rows.players if not r["is_bot"]] == clean[1:]
         assert all(r["xuid"] != POISON for r in rows.medals + rows.personal_scores)
+
+
+@pytest.mark.parametrize(
+    ("player_id", "name"),
+    [("bid(17.0)", "Bot 17"), ("BID( 3 )", "Bot 3"), ("bid(2.5)", "Bot 2.5"), ("xuid(17)", None)],
+)
+def test_bots_get_a_readable_name_and_humans_none(player_id: str, name: str | None) -> None:
+    assert bot_name(player_id) == name

@@ -270,3 +270,29 @@ def test_token_bucket_keeps_clients_apart() -> None:
     assert bucket.take("b") == 0
     ticks[0] = 600.0
     assert bucket.take("a") == 600
+
+
+def test_match_page_shows_the_skill_answers_expectations_and_names_bots(
+    world_data: Data, client: TestClient[Any]
+) -> None:
+    """Expected kills and deaths on the match page are the skill answer's for each player;
+    bots read `Bot N`, never the API's raw `bid(N.0)`."""
+    world = world_data.world
+    p = daily(world)
+    checked = bots = 0
+    for s in world.slots(p)[-12:]:
+        page = client.get(f"/match/{s.match.match_id}").text
+        assert "bid(" not in page
+        for o in world.roster(s.match):
+            if o.bot:
+                bots += f">Bot {o.player_id[4:-3]}<" in page
+                continue
+            perf = skill_result(world, o)["Result"].get("StatPerformances")
+            if perf is None or o.xuid is None:
+                continue
+            row = page.split(f'data-xuid="{o.xuid}"', 1)[1].split("</tr>", 1)[0]
+            for stat, key in (("expected_kills", "Kills"), ("expected_deaths", "Deaths")):
+                assert f'data-stat="{stat}">{perf[key]["Expected"]:,.1f}<' in row
+            checked += 1
+    assert checked >= 10
+    assert bots or not any(s.match.bots for s in world.slots(p)[-12:])

@@ -28,6 +28,7 @@ from halotrack.cli.progress import RunProgress
 from halotrack.errors import ConfigError, Unknown
 from halotrack.models.enums import GameVariantCategory, Outcome
 from halotrack.models.names import MedalBook
+from halotrack.models.xuid import bot_name
 
 if TYPE_CHECKING:
     from halotrack.store import Store
@@ -354,7 +355,8 @@ def match_cmd(
         tags.update((p.xuid, p.gamertag) for p in store.list_players() if p.gamertag)
 
     def who(row: sm.ScoreboardRow) -> str:
-        return (tags.get(row.xuid) if row.xuid is not None else None) or row.player_id
+        name = tags.get(row.xuid) if row.xuid is not None else None
+        return name or bot_name(row.player_id) or row.player_id
 
     if as_json:
         print_json(

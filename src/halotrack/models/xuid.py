@@ -77,3 +77,16 @@ def written_as_xuid(value: int | str) -> int | None:
 def xuid_id(value: int | str) -> str:
     """The `xuid(N)` form the API uses in player ids and query parameters."""
     return f"xuid({parse_xuid(value)})"
+
+
+_BOT_ID_RE = re.compile(r"^\s*bid\(\s*(\d+(?:\.\d+)?)\s*\)\s*$", re.IGNORECASE | re.ASCII)
+
+
+def bot_name(player_id: str) -> str | None:
+    """`Bot 17` for the API's `bid(17.0)`, None for anything else: the API gives bots no name,
+    and the raw id reads like an error on a scoreboard."""
+    m = _BOT_ID_RE.match(player_id)
+    if m is None:
+        return None
+    number = float(m.group(1))
+    return f"Bot {int(number)}" if number.is_integer() else f"Bot {m.group(1)}"

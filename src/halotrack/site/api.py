@@ -17,7 +17,7 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, Parameter
+from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from halotrack.models.enums import HistoryType
 from halotrack.site import data
@@ -195,7 +195,7 @@ def mates(
     xuid: FromPath[str],
     limit: Annotated[int, Parameter(ge=1, le=50, description="players per side")] = 10,
     kind: Annotated[
-        HistoryType, Parameter(query="type", description="matchmaking, custom, local or all")
+        HistoryType, QueryParameter(name="type", description="matchmaking, custom, local or all")
     ] = "matchmaking",
 ) -> insights.Mates:
     """The players most often on the same team and on the other side, in matchmade games

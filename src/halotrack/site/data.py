@@ -17,6 +17,7 @@ import msgspec
 from halotrack.errors import ParseError
 from halotrack.models import SeasonCalendar, decode_as
 from halotrack.models.enums import GameVariantCategory, Outcome
+from halotrack.models.xuid import bot_name
 from halotrack.report.build import METADATA_SEASON_CALENDAR
 from halotrack.store import Scope, Store, StoreReader
 from halotrack.store import site as q
@@ -138,7 +139,7 @@ def leaderboard(store: Store, *, period: Period, sort: SortKey, now: datetime) -
                 wins=t.wins,
                 kills=t.kills,
                 deaths=t.deaths,
-                kd=kd(t.kills, t.deaths),
+                kd=kd(t.kills, t.deaths) if t.matches else None,
                 win_rate=_rate(t.wins, t.matches),
                 matches_week=week.get(xuid, none).matches,
                 csr=csr.get(xuid, {}),
@@ -263,6 +264,9 @@ class ScoreLine(msgspec.Struct, frozen=True):
     csr_before: int | None
     csr_after: int | None
     medals: list[Medal]
+    expected_kills: float | None = None
+    expected_deaths: float | None = None
+    performance: float | None = None
 
 
 class Team(msgspec.Struct, frozen=True):
@@ -290,14 +294,16 @@ def match_view(store: Store, match_id: str) -> MatchView | None:
             return None
         tags = tx.display_names(p.xuid for p in m.players if p.xuid is not None)
         medal_names = tx.medal_names()
+    perf = insights.scoreboard_performance(store, match_id)
     team_rows = {t["team_id"]: t for t in m.teams}
     teams: dict[int | None, list[ScoreLine]] = {}
     for p in m.players:
         name = tags.get(p.xuid) if p.xuid is not None else None
+        pf = perf.get(p.xuid) if p.xuid is not None else None
         teams.setdefault(p.team_id, []).append(
             ScoreLine(
                 xuid=str(p.xuid) if p.xuid is not None else None,
-                gamertag=name or (p.player_id if p.is_bot else "unknown player"),
+                gamertag=name or bot_name(p.player_id) or "unknown player",
                 bot=p.is_bot,
                 team_id=p.team_id,
                 outcome=_label(p.outcome, Outcome),
@@ -314,6 +320,9 @@ def match_view(store: Store, match_id: str) -> MatchView | None:
                     (Medal(n, medal_names.get(n) or f"Medal {n}", c) for n, c in p.medals.items()),
                     key=lambda md: (-md.count, md.name),
                 ),
+                expected_kills=pf.expected_kills if pf else None,
+                expected_deaths=pf.expected_deaths if pf else None,
+                performance=pf.index if pf else None,
             )
         )
     return MatchView(

@@ -4,6 +4,7 @@ the stored samples' own JSON, ETags, the CSV limit, search, 404s, escaping, Open
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -252,3 +253,15 @@ def test_season_starts_where_the_cached_calendar_says(tmp_path: Path) -> None:
     want = totals_since(XUID, season)
     assert 0 < want["matches"] < len(SAMPLES)
     assert {k: row[k] for k in want} == want
+
+
+def test_an_empty_period_says_so_instead_of_showing_zeros(store: Store) -> None:
+    """A month after the last stored match, this week's board holds no match: the page says
+    so and links all time, and K/D reads `–` rather than a K/D of 0.00."""
+    later = CLOCK + timedelta(days=30)
+    with TestClient(make_app(store, clock=lambda: later)) as c:
+        week = c.get("/", params={"period": "week"}).text
+        all_time = c.get("/", params={"period": "all"}).text
+    assert 'id="no-matches"' in week and 'id="no-matches"' not in all_time
+    kds = re.findall(r'data-stat="kd">([^<]*)<', week)
+    assert kds and set(kds) == {"–"}

@@ -13,6 +13,12 @@ Why this shape:
   player: checks never pile up) and a lock (two checks of one player never run at once).
   The job is the single-process tracker's cycle over that one player, so both modes store
   the same rows.
+- *CSR of the batch*: a check asks CSR in the ranked playlists known so far and the
+  player's own, as a one-player cycle would; a `track` cycle asks everyone who played in the
+  ranked playlists of all of them. So each tick also defers one `fill_csr` job for the
+  players it deferred: once their checks are done (it waits by retrying), it asks, batched
+  per playlist, the ranked playlists found by the batch that a player's check did not ask.
+  Usually none: it then makes no request. Both modes store the same CSR rows.
 - *Fail*: a failed check raises `CheckFailed`; the retry strategy retries it with backoff,
   never sooner than a 429's Retry-After; after `MAX_ATTEMPTS` the job stays `failed`
   (`halotrack status` shows it with the reason kept on the player's watch row).
@@ -25,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import procrastinate
@@ -37,7 +43,8 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from halotrack.errors import ConfigError
-from halotrack.store import Store, to_thread
+from halotrack.models import ServiceRecord
+from halotrack.store import Store, WatchEntry, to_thread
 from halotrack.store.budget import Budget
 from halotrack.store.schema import watch_list
 from halotrack.usecases import Tracker
@@ -47,6 +54,7 @@ log = logging.getLogger("halotrack.workers")
 
 QUEUE = "halotrack"
 CHECK_TASK = "halotrack.check_player"
+FILL_TASK = "halotrack.fill_csr"
 LEASE = timedelta(hours=1)
 CYCLE = timedelta(minutes=10)  # "check every cycle" (no next_check_at): at most this often
 BATCH = 500  # due players picked per tick
@@ -63,6 +71,25 @@ class CheckFailed(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ChecksRunning(Exception):
+    """A batch's CSR fill waits: some of the batch's checks are still queued or running."""
+
+
+class WhenChecksDone(BaseRetryStrategy):
+    """Retry a fill every `every` seconds while its checks run (a stalled check is put back
+    within `STALLED_AFTER`; one failing for good ends `failed`, which ends the wait)."""
+
+    def __init__(self, every: int = 1, patience: timedelta = LEASE) -> None:
+        self.every, self.patience = every, patience
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if not isinstance(exception, ChecksRunning):
+            return HonourRetryAfter().get_retry_decision(exception=exception, job=job)
+        if job.attempts * self.every >= self.patience.total_seconds():
+            return None
+        return RetryDecision(retry_in={"seconds": self.every})
 
 
 class HonourRetryAfter(BaseRetryStrategy):
@@ -122,6 +149,58 @@ async def check_player(context: JobContext, xuid: int) -> dict[str, Any]:
     return {"xuid": xuid, "played": report.played, "requests": report.requests}
 
 
+_RUNNING = sa.text(
+    "SELECT count(*) FROM procrastinate_jobs WHERE task_name = :task "
+    "AND status IN ('todo', 'doing') AND (args->>'xuid')::bigint = ANY(:xuids)"
+)
+_CSR_DONE = sa.text(
+    "SELECT xuid, playlist_id FROM csr_snapshots WHERE xuid = ANY(:xuids) AND verified_at >= :since"
+)
+
+
+def _batch(
+    store: Store, xuids: list[int], since: datetime
+) -> tuple[int, list[tuple[WatchEntry, ServiceRecord, set[str]]]]:
+    """(checks of the batch still to run, the batch's players who played with their
+    lifetime record and the playlists whose CSR their check stored)."""
+    from halotrack.models.decoding import decode_as
+
+    with store.engine.connect() as conn:
+        running = int(conn.execute(_RUNNING, {"task": CHECK_TASK, "xuids": xuids}).scalar_one())
+        if running:
+            return running, []
+        done: dict[int, set[str]] = {}
+        for x, pid in conn.execute(_CSR_DONE, {"xuids": xuids, "since": since}):
+            done.setdefault(int(x), set()).add(str(pid))
+    played = []
+    with store.reader() as tx:
+        for x in xuids:
+            entry = tx.watch_get(x)
+            seen = entry and entry.last_played_at and entry.last_checked_at
+            if entry is None or not seen or entry.last_played_at < since:  # type: ignore[operator]
+                continue
+            record = tx.latest_record(x)
+            if record is not None:
+                lifetime = decode_as(ServiceRecord, record.raw_json, source="store")
+                played.append((entry, lifetime, done.get(x, set())))
+    return 0, played
+
+
+@app.task(name=FILL_TASK, queue=QUEUE, pass_context=True, retry=WhenChecksDone())
+async def fill_csr(context: JobContext, xuids: list[int], since: str) -> dict[str, Any]:
+    """A tick's batch, once its checks are done: the CSR a `track` cycle over all of them
+    would have stored and their checks did not (see the module's docstring)."""
+    rt = _runtime(context)
+    running, played = await to_thread(_batch, rt.store, xuids, datetime.fromisoformat(since))
+    if running:
+        raise ChecksRunning(f"{running} checks of the batch still to run")
+    tracker = Tracker(rt.client, rt.store, sync_matches=False)
+    stored, errors = await tracker.fill_csr(played)
+    if errors:
+        raise CheckFailed("; ".join(errors[:3]), retry_after=await _pause_left(rt))
+    return {"players": len(played), "csr": stored}
+
+
 async def _pause_left(rt: Runtime) -> float | None:
     """The longest pause a 429 put on any host: a retry before it ends would only wait."""
     from halotrack.store.budget import usage
@@ -162,7 +241,8 @@ async def schedule_due(rt: Runtime, *, limit: int = BATCH) -> tuple[int, int]:
     # The API's time moves on its own (a simulator's jumps): read it fresh each tick.
     await rt.client.gamecms.season_calendar()
     now = rt.client.now()
-    deferred = waiting = 0
+    batch: list[int] = []
+    waiting = 0
     while True:
         xuids = await to_thread(_lease_due, rt.store, now, limit)
         for xuid in xuids:
@@ -171,11 +251,17 @@ async def schedule_due(rt: Runtime, *, limit: int = BATCH) -> tuple[int, int]:
                     lock=f"halotrack:player:{xuid}",
                     queueing_lock=f"halotrack:check:{xuid}",
                 ).defer_async(xuid=xuid)
-                deferred += 1
+                batch.append(xuid)
             except pexc.AlreadyEnqueued:
                 waiting += 1
         if len(xuids) < limit:
-            return deferred, waiting
+            break
+    if batch:
+        # "Played in this batch": since a little before now. A player's previous check
+        # was at least CYCLE ago (the lease rule), and workers' clocks differ by less.
+        since = (now - CYCLE / 2).isoformat()
+        await fill_csr.configure(schedule_in={"seconds": 1}).defer_async(xuids=batch, since=since)
+    return len(batch), waiting
 
 
 @app.periodic(cron=TICK_CRON, periodic_id="schedule")

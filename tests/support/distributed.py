@@ -46,6 +46,7 @@ from halotrack.store.schema import UTCDateTime, metadata
 
 HALOTRACK = str(Path(sys.executable).with_name("halotrack"))
 
+FIRST_BURST = 5.0  # seconds: 429s while the fleet starts at once are forgiven
 SKIPPED_TABLES = {"api_budget", "metadata_cache"}
 SURROGATE = {"id", "seq"}
 BOOKKEEPING = {("matches", "fetched_at"), ("match_assets", "fetched_at"),
@@ -170,8 +171,8 @@ async def settled(
     during: Callable[[], Awaitable[bool]] | None = None,
 ) -> float:
     """Wait until no player is due and no check waits or runs, twice in a row; returns the
-    seconds it took. `during` runs between polls (e.g. killing a worker: True when it
-    disturbed the fleet, which then has to settle again)."""
+    seconds it took. `during` runs between polls while jobs run (e.g. killing a worker
+    mid-job: True when it disturbed the fleet, which then has to settle again)."""
     calm = 0
     loop = asyncio.get_running_loop()
     t0 = loop.time()
@@ -180,13 +181,12 @@ async def settled(
         if loop.time() >= ends:
             raise AssertionError(f"workers never settled: {queue(engine)}; {_late(engine, sim)}")
         await asyncio.sleep(1.0)
-        if during is not None and await during():
-            calm = 0
         # off the event loop: the simulator shares it, and a stalled loop bunches requests
         q = await asyncio.to_thread(queue, engine)
         d = await asyncio.to_thread(due, engine, sim.clock.now())
-        busy = q.get("todo", 0) + q.get("doing", 0)
-        calm = calm + 1 if busy == 0 and d == 0 else 0
+        calm = calm + 1 if q.get("todo", 0) + q.get("doing", 0) + d == 0 else 0
+        if q.get("doing") and during is not None and await during():
+            calm = 0
     return loop.time() - t0
 
 
@@ -264,7 +264,8 @@ class Outcome:
 
     steps: list[float] = field(default_factory=list)  # seconds to settle, per step
     rate_limited: int = 0
-    rate_limited_late: int = 0  # 429s after the first step's first seconds
+    rate_limited_late: int = 0  # 429s after the first FIRST_BURST seconds of a host
+    limited_when: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     kills: int = 0
     requests: int = 0
     stats_admitted: int = 0
@@ -273,7 +274,8 @@ class Outcome:
     checks: int = 0
     differences: list[str] = field(default_factory=list)
     integrity: list[str] = field(default_factory=list)
-    failed_jobs: int = 0
+    failed_jobs: list[str] = field(default_factory=list)
+    log_tail: str = ""
 
 
 async def run(
@@ -340,27 +342,31 @@ async def run(
                 out.steps.append(await settled(engine, sim, patience, chaos))
             except AssertionError as exc:
                 raise AssertionError(f"{exc}\n{fleet.log_tail()}") from None
-            if day == 0:
-                out.rate_limited_late -= sim.stats()["rate_limited"]
             if ref is not None:
                 await _reference_step(sim, ref, limits, faults)
         out.worker_cpu = fleet.cpu()
     finally:
         await fleet.stop()
+        out.log_tail = fleet.log_tail()
         engine.dispose()
     stats = sim.stats()
     out.rate_limited = stats["rate_limited"]
-    out.rate_limited_late += out.rate_limited
+    lim = sim.state.limits
+    out.rate_limited_late = lim.limited_after(FIRST_BURST)
+    for service, counts in lim.limited_per_second.items():
+        first = min(lim.per_second.get(service) or counts)
+        out.limited_when[service] = sorted((s - first, n) for s, n in counts.items())
     out.requests = stats["total"]
     out.stats_admitted = sim.state.limits.admitted.get("stats", 0)
     out.busiest = sim.state.limits.busiest_window("stats")
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        out.failed_jobs = int(
-            conn.execute(
-                sa.text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'")
-            ).scalar_one()
-        )
+        out.failed_jobs = [
+            f"{t}{a}"
+            for t, a in conn.execute(
+                sa.text("SELECT task_name, args FROM procrastinate_jobs WHERE status = 'failed'")
+            )
+        ]
         out.checks = int(
             conn.execute(
                 sa.text(

@@ -60,7 +60,7 @@ def ref_url(pg_url: str):  # type: ignore[no-untyped-def]
 def _assert_same(out: dist.Outcome) -> None:
     assert out.integrity == []
     assert out.differences == [], "\n".join(out.differences)
-    assert out.failed_jobs == 0
+    assert out.failed_jobs == [], out.log_tail
 
 
 async def test_three_workers_equal_one_track_process(

@@ -57,11 +57,13 @@ CHECK_TASK = "halotrack.check_player"
 FILL_TASK = "halotrack.fill_csr"
 LEASE = timedelta(hours=1)
 CYCLE = timedelta(minutes=10)  # "check every cycle" (no next_check_at): at most this often
-BATCH = 500  # due players picked per tick
+BATCH = 5000  # due players leased per transaction: one CSR fill each
 MAX_ATTEMPTS = 5
 BASE_DELAY = 2  # seconds, doubled per attempt
 MAX_DELAY = 600
 TICK_CRON = "* * * * * */2"  # every 2 seconds (6th column: seconds)
+CLEANUP_CRON = "17 * * * *"  # hourly
+KEEP_FINISHED = timedelta(hours=24)
 STALLED_AFTER = 30.0  # seconds without a worker heartbeat: its jobs are retried
 
 
@@ -212,8 +214,35 @@ async def _pause_left(rt: Runtime) -> float | None:
     return max((h.paused for h in hosts), default=0.0) or None
 
 
-def _lease_due(store: Store, now: Any, limit: int) -> list[int]:
-    """Due players, locked so that concurrent ticks skip them, leased in one transaction."""
+# Deferred in the lease's own transaction, through procrastinate's SQL function (what its
+# `defer` runs), so a tick killed half-way leaves no player leased without a job.
+_DEFER = sa.text(
+    """
+    SELECT procrastinate_defer_jobs_v1(ARRAY(
+        SELECT ROW(CAST(:queue AS text), CAST(:task AS text), 0,
+                   CAST(:lock AS text) || x, CAST(:queueing AS text) || x,
+                   jsonb_build_object('xuid', x), NULL)::procrastinate_job_to_defer_v1
+          FROM unnest(CAST(:xuids AS bigint[])) AS x
+        UNION ALL
+        SELECT ROW(CAST(:queue AS text), CAST(:fill AS text), 0, NULL, NULL,
+                   jsonb_build_object('xuids', CAST(:xuids AS bigint[]),
+                                      'since', CAST(:since AS text)),
+                   now() + interval '1 second')::procrastinate_job_to_defer_v1
+    ))
+    """
+)
+_WAITING = sa.text(
+    "SELECT CAST(substr(queueing_lock, length(:queueing) + 1) AS bigint) "
+    "FROM procrastinate_jobs WHERE status = 'todo' "
+    "AND queueing_lock = ANY(CAST(:locks AS text[]))"
+)
+LOCK_PREFIX = "halotrack:player:"
+QUEUEING_PREFIX = "halotrack:check:"
+
+
+def _lease_due(store: Store, now: datetime, limit: int) -> tuple[list[int], int]:
+    """Due players, locked so that concurrent ticks skip them, leased and deferred in one
+    transaction, with the batch's CSR fill: (deferred, already waiting)."""
     wl = watch_list
     every_cycle = sa.and_(
         wl.c.next_check_at.is_(None),
@@ -228,40 +257,41 @@ def _lease_due(store: Store, now: Any, limit: int) -> list[int]:
     )
     with store.engine.begin() as conn:
         xuids = [int(x) for x in conn.execute(due).scalars()]
-        if xuids:
+        if not xuids:
+            return [], 0
+        conn.execute(sa.update(wl).where(wl.c.xuid.in_(xuids)).values(next_check_at=now + LEASE))
+        locks = [f"{QUEUEING_PREFIX}{x}" for x in xuids]
+        waiting = {
+            int(x)
+            for x in conn.execute(_WAITING, {"queueing": QUEUEING_PREFIX, "locks": locks}).scalars()
+        }
+        batch = [x for x in xuids if x not in waiting]
+        if batch:
+            # "Played in this batch": since a little before now. A player's previous check
+            # was at least CYCLE ago (the lease rule), and workers' clocks differ by less.
             conn.execute(
-                sa.update(wl).where(wl.c.xuid.in_(xuids)).values(next_check_at=now + LEASE)
-            )
-    return xuids
+                _DEFER,
+                {
+                    "queue": QUEUE, "task": CHECK_TASK, "fill": FILL_TASK, "xuids": batch,
+                    "lock": LOCK_PREFIX, "queueing": QUEUEING_PREFIX,
+                    "since": (now - CYCLE / 2).isoformat(),
+                },
+            )  # fmt: skip
+    return batch, len(xuids) - len(batch)
 
 
 async def schedule_due(rt: Runtime, *, limit: int = BATCH) -> tuple[int, int]:
-    """Defer one check per due player (by the API's clock); returns (deferred, already
-    waiting). Called by the periodic tick."""
+    """Defer one check per due player (by the API's clock), and a CSR fill per batch;
+    returns (deferred, already waiting). Called by the periodic tick."""
     # The API's time moves on its own (a simulator's jumps): read it fresh each tick.
     await rt.client.gamecms.season_calendar()
     now = rt.client.now()
-    batch: list[int] = []
-    waiting = 0
+    deferred = waiting = 0
     while True:
-        xuids = await to_thread(_lease_due, rt.store, now, limit)
-        for xuid in xuids:
-            try:
-                await check_player.configure(
-                    lock=f"halotrack:player:{xuid}",
-                    queueing_lock=f"halotrack:check:{xuid}",
-                ).defer_async(xuid=xuid)
-                batch.append(xuid)
-            except pexc.AlreadyEnqueued:
-                waiting += 1
-        if len(xuids) < limit:
-            break
-    if batch:
-        # "Played in this batch": since a little before now. A player's previous check
-        # was at least CYCLE ago (the lease rule), and workers' clocks differ by less.
-        since = (now - CYCLE / 2).isoformat()
-        await fill_csr.configure(schedule_in={"seconds": 1}).defer_async(xuids=batch, since=since)
-    return len(batch), waiting
+        batch, already = await to_thread(_lease_due, rt.store, now, limit)
+        deferred, waiting = deferred + len(batch), waiting + already
+        if len(batch) + already < limit:
+            return deferred, waiting
 
 
 @app.periodic(cron=TICK_CRON, periodic_id="schedule")
@@ -274,6 +304,17 @@ async def tick(context: JobContext, timestamp: int) -> dict[str, int]:
     return {"deferred": deferred, "waiting": waiting, "recovered": recovered}
 
 
+@app.periodic(cron=CLEANUP_CRON, periodic_id="cleanup")
+@app.task(name="halotrack.cleanup", queue=QUEUE, pass_context=True, queueing_lock="cleanup")
+async def cleanup(context: JobContext, timestamp: int) -> None:
+    """Delete succeeded jobs finished more than `KEEP_FINISHED` ago (a check per player per
+    cycle would grow the queue's table without bound); failed ones stay, for `status`.
+    The same call as procrastinate's builtin `remove_old_jobs`, on halotrack's queue."""
+    await context.app.job_manager.delete_old_jobs(
+        nb_hours=int(KEEP_FINISHED.total_seconds() // 3600), queue=QUEUE
+    )
+
+
 async def recover_stalled(papp: procrastinate.App, stalled_after: float) -> int:
     """Put the running jobs of workers silent for `stalled_after` seconds back to `todo`."""
     stalled = await papp.job_manager.get_stalled_jobs(
@@ -281,7 +322,12 @@ async def recover_stalled(papp: procrastinate.App, stalled_after: float) -> int:
     )
     n = 0
     for job in stalled:
+        try:
+            await papp.job_manager.retry_job(job)
+        except pexc.ConnectorException:
+            # Ticks may overlap (a slow one and the next): the other put it back first.
+            log.info("job %s of a silent worker was already put back", job.id)
+            continue
         log.warning("job %s of a silent worker is retried", job.id)
-        await papp.job_manager.retry_job(job)
         n += 1
     return n

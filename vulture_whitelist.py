@@ -87,3 +87,6 @@ _.together_wins
 _.a_wins_against
 _.b_wins_against
 _.should_exit
+
+# procrastinate tasks run by name: the check job is deferred in SQL by the scheduler's lease
+_.check_player

@@ -84,7 +84,6 @@ class Fleet:
     def __init__(self, env: dict[str, str], logs: Path, *args: str) -> None:
         self.env, self.logs, self.args = env, logs, args
         self.procs: list[asyncio.subprocess.Process] = []
-        self.cpu_of_ended = 0.0
         self.started = 0
         logs.mkdir(parents=True, exist_ok=True)
 
@@ -285,7 +284,6 @@ class Outcome:
     requests: int = 0  # the fleet's, all hosts
     reference_requests: int = 0
     pg_bytes: list[int] = field(default_factory=list)  # halotrack's tables, after each step
-    stats_admitted: int = 0
     busiest: float = 0.0
     worker_cpu: float = 0.0
     checks: int = 0
@@ -383,7 +381,6 @@ async def run(
         first = min(lim.per_second.get(service) or counts)
         out.limited_when[service] = sorted((s - first, n) for s, n in counts.items())
     out.requests = stats["total"] - out.reference_requests
-    out.stats_admitted = sim.state.limits.admitted.get("stats", 0)
     out.busiest = sim.state.limits.busiest_window("stats")
     engine = sa.create_engine(url)
     with engine.connect() as conn:

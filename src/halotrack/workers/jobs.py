@@ -5,9 +5,10 @@ Why this shape:
 - *Schedule*: a periodic task (deduplicated by procrastinate, so one tick runs per period
   however many workers there are) picks due players with `FOR UPDATE SKIP LOCKED` and, in
   the same transaction, leases them (`next_check_at` moves `LEASE` ahead) so the next tick
-  does not pick them again while their job waits; the job's own write sets the real
-  `next_check_at` (adaptive polling, `usecases.policy`). A lost job only delays its player
-  by the lease. A player due "every cycle" (no `next_check_at`) is due again `CYCLE` after
+  does not pick them again while their job waits, and defers their jobs (through
+  procrastinate's SQL function, in that transaction: a tick killed half-way leaves no
+  player leased without a job); the job's own write sets the real `next_check_at`
+  (adaptive polling, `usecases.policy`). A player due "every cycle" (no `next_check_at`) is due again `CYCLE` after
   their last check, as with `halotrack track --every 10m`.
 - *Check*: one job per player, deferred with a queueing lock (at most one waiting check per
   player: checks never pile up) and a lock (two checks of one player never run at once).

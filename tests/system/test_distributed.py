@@ -8,8 +8,10 @@ checked in that step (observation times are compared to the simulated hour, and 
 workers settle with no player due); the simulator answered no rate-limit 429; repeated
 SIGKILLs of workers lose nothing and store nothing twice; the 20% fault mix changes nothing.
 
-Scaled to this 2-core machine: the issue's 2,000 players are `PLAYERS` here (each test
-stays near a minute on 2 idle cores); bench/scale.py runs the large worlds.
+Scaled to this 2-core machine: the issue's 2,000 players are `PLAYERS` (40) here, the
+largest that kept the equality test near a minute (58 s, at a load average of 7 from other
+jobs; the SIGKILL and fault tests took 78 and 82 s); bench/scale.py runs larger worlds.
+429s while the fleet starts (`FIRST_BURST`) are forgiven, as the issue allows.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ Why this shape:
   does not pick them again while their job waits, and defers their jobs (through
   procrastinate's SQL function, in that transaction: a tick killed half-way leaves no
   player leased without a job); the job's own write sets the real `next_check_at`
-  (adaptive polling, `usecases.policy`). A player due "every cycle" (no `next_check_at`) is due again `CYCLE` after
-  their last check, as with `halotrack track --every 10m`.
+  (adaptive polling, `usecases.policy`). A player due "every cycle" (no `next_check_at`)
+  is due again `CYCLE` after their last check, as with `halotrack track --every 10m`.
 - *Check*: one job per player, deferred with a queueing lock (at most one waiting check per
   player: checks never pile up) and a lock (two checks of one player never run at once).
   The job is the single-process tracker's cycle over that one player, so both modes store

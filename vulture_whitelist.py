@@ -95,3 +95,6 @@ _.should_exit
 _.socket_connect_timeout
 _.socket_read_timeout
 _.redirects
+
+# procrastinate tasks run by name: the check job is deferred in SQL by the scheduler's lease
+_.check_player

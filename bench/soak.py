@@ -32,20 +32,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from halotrack.simulator import Simulator, start_simulator
+from halotrack.simulator.faults import mix
 from halotrack.store import Store, open_store
 from halotrack.usecases import Tracker
 from halotrack.waypoint import Limits, RetryPolicy, WaypointClient
 from halotrack.wiring.simtokens import SimulatorTokens
-
-# Share of each fault kind in the total fault rate (sums to 1).
-MIX = {
-    "rate_429": 0.25,
-    "rate_500": 0.2,
-    "rate_503": 0.15,
-    "rate_drop": 0.15,
-    "rate_truncate": 0.15,
-    "rate_401": 0.1,
-}
 
 # Columns that legitimately differ between two runs: surrogate keys only (every time is
 # the simulated clock's, so even bookkeeping times must agree).
@@ -98,13 +89,6 @@ class SoakResult:
             "integrity": self.integrity,
             "never_captured": self.never_captured,
         }
-
-
-def fault_config(rate: float, seed: int, latency_ms: float, retry_after: int) -> dict[str, Any]:
-    rule: dict[str, Any] = {k: rate * share for k, share in MIX.items()}
-    rule["latency_ms"] = latency_ms
-    rule["retry_after"] = retry_after
-    return {"seed": seed, "*": rule}
 
 
 def _faults_injected(sim: Simulator) -> int:
@@ -229,7 +213,7 @@ async def soak(
     world = {"seasons": 4, "ranked_playlists": 2, "history_scale": history_scale}
     t0 = time.perf_counter()
     async with start_simulator(seed=seed, players=players, **world) as sim:
-        sim.set_faults(fault_config(fault_rate, seed, latency_ms, retry_after))
+        sim.set_faults(mix(fault_rate, seed, latency_ms, retry_after))
         cycles, faulty = await _track(
             sim, f"sqlite:///{tmp / 'faulty.sqlite'}", rounds=rounds, hours=hours,
             retry=retry, max_cycles=max_cycles, concurrency=concurrency, log=log,

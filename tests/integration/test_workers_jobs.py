@@ -48,3 +48,20 @@ def test_distributed_commands_refuse_sqlite(
     code = main(["--db", str(tmp_path / "x.sqlite"), *command])
     err = capsys.readouterr().err
     assert code != 0 and "PostgreSQL" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_csr_fill_waits_for_its_checks_then_retries_like_a_check() -> None:
+    from datetime import timedelta
+
+    from halotrack.workers.jobs import ChecksRunning, WhenChecksDone
+
+    strategy = WhenChecksDone(every=1, patience=timedelta(seconds=10))
+    waiting = strategy.get_retry_decision(exception=ChecksRunning("3 left"), job=_job(7))
+    assert round(_seconds(waiting)) == 1
+    # past its patience the fill gives up (and stays failed, for `status`)
+    assert strategy.get_retry_decision(exception=ChecksRunning("x"), job=_job(10)) is None
+    # a failed CSR request backs off as a check does, and gives up as a check does
+    assert (
+        round(_seconds(strategy.get_retry_decision(exception=CheckFailed("x"), job=_job(2)))) == 8
+    )
+    assert strategy.get_retry_decision(exception=ValueError("bug"), job=_job(0)) is None

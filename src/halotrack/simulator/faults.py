@@ -13,6 +13,25 @@ from typing import Any
 
 KINDS = ("rate_429", "rate_500", "rate_503", "rate_drop", "rate_truncate", "rate_401")
 
+MIX = {
+    "rate_429": 0.25,
+    "rate_500": 0.2,
+    "rate_503": 0.15,
+    "rate_drop": 0.15,
+    "rate_truncate": 0.15,
+    "rate_401": 0.1,
+}
+"""Share of each fault kind in "the fault mix" (sums to 1): the soak and the distributed
+tests inject `mix(0.2, ...)`, "the 20% mix"."""
+
+
+def mix(rate: float, seed: int, latency_ms: float, retry_after: int) -> dict[str, Any]:
+    """A `/_sim/faults` configuration: `rate` of every service's answers faulty, by `MIX`."""
+    rule: dict[str, Any] = {k: rate * share for k, share in MIX.items()}
+    rule["latency_ms"] = latency_ms
+    rule["retry_after"] = retry_after
+    return {"seed": seed, "*": rule}
+
 
 @dataclass
 class FaultRule:

@@ -47,6 +47,7 @@ class RateLimits:
         self.limited: Counter[str] = Counter()
         self.admitted: Counter[str] = Counter()
         self.per_second: defaultdict[str, Counter[int]] = defaultdict(Counter)
+        self.limited_per_second: defaultdict[str, Counter[int]] = defaultdict(Counter)
 
     def configure(self, data: dict[str, Any]) -> None:
         limits: dict[str, Limit] = {}
@@ -71,6 +72,7 @@ class RateLimits:
         allowed_at = tat - interval * (limit.burst - 1)
         if allowed_at > now + 1e-9:
             self.limited[service] += 1
+            self.limited_per_second[service][int(now)] += 1
             return allowed_at - now
         self._tat[service] = tat + interval
         self.admitted[service] += 1
@@ -92,6 +94,16 @@ class RateLimits:
         self.limited.clear()
         self.admitted.clear()
         self.per_second.clear()
+        self.limited_per_second.clear()
+
+    def limited_after(self, seconds: float) -> int:
+        """429s answered later than `seconds` after each service's first admitted request:
+        what is left once a first burst (e.g. workers starting at once) is forgiven."""
+        late = 0
+        for service, counts in self.limited_per_second.items():
+            first = min(self.per_second.get(service) or counts)
+            late += sum(n for s, n in counts.items() if s > first + seconds)
+        return late
 
     def busiest_window(self, service: str, seconds: int = 10) -> float:
         """The highest admitted rate (requests per second) over any `seconds`-long window:

@@ -440,6 +440,10 @@ class Tracker:
         if not fetched:
             return 0
         ranked = await self._ranked(fetched)
+        await self._csr_in(ranked, fetched)
+        return len(ranked)
+
+    async def _csr_in(self, ranked: Sequence[str], fetched: Sequence[_Work]) -> None:
         by_xuid = {w.xuid: w for w in fetched}
         xuids = list(by_xuid)
         self._tick("csr", 0, len(ranked))
@@ -468,7 +472,40 @@ class Tracker:
                     continue
                 who.csr[pid] = raw_by_xuid[x]
             self._tick("csr", i + 1, len(ranked))
-        return len(ranked)
+
+    async def fill_csr(
+        self, played: Sequence[tuple[WatchEntry, ServiceRecord, set[str]]]
+    ) -> tuple[int, list[str]]:
+        """The CSR one cycle over all these players would have stored, for players checked
+        one by one (a worker's jobs): each check asked the ranked playlists known so far and
+        its own, so a playlist found ranked by a later check of the same batch is asked
+        here, for every player of the batch lacking it. `played`: (entry, lifetime record,
+        playlists whose CSR that check stored). Returns (snapshots stored, errors)."""
+        work = []
+        for entry, lifetime, _ in played:
+            w = _Work(entry, played=True, lifetime=lifetime)
+            work.append(w)
+        if not work:
+            return 0, []
+        ranked = await self._ranked(work)
+        have = {entry.xuid: done for entry, _, done in played}
+        for pid in ranked:
+            lacking = [w for w in work if pid not in have[w.xuid]]
+            if lacking:
+                await self._csr_in([pid], lacking)
+        got = [w for w in work if w.csr]
+        if got:
+            csr_calendar = await self.metadata.csr_calendar()
+            season = current_csr_season(csr_calendar, self.clock()) or FALLBACK_CSR_SEASON
+
+            def write(tx: StoreTx) -> None:
+                now = self.clock()
+                for w in got:
+                    for pid, raw in w.csr.items():
+                        tx.save_csr(w.xuid, pid, season, raw, now)
+
+            await self._write(write)
+        return sum(len(w.csr) for w in got), [e for w in work for e in w.csr_errors]
 
     # -- 4. write --------------------------------------------------------------------------
 

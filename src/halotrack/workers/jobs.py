@@ -5,14 +5,21 @@ Why this shape:
 - *Schedule*: a periodic task (deduplicated by procrastinate, so one tick runs per period
   however many workers there are) picks due players with `FOR UPDATE SKIP LOCKED` and, in
   the same transaction, leases them (`next_check_at` moves `LEASE` ahead) so the next tick
-  does not pick them again while their job waits; the job's own write sets the real
-  `next_check_at` (adaptive polling, `usecases.policy`). A lost job only delays its player
-  by the lease. A player due "every cycle" (no `next_check_at`) is due again `CYCLE` after
-  their last check, as with `halotrack track --every 10m`.
+  does not pick them again while their job waits, and defers their jobs (through
+  procrastinate's SQL function, in that transaction: a tick killed half-way leaves no
+  player leased without a job); the job's own write sets the real `next_check_at`
+  (adaptive polling, `usecases.policy`). A player due "every cycle" (no `next_check_at`)
+  is due again `CYCLE` after their last check, as with `halotrack track --every 10m`.
 - *Check*: one job per player, deferred with a queueing lock (at most one waiting check per
   player: checks never pile up) and a lock (two checks of one player never run at once).
   The job is the single-process tracker's cycle over that one player, so both modes store
   the same rows.
+- *CSR of the batch*: a check asks CSR in the ranked playlists known so far and the
+  player's own, as a one-player cycle would; a `track` cycle asks everyone who played in the
+  ranked playlists of all of them. So each tick also defers one `fill_csr` job for the
+  players it deferred: once their checks are done (it waits by retrying), it asks, batched
+  per playlist, the ranked playlists found by the batch that a player's check did not ask.
+  Usually none: it then makes no request. Both modes store the same CSR rows.
 - *Fail*: a failed check raises `CheckFailed`; the retry strategy retries it with backoff,
   never sooner than a 429's Retry-After; after `MAX_ATTEMPTS` the job stays `failed`
   (`halotrack status` shows it with the reason kept on the player's watch row).
@@ -25,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import procrastinate
@@ -37,7 +44,8 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from halotrack.errors import ConfigError
-from halotrack.store import Store, to_thread
+from halotrack.models import ServiceRecord
+from halotrack.store import Store, WatchEntry, to_thread
 from halotrack.store.budget import Budget
 from halotrack.store.schema import watch_list
 from halotrack.usecases import Tracker
@@ -47,13 +55,16 @@ log = logging.getLogger("halotrack.workers")
 
 QUEUE = "halotrack"
 CHECK_TASK = "halotrack.check_player"
+FILL_TASK = "halotrack.fill_csr"
 LEASE = timedelta(hours=1)
 CYCLE = timedelta(minutes=10)  # "check every cycle" (no next_check_at): at most this often
-BATCH = 500  # due players picked per tick
+BATCH = 5000  # due players leased per transaction: one CSR fill each
 MAX_ATTEMPTS = 5
 BASE_DELAY = 2  # seconds, doubled per attempt
 MAX_DELAY = 600
 TICK_CRON = "* * * * * */2"  # every 2 seconds (6th column: seconds)
+CLEANUP_CRON = "17 * * * *"  # hourly
+KEEP_FINISHED = timedelta(hours=24)
 STALLED_AFTER = 30.0  # seconds without a worker heartbeat: its jobs are retried
 
 
@@ -63,6 +74,25 @@ class CheckFailed(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ChecksRunning(Exception):
+    """A batch's CSR fill waits: some of the batch's checks are still queued or running."""
+
+
+class WhenChecksDone(BaseRetryStrategy):
+    """Retry a fill every `every` seconds while its checks run (a stalled check is put back
+    within `STALLED_AFTER`; one failing for good ends `failed`, which ends the wait)."""
+
+    def __init__(self, every: int = 1, patience: timedelta = LEASE) -> None:
+        self.every, self.patience = every, patience
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if not isinstance(exception, ChecksRunning):
+            return HonourRetryAfter().get_retry_decision(exception=exception, job=job)
+        if job.attempts * self.every >= self.patience.total_seconds():
+            return None
+        return RetryDecision(retry_in={"seconds": self.every})
 
 
 class HonourRetryAfter(BaseRetryStrategy):
@@ -122,6 +152,58 @@ async def check_player(context: JobContext, xuid: int) -> dict[str, Any]:
     return {"xuid": xuid, "played": report.played, "requests": report.requests}
 
 
+_RUNNING = sa.text(
+    "SELECT count(*) FROM procrastinate_jobs WHERE task_name = :task "
+    "AND status IN ('todo', 'doing') AND (args->>'xuid')::bigint = ANY(:xuids)"
+)
+_CSR_DONE = sa.text(
+    "SELECT xuid, playlist_id FROM csr_snapshots WHERE xuid = ANY(:xuids) AND verified_at >= :since"
+)
+
+
+def _batch(
+    store: Store, xuids: list[int], since: datetime
+) -> tuple[int, list[tuple[WatchEntry, ServiceRecord, set[str]]]]:
+    """(checks of the batch still to run, the batch's players who played with their
+    lifetime record and the playlists whose CSR their check stored)."""
+    from halotrack.models.decoding import decode_as
+
+    with store.engine.connect() as conn:
+        running = int(conn.execute(_RUNNING, {"task": CHECK_TASK, "xuids": xuids}).scalar_one())
+        if running:
+            return running, []
+        done: dict[int, set[str]] = {}
+        for x, pid in conn.execute(_CSR_DONE, {"xuids": xuids, "since": since}):
+            done.setdefault(int(x), set()).add(str(pid))
+    played = []
+    with store.reader() as tx:
+        for x in xuids:
+            entry = tx.watch_get(x)
+            seen = entry and entry.last_played_at and entry.last_checked_at
+            if entry is None or not seen or entry.last_played_at < since:  # type: ignore[operator]
+                continue
+            record = tx.latest_record(x)
+            if record is not None:
+                lifetime = decode_as(ServiceRecord, record.raw_json, source="store")
+                played.append((entry, lifetime, done.get(x, set())))
+    return 0, played
+
+
+@app.task(name=FILL_TASK, queue=QUEUE, pass_context=True, retry=WhenChecksDone())
+async def fill_csr(context: JobContext, xuids: list[int], since: str) -> dict[str, Any]:
+    """A tick's batch, once its checks are done: the CSR a `track` cycle over all of them
+    would have stored and their checks did not (see the module's docstring)."""
+    rt = _runtime(context)
+    running, played = await to_thread(_batch, rt.store, xuids, datetime.fromisoformat(since))
+    if running:
+        raise ChecksRunning(f"{running} checks of the batch still to run")
+    tracker = Tracker(rt.client, rt.store, sync_matches=False)
+    stored, errors = await tracker.fill_csr(played)
+    if errors:
+        raise CheckFailed("; ".join(errors[:3]), retry_after=await _pause_left(rt))
+    return {"players": len(played), "csr": stored}
+
+
 async def _pause_left(rt: Runtime) -> float | None:
     """The longest pause a 429 put on any host: a retry before it ends would only wait."""
     from halotrack.store.budget import usage
@@ -133,8 +215,35 @@ async def _pause_left(rt: Runtime) -> float | None:
     return max((h.paused for h in hosts), default=0.0) or None
 
 
-def _lease_due(store: Store, now: Any, limit: int) -> list[int]:
-    """Due players, locked so that concurrent ticks skip them, leased in one transaction."""
+# Deferred in the lease's own transaction, through procrastinate's SQL function (what its
+# `defer` runs), so a tick killed half-way leaves no player leased without a job.
+_DEFER = sa.text(
+    """
+    SELECT procrastinate_defer_jobs_v1(ARRAY(
+        SELECT ROW(CAST(:queue AS text), CAST(:task AS text), 0,
+                   CAST(:lock AS text) || x, CAST(:queueing AS text) || x,
+                   jsonb_build_object('xuid', x), NULL)::procrastinate_job_to_defer_v1
+          FROM unnest(CAST(:xuids AS bigint[])) AS x
+        UNION ALL
+        SELECT ROW(CAST(:queue AS text), CAST(:fill AS text), 0, NULL, NULL,
+                   jsonb_build_object('xuids', CAST(:xuids AS bigint[]),
+                                      'since', CAST(:since AS text)),
+                   now() + interval '1 second')::procrastinate_job_to_defer_v1
+    ))
+    """
+)
+_WAITING = sa.text(
+    "SELECT CAST(substr(queueing_lock, length(:queueing) + 1) AS bigint) "
+    "FROM procrastinate_jobs WHERE status = 'todo' "
+    "AND queueing_lock = ANY(CAST(:locks AS text[]))"
+)
+LOCK_PREFIX = "halotrack:player:"
+QUEUEING_PREFIX = "halotrack:check:"
+
+
+def _lease_due(store: Store, now: datetime, limit: int) -> tuple[list[int], int]:
+    """Due players, locked so that concurrent ticks skip them, leased and deferred in one
+    transaction, with the batch's CSR fill: (deferred, already waiting)."""
     wl = watch_list
     every_cycle = sa.and_(
         wl.c.next_check_at.is_(None),
@@ -149,32 +258,40 @@ def _lease_due(store: Store, now: Any, limit: int) -> list[int]:
     )
     with store.engine.begin() as conn:
         xuids = [int(x) for x in conn.execute(due).scalars()]
-        if xuids:
+        if not xuids:
+            return [], 0
+        conn.execute(sa.update(wl).where(wl.c.xuid.in_(xuids)).values(next_check_at=now + LEASE))
+        locks = [f"{QUEUEING_PREFIX}{x}" for x in xuids]
+        waiting = {
+            int(x)
+            for x in conn.execute(_WAITING, {"queueing": QUEUEING_PREFIX, "locks": locks}).scalars()
+        }
+        batch = [x for x in xuids if x not in waiting]
+        if batch:
+            # "Played in this batch": since a little before now. A player's previous check
+            # was at least CYCLE ago (the lease rule), and workers' clocks differ by less.
             conn.execute(
-                sa.update(wl).where(wl.c.xuid.in_(xuids)).values(next_check_at=now + LEASE)
-            )
-    return xuids
+                _DEFER,
+                {
+                    "queue": QUEUE, "task": CHECK_TASK, "fill": FILL_TASK, "xuids": batch,
+                    "lock": LOCK_PREFIX, "queueing": QUEUEING_PREFIX,
+                    "since": (now - CYCLE / 2).isoformat(),
+                },
+            )  # fmt: skip
+    return batch, len(xuids) - len(batch)
 
 
 async def schedule_due(rt: Runtime, *, limit: int = BATCH) -> tuple[int, int]:
-    """Defer one check per due player (by the API's clock); returns (deferred, already
-    waiting). Called by the periodic tick."""
+    """Defer one check per due player (by the API's clock), and a CSR fill per batch;
+    returns (deferred, already waiting). Called by the periodic tick."""
     # The API's time moves on its own (a simulator's jumps): read it fresh each tick.
     await rt.client.gamecms.season_calendar()
     now = rt.client.now()
     deferred = waiting = 0
     while True:
-        xuids = await to_thread(_lease_due, rt.store, now, limit)
-        for xuid in xuids:
-            try:
-                await check_player.configure(
-                    lock=f"halotrack:player:{xuid}",
-                    queueing_lock=f"halotrack:check:{xuid}",
-                ).defer_async(xuid=xuid)
-                deferred += 1
-            except pexc.AlreadyEnqueued:
-                waiting += 1
-        if len(xuids) < limit:
+        batch, already = await to_thread(_lease_due, rt.store, now, limit)
+        deferred, waiting = deferred + len(batch), waiting + already
+        if len(batch) + already < limit:
             return deferred, waiting
 
 
@@ -188,6 +305,17 @@ async def tick(context: JobContext, timestamp: int) -> dict[str, int]:
     return {"deferred": deferred, "waiting": waiting, "recovered": recovered}
 
 
+@app.periodic(cron=CLEANUP_CRON, periodic_id="cleanup")
+@app.task(name="halotrack.cleanup", queue=QUEUE, pass_context=True, queueing_lock="cleanup")
+async def cleanup(context: JobContext, timestamp: int) -> None:
+    """Delete succeeded jobs finished more than `KEEP_FINISHED` ago (a check per player per
+    cycle would grow the queue's table without bound); failed ones stay, for `status`.
+    The same call as procrastinate's builtin `remove_old_jobs`, on halotrack's queue."""
+    await context.app.job_manager.delete_old_jobs(
+        nb_hours=int(KEEP_FINISHED.total_seconds() // 3600), queue=QUEUE
+    )
+
+
 async def recover_stalled(papp: procrastinate.App, stalled_after: float) -> int:
     """Put the running jobs of workers silent for `stalled_after` seconds back to `todo`."""
     stalled = await papp.job_manager.get_stalled_jobs(
@@ -195,7 +323,12 @@ async def recover_stalled(papp: procrastinate.App, stalled_after: float) -> int:
     )
     n = 0
     for job in stalled:
+        try:
+            await papp.job_manager.retry_job(job)
+        except pexc.ConnectorException:
+            # Ticks may overlap (a slow one and the next): the other put it back first.
+            log.info("job %s of a silent worker was already put back", job.id)
+            continue
         log.warning("job %s of a silent worker is retried", job.id)
-        await papp.job_manager.retry_job(job)
         n += 1
     return n

@@ -21,6 +21,7 @@ from halotrack.wiring.client import client_from_settings
 from halotrack.workers.jobs import QUEUE, STALLED_AFTER, Runtime, app
 from halotrack.workers.pacing import DEFAULT_BURST, DEFAULT_RATE, BudgetPacer
 
+POLL_SECONDS = 1.0  # procrastinate's default, 5 s, would add up to that to every retry
 _HINT_PG = "pass --db postgresql://USER@HOST/DB; with SQLite use `halotrack track`"
 
 
@@ -98,5 +99,7 @@ async def run_worker(
                 name=name or "halotrack",
                 additional_context={"runtime": rt},
                 update_heartbeat_interval=max(0.5, stalled_after / 4),
+                # New jobs arrive by LISTEN/NOTIFY; a retry's time comes only by polling.
+                fetch_job_polling_interval=POLL_SECONDS,
                 stalled_worker_timeout=stalled_after,
             )

@@ -15,7 +15,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from halotrack.auth.login import DeviceCode
-from halotrack.cli.common import console, err_console, print_json, run, state
+from halotrack.cli.common import JsonOpt, console, err_console, print_json, run, state
 from halotrack.errors import ConfigError
 
 ClientIdOpt = Annotated[
@@ -176,7 +176,7 @@ def login_cmd(
 @app.command("status")
 def status_cmd(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Who is signed in, until when each token lasts, and where they are stored."""
     from halotrack.auth import status

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich import box
@@ -26,6 +26,9 @@ T = TypeVar("T")
 
 console = Console()
 err_console = Console(stderr=True)
+
+PlayerArg = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 
 
 @dataclass

@@ -6,11 +6,11 @@ shared PostgreSQL database, or worried after a crash, wants to do it (or verify)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
-from halotrack.cli.common import console, open_db, print_json, run, state
+from halotrack.cli.common import JsonOpt, console, open_db, print_json, run, state
 from halotrack.errors import StoreError
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def _queue_schema(url: str, where: str) -> None:
 @app.command("check", help="Check the database: schema, SQLite integrity, foreign keys, snapshots.")
 def check_cmd(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     from halotrack.store.migrate import store_schema_problems
 

@@ -15,15 +15,13 @@ from rich import box
 from rich.table import Table
 
 from halotrack import config
-from halotrack.cli.common import console, err_console, open_db, print_json
+from halotrack.cli.common import JsonOpt, PlayerArg, console, err_console, open_db, print_json
 from halotrack.cli.output import write_output
 from halotrack.errors import ConfigError
 from halotrack.models.enums import RECORD_KINDS
 from halotrack.models.export import MATCH_COLUMNS_HELP
 from halotrack.models.names import load_personal_scores
 
-PlayerArg = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Kind = Annotated[str, typer.Option("--kind", help="matchmade, custom or local.")]
 
 
@@ -84,7 +82,7 @@ def history_cmd(
     ] = "lifetime",
     since: Annotated[str | None, typer.Option(help="Only snapshots from this date.")] = None,
     kind: Kind = "matchmade",
-    as_json: AsJson = False,
+    as_json: JsonOpt = False,
 ) -> None:
     from halotrack.store.history import parse_when
     from halotrack.usecases import stored
@@ -147,7 +145,7 @@ def diff_cmd(
     ] = None,
     to: Annotated[str | None, typer.Option(help="End date (default: latest).")] = None,
     kind: Kind = "matchmade",
-    as_json: AsJson = False,
+    as_json: JsonOpt = False,
 ) -> None:
     from halotrack.store.history import parse_when
     from halotrack.usecases import stored

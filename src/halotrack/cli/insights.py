@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from halotrack.cli.common import console, listing, open_db, print_json
+from halotrack.cli.common import JsonOpt, PlayerArg, console, listing, open_db, print_json
 from halotrack.cli.matches import short_id
 from halotrack.cli.track import parse_every
 
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from halotrack.store import Store
     from halotrack.usecases import insights as ins
 
-PlayerArg = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 PlayOpt = Annotated[
     str,
     typer.Option(

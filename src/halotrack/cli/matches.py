@@ -23,7 +23,16 @@ from rich import box
 from rich.table import Table
 from typer.core import TyperGroup
 
-from halotrack.cli.common import console, err_console, open_db, print_json, run, state
+from halotrack.cli.common import (
+    JsonOpt,
+    PlayerArg,
+    console,
+    err_console,
+    open_db,
+    print_json,
+    run,
+    state,
+)
 from halotrack.cli.progress import RunProgress
 from halotrack.errors import ConfigError, Unknown
 from halotrack.models.enums import GameVariantCategory, Outcome
@@ -35,9 +44,6 @@ if TYPE_CHECKING:
     from halotrack.store import matches as sm
     from halotrack.usecases.insights import Performance
     from halotrack.usecases.matches import SyncResult
-
-PlayerArg = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 
 
 class _DefaultList(TyperGroup):

@@ -12,7 +12,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from halotrack.cli.common import console, open_db, print_json, run, state
+from halotrack.cli.common import JsonOpt, console, open_db, print_json, run, state
 from halotrack.models.enums import TOLERANT
 from halotrack.models.xmlnames import NameBook
 
@@ -66,7 +66,7 @@ def refresh_cmd(
     match: Annotated[
         list[str] | None, typer.Option("--match", help="Also learn from this match (repeat).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Ask the API for the names of the numbers in each record and match (two requests each).
 
@@ -93,7 +93,7 @@ def refresh_cmd(
 @app.command("list")
 def list_cmd(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """The names learned so far, as the API spells them and as halotrack shows them."""
     from halotrack.usecases import names

@@ -12,9 +12,8 @@ from typing import Annotated
 
 import typer
 
-from halotrack.cli.common import console, open_db, print_json, state
+from halotrack.cli.common import JsonOpt, console, open_db, print_json, state
 
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 KIND_NAMES = "rank,session,best,season,gamertag,ops"
 
 app = typer.Typer(
@@ -44,7 +43,7 @@ def add_cmd(
         typer.Option("--player", "-p", help="Only events of this watched player (repeat)."),
     ] = None,
     on: Annotated[str | None, typer.Option("--on", help=f"Only these kinds: {KIND_NAMES}.")] = None,
-    as_json: AsJson = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Send future events to URL (it does not get the events stored before)."""
     from halotrack.usecases.notify import add_target
@@ -65,7 +64,7 @@ def list_cmd(
     failed: Annotated[
         bool, typer.Option("--failed", help="Also the messages given up, with why.")
     ] = False,
-    as_json: AsJson = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """The targets, their deliveries, and (--failed) what was given up."""
     from halotrack.usecases.notify import list_targets
@@ -94,7 +93,7 @@ def list_cmd(
 def remove_cmd(
     ctx: typer.Context,
     target_id: Annotated[str, typer.Argument(metavar="ID", help="The id `notify list` shows.")],
-    as_json: AsJson = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Stop notifying a target and forget its deliveries."""
     from halotrack.usecases.notify import remove_target
@@ -109,7 +108,7 @@ def remove_cmd(
 def test_cmd(
     ctx: typer.Context,
     target: Annotated[str, typer.Argument(metavar="URL|ID", help="A URL or a target's id.")],
-    as_json: AsJson = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Send a test message now and say whether it arrived."""
     from halotrack.usecases.notify import send_test
@@ -120,7 +119,7 @@ def test_cmd(
 
 
 @app.command("send")
-def send_cmd(ctx: typer.Context, as_json: AsJson = False) -> None:
+def send_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Deliver what is due now (`track` does this after each cycle)."""
     from halotrack.usecases.notify import send_pending
     from halotrack.wiring.notify import sender_from_settings

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from halotrack.cli.common import console, open_db
+from halotrack.cli.common import PlayerArg, console, open_db
 from halotrack.cli.output import write_output
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def page(
     ctx: typer.Context,
-    player: Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")],
+    player: PlayerArg,
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Where to write the HTML file.")
     ] = Path("stats.html"),

@@ -19,7 +19,7 @@ from rich.columns import Columns
 from rich.table import Table
 
 from halotrack import config
-from halotrack.cli.common import console, err_console, open_db, print_json, run, state
+from halotrack.cli.common import JsonOpt, console, err_console, open_db, print_json, run, state
 from halotrack.errors import ConfigError, HaloTrackError
 from halotrack.models import (
     ServiceRecord,
@@ -52,7 +52,6 @@ ClearanceOpt = Annotated[
         "--clearance", help="343-clearance id (env HALOTRACK_CLEARANCE)", show_default=False
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 
 MODE_TITLES = {
     "capture_the_flag_stats": "Capture the Flag",

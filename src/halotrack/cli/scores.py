@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from halotrack import config
-from halotrack.cli.common import console, listing, open_db, print_json
+from halotrack.cli.common import JsonOpt, console, listing, open_db, print_json
 from halotrack.models.names import PERSONAL_SCORES_FILE, load_personal_scores
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def infer_cmd(
     show_all: Annotated[
         bool, typer.Option("--all", help="Also the evidence behind each name, in full.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Name each personal-score NameId in the stored matches, with its points and evidence.
 

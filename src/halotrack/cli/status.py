@@ -5,16 +5,14 @@ Why: what to watch on a community instance (see README, "Running a community ins
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from halotrack.cli.common import console, print_json, state
+from halotrack.cli.common import JsonOpt, console, print_json, state
 
 
 def status(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show the job queue, due players and the API budget.
 

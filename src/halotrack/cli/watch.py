@@ -14,7 +14,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from halotrack.cli.common import console, err_console, open_db, print_json, run, state
+from halotrack.cli.common import JsonOpt, console, err_console, open_db, print_json, run, state
 from halotrack.errors import Unknown
 
 if TYPE_CHECKING:
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from halotrack.usecases.watch import Resolved
 
 Players = Annotated[list[str], typer.Argument(help="Gamertags or XUIDs.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 app = typer.Typer(
     help="Players to track: add (gamertag or XUID), remove, list.", no_args_is_help=True
@@ -45,7 +44,7 @@ def add_cmd(
             show_default=False,
         ),
     ] = None,
-    as_json: AsJson = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Resolve players to XUIDs and watch them (re-adding updates --matches)."""
     from halotrack.usecases import StoreEtagCache, add_players
@@ -110,7 +109,7 @@ def _entry_json(entry: WatchEntry) -> dict[str, Any]:
 
 
 @app.command("list")
-def list_cmd(ctx: typer.Context, as_json: AsJson = False) -> None:
+def list_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Watched players and when the tracker last looked at them."""
     with open_db(ctx, write=False) as store:
         entries = store.watch_list()

@@ -7,7 +7,7 @@ fail a response; it is kept as its number and named `Unknown(<n>)`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from enum import IntEnum
 from typing import Literal, get_args
 
@@ -20,15 +20,21 @@ def learn_names(names: Mapping[str, Mapping[int, str]]) -> int:
     """Remember names for numbers this code does not know; returns how many were new.
     Names of numbers it does know are ignored: the shipped table stays the reference."""
     added = 0
+    for enum, value, name in unshipped(names):
+        if _LEARNED.get((enum, value)) != name:
+            _LEARNED[(enum, value)] = name
+            added += 1
+    return added
+
+
+def unshipped(names: Mapping[str, Mapping[int, str]]) -> Iterator[tuple[str, int, str]]:
+    """(enum, number, name) for each number the shipped enums do not know: the only names
+    worth keeping."""
     for enum, values in names.items():
         cls = TOLERANT.get(enum)
         for value, name in values.items():
-            if cls is not None and cls.known(value):
-                continue
-            if _LEARNED.get((enum, value)) != name:
-                _LEARNED[(enum, value)] = name
-                added += 1
-    return added
+            if cls is None or not cls.known(value):
+                yield enum, value, name
 
 
 def forget_learned_names() -> None:

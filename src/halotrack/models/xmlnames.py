@@ -19,7 +19,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from halotrack.errors import ParseError
-from halotrack.models.enums import TOLERANT, learn_names
+from halotrack.models.enums import TOLERANT, learn_names, unshipped
 
 log = logging.getLogger(__name__)
 
@@ -126,14 +126,11 @@ class NameBook:
     def merge(self, names: Names) -> int:
         """Keep names for numbers the shipped enums do not know; returns how many are new."""
         new = 0
-        for enum, values in names.items():
-            cls = TOLERANT.get(enum)
-            for value, name in values.items():
-                if cls is not None and cls.known(value):
-                    continue
-                if self.names.setdefault(enum, {}).get(value) != name:
-                    self.names[enum][value] = name
-                    new += 1
+        for enum, value, name in unshipped(names):
+            kept = self.names.setdefault(enum, {})
+            if kept.get(value) != name:
+                kept[value] = name
+                new += 1
         learn_names(self.names)
         return new
 

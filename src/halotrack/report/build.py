@@ -47,6 +47,7 @@ from halotrack.report.data import (
 )
 from halotrack.report.insights import read_insights
 from halotrack.store import CsrSnapshot, Scope, Store, StoreReader
+from halotrack.store.history import resolve_player
 from halotrack.usecases.seasons import season_name
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
@@ -280,10 +281,4 @@ def dumps_sprite(png: bytes) -> str:
 
 def find_xuid(store: Store, player: str) -> int:
     """A stored player's XUID from a XUID or any gamertag they have had."""
-    found = store.find_player(player)
-    if found is None:
-        raise Unknown(
-            f"no player {player!r} in the database",
-            hint="add the player with `halotrack watch add` and run `halotrack track --once`",
-        )
-    return found.xuid
+    return resolve_player(store, player).xuid

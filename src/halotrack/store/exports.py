@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from halotrack.store.insights import IS_PVE, _ranked_delta
-from halotrack.store.matches import _named
+from halotrack.store.matches import NameJoins
 from halotrack.store.schema import match_players, matches
 from halotrack.store.session import Conn
 from halotrack.store.session import connection as _connection
@@ -33,9 +33,7 @@ def export_pages(
 ) -> Iterator[list[dict[str, Any]]]:
     """Pages of match player rows (of one player, or of everyone with `xuid` None), oldest
     match first, each row with the match's own facts and the asset names where known."""
-    maps, on_map = _named("map", "map")
-    modes, on_mode = _named("mode", "mode")
-    lists, on_list = _named("playlist", "playlist")
+    names = NameJoins()
     q = (
         sa.select(
             *(c for c in match_players.c),
@@ -45,18 +43,11 @@ def export_pages(
             mt.teams_enabled,
             mt.player_count,
             mt.human_count,
-            maps.c.name.label("map_name"),
-            modes.c.name.label("mode_name"),
-            lists.c.name.label("playlist_name"),
+            *names.columns(),
             IS_PVE.label("pve"),
             _ranked_delta().label("csr_delta"),
         )
-        .select_from(
-            match_players.join(matches, mt.match_id == mp.match_id)
-            .outerjoin(maps, on_map)
-            .outerjoin(modes, on_mode)
-            .outerjoin(lists, on_list)
-        )
+        .select_from(names.join(match_players.join(matches, mt.match_id == mp.match_id)))
         .order_by(*_ORDER)
         .limit(page)
     )

@@ -419,6 +419,30 @@ def _named(kind: str, prefix: str) -> tuple[Any, Any]:
     return alias, on
 
 
+class NameJoins:
+    """The map, mode and playlist names of `match_players` rows, outer-joined from
+    `match_assets` (None where an asset was not fetched yet)."""
+
+    def __init__(self) -> None:
+        self.maps, self._on_map = _named("map", "map")
+        self.modes, self._on_mode = _named("mode", "mode")
+        self.lists, self._on_list = _named("playlist", "playlist")
+
+    def columns(self) -> tuple[Any, Any, Any]:
+        return (
+            self.maps.c.name.label("map_name"),
+            self.modes.c.name.label("mode_name"),
+            self.lists.c.name.label("playlist_name"),
+        )
+
+    def join(self, source: Any) -> Any:
+        return (
+            source.outerjoin(self.maps, self._on_map)
+            .outerjoin(self.modes, self._on_mode)
+            .outerjoin(self.lists, self._on_list)
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ScoreboardRow(PlayerLine):
     player_id: str
@@ -556,9 +580,7 @@ class MatchReader(Bound):
         """A player's stored matches, newest first. `mode`/`playlist` filter by name
         (case-insensitive substring) or exact asset id; `history_type` keeps the matches
         of one match history `type` (matchmaking, custom, local)."""
-        maps, on_map = _named("map", "map")
-        modes, on_mode = _named("mode", "mode")
-        lists, on_list = _named("playlist", "playlist")
+        names = NameJoins()
         mp = match_players.c
         q = (
             sa.select(
@@ -567,9 +589,7 @@ class MatchReader(Bound):
                 mp.duration_seconds,
                 mp.lifecycle_mode,
                 mp.game_variant_category,
-                maps.c.name.label("map_name"),
-                modes.c.name.label("mode_name"),
-                lists.c.name.label("playlist_name"),
+                *names.columns(),
                 mp.playlist_asset_id,
                 mp.outcome,
                 mp.team_id,
@@ -591,17 +611,13 @@ class MatchReader(Bound):
                 mp.expected_kills,
                 mp.expected_deaths,
             )
-            .select_from(
-                match_players.outerjoin(maps, on_map)
-                .outerjoin(modes, on_mode)
-                .outerjoin(lists, on_list)
-            )
+            .select_from(names.join(match_players))
             .where(mp.xuid == xuid, type_filter(history_type))
             .order_by(mp.start_time.desc(), mp.match_id)
         )
         for wanted, named, asset_id in (
-            (mode, modes, mp.mode_asset_id),
-            (playlist, lists, mp.playlist_asset_id),
+            (mode, names.modes, mp.mode_asset_id),
+            (playlist, names.lists, mp.playlist_asset_id),
         ):
             if wanted:
                 low = wanted.lower()

@@ -184,15 +184,7 @@ def match_performance(store: Store, xuid: int, match_ids: Iterable[str]) -> dict
 def scoreboard_performance(store: Store, match_id: str) -> dict[int, Performance]:
     """XUID -> performance of every player of one match the skill answer covers."""
     text = si.skill_answers(store, [match_id]).get(match_id)
-    if text is None:
-        return {}
-    out: dict[int, Performance] = {}
-    for entry in decode_as(MatchSkill, text.encode("utf-8")).value:
-        if entry.xuid is not None and entry.xuid not in out:
-            perf = _performance(entry)
-            if perf is not None:
-                out[entry.xuid] = perf
-    return out
+    return {} if text is None else performances(text)
 
 
 @dataclass(frozen=True, slots=True)

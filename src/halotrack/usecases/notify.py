@@ -18,7 +18,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -366,20 +366,14 @@ def send_test(
 class SendReport:
     """What one pass of the sender did."""
 
+    targets: int = 0
     delivered: int = 0
     retrying: int = 0
     gave_up: int = 0
     waiting: int = 0
-    targets: int = 0
 
     def to_dict(self) -> dict[str, int]:
-        return {
-            "targets": self.targets,
-            "delivered": self.delivered,
-            "retrying": self.retrying,
-            "gave_up": self.gave_up,
-            "waiting": self.waiting,
-        }
+        return asdict(self)
 
     def summary(self) -> str:
         text = f"notifications: {self.delivered} delivered"

@@ -1,9 +1,4 @@
-"""The notifications outbox: events written with the change that caused them, and deliveries.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-07
-"""
+"""The notifications outbox: events written with the change that caused them, and deliveries."""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 _TS = sa.DateTime(timezone=True)
 

@@ -2,10 +2,6 @@
 
 Why: a custom-games backfill and a matchmade one page different histories; with one state per
 player, each would stop the other early. Existing rows are the `all` history's.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-07
 """
 
 from __future__ import annotations
@@ -15,8 +11,6 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 _TS = sa.DateTime(timezone=True)

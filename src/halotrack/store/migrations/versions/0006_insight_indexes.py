@@ -4,10 +4,6 @@ index alone), and a player's matches in (start, match id) order, so a page of th
 matches (sessions) is an index range, not a sort of the whole career (on PostgreSQL
 100 ms -> 10 ms a page over 5,000 matches). The second replaces the (xuid, start) index,
 which it extends.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-07
 """
 
 from __future__ import annotations
@@ -16,8 +12,6 @@ from alembic import op
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

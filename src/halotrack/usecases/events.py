@@ -30,11 +30,10 @@ from halotrack.models.format import duration_words
 from halotrack.models.xuid import written_as_xuid
 from halotrack.store import Store, StoreReader, StoreTx
 from halotrack.store import events as se
-from halotrack.store import insights as si
 from halotrack.usecases.insights import (
     DEFAULT_GAP,
     Session,
-    performance_from_skill,
+    match_performance,
     session_bounds,
     sessions,
 )
@@ -449,11 +448,11 @@ def best_events(tx: StoreTx, xuid: int, now: datetime) -> int:
     rows = se.pvp_matches(tx, xuid, after=state.after())
     if not rows:
         return 0
-    indexes: dict[str, float] = {}
-    for mid, text in si.skill_answers(tx, (m["match_id"] for m in rows)).items():
-        perf = performance_from_skill(text, xuid)
-        if perf is not None and perf.index is not None:
-            indexes[mid] = perf.index
+    indexes = {
+        mid: perf.index
+        for mid, perf in match_performance(tx, xuid, (m["match_id"] for m in rows)).items()
+        if perf.index is not None
+    }
     found = state.walk(rows, indexes, entry.added_at)
     tx.put_metadata(STATE_KIND, key, json.dumps(asdict(state)), fetched_at=now)
     if not found:

@@ -714,8 +714,14 @@ class World:
                 p.version += 1
                 p.cache.clear()
 
-    def play(self, xuid: int | str, matches: int) -> list[str]:
-        """Make one player play `matches` matches now (the clock moves ~15 min per match)."""
+    def play(self, xuid: int | str, matches: int, playlist: str | None = None) -> list[str]:
+        """Make one player play `matches` matches now (the clock moves ~15 min per match),
+        in the playlist of that name if given (a test's evening of Firefight)."""
+        chosen = None
+        if playlist is not None:
+            chosen = next((pl for pl in self.playlists if pl.asset.name == playlist), None)
+            if chosen is None:
+                raise KeyError(f"unknown playlist {playlist}")
         if isinstance(xuid, str) and not xuid.isdigit():
             p = self.player(xuid)
         else:
@@ -726,7 +732,7 @@ class World:
         ids = []
         for _ in range(matches):
             t = max(self.clock.now_ms(), self._last_ms(p) + 60_000)
-            m = self._make_match(rng, self._live_id(rng), t, p, [])
+            m = self._make_match(rng, self._live_id(rng), t, p, [], chosen)
             self._record_live(m)
             self.clock.advance((m.duration_ticks / TICKS_PER_SECOND + 60) / 3600)
             ids.append(m.match_id)

@@ -23,7 +23,7 @@ from halotrack.models.csr import csr_block, tier_for
 from halotrack.simulator import Simulator, gen, start_simulator
 from halotrack.simulator.catalog import COL
 from halotrack.simulator.formats import TICKS_PER_MS
-from halotrack.simulator.world import LIFECYCLE_MATCHMADE, Match, SimPlayer
+from halotrack.simulator.world import LIFECYCLE_CUSTOM, LIFECYCLE_MATCHMADE, Match, SimPlayer
 from halotrack.store import Store
 from halotrack.store import events as se
 from halotrack.store.schema import MATCH_TABLES, notify_deliveries, notify_events
@@ -33,6 +33,7 @@ from halotrack.usecases import events as ev
 from halotrack.usecases.insights import DEFAULT_GAP
 from halotrack.waypoint import Limits, RetryPolicy, WaypointClient
 from halotrack.wiring.simtokens import SimulatorTokens
+from tests.integration.test_insights import _fill, firefight_evening, truth_index
 
 DOWN: dict[str, set[int]] = {}  # simulator host -> XUIDs whose match count answers 500
 
@@ -154,41 +155,49 @@ def end_ms(m: Match) -> int:
 
 def session_truth(
     sim: Simulator, p: SimPlayer, since: datetime, now: datetime
-) -> list[tuple[datetime, int]]:
-    """(first start, matchmade matches) of each session of the world's matches that ended at
-    or after `since` and more than the gap before `now`. Games of every kind split sessions;
-    only matchmade ones count, and an evening of custom or LAN games alone is no session."""
-    out: list[list[Any]] = []  # [first start ms, last end ms, matchmade matches]
+) -> list[tuple[datetime, int, int, int, int]]:
+    """(first start, matchmade matches, PvE, custom and local games among them) of each
+    session of the world's matches that ended at or after `since` and more than the gap
+    before `now`. Games of every kind split sessions; only matchmade ones count, and an
+    evening of custom or LAN games alone is no session."""
+    out: list[list[Any]] = []  # [first start ms, last end ms, matchmade, PvE, custom, local]
     for m in sorted((s.match for s in sim.world.slots(p)), key=lambda m: m.start_ms):
-        made = int(m.lifecycle == LIFECYCLE_MATCHMADE)
+        made = m.lifecycle == LIFECYCLE_MATCHMADE
+        counts = (made, made and not is_pvp(m), m.lifecycle == LIFECYCLE_CUSTOM)
+        counts += (not made and not counts[2],)
         if out and m.start_ms - out[-1][1] <= DEFAULT_GAP.total_seconds() * 1000:
             out[-1][1] = max(out[-1][1], end_ms(m))
-            out[-1][2] += made
+            for i, c in enumerate(counts):
+                out[-1][2 + i] += int(c)
         else:
-            out.append([m.start_ms, end_ms(m), made])
+            out.append([m.start_ms, end_ms(m), *map(int, counts)])
     return [
-        (at(first), n)
-        for first, last, n in out
+        (at(first), n, pve, custom, local)
+        for first, last, n, pve, custom, local in out
         if n and at(last) >= since and now - at(last) >= DEFAULT_GAP
     ]
 
 
-def best_truth(sim: Simulator, p: SimPlayer, since: datetime) -> list[tuple[str, str, int]]:
-    """(what, match id, value) of each most-kills and longest-win-streak best the world's
-    PvP matches set at or after `since` (with ev.MIN_EARLIER matches before them)."""
+def best_truth(sim: Simulator, p: SimPlayer, since: datetime) -> list[tuple[str, str, float]]:
+    """(what, match id, value) of each most-kills, best-performance and longest-win-streak
+    best the world's PvP matches set at or after `since` (with ev.MIN_EARLIER matches
+    before them); the performance index from the world's own skill answers."""
     world = sim.world
     slots = sorted(
         (s for s in world.slots(p) if is_pvp(s.match)),
         key=lambda s: (s.match.start_ms, s.match.match_id),
     )
-    out = []
+    out: list[tuple[str, str, float]] = []
     runs: list[int] = [0]
+    indexes = [truth_index(world, s) for s in slots]
     for n, s in enumerate(slots):
         kills = world.slot_vector(s)[COL["core.Kills"]]
         new = at(s.match.start_ms) >= since and n >= ev.MIN_EARLIER
         earlier = [world.slot_vector(e)[COL["core.Kills"]] for e in slots[:n]]
         if new and earlier and kills > max(earlier):
             out.append(("kills", s.match.match_id, kills))
+        if new and indexes[n] > max(indexes[:n]):
+            out.append(("performance", s.match.match_id, round(indexes[n], 3)))
         if s.outcome == gen.WIN:
             runs[-1] += 1
             if new and runs[-1] >= 2 and runs[-1] == max(runs[:-1]) + 1:
@@ -299,19 +308,23 @@ async def test_sessions_and_personal_bests_are_the_worlds_matches(
     bests = events_of(ev_store, "best")
     for p in players:
         got = sorted(
-            (datetime.fromisoformat(e.data["start"]), e.data["matches"])
+            (
+                datetime.fromisoformat(e.data["start"]),
+                e.data["matches"],
+                e.data["pve_matches"],
+                e.data["custom_matches"],
+                e.data["local_matches"],
+            )
             for e in sessions
             if e.xuid == p.xuid
         )
         assert got == session_truth(sim, p, since, now)
         told = sorted(
-            (e.data["best"], e.data["match_id"], e.data["value"])
-            for e in bests
-            if e.xuid == p.xuid and e.data["best"] != "performance"
+            (e.data["best"], e.data["match_id"], e.data["value"]) for e in bests if e.xuid == p.xuid
         )
         assert told == sorted(best_truth(sim, p, since))
     assert len(sessions) == 7 * len(players)
-    assert any(e.data["best"] == "kills" for e in bests), "the world should set a best"
+    assert {e.data["best"] for e in bests} >= {"kills", "performance"}, "the world set none"
     for e in sessions + bests:
         assert e.xuid is not None and str(e.xuid) not in e.title + e.body
         assert len(e.title) <= 48 and "\n" not in e.title
@@ -414,3 +427,20 @@ def test_the_outbox_insert_is_idempotent_and_read_newest_first(ev_store: Store) 
     assert seqs == sorted(seqs, reverse=True) and 0 not in seqs
     assert json.loads(json.dumps(newest[0].as_dict()))["xuid"] == "2533274800000001"
     assert len(ev.recent_events(ev_store, 100)) == 5
+
+
+def test_a_session_event_names_its_pve_games_and_its_pvp_best(ev_store: Store) -> None:
+    """An evening with Firefight beside PvP: the session event's best match is the PvP
+    games' best by the world's skill answers, and one line counts the PvE games."""
+    evening, p, played = firefight_evening()
+    world = evening.world
+    _fill(ev_store, evening)
+    ev_store.watch_add(p.xuid, gamertag=p.gamertag, matches=True, now=at(played[0].match.start_ms))
+    shooters = [s for s in played if is_pvp(s.match)]
+    best = max(shooters, key=lambda s: truth_index(world, s))
+    pve = len(played) - len(shooters)
+    now = at(end_ms(played[-1].match)) + 2 * DEFAULT_GAP
+    [event] = ev.ended_sessions(ev_store, [p.xuid], now)
+    assert event.data["best_match"]["match_id"] == best.match.match_id
+    assert (event.data["pve_matches"], event.data["custom_matches"]) == (pve, 0)
+    assert event.body.splitlines()[-1] == f"PvE: {pve} games, not in the K/D or best."

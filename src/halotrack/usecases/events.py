@@ -493,6 +493,7 @@ def _session_event(xuid: int, name: str, s: Session) -> Event:
         where = " ".join(x for x in (best.map, f"({best.mode})" if best.mode else None) if x)
         on = f" on {where}" if where else ""
         body += f" Best: {best.kills}-{best.deaths}-{best.assists}{on}."
+    body += _apart_line(s)
     data = _facts(
         "session",
         xuid,
@@ -506,6 +507,9 @@ def _session_event(xuid: int, name: str, s: Session) -> Event:
         kd=round(s.pvp.kd, 3),
         csr_change={pl: d for pl, d in ranked},
         best_match=best.as_dict() if best is not None else None,
+        pve_matches=s.pve.matches,
+        custom_matches=s.custom.matches,
+        local_matches=s.local.matches,
     )
     return Event(
         event_id("session", xuid, s.start),
@@ -516,6 +520,27 @@ def _session_event(xuid: int, name: str, s: Session) -> Event:
         body,
         data,
     )
+
+
+def _games(n: int, what: str) -> str:
+    return f"{n} {what}game" + ("" if n == 1 else "s")
+
+
+def _apart_line(s: Session) -> str:
+    """One line on the evening's games left out of the K/D and the best match: PvE (in
+    the record, against the AI), custom and LAN games (in no number above); empty without
+    any, e.g. "PvE: 2 games, not in the K/D or best; apart: 1 custom game."."""
+    said = [f"PvE: {_games(s.pve.matches, '')}, not in the K/D or best"] if s.pve.matches else []
+    apart = [
+        _games(n, what)
+        for n, what in ((s.custom.matches, "custom "), (s.local.matches, "local (LAN) "))
+        if n
+    ]
+    said += ["apart: " + " and ".join(apart)] if apart else []
+    if not said:
+        return ""
+    line = "; ".join(said)
+    return "\n" + line[0].upper() + line[1:] + "."
 
 
 def _untold(

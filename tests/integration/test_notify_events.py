@@ -36,6 +36,7 @@ from halotrack.wiring.simtokens import SimulatorTokens
 from tests.integration.test_insights import _fill, firefight_evening, truth_index
 
 DOWN: dict[str, set[int]] = {}  # simulator host -> XUIDs whose match count answers 500
+CSR_DOWN: dict[str, set[int]] = {}  # simulator host -> XUIDs whose CSR answers 500
 
 
 def _outage_plugin(app: web.Application, state: object) -> None:
@@ -44,6 +45,11 @@ def _outage_plugin(app: web.Application, state: object) -> None:
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         if any(f"xuid({x})" in request.path for x in DOWN.get(request.host, set())):
+            return web.Response(status=500)
+        csr_down = CSR_DOWN.get(request.host, set())
+        if request.path.endswith("/csrs") and any(
+            f"xuid({x})" in request.query_string for x in csr_down
+        ):
             return web.Response(status=500)
         return await handler(request)
 
@@ -57,6 +63,7 @@ async def sim() -> AsyncIterator[Simulator]:
     ) as s:
         yield s
         DOWN.pop(s.base_url.removeprefix("http://"), None)
+        CSR_DOWN.pop(s.base_url.removeprefix("http://"), None)
 
 
 @pytest.fixture
@@ -444,3 +451,30 @@ def test_a_session_event_names_its_pve_games_and_its_pvp_best(ev_store: Store) -
     assert event.data["best_match"]["match_id"] == best.match.match_id
     assert (event.data["pve_matches"], event.data["custom_matches"]) == (pve, 0)
     assert event.body.splitlines()[-1] == f"PvE: {pve} games, not in the K/D or best."
+
+
+@pytest.mark.slow
+async def test_a_day_of_failing_csr_while_records_update_is_told_once(
+    sim: Simulator, ev_store: Store
+) -> None:
+    p = next(p for p in sim.world.players if p.activity == "daily")
+    watch(sim, ev_store, [p], matches=False)
+    async with client_for(sim, ev_store) as client:
+        tracker = Tracker(client, ev_store, clock=sim.clock.now, sync_matches=False)
+        await tracker.run_cycle(force=True)
+        CSR_DOWN[sim.base_url.removeprefix("http://")] = {p.xuid}
+        sim.play(p.xuid, 2)
+        await sim.advance(23, active_fraction=0.0)
+        await tracker.run_cycle(force=True)
+        assert events_of(ev_store, "ops") == []  # failing, but not for a day yet
+        await sim.advance(2, active_fraction=0.0)
+        sim.play(p.xuid, 1)
+        await tracker.run_cycle(force=True)
+        await tracker.run_cycle(force=True)
+        record = ev_store.latest_record(p.xuid)
+    [ops] = events_of(ev_store, "ops")
+    assert ops.xuid == p.xuid and ops.data["step"] == "csr" and ops.title.startswith(p.gamertag)
+    assert ops.data["failures"] == 2  # the first failed fetch a day after the last good one
+    # the records kept updating through the outage: the newest counts every matchmade game
+    made = [s for s in sim.world.slots(p) if s.match.lifecycle == LIFECYCLE_MATCHMADE]
+    assert record is not None and record.matches_completed == len(made)

@@ -10,7 +10,8 @@ event twice, and a rolled-back snapshot takes its events with it.
 - rank, season, gamertag: `snapshot_events`, in the player's records+CSR transaction;
 - personal bests: `best_events`, in the transaction that settles the player's match count
   (only then are all of the cycle's matches stored, whatever order the sync wrote them in);
-- ops: `failing_events`, in the transaction that records a failed check;
+- ops: `failing_events`, in the transaction that records a failed check, and
+  `csr_failing_events`, in the one that stores records while the CSR fetch fails;
 - sessions: `ended_sessions`, after a cycle: their cause is time passing.
 """
 
@@ -303,6 +304,42 @@ def failing_events(tx: StoreTx, xuids: Iterable[int], now: datetime) -> int:
             )
         )
     return save_events(tx, events, now)
+
+
+def csr_failing_events(tx: StoreTx, xuid: int, now: datetime) -> int:
+    """A player whose CSR fetch has failed for a day or more while their records still
+    update, in the transaction that stores those records and counts the CSR failure.
+    `failing_events` never sees this: each such check stores records and moves the last
+    check on. The cause is the last check that stored CSR as well (`last_played_at`, or
+    the watch's start), so one outage is told once."""
+    entry = tx.watch_get(xuid)
+    if entry is None or entry.failure_count <= 0:
+        return 0
+    since = entry.last_played_at or entry.added_at
+    if now - since < FAILING_FOR:
+        return 0
+    name = entry.gamertag or f"xuid({xuid})"
+    for_ = duration_words(int((now - since).total_seconds()))
+    error = (entry.last_error or "unknown error")[:160]
+    event = Event(
+        event_id("ops", xuid, "csr", since),
+        "ops",
+        xuid,
+        now,
+        f"{name}: no CSR for {for_}",
+        f"{name}'s CSR has not updated for {for_} ({entry.failure_count} failed "
+        f"fetches); service records still update: {error}",
+        _facts(
+            "ops",
+            xuid,
+            entry.gamertag,
+            step="csr",
+            since=since.isoformat(),
+            failures=entry.failure_count,
+            error=error,
+        ),
+    )
+    return save_events(tx, [event], now)
 
 
 # ---------------------------------------------------------------------------- bests

@@ -478,3 +478,36 @@ async def test_a_day_of_failing_csr_while_records_update_is_told_once(
     # the records kept updating through the outage: the newest counts every matchmade game
     made = [s for s in sim.world.slots(p) if s.match.lifecycle == LIFECYCLE_MATCHMADE]
     assert record is not None and record.matches_completed == len(made)
+
+
+@pytest.mark.slow
+async def test_the_simulators_next_season_is_told_once_when_a_snapshot_reaches_it(
+    ev_store: Store,
+) -> None:
+    """A world whose calendar announces the next season 30 hours on: nothing is told
+    before it starts; after, the first snapshot in it tells it, once for all players."""
+    store = ev_store
+    async with start_simulator(
+        seed=5, players=6, seasons=6, history_scale=0.2, next_season_in=timedelta(hours=30)
+    ) as sim:
+        world = sim.world
+        running, following = world.season_at(world.clock.now_ms()), world.seasons[-1]
+        assert running.index + 1 == following.index
+        players = [p for p in world.players if p.activity != "idle"][:2]
+        watch(sim, store, players, matches=False)
+        async with client_for(sim, store) as client:
+            tracker = Tracker(client, store, clock=sim.clock.now, sync_matches=False)
+            await tracker.run_cycle(force=True)
+            for p in players:
+                sim.play(p.xuid, 1)
+            await tracker.run_cycle(force=True)
+            assert events_of(store, "season") == []  # still the running season
+            await sim.advance(31, active_fraction=0.0)
+            for p in players:
+                sim.play(p.xuid, 1)
+            await tracker.run_cycle(force=True)
+            await tracker.run_cycle(force=True)
+    [told] = events_of(store, "season")
+    bare = world.csr_seasons[following.index - 1].bare_id
+    assert told.data["csr_season"] == bare
+    assert told.occurred_at >= datetime.fromtimestamp(following.start_ms / 1000, UTC)

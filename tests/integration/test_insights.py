@@ -629,9 +629,11 @@ def test_the_spreads_are_stored_and_backfilled_from_the_skill_answers(store_url:
     try:
         _fill(store, data)
         assert spreads(store) == want
-        with store.engine.connect().execution_options(halotrack_write=True) as conn:
-            with conn.begin():
-                command.downgrade(mig.alembic_config(conn), "0006")
+        with (
+            store.engine.connect().execution_options(halotrack_write=True) as conn,
+            conn.begin(),
+        ):
+            command.downgrade(mig.alembic_config(conn), "0006")
     finally:
         store.close()
     again = open_store(store_url)  # migrates to the head: 0007 fills the spreads

@@ -29,7 +29,7 @@ from halotrack.models.csr import TIERS, csr_label
 from halotrack.models.enums import Outcome
 from halotrack.models.format import duration_words
 from halotrack.models.xuid import written_as_xuid
-from halotrack.store import Store, StoreReader, StoreTx
+from halotrack.store import Store, StoreReader, StoreTx, WatchEntry
 from halotrack.store import events as se
 from halotrack.usecases.insights import (
     DEFAULT_GAP,
@@ -270,6 +270,13 @@ def snapshot_events(
 # ---------------------------------------------------------------------------- ops
 
 
+def _outage(entry: WatchEntry, since: datetime, now: datetime) -> tuple[str, str, str]:
+    """(name, how long in words, the error cut short) of an ops event."""
+    name = entry.gamertag or f"xuid({entry.xuid})"
+    error = (entry.last_error or "unknown error")[:160]
+    return name, duration_words(int((now - since).total_seconds())), error
+
+
 def failing_events(tx: StoreTx, xuids: Iterable[int], now: datetime) -> int:
     """A player whose checks have failed since a day or more: told once per outage (the
     cause is the last good check), in the transaction that records the failure."""
@@ -281,9 +288,7 @@ def failing_events(tx: StoreTx, xuids: Iterable[int], now: datetime) -> int:
         since = entry.last_checked_at or entry.added_at
         if now - since < FAILING_FOR:
             continue
-        name = entry.gamertag or f"xuid({xuid})"
-        for_ = duration_words(int((now - since).total_seconds()))
-        error = (entry.last_error or "unknown error")[:160]
+        name, for_, error = _outage(entry, since, now)
         events.append(
             Event(
                 event_id("ops", xuid, since),
@@ -318,9 +323,7 @@ def csr_failing_events(tx: StoreTx, xuid: int, now: datetime) -> int:
     since = entry.last_played_at or entry.added_at
     if now - since < FAILING_FOR:
         return 0
-    name = entry.gamertag or f"xuid({xuid})"
-    for_ = duration_words(int((now - since).total_seconds()))
-    error = (entry.last_error or "unknown error")[:160]
+    name, for_, error = _outage(entry, since, now)
     event = Event(
         event_id("ops", xuid, "csr", since),
         "ops",

@@ -560,3 +560,84 @@ def test_command_errors_are_one_line(
     assert "--gap 60 has no unit" in err
     _, err = cli(capsys, match_store, "vs", p.gamertag, p.gamertag, code=2)
     assert "same player" in err
+
+
+def truth_index(world: World, s: Slot) -> float:
+    """The performance index of one slot from the world's own skill answer."""
+    perf = skill_result(world, s)["Result"]["StatPerformances"]
+    k, d = perf["Kills"], perf["Deaths"]
+    return float(
+        (k["Count"] - k["Expected"]) / k["StdDev"] - (d["Count"] - d["Expected"]) / d["StdDev"]
+    )
+
+
+def firefight_evening() -> tuple[Data, SimPlayer, list[Slot]]:
+    """A small world whose daily player, after a long break, plays an evening of PvP
+    games with Firefight games among them."""
+    world = World(seed=16, players=3, history_scale=0.05)
+    for p in world.players:
+        world.history(p)
+    p = daily(world)
+    world.clock.advance(6)
+    for playlist in ("Quick Play", "Firefight", "Ranked Arena", "Firefight", "Firefight"):
+        world.play(p.xuid, 2, playlist)
+    return stored(world), p, p.live[-10:]
+
+
+def test_a_sessions_best_match_and_performance_are_its_pvp_games(
+    store: Store,
+) -> None:
+    """The best match and the mean index are the PvP games' alone, however well the
+    Firefight games of the same evening went; PvE stays apart in its own totals."""
+    data, p, played = firefight_evening()
+    world = data.world
+    _fill(store, data)
+    shooters = [s for s in played if pvp(s.match)]
+    index = {s.match.match_id: truth_index(world, s) for s in shooters}
+    best = max(shooters, key=lambda s: index[s.match.match_id])
+    pve_top = max(truth_index(world, s) for s in played if is_pve(s.match))
+    assert pve_top > index[best.match.match_id], "the evening no longer tests the rule"
+    [got] = ins.sessions(store, p.gamertag, last=1)
+    assert got.start == _at(played[0].match.start_ms) and got.matches == len(played)
+    assert fields(got.pve) == truth_totals(world, [s for s in played if is_pve(s.match)])
+    assert got.indexed_matches == len(shooters)
+    assert got.mean_index == pytest.approx(sum(index.values()) / len(index))
+    assert got.best is not None and got.best.match_id == best.match.match_id
+    assert got.best.index == pytest.approx(index[best.match.match_id])
+
+
+def test_the_spreads_are_stored_and_backfilled_from_the_skill_answers(store_url: str) -> None:
+    """The match writer stores each expectation's spread; a store migrated from before
+    the spread columns gets them from the stored skill answers."""
+    from alembic import command
+
+    from halotrack.store import migrate as mig
+    from halotrack.store import open_store
+
+    data, p, played = firefight_evening()
+    world = data.world
+    want: dict[str, tuple[float, float]] = {}
+    for s in played:
+        perf = skill_result(world, s)["Result"]["StatPerformances"]
+        want[s.match.match_id] = (perf["Kills"]["StdDev"], perf["Deaths"]["StdDev"])
+
+    def spreads(store: Store) -> dict[str, tuple[float, float]]:
+        rows = store.skill_performance_rows(p.xuid, want)
+        return {m: (r["expected_kills_sd"], r["expected_deaths_sd"]) for m, r in rows.items()}
+
+    store = open_store(store_url)
+    try:
+        _fill(store, data)
+        assert spreads(store) == want
+        with (
+            store.engine.connect().execution_options(halotrack_write=True) as conn,
+            conn.begin(),
+        ):
+            command.downgrade(mig.alembic_config(conn), "0006")
+    finally:
+        store.close()
+    again = open_store(store_url)  # migrates to the head: 0007 fills the spreads
+    try:
+        assert spreads(again) == want
+    finally:
+        again.close()

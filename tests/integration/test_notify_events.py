@@ -23,7 +23,7 @@ from halotrack.models.csr import csr_block, tier_for
 from halotrack.simulator import Simulator, gen, start_simulator
 from halotrack.simulator.catalog import COL
 from halotrack.simulator.formats import TICKS_PER_MS
-from halotrack.simulator.world import LIFECYCLE_MATCHMADE, Match, SimPlayer
+from halotrack.simulator.world import LIFECYCLE_CUSTOM, LIFECYCLE_MATCHMADE, Match, SimPlayer
 from halotrack.store import Store
 from halotrack.store import events as se
 from halotrack.store.schema import MATCH_TABLES, notify_deliveries, notify_events
@@ -33,8 +33,10 @@ from halotrack.usecases import events as ev
 from halotrack.usecases.insights import DEFAULT_GAP
 from halotrack.waypoint import Limits, RetryPolicy, WaypointClient
 from halotrack.wiring.simtokens import SimulatorTokens
+from tests.integration.test_insights import _fill, firefight_evening, truth_index
 
 DOWN: dict[str, set[int]] = {}  # simulator host -> XUIDs whose match count answers 500
+CSR_DOWN: dict[str, set[int]] = {}  # simulator host -> XUIDs whose CSR answers 500
 
 
 def _outage_plugin(app: web.Application, state: object) -> None:
@@ -43,6 +45,11 @@ def _outage_plugin(app: web.Application, state: object) -> None:
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         if any(f"xuid({x})" in request.path for x in DOWN.get(request.host, set())):
+            return web.Response(status=500)
+        csr_down = CSR_DOWN.get(request.host, set())
+        if request.path.endswith("/csrs") and any(
+            f"xuid({x})" in request.query_string for x in csr_down
+        ):
             return web.Response(status=500)
         return await handler(request)
 
@@ -56,6 +63,7 @@ async def sim() -> AsyncIterator[Simulator]:
     ) as s:
         yield s
         DOWN.pop(s.base_url.removeprefix("http://"), None)
+        CSR_DOWN.pop(s.base_url.removeprefix("http://"), None)
 
 
 @pytest.fixture
@@ -154,41 +162,49 @@ def end_ms(m: Match) -> int:
 
 def session_truth(
     sim: Simulator, p: SimPlayer, since: datetime, now: datetime
-) -> list[tuple[datetime, int]]:
-    """(first start, matchmade matches) of each session of the world's matches that ended at
-    or after `since` and more than the gap before `now`. Games of every kind split sessions;
-    only matchmade ones count, and an evening of custom or LAN games alone is no session."""
-    out: list[list[Any]] = []  # [first start ms, last end ms, matchmade matches]
+) -> list[tuple[datetime, int, int, int, int]]:
+    """(first start, matchmade matches, PvE, custom and local games among them) of each
+    session of the world's matches that ended at or after `since` and more than the gap
+    before `now`. Games of every kind split sessions; only matchmade ones count, and an
+    evening of custom or LAN games alone is no session."""
+    out: list[list[Any]] = []  # [first start ms, last end ms, matchmade, PvE, custom, local]
     for m in sorted((s.match for s in sim.world.slots(p)), key=lambda m: m.start_ms):
-        made = int(m.lifecycle == LIFECYCLE_MATCHMADE)
+        made = m.lifecycle == LIFECYCLE_MATCHMADE
+        counts = (made, made and not is_pvp(m), m.lifecycle == LIFECYCLE_CUSTOM)
+        counts += (not made and not counts[2],)
         if out and m.start_ms - out[-1][1] <= DEFAULT_GAP.total_seconds() * 1000:
             out[-1][1] = max(out[-1][1], end_ms(m))
-            out[-1][2] += made
+            for i, c in enumerate(counts):
+                out[-1][2 + i] += int(c)
         else:
-            out.append([m.start_ms, end_ms(m), made])
+            out.append([m.start_ms, end_ms(m), *map(int, counts)])
     return [
-        (at(first), n)
-        for first, last, n in out
+        (at(first), n, pve, custom, local)
+        for first, last, n, pve, custom, local in out
         if n and at(last) >= since and now - at(last) >= DEFAULT_GAP
     ]
 
 
-def best_truth(sim: Simulator, p: SimPlayer, since: datetime) -> list[tuple[str, str, int]]:
-    """(what, match id, value) of each most-kills and longest-win-streak best the world's
-    PvP matches set at or after `since` (with ev.MIN_EARLIER matches before them)."""
+def best_truth(sim: Simulator, p: SimPlayer, since: datetime) -> list[tuple[str, str, float]]:
+    """(what, match id, value) of each most-kills, best-performance and longest-win-streak
+    best the world's PvP matches set at or after `since` (with ev.MIN_EARLIER matches
+    before them); the performance index from the world's own skill answers."""
     world = sim.world
     slots = sorted(
         (s for s in world.slots(p) if is_pvp(s.match)),
         key=lambda s: (s.match.start_ms, s.match.match_id),
     )
-    out = []
+    out: list[tuple[str, str, float]] = []
     runs: list[int] = [0]
+    indexes = [truth_index(world, s) for s in slots]
     for n, s in enumerate(slots):
         kills = world.slot_vector(s)[COL["core.Kills"]]
         new = at(s.match.start_ms) >= since and n >= ev.MIN_EARLIER
         earlier = [world.slot_vector(e)[COL["core.Kills"]] for e in slots[:n]]
         if new and earlier and kills > max(earlier):
             out.append(("kills", s.match.match_id, kills))
+        if new and indexes[n] > max(indexes[:n]):
+            out.append(("performance", s.match.match_id, round(indexes[n], 3)))
         if s.outcome == gen.WIN:
             runs[-1] += 1
             if new and runs[-1] >= 2 and runs[-1] == max(runs[:-1]) + 1:
@@ -299,19 +315,23 @@ async def test_sessions_and_personal_bests_are_the_worlds_matches(
     bests = events_of(ev_store, "best")
     for p in players:
         got = sorted(
-            (datetime.fromisoformat(e.data["start"]), e.data["matches"])
+            (
+                datetime.fromisoformat(e.data["start"]),
+                e.data["matches"],
+                e.data["pve_matches"],
+                e.data["custom_matches"],
+                e.data["local_matches"],
+            )
             for e in sessions
             if e.xuid == p.xuid
         )
         assert got == session_truth(sim, p, since, now)
         told = sorted(
-            (e.data["best"], e.data["match_id"], e.data["value"])
-            for e in bests
-            if e.xuid == p.xuid and e.data["best"] != "performance"
+            (e.data["best"], e.data["match_id"], e.data["value"]) for e in bests if e.xuid == p.xuid
         )
         assert told == sorted(best_truth(sim, p, since))
     assert len(sessions) == 7 * len(players)
-    assert any(e.data["best"] == "kills" for e in bests), "the world should set a best"
+    assert {e.data["best"] for e in bests} >= {"kills", "performance"}, "the world set none"
     for e in sessions + bests:
         assert e.xuid is not None and str(e.xuid) not in e.title + e.body
         assert len(e.title) <= 48 and "\n" not in e.title
@@ -414,3 +434,80 @@ def test_the_outbox_insert_is_idempotent_and_read_newest_first(ev_store: Store) 
     assert seqs == sorted(seqs, reverse=True) and 0 not in seqs
     assert json.loads(json.dumps(newest[0].as_dict()))["xuid"] == "2533274800000001"
     assert len(ev.recent_events(ev_store, 100)) == 5
+
+
+def test_a_session_event_names_its_pve_games_and_its_pvp_best(ev_store: Store) -> None:
+    """An evening with Firefight beside PvP: the session event's best match is the PvP
+    games' best by the world's skill answers, and one line counts the PvE games."""
+    evening, p, played = firefight_evening()
+    world = evening.world
+    _fill(ev_store, evening)
+    ev_store.watch_add(p.xuid, gamertag=p.gamertag, matches=True, now=at(played[0].match.start_ms))
+    shooters = [s for s in played if is_pvp(s.match)]
+    best = max(shooters, key=lambda s: truth_index(world, s))
+    pve = len(played) - len(shooters)
+    now = at(end_ms(played[-1].match)) + 2 * DEFAULT_GAP
+    [event] = ev.ended_sessions(ev_store, [p.xuid], now)
+    assert event.data["best_match"]["match_id"] == best.match.match_id
+    assert (event.data["pve_matches"], event.data["custom_matches"]) == (pve, 0)
+    assert event.body.splitlines()[-1] == f"PvE: {pve} games, not in the K/D or best."
+
+
+@pytest.mark.slow
+async def test_a_day_of_failing_csr_while_records_update_is_told_once(
+    sim: Simulator, ev_store: Store
+) -> None:
+    p = next(p for p in sim.world.players if p.activity == "daily")
+    watch(sim, ev_store, [p], matches=False)
+    async with client_for(sim, ev_store) as client:
+        tracker = Tracker(client, ev_store, clock=sim.clock.now, sync_matches=False)
+        await tracker.run_cycle(force=True)
+        CSR_DOWN[sim.base_url.removeprefix("http://")] = {p.xuid}
+        sim.play(p.xuid, 2)
+        await sim.advance(23, active_fraction=0.0)
+        await tracker.run_cycle(force=True)
+        assert events_of(ev_store, "ops") == []  # failing, but not for a day yet
+        await sim.advance(2, active_fraction=0.0)
+        sim.play(p.xuid, 1)
+        await tracker.run_cycle(force=True)
+        await tracker.run_cycle(force=True)
+        record = ev_store.latest_record(p.xuid)
+    [ops] = events_of(ev_store, "ops")
+    assert ops.xuid == p.xuid and ops.data["step"] == "csr" and ops.title.startswith(p.gamertag)
+    assert ops.data["failures"] == 2  # the first failed fetch a day after the last good one
+    # the records kept updating through the outage: the newest counts every matchmade game
+    made = [s for s in sim.world.slots(p) if s.match.lifecycle == LIFECYCLE_MATCHMADE]
+    assert record is not None and record.matches_completed == len(made)
+
+
+@pytest.mark.slow
+async def test_the_simulators_next_season_is_told_once_when_a_snapshot_reaches_it(
+    ev_store: Store,
+) -> None:
+    """A world whose calendar announces the next season 30 hours on: nothing is told
+    before it starts; after, the first snapshot in it tells it, once for all players."""
+    store = ev_store
+    async with start_simulator(
+        seed=5, players=6, seasons=6, history_scale=0.2, next_season_in=timedelta(hours=30)
+    ) as sim:
+        world = sim.world
+        running, following = world.season_at(world.clock.now_ms()), world.seasons[-1]
+        assert running.index + 1 == following.index
+        players = [p for p in world.players if p.activity != "idle"][:2]
+        watch(sim, store, players, matches=False)
+        async with client_for(sim, store) as client:
+            tracker = Tracker(client, store, clock=sim.clock.now, sync_matches=False)
+            await tracker.run_cycle(force=True)
+            for p in players:
+                sim.play(p.xuid, 1)
+            await tracker.run_cycle(force=True)
+            assert events_of(store, "season") == []  # still the running season
+            await sim.advance(31, active_fraction=0.0)
+            for p in players:
+                sim.play(p.xuid, 1)
+            await tracker.run_cycle(force=True)
+            await tracker.run_cycle(force=True)
+    [told] = events_of(store, "season")
+    bare = world.csr_seasons[following.index - 1].bare_id
+    assert told.data["csr_season"] == bare
+    assert told.occurred_at >= datetime.fromtimestamp(following.start_ms / 1000, UTC)

@@ -31,10 +31,12 @@ from tests.integration.test_insights import (
     _build,
     _fill,
     daily,
+    firefight_evening,
     grouped,
     is_pve,
     pvp,
     runs,
+    truth_index,
     truth_totals,
     vec,
 )
@@ -365,3 +367,23 @@ def test_a_player_without_stored_matches_gets_no_insight_sections(tmp_path: Path
     assert data.insights is None
     html = render_page(data)
     assert 'id="session"' not in html and 'id="mates"' not in html
+
+
+def test_the_sessions_performance_on_the_page_is_its_pvp_games(tmp_path: Path) -> None:
+    """An evening with Firefight beside PvP: the page's performance tile is the mean index
+    of the PvP games alone, and the note counts those games, not the Firefight ones."""
+    evening, p, played = firefight_evening()
+    world = evening.world
+    index = [truth_index(world, s) for s in played if pvp(s.match)]
+    with open_store(f"sqlite:///{tmp_path / 'store.sqlite'}") as s:
+        _fill(s, evening)
+        data = build_page_data(s, p.xuid, now=NOW)
+    html = render_page(data)
+    reader = _Reader()
+    reader.feed(html)
+    shown = reader.cells[("session", "", "", "mean_index")]
+    assert float(shown.replace("−", "-").replace("±", "")) == pytest.approx(
+        sum(index) / len(index), abs=5e-4
+    )
+    assert f"over the session's {len(index)} matches (PvP)" in html
+    assert "PvE included" not in html

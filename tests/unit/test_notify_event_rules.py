@@ -175,3 +175,21 @@ def test_session_and_best_messages_name_the_player_and_fit_a_phone_line() -> Non
         e = ev._best_event(xuid, LONGEST_TAG, b, row, "Aquarius")
         assert e.title.startswith(LONGEST_TAG) and len(e.title) <= TITLE_WIDTH, e.title
         assert str(xuid) not in e.title + e.body
+
+
+def test_a_session_message_says_in_one_line_which_games_were_kept_apart() -> None:
+    from halotrack.usecases import events as ev
+    from halotrack.usecases.insights import Session, SessionPlaylist, Totals
+
+    pvp = Totals(matches=4, wins=3, losses=1, kills=60, deaths=40)
+    pve = Totals(matches=2, wins=2, kills=150, deaths=3)
+    custom, local = Totals(matches=1, wins=1), Totals(matches=3, losses=3)
+    parts = [SessionPlaylist("Quick Play", False, pvp, None)]
+    parts.append(SessionPlaylist("Firefight", True, pve, None))
+    session = Session(T0, T0 + timedelta(hours=2), parts, pvp, pve, None, None, 0, custom, local)
+    body = ev._session_event(2533274800000001, LONGEST_TAG, session).body
+    assert body.splitlines()[-1] == (
+        "PvE: 2 games, not in the K/D or best; apart: 1 custom game and 3 local (LAN) games."
+    )
+    only_pvp = Session(T0, T0 + timedelta(hours=2), parts[:1], pvp, Totals(), None, None, 0)
+    assert "\n" not in ev._session_event(2533274800000001, LONGEST_TAG, only_pvp).body

@@ -153,13 +153,13 @@ def _session_text(player: str, s: ins.Session) -> None:
         b = s.best
         where = " on ".join(x for x in (b.mode, b.map) if x)
         console.print(
-            f"Best: {short_id(b.match_id)} {where} {b.kills}/{b.deaths}/{b.assists}"
+            f"Best (PvP): {short_id(b.match_id)} {where} {b.kills}/{b.deaths}/{b.assists}"
             + (f", index {_index(b.index)}" if b.index is not None else ""),
             highlight=False,
         )
     if s.mean_index is not None:
         console.print(
-            f"Performance: mean index {_index(s.mean_index)} over {s.indexed_matches} games "
+            f"Performance: mean index {_index(s.mean_index)} over {s.indexed_matches} PvP games "
             "(0 = as expected)",
             highlight=False,
         )

@@ -309,7 +309,11 @@ class World:
         ranked_playlists: int = 2,
         active_fraction: float | None = None,
         history_scale: float = 1.0,
+        next_season_in: timedelta | None = None,
     ) -> None:
+        """`next_season_in`: the running season ends that long after `now` and one more
+        season (announced in the calendar) follows, for a test of what a new season
+        brings; by default the last season runs past 60 days from `now`."""
         self.seed = seed
         self.start = (now or DEFAULT_NOW).astimezone(UTC)
         self.clock = Clock(self.start)
@@ -322,7 +326,7 @@ class World:
         # The flight id: the clearance endpoint's FlightConfigurationId and every match's
         # ClearanceId. HALOTRACK_SIM_TOKEN_PREFIX marks it too (the test suite's canary).
         self.clearance_id = flight_id(seed, os.environ.get("HALOTRACK_SIM_TOKEN_PREFIX", ""))
-        self._build_seasons(seasons)
+        self._build_seasons(seasons, next_season_in)
         self._build_assets(ranked_playlists)
         self.players: list[SimPlayer] = []
         self.by_xuid: dict[int, SimPlayer] = {}
@@ -344,13 +348,17 @@ class World:
         self.by_xuid[p.xuid] = p
         self.by_tag[tag.lower()] = p
 
-    def _build_seasons(self, count: int) -> None:
-        end = self.start + timedelta(days=60)
-        span = (end - LAUNCH) / max(1, count)
+    def _build_seasons(self, count: int, next_in: timedelta | None = None) -> None:
+        end = self.start + (timedelta(days=60) if next_in is None else next_in)
+        # With a next season, the count before it share the time up to its start.
+        before = count if next_in is None else max(1, count - 1)
+        span = (end - LAUNCH) / max(1, before)
         self.seasons: list[Season] = []
         for i in range(1, count + 1):
             s = LAUNCH + span * (i - 1)
             e = LAUNCH + span * i
+            if i > before:  # the next season: as long as the others
+                s, e = end, end + span
             s = s.replace(minute=0, second=0, microsecond=0)
             e = e.replace(minute=0, second=0, microsecond=0)
             self.seasons.append(
@@ -714,8 +722,14 @@ class World:
                 p.version += 1
                 p.cache.clear()
 
-    def play(self, xuid: int | str, matches: int) -> list[str]:
-        """Make one player play `matches` matches now (the clock moves ~15 min per match)."""
+    def play(self, xuid: int | str, matches: int, playlist: str | None = None) -> list[str]:
+        """Make one player play `matches` matches now (the clock moves ~15 min per match),
+        in the playlist of that name if given (a test's evening of Firefight)."""
+        chosen = None
+        if playlist is not None:
+            chosen = next((pl for pl in self.playlists if pl.asset.name == playlist), None)
+            if chosen is None:
+                raise KeyError(f"unknown playlist {playlist}")
         if isinstance(xuid, str) and not xuid.isdigit():
             p = self.player(xuid)
         else:
@@ -726,7 +740,7 @@ class World:
         ids = []
         for _ in range(matches):
             t = max(self.clock.now_ms(), self._last_ms(p) + 60_000)
-            m = self._make_match(rng, self._live_id(rng), t, p, [])
+            m = self._make_match(rng, self._live_id(rng), t, p, [], chosen)
             self._record_live(m)
             self.clock.advance((m.duration_ticks / TICKS_PER_SECOND + 60) / 3600)
             ids.append(m.match_id)

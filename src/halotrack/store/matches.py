@@ -146,10 +146,23 @@ _SKILL_COLUMNS = (
     "csr_matches_remaining",
     "expected_kills",
     "expected_deaths",
+    "expected_kills_sd",
+    "expected_deaths_sd",
     "skill_kills",
     "skill_deaths",
     "team_mmr",
 )
+
+
+PERFORMANCE_COLUMNS = (
+    "skill_kills",
+    "expected_kills",
+    "expected_kills_sd",
+    "skill_deaths",
+    "expected_deaths",
+    "expected_deaths_sd",
+)
+"""A player's StatPerformances in match_players, in `Performance`'s field order."""
 
 
 def _skill_values(result: Any) -> dict[str, Any]:
@@ -169,9 +182,11 @@ def _skill_values(result: Any) -> dict[str, Any]:
     perf = result.stat_performances
     if perf is not None and perf.kills is not None:
         row["expected_kills"] = perf.kills.expected
+        row["expected_kills_sd"] = perf.kills.std_dev
         row["skill_kills"] = perf.kills.count
     if perf is not None and perf.deaths is not None:
         row["expected_deaths"] = perf.deaths.expected
+        row["expected_deaths_sd"] = perf.deaths.std_dev
         row["skill_deaths"] = perf.deaths.count
     row["team_mmr"] = result.team_mmr
     return row
@@ -488,6 +503,25 @@ class MatchReader(Bound):
             chunk = ids[i : i + 500]
             rows = conn.execute(sa.select(matches.c.match_id).where(matches.c.match_id.in_(chunk)))
             out.update(r.match_id for r in rows)
+        return out
+
+    @reads
+    def skill_performance_rows(
+        self, xuid: int, match_ids: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """Match id -> the player's skill numbers in it (`PERFORMANCE_COLUMNS`: counts,
+        expectations and spreads as the skill answer gave them), for the matches among
+        these that the player played."""
+        ids = sorted({m.lower() for m in match_ids})
+        cols = [match_players.c[c] for c in PERFORMANCE_COLUMNS]
+        out: dict[str, dict[str, Any]] = {}
+        conn = self.conn
+        for i in range(0, len(ids), 500):
+            q = sa.select(match_players.c.match_id, *cols).where(
+                match_players.c.xuid == xuid, match_players.c.match_id.in_(ids[i : i + 500])
+            )
+            for r in conn.execute(q):
+                out[r.match_id] = {c: r._mapping[c] for c in PERFORMANCE_COLUMNS}
         return out
 
     @reads

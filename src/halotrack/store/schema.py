@@ -272,6 +272,9 @@ match_players = sa.Table(
     *_optional(sa.Float, "expected_kills", "expected_deaths"),
     *_optional(sa.Integer, "skill_kills", "skill_deaths"),
     sa.Column("team_mmr", sa.Float, nullable=True),
+    # The skill answer's spread (StdDev) of the expected kills and deaths: with them the
+    # performance index is read from this row, no skill answer decoded.
+    *_optional(sa.Float, "expected_kills_sd", "expected_deaths_sd"),
 )
 # A player's matches in time order, ties by match id: pages of them are index ranges.
 sa.Index(

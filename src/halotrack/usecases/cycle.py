@@ -38,6 +38,7 @@ from halotrack.models import ServiceRecord, maybe_xuid, parse_xuid
 from halotrack.store import SaveResult, Scope, Store, StoreTx, WatchEntry, to_thread
 from halotrack.usecases.events import (
     best_events,
+    csr_failing_events,
     ended_sessions,
     failing_events,
     save_events,
@@ -530,6 +531,7 @@ class Tracker:
             if w.csr_errors:
                 # Records are kept; the count stays old so the player is fetched again.
                 tx.watch_failed(w.xuid, "; ".join(w.csr_errors), next_check_at=None)
+                csr_failing_events(tx, w.xuid, now)
             else:
                 # Whose matches are synced keeps the old count until the sync is done, so a
                 # run killed in between syncs them next time (`_settle_matches` writes it).

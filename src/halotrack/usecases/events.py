@@ -10,7 +10,8 @@ event twice, and a rolled-back snapshot takes its events with it.
 - rank, season, gamertag: `snapshot_events`, in the player's records+CSR transaction;
 - personal bests: `best_events`, in the transaction that settles the player's match count
   (only then are all of the cycle's matches stored, whatever order the sync wrote them in);
-- ops: `failing_events`, in the transaction that records a failed check;
+- ops: `failing_events`, in the transaction that records a failed check, and
+  `csr_failing_events`, in the one that stores records while the CSR fetch fails;
 - sessions: `ended_sessions`, after a cycle: their cause is time passing.
 """
 
@@ -28,13 +29,12 @@ from halotrack.models.csr import TIERS, csr_label
 from halotrack.models.enums import Outcome
 from halotrack.models.format import duration_words
 from halotrack.models.xuid import written_as_xuid
-from halotrack.store import Store, StoreReader, StoreTx
+from halotrack.store import Store, StoreReader, StoreTx, WatchEntry
 from halotrack.store import events as se
-from halotrack.store import insights as si
 from halotrack.usecases.insights import (
     DEFAULT_GAP,
     Session,
-    performance_from_skill,
+    match_performance,
     session_bounds,
     sessions,
 )
@@ -270,6 +270,13 @@ def snapshot_events(
 # ---------------------------------------------------------------------------- ops
 
 
+def _outage(entry: WatchEntry, since: datetime, now: datetime) -> tuple[str, str, str]:
+    """(name, how long in words, the error cut short) of an ops event."""
+    name = entry.gamertag or f"xuid({entry.xuid})"
+    error = (entry.last_error or "unknown error")[:160]
+    return name, duration_words(int((now - since).total_seconds())), error
+
+
 def failing_events(tx: StoreTx, xuids: Iterable[int], now: datetime) -> int:
     """A player whose checks have failed since a day or more: told once per outage (the
     cause is the last good check), in the transaction that records the failure."""
@@ -281,9 +288,7 @@ def failing_events(tx: StoreTx, xuids: Iterable[int], now: datetime) -> int:
         since = entry.last_checked_at or entry.added_at
         if now - since < FAILING_FOR:
             continue
-        name = entry.gamertag or f"xuid({xuid})"
-        for_ = duration_words(int((now - since).total_seconds()))
-        error = (entry.last_error or "unknown error")[:160]
+        name, for_, error = _outage(entry, since, now)
         events.append(
             Event(
                 event_id("ops", xuid, since),
@@ -304,6 +309,40 @@ def failing_events(tx: StoreTx, xuids: Iterable[int], now: datetime) -> int:
             )
         )
     return save_events(tx, events, now)
+
+
+def csr_failing_events(tx: StoreTx, xuid: int, now: datetime) -> int:
+    """A player whose CSR fetch has failed for a day or more while their records still
+    update, in the transaction that stores those records and counts the CSR failure.
+    `failing_events` never sees this: each such check stores records and moves the last
+    check on. The cause is the last check that stored CSR as well (`last_played_at`, or
+    the watch's start), so one outage is told once."""
+    entry = tx.watch_get(xuid)
+    if entry is None or entry.failure_count <= 0:
+        return 0
+    since = entry.last_played_at or entry.added_at
+    if now - since < FAILING_FOR:
+        return 0
+    name, for_, error = _outage(entry, since, now)
+    event = Event(
+        event_id("ops", xuid, "csr", since),
+        "ops",
+        xuid,
+        now,
+        f"{name}: no CSR for {for_}",
+        f"{name}'s CSR has not updated for {for_} ({entry.failure_count} failed "
+        f"fetches); service records still update: {error}",
+        _facts(
+            "ops",
+            xuid,
+            entry.gamertag,
+            step="csr",
+            since=since.isoformat(),
+            failures=entry.failure_count,
+            error=error,
+        ),
+    )
+    return save_events(tx, [event], now)
 
 
 # ---------------------------------------------------------------------------- bests
@@ -449,11 +488,11 @@ def best_events(tx: StoreTx, xuid: int, now: datetime) -> int:
     rows = se.pvp_matches(tx, xuid, after=state.after())
     if not rows:
         return 0
-    indexes: dict[str, float] = {}
-    for mid, text in si.skill_answers(tx, (m["match_id"] for m in rows)).items():
-        perf = performance_from_skill(text, xuid)
-        if perf is not None and perf.index is not None:
-            indexes[mid] = perf.index
+    indexes = {
+        mid: perf.index
+        for mid, perf in match_performance(tx, xuid, (m["match_id"] for m in rows)).items()
+        if perf.index is not None
+    }
     found = state.walk(rows, indexes, entry.added_at)
     tx.put_metadata(STATE_KIND, key, json.dumps(asdict(state)), fetched_at=now)
     if not found:
@@ -494,6 +533,7 @@ def _session_event(xuid: int, name: str, s: Session) -> Event:
         where = " ".join(x for x in (best.map, f"({best.mode})" if best.mode else None) if x)
         on = f" on {where}" if where else ""
         body += f" Best: {best.kills}-{best.deaths}-{best.assists}{on}."
+    body += _apart_line(s)
     data = _facts(
         "session",
         xuid,
@@ -507,6 +547,9 @@ def _session_event(xuid: int, name: str, s: Session) -> Event:
         kd=round(s.pvp.kd, 3),
         csr_change={pl: d for pl, d in ranked},
         best_match=best.as_dict() if best is not None else None,
+        pve_matches=s.pve.matches,
+        custom_matches=s.custom.matches,
+        local_matches=s.local.matches,
     )
     return Event(
         event_id("session", xuid, s.start),
@@ -517,6 +560,27 @@ def _session_event(xuid: int, name: str, s: Session) -> Event:
         body,
         data,
     )
+
+
+def _games(n: int, what: str) -> str:
+    return f"{n} {what}game" + ("" if n == 1 else "s")
+
+
+def _apart_line(s: Session) -> str:
+    """One line on the evening's games left out of the K/D and the best match: PvE (in
+    the record, against the AI), custom and LAN games (in no number above); empty without
+    any, e.g. "PvE: 2 games, not in the K/D or best; apart: 1 custom game."."""
+    said = [f"PvE: {_games(s.pve.matches, '')}, not in the K/D or best"] if s.pve.matches else []
+    apart = [
+        _games(n, what)
+        for n, what in ((s.custom.matches, "custom "), (s.local.matches, "local (LAN) "))
+        if n
+    ]
+    said += ["apart: " + " and ".join(apart)] if apart else []
+    if not said:
+        return ""
+    line = "; ".join(said)
+    return "\n" + line[0].upper() + line[1:] + "."
 
 
 def _untold(

@@ -10,11 +10,15 @@ with the skill service's own expectation and spread (`StatPerformances`):
 
 0 is exactly what the matchmaker expected; +1 is a match one spread better (more kills or
 fewer deaths); it is comparable across modes and match lengths because each term is
-measured in its own spread. None when the answer has no spread.
+measured in its own spread. None when the answer has no spread. The counts, expectations
+and spreads are stored per player and match (match_players: skill_kills, expected_kills,
+expected_kills_sd, and the deaths'), so an index needs no skill answer decoded.
 
 Headline numbers are PvP (`play="pvp"`: matchmade, not Firefight or other PvE); PvE and
-custom games are asked for apart. Sessions, mates and the head-to-head record count
-matchmade games; custom and local (LAN) games are shown apart or asked for by history type.
+custom games are asked for apart. A session's best match and performance are PvP too: a
+Firefight 101/1 against the AI says nothing of how a player did against expectation.
+Sessions, mates and the head-to-head record count matchmade games; custom and local (LAN)
+games are shown apart or asked for by history type.
 """
 
 from __future__ import annotations
@@ -30,9 +34,10 @@ from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome
 from halotrack.models.skill import MatchSkillEntry
 from halotrack.models.summary import kd_ratio
 from halotrack.models.xuid import written_as_xuid
-from halotrack.store import Store
+from halotrack.store import Store, StoreReader
 from halotrack.store import insights as si
 from halotrack.store.insights import PLAYS, By, Play
+from halotrack.store.matches import PERFORMANCE_COLUMNS
 from halotrack.usecases.matches import check_history_type
 
 BYS: tuple[By, ...] = ("mode", "map", "playlist")
@@ -142,6 +147,14 @@ class Performance:
     expected_deaths: float
     deaths_spread: float
 
+    @classmethod
+    def of_row(cls, row: dict[str, Any]) -> Performance | None:
+        """From the stored columns (`PERFORMANCE_COLUMNS`); None when one is missing."""
+        values = [row[c] for c in PERFORMANCE_COLUMNS]
+        if any(v is None for v in values):
+            return None
+        return cls(*values)
+
     @property
     def index(self) -> float | None:
         if not self.kills_spread or not self.deaths_spread:
@@ -171,11 +184,14 @@ def _performance(entry: MatchSkillEntry | None) -> Performance | None:
     return Performance(k.count, k.expected, k.std_dev, d.count, d.expected, d.std_dev)
 
 
-def match_performance(store: Store, xuid: int, match_ids: Iterable[str]) -> dict[str, Performance]:
-    """Match id -> the player's performance, for the matches with a skill answer."""
+def match_performance(
+    store: StoreReader, xuid: int, match_ids: Iterable[str]
+) -> dict[str, Performance]:
+    """Match id -> the player's performance, for the matches with a skill answer (read
+    from the stored columns, in the reader or transaction given)."""
     out: dict[str, Performance] = {}
-    for mid, text in si.skill_answers(store, match_ids).items():
-        perf = performance_from_skill(text, xuid)
+    for mid, row in store.skill_performance_rows(xuid, match_ids).items():
+        perf = Performance.of_row(row)
         if perf is not None:
             out[mid] = perf
     return out
@@ -344,8 +360,9 @@ class BestMatch:
 @dataclass(frozen=True, slots=True)
 class Session:
     """Games closer to each other than the gap, with at least one matchmade game. Its
-    numbers (playlists, `pvp` headline, `pve`, best match, performance) are the matchmade
-    games'; the `custom` and `local` (LAN) games of the same evening are totalled apart."""
+    numbers (playlists, `pvp` headline, `pve`) are the matchmade games'; the best match
+    and the performance (`mean_index` over `indexed_matches`) are the PvP games' alone;
+    the `custom` and `local` (LAN) games of the same evening are totalled apart."""
 
     start: datetime
     end: datetime
@@ -445,7 +462,7 @@ def sessions(
             for r in rows
             if r["kind"] == "matchmaking"
         ]
-        played = si.session_matches(store, xuid, first, last_start)
+        played = [m for m in si.session_matches(store, xuid, first, last_start) if not m["pve"]]
         perf = match_performance(store, xuid, (m["match_id"] for m in played))
         indexes = [p.index for p in perf.values() if p.index is not None]
         out.append(
@@ -480,7 +497,7 @@ def _best(
     modes: dict[str, str],
 ) -> BestMatch | None:
     """The match of the highest performance index; without skill answers, of the highest
-    kills minus deaths."""
+    kills minus deaths. `played` holds PvP matches only (see `sessions`)."""
 
     def score(m: dict[str, Any]) -> tuple[float, float]:
         p = perf.get(m["match_id"])

@@ -73,14 +73,14 @@ def chromium_path() -> str:
 
 @pytest.fixture
 def tiny_fs(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MB tmpfs of our own, for a disk that really fills up; unmounted afterwards.
+    """A 16 MB tmpfs of our own, for a disk that really fills up; unmounted afterwards.
     Needs root and mount rights: skips (or fails in CI) when this machine refuses."""
     mnt = tmp_path / "tiny"
     mnt.mkdir()
     if os.geteuid() != 0:
         service_missing("mounting a tiny tmpfs needs root")
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(mnt)],
+        ["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", str(mnt)],
         capture_output=True,
         text=True,
     )

@@ -451,28 +451,34 @@ def csr_history(store: Store, xuid: int) -> list[CsrPoint]:
 # ---------------------------------------------------------------------------- insights
 # The insights are the use cases' own dataclasses (usecases/insights.py): the site adds no
 # SQL of its own for them, and Litestar derives their OpenAPI schema from the dataclasses.
-# Each takes the XUID the route already found in the store.
+# Each takes the XUID the route already found in the store, and reads through one reader:
+# one connection and one consistent read per request, not one per query.
 
 
 def sessions(store: Store, xuid: int, *, last: int) -> list[insights.Session]:
     """The newest `last` sessions, newest first."""
-    return insights.sessions(store, str(xuid), last=last)
+    with store.reader() as tx:
+        return insights.sessions(tx, str(xuid), last=last)
 
 
 def breakdown(store: Store, xuid: int, *, by: By, play: Play) -> insights.Breakdown:
     """Matches grouped by mode, map or playlist; the rows sum to `total`."""
-    return insights.breakdown(store, str(xuid), by, play=play)
+    with store.reader() as tx:
+        return insights.breakdown(tx, str(xuid), by, play=play)
 
 
 def streaks(store: Store, xuid: int, *, play: Play) -> insights.Streaks:
-    return insights.streaks(store, str(xuid), play=play)
+    with store.reader() as tx:
+        return insights.streaks(tx, str(xuid), play=play)
 
 
 def mates(store: Store, xuid: int, *, limit: int, kind: str = "matchmaking") -> insights.Mates:
     """Most frequent team mates and opponents, with the player's numbers beside each."""
-    return insights.mates(store, str(xuid), limit=limit, kind=kind)
+    with store.reader() as tx:
+        return insights.mates(tx, str(xuid), limit=limit, kind=kind)
 
 
 def csr_by_match(store: Store, xuid: int) -> insights.CsrHistory:
     """CSR per ranked playlist and season (end, max) and after every counted match."""
-    return insights.csr_history(store, str(xuid))
+    with store.reader() as tx:
+        return insights.csr_history(tx, str(xuid))

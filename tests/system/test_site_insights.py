@@ -5,6 +5,7 @@ player, the per-client budget, hostile gamertags inert."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from halotrack.store import Store, open_store
 from tests.integration.test_insights import (
     NOW,
     Data,
+    _fill,
     _shared,
     daily,
     match_store,
@@ -296,3 +298,43 @@ def test_match_page_shows_the_skill_answers_expectations_and_names_bots(
             checked += 1
     assert checked >= 10
     assert bots or not any(s.match.bots for s in world.slots(p)[-12:])
+
+
+def test_insight_answers_are_cached_until_the_player_has_a_new_match(
+    world_data: Data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repeated request is answered without summing the career again; storing a match of
+    the player gives the new numbers at once (the world's truth over every match)."""
+    from halotrack.site import data as site_data
+
+    world = world_data.world
+    p = daily(world)
+    pvp_ids = {s.match.match_id for s in world.slots(p) if pvp(s.match)}
+    held = max(
+        (r for r in world_data.rows if r.match["match_id"] in pvp_ids),
+        key=lambda r: r.match["start_time"],
+    )
+    computed: list[str] = []
+    real = site_data.insights.breakdown
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        computed.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(site_data.insights, "breakdown", counted)
+    rest = [r for r in world_data.rows if r is not held]
+    with open_store(f"sqlite:///{tmp_path / 'cache.sqlite'}") as store:
+        _fill(store, dataclasses.replace(world_data, rows=rest))
+        with TestClient(make_app(store, clock=lambda: NOW)) as c:
+            url = f"/api/v1/players/{p.xuid}/breakdown"
+            first = c.get(url).json()
+            assert c.get(url).json() == first
+            assert len(computed) == 1
+            with store.transaction() as tx:
+                tx.save_match(held)
+            after = c.get(url).json()
+    assert len(computed) == 2
+    assert after["total"]["matches"] == first["total"]["matches"] + 1
+    assert nonzero(after["total"]) == truth_totals(
+        world, [s for s in world.slots(p) if pvp(s.match)]
+    )

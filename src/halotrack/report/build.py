@@ -261,16 +261,16 @@ def build_page_data(
 ) -> PageData:
     """The page for one player from the store. `matches`, when given, replaces the stored
     matches (newest first or not: they are sorted). The insight sections come from the
-    stored matches through the insight use cases (their own reads, after this one)."""
+    stored matches through the insight use cases, in the same read (one connection)."""
     with store.reader() as tx:
         inputs = read_inputs(tx, xuid, matches=matches)
+        pairs = _calendar_pairs(inputs.season_calendar)
+
+        def season_label(season_id: str) -> str:
+            return season_name(season_id, pairs, inputs.season_names)
+
+        insights = read_insights(tx, parse_xuid(xuid), season_label)
     data = assemble(inputs, now=now or datetime.now(UTC))
-    pairs = _calendar_pairs(inputs.season_calendar)
-
-    def season_label(season_id: str) -> str:
-        return season_name(season_id, pairs, inputs.season_names)
-
-    insights = read_insights(store, parse_xuid(xuid), season_label)
     return dataclasses.replace(data, insights=insights)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from halotrack.report.data import MAX_CHART_POINTS, Chart, ChartSeries
-from halotrack.store import Store
+from halotrack.store import StoreReader
 from halotrack.usecases import insights as ins
 
 MATES_SHOWN = 10
@@ -43,7 +43,7 @@ class PageInsights:
 
 
 def read_insights(
-    store: Store, xuid: int, season_label: Callable[[str], str] = str
+    store: StoreReader, xuid: int, season_label: Callable[[str], str] = str
 ) -> PageInsights | None:
     """The sections for a player with stored matches; None without any (nothing to show).
     `season_label` names a CSR season id (`usecases.seasons.season_name` with the page's

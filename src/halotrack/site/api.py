@@ -21,7 +21,7 @@ from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from halotrack.models.enums import HistoryType
 from halotrack.site import data
-from halotrack.site.common import board_of, now_of, store_of, xuid_in_path
+from halotrack.site.common import board_of, insights_of, now_of, store_of, xuid_in_path
 from halotrack.site.http import etag_middleware
 from halotrack.store.insights import Play
 from halotrack.usecases import insights
@@ -169,7 +169,7 @@ def sessions(
 ) -> list[insights.Session]:
     """The newest sessions (matches less than an hour apart), newest first: per playlist
     totals and CSR change, PvP and PvE apart, the best match."""
-    return data.sessions(store_of(state), _player(state, xuid), last=last)
+    return data.sessions(store_of(state), _player(state, xuid), last=last, cache=insights_of(state))
 
 
 @get("/players/{xuid:str}/breakdown", sync_to_thread=True, raises=[NotFoundException])
@@ -180,13 +180,15 @@ def breakdown(
     play: FromQuery[Play] = "pvp",
 ) -> insights.Breakdown:
     """The player's stored matches grouped by mode, map or playlist; rows sum to `total`."""
-    return data.breakdown(store_of(state), _player(state, xuid), by=by, play=play)
+    return data.breakdown(
+        store_of(state), _player(state, xuid), by=by, play=play, cache=insights_of(state)
+    )
 
 
 @get("/players/{xuid:str}/streaks", sync_to_thread=True, raises=[NotFoundException])
 def streaks(state: State, xuid: FromPath[str], play: FromQuery[Play] = "pvp") -> insights.Streaks:
     """Current and longest runs of wins, losses and matches with more kills than deaths."""
-    return data.streaks(store_of(state), _player(state, xuid), play=play)
+    return data.streaks(store_of(state), _player(state, xuid), play=play, cache=insights_of(state))
 
 
 @get("/players/{xuid:str}/mates", sync_to_thread=True, raises=[NotFoundException])
@@ -200,14 +202,16 @@ def mates(
 ) -> insights.Mates:
     """The players most often on the same team and on the other side, in matchmade games
     unless `type` asks for custom, local (LAN) or all games."""
-    return data.mates(store_of(state), _player(state, xuid), limit=limit, kind=kind)
+    return data.mates(
+        store_of(state), _player(state, xuid), limit=limit, kind=kind, cache=insights_of(state)
+    )
 
 
 @get("/players/{xuid:str}/csr/matches", sync_to_thread=True, raises=[NotFoundException])
 def csr_matches(state: State, xuid: FromPath[str]) -> insights.CsrHistory:
     """CSR per ranked playlist and season (end and max), the all-time max, and CSR after
     every counted match, from the stored skill answers."""
-    return data.csr_by_match(store_of(state), _player(state, xuid))
+    return data.csr_by_match(store_of(state), _player(state, xuid), cache=insights_of(state))
 
 
 ROUTES: list[HTTPRouteHandler] = [

@@ -19,7 +19,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from halotrack.errors import ConfigError
 from halotrack.site.api import router
-from halotrack.site.data import BoardCache
+from halotrack.site.data import BoardCache, InsightCache
 from halotrack.site.http import SECURITY_HEADERS
 from halotrack.site.opening import Enqueue, OpenSearch, TokenBucket
 from halotrack.site.pages import PAGES
@@ -59,6 +59,7 @@ def _state(
             "store": store,
             "clock": clock or (lambda: datetime.now(UTC)),
             "boards": BoardCache(),
+            "insights": InsightCache(),
             "open": open_search,
         }
     )

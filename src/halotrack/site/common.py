@@ -9,7 +9,7 @@ from datetime import datetime
 from litestar.datastructures import State
 
 from halotrack.models.xuid import XuidError, maybe_xuid
-from halotrack.site.data import BoardCache, PlayerRef
+from halotrack.site.data import BoardCache, InsightCache, PlayerRef
 from halotrack.site.opening import OpenSearch
 from halotrack.store import Store
 
@@ -29,6 +29,12 @@ def board_of(state: State) -> BoardCache:
     board = state["boards"]
     assert isinstance(board, BoardCache)
     return board
+
+
+def insights_of(state: State) -> InsightCache:
+    cache = state["insights"]
+    assert isinstance(cache, InsightCache)
+    return cache
 
 
 def open_of(state: State) -> OpenSearch | None:

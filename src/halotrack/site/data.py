@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar, cast
 
 import msgspec
 
@@ -460,28 +460,117 @@ def csr_history(store: Store, xuid: int) -> list[CsrPoint]:
 # ---------------------------------------------------------------------------- insights
 # The insights are the use cases' own dataclasses (usecases/insights.py): the site adds no
 # SQL of its own for them, and Litestar derives their OpenAPI schema from the dataclasses.
-# Each takes the XUID the route already found in the store.
+# Each takes the XUID the route already found in the store, and reads through one reader:
+# one connection and one consistent read per request, not one per query. With a cache
+# (the app's `InsightCache`), a repeated request is answered from it.
+
+T = TypeVar("T")
 
 
-def sessions(store: Store, xuid: int, *, last: int) -> list[insights.Session]:
+class InsightCache:
+    """Insight answers per player, kept while the player's stored matches are unchanged
+    (same count, same newest start: `player_stamp`, a few index entries) and at most `ttl`
+    seconds, since a map name or a skill answer can be stored later without a new match.
+    A repeated request then costs one index read instead of summing the whole career."""
+
+    def __init__(
+        self, ttl: float = 60.0, size: int = 4096, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._clock = clock
+        self._items: dict[tuple[object, ...], tuple[object, float, object]] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self, store: Store, xuid: int, key: tuple[object, ...], compute: Callable[[StoreReader], T]
+    ) -> T:
+        """The answer `compute` gives on a read of the store, from the cache when the
+        player's matches have not changed since it was computed."""
+        with store.reader() as tx:
+            stamp = q.player_stamp(tx, xuid)
+            full = (xuid, *key)
+            now = self._clock()
+            with self._lock:
+                hit = self._items.get(full)
+            if hit is not None and hit[0] == stamp and now - hit[1] < self.ttl:
+                return cast(T, hit[2])
+            value = compute(tx)
+        with self._lock:
+            self._items.pop(full, None)
+            self._items[full] = (stamp, now, value)
+            while len(self._items) > self.size:  # the oldest first (insertion order)
+                del self._items[next(iter(self._items))]
+        return value
+
+
+def _answer(
+    store: Store,
+    xuid: int,
+    cache: InsightCache | None,
+    key: tuple[object, ...],
+    compute: Callable[[StoreReader], T],
+) -> T:
+    if cache is not None:
+        return cache.get(store, xuid, key, compute)
+    with store.reader() as tx:
+        return compute(tx)
+
+
+def sessions(
+    store: Store, xuid: int, *, last: int, cache: InsightCache | None = None
+) -> list[insights.Session]:
     """The newest `last` sessions, newest first."""
-    return insights.sessions(store, str(xuid), last=last)
+    return _answer(
+        store,
+        xuid,
+        cache,
+        ("sessions", last),
+        lambda tx: insights.sessions(tx, str(xuid), last=last),
+    )
 
 
-def breakdown(store: Store, xuid: int, *, by: By, play: Play) -> insights.Breakdown:
+def breakdown(
+    store: Store, xuid: int, *, by: By, play: Play, cache: InsightCache | None = None
+) -> insights.Breakdown:
     """Matches grouped by mode, map or playlist; the rows sum to `total`."""
-    return insights.breakdown(store, str(xuid), by, play=play)
+    return _answer(
+        store,
+        xuid,
+        cache,
+        ("breakdown", by, play),
+        lambda tx: insights.breakdown(tx, str(xuid), by, play=play),
+    )
 
 
-def streaks(store: Store, xuid: int, *, play: Play) -> insights.Streaks:
-    return insights.streaks(store, str(xuid), play=play)
+def streaks(
+    store: Store, xuid: int, *, play: Play, cache: InsightCache | None = None
+) -> insights.Streaks:
+    return _answer(
+        store, xuid, cache, ("streaks", play), lambda tx: insights.streaks(tx, str(xuid), play=play)
+    )
 
 
-def mates(store: Store, xuid: int, *, limit: int, kind: str = "matchmaking") -> insights.Mates:
+def mates(
+    store: Store,
+    xuid: int,
+    *,
+    limit: int,
+    kind: str = "matchmaking",
+    cache: InsightCache | None = None,
+) -> insights.Mates:
     """Most frequent team mates and opponents, with the player's numbers beside each."""
-    return insights.mates(store, str(xuid), limit=limit, kind=kind)
+    return _answer(
+        store,
+        xuid,
+        cache,
+        ("mates", limit, kind),
+        lambda tx: insights.mates(tx, str(xuid), limit=limit, kind=kind),
+    )
 
 
-def csr_by_match(store: Store, xuid: int) -> insights.CsrHistory:
+def csr_by_match(
+    store: Store, xuid: int, *, cache: InsightCache | None = None
+) -> insights.CsrHistory:
     """CSR per ranked playlist and season (end, max) and after every counted match."""
-    return insights.csr_history(store, str(xuid))
+    return _answer(store, xuid, cache, ("csr",), lambda tx: insights.csr_history(tx, str(xuid)))

@@ -83,16 +83,16 @@ def home(
     )
 
 
-MATES_SHOWN = 10
-
-
 def _player_html(state: State, xuid: int, now: datetime) -> str:
     """The stats page (report/), with the site's own section of mates linked to their pages
-    added at the end of its main column."""
+    added at the end of its main column: the same mates the stats page read (its insight
+    sections), not a second read of them."""
     store = store_of(state)
     page_data = build_page_data(store, xuid, now=now)
     text = render_page(page_data, home_url="/", match_url="/match/")
-    mates = data.mates(store, xuid, limit=MATES_SHOWN)
+    if page_data.insights is None:
+        return text
+    mates = page_data.insights.mates
     shown = mates.teammates + mates.opponents
     if not shown:
         return text

@@ -362,14 +362,17 @@ def streaks(target: Conn, xuid: int, *, play: Play = "pvp") -> dict[str, tuple[i
 
 
 def mates(
-    target: Conn, xuid: int, *, same_team: bool, limit: int = 10, kind: str = "matchmaking"
-) -> list[dict[str, Any]]:
-    """The humans most often on the player's team (or on the other side) with the player's
-    outcomes and K/D/A in those matches of the history type `kind`: one self-join of
-    match_players, grouped."""
+    target: Conn, xuid: int, *, limit: int = 10, kind: str = "matchmaking"
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(same team, other side): the humans most often on the player's team and on the
+    other side, with the player's outcomes and K/D/A in those matches of the history type
+    `kind`. One self-join of match_players, grouped by (mate, side), each side's first
+    `limit` numbered by the database: the pairs are read once for both sides."""
     me = match_players.alias("me")
     other = match_players.alias("other")
     together = sa.and_(me.c.team_id.is_not(None), me.c.team_id == other.c.team_id)
+    # Literal SQL, not bound parameters: PostgreSQL matches the GROUP BY by its text.
+    side = sa.case((together, sa.literal_column("1")), else_=sa.literal_column("0"))
     pairs = me.join(
         other,
         sa.and_(
@@ -378,20 +381,35 @@ def mates(
             other.c.xuid != xuid,
         ),
     )
-    q = (
-        sa.select(other.c.xuid.label("xuid"), *totals_columns(me.c))
+    order = (sa.func.count().desc(), other.c.xuid)
+    grouped = (
+        sa.select(
+            other.c.xuid.label("xuid"),
+            side.label("same"),
+            *totals_columns(me.c),
+            sa.func.row_number().over(partition_by=side, order_by=order).label("place"),
+        )
         .select_from(pairs)
         .where(
             me.c.xuid == xuid,
-            together if same_team else sa.not_(together),
+            sa.or_(together, sa.not_(together)),  # a team unknown on one side: neither
             _on(me, type_filter(kind)),
         )
-        .group_by(other.c.xuid)
-        .order_by(sa.func.count().desc(), other.c.xuid)
-        .limit(limit)
+        .group_by(other.c.xuid, side)
+        .subquery()
     )
+    q = (
+        sa.select(grouped)
+        .where(grouped.c.place <= limit)
+        .order_by(grouped.c.same.desc(), grouped.c.place)
+    )
+    out: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
     with _connection(target) as conn:
-        return [_plain(r) for r in conn.execute(q)]
+        for r in conn.execute(q):
+            row = _plain(r)
+            out[0 if row.pop("same") else 1].append(row)
+            del row["place"]
+    return out
 
 
 def _on(alias: Any, clause: Any) -> Any:

@@ -152,6 +152,16 @@ def player_match_total(target: Conn, xuid: int) -> int:
         return int(conn.execute(q).scalar() or 0)
 
 
+def player_stamp(target: Conn, xuid: int) -> tuple[int, datetime | None]:
+    """(how many stored matches, the newest one's start) of a player: changes whenever a
+    match of theirs is stored, and reads only the player's index entries."""
+    mp = match_players.c
+    with _connection(target) as conn:
+        q = sa.select(sa.func.count(), sa.func.max(mp.start_time)).where(mp.xuid == xuid)
+        count, newest = conn.execute(q).one()
+        return int(count or 0), newest
+
+
 @dataclass(frozen=True, slots=True)
 class SharedMatch:
     """A match two players both played, with each one's line."""

@@ -24,6 +24,7 @@ games are shown apart or asked for by history type.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -111,10 +112,16 @@ def _sum(items: Iterable[Totals]) -> Totals:
 # ---------------------------------------------------------------------------- players
 
 
-def resolve_player(store: Store, text: str) -> tuple[int, str]:
+def _read(store: StoreReader) -> AbstractContextManager[StoreReader]:
+    """A read on the store, or the one a caller already holds: every use case here takes
+    either, so a site request answers from one connection (one read transaction)."""
+    return store.reader() if isinstance(store, Store) else nullcontext(store)
+
+
+def resolve_player(store: StoreReader, text: str) -> tuple[int, str]:
     """(XUID, name to show) of a tracked player, or of one met in stored matches (by the
     gamertag looked up for them, or by XUID)."""
-    with store.reader() as tx:
+    with _read(store) as tx:
         found = tx.find_player(text)
         if found is not None:
             return found.xuid, found.gamertag or text
@@ -289,7 +296,7 @@ def _row_name(by: str, asset_id: str | None, category: int | None, known: dict[s
 
 
 def breakdown(
-    store: Store, player: str, by: str, *, season: str | None = None, play: str = "pvp"
+    store: StoreReader, player: str, by: str, *, season: str | None = None, play: str = "pvp"
 ) -> Breakdown:
     """The player's matches grouped by mode, map or playlist, with the totals of the same
     matches (the rows always sum to them)."""
@@ -407,7 +414,12 @@ class Session:
 
 
 def session_bounds(
-    store: Store, xuid: int, *, last: int = 1, gap: timedelta = DEFAULT_GAP, page_size: int = 200
+    store: StoreReader,
+    xuid: int,
+    *,
+    last: int = 1,
+    gap: timedelta = DEFAULT_GAP,
+    page_size: int = 200,
 ) -> list[tuple[datetime, datetime, datetime]]:
     """(first start, last start, last end) of the newest `last` sessions, newest first.
     Games of every kind cut the evenings (a LAN game between two matchmade ones keeps
@@ -444,7 +456,7 @@ def session_bounds(
 
 
 def sessions(
-    store: Store, player: str, *, last: int = 1, gap: timedelta = DEFAULT_GAP
+    store: StoreReader, player: str, *, last: int = 1, gap: timedelta = DEFAULT_GAP
 ) -> list[Session]:
     """The newest `last` sessions of a player, newest first."""
     if gap <= timedelta(0):
@@ -539,7 +551,7 @@ class Streaks:
         return asdict(self)
 
 
-def streaks(store: Store, player: str, *, play: str = "pvp") -> Streaks:
+def streaks(store: StoreReader, player: str, *, play: str = "pvp") -> Streaks:
     xuid, _ = resolve_player(store, player)
     got = si.streaks(store, xuid, play=_check_play(play))
     return Streaks(*got["win"], *got["loss"], *got["positive_kd"])
@@ -570,13 +582,12 @@ class Mates:
         }
 
 
-def mates(store: Store, player: str, *, limit: int = 10, kind: str = "matchmaking") -> Mates:
+def mates(store: StoreReader, player: str, *, limit: int = 10, kind: str = "matchmaking") -> Mates:
     """The players most often on the same team and on the other side, in the games of one
     history type (matchmade by default: a custom game's lobby is friends, not a draw)."""
     kind = check_history_type(kind)
     xuid, _ = resolve_player(store, player)
-    same = si.mates(store, xuid, same_team=True, limit=limit, kind=kind)
-    other = si.mates(store, xuid, same_team=False, limit=limit, kind=kind)
+    same, other = si.mates(store, xuid, limit=limit, kind=kind)
     named = store.display_names([r["xuid"] for r in same + other])
 
     def mate(r: dict[str, Any]) -> Mate:
@@ -726,7 +737,7 @@ def _season_name(season_id: str | None) -> str:
     return csr_season_id(season_id) or "unknown"
 
 
-def csr_history(store: Store, player: str) -> CsrHistory:
+def csr_history(store: StoreReader, player: str) -> CsrHistory:
     """Per ranked playlist each season's end and max and the all-time max, and CSR after
     every counted match, from the stored skill answers' RankRecap."""
     xuid, _ = resolve_player(store, player)

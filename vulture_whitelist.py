@@ -86,6 +86,7 @@ _.other_outcome
 # Server reads should_exit (tests/support/site_server.py)
 _.matches_week
 _.vs_expected
+_.performance  # ScoreLine: the match page and the match API
 _.together_wins
 _.a_wins_against
 _.b_wins_against

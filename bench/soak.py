@@ -168,7 +168,12 @@ def table_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
             if name == "alembic_version":
                 continue
             cols = [c for c in table.columns if c.name not in IGNORED]
-            rows = conn.execute(sa.select(*cols)).all()
+            query = sa.select(*cols)
+            if name == "notify_events":
+                # An operator's "not updated for a day" event is about the faults themselves:
+                # the clean run has none to compare with.
+                query = query.where(table.c.kind != "ops")
+            rows = conn.execute(query).all()
             out[name] = sorted((tuple(r) for r in rows), key=repr)
     return out
 

@@ -8,30 +8,15 @@ checks the whole fleet the same way)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from halotrack.simulator import Simulator, start_simulator
 from halotrack.store import Store, open_store
-from halotrack.usecases import StoreEtagCache, Tracker
-from halotrack.waypoint import Limits, RetryPolicy, WaypointClient
-from halotrack.wiring.simtokens import SimulatorTokens
+from halotrack.usecases import Tracker
+from tests.integration.test_tracker_cycle import make_client  # the same client, unlimited
 from tests.support import distributed as dist
 
 WORLD = {"seasons": 4, "ranked_playlists": 2, "history_scale": 0.02}
-
-
-@asynccontextmanager
-async def _client(sim: Simulator, store: Store) -> AsyncIterator[WaypointClient]:
-    async with WaypointClient(
-        tokens=SimulatorTokens(sim, sim.world.players[0].xuid),
-        api_root=sim.base_url,
-        limits=Limits.unlimited(),
-        retry=RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002),
-        cache=StoreEtagCache(store),
-    ) as c:
-        yield c
 
 
 def _watch(sim: Simulator, store: Store) -> None:
@@ -42,7 +27,7 @@ def _watch(sim: Simulator, store: Store) -> None:
 async def _split(sim: Simulator, store: Store) -> int:
     """Checks one by one, then the deferred syncs, then the batch's CSR; returns the CSR
     requests the checks made."""
-    async with _client(sim, store) as client:
+    async with make_client(sim, store) as client:
         checks = Tracker(client, store, clock=sim.clock.now, ask_csr=False, matches_later=True)
         due: dict[int, int] = {}
         played_now = set()
@@ -83,7 +68,7 @@ async def test_split_checks_store_what_one_cycle_stores(tmp_path: Path) -> None:
             for day in range(2):
                 if day:
                     await sim.advance(24, 1.0)
-                async with _client(sim, one) as client:
+                async with make_client(sim, one) as client:
                     report = await Tracker(client, one, clock=sim.clock.now).run_cycle()
                 assert report.failures == [] and report.played > 0
                 sim.reset_stats()

@@ -48,6 +48,18 @@ def _schema(admin: sa.Engine) -> tuple[str, str]:
     return name, url.render_as_string(hide_password=False)
 
 
+async def _loop_lag(lag: dict[int, float], every: float = 0.02) -> None:
+    """The simulator's event loop lateness, worst per second (the gateway's clock): a
+    stalled loop answers the requests of the stall at once, which its GCRA counts as a
+    burst although the workers sent them in their slots."""
+    while True:
+        t0 = time.monotonic()
+        await asyncio.sleep(every)
+        late = time.monotonic() - t0 - every
+        sec = int(time.monotonic())
+        lag[sec] = max(lag.get(sec, 0.0), late)
+
+
 async def one(players: int, rate: float, workers: int, seed: int, compare: bool) -> dict[str, Any]:
     admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
     made: list[str] = []
@@ -69,10 +81,18 @@ async def one(players: int, rate: float, workers: int, seed: int, compare: bool)
                 first["stats"] = limits.admitted.get("stats", 0)
                 first["requests"] = sim.stats()["total"]
 
-            out = await dist.run(
-                sim, tmp, url, ref_url, workers=workers, rate=rate, days=1,
-                active_fraction=None, patience=7200.0, after_first=after_first_cycle,
-            )  # fmt: skip
+            lag: dict[int, float] = {}
+            monitor = asyncio.ensure_future(_loop_lag(lag))
+            try:
+                out = await dist.run(
+                    sim, tmp, url, ref_url, workers=workers, rate=rate, days=1,
+                    active_fraction=None, patience=7200.0, after_first=after_first_cycle,
+                )  # fmt: skip
+            finally:
+                monitor.cancel()
+            limited = {s: n for c in limits.limited_per_second.values() for s, n in c.items()}
+            # the simulator's worst stall in each second with 429s, or the one before
+            stalls = sorted((max(lag.get(s, 0), lag.get(s - 1, 0)), n) for s, n in limited.items())
         span = first["span"]
         return {
             "workers": workers,
@@ -88,6 +108,10 @@ async def one(players: int, rate: float, workers: int, seed: int, compare: bool)
             "seconds": span,
             "equal": compare and not out.differences and not out.integrity,
             "differences": out.differences,
+            "limited_when": out.limited_when,
+            "steps": out.steps,
+            "stalls": stalls,
+            "max_lag": max(lag.values(), default=0.0),
         }
     finally:
         with admin.connect() as conn:
@@ -119,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r['seconds']} ({time.perf_counter() - t0:.0f} wall) |",
             flush=True,
         )
+        if r["limited_429"]:
+            # (seconds after the host's first admitted request, 429s in that second)
+            print(f"  429s: {r['limited_when']}; steps settled in {r['steps']}")
+            print(f"  simulator loop stall (s) at those 429s, with count: {r['stalls']}")
+        print(f"  simulator loop: worst stall {r['max_lag']:.2f} s")
         for d in r["differences"]:
             print(f"  differs: {d[:300]}")
     last = rows[-1]

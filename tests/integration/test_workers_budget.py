@@ -66,6 +66,19 @@ def test_burst_goes_at_once_and_a_pause_holds_every_taker(budget: Budget) -> Non
     assert row.limited == 1 and row.paused == pytest.approx(30.0, abs=1.0)
 
 
+@pytest.mark.parametrize("burst", [1, 3])
+def test_a_burst_of_b_lets_exactly_b_requests_go_at_once(budget: Budget, burst: int) -> None:
+    # One slot per 1,000 s: every wait the database hands out is either ~0 (within the
+    # burst) or ~1,000 s (the next interval), whatever this machine's scheduling delays.
+    budget.configure("stats.example", rate=0.001, burst=burst)
+    waits = [budget.take("stats.example") for _ in range(burst + 2)]
+    assert [round(w / 1000) for w in waits] == [0] * burst + [1, 2]
+    with budget.engine.connect() as conn:
+        tat, since = conn.execute(sa.text("SELECT tat, since FROM api_budget")).one()
+    # the cell's arrival time is one interval per request past the first one's send time
+    assert tat - since == pytest.approx((burst + 2) * 1000.0, abs=1.0)
+
+
 def test_unknown_host_and_sqlite_are_refused(budget: Budget, tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError, match="no budget"):
         budget.take("nobody.example")

@@ -65,3 +65,38 @@ def test_a_csr_fill_waits_for_its_checks_then_retries_like_a_check() -> None:
         round(_seconds(strategy.get_retry_decision(exception=CheckFailed("x"), job=_job(2)))) == 8
     )
     assert strategy.get_retry_decision(exception=ValueError("bug"), job=_job(0)) is None
+
+
+@pytest.mark.postgres
+async def test_status_lists_failed_match_syncs_with_the_reason(pg_schema_url: str) -> None:
+    import sqlalchemy as sa
+
+    from halotrack.store import open_store
+    from halotrack.workers.jobs import MATCHES_TASK, QUEUE
+    from halotrack.workers.run import install_queue_schema
+    from halotrack.workers.status import read_status
+
+    assert await install_queue_schema(pg_schema_url)
+    with open_store(pg_schema_url) as store:
+        store.watch_add(2533274800000001, gamertag="Someone")
+        store.watch_failed(2533274800000001, "matches: boom (500)", next_check_at=None)
+        with store.engine.begin() as conn:
+            for task, status in [(MATCHES_TASK, "failed"), ("halotrack.fill_csr", "failed"),
+                                 (MATCHES_TASK, "succeeded")]:  # fmt: skip
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status) "
+                        "VALUES (:q, :t, CAST(:a AS jsonb), CAST(:s AS procrastinate_job_status))"
+                    ),
+                    {
+                        "q": QUEUE,
+                        "t": task,
+                        "a": '{"xuid": 2533274800000001, "count": 3}',
+                        "s": status,
+                    },
+                )
+        status = read_status(store)
+    assert [(x, r) for _, x, r in status.failed_checks] == [
+        (2533274800000001, "matches: boom (500)")
+    ]
+    assert status.jobs[MATCHES_TASK] == {"failed": 1, "succeeded": 1}

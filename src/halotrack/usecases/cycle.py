@@ -181,7 +181,12 @@ class Tracker:
     `clock` gives aware UTC datetimes; by default the API's own (`client.now`), so a
     simulator's snapshots carry simulated time;
     `concurrency` bounds players handled at once (the client's limiter still paces every
-    request); `sync_matches` runs the match sync for opted-in players who played.
+    request); `sync_matches` runs the match sync for opted-in players who played;
+    `ask_csr=False` leaves CSR to the caller, who asks it for a batch of players at once
+    (`fill_csr`): a worker's one-player checks would otherwise ask once per player;
+    `matches_later=True` leaves the match sync of those who played to the caller too
+    (`matches_due` lists them with their count; `sync_player` syncs one), so a long
+    backfill does not hold up the check.
     """
 
     def __init__(
@@ -192,6 +197,8 @@ class Tracker:
         clock: Callable[[], datetime] | None = None,
         concurrency: int = 16,
         sync_matches: bool = True,
+        ask_csr: bool = True,
+        matches_later: bool = False,
         progress: Progress | None = None,
     ) -> None:
         self.client = client
@@ -200,6 +207,9 @@ class Tracker:
         self._sync_clock = clock is None
         self.concurrency = max(1, concurrency)
         self.sync_matches = sync_matches
+        self.ask_csr = ask_csr
+        self.matches_later = matches_later
+        self.matches_due: dict[int, int] = {}
         self.progress = progress
         self.metadata = Metadata(client, store, self.clock)
         self.names = NameLearner(client, store)
@@ -271,6 +281,7 @@ class Tracker:
         return report
 
     async def _cycle(self, work: list[_Work], report: CycleReport) -> None:
+        self.matches_due = {}
         await self._detect(work)
         await self._save_quiet(work, report)
         played = [w for w in work if w.played and w.failure is None]
@@ -278,6 +289,9 @@ class Tracker:
             # Matches never change and need nothing from the steps below: their sync runs
             # beside them, keeping the pacers busy while those wait on one service.
             syncing = [w for w in played if w.entry.matches_opt_in] if self.sync_matches else []
+            later: list[_Work] = []
+            if self.matches_later:
+                later, syncing = syncing, []
             sync_task = asyncio.ensure_future(self._sync_matches(syncing)) if syncing else None
             try:
                 calendar = await self.metadata.season_calendar()
@@ -291,7 +305,8 @@ class Tracker:
                 fetched = [w for w in played if w.failure is None]
                 now = self.clock()
                 csr_season = current_csr_season(csr_calendar, now) or FALLBACK_CSR_SEASON
-                report.ranked_playlists = await self._fetch_csr(fetched)
+                if self.ask_csr:
+                    report.ranked_playlists = await self._fetch_csr(fetched)
                 await self._each(
                     "saving", fetched, lambda w: self._save_played(w, csr_season, report)
                 )
@@ -303,8 +318,16 @@ class Tracker:
             if sync_task is not None:
                 await self._settle_matches(syncing, await sync_task, report)
             await self._save_failures([w for w in played if w.failure is not None])
+            if self.matches_later:
+                self.matches_due = {
+                    w.xuid: w.count for w in later if w.failure is None and w.count is not None
+                }
         if self.sync_matches:  # sessions of the players whose matches are stored up to now
-            told = [w.xuid for w in work if w.entry.matches_opt_in and w.failure is None]
+            told = [
+                w.xuid
+                for w in work
+                if w.entry.matches_opt_in and w.failure is None and w.xuid not in self.matches_due
+            ]
             ended = await to_thread(ended_sessions, self.store, told, self.clock())
             if ended:
                 await self._write(lambda tx: save_events(tx, ended, self.clock()))
@@ -477,11 +500,11 @@ class Tracker:
     async def fill_csr(
         self, played: Sequence[tuple[WatchEntry, ServiceRecord, set[str]]]
     ) -> tuple[int, list[str]]:
-        """The CSR one cycle over all these players would have stored, for players checked
-        one by one (a worker's jobs): each check asked the ranked playlists known so far and
-        its own, so a playlist found ranked by a later check of the same batch is asked
-        here, for every player of the batch lacking it. `played`: (entry, lifetime record,
-        playlists whose CSR that check stored). Returns (snapshots stored, errors)."""
+        """The CSR one cycle over all these players would have stored, with its events, for
+        players checked one by one (a worker's jobs, checked with `ask_csr=False`): one
+        request per ranked playlist for every player of the batch lacking it. `played`:
+        (entry, lifetime record, playlists whose CSR is stored already, e.g. by an earlier
+        attempt). Returns (snapshots stored, errors)."""
         work = []
         for entry, lifetime, _ in played:
             w = _Work(entry, played=True, lifetime=lifetime)
@@ -502,8 +525,11 @@ class Tracker:
             def write(tx: StoreTx) -> None:
                 now = self.clock()
                 for w in got:
-                    for pid, raw in w.csr.items():
-                        tx.save_csr(w.xuid, pid, season, raw, now)
+                    saved = {
+                        pid: tx.save_csr(w.xuid, pid, season, raw, now)
+                        for pid, raw in w.csr.items()
+                    }
+                    snapshot_events(tx, w.xuid, season, saved, now)
 
             await self._write(write)
         return sum(len(w.csr) for w in got), [e for w in work for e in w.csr_errors]
@@ -597,6 +623,21 @@ class Tracker:
             report.matches_synced += result.new_matches
             if w.failure is None:
                 await self._write(_settle_count(w.xuid, w.count, self.clock()))
+
+    async def sync_player(self, entry: WatchEntry, count: int) -> tuple[int, Failure | None]:
+        """The match sync a check left for later (`matches_later`): this player's matches
+        up to `count`, then the count, bests and ended sessions as the cycle would have
+        stored them. Returns (new matches, the failure if any)."""
+        w = _Work(entry, count=count, played=True)
+        report = CycleReport(started_at=self.clock())
+        await self._settle_matches([w], await self._sync_matches([w]), report)
+        if w.failure is not None:
+            await self._save_failures([w])
+        else:
+            ended = await to_thread(ended_sessions, self.store, [w.xuid], self.clock())
+            if ended:
+                await self._write(lambda tx: save_events(tx, ended, self.clock()))
+        return report.matches_synced, w.failure
 
 
 def _settle_count(xuid: int, count: int | None, now: datetime) -> Callable[[StoreTx], None]:

@@ -13,13 +13,15 @@ Why this shape:
 - *Check*: one job per player, deferred with a queueing lock (at most one waiting check per
   player: checks never pile up) and a lock (two checks of one player never run at once).
   The job is the single-process tracker's cycle over that one player, so both modes store
-  the same rows.
-- *CSR of the batch*: a check asks CSR in the ranked playlists known so far and the
-  player's own, as a one-player cycle would; a `track` cycle asks everyone who played in the
-  ranked playlists of all of them. So each tick also defers one `fill_csr` job for the
-  players it deferred: once their checks are done (it waits by retrying), it asks, batched
-  per playlist, the ranked playlists found by the batch that a player's check did not ask.
-  Usually none: it then makes no request. Both modes store the same CSR rows.
+  the same rows, but for two steps a `track` cycle does for many players at once:
+- *Match sync*: a check that finds new matches defers a `sync_matches` job for the player
+  (queueing lock: one waiting per player; the player's lock: it runs after the check, and
+  the next check after it), so a long backfill holds a worker slot of its own rather than
+  the check's. The count stays old until the sync settles it, as in `track`: a sync lost
+  between the check and its deferral is found again by the next check.
+- *CSR of the batch*: checks ask no CSR; each tick also defers one `fill_csr` job for the
+  players it deferred: once their checks are done (it waits by retrying), it asks CSR for
+  all of them who played, one request per ranked playlist, as a `track` cycle does.
 - *Fail*: a failed check raises `CheckFailed`; the retry strategy retries it with backoff,
   never sooner than a 429's Retry-After; after `MAX_ATTEMPTS` the job stays `failed`
   (`halotrack status` shows it with the reason kept on the player's watch row).
@@ -30,6 +32,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,6 +59,10 @@ log = logging.getLogger("halotrack.workers")
 QUEUE = "halotrack"
 CHECK_TASK = "halotrack.check_player"
 FILL_TASK = "halotrack.fill_csr"
+MATCHES_TASK = "halotrack.sync_matches"
+LOCK_PREFIX = "halotrack:player:"
+QUEUEING_PREFIX = "halotrack:check:"
+MATCHES_PREFIX = "halotrack:matches:"
 LEASE = timedelta(hours=1)
 CYCLE = timedelta(minutes=10)  # "check every cycle" (no next_check_at): at most this often
 BATCH = 5000  # due players leased per transaction: one CSR fill each
@@ -142,14 +149,39 @@ async def check_player(context: JobContext, xuid: int) -> dict[str, Any]:
     entry = await to_thread(rt.store.watch_get, xuid)
     if entry is None:
         return {"xuid": xuid, "skipped": "no longer watched"}
-    tracker = Tracker(rt.client, rt.store, sync_matches=rt.sync_matches, concurrency=4)
+    tracker = Tracker(
+        rt.client, rt.store, sync_matches=rt.sync_matches, concurrency=4,
+        ask_csr=False, matches_later=True,
+    )  # fmt: skip
     if not rt.client.transport.server_clock.observed:
         await rt.client.sync_clock()
     report = await tracker.run_entries([entry], watched=1)
     if report.failures:
         failure = report.failures[0]
         raise CheckFailed(failure.text(), retry_after=await _pause_left(rt))
+    for x, count in tracker.matches_due.items():
+        deferrer = sync_matches.configure(
+            lock=f"{LOCK_PREFIX}{x}", queueing_lock=f"{MATCHES_PREFIX}{x}"
+        )
+        # One already waiting stores these matches too; the older count it settles only
+        # makes the next check fetch the player again.
+        with contextlib.suppress(pexc.AlreadyEnqueued):
+            await deferrer.defer_async(xuid=x, count=count)
     return {"xuid": xuid, "played": report.played, "requests": report.requests}
+
+
+@app.task(name=MATCHES_TASK, queue=QUEUE, pass_context=True, retry=HonourRetryAfter())
+async def sync_matches(context: JobContext, xuid: int, count: int) -> dict[str, Any]:
+    """A player's new matches, found by their check, with the count, bests and sessions."""
+    rt = _runtime(context)
+    entry = await to_thread(rt.store.watch_get, xuid)
+    if entry is None:
+        return {"xuid": xuid, "skipped": "no longer watched"}
+    tracker = Tracker(rt.client, rt.store, sync_matches=True, concurrency=4)
+    new, failure = await tracker.sync_player(entry, count)
+    if failure is not None:
+        raise CheckFailed(failure.text(), retry_after=await _pause_left(rt))
+    return {"xuid": xuid, "matches": new}
 
 
 _RUNNING = sa.text(
@@ -237,8 +269,6 @@ _WAITING = sa.text(
     "FROM procrastinate_jobs WHERE status = 'todo' "
     "AND queueing_lock = ANY(CAST(:locks AS text[]))"
 )
-LOCK_PREFIX = "halotrack:player:"
-QUEUEING_PREFIX = "halotrack:check:"
 
 
 def _lease_due(store: Store, now: datetime, limit: int) -> tuple[list[int], int]:

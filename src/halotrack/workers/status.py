@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from halotrack.store import Store
 from halotrack.store.budget import HostUsage, usage
 from halotrack.store.engine import mapped_errors
-from halotrack.workers.jobs import CHECK_TASK, QUEUE
+from halotrack.workers.jobs import CHECK_TASK, MATCHES_TASK, QUEUE
 
 _JOBS = sa.text(
     "SELECT task_name, status::text, count(*) FROM procrastinate_jobs "
@@ -24,7 +24,7 @@ _JOBS = sa.text(
 _FAILED = sa.text(
     "SELECT j.id, (j.args->>'xuid')::bigint AS xuid, w.last_error "
     "FROM procrastinate_jobs j LEFT JOIN watch_list w ON w.xuid = (j.args->>'xuid')::bigint "
-    "WHERE j.queue_name = :queue AND j.task_name = :task AND j.status = 'failed' "
+    "WHERE j.queue_name = :queue AND j.task_name = ANY(:tasks) AND j.status = 'failed' "
     "ORDER BY j.id DESC LIMIT :limit"
 )
 _WORKERS = sa.text(
@@ -71,7 +71,9 @@ def read_status(store: Store, *, failed_limit: int = 10, alive_within: float = 6
         failed = [
             (int(j), None if x is None else int(x), r)
             for j, x, r in conn.execute(
-                _FAILED, {"queue": QUEUE, "task": CHECK_TASK, "limit": failed_limit}
+                # a player's failed check or match sync: both keep the reason on the watch row
+                _FAILED,
+                {"queue": QUEUE, "tasks": [CHECK_TASK, MATCHES_TASK], "limit": failed_limit},
             )
         ]
     return Status(

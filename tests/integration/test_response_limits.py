@@ -27,7 +27,7 @@ from halotrack.waypoint import Limits, RetryPolicy, Tokens, WaypointClient
 from halotrack.waypoint.guard import DEFAULT_DEADLINE, DEFAULT_MAX_BODY, Bounds
 from halotrack.wiring.client import client_from_settings
 from tests.support import auth as auth_support
-from tests.support.sim import SimThread
+from tests.support.sim import SimThread, point_cli_at
 
 __all__ = ["loopback"]
 
@@ -212,13 +212,7 @@ def test_cli_names_the_endpoint_when_an_answer_is_too_big(
     """End to end through the settings: a tiny HALOTRACK_MAX_BODY against the simulator."""
     with SimThread(seed=3, players=3) as sim:
         player = sim.world.players[0]
-        tokens = sim.issue_tokens(player.xuid)
-        for var in ("CONFIG_DIR", "DATA_DIR", "CACHE_DIR"):
-            monkeypatch.setenv(f"HALOTRACK_{var}", str(tmp_path / var.lower()))
-        monkeypatch.setenv("HALOTRACK_CONFIG", str(tmp_path / "none.toml"))
-        monkeypatch.setenv("HALOTRACK_SPARTAN_TOKEN", tokens.spartan)
-        monkeypatch.setenv("HALOTRACK_CLEARANCE", tokens.clearance or "")
-        monkeypatch.setenv("HALOTRACK_RATE", "0")
+        point_cli_at(sim, tmp_path, monkeypatch, player.xuid)
         monkeypatch.setenv("HALOTRACK_MAX_BODY", "100")
         code = main(["--api", sim.base_url, "record", f"xuid({player.xuid})"])
         out, err = capsys.readouterr()

@@ -33,7 +33,7 @@ from halotrack.store import Store
 from halotrack.store import matches as sm
 from halotrack.waypoint import RetryPolicy, WaypointClient
 from halotrack.wiring.simtokens import SimulatorTokens
-from tests.support.sim import SimThread
+from tests.support.sim import SimThread, point_cli_at
 
 SPARTAN = "x-343-authorization-spartan"
 CLEARANCE = "343-clearance"
@@ -183,13 +183,7 @@ def test_cli_record_through_a_redirect_sends_no_token_away(
 ) -> None:
     target = {"url": f"{foreign.url}/cli"}
     with SimThread(seed=3, players=3, plugins=[redirect_plugin(target)]) as sim:
-        tokens = sim.issue_tokens(sim.world.players[0].xuid)
-        for var in ("CONFIG_DIR", "DATA_DIR", "CACHE_DIR"):
-            monkeypatch.setenv(f"HALOTRACK_{var}", str(tmp_path / var.lower()))
-        monkeypatch.setenv("HALOTRACK_CONFIG", str(tmp_path / "none.toml"))
-        monkeypatch.setenv("HALOTRACK_SPARTAN_TOKEN", tokens.spartan)
-        monkeypatch.setenv("HALOTRACK_CLEARANCE", tokens.clearance or "")
-        monkeypatch.setenv("HALOTRACK_RATE", "0")
+        tokens = point_cli_at(sim, tmp_path, monkeypatch)
         code = main(["--api", sim.base_url, "record", "Moved307", "--json"])
         out, err = capsys.readouterr()
     assert foreign.seen, "the redirect was not followed"

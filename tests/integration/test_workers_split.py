@@ -82,3 +82,29 @@ async def test_split_checks_store_what_one_cycle_stores(tmp_path: Path) -> None:
                 kinds = set(conn.exec_driver_sql("SELECT kind FROM notify_events").scalars())
             assert "session" in kinds, "no session ended: the deferred sync goes unproven"
     assert dist.differences(urls["split"], urls["cycle"], start) == []
+
+
+async def test_a_sync_that_succeeds_after_a_failed_attempt_clears_the_failure(
+    tmp_path: Path,
+) -> None:
+    """A match-sync job whose first attempt failed (the player's row carries that failure)
+    and whose retry succeeds leaves the row as a successful check would: no failure. Seen
+    in the distributed faults test: the row kept the 401."""
+    async with start_simulator(seed=5, players=3, **WORLD) as sim:
+        with open_store(f"sqlite:///{tmp_path / 'split.sqlite'}") as store:
+            _watch(sim, store)
+            async with make_client(sim, store) as client:
+                checks = Tracker(
+                    client, store, clock=sim.clock.now, ask_csr=False, matches_later=True
+                )
+                await checks.run_entries(store.watch_list(), watched=3)
+                assert checks.matches_due, "the world's players have matches to sync"
+                xuid, count = next(iter(checks.matches_due.items()))
+                store.watch_failed(xuid, "matches: not signed in (401)", next_check_at=None)
+                entry = store.watch_get(xuid)
+                assert entry is not None and entry.failure_count == 1
+                syncs = Tracker(client, store, clock=sim.clock.now)
+                assert (await syncs.sync_player(entry, count))[1] is None
+            after = store.watch_get(xuid)
+    assert after is not None
+    assert (after.failure_count, after.last_error) == (0, None)

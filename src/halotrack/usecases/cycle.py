@@ -634,6 +634,18 @@ class Tracker:
         if w.failure is not None:
             await self._save_failures([w])
         else:
+            if entry.failure_count:
+                # The check that left this sync stored its records and cleared failures, so
+                # this one is an earlier attempt of the sync itself: the retry succeeded.
+                now = self.clock()
+                await self._write(
+                    lambda tx: tx.watch_update(
+                        w.xuid,
+                        next_check_at=next_check_at(now, now),
+                        failure_count=0,
+                        last_error=None,
+                    )
+                )
             ended = await to_thread(ended_sessions, self.store, [w.xuid], self.clock())
             if ended:
                 await self._write(lambda tx: save_events(tx, ended, self.clock()))

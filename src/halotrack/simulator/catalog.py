@@ -52,50 +52,51 @@ MODES: dict[str, ModeBlock] = {m.slug: m for m in MODE_TABLE}
 # Order of mode blocks in a service record (as in the real lifetime sample).
 RECORD_MODE_ORDER: tuple[str, ...] = tuple(m.slug for m in MODE_TABLE if m.record_key)
 
-# Personal scores the simulator awards, with the stat each counts; points per award come from
-# the shared table (halotrack/models/personal_scores.json). 4294967295 "Custom" has variable
-# points and gets a second column holding its awarded total.
+# Personal scores the simulator awards, with the column each counts (None: worked out per
+# variant by the generator); points per award come from the shared table
+# (halotrack/models/personal_scores.json). 4294967295 "Custom" has variable points and gets
+# a second column holding its awarded total.
 CUSTOM_SCORE = 4294967295
-_SCORED: tuple[int, ...] = (
-    1024030246,  # Killed Player  <- Kills
-    638246808,  # Kill Assist  <- Assists
-    152718958,  # Mark Assist  <- CalloutAssists
-    249491819,  # Self-destruction <- Suicides
-    911992497,  # Betrayed Player <- Betrayals
-    601966503,  # Flag Captured <- FlagCaptures
-    555570945,  # Flag Capture Assist <- FlagCaptureAssists
-    22113181,  # Flag Returned <- FlagReturns
-    3002710045,  # Flag Stolen <- FlagSteals
-    2387185397,  # Flag Taken <- FlagGrabs
-    316828380,  # Runner Stopped <- FlagCarriersKilled
-    1267013266,  # Flag Secure <- FlagSecures
-    2408971842,  # Eliminated Player <- Eliminations
-    3428202435,  # Revived Player <- AlliesRevived
-    2130209372,  # Revive Denied <- EnemyRevivesDenied
-    454168309,  # Ball Control <- SkullScoringTicks // 10
-    204144695,  # Ball Taken <- SkullGrabs
-    746397417,  # Carrier Stopped <- SkullCarriersKilled
-    3507884073,  # Zone Captured <- ZoneCaptures (Strongholds)
-    709346128,  # Zone Secured <- ZoneSecures (Strongholds)
-    1032565232,  # Hill Scored <- ZoneCaptures (King of the Hill)
-    340198991,  # Hill Control <- ZoneSecures (King of the Hill)
-    2801241965,  # Stockpile Scored <- PowerSeedsDeposited
-    3996338664,  # Power Seed Stolen <- PowerSeedsStolen
-    4128329646,  # Carrier Killed <- PowerSeedCarriersKilled
-    4130011565,  # Extraction Completed <- SuccessfulExtractions
-    1117301492,  # Extraction Converted <- ExtractionConversionsCompleted
-    1552628741,  # Extraction Denied <- ExtractionConversionsDenied
-    1825517751,  # Extraction Initiated <- ExtractionInitiationsCompleted
-    4247243561,  # Conversion Denied <- ExtractionInitiationsDenied
-    963594075,  # Driver Assist <- DriverAssists
-    221060588,  # EMP Assist <- EmpAssists
-    4254982885,  # Destroyed Ghost <- VehicleDestroys
-    1614285349,  # Hijacked Ghost <- Hijacks
-    CUSTOM_SCORE,  # Custom (scripted): Infection and Firefight
+PERSONAL_SCORE_SOURCES: tuple[tuple[int, str | None], ...] = (
+    (1024030246, "core.Kills"),  # Killed Player
+    (638246808, "core.Assists"),  # Kill Assist
+    (152718958, "core.CalloutAssists"),  # Mark Assist
+    (249491819, "core.Suicides"),  # Self-destruction
+    (911992497, "core.Betrayals"),  # Betrayed Player
+    (601966503, "ctf.FlagCaptures"),  # Flag Captured
+    (555570945, "ctf.FlagCaptureAssists"),  # Flag Capture Assist
+    (22113181, "ctf.FlagReturns"),  # Flag Returned
+    (3002710045, "ctf.FlagSteals"),  # Flag Stolen
+    (2387185397, "ctf.FlagGrabs"),  # Flag Taken
+    (316828380, "ctf.FlagCarriersKilled"),  # Runner Stopped
+    (1267013266, "ctf.FlagSecures"),  # Flag Secure
+    (2408971842, "elimination.Eliminations"),  # Eliminated Player
+    (3428202435, "elimination.AlliesRevived"),  # Revived Player
+    (2130209372, "elimination.EnemyRevivesDenied"),  # Revive Denied
+    (454168309, None),  # Ball Control <- SkullScoringTicks // 10
+    (204144695, "oddball.SkullGrabs"),  # Ball Taken
+    (746397417, "oddball.SkullCarriersKilled"),  # Carrier Stopped
+    (3507884073, None),  # Zone Captured <- ZoneCaptures (Strongholds)
+    (709346128, None),  # Zone Secured <- ZoneSecures (Strongholds)
+    (1032565232, None),  # Hill Scored <- ZoneCaptures (King of the Hill)
+    (340198991, None),  # Hill Control <- ZoneSecures (King of the Hill)
+    (2801241965, "stockpile.PowerSeedsDeposited"),  # Stockpile Scored
+    (3996338664, "stockpile.PowerSeedsStolen"),  # Power Seed Stolen
+    (4128329646, "stockpile.PowerSeedCarriersKilled"),  # Carrier Killed
+    (4130011565, "extraction.SuccessfulExtractions"),  # Extraction Completed
+    (1117301492, "extraction.ExtractionConversionsCompleted"),  # Extraction Converted
+    (1552628741, "extraction.ExtractionConversionsDenied"),  # Extraction Denied
+    (1825517751, "extraction.ExtractionInitiationsCompleted"),  # Extraction Initiated
+    (4247243561, "extraction.ExtractionInitiationsDenied"),  # Conversion Denied
+    (963594075, "core.DriverAssists"),  # Driver Assist
+    (221060588, "core.EmpAssists"),  # EMP Assist
+    (4254982885, "core.VehicleDestroys"),  # Destroyed Ghost
+    (1614285349, "core.Hijacks"),  # Hijacked Ghost
+    (CUSTOM_SCORE, None),  # Custom (scripted): Infection and Firefight
 )
 _BOOK = load_personal_scores()
 PERSONAL_SCORES: tuple[tuple[int, int], ...] = tuple(
-    (name_id, _BOOK.points(name_id) or 0) for name_id in _SCORED
+    (name_id, _BOOK.points(name_id) or 0) for name_id, _src in PERSONAL_SCORE_SOURCES
 )
 
 # Medals the generator awards (NameIds from the real metadata file).

@@ -10,7 +10,15 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from halotrack.simulator.catalog import COL, CUSTOM_SCORE, MEDALS, PS_POINTS, WIDTH, Variant
+from halotrack.simulator.catalog import (
+    COL,
+    CUSTOM_SCORE,
+    MEDALS,
+    PERSONAL_SCORE_SOURCES,
+    PS_POINTS,
+    WIDTH,
+    Variant,
+)
 from halotrack.simulator.formats import TICKS_PER_SECOND
 
 WIN, LOSS, TIE, DNF = 2, 3, 1, 4
@@ -490,36 +498,9 @@ def generate(
     return tuple(v)
 
 
-_PS_FROM: tuple[tuple[int, str], ...] = (
-    (1024030246, "core.Kills"),
-    (638246808, "core.Assists"),
-    (152718958, "core.CalloutAssists"),
-    (249491819, "core.Suicides"),
-    (911992497, "core.Betrayals"),
-    (601966503, "ctf.FlagCaptures"),
-    (555570945, "ctf.FlagCaptureAssists"),
-    (22113181, "ctf.FlagReturns"),
-    (3002710045, "ctf.FlagSteals"),
-    (2387185397, "ctf.FlagGrabs"),
-    (316828380, "ctf.FlagCarriersKilled"),
-    (1267013266, "ctf.FlagSecures"),
-    (2408971842, "elimination.Eliminations"),
-    (3428202435, "elimination.AlliesRevived"),
-    (2130209372, "elimination.EnemyRevivesDenied"),
-    (204144695, "oddball.SkullGrabs"),
-    (746397417, "oddball.SkullCarriersKilled"),
-    (2801241965, "stockpile.PowerSeedsDeposited"),
-    (3996338664, "stockpile.PowerSeedsStolen"),
-    (4128329646, "stockpile.PowerSeedCarriersKilled"),
-    (4130011565, "extraction.SuccessfulExtractions"),
-    (1117301492, "extraction.ExtractionConversionsCompleted"),
-    (1552628741, "extraction.ExtractionConversionsDenied"),
-    (1825517751, "extraction.ExtractionInitiationsCompleted"),
-    (4247243561, "extraction.ExtractionInitiationsDenied"),
-    (963594075, "core.DriverAssists"),
-    (221060588, "core.EmpAssists"),
-    (4254982885, "core.VehicleDestroys"),
-    (1614285349, "core.Hijacks"),
+# The personal scores that count one stat each; the others are worked out per variant below.
+_PS_FROM: tuple[tuple[int, str], ...] = tuple(
+    (nid, src) for nid, src in PERSONAL_SCORE_SOURCES if src is not None
 )
 _PS_PAIRS = tuple((COL[f"ps.{nid}"], COL[src], PS_POINTS[nid]) for nid, src in _PS_FROM)
 _PS_CUSTOM = COL[f"ps.{CUSTOM_SCORE}"]

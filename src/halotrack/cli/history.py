@@ -67,6 +67,17 @@ def _dnum(v: float | None, fmt: str = "{:+,}") -> str:
     return "" if text.lstrip("+-").strip("0.,") == "" else text
 
 
+# The history table's number columns: header, row number, its format, its change's format.
+_HISTORY_COLUMNS = (
+    ("games", "matches", "{:,}", "{:+,}"),
+    ("W", "wins", "{:,}", "{:+,}"),
+    ("L", "losses", "{:,}", "{:+,}"),
+    ("kills", "kills", "{:,}", "{:+,}"),
+    ("deaths", "deaths", "{:,}", "{:+,}"),
+    ("K/D", "kd", "{:.2f}", "{:+.2f}"),
+    ("acc%", "accuracy", "{:.2f}", "{:+.2f}"),
+)
+
 HISTORY_HELP = "One row per stored snapshot, with what changed since the last."
 
 
@@ -113,22 +124,17 @@ def history_cmd(
         pad_edge=False,
         padding=(0, 0),
     )
-    for col in ("captured (UTC)", "games", "W", "L", "kills", "deaths", "K/D", "acc%"):
-        if col.startswith("captured"):
-            table.add_column(col, no_wrap=True)
-        else:
-            table.add_column(col, justify="right")
+    table.add_column("captured (UTC)", no_wrap=True)
+    for header, *_ in _HISTORY_COLUMNS:
+        table.add_column(header, justify="right")
     table.add_column(" CSR", no_wrap=True)
     for r in rows:
         table.add_row(
             r.captured_at.strftime("%Y-%m-%d %H:%M"),
-            _cell(_num(r.matches), _dnum(r.matches_delta)),
-            _cell(_num(r.wins), _dnum(r.wins_delta)),
-            _cell(_num(r.losses), _dnum(r.losses_delta)),
-            _cell(_num(r.kills), _dnum(r.kills_delta)),
-            _cell(_num(r.deaths), _dnum(r.deaths_delta)),
-            _cell(_num(r.kd, "{:.2f}"), _dnum(r.kd_delta, "{:+.2f}")),
-            _cell(_num(r.accuracy, "{:.2f}"), _dnum(r.accuracy_delta, "{:+.2f}")),
+            *(
+                _cell(_num(r.numbers[name], fmt), _dnum(r.deltas[name], dfmt))
+                for _, name, fmt, dfmt in _HISTORY_COLUMNS
+            ),
             " " + "; ".join(r.csr_short.values()),
         )
     console.print(table)

@@ -49,6 +49,13 @@ def kd_ratio(kills: float, deaths: float) -> float:
     return kills / deaths if deaths else float(kills)
 
 
+def kd_or_none(kills: float | None, deaths: float | None) -> float | None:
+    """K/D by the one rule (`kd_ratio`); None when kills or deaths are unknown."""
+    if kills is None or deaths is None:
+        return None
+    return kd_ratio(kills, deaths)
+
+
 def win_percent(wins: int | None, matches: int | None) -> float | None:
     """Percent of completed matches won; None with no matches (no rate to speak of)."""
     if wins is None or not matches:
@@ -116,10 +123,7 @@ class RecordSummary:
 
     @property
     def kd(self) -> float | None:
-        """K/D by the one rule (`kd_ratio`); None when kills or deaths are unknown."""
-        if self.kills is None or self.deaths is None:
-            return None
-        return kd_ratio(self.kills, self.deaths)
+        return kd_or_none(self.kills, self.deaths)
 
     @property
     def win_percent(self) -> float | None:

@@ -18,14 +18,13 @@ from typing import Any, TypeVar
 from halotrack.errors import ConfigError, Unknown
 from halotrack.models.format import duration_words
 from halotrack.models.gamecms import csr_season_id
-from halotrack.models.summary import award_counts, season_ids
+from halotrack.models.summary import award_counts, kd_or_none, season_ids
 from halotrack.store.extract import RECORD_NUMBERS
 from halotrack.store.repository import (
     CsrSnapshot,
     ServiceRecordSnapshot,
     StoredPlayer,
     StoreReader,
-    kd,
 )
 from halotrack.store.scope import Scope
 
@@ -118,45 +117,35 @@ def _season_matches(scope: Scope, csr_season_id: str) -> bool:
 # -- history -------------------------------------------------------------------------------
 
 
+# The numbers a history row shows -> the snapshot attribute each comes from.
+ROW_NUMBERS = {
+    "matches": "matches_completed",
+    **{n: n for n in ("wins", "losses", "ties", "kills", "deaths", "assists", "kd", "accuracy")},
+}
+
+
 @dataclass
 class HistoryRow:
-    """One snapshot with its change from the previous one (None on the first row)."""
+    """One snapshot's `ROW_NUMBERS` and their change from the previous snapshot (None on
+    the first row)."""
 
     captured_at: datetime
     verified_at: datetime
-    matches: int | None
-    wins: int | None
-    losses: int | None
-    ties: int | None
-    kills: int | None
-    deaths: int | None
-    assists: int | None
-    kd: float | None
-    accuracy: float | None
-    matches_delta: int | None = None
-    wins_delta: int | None = None
-    losses_delta: int | None = None
-    ties_delta: int | None = None
-    kills_delta: int | None = None
-    deaths_delta: int | None = None
-    assists_delta: int | None = None
-    kd_delta: float | None = None
-    accuracy_delta: float | None = None
+    numbers: dict[str, float | None]
+    deltas: dict[str, float | None]
     csr: dict[str, str] = field(default_factory=dict)
     csr_short: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["captured_at"] = self.captured_at.isoformat()
-        d["verified_at"] = self.verified_at.isoformat()
-        return d
-
-
-# HistoryRow number -> the snapshot attribute it shows; each also has a `<name>_delta`.
-_ROW_NUMBERS = {
-    "matches": "matches_completed",
-    **{n: n for n in ("wins", "losses", "ties", "kills", "deaths", "assists", "kd", "accuracy")},
-}
+        """Flat, as `history --json` writes a row: each number, then each `<name>_delta`."""
+        return {
+            "captured_at": self.captured_at.isoformat(),
+            "verified_at": self.verified_at.isoformat(),
+            **self.numbers,
+            **{f"{name}_delta": self.deltas[name] for name in self.numbers},
+            "csr": dict(self.csr),
+            "csr_short": dict(self.csr_short),
+        }
 
 
 def history_rows(
@@ -175,11 +164,12 @@ def history_rows(
     rows: list[HistoryRow] = []
     prev: ServiceRecordSnapshot | None = None
     for snap in snaps:
-        numbers = {name: getattr(snap, attr) for name, attr in _ROW_NUMBERS.items()}
-        row = HistoryRow(captured_at=snap.captured_at, verified_at=snap.verified_at, **numbers)
-        if prev is not None:
-            for name, attr in _ROW_NUMBERS.items():
-                setattr(row, f"{name}_delta", _delta(getattr(prev, attr), numbers[name]))
+        numbers = {name: getattr(snap, attr) for name, attr in ROW_NUMBERS.items()}
+        deltas = {
+            name: None if prev is None else _delta(getattr(prev, attr), numbers[name])
+            for name, attr in ROW_NUMBERS.items()
+        }
+        row = HistoryRow(snap.captured_at, snap.verified_at, numbers, deltas)
         lo = prev.captured_at if prev is not None else None
         for c in csr:
             if c.captured_at <= snap.captured_at and (lo is None or c.captured_at > lo):
@@ -291,7 +281,7 @@ def diff_records(
     if kd_before is not None and b.kd is not None and round(kd_before, 2) != round(b.kd, 2):
         lines.append(f"K/D {kd_before:.2f} to {b.kd:.2f}")
     if d("kills") or d("deaths"):
-        window_kd = kd(d("kills"), d("deaths"))
+        window_kd = kd_or_none(d("kills"), d("deaths"))
         if window_kd is not None and d("matches_completed"):
             lines.append(f"K/D in these matches {window_kd:.2f}")
     if (

@@ -29,7 +29,7 @@ from halotrack.models._base import utcnow
 from halotrack.models.csr import csr_label
 from halotrack.models.enums import learn_names
 from halotrack.models.stats import ServiceRecord
-from halotrack.models.summary import kd_ratio
+from halotrack.models.summary import kd_or_none
 from halotrack.models.xmlnames import NAMES_KEY, NameBook
 from halotrack.models.xuid import parse_xuid, written_as_xuid
 from halotrack.store import extract, migrate
@@ -76,11 +76,8 @@ def _oldest_first(
     return q.order_by(table.c.captured_at, table.c.id)
 
 
-def kd(kills: int | None, deaths: int | None) -> float | None:
-    """K/D by the models' one rule (`kd_ratio`); None when either count is unknown."""
-    if kills is None or deaths is None:
-        return None
-    return kd_ratio(kills, deaths)
+# The K/D rule under the name the site's readers import (the rule is `models.summary`'s).
+kd = kd_or_none
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +134,7 @@ class ServiceRecordSnapshot:
 
     @property
     def kd(self) -> float | None:
-        return kd(self.kills, self.deaths)
+        return kd_or_none(self.kills, self.deaths)
 
 
 @dataclass(frozen=True, slots=True)

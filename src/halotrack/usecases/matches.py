@@ -54,6 +54,7 @@ from halotrack.models.xuid import written_as_xuid
 from halotrack.store import Store
 from halotrack.store import matches as sm
 from halotrack.usecases.names import NameLearner
+from halotrack.usecases.plain import field_dict
 from halotrack.waypoint import WaypointClient
 
 log = logging.getLogger("halotrack.usecases")
@@ -91,20 +92,10 @@ class SyncResult:
     match_ids: list[str] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "xuid": self.xuid,
-            "type": self.history_type,
-            "new_matches": self.new_matches,
-            "already_stored": self.already_stored,
-            "pages": self.pages,
-            "skill_fetched": self.skill_fetched,
-            "skill_failed": self.skill_failed,
-            "assets_fetched": self.assets_fetched,
-            "complete": self.complete,
-            "resumed_at": self.resumed_at,
-            "elapsed_seconds": round(self.elapsed, 3),
-            "requests": self.requests,
-        }
+        renamed = {"history_type": "type", "elapsed": "elapsed_seconds"}
+        d = field_dict(self, renamed, skip=("match_ids",))
+        d["elapsed_seconds"] = round(self.elapsed, 3)
+        return d
 
 
 def check_history_type(history_type: str) -> str:

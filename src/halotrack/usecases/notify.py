@@ -28,6 +28,7 @@ from halotrack.auth.store import FILE_MODE, TokenStore
 from halotrack.errors import ConfigError, HaloTrackError, StoreError, Unknown
 from halotrack.store import Store
 from halotrack.store import outbox as ob
+from halotrack.usecases.plain import field_dict
 
 KINDS = ("rank", "session", "best", "season", "gamertag", "ops")
 TARGETS_FILE = "notify-targets.json"
@@ -280,13 +281,7 @@ class TargetRow:
     counts: dict[str, int]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "url": self.shown,
-            "kinds": self.kinds,
-            "players": self.players,
-            "deliveries": self.counts,
-        }
+        return field_dict(self, {"shown": "url", "counts": "deliveries"})
 
 
 @dataclass

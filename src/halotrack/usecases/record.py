@@ -16,6 +16,7 @@ from typing import Any
 from halotrack.models import CareerRankProgress, CareerRankTrack
 from halotrack.store import Store
 from halotrack.usecases.insights import Totals, performance_trend, pvp_and_pve
+from halotrack.usecases.plain import field_dict
 from halotrack.waypoint import Player, WaypointClient
 
 # ---------------------------------------------------------------------------- career rank
@@ -42,16 +43,11 @@ class CareerProgress:
         return min(1.0, self.xp / self.xp_needed)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "rank": self.rank,
-            "title": self.title,
-            "next_title": self.next_title,
-            "xp": self.xp,
-            "xp_needed": self.xp_needed,
-            "progress": round(self.progress, 4),
-            "total_xp": self.total_xp,
-            "xp_per_match": round(self.xp_per_match, 1) if self.xp_per_match is not None else None,
-        }
+        d = field_dict(self)
+        if self.xp_per_match is not None:
+            d["xp_per_match"] = round(self.xp_per_match, 1)
+        d["progress"] = round(self.progress, 4)
+        return d
 
 
 def career_progress(

@@ -389,9 +389,14 @@ class PlayerLine:
         return self.csr_post - self.csr_pre
 
 
-@dataclass(frozen=True, slots=True)
-class PlayerMatch(PlayerLine):
-    """One match from one player's point of view, with asset names where known."""
+@dataclass(frozen=True)
+class MatchLine:
+    """What a player's match list and a stored match both say about the match itself.
+
+    A field list without storage (empty `__slots__`), so that `PlayerMatch` can add it to
+    `PlayerLine`'s slots; the slotted dataclasses below give every field its slot."""
+
+    __slots__ = ()
 
     match_id: str
     start_time: datetime
@@ -401,12 +406,6 @@ class PlayerMatch(PlayerLine):
     map_name: str | None
     mode_name: str | None
     playlist_name: str | None
-    playlist_asset_id: str | None
-    medal_count: int
-    csr_post_tier: str | None
-    csr_post_sub_tier: int | None
-    expected_kills: float | None
-    expected_deaths: float | None
 
     @property
     def history_type(self) -> str:
@@ -419,6 +418,18 @@ class PlayerMatch(PlayerLine):
         None for a matchmade match."""
         kind = self.history_type
         return None if kind == "matchmaking" else f"{kind.capitalize()} game"
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerMatch(PlayerLine, MatchLine):
+    """One match from one player's point of view, with asset names where known."""
+
+    playlist_asset_id: str | None
+    medal_count: int
+    csr_post_tier: str | None
+    csr_post_sub_tier: int | None
+    expected_kills: float | None
+    expected_deaths: float | None
 
 
 _PM_FIELDS = tuple(f.name for f in fields(PlayerMatch))
@@ -468,18 +479,10 @@ class ScoreboardRow(PlayerLine):
 
 
 @dataclass(frozen=True, slots=True)
-class StoredMatch:
+class StoredMatch(MatchLine):
     """A stored match with its scoreboard (rows by team, then rank)."""
 
-    match_id: str
-    start_time: datetime
     end_time: datetime | None
-    duration_seconds: float | None
-    lifecycle_mode: int | None
-    game_variant_category: int | None
-    map_name: str | None
-    mode_name: str | None
-    playlist_name: str | None
     teams: list[dict[str, Any]]
     players: list[ScoreboardRow]
 

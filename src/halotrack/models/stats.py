@@ -9,8 +9,9 @@ place as a ParseError instead of a KeyError deep in a report.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import msgspec
 
@@ -23,7 +24,7 @@ from halotrack.models.enums import (
     PlayerType,
     PlaylistExperience,
 )
-from halotrack.models.modes import MODE_BLOCKS
+from halotrack.models.modes import MODE_BLOCKS, MODE_TABLE
 from halotrack.models.summary import kd_ratio
 from halotrack.models.xuid import maybe_xuid
 
@@ -100,144 +101,101 @@ class CoreStats(Leaf, frozen=True):
         return {p.name_id: p.total_personal_score_awarded for p in self.personal_scores}
 
 
-class CaptureTheFlagStats(Leaf, frozen=True):
-    flag_capture_assists: int = 0
-    flag_captures: int = 0
-    flag_carriers_killed: int = 0
-    flag_grabs: int = 0
-    flag_returners_killed: int = 0
-    flag_returns: int = 0
-    flag_secures: int = 0
-    flag_steals: int = 0
-    kills_as_flag_carrier: int = 0
-    kills_as_flag_returner: int = 0
-    time_as_flag_carrier: timedelta = ZERO
+class ModeBlockStats(Leaf, frozen=True):
+    """Base of the per-mode blocks (`CaptureTheFlagStats`, ...). Their fields are made from
+    `models.modes.MODE_TABLE` (see `_mode_block`), the one list the page and the simulator
+    read too, so a field cannot be added to one copy and not the others."""
 
 
-class EliminationStats(Leaf, frozen=True):
-    allies_revived: int = 0
-    elimination_assists: int = 0
-    eliminations: int = 0
-    enemy_revives_denied: int = 0
-    executions: int = 0
-    kills_as_last_player_standing: int = 0
-    last_players_standing_killed: int = 0
-    rounds_survived: int = 0
-    times_revived_by_ally: int = 0
-    elimination_order: int | None = None
-    lives_remaining: int | None = None
-
-
-class ExtractionStats(Leaf, frozen=True):
-    successful_extractions: int = 0
-    extraction_conversions_denied: int = 0
-    extraction_conversions_completed: int = 0
-    extraction_initiations_denied: int = 0
-    extraction_initiations_completed: int = 0
-
-
-class InfectionStats(Leaf, frozen=True):
-    alphas_killed: int = 0
-    spartans_infected: int = 0
-    spartans_infected_as_alpha: int = 0
-    kills_as_last_spartan_standing: int = 0
-    last_spartans_standing_infected: int = 0
-    rounds_as_alpha: int = 0
-    rounds_as_last_spartan_standing: int = 0
-    rounds_finished_as_infected: int = 0
-    rounds_survived_as_spartan: int = 0
-    rounds_survived_as_last_spartan_standing: int = 0
-    time_as_last_spartan_standing: timedelta = ZERO
-    infected_killed: int = 0
-
-
-class OddballStats(Leaf, frozen=True):
-    kills_as_skull_carrier: int = 0
-    longest_time_as_skull_carrier: timedelta = ZERO
-    skull_carriers_killed: int = 0
-    skull_grabs: int = 0
-    time_as_skull_carrier: timedelta = ZERO
-    skull_scoring_ticks: int = 0
-
-
-class ZonesStats(Leaf, frozen=True):
+class _ZonesBlock(ModeBlockStats, frozen=True):
     """Zones/Strongholds: the service record says `Zone*`, match stats say `Stronghold*`.
-    Both spellings decode; the unprefixed properties read whichever is present."""
+    Both spellings decode (each None when absent); these read whichever is present."""
 
-    zone_captures: int | None = None
-    zone_defensive_kills: int | None = None
-    zone_offensive_kills: int | None = None
-    zone_secures: int | None = None
-    total_zone_occupation_time: timedelta | None = None
-    zone_scoring_ticks: int | None = None
-    stronghold_captures: int | None = None
-    stronghold_defensive_kills: int | None = None
-    stronghold_offensive_kills: int | None = None
-    stronghold_secures: int | None = None
-    stronghold_occupation_time: timedelta | None = None
-    stronghold_scoring_ticks: int | None = None
+    def _either(self, record: str, match: str) -> Any:
+        value = getattr(self, record)
+        return value if value is not None else getattr(self, match)
 
     @property
     def captures(self) -> int:
-        return _first(self.zone_captures, self.stronghold_captures)
+        return int(self._either("zone_captures", "stronghold_captures") or 0)
 
     @property
     def secures(self) -> int:
-        return _first(self.zone_secures, self.stronghold_secures)
+        return int(self._either("zone_secures", "stronghold_secures") or 0)
 
     @property
     def occupation_time(self) -> timedelta:
-        if self.total_zone_occupation_time is not None:
-            return self.total_zone_occupation_time
-        return self.stronghold_occupation_time or ZERO
+        got = self._either("total_zone_occupation_time", "stronghold_occupation_time")
+        return got if isinstance(got, timedelta) else ZERO
 
 
-def _first(a: int | None, b: int | None) -> int:
-    if a is not None:
-        return a
-    return b if b is not None else 0
+_KIND_TYPE: dict[str, type] = {"sum": int, "max": int, "dur": timedelta, "maxdur": timedelta}
+
+# What the API sends in a block besides totals (so not in the mode table): (attribute,
+# wire name, type), placed after the named table field (None: last) as the API orders them.
+_NOT_TOTALS: dict[str, tuple[str | None, tuple[tuple[str, str, Any], ...]]] = {
+    "elimination": (
+        None,
+        (
+            ("elimination_order", "EliminationOrder", int | None),
+            ("lives_remaining", "LivesRemaining", int | None),
+        ),
+    ),
+    "pvp": ("Assists", (("kda", "KDA", float | None),)),
+    "pve": ("Assists", (("kda", "KDA", float | None),)),
+}
 
 
-class StockpileStats(Leaf, frozen=True):
-    kills_as_power_seed_carrier: int = 0
-    power_seed_carriers_killed: int = 0
-    power_seeds_deposited: int = 0
-    power_seeds_stolen: int = 0
-    time_as_power_seed_carrier: timedelta = ZERO
-    time_as_power_seed_driver: timedelta = ZERO
+def _snake(wire: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", wire).lower()
 
 
-class VipStats(Leaf, frozen=True):
-    kills_as_vip: int = 0
-    longest_time_as_vip: timedelta = ZERO
-    max_killing_spree_as_vip: int = 0
-    time_as_vip: timedelta = ZERO
-    times_selected_as_vip: int = 0
-    vip_assists: int = 0
-    vip_kills: int = 0
+def _mode_block(slug: str, base: type[ModeBlockStats] = ModeBlockStats) -> Any:
+    """The typed block of one `MODE_TABLE` row: per field an int (counters, bests) or a
+    timedelta (times), 0 when absent; a field spelled differently in service records and
+    match stats is there under both names, None when absent."""
+    mode = next(m for m in MODE_TABLE if m.slug == slug)
+    two_names = any(rec != match for rec, match, _kind in mode.fields)
+    wires = [(rec, kind) for rec, _match, kind in mode.fields]
+    wires += [(match, kind) for rec, match, kind in mode.fields if match != rec]
+    spec: list[tuple[str, Any, Any]] = []
+    for wire, kind in wires:
+        typ = _KIND_TYPE[kind]
+        if two_names:
+            spec.append((_snake(wire), typ | None, msgspec.field(name=wire, default=None)))
+        else:
+            zero = ZERO if typ is timedelta else 0
+            spec.append((_snake(wire), typ, msgspec.field(name=wire, default=zero)))
+    after, extra = _NOT_TOTALS.get(slug, (None, ()))
+    at = next((i + 1 for i, (w, _k) in enumerate(wires) if w == after), len(spec))
+    spec[at:at] = [(attr, typ, msgspec.field(name=w, default=None)) for attr, w, typ in extra]
+    return msgspec.defstruct(
+        mode.match_key, spec, bases=(base,), module=__name__, frozen=True, gc=False
+    )
 
 
-class PvpStats(Leaf, frozen=True):
-    kills: int = 0
-    deaths: int = 0
-    assists: int = 0
-    kda: float | None = msgspec.field(name="KDA", default=None)
-
-
-class PveStats(Leaf, frozen=True):
-    kills: int = 0
-    deaths: int = 0
-    assists: int = 0
-    kda: float | None = msgspec.field(name="KDA", default=None)
-    marine_kills: int = 0
-    grunt_kills: int = 0
-    jackal_kills: int = 0
-    elite_kills: int = 0
-    brute_kills: int = 0
-    hunter_kills: int = 0
-    skimmer_kills: int = 0
-    sentinel_kills: int = 0
-    boss_kills: int = 0
+if TYPE_CHECKING:  # to mypy a block is its base: its fields exist from run time on
+    CaptureTheFlagStats: TypeAlias = ModeBlockStats
+    EliminationStats: TypeAlias = ModeBlockStats
+    ExtractionStats: TypeAlias = ModeBlockStats
+    InfectionStats: TypeAlias = ModeBlockStats
+    OddballStats: TypeAlias = ModeBlockStats
+    ZonesStats: TypeAlias = _ZonesBlock
+    StockpileStats: TypeAlias = ModeBlockStats
+    VipStats: TypeAlias = ModeBlockStats
+    PvpStats: TypeAlias = ModeBlockStats
+    PveStats: TypeAlias = ModeBlockStats
+else:
+    CaptureTheFlagStats = _mode_block("ctf")
+    EliminationStats = _mode_block("elimination")
+    ExtractionStats = _mode_block("extraction")
+    InfectionStats = _mode_block("infection")
+    OddballStats = _mode_block("oddball")
+    ZonesStats = _mode_block("zones", _ZonesBlock)
+    StockpileStats = _mode_block("stockpile")
+    VipStats = _mode_block("vip")
+    PvpStats = _mode_block("pvp")
+    PveStats = _mode_block("pve")
 
 
 class Subqueries(Leaf, frozen=True):

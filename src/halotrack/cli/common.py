@@ -31,6 +31,22 @@ PlayerArg = Annotated[str, typer.Argument(help="Gamertag (current or past) or XU
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 
 
+def _record_kind(value: str) -> str:
+    from halotrack.errors import ConfigError
+    from halotrack.models.enums import RECORD_KINDS
+
+    kind = value.strip().lower()
+    if kind not in RECORD_KINDS:
+        raise ConfigError(f"unknown record kind {value!r}", hint="use matchmade, custom or local")
+    return kind
+
+
+# A service record's kind, checked (and lower-cased) while the command line is parsed.
+KindOpt = Annotated[
+    str, typer.Option("--kind", help="matchmade, custom or local.", callback=_record_kind)
+]
+
+
 @dataclass
 class State:
     """What the root callback parsed; commands read it from `ctx.obj`."""

@@ -15,14 +15,19 @@ from rich import box
 from rich.table import Table
 
 from halotrack import config
-from halotrack.cli.common import JsonOpt, PlayerArg, console, err_console, open_db, print_json
+from halotrack.cli.common import (
+    JsonOpt,
+    KindOpt,
+    PlayerArg,
+    console,
+    err_console,
+    open_db,
+    print_json,
+)
 from halotrack.cli.output import write_output
 from halotrack.errors import ConfigError
-from halotrack.models.enums import RECORD_KINDS
 from halotrack.models.export import MATCH_COLUMNS_HELP
 from halotrack.models.names import load_personal_scores
-
-Kind = Annotated[str, typer.Option("--kind", help="matchmade, custom or local.")]
 
 
 class Format(StrEnum):
@@ -46,11 +51,6 @@ def _format_of(output: Path | None, default: Format = Format.json) -> Format:
     """The format a file name asks for (`x.csv` is CSV); `default` when it does not say."""
     suffix = output.suffix.lower().lstrip(".") if output is not None else ""
     return _SUFFIXES.get(suffix, default)
-
-
-def _check_kind(kind: str) -> None:
-    if kind not in RECORD_KINDS:
-        raise ConfigError(f"unknown kind {kind!r}", hint="use matchmade, custom or local")
 
 
 def _cell(value: str, delta: str) -> str:
@@ -92,13 +92,12 @@ def history_cmd(
         str, typer.Option(help="lifetime, or season (with SEASON), or a season id.")
     ] = "lifetime",
     since: Annotated[str | None, typer.Option(help="Only snapshots from this date.")] = None,
-    kind: Kind = "matchmade",
+    kind: KindOpt = "matchmade",
     as_json: JsonOpt = False,
 ) -> None:
     from halotrack.store.history import parse_when
     from halotrack.usecases import stored
 
-    _check_kind(kind)
     since_at = parse_when(since)
     with open_db(ctx, write=False) as store:
         got = stored.history(store, player, kind=kind, scope=scope, season=season, since=since_at)
@@ -150,13 +149,12 @@ def diff_cmd(
         str | None, typer.Option("--from", help="Start date (default: first snapshot).")
     ] = None,
     to: Annotated[str | None, typer.Option(help="End date (default: latest).")] = None,
-    kind: Kind = "matchmade",
+    kind: KindOpt = "matchmade",
     as_json: JsonOpt = False,
 ) -> None:
     from halotrack.store.history import parse_when
     from halotrack.usecases import stored
 
-    _check_kind(kind)
     from_at = parse_when(from_)
     to_at = parse_when(to, end_of_day=True)
     if from_at and to_at and from_at > to_at:

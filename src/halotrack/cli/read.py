@@ -19,13 +19,21 @@ from rich.columns import Columns
 from rich.table import Table
 
 from halotrack import config
-from halotrack.cli.common import JsonOpt, console, err_console, open_db, print_json, run, state
+from halotrack.cli.common import (
+    JsonOpt,
+    KindOpt,
+    console,
+    err_console,
+    open_db,
+    print_json,
+    run,
+    state,
+)
 from halotrack.errors import ConfigError, HaloTrackError
 from halotrack.models import (
     ServiceRecord,
     csr_season_id,
 )
-from halotrack.models.enums import RECORD_KINDS
 from halotrack.models.export import to_jsonable
 from halotrack.models.format import duration_words
 from halotrack.models.names import MedalBook, PersonalScoreBook, load_personal_scores
@@ -276,7 +284,7 @@ def record_cmd(
     season: Annotated[
         str | None, typer.Option(help="Season id (see `halotrack seasons`) or 'current'.")
     ] = None,
-    kind: Annotated[str, typer.Option(help="matchmade, custom or local.")] = "matchmade",
+    kind: KindOpt = "matchmade",
     as_json: JsonOpt = False,
     spartan_token: SpartanOpt = None,
     clearance: ClearanceOpt = None,
@@ -287,9 +295,6 @@ def record_cmd(
     from halotrack.usecases import reads
 
     who = parse_player(player)
-    kind = kind.strip().lower()
-    if kind not in RECORD_KINDS:
-        raise ConfigError(f"unknown record kind {kind!r}", hint="use matchmade, custom or local")
     scores = load_personal_scores(config.config_dir() / "personal_scores.json")
 
     async def body(client: WaypointClient) -> tuple[reads.RecordRead, CareerProgress | None]:

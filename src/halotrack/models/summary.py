@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
 
@@ -134,26 +134,14 @@ class RecordSummary:
         return None if self.time_played is None else self.time_played.total_seconds()
 
 
-# RecordSummary attribute -> `CoreStats` key, for the plain counters.
+# RecordSummary numbers found elsewhere than as a `CoreStats` counter (read_summary reads
+# them one by one); every other attribute is the counter of that name (`damage_dealt`:
+# `DamageDealt`).
+_NOT_CORE_COUNTERS = {"matches", "wins", "losses", "ties", "kda", "accuracy", "time_played"}
 _CORE_INTS: dict[str, str] = {
-    "kills": "Kills",
-    "deaths": "Deaths",
-    "assists": "Assists",
-    "damage_dealt": "DamageDealt",
-    "damage_taken": "DamageTaken",
-    "score": "Score",
-    "personal_score": "PersonalScore",
-    "headshot_kills": "HeadshotKills",
-    "melee_kills": "MeleeKills",
-    "grenade_kills": "GrenadeKills",
-    "power_weapon_kills": "PowerWeaponKills",
-    "max_killing_spree": "MaxKillingSpree",
-    "betrayals": "Betrayals",
-    "suicides": "Suicides",
-    "shots_fired": "ShotsFired",
-    "shots_hit": "ShotsHit",
-    "callout_assists": "CalloutAssists",
-    "vehicle_destroys": "VehicleDestroys",
+    f.name: f.name.title().replace("_", "")
+    for f in fields(RecordSummary)
+    if f.name not in _NOT_CORE_COUNTERS
 }
 
 

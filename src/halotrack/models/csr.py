@@ -74,12 +74,24 @@ def csr_block(value: int, remaining: int, *, placement: int) -> dict[str, object
     }
 
 
+def is_ranked(value: int | None, tier: str | None) -> bool:
+    """A CSR block names a rank: a value (unranked is -1 or absent) and a tier."""
+    return value is not None and value >= 0 and bool(tier)
+
+
+def next_step_label(tier: str, next_tier: str, next_sub_tier: int) -> str | None:
+    """The next step up from a rank (`Diamond 1`, `Onyx`); None in Onyx or with none sent."""
+    if tier == "Onyx" or not next_tier:
+        return None
+    return "Onyx" if next_tier == "Onyx" else f"{next_tier} {next_sub_tier + 1}"
+
+
 def csr_label(
     value: int, tier: str, sub_tier: int, matches_remaining: int = 0, *, short: bool = False
 ) -> str:
     """`Diamond 6 (1487)`, `Onyx 1549`, `Unranked, 3 placement matches left`; with `short`,
     `Unranked (3 left)`, which fits a table column at 80 columns."""
-    if value < 0 or not tier:
+    if not is_ranked(value, tier):
         left = matches_remaining
         if short:
             return f"Unranked ({left} left)" if left else "Unranked"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from halotrack.models._base import Leaf, Model, Response
-from halotrack.models.csr import csr_label, progress_to_next
+from halotrack.models.csr import csr_label, is_ranked, next_step_label, progress_to_next
 from halotrack.models.enums import CsrResultCode
 from halotrack.models.xuid import maybe_xuid
 
@@ -33,7 +33,7 @@ class Csr(Leaf, frozen=True):
 
     @property
     def is_ranked(self) -> bool:
-        return self.value >= 0 and bool(self.tier)
+        return is_ranked(self.value, self.tier)
 
     @property
     def label(self) -> str:
@@ -50,11 +50,9 @@ class Csr(Leaf, frozen=True):
     @property
     def next_label(self) -> str | None:
         """The next step up (`Diamond 1`, `Onyx`); None when unranked or already in Onyx."""
-        if not self.is_ranked or self.tier == "Onyx" or not self.next_tier:
+        if not self.is_ranked:
             return None
-        if self.next_tier == "Onyx":
-            return "Onyx"
-        return f"{self.next_tier} {self.next_sub_tier + 1}"
+        return next_step_label(self.tier, self.next_tier, self.next_sub_tier)
 
     @property
     def points_to_next(self) -> int | None:

@@ -21,7 +21,13 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
-from halotrack.models.csr import csr_label, progress_to_next, read_csr_block
+from halotrack.models.csr import (
+    csr_label,
+    is_ranked,
+    next_step_label,
+    progress_to_next,
+    read_csr_block,
+)
 from halotrack.models.enums import GameVariantCategory, MedalDifficulty, MedalType
 from halotrack.models.modes import MODE_TABLE
 from halotrack.models.summary import (
@@ -128,7 +134,7 @@ class CsrValue:
 
     @property
     def ranked(self) -> bool:
-        return self.value >= 0 and bool(self.tier)
+        return is_ranked(self.value, self.tier)
 
 
 @dataclass(frozen=True, slots=True)
@@ -638,12 +644,9 @@ def csr_value(result: Raw, name: str, *, with_progress: bool = False) -> CsrValu
     label = csr_label(value, tier, sub, left)
     next_label = None
     progress = None
-    ranked = value >= 0 and bool(tier)
-    if ranked and with_progress:
-        next_tier = block.next_tier or ""
-        if tier != "Onyx" and next_tier:
-            next_sub = (block.next_sub_tier or 0) + 1
-            next_label = "Onyx" if next_tier == "Onyx" else f"{next_tier} {next_sub}"
+    if is_ranked(value, tier) and with_progress:
+        next_label = next_step_label(tier, block.next_tier or "", block.next_sub_tier or 0)
+        if next_label is not None:
             progress = progress_to_next(value, block.tier_start or 0, block.next_tier_start or 0)
     return CsrValue(value, tier, sub, label, left, next_label, progress)
 

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from halotrack.errors import ConfigError, Unknown
+from halotrack.models.csr import is_ranked
 from halotrack.models.format import duration_words
 from halotrack.models.gamecms import csr_season_id
 from halotrack.models.summary import award_counts, kd_or_none, season_ids
@@ -100,7 +101,7 @@ def signed(n: float) -> str:
 
 def csr_short(value: int | None, tier: str | None, sub_tier: int | None) -> str:
     """`Diamond 1`, `Onyx 1549`, `Unranked` — the words a player uses for a rank."""
-    if value is None or value < 0 or not tier:
+    if not is_ranked(value, tier):
         return "Unranked"
     if tier == "Onyx":
         return f"Onyx {value}"

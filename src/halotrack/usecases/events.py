@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from halotrack.errors import Unknown
-from halotrack.models.csr import TIERS, csr_label
+from halotrack.models.csr import TIERS, csr_label, is_ranked
 from halotrack.models.enums import Outcome
 from halotrack.models.format import duration_words
 from halotrack.models.xuid import written_as_xuid
@@ -135,7 +135,7 @@ class CsrReading:
 
     @property
     def ranked(self) -> bool:
-        return self.value is not None and self.value >= 0 and bool(self.tier)
+        return is_ranked(self.value, self.tier)
 
     @property
     def step(self) -> tuple[int, int]:

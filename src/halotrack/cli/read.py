@@ -30,10 +30,7 @@ from halotrack.cli.common import (
     state,
 )
 from halotrack.errors import ConfigError, HaloTrackError
-from halotrack.models import (
-    ServiceRecord,
-    csr_season_id,
-)
+from halotrack.models import MODE_TABLE, ServiceRecord, csr_season_id
 from halotrack.models.export import to_jsonable
 from halotrack.models.format import duration_words
 from halotrack.models.names import MedalBook, PersonalScoreBook, load_personal_scores
@@ -61,18 +58,7 @@ ClearanceOpt = Annotated[
     ),
 ]
 
-MODE_TITLES = {
-    "capture_the_flag_stats": "Capture the Flag",
-    "elimination_stats": "Elimination",
-    "extraction_stats": "Extraction",
-    "infection_stats": "Infection",
-    "oddball_stats": "Oddball",
-    "zones_stats": "Zones",
-    "stockpile_stats": "Stockpile",
-    "vip_stats": "VIP",
-    "pvp_stats": "PvP",
-    "pve_stats": "PvE",
-}
+MODE_TITLES = {m.attr: m.name for m in MODE_TABLE}
 
 
 async def _with_client(

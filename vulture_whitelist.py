@@ -21,8 +21,8 @@ _.shots_hit
 _.data_uri
 _.tracked_from
 _.tracked_to
-_.ties_delta
-_.assists_delta
+_.skill_fetched  # usecases/matches.py SyncResult, written by field_dict for --json
+_.assets_fetched
 _.before_value
 _.after_value
 _.season_max_value

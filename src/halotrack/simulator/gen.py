@@ -503,6 +503,9 @@ _PS_FROM: tuple[tuple[int, str], ...] = tuple(
     (nid, src) for nid, src in PERSONAL_SCORE_SOURCES if src is not None
 )
 _PS_PAIRS = tuple((COL[f"ps.{nid}"], COL[src], PS_POINTS[nid]) for nid, src in _PS_FROM)
+# Zone captures and secures score per variant: Hill Scored and Hill Control in King of the
+# Hill, Zone Captured and Zone Secured in Strongholds.
+_ZONE_SCORES = {"koth": (1032565232, 340198991), "strongholds": (3507884073, 709346128)}
 _PS_CUSTOM = COL[f"ps.{CUSTOM_SCORE}"]
 _PS_CUSTOM_TOTAL = COL["ps_total.custom"]
 
@@ -515,15 +518,12 @@ def _personal_scores(v: list[int], variant: Variant, rng: random.Random) -> None
     if variant.key == "oddball":
         n = v[COL["oddball.SkullScoringTicks"]] // 10
         v[COL["ps.454168309"]] = n
-        total += n * 50
-    if variant.key in ("strongholds", "koth"):
+        total += n * PS_POINTS[454168309]
+    if variant.key in _ZONE_SCORES:
         caps, secs = v[COL["zones.ZoneCaptures"]], v[COL["zones.ZoneSecures"]]
-        if variant.key == "koth":
-            v[COL["ps.1032565232"]], v[COL["ps.340198991"]] = caps, secs
-            total += caps * 100 + secs * 25
-        else:
-            v[COL["ps.3507884073"]], v[COL["ps.709346128"]] = caps, secs
-            total += caps * 50 + secs * 25
+        cap_id, sec_id = _ZONE_SCORES[variant.key]
+        v[COL[f"ps.{cap_id}"]], v[COL[f"ps.{sec_id}"]] = caps, secs
+        total += caps * PS_POINTS[cap_id] + secs * PS_POINTS[sec_id]
     if variant.key in ("infection", "firefight"):
         n = v[COL["infection.SpartansInfected"]] + v[COL["pve.Kills"]] // 2
         if n:

@@ -13,7 +13,8 @@ checked per hour, the stats host's achieved rate as a fraction of the budget (fi
 request), requests per player, worker CPU per player check; from the day: PostgreSQL bytes
 per player per day; over both: the busiest 10 s window over the budget and rate-limited
 429s. With the most workers, single-process `halotrack track --once` runs of the same world
-at the same moments are compared with the fleet's database (`equal=`).
+at the same moments are compared with the fleet's database (`equal=`); at 20,000 players
+`--ref-sample 1000` keeps that reference to a random thousand of them (hours less).
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ async def _loop_lag(lag: dict[int, float], every: float = 0.02) -> None:
         lag[sec] = max(lag.get(sec, 0.0), late)
 
 
-async def one(players: int, rate: float, workers: int, seed: int, compare: bool) -> dict[str, Any]:
+async def one(
+    players: int, rate: float, workers: int, seed: int, compare: bool, sample: int | None
+) -> dict[str, Any]:
     admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
     made: list[str] = []
     tmp = Path(tempfile.mkdtemp(prefix="halotrack-scale-"))
@@ -80,6 +83,13 @@ async def one(players: int, rate: float, workers: int, seed: int, compare: bool)
                 first["span"] = max(per_second) - min(per_second) + 1 if per_second else 1
                 first["stats"] = limits.admitted.get("stats", 0)
                 first["requests"] = sim.stats()["total"]
+                print(
+                    f"  first cycle: {first['span']} s, {players / first['span'] * 3600:.0f} "
+                    f"players/h, budget used {first['stats'] / first['span'] / rate:.2f}, "
+                    f"{first['requests'] / players:.1f} req/player",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
             lag: dict[int, float] = {}
             monitor = asyncio.ensure_future(_loop_lag(lag))
@@ -87,6 +97,7 @@ async def one(players: int, rate: float, workers: int, seed: int, compare: bool)
                 out = await dist.run(
                     sim, tmp, url, ref_url, workers=workers, rate=rate, days=1,
                     active_fraction=None, patience=7200.0, after_first=after_first_cycle,
+                    ref_sample=sample,
                 )  # fmt: skip
             finally:
                 monitor.cancel()
@@ -126,6 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=float, default=20.0)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument(
+        "--ref-sample",
+        type=int,
+        metavar="N",
+        help="the single-process reference tracks N players drawn at random, and equal= "
+        "compares their rows and the matches it stored (default: every player)",
+    )
     args = ap.parse_args(argv)
     rows = []
     print("| workers | players/h | budget used | req/player | CPU ms/check | PG B/player "
@@ -133,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in args.workers:
         t0 = time.perf_counter()
-        r = asyncio.run(one(args.players, args.rate, n, args.seed, compare=n == max(args.workers)))
+        compare = n == max(args.workers)
+        r = asyncio.run(one(args.players, args.rate, n, args.seed, compare, args.ref_sample))
         rows.append(r)
         print(
             f"| {n} | {r['players_per_hour']:.0f} | {r['efficiency']:.2f} "

@@ -100,3 +100,35 @@ async def test_status_lists_failed_match_syncs_with_the_reason(pg_schema_url: st
         (2533274800000001, "matches: boom (500)")
     ]
     assert status.jobs[MATCHES_TASK] == {"failed": 1, "succeeded": 1}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("analyze_after", [5, 100])
+def test_a_large_tick_gives_the_queue_fresh_statistics(
+    pg_schema_url: str, monkeypatch: pytest.MonkeyPatch, analyze_after: int
+) -> None:
+    """procrastinate's fetch, planned for an empty queue, scanned the whole queue per job
+    once 20,000 checks waited (bench/scale.py); a tick deferring many checks analyzes it."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from halotrack.store import open_store
+    from halotrack.workers import jobs
+    from halotrack.workers.run import install_queue_schema
+
+    monkeypatch.setattr(jobs, "ANALYZE_AFTER", analyze_after)
+    assert asyncio.run(install_queue_schema(pg_schema_url))
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    with open_store(pg_schema_url) as store:
+        for i in range(6):
+            store.watch_add(2533274800000001 + i, gamertag=f"P{i}", now=now)
+        assert jobs._defer_due(store, now, limit=4) == (6, 0)  # two batches
+        with store.engine.connect() as conn:
+            queued = conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs")).scalar()
+            estimate = conn.execute(
+                sa.text("SELECT reltuples FROM pg_class WHERE oid = 'procrastinate_jobs'::regclass")
+            ).scalar()
+    assert queued == 8  # six checks, a CSR fill per batch
+    assert estimate == (8 if analyze_after <= 6 else -1)  # -1: never analyzed

@@ -10,12 +10,14 @@ SIGKILLs of workers lose nothing and store nothing twice; the 20% fault mix chan
 
 Scaled to this 2-core machine: the issue's 2,000 players are `PLAYERS` (40) here, the
 largest that kept the equality test near a minute (58 s, at a load average of 7 from other
-jobs; the SIGKILL and fault tests took 78 and 82 s); bench/scale.py runs larger worlds.
+jobs; the SIGKILL and fault tests took 78 and 82 s); bench/scale.py runs larger worlds, and
+`HALOTRACK_DIST_PLAYERS=2000` runs these tests at the issue's size (bench/RESULTS.md).
 429s while the fleet starts (`FIRST_BURST`) are forgiven, as the issue allows.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,8 @@ from tests.support import distributed as dist
 
 pytestmark = pytest.mark.slow
 
-PLAYERS = 40
+PLAYERS = int(os.environ.get("HALOTRACK_DIST_PLAYERS", "40"))
+PATIENCE = max(240.0, 0.6 * PLAYERS)  # seconds a step may take to settle
 DAYS = 3
 RATE = 40.0  # requests per second per host, the gateway's and the fleet's budget
 WORLD = {"seasons": 4, "ranked_playlists": 2, "history_scale": 0.02}
@@ -70,7 +73,16 @@ async def test_three_workers_equal_one_track_process(
     tmp_path: Path, pg_schema_url: str, ref_url: str
 ) -> None:
     async with start_simulator(seed=15, players=PLAYERS, **WORLD) as sim:
-        out = await dist.run(sim, tmp_path, pg_schema_url, ref_url, workers=3, rate=RATE, days=DAYS)
+        out = await dist.run(
+            sim,
+            tmp_path,
+            pg_schema_url,
+            ref_url,
+            workers=3,
+            rate=RATE,
+            days=DAYS,
+            patience=PATIENCE,
+        )
     print(out)
     _assert_same(out)
     assert out.rate_limited_late == 0, f"the fleet overran the gateway: {out.limited_when}"
@@ -85,7 +97,14 @@ async def test_sigkilled_workers_lose_nothing_and_store_nothing_twice(
 ) -> None:
     async with start_simulator(seed=16, players=PLAYERS, **WORLD) as sim:
         out = await dist.run(
-            sim, tmp_path, pg_schema_url, ref_url, workers=3, days=2, kill_every=2.5
+            sim,
+            tmp_path,
+            pg_schema_url,
+            ref_url,
+            workers=3,
+            days=2,
+            kill_every=2.5,
+            patience=PATIENCE,
         )
     print(out)
     assert out.kills >= 3, "no worker was killed: nothing proven"
@@ -100,7 +119,14 @@ async def test_faults_during_a_distributed_run_change_nothing(
     faults = mix(0.2, seed=5, latency_ms=1, retry_after=1)
     async with start_simulator(seed=17, players=PLAYERS, **WORLD) as sim:
         out = await dist.run(
-            sim, tmp_path, pg_schema_url, ref_url, workers=3, days=2, faults=faults
+            sim,
+            tmp_path,
+            pg_schema_url,
+            ref_url,
+            workers=3,
+            days=2,
+            faults=faults,
+            patience=PATIENCE,
         )
         by_status = sim.stats()["by_status"]
     injected = sum(n for s, n in by_status.items() if s in {"429", "500", "503", "401", "0", "-1"})

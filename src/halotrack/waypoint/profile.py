@@ -36,11 +36,7 @@ class ProfileService(Service):
 
     async def users(self, xuids: Iterable[int | str]) -> list[User]:
         """Profiles of many XUIDs, asked in batches; the answers in one list."""
-        wanted: list[int] = []
-        for value in xuids:
-            xuid = parse_xuid(value)
-            if xuid not in wanted:
-                wanted.append(xuid)
+        wanted = list(dict.fromkeys(parse_xuid(value) for value in xuids))
         size = self.users_batch_size
         pages = await asyncio.gather(
             *(

@@ -66,6 +66,7 @@ MATCHES_PREFIX = "halotrack:matches:"
 LEASE = timedelta(hours=1)
 CYCLE = timedelta(minutes=10)  # "check every cycle" (no next_check_at): at most this often
 BATCH = 5000  # due players leased per transaction: one CSR fill each
+ANALYZE_AFTER = 1000  # checks deferred by one tick that call for fresh queue statistics
 MAX_ATTEMPTS = 5
 BASE_DELAY = 2  # seconds, doubled per attempt
 MAX_DELAY = 600
@@ -317,12 +318,27 @@ async def schedule_due(rt: Runtime, *, limit: int = BATCH) -> tuple[int, int]:
     # The API's time moves on its own (a simulator's jumps): read it fresh each tick.
     await rt.client.gamecms.season_calendar()
     now = rt.client.now()
+    return await to_thread(_defer_due, rt.store, now, limit)
+
+
+def _defer_due(store: Store, now: datetime, limit: int) -> tuple[int, int]:
+    """`schedule_due`'s batches; after a large one, fresh statistics for the queue's table.
+
+    Why: procrastinate's fetch is a PL/pgSQL function whose plan PostgreSQL caches; planned
+    for the near-empty table a new instance starts with, it checks every waiting job's lock
+    by scanning the whole queue. With 20,000 checks deferred at once, four workers spent
+    40-60 s in each fetch and checked a player every few seconds, until an ANALYZE. Where
+    autovacuum runs it would analyze within a minute; some installs turn it off."""
     deferred = waiting = 0
     while True:
-        batch, already = await to_thread(_lease_due, rt.store, now, limit)
+        batch, already = _lease_due(store, now, limit)
         deferred, waiting = deferred + len(batch), waiting + already
         if len(batch) + already < limit:
-            return deferred, waiting
+            break
+    if deferred >= ANALYZE_AFTER:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE procrastinate_jobs")
+    return deferred, waiting
 
 
 @app.periodic(cron=TICK_CRON, periodic_id="schedule")

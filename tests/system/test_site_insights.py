@@ -338,3 +338,42 @@ def test_insight_answers_are_cached_until_the_player_has_a_new_match(
     assert nonzero(after["total"]) == truth_totals(
         world, [s for s in world.slots(p) if pvp(s.match)]
     )
+
+
+def test_player_page_sections_are_cached_until_the_player_has_a_new_match(
+    world_data: Data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page visited again sums nothing and shows the same page; once a match of the
+    player is stored, the next visit shows what a site with no cache shows."""
+    from halotrack.site import pages
+
+    world = world_data.world
+    p = daily(world)
+    mine = {s.match.match_id for s in world.slots(p)}
+    held = max(
+        (r for r in world_data.rows if r.match["match_id"] in mine),
+        key=lambda r: r.match["start_time"],
+    )
+    computed: list[int] = []
+    real = pages.read_insights
+
+    def counted(tx: Any, xuid: int, label: Any) -> Any:
+        computed.append(xuid)
+        return real(tx, xuid, label)
+
+    monkeypatch.setattr(pages, "read_insights", counted)
+    rest = [r for r in world_data.rows if r is not held]
+    with open_store(f"sqlite:///{tmp_path / 'page-cache.sqlite'}") as store:
+        _fill(store, dataclasses.replace(world_data, rows=rest))
+        with TestClient(make_app(store, clock=lambda: NOW)) as c:
+            url = f"/player/{p.xuid}"
+            first = c.get(url).text
+            assert c.get(url).text == first
+            assert computed == [p.xuid]
+            with store.transaction() as tx:
+                tx.save_match(held)
+            after = c.get(url).text
+        assert computed == [p.xuid, p.xuid]
+        with TestClient(make_app(store, clock=lambda: NOW)) as fresh:
+            assert fresh.get(url).text == after
+    assert after != first and held.match["match_id"] in after

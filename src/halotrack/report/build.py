@@ -45,7 +45,7 @@ from halotrack.report.data import (
     _calendar_pairs,
     assemble,
 )
-from halotrack.report.insights import read_insights
+from halotrack.report.insights import InsightReader, read_insights
 from halotrack.store import CsrSnapshot, Scope, Store, StoreReader
 from halotrack.store.history import resolve_player
 from halotrack.usecases.seasons import season_name
@@ -258,10 +258,12 @@ def build_page_data(
     *,
     now: datetime | None = None,
     matches: Sequence[RecentMatch] | None = None,
+    insights: InsightReader = read_insights,
 ) -> PageData:
     """The page for one player from the store. `matches`, when given, replaces the stored
     matches (newest first or not: they are sorted). The insight sections come from the
-    stored matches through the insight use cases, in the same read (one connection)."""
+    stored matches through the insight use cases, in the same read (one connection), by
+    `insights` (the site's answers them from its per-player cache)."""
     with store.reader() as tx:
         inputs = read_inputs(tx, xuid, matches=matches)
         pairs = _calendar_pairs(inputs.season_calendar)
@@ -269,9 +271,9 @@ def build_page_data(
         def season_label(season_id: str) -> str:
             return season_name(season_id, pairs, inputs.season_names)
 
-        insights = read_insights(tx, parse_xuid(xuid), season_label)
+        sections = insights(tx, parse_xuid(xuid), season_label)
     data = assemble(inputs, now=now or datetime.now(UTC))
-    return dataclasses.replace(data, insights=insights)
+    return dataclasses.replace(data, insights=sections)
 
 
 def dumps_sprite(png: bytes) -> str:

@@ -42,6 +42,10 @@ class PageInsights:
     mates: ins.Mates
 
 
+InsightReader = Callable[[StoreReader, int, Callable[[str], str]], PageInsights | None]
+"""What reads the sections for the page (`read_insights`, or the site's cache of it)."""
+
+
 def read_insights(
     store: StoreReader, xuid: int, season_label: Callable[[str], str] = str
 ) -> PageInsights | None:

@@ -488,14 +488,24 @@ class InsightCache:
         """The answer `compute` gives on a read of the store, from the cache when the
         player's matches have not changed since it was computed."""
         with store.reader() as tx:
-            stamp = q.player_stamp(tx, xuid)
-            full = (xuid, *key)
-            now = self._clock()
-            with self._lock:
-                hit = self._items.get(full)
-            if hit is not None and hit[0] == stamp and now - hit[1] < self.ttl:
-                return cast(T, hit[2])
-            value = compute(tx)
+            return self.within(tx, xuid, key, compute)
+
+    def within(
+        self,
+        tx: StoreReader,
+        xuid: int,
+        key: tuple[object, ...],
+        compute: Callable[[StoreReader], T],
+    ) -> T:
+        """`get` in a read the caller holds (the player page's one read)."""
+        stamp = q.player_stamp(tx, xuid)
+        full = (xuid, *key)
+        now = self._clock()
+        with self._lock:
+            hit = self._items.get(full)
+        if hit is not None and hit[0] == stamp and now - hit[1] < self.ttl:
+            return cast(T, hit[2])
+        value = compute(tx)
         with self._lock:
             self._items.pop(full, None)
             self._items[full] = (stamp, now, value)

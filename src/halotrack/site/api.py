@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import urllib.parse
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import MediaType, Request, Response, Router, get
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.datastructures import ResponseSpec
@@ -91,12 +92,44 @@ def csr(state: State, xuid: FromPath[str]) -> list[data.CsrPoint]:
     return data.csr_history(store_of(state), _player(state, xuid))
 
 
-@get("/players/{xuid:str}/matches", sync_to_thread=True, raises=[NotFoundException])
+Cursor = Annotated[
+    str | None,
+    Parameter(
+        max_length=200,
+        description="where a page starts: the `next_cursor` of the page before (instead of "
+        "offset; matches stored since never shift it)",
+    ),
+]
+
+
+@get(
+    "/players/{xuid:str}/matches",
+    sync_to_thread=True,
+    raises=[NotFoundException, ValidationException],
+)
 def player_matches(
-    state: State, xuid: FromPath[str], offset: Offset = 0, limit: Limit = 25
+    state: State,
+    xuid: FromPath[str],
+    offset: Offset = 0,
+    limit: Limit = 25,
+    cursor: Cursor = None,
 ) -> data.MatchPage:
-    """A page of the player's stored matches, newest first."""
-    return data.matches_page(store_of(state), _player(state, xuid), offset=offset, limit=limit)
+    """A page of the player's stored matches, newest first. Follow `next` (a cursor) to
+    page through them all: unlike an offset, it neither repeats nor skips a match when
+    new ones are stored meanwhile."""
+    x = _player(state, xuid)
+    after = None
+    if cursor is not None:
+        after = data.parse_cursor(cursor)
+        if after is None:
+            raise ValidationException("cursor is not one this API gave")
+        if offset:
+            raise ValidationException("give cursor or offset, not both")
+    page = data.matches_page(store_of(state), x, offset=offset, limit=limit, after=after)
+    if page.next_cursor is None:
+        return page
+    query = urllib.parse.urlencode({"limit": limit, "cursor": page.next_cursor})
+    return msgspec.structs.replace(page, next=f"/api/v1/players/{x}/matches?{query}")
 
 
 CSV_FIELDS = [f for f in data.MatchLine.__struct_fields__]

@@ -6,6 +6,8 @@ Why msgspec Structs: Litestar encodes them directly and derives the OpenAPI sche
 
 from __future__ import annotations
 
+import base64
+import binascii
 import threading
 import time
 from collections.abc import Callable
@@ -208,6 +210,10 @@ class MatchPage(msgspec.Struct, frozen=True):
     offset: int
     limit: int
     items: list[MatchLine]
+    next_cursor: str | None = None
+    """Where the next page starts (`cursor=`); None on the last page."""
+    next: str | None = None
+    """The next page's URL (its cursor and this limit); None on the last page."""
 
 
 def _label(value: int | None, enum: type[Outcome] | type[GameVariantCategory]) -> str:
@@ -218,11 +224,41 @@ def _csr(value: int | None) -> int | None:
     return value if value is not None and value >= 0 else None
 
 
-def matches_page(store: Store, xuid: int, *, offset: int, limit: int) -> MatchPage:
-    """A page of a player's stored matches, newest first."""
+def cursor_of(start: datetime, match_id: str) -> str:
+    """An opaque keyset cursor: the last shown match's (start, match id), so a page starts
+    after that match however many newer ones were stored since."""
+    raw = f"{start.isoformat()}|{match_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def parse_cursor(text: str) -> tuple[datetime, str] | None:
+    """A cursor's (start, match id); None for anything `cursor_of` did not write."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        start, sep, match_id = raw.partition("|")
+        at = datetime.fromisoformat(start)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return None
+    if not sep or not match_id or at.tzinfo is None:
+        return None
+    return at, match_id
+
+
+def matches_page(
+    store: Store,
+    xuid: int,
+    *,
+    offset: int,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+) -> MatchPage:
+    """A page of a player's stored matches, newest first: from `offset`, or after the
+    match of a cursor (`after`). One row more than shown is read: it says whether a next
+    page exists."""
     with store.reader() as tx:
         total = q.player_match_total(tx, xuid)
-        rows = tx.player_matches(xuid, limit=offset + limit)[offset:]
+        rows = tx.player_matches(xuid, limit=offset + limit + 1, after=after)[offset:]
+    shown = rows[:limit]
     items = [
         MatchLine(
             match_id=m.match_id,
@@ -237,9 +273,11 @@ def matches_page(store: Store, xuid: int, *, offset: int, limit: int) -> MatchPa
             csr_before=_csr(m.csr_pre),
             csr_after=_csr(m.csr_post),
         )
-        for m in rows
+        for m in shown
     ]
-    return MatchPage(total, offset, limit, items)
+    last = shown[-1] if len(rows) > limit else None
+    cursor = cursor_of(last.start_time, last.match_id) if last is not None else None
+    return MatchPage(total, offset, limit, items, cursor)
 
 
 class Medal(msgspec.Struct, frozen=True):

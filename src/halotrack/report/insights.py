@@ -55,8 +55,8 @@ def read_insights(
     if not store.match_count(xuid):
         return None
     player = str(xuid)
-    last = ins.sessions(store, player, last=1)
     career = ins.read_career(store, player)  # one read for every section below
+    last = ins.sessions(store, player, last=1, career=career)
 
     def by_playlist(play: str) -> ins.Breakdown:
         return ins.breakdown(store, player, "playlist", play=play, career=career)

@@ -1,12 +1,12 @@
 """SQL behind the insights (breakdowns, sessions, streaks, mates, head-to-head, CSR history).
 
 Why a module of its own: the match tables' SQL stays here. A player's whole career
-(breakdowns, streaks, CSR history, mates) is one read of their rows (`player_rows`, and
-`mate_pairs` for the others in those matches) that the use-case layer
-(`halotrack.usecases.insights`) sums: each query over a career costs its row lookups
-(about 7 ms for 800 matches on SQLite), summing them in Python a fraction of that, so one
-read for every section beats one GROUP BY per section. Sessions, versus and the other
-bounded reads are summed by the database.
+(breakdowns, streaks, CSR history, session times) is one read of their rows
+(`player_rows`) that the use-case layer (`halotrack.usecases.insights`) sums: a query over
+a career costs its row lookups (7 to 15 ms for 800 matches on SQLite), summing the rows in
+Python a fraction of that, so one read for every section beats one GROUP BY per section.
+Mates (a self-join: thousands of pairs), a session's totals, versus and the other bounded
+reads are summed by the database.
 
 Which matches count is a `play` filter: `pvp` (matchmade, not PvE: the headline numbers),
 `pve` (matchmade Firefight and other PvE), `custom` (custom and local games) or `all`.
@@ -160,10 +160,10 @@ BY_COLUMN = {"mode": "mode_asset_id", "map": "map_asset_id", "playlist": "playli
 
 def player_rows(target: Conn, xuid: int, *, season: str | None = None) -> list[dict[str, Any]]:
     """Every stored match of a player (of a season, with `season`), oldest first, with
-    what the insights read: the row's numbers, assets, CSR and remaining placements, the
+    what the insights read: the row's times, numbers, assets, CSR and placements left, the
     match's season, its `play` (the `play_filter` it falls in: pvp, pve or custom), its
     history `kind` (`type_of`) and whether it `counted` for CSR. One read of the player's
-    rows that a page's breakdowns, streaks, CSR history and mates all derive from: the
+    rows that a page's breakdowns, streaks, CSR history and sessions derive from: the
     row lookups, not the summing, are what a query over a career costs."""
     play = sa.case(
         (play_filter("pvp"), sa.literal_column("'pvp'")),
@@ -177,6 +177,7 @@ def player_rows(target: Conn, xuid: int, *, season: str | None = None) -> list[d
         sa.select(
             mp.match_id,
             mp.start_time,
+            mp.end_time,
             *(mp[c] for c in BY_COLUMN.values()),
             mp.game_variant_category,
             mt.season_id,
@@ -190,11 +191,12 @@ def player_rows(target: Conn, xuid: int, *, season: str | None = None) -> list[d
         .order_by(mp.start_time, mp.match_id)
     )
     with _connection(target) as conn:
-        return _dicts(conn.execute(q))
+        result = conn.execute(q)
+        keys = list(result.keys())
+        return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 ROW_NUMBERS = (
-    "team_id",
     "outcome",
     "kills",
     "deaths",

@@ -24,7 +24,7 @@ games are shown apart or asked for by history type.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -480,6 +480,22 @@ class Session:
         }
 
 
+MatchTime = tuple[str, datetime, datetime | None, bool]
+"""(match id, start, end, matchmade or not) of one of a player's matches."""
+
+
+def _time_pages(store: StoreReader, xuid: int, page_size: int) -> Iterator[list[MatchTime]]:
+    """A player's match times, newest first, a page at a time (read when asked for)."""
+    before: tuple[datetime, str] | None = None
+    while True:
+        page = si.match_times(store, xuid, before=before, limit=page_size)
+        if page:
+            yield page
+        if len(page) < page_size:
+            return
+        before = (page[-1][1], page[-1][0])
+
+
 def session_bounds(
     store: StoreReader,
     xuid: int,
@@ -487,20 +503,22 @@ def session_bounds(
     last: int = 1,
     gap: timedelta = DEFAULT_GAP,
     page_size: int = 200,
+    career: Career | None = None,
 ) -> list[tuple[datetime, datetime, datetime]]:
     """(first start, last start, last end) of the newest `last` sessions, newest first.
     Games of every kind cut the evenings (a LAN game between two matchmade ones keeps
     them in one session); an evening of custom or local games alone is no session.
     Reads match times a page at a time from the newest, so a long career costs only the
-    pages the sessions span."""
+    pages the sessions span; with `career` (already read) it reads nothing."""
     out: list[tuple[datetime, datetime, datetime]] = []
     cur: list[datetime] | None = None  # [first start, last start, last end]
     made = False  # the current evening has a matchmade game
-    before: tuple[datetime, str] | None = None
-    while len(out) < last:
-        page = si.match_times(store, xuid, before=before, limit=page_size)
-        if not page:
-            break
+    pages = (
+        _time_pages(store, xuid, page_size)
+        if career is None
+        else iter([[_time_of(r) for r in reversed(career.rows)]])
+    )
+    for page in pages:
         for _mid, start, end, matchmade in page:
             finish = end or start
             if cur is not None and cur[0] - finish > gap:
@@ -508,31 +526,39 @@ def session_bounds(
                     out.append((cur[0], cur[1], cur[2]))
                 cur, made = None, False
                 if len(out) == last:
-                    break
+                    return out
             if cur is None:
                 cur = [start, start, finish]
             else:
                 cur[0] = start
             made = made or matchmade
-        before = (page[-1][1], page[-1][0])
-        if len(page) < page_size:
-            break
     if cur is not None and made and len(out) < last:
         out.append((cur[0], cur[1], cur[2]))
     return out
 
 
+def _time_of(row: dict[str, Any]) -> MatchTime:
+    return row["match_id"], row["start_time"], row["end_time"], row["kind"] == "matchmaking"
+
+
 def sessions(
-    store: StoreReader, player: str, *, last: int = 1, gap: timedelta = DEFAULT_GAP
+    store: StoreReader,
+    player: str,
+    *,
+    last: int = 1,
+    gap: timedelta = DEFAULT_GAP,
+    career: Career | None = None,
 ) -> list[Session]:
-    """The newest `last` sessions of a player, newest first."""
+    """The newest `last` sessions of a player, newest first (cut from `career`'s times
+    when it was read already)."""
     if gap <= timedelta(0):
         raise ConfigError("the session gap must be positive", hint="e.g. --gap 60m")
-    xuid, _ = resolve_player(store, player)
+    xuid = career.xuid if career is not None else resolve_player(store, player)[0]
     playlists = store.asset_names("playlist")
     maps, modes = store.asset_names("map"), store.asset_names("mode")
     out = []
-    for first, last_start, end in session_bounds(store, xuid, last=last, gap=gap):
+    bounds = session_bounds(store, xuid, last=last, gap=gap, career=career)
+    for first, last_start, end in bounds:
         rows = si.session_playlists(store, xuid, first, last_start)
         parts = [
             SessionPlaylist(

@@ -9,7 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import urllib.parse
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import msgspec
 from litestar import MediaType, Request, Response, Router, get
@@ -24,11 +25,14 @@ from halotrack.models.enums import HistoryType
 from halotrack.site import data
 from halotrack.site.common import board_of, insights_of, now_of, store_of, xuid_in_path
 from halotrack.site.http import etag_middleware
+from halotrack.store import StoreReader
 from halotrack.store.insights import Play
 from halotrack.usecases import insights
 
 Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="rows to skip")]
 Limit = Annotated[int, Parameter(ge=1, le=200, description="rows to return")]
+P = ParamSpec("P")
+T = TypeVar("T")
 CSV_PER_MINUTE = 6
 """CSV exports per client per minute: a full export reads every stored match of a player."""
 
@@ -60,6 +64,18 @@ def _player(state: State, text: str) -> int:
         if tx.get_player(x) is None:
             raise NotFoundException(f"no player with XUID {x} in this database")
     return x
+
+
+def _insight(
+    state: State,
+    xuid: str,
+    use_case: Callable[Concatenate[StoreReader, str, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """An insight route's answer: the player of the path, through the app's cache."""
+    x = _player(state, xuid)
+    return data.answer(store_of(state), x, insights_of(state), use_case, *args, **kwargs)
 
 
 @get("/players", sync_to_thread=True)
@@ -202,7 +218,7 @@ def sessions(
 ) -> list[insights.Session]:
     """The newest sessions (matches less than an hour apart), newest first: per playlist
     totals and CSR change, PvP and PvE apart, the best match."""
-    return data.sessions(store_of(state), _player(state, xuid), last=last, cache=insights_of(state))
+    return _insight(state, xuid, insights.sessions, last=last)
 
 
 @get("/players/{xuid:str}/breakdown", sync_to_thread=True, raises=[NotFoundException])
@@ -213,15 +229,13 @@ def breakdown(
     play: FromQuery[Play] = "pvp",
 ) -> insights.Breakdown:
     """The player's stored matches grouped by mode, map or playlist; rows sum to `total`."""
-    return data.breakdown(
-        store_of(state), _player(state, xuid), by=by, play=play, cache=insights_of(state)
-    )
+    return _insight(state, xuid, insights.breakdown, by, play=play)
 
 
 @get("/players/{xuid:str}/streaks", sync_to_thread=True, raises=[NotFoundException])
 def streaks(state: State, xuid: FromPath[str], play: FromQuery[Play] = "pvp") -> insights.Streaks:
     """Current and longest runs of wins, losses and matches with more kills than deaths."""
-    return data.streaks(store_of(state), _player(state, xuid), play=play, cache=insights_of(state))
+    return _insight(state, xuid, insights.streaks, play=play)
 
 
 @get("/players/{xuid:str}/mates", sync_to_thread=True, raises=[NotFoundException])
@@ -235,16 +249,14 @@ def mates(
 ) -> insights.Mates:
     """The players most often on the same team and on the other side, in matchmade games
     unless `type` asks for custom, local (LAN) or all games."""
-    return data.mates(
-        store_of(state), _player(state, xuid), limit=limit, kind=kind, cache=insights_of(state)
-    )
+    return _insight(state, xuid, insights.mates, limit=limit, kind=kind)
 
 
 @get("/players/{xuid:str}/csr/matches", sync_to_thread=True, raises=[NotFoundException])
 def csr_matches(state: State, xuid: FromPath[str]) -> insights.CsrHistory:
     """CSR per ranked playlist and season (end and max), the all-time max, and CSR after
     every counted match, from the stored skill answers."""
-    return data.csr_by_match(store_of(state), _player(state, xuid), cache=insights_of(state))
+    return _insight(state, xuid, insights.csr_history)
 
 
 ROUTES: list[HTTPRouteHandler] = [

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar, cast
+from typing import Concatenate, Literal, ParamSpec, TypeVar, cast
 
 import msgspec
 
@@ -23,7 +23,6 @@ from halotrack.models.xuid import bot_name
 from halotrack.report.build import METADATA_SEASON_CALENDAR
 from halotrack.store import Scope, Store, StoreReader
 from halotrack.store import site as q
-from halotrack.store.insights import By, Play
 from halotrack.store.repository import ServiceRecordSnapshot, kd
 from halotrack.usecases import insights
 
@@ -552,73 +551,27 @@ class InsightCache:
         return value
 
 
-def _answer(
+P = ParamSpec("P")
+
+
+def answer(
     store: Store,
     xuid: int,
     cache: InsightCache | None,
-    key: tuple[object, ...],
-    compute: Callable[[StoreReader], T],
+    use_case: Callable[Concatenate[StoreReader, str, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> T:
+    """An insight use case's answer for a player (`use_case(reader, xuid, ...)`, e.g.
+    `insights.breakdown`), from `cache` while the player's matches are unchanged: every
+    insight route reads through this one function, keyed by the use case and its
+    arguments."""
+    key = (use_case.__name__, args, tuple(sorted(kwargs.items())))
+
+    def compute(tx: StoreReader) -> T:
+        return use_case(tx, str(xuid), *args, **kwargs)
+
     if cache is not None:
         return cache.get(store, xuid, key, compute)
     with store.reader() as tx:
         return compute(tx)
-
-
-def sessions(
-    store: Store, xuid: int, *, last: int, cache: InsightCache | None = None
-) -> list[insights.Session]:
-    """The newest `last` sessions, newest first."""
-    return _answer(
-        store,
-        xuid,
-        cache,
-        ("sessions", last),
-        lambda tx: insights.sessions(tx, str(xuid), last=last),
-    )
-
-
-def breakdown(
-    store: Store, xuid: int, *, by: By, play: Play, cache: InsightCache | None = None
-) -> insights.Breakdown:
-    """Matches grouped by mode, map or playlist; the rows sum to `total`."""
-    return _answer(
-        store,
-        xuid,
-        cache,
-        ("breakdown", by, play),
-        lambda tx: insights.breakdown(tx, str(xuid), by, play=play),
-    )
-
-
-def streaks(
-    store: Store, xuid: int, *, play: Play, cache: InsightCache | None = None
-) -> insights.Streaks:
-    return _answer(
-        store, xuid, cache, ("streaks", play), lambda tx: insights.streaks(tx, str(xuid), play=play)
-    )
-
-
-def mates(
-    store: Store,
-    xuid: int,
-    *,
-    limit: int,
-    kind: str = "matchmaking",
-    cache: InsightCache | None = None,
-) -> insights.Mates:
-    """Most frequent team mates and opponents, with the player's numbers beside each."""
-    return _answer(
-        store,
-        xuid,
-        cache,
-        ("mates", limit, kind),
-        lambda tx: insights.mates(tx, str(xuid), limit=limit, kind=kind),
-    )
-
-
-def csr_by_match(
-    store: Store, xuid: int, *, cache: InsightCache | None = None
-) -> insights.CsrHistory:
-    """CSR per ranked playlist and season (end, max) and after every counted match."""
-    return _answer(store, xuid, cache, ("csr",), lambda tx: insights.csr_history(tx, str(xuid)))

@@ -12,9 +12,9 @@ request bounded by count and time); the server is `halotrack serve` in another.
         [--db postgresql://postgres@127.0.0.1:5432/test]
 
 With `--db` the database is a fresh schema on that PostgreSQL server, dropped afterwards.
-With `--existing URL` the bench loads a database an earlier run built (SQLite path or
-PostgreSQL URL with its search_path, e.g. one built by `build()` for profiling) and builds
-nothing: comparing two versions of the code on the same data takes minutes, not ten.
+With `--keep FILE` the SQLite database is built at FILE and kept; `--existing
+sqlite:///FILE` then runs on it and builds nothing (a PostgreSQL URL with a search_path
+works too): comparing two versions of the code on the same data takes minutes, not ten.
 
 Prints the first (cold) request's time, rps, p50/p95/p99 and the server process's CPU time
 per request (the part of the latency the machine's other work cannot inflate; PostgreSQL's
@@ -142,9 +142,12 @@ def fast_insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
 
 
 @contextmanager
-def database(url: str | None) -> Iterator[str]:
+def database(url: str | None, keep: str | None = None) -> Iterator[str]:
     """A SQLite file in a temporary folder, or a fresh schema on the PostgreSQL server at
-    `url` (dropped afterwards)."""
+    `url` (dropped afterwards); with `keep`, the SQLite file at that path, kept."""
+    if url is None and keep is not None:
+        yield f"sqlite:///{Path(keep).resolve()}"
+        return
     if url is None:
         with tempfile.TemporaryDirectory() as tmp:
             yield f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
@@ -224,10 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--db", help="a PostgreSQL URL (default: a temporary SQLite file)")
     ap.add_argument("--existing", help="a database built by an earlier run: build nothing")
+    ap.add_argument("--keep", help="build the SQLite database at this path and keep it")
     ap.add_argument("--only", help="the routes whose name has this text (default: all)")
     args = ap.parse_args(argv)
 
-    with database(args.db) if args.existing is None else nullcontext(args.existing) as db:
+    built = database(args.db, args.keep) if args.existing is None else None
+    with built or nullcontext(args.existing) as db:
         t0 = time.perf_counter()
         if args.existing is None:
             with open_store(db) as store:

@@ -338,3 +338,139 @@ def test_insight_answers_are_cached_until_the_player_has_a_new_match(
     assert nonzero(after["total"]) == truth_totals(
         world, [s for s in world.slots(p) if pvp(s.match)]
     )
+
+
+def test_player_page_sections_are_cached_until_the_player_has_a_new_match(
+    world_data: Data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page visited again sums nothing and shows the same page; once a match of the
+    player is stored, the next visit shows what a site with no cache shows."""
+    from halotrack.site import pages
+
+    world = world_data.world
+    p = daily(world)
+    mine = {s.match.match_id for s in world.slots(p)}
+    held = max(
+        (r for r in world_data.rows if r.match["match_id"] in mine),
+        key=lambda r: r.match["start_time"],
+    )
+    computed: list[int] = []
+    real = pages.read_insights
+
+    def counted(tx: Any, xuid: int, label: Any) -> Any:
+        computed.append(xuid)
+        return real(tx, xuid, label)
+
+    monkeypatch.setattr(pages, "read_insights", counted)
+    rest = [r for r in world_data.rows if r is not held]
+    with open_store(f"sqlite:///{tmp_path / 'page-cache.sqlite'}") as store:
+        _fill(store, dataclasses.replace(world_data, rows=rest))
+        with TestClient(make_app(store, clock=lambda: NOW)) as c:
+            url = f"/player/{p.xuid}"
+            first = c.get(url).text
+            assert c.get(url).text == first
+            assert computed == [p.xuid]
+            with store.transaction() as tx:
+                tx.save_match(held)
+            after = c.get(url).text
+        assert computed == [p.xuid, p.xuid]
+        with TestClient(make_app(store, clock=lambda: NOW)) as fresh:
+            assert fresh.get(url).text == after
+    assert after != first and held.match["match_id"] in after
+
+
+def newest_first(slots: list[Slot]) -> list[str]:
+    """The world's matches of a player in the matches API's order: newest first, ties by
+    match id."""
+    return [
+        m.match_id.lower()
+        for m in sorted((s.match for s in slots), key=lambda m: (-m.start_ms, m.match_id.lower()))
+    ]
+
+
+def follow(c: TestClient[Any], url: str, **params: Any) -> tuple[list[str], list[str]]:
+    """(match ids, the `next` links followed) paging from `url` until the last page."""
+    got: list[str] = []
+    links: list[str] = []
+    page = (c.get(url, params=params) if params else c.get(url)).json()
+    while True:
+        got += [m["match_id"] for m in page["items"]]
+        if page["next"] is None:
+            assert page["next_cursor"] is None
+            return got, links
+        links.append(page["next"])
+        page = c.get(page["next"]).json()
+
+
+def test_matches_api_pages_by_cursor_through_the_worlds_matches(
+    world_data: Data, client: TestClient[Any]
+) -> None:
+    p = daily(world_data.world)
+    truth = newest_first(world_data.world.slots(p))
+    url = f"/api/v1/players/{p.xuid}/matches"
+    got, links = follow(client, url, limit=7)
+    assert got == truth
+    assert len(links) == (len(truth) - 1) // 7
+    assert all(link.startswith(f"{url}?limit=7&cursor=") for link in links)
+    by_offset = client.get(url, params={"limit": 7, "offset": 7}).json()
+    assert [m["match_id"] for m in by_offset["items"]] == truth[7:14]
+    assert by_offset["next"] == links[1]  # an offset page links on by cursor too
+
+
+def test_matches_api_cursor_neither_repeats_nor_skips_when_a_match_is_stored(
+    world_data: Data, tmp_path: Path
+) -> None:
+    """A newer match stored between two pages: the cursor's pages are still the matches
+    there were, each once (an offset page would repeat one), and a first page now starts
+    with the new match."""
+    world = world_data.world
+    p = daily(world)
+    mine = {s.match.match_id for s in world.slots(p)}
+    held = max(
+        (r for r in world_data.rows if r.match["match_id"] in mine),
+        key=lambda r: r.match["start_time"],
+    )
+    truth = newest_first(world.slots(p))
+    assert truth[0] == held.match["match_id"].lower()
+    rest = [r for r in world_data.rows if r is not held]
+    with open_store(f"sqlite:///{tmp_path / 'keyset.sqlite'}") as store:
+        _fill(store, dataclasses.replace(world_data, rows=rest))
+        with TestClient(make_app(store, clock=lambda: NOW)) as c:
+            url = f"/api/v1/players/{p.xuid}/matches"
+            first = c.get(url, params={"limit": 5}).json()
+            with store.transaction() as tx:
+                tx.save_match(held)
+            got, _ = follow(c, first["next"])
+            before = [m["match_id"] for m in first["items"]] + got
+            by_offset = c.get(url, params={"limit": 5, "offset": 5}).json()
+            again = c.get(url, params={"limit": 5}).json()
+    assert before == truth[1:]
+    assert by_offset["items"][0]["match_id"] == first["items"][-1]["match_id"]
+    assert [m["match_id"] for m in again["items"]] == truth[:5]
+    assert again["total"] == first["total"] + 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": "bm90IGEgY3Vyc29y"},  # base64 of "not a cursor"
+        {"cursor": "%%%"},
+        {"cursor": "MjAyNi0wMS0wMVQwMDowMDowMHxhYmM"},  # a time without its zone
+    ],
+)
+def test_matches_api_refuses_a_cursor_it_did_not_give(
+    world_data: Data, client: TestClient[Any], params: dict[str, str]
+) -> None:
+    p = daily(world_data.world)
+    got = client.get(f"/api/v1/players/{p.xuid}/matches", params=params)
+    assert got.status_code == 400
+
+
+def test_matches_api_takes_a_cursor_or_an_offset_not_both(
+    world_data: Data, client: TestClient[Any]
+) -> None:
+    p = daily(world_data.world)
+    url = f"/api/v1/players/{p.xuid}/matches"
+    cursor = client.get(url, params={"limit": 3}).json()["next_cursor"]
+    assert client.get(url, params={"cursor": cursor, "offset": 3}).status_code == 400
+    assert client.get(url, params={"cursor": cursor}).status_code == 200

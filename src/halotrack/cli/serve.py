@@ -1,4 +1,5 @@
-"""`halotrack serve [--host 127.0.0.1] [--port 8000] [--open]`: the community site, locally."""
+"""`halotrack serve [--host 127.0.0.1] [--port 8000] [--open] [--trusted-proxy IP]`: the
+community site, locally."""
 
 from __future__ import annotations
 
@@ -61,6 +62,14 @@ def serve(
             "visitor per hour).",
         ),
     ] = False,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A reverse proxy's address or network (repeatable): from it, the client "
+            "is the right-most X-Forwarded-For address that is no proxy. Without one, "
+            "the header is ignored.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the leaderboard, player and match pages and the JSON API, rendered live."""
     with open_db(ctx, write=open_) as store:
@@ -68,6 +77,7 @@ def serve(
             store,
             host=host,
             port=port,
+            proxies=trusted_proxy or [],
             enqueue=watcher(state(ctx).settings(), store) if open_ else None,
             on_ready=lambda: console.print(
                 f"serving on http://{host}:{port}/ (Ctrl-C to stop)"

@@ -45,9 +45,10 @@ from halotrack.report.data import (
     _calendar_pairs,
     assemble,
 )
-from halotrack.report.insights import read_insights
+from halotrack.report.insights import InsightReader, read_insights
 from halotrack.store import CsrSnapshot, Scope, Store, StoreReader
 from halotrack.store.history import resolve_player
+from halotrack.store.matches import PlayerMatch
 from halotrack.usecases.seasons import season_name
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
@@ -135,32 +136,33 @@ def career_rank(tx: StoreReader, xuid: int) -> str | None:
 
 def recent_matches(tx: StoreReader, xuid: int, limit: int = RECENT_MATCHES) -> list[RecentMatch]:
     """The newest synced matches from the store's match tables (empty until synced)."""
-    rows = []
-    for m in tx.player_matches(xuid, limit=limit):
-        ranked = m.csr_pre is not None and m.csr_post is not None
-        ranked = ranked and (m.csr_pre or 0) >= 0 and (m.csr_post or 0) >= 0
-        if m.mode_name:
-            mode = m.mode_name
-        elif m.game_variant_category is not None:
-            mode = GameVariantCategory.label(m.game_variant_category)
-        else:
-            mode = "–"
-        rows.append(
-            RecentMatch(
-                match_id=m.match_id,
-                played_at=m.start_time,
-                mode=mode,
-                map=m.map_name or "–",
-                playlist=m.playlist_name or m.game_label or "–",
-                outcome=Outcome.label(m.outcome) if m.outcome is not None else "–",
-                kills=m.kills,
-                deaths=m.deaths,
-                assists=m.assists,
-                csr_before=m.csr_pre if ranked else None,
-                csr_after=m.csr_post if ranked else None,
-            )
-        )
-    return rows
+    return [recent_match(m) for m in tx.player_matches(xuid, limit=limit)]
+
+
+def recent_match(m: PlayerMatch) -> RecentMatch:
+    """One stored match as the page and the site's API show it: names where the store has
+    them, CSR before and after only for a match that had both (a ranked one)."""
+    ranked = m.csr_pre is not None and m.csr_post is not None
+    ranked = ranked and (m.csr_pre or 0) >= 0 and (m.csr_post or 0) >= 0
+    if m.mode_name:
+        mode = m.mode_name
+    elif m.game_variant_category is not None:
+        mode = GameVariantCategory.label(m.game_variant_category)
+    else:
+        mode = "–"
+    return RecentMatch(
+        match_id=m.match_id,
+        played_at=m.start_time,
+        mode=mode,
+        map=m.map_name or "–",
+        playlist=m.playlist_name or m.game_label or "–",
+        outcome=Outcome.label(m.outcome) if m.outcome is not None else "–",
+        kills=m.kills,
+        deaths=m.deaths,
+        assists=m.assists,
+        csr_before=m.csr_pre if ranked else None,
+        csr_after=m.csr_post if ranked else None,
+    )
 
 
 def read_inputs(
@@ -258,10 +260,12 @@ def build_page_data(
     *,
     now: datetime | None = None,
     matches: Sequence[RecentMatch] | None = None,
+    insights: InsightReader = read_insights,
 ) -> PageData:
     """The page for one player from the store. `matches`, when given, replaces the stored
     matches (newest first or not: they are sorted). The insight sections come from the
-    stored matches through the insight use cases, in the same read (one connection)."""
+    stored matches through the insight use cases, in the same read (one connection), by
+    `insights` (the site's answers them from its per-player cache)."""
     with store.reader() as tx:
         inputs = read_inputs(tx, xuid, matches=matches)
         pairs = _calendar_pairs(inputs.season_calendar)
@@ -269,9 +273,9 @@ def build_page_data(
         def season_label(season_id: str) -> str:
             return season_name(season_id, pairs, inputs.season_names)
 
-        insights = read_insights(tx, parse_xuid(xuid), season_label)
+        sections = insights(tx, parse_xuid(xuid), season_label)
     data = assemble(inputs, now=now or datetime.now(UTC))
-    return dataclasses.replace(data, insights=insights)
+    return dataclasses.replace(data, insights=sections)
 
 
 def dumps_sprite(png: bytes) -> str:

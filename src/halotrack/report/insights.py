@@ -42,6 +42,10 @@ class PageInsights:
     mates: ins.Mates
 
 
+InsightReader = Callable[[StoreReader, int, Callable[[str], str]], PageInsights | None]
+"""What reads the sections for the page (`read_insights`, or the site's cache of it)."""
+
+
 def read_insights(
     store: StoreReader, xuid: int, season_label: Callable[[str], str] = str
 ) -> PageInsights | None:
@@ -51,17 +55,22 @@ def read_insights(
     if not store.match_count(xuid):
         return None
     player = str(xuid)
-    last = ins.sessions(store, player, last=1)
-    csr = ins.csr_history(store, player)
+    career = ins.read_career(store, player)  # one read for every section below
+    last = ins.sessions(store, player, last=1, career=career)
+
+    def by_playlist(play: str) -> ins.Breakdown:
+        return ins.breakdown(store, player, "playlist", play=play, career=career)
+
+    csr = ins.csr_history(store, player, career=career)
     return PageInsights(
         session=SessionView(last[0], last[0].as_dict()) if last else None,
-        breakdowns=tuple(ins.breakdown(store, player, by) for by in ins.BYS),
-        pve=ins.breakdown(store, player, "playlist", play="pve"),
-        custom=ins.breakdown(store, player, "playlist", play="custom").total,
+        breakdowns=tuple(ins.breakdown(store, player, by, career=career) for by in ins.BYS),
+        pve=by_playlist("pve"),
+        custom=by_playlist("custom").total,
         csr=csr,
         season_labels={r.season: season_label(r.season) for r in csr.seasons},
         csr_chart=csr_match_chart(csr.points),
-        streaks=ins.streaks(store, player),
+        streaks=ins.streaks(store, player, career=career),
         mates=ins.mates(store, player, limit=MATES_SHOWN),
     )
 

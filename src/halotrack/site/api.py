@@ -7,27 +7,34 @@ Extension point: `ROUTES` lists the API handlers; the insights add theirs there.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
-from typing import Annotated, Any, Literal
+import urllib.parse
+from collections.abc import Callable
+from typing import Annotated, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import msgspec
 from litestar import MediaType, Request, Response, Router, get
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from halotrack.models.enums import HistoryType
+from halotrack.report.data import RecentMatch
 from halotrack.site import data
 from halotrack.site.common import board_of, insights_of, now_of, store_of, xuid_in_path
 from halotrack.site.http import etag_middleware
+from halotrack.store import StoreReader
 from halotrack.store.insights import Play
 from halotrack.usecases import insights
 
 Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="rows to skip")]
 Limit = Annotated[int, Parameter(ge=1, le=200, description="rows to return")]
+P = ParamSpec("P")
+T = TypeVar("T")
 CSV_PER_MINUTE = 6
 """CSV exports per client per minute: a full export reads every stored match of a player."""
 
@@ -61,6 +68,18 @@ def _player(state: State, text: str) -> int:
     return x
 
 
+def _insight(
+    state: State,
+    xuid: str,
+    use_case: Callable[Concatenate[StoreReader, str, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """An insight route's answer: the player of the path, through the app's cache."""
+    x = _player(state, xuid)
+    return data.answer(store_of(state), x, insights_of(state), use_case, *args, **kwargs)
+
+
 @get("/players", sync_to_thread=True)
 def players(state: State, offset: Offset = 0, limit: Limit = 50) -> PlayerList:
     """Stored players by gamertag."""
@@ -91,15 +110,47 @@ def csr(state: State, xuid: FromPath[str]) -> list[data.CsrPoint]:
     return data.csr_history(store_of(state), _player(state, xuid))
 
 
-@get("/players/{xuid:str}/matches", sync_to_thread=True, raises=[NotFoundException])
+Cursor = Annotated[
+    str | None,
+    Parameter(
+        max_length=200,
+        description="where a page starts: the `next_cursor` of the page before (instead of "
+        "offset; matches stored since never shift it)",
+    ),
+]
+
+
+@get(
+    "/players/{xuid:str}/matches",
+    sync_to_thread=True,
+    raises=[NotFoundException, ValidationException],
+)
 def player_matches(
-    state: State, xuid: FromPath[str], offset: Offset = 0, limit: Limit = 25
+    state: State,
+    xuid: FromPath[str],
+    offset: Offset = 0,
+    limit: Limit = 25,
+    cursor: Cursor = None,
 ) -> data.MatchPage:
-    """A page of the player's stored matches, newest first."""
-    return data.matches_page(store_of(state), _player(state, xuid), offset=offset, limit=limit)
+    """A page of the player's stored matches, newest first. Follow `next` (a cursor) to
+    page through them all: unlike an offset, it neither repeats nor skips a match when
+    new ones are stored meanwhile."""
+    x = _player(state, xuid)
+    after = None
+    if cursor is not None:
+        after = data.parse_cursor(cursor)
+        if after is None:
+            raise ValidationException("cursor is not one this API gave")
+        if offset:
+            raise ValidationException("give cursor or offset, not both")
+    page = data.matches_page(store_of(state), x, offset=offset, limit=limit, after=after)
+    if page.next_cursor is None:
+        return page
+    query = urllib.parse.urlencode({"limit": limit, "cursor": page.next_cursor})
+    return msgspec.structs.replace(page, next=f"/api/v1/players/{x}/matches?{query}")
 
 
-CSV_FIELDS = [f for f in data.MatchLine.__struct_fields__]
+CSV_FIELDS = [f.name for f in dataclasses.fields(RecentMatch)]
 csv_limit = RateLimitConfig(rate_limit=("minute", CSV_PER_MINUTE))
 
 
@@ -169,7 +220,7 @@ def sessions(
 ) -> list[insights.Session]:
     """The newest sessions (matches less than an hour apart), newest first: per playlist
     totals and CSR change, PvP and PvE apart, the best match."""
-    return data.sessions(store_of(state), _player(state, xuid), last=last, cache=insights_of(state))
+    return _insight(state, xuid, insights.sessions, last=last)
 
 
 @get("/players/{xuid:str}/breakdown", sync_to_thread=True, raises=[NotFoundException])
@@ -180,15 +231,13 @@ def breakdown(
     play: FromQuery[Play] = "pvp",
 ) -> insights.Breakdown:
     """The player's stored matches grouped by mode, map or playlist; rows sum to `total`."""
-    return data.breakdown(
-        store_of(state), _player(state, xuid), by=by, play=play, cache=insights_of(state)
-    )
+    return _insight(state, xuid, insights.breakdown, by, play=play)
 
 
 @get("/players/{xuid:str}/streaks", sync_to_thread=True, raises=[NotFoundException])
 def streaks(state: State, xuid: FromPath[str], play: FromQuery[Play] = "pvp") -> insights.Streaks:
     """Current and longest runs of wins, losses and matches with more kills than deaths."""
-    return data.streaks(store_of(state), _player(state, xuid), play=play, cache=insights_of(state))
+    return _insight(state, xuid, insights.streaks, play=play)
 
 
 @get("/players/{xuid:str}/mates", sync_to_thread=True, raises=[NotFoundException])
@@ -202,16 +251,14 @@ def mates(
 ) -> insights.Mates:
     """The players most often on the same team and on the other side, in matchmade games
     unless `type` asks for custom, local (LAN) or all games."""
-    return data.mates(
-        store_of(state), _player(state, xuid), limit=limit, kind=kind, cache=insights_of(state)
-    )
+    return _insight(state, xuid, insights.mates, limit=limit, kind=kind)
 
 
 @get("/players/{xuid:str}/csr/matches", sync_to_thread=True, raises=[NotFoundException])
 def csr_matches(state: State, xuid: FromPath[str]) -> insights.CsrHistory:
     """CSR per ranked playlist and season (end and max), the all-time max, and CSR after
     every counted match, from the stored skill answers."""
-    return data.csr_by_match(store_of(state), _player(state, xuid), cache=insights_of(state))
+    return _insight(state, xuid, insights.csr_history)
 
 
 ROUTES: list[HTTPRouteHandler] = [

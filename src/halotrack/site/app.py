@@ -7,10 +7,12 @@ pages have no authentication.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from litestar import Litestar
 from litestar.datastructures import ResponseHeader, State
@@ -24,6 +26,9 @@ from halotrack.site.http import SECURITY_HEADERS
 from halotrack.site.opening import Enqueue, OpenSearch, TokenBucket
 from halotrack.site.pages import PAGES
 from halotrack.store import Store
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger(__name__)
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -83,6 +88,41 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def trusted_proxies(values: Sequence[str]) -> list[str]:
+    """Each `--trusted-proxy` as an address or a network, checked here: uvicorn would take
+    a typo for a host name (and trust nothing) and `*` for everyone."""
+    out = []
+    for value in values:
+        try:
+            net = ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"--trusted-proxy {value!r} is not an IP address or network",
+                hint="give the reverse proxy's address, e.g. 127.0.0.1 or 10.0.0.0/24",
+            ) from None
+        out.append(str(net.network_address) if net.num_addresses == 1 else str(net))
+    return out
+
+
+def server_config(app: Litestar, *, proxies: Sequence[str] = ()) -> uvicorn.Config:
+    """uvicorn's settings for the site. The client of a request (the key of the per-client
+    limits: `--open` lookups, CSV exports) is the socket's peer; only when that peer is one
+    of `proxies` is it the right-most address of X-Forwarded-For that is not a proxy
+    (uvicorn's proxy-headers middleware). uvicorn would otherwise trust the header from
+    127.0.0.1 or from FORWARDED_ALLOW_IPS, so both are set here."""
+    import uvicorn
+
+    trusted = trusted_proxies(proxies)
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,
+    )
+
+
 def serve(
     store: Store,
     *,
@@ -90,22 +130,20 @@ def serve(
     port: int = 8000,
     on_ready: Callable[[], None] | None = None,
     enqueue: Enqueue | None = None,
+    proxies: Sequence[str] = (),
 ) -> None:
     """Run until interrupted (the `halotrack serve` command). `enqueue` (from `--open`)
-    resolves and watches a player a visitor searched for."""
+    resolves and watches a player a visitor searched for; `proxies` are the reverse
+    proxies whose X-Forwarded-For names the client (`--trusted-proxy`)."""
     import uvicorn
 
     if host not in LOOPBACK:
         log.warning("serving on %s: anyone who can reach it can read these pages", host)
-    sock = bind(host, port)
-    config = uvicorn.Config(
-        make_app(
-            store, open_search=None if enqueue is None else OpenSearch(enqueue, TokenBucket())
-        ),
-        log_level="warning",
-        access_log=False,
-        server_header=False,
+    app = make_app(
+        store, open_search=None if enqueue is None else OpenSearch(enqueue, TokenBucket())
     )
+    config = server_config(app, proxies=proxies)
+    sock = bind(host, port)
     server = uvicorn.Server(config)
     if on_ready is not None:
         on_ready()

@@ -6,11 +6,13 @@ Why msgspec Structs: Litestar encodes them directly and derives the OpenAPI sche
 
 from __future__ import annotations
 
+import base64
+import binascii
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar, cast
+from typing import Concatenate, Literal, ParamSpec, TypeVar, cast
 
 import msgspec
 
@@ -18,10 +20,10 @@ from halotrack.errors import ParseError
 from halotrack.models import SeasonCalendar, decode_as
 from halotrack.models.enums import GameVariantCategory, Outcome
 from halotrack.models.xuid import bot_name
-from halotrack.report.build import METADATA_SEASON_CALENDAR
+from halotrack.report.build import METADATA_SEASON_CALENDAR, recent_match
+from halotrack.report.data import RecentMatch
 from halotrack.store import Scope, Store, StoreReader
 from halotrack.store import site as q
-from halotrack.store.insights import By, Play
 from halotrack.store.repository import ServiceRecordSnapshot, kd
 from halotrack.usecases import insights
 
@@ -187,27 +189,17 @@ def sort_keys(board: Leaderboard) -> set[str]:
     }
 
 
-class MatchLine(msgspec.Struct, frozen=True):
-    """One match from one player's side."""
-
-    match_id: str
-    start_time: datetime
-    mode: str
-    map: str
-    playlist: str
-    outcome: str
-    kills: int
-    deaths: int
-    assists: int
-    csr_before: int | None
-    csr_after: int | None
-
-
 class MatchPage(msgspec.Struct, frozen=True):
+    """A page of a player's matches: each as the player page's recent matches show it."""
+
     total: int
     offset: int
     limit: int
-    items: list[MatchLine]
+    items: list[RecentMatch]
+    next_cursor: str | None = None
+    """Where the next page starts (`cursor=`); None on the last page."""
+    next: str | None = None
+    """The next page's URL (its cursor and this limit); None on the last page."""
 
 
 def _label(value: int | None, enum: type[Outcome] | type[GameVariantCategory]) -> str:
@@ -218,28 +210,45 @@ def _csr(value: int | None) -> int | None:
     return value if value is not None and value >= 0 else None
 
 
-def matches_page(store: Store, xuid: int, *, offset: int, limit: int) -> MatchPage:
-    """A page of a player's stored matches, newest first."""
+def cursor_of(start: datetime, match_id: str) -> str:
+    """An opaque keyset cursor: the last shown match's (start, match id), so a page starts
+    after that match however many newer ones were stored since."""
+    raw = f"{start.isoformat()}|{match_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def parse_cursor(text: str) -> tuple[datetime, str] | None:
+    """A cursor's (start, match id); None for anything `cursor_of` did not write."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        start, sep, match_id = raw.partition("|")
+        at = datetime.fromisoformat(start)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return None
+    if not sep or not match_id or at.tzinfo is None:
+        return None
+    return at, match_id
+
+
+def matches_page(
+    store: Store,
+    xuid: int,
+    *,
+    offset: int,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+) -> MatchPage:
+    """A page of a player's stored matches, newest first: from `offset`, or after the
+    match of a cursor (`after`). One row more than shown is read: it says whether a next
+    page exists."""
     with store.reader() as tx:
         total = q.player_match_total(tx, xuid)
-        rows = tx.player_matches(xuid, limit=offset + limit)[offset:]
-    items = [
-        MatchLine(
-            match_id=m.match_id,
-            start_time=m.start_time,
-            mode=m.mode_name or _label(m.game_variant_category, GameVariantCategory),
-            map=m.map_name or "–",
-            playlist=m.playlist_name or m.game_label or "–",
-            outcome=_label(m.outcome, Outcome),
-            kills=m.kills,
-            deaths=m.deaths,
-            assists=m.assists,
-            csr_before=_csr(m.csr_pre),
-            csr_after=_csr(m.csr_post),
-        )
-        for m in rows
-    ]
-    return MatchPage(total, offset, limit, items)
+        rows = tx.player_matches(xuid, limit=offset + limit + 1, after=after)[offset:]
+    shown = rows[:limit]
+    items = [recent_match(m) for m in shown]
+    last = shown[-1] if len(rows) > limit else None
+    cursor = cursor_of(last.start_time, last.match_id) if last is not None else None
+    return MatchPage(total, offset, limit, items, cursor)
 
 
 class Medal(msgspec.Struct, frozen=True):
@@ -488,14 +497,24 @@ class InsightCache:
         """The answer `compute` gives on a read of the store, from the cache when the
         player's matches have not changed since it was computed."""
         with store.reader() as tx:
-            stamp = q.player_stamp(tx, xuid)
-            full = (xuid, *key)
-            now = self._clock()
-            with self._lock:
-                hit = self._items.get(full)
-            if hit is not None and hit[0] == stamp and now - hit[1] < self.ttl:
-                return cast(T, hit[2])
-            value = compute(tx)
+            return self.within(tx, xuid, key, compute)
+
+    def within(
+        self,
+        tx: StoreReader,
+        xuid: int,
+        key: tuple[object, ...],
+        compute: Callable[[StoreReader], T],
+    ) -> T:
+        """`get` in a read the caller holds (the player page's one read)."""
+        stamp = q.player_stamp(tx, xuid)
+        full = (xuid, *key)
+        now = self._clock()
+        with self._lock:
+            hit = self._items.get(full)
+        if hit is not None and hit[0] == stamp and now - hit[1] < self.ttl:
+            return cast(T, hit[2])
+        value = compute(tx)
         with self._lock:
             self._items.pop(full, None)
             self._items[full] = (stamp, now, value)
@@ -504,73 +523,27 @@ class InsightCache:
         return value
 
 
-def _answer(
+P = ParamSpec("P")
+
+
+def answer(
     store: Store,
     xuid: int,
     cache: InsightCache | None,
-    key: tuple[object, ...],
-    compute: Callable[[StoreReader], T],
+    use_case: Callable[Concatenate[StoreReader, str, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> T:
+    """An insight use case's answer for a player (`use_case(reader, xuid, ...)`, e.g.
+    `insights.breakdown`), from `cache` while the player's matches are unchanged: every
+    insight route reads through this one function, keyed by the use case and its
+    arguments."""
+    key = (use_case.__name__, args, tuple(sorted(kwargs.items())))
+
+    def compute(tx: StoreReader) -> T:
+        return use_case(tx, str(xuid), *args, **kwargs)
+
     if cache is not None:
         return cache.get(store, xuid, key, compute)
     with store.reader() as tx:
         return compute(tx)
-
-
-def sessions(
-    store: Store, xuid: int, *, last: int, cache: InsightCache | None = None
-) -> list[insights.Session]:
-    """The newest `last` sessions, newest first."""
-    return _answer(
-        store,
-        xuid,
-        cache,
-        ("sessions", last),
-        lambda tx: insights.sessions(tx, str(xuid), last=last),
-    )
-
-
-def breakdown(
-    store: Store, xuid: int, *, by: By, play: Play, cache: InsightCache | None = None
-) -> insights.Breakdown:
-    """Matches grouped by mode, map or playlist; the rows sum to `total`."""
-    return _answer(
-        store,
-        xuid,
-        cache,
-        ("breakdown", by, play),
-        lambda tx: insights.breakdown(tx, str(xuid), by, play=play),
-    )
-
-
-def streaks(
-    store: Store, xuid: int, *, play: Play, cache: InsightCache | None = None
-) -> insights.Streaks:
-    return _answer(
-        store, xuid, cache, ("streaks", play), lambda tx: insights.streaks(tx, str(xuid), play=play)
-    )
-
-
-def mates(
-    store: Store,
-    xuid: int,
-    *,
-    limit: int,
-    kind: str = "matchmaking",
-    cache: InsightCache | None = None,
-) -> insights.Mates:
-    """Most frequent team mates and opponents, with the player's numbers beside each."""
-    return _answer(
-        store,
-        xuid,
-        cache,
-        ("mates", limit, kind),
-        lambda tx: insights.mates(tx, str(xuid), limit=limit, kind=kind),
-    )
-
-
-def csr_by_match(
-    store: Store, xuid: int, *, cache: InsightCache | None = None
-) -> insights.CsrHistory:
-    """CSR per ranked playlist and season (end, max) and after every counted match."""
-    return _answer(store, xuid, cache, ("csr",), lambda tx: insights.csr_history(tx, str(xuid)))

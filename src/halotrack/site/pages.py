@@ -6,6 +6,7 @@ add theirs there, each a handler that reads through `halotrack.site.data`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,12 +18,21 @@ from litestar.response import Redirect
 
 from halotrack.errors import ConfigError, Unknown
 from halotrack.report.build import build_page_data
+from halotrack.report.insights import PageInsights, read_insights
 from halotrack.report.render import assets, content_security_policy, render_page
 from halotrack.site import data
-from halotrack.site.common import board_of, find, now_of, open_of, store_of, xuid_in_path
+from halotrack.site.common import (
+    board_of,
+    find,
+    insights_of,
+    now_of,
+    open_of,
+    store_of,
+    xuid_in_path,
+)
 from halotrack.site.opening import OpenSearch
 from halotrack.site.render import page_csp, render
-from halotrack.store import Scope
+from halotrack.store import Scope, StoreReader
 from halotrack.store.site import stored_players
 from halotrack.waypoint.players import parse_player
 
@@ -86,9 +96,15 @@ def home(
 def _player_html(state: State, xuid: int, now: datetime) -> str:
     """The stats page (report/), with the site's own section of mates linked to their pages
     added at the end of its main column: the same mates the stats page read (its insight
-    sections), not a second read of them."""
+    sections), not a second read of them. The sections come from the app's InsightCache:
+    a page visited again before the player has a new match sums nothing."""
     store = store_of(state)
-    page_data = build_page_data(store, xuid, now=now)
+    cache = insights_of(state)
+
+    def sections(tx: StoreReader, x: int, label: Callable[[str], str]) -> PageInsights | None:
+        return cache.within(tx, x, ("page",), lambda t: read_insights(t, x, label))
+
+    page_data = build_page_data(store, xuid, now=now, insights=sections)
     text = render_page(page_data, home_url="/", match_url="/match/")
     if page_data.insights is None:
         return text

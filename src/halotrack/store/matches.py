@@ -613,10 +613,13 @@ class MatchReader(Bound):
         since: datetime | None = None,
         ranked_only: bool = False,
         history_type: str = "all",
+        after: tuple[datetime, str] | None = None,
     ) -> list[PlayerMatch]:
-        """A player's stored matches, newest first. `mode`/`playlist` filter by name
-        (case-insensitive substring) or exact asset id; `history_type` keeps the matches
-        of one match history `type` (matchmaking, custom, local)."""
+        """A player's stored matches, newest first (ties by match id). `mode`/`playlist`
+        filter by name (case-insensitive substring) or exact asset id; `history_type`
+        keeps the matches of one match history `type` (matchmaking, custom, local);
+        `after` (start, match id) keeps those after that match in this order (a keyset
+        page: matches stored later, newer, never shift it)."""
         names = NameJoins()
         mp = match_players.c
         q = (
@@ -666,6 +669,13 @@ class MatchReader(Bound):
                 )
         if since is not None:
             q = q.where(mp.start_time >= since)
+        if after is not None:
+            start, mid = after
+            # The first term alone is what the (xuid, start_time) index seeks on.
+            q = q.where(
+                mp.start_time <= start,
+                sa.or_(mp.start_time < start, sa.and_(mp.start_time == start, mp.match_id > mid)),
+            )
         if ranked_only:
             q = q.where(mp.csr_post.is_not(None), mp.csr_post >= 0)
         if limit is not None:

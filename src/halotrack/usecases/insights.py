@@ -23,7 +23,8 @@ games are shown apart or asked for by history type.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -138,6 +139,65 @@ def _check_play(play: str) -> Play:
     if play not in PLAYS:
         raise ConfigError(f"unknown match kind {play!r}", hint=f"use one of {', '.join(PLAYS)}")
     return play
+
+
+@dataclass(frozen=True, slots=True)
+class Career:
+    """A player's stored matches (of one season, or all), oldest first, read once
+    (`store.insights.player_rows`): the breakdowns, streaks, CSR history and mates of a
+    page all derive from this one read instead of one query each."""
+
+    xuid: int
+    season: str | None
+    rows: list[dict[str, Any]]
+
+    def played(self, play: Play) -> list[dict[str, Any]]:
+        return self.rows if play == "all" else [r for r in self.rows if r["play"] == play]
+
+
+def read_career(store: StoreReader, player: str, *, season: str | None = None) -> Career:
+    xuid, _ = resolve_player(store, player)
+    return Career(xuid, season, si.player_rows(store, xuid, season=season))
+
+
+def _career(store: StoreReader, player: str, career: Career | None) -> Career:
+    return career if career is not None else read_career(store, player)
+
+
+WIN = int(Outcome.Win)
+TIE = int(Outcome.Tie)
+
+
+def totals_of(rows: Iterable[dict[str, Any]]) -> Totals:
+    """The sums `store.insights.totals_columns` gives in SQL, over rows already read."""
+    n = wins = losses = ties = kills = deaths = assists = 0
+    ek: list[float] = []
+    ed: list[float] = []
+    for r in rows:
+        n += 1
+        outcome = r["outcome"]
+        wins += outcome == WIN
+        losses += outcome in si.LOSS
+        ties += outcome == TIE
+        kills += r["kills"]
+        deaths += r["deaths"]
+        assists += r["assists"]
+        if r["expected_kills"] is not None:
+            ek.append(r["expected_kills"])
+        if r["expected_deaths"] is not None:
+            ed.append(r["expected_deaths"])
+    return Totals(
+        n,
+        wins,
+        losses,
+        ties,
+        kills,
+        deaths,
+        assists,
+        math.fsum(ek) if ek else None,
+        math.fsum(ed) if ed else None,
+        len(ek),
+    )
 
 
 # ---------------------------------------------------------------------------- performance
@@ -296,35 +356,42 @@ def _row_name(by: str, asset_id: str | None, category: int | None, known: dict[s
 
 
 def breakdown(
-    store: StoreReader, player: str, by: str, *, season: str | None = None, play: str = "pvp"
+    store: StoreReader,
+    player: str,
+    by: str,
+    *,
+    season: str | None = None,
+    play: str = "pvp",
+    career: Career | None = None,
 ) -> Breakdown:
     """The player's matches grouped by mode, map or playlist, with the totals of the same
-    matches (the rows always sum to them)."""
+    matches (the rows always sum to them). `career`, when given, is the read to group
+    (its season is the one shown)."""
     if by not in BYS:
         raise ConfigError(f"cannot break down by {by!r}", hint=f"use one of {', '.join(BYS)}")
-    xuid, _ = resolve_player(store, player)
-    rows, total = si.breakdown(store, xuid, by, play=_check_play(play), season=season)
+    play = _check_play(play)
+    c = career if career is not None else read_career(store, player, season=season)
+    column = si.BY_COLUMN[by]
+    groups: dict[str | None, list[dict[str, Any]]] = {}
+    for r in c.played(play):
+        groups.setdefault(r[column], []).append(r)
     known = store.asset_names("playlist" if by == "playlist" else by)
-    return Breakdown(
-        by,
-        play,
-        season,
-        [
-            BreakdownRow(_row_name(by, r["key"], r["category"], known), r["key"], Totals.of(r))
-            for r in rows
-        ],
-        Totals.of(total),
-    )
+    rows = []
+    for key, group in groups.items():
+        categories = [r["game_variant_category"] for r in group]
+        category = min((v for v in categories if v is not None), default=None)
+        rows.append(BreakdownRow(_row_name(by, key, category, known), key, totals_of(group)))
+    # Most played first, ties by asset id (none first, as SQLite orders NULL).
+    rows.sort(key=lambda r: (-r.totals.matches, r.asset_id is not None, r.asset_id or ""))
+    return Breakdown(by, play, c.season, rows, _sum(r.totals for r in rows))
 
 
 def pvp_and_pve(store: Store, player: str) -> dict[str, Totals]:
     """The headline (PvP) totals and the PvE ones apart: a Firefight 123/2 must not lift
     the K/D. Custom games are a third group, never mixed in."""
-    xuid, _ = resolve_player(store, player)
-    return {
-        play: Totals.of(si.breakdown(store, xuid, "playlist", play=play)[1])
-        for play in ("pvp", "pve", "custom")
-    }
+    with _read(store) as tx:
+        c = read_career(tx, player)
+    return {play: totals_of(c.played(play)) for play in ("pvp", "pve", "custom")}
 
 
 # ---------------------------------------------------------------------------- sessions
@@ -413,6 +480,22 @@ class Session:
         }
 
 
+MatchTime = tuple[str, datetime, datetime | None, bool]
+"""(match id, start, end, matchmade or not) of one of a player's matches."""
+
+
+def _time_pages(store: StoreReader, xuid: int, page_size: int) -> Iterator[list[MatchTime]]:
+    """A player's match times, newest first, a page at a time (read when asked for)."""
+    before: tuple[datetime, str] | None = None
+    while True:
+        page = si.match_times(store, xuid, before=before, limit=page_size)
+        if page:
+            yield page
+        if len(page) < page_size:
+            return
+        before = (page[-1][1], page[-1][0])
+
+
 def session_bounds(
     store: StoreReader,
     xuid: int,
@@ -420,20 +503,22 @@ def session_bounds(
     last: int = 1,
     gap: timedelta = DEFAULT_GAP,
     page_size: int = 200,
+    career: Career | None = None,
 ) -> list[tuple[datetime, datetime, datetime]]:
     """(first start, last start, last end) of the newest `last` sessions, newest first.
     Games of every kind cut the evenings (a LAN game between two matchmade ones keeps
     them in one session); an evening of custom or local games alone is no session.
     Reads match times a page at a time from the newest, so a long career costs only the
-    pages the sessions span."""
+    pages the sessions span; with `career` (already read) it reads nothing."""
     out: list[tuple[datetime, datetime, datetime]] = []
     cur: list[datetime] | None = None  # [first start, last start, last end]
     made = False  # the current evening has a matchmade game
-    before: tuple[datetime, str] | None = None
-    while len(out) < last:
-        page = si.match_times(store, xuid, before=before, limit=page_size)
-        if not page:
-            break
+    pages = (
+        _time_pages(store, xuid, page_size)
+        if career is None
+        else iter([[_time_of(r) for r in reversed(career.rows)]])
+    )
+    for page in pages:
         for _mid, start, end, matchmade in page:
             finish = end or start
             if cur is not None and cur[0] - finish > gap:
@@ -441,31 +526,39 @@ def session_bounds(
                     out.append((cur[0], cur[1], cur[2]))
                 cur, made = None, False
                 if len(out) == last:
-                    break
+                    return out
             if cur is None:
                 cur = [start, start, finish]
             else:
                 cur[0] = start
             made = made or matchmade
-        before = (page[-1][1], page[-1][0])
-        if len(page) < page_size:
-            break
     if cur is not None and made and len(out) < last:
         out.append((cur[0], cur[1], cur[2]))
     return out
 
 
+def _time_of(row: dict[str, Any]) -> MatchTime:
+    return row["match_id"], row["start_time"], row["end_time"], row["kind"] == "matchmaking"
+
+
 def sessions(
-    store: StoreReader, player: str, *, last: int = 1, gap: timedelta = DEFAULT_GAP
+    store: StoreReader,
+    player: str,
+    *,
+    last: int = 1,
+    gap: timedelta = DEFAULT_GAP,
+    career: Career | None = None,
 ) -> list[Session]:
-    """The newest `last` sessions of a player, newest first."""
+    """The newest `last` sessions of a player, newest first (cut from `career`'s times
+    when it was read already)."""
     if gap <= timedelta(0):
         raise ConfigError("the session gap must be positive", hint="e.g. --gap 60m")
-    xuid, _ = resolve_player(store, player)
+    xuid = career.xuid if career is not None else resolve_player(store, player)[0]
     playlists = store.asset_names("playlist")
     maps, modes = store.asset_names("map"), store.asset_names("mode")
     out = []
-    for first, last_start, end in session_bounds(store, xuid, last=last, gap=gap):
+    bounds = session_bounds(store, xuid, last=last, gap=gap, career=career)
+    for first, last_start, end in bounds:
         rows = si.session_playlists(store, xuid, first, last_start)
         parts = [
             SessionPlaylist(
@@ -551,10 +644,25 @@ class Streaks:
         return asdict(self)
 
 
-def streaks(store: StoreReader, player: str, *, play: str = "pvp") -> Streaks:
-    xuid, _ = resolve_player(store, player)
-    got = si.streaks(store, xuid, play=_check_play(play))
-    return Streaks(*got["win"], *got["loss"], *got["positive_kd"])
+def streaks(
+    store: StoreReader, player: str, *, play: str = "pvp", career: Career | None = None
+) -> Streaks:
+    rows = _career(store, player, career).played(_check_play(play))
+    return Streaks(
+        *_runs([r["outcome"] == WIN for r in rows]),
+        *_runs([r["outcome"] in si.LOSS for r in rows]),
+        *_runs([r["kills"] > r["deaths"] for r in rows]),
+    )
+
+
+def _runs(flags: list[bool]) -> tuple[int, int]:
+    """(current, longest) run of True, oldest to newest: the current run is the one that
+    holds the newest match (0 when it is False)."""
+    run = longest = 0
+    for flag in flags:
+        run = run + 1 if flag else 0
+        longest = max(longest, run)
+    return run, longest
 
 
 # ---------------------------------------------------------------------------- mates
@@ -737,24 +845,34 @@ def _season_name(season_id: str | None) -> str:
     return csr_season_id(season_id) or "unknown"
 
 
-def csr_history(store: StoreReader, player: str) -> CsrHistory:
+def csr_history(store: StoreReader, player: str, *, career: Career | None = None) -> CsrHistory:
     """Per ranked playlist each season's end and max and the all-time max, and CSR after
     every counted match, from the stored skill answers' RankRecap."""
-    xuid, _ = resolve_player(store, player)
+    counted = [r for r in _career(store, player, career).rows if r["counted"]]
     playlists = store.asset_names("playlist")
 
     def pl_name(asset_id: str | None) -> str:
         return playlists.get(asset_id or "", asset_id or "unknown")
 
+    def ranked(value: int | None) -> int | None:
+        return value if value is not None and value >= 0 else None
+
+    groups: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
+    for r in counted:  # oldest first: a group's last row is its season's end
+        groups.setdefault((r["playlist_asset_id"], r["season_id"]), []).append(r)
+    order = sorted(
+        groups.items(),
+        key=lambda g: (g[0][0] is not None, g[0][0] or "", g[1][-1]["start_time"]),
+    )
     seasons = [
         CsrSeasonRow(
-            pl_name(r["playlist"]),
-            _season_name(r["season"]),
-            r["end"],
-            r["max"],
-            int(r["matches"]),
+            pl_name(playlist),
+            _season_name(season),
+            ranked(rows[-1]["csr_post"]),
+            max((v for r in rows if (v := ranked(r["csr_post"])) is not None), default=None),
+            len(rows),
         )
-        for r in si.csr_seasons(store, xuid)
+        for (playlist, season), rows in order
     ]
     best: dict[str, int | None] = {}
     for s in seasons:
@@ -766,16 +884,13 @@ def csr_history(store: StoreReader, player: str) -> CsrHistory:
             r["start_time"],
             pl_name(r["playlist_asset_id"]),
             _season_name(r["season_id"]),
-            r["csr_post"] if r["csr_post"] is not None and r["csr_post"] >= 0 else None,
-            (r["csr_post"] - r["csr_pre"])
-            if r["csr_pre"] is not None
-            and r["csr_post"] is not None
-            and r["csr_pre"] >= 0
-            and r["csr_post"] >= 0
+            ranked(r["csr_post"]),
+            r["csr_post"] - r["csr_pre"]
+            if ranked(r["csr_pre"]) is not None and ranked(r["csr_post"]) is not None
             else None,
             (r["csr_pre_matches_remaining"] or 0) > 0,
             r["csr_matches_remaining"],
         )
-        for r in si.csr_per_match(store, xuid)
+        for r in counted
     ]
     return CsrHistory(seasons, best, points)

@@ -48,7 +48,6 @@ from halotrack.report.data import (
 from halotrack.report.insights import InsightReader, read_insights
 from halotrack.store import CsrSnapshot, Scope, Store, StoreReader
 from halotrack.store.history import resolve_player
-from halotrack.store.matches import PlayerMatch
 from halotrack.usecases.seasons import season_name
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
@@ -136,33 +135,32 @@ def career_rank(tx: StoreReader, xuid: int) -> str | None:
 
 def recent_matches(tx: StoreReader, xuid: int, limit: int = RECENT_MATCHES) -> list[RecentMatch]:
     """The newest synced matches from the store's match tables (empty until synced)."""
-    return [recent_match(m) for m in tx.player_matches(xuid, limit=limit)]
-
-
-def recent_match(m: PlayerMatch) -> RecentMatch:
-    """One stored match as the page and the site's API show it: names where the store has
-    them, CSR before and after only for a match that had both (a ranked one)."""
-    ranked = m.csr_pre is not None and m.csr_post is not None
-    ranked = ranked and (m.csr_pre or 0) >= 0 and (m.csr_post or 0) >= 0
-    if m.mode_name:
-        mode = m.mode_name
-    elif m.game_variant_category is not None:
-        mode = GameVariantCategory.label(m.game_variant_category)
-    else:
-        mode = "–"
-    return RecentMatch(
-        match_id=m.match_id,
-        played_at=m.start_time,
-        mode=mode,
-        map=m.map_name or "–",
-        playlist=m.playlist_name or m.game_label or "–",
-        outcome=Outcome.label(m.outcome) if m.outcome is not None else "–",
-        kills=m.kills,
-        deaths=m.deaths,
-        assists=m.assists,
-        csr_before=m.csr_pre if ranked else None,
-        csr_after=m.csr_post if ranked else None,
-    )
+    rows = []
+    for m in tx.player_matches(xuid, limit=limit):
+        ranked = m.csr_pre is not None and m.csr_post is not None
+        ranked = ranked and (m.csr_pre or 0) >= 0 and (m.csr_post or 0) >= 0
+        if m.mode_name:
+            mode = m.mode_name
+        elif m.game_variant_category is not None:
+            mode = GameVariantCategory.label(m.game_variant_category)
+        else:
+            mode = "–"
+        rows.append(
+            RecentMatch(
+                match_id=m.match_id,
+                played_at=m.start_time,
+                mode=mode,
+                map=m.map_name or "–",
+                playlist=m.playlist_name or m.game_label or "–",
+                outcome=Outcome.label(m.outcome) if m.outcome is not None else "–",
+                kills=m.kills,
+                deaths=m.deaths,
+                assists=m.assists,
+                csr_before=m.csr_pre if ranked else None,
+                csr_after=m.csr_post if ranked else None,
+            )
+        )
+    return rows
 
 
 def read_inputs(

@@ -7,7 +7,6 @@ Extension point: `ROUTES` lists the API handlers; the insights add theirs there.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import urllib.parse
 from collections.abc import Callable
@@ -23,7 +22,6 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from halotrack.models.enums import HistoryType
-from halotrack.report.data import RecentMatch
 from halotrack.site import data
 from halotrack.site.common import board_of, insights_of, now_of, store_of, xuid_in_path
 from halotrack.site.http import etag_middleware
@@ -150,7 +148,7 @@ def player_matches(
     return msgspec.structs.replace(page, next=f"/api/v1/players/{x}/matches?{query}")
 
 
-CSV_FIELDS = [f.name for f in dataclasses.fields(RecentMatch)]
+CSV_FIELDS = [f for f in data.MatchLine.__struct_fields__]
 csv_limit = RateLimitConfig(rate_limit=("minute", CSV_PER_MINUTE))
 
 

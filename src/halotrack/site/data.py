@@ -20,8 +20,7 @@ from halotrack.errors import ParseError
 from halotrack.models import SeasonCalendar, decode_as
 from halotrack.models.enums import GameVariantCategory, Outcome
 from halotrack.models.xuid import bot_name
-from halotrack.report.build import METADATA_SEASON_CALENDAR, recent_match
-from halotrack.report.data import RecentMatch
+from halotrack.report.build import METADATA_SEASON_CALENDAR
 from halotrack.store import Scope, Store, StoreReader
 from halotrack.store import site as q
 from halotrack.store.repository import ServiceRecordSnapshot, kd
@@ -189,13 +188,27 @@ def sort_keys(board: Leaderboard) -> set[str]:
     }
 
 
-class MatchPage(msgspec.Struct, frozen=True):
-    """A page of a player's matches: each as the player page's recent matches show it."""
+class MatchLine(msgspec.Struct, frozen=True):
+    """One match from one player's side."""
 
+    match_id: str
+    start_time: datetime
+    mode: str
+    map: str
+    playlist: str
+    outcome: str
+    kills: int
+    deaths: int
+    assists: int
+    csr_before: int | None
+    csr_after: int | None
+
+
+class MatchPage(msgspec.Struct, frozen=True):
     total: int
     offset: int
     limit: int
-    items: list[RecentMatch]
+    items: list[MatchLine]
     next_cursor: str | None = None
     """Where the next page starts (`cursor=`); None on the last page."""
     next: str | None = None
@@ -245,7 +258,22 @@ def matches_page(
         total = q.player_match_total(tx, xuid)
         rows = tx.player_matches(xuid, limit=offset + limit + 1, after=after)[offset:]
     shown = rows[:limit]
-    items = [recent_match(m) for m in shown]
+    items = [
+        MatchLine(
+            match_id=m.match_id,
+            start_time=m.start_time,
+            mode=m.mode_name or _label(m.game_variant_category, GameVariantCategory),
+            map=m.map_name or "–",
+            playlist=m.playlist_name or m.game_label or "–",
+            outcome=_label(m.outcome, Outcome),
+            kills=m.kills,
+            deaths=m.deaths,
+            assists=m.assists,
+            csr_before=_csr(m.csr_pre),
+            csr_after=_csr(m.csr_post),
+        )
+        for m in shown
+    ]
     last = shown[-1] if len(rows) > limit else None
     cursor = cursor_of(last.start_time, last.match_id) if last is not None else None
     return MatchPage(total, offset, limit, items, cursor)

@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("HALOTRACK_VENV", ROOT / ".venv"))
 STAMP = VENV / ".halotrack-installed"
 FAST_TIERS = ["tests/unit", "tests/integration"]
+# Plugins only tests/system uses; loading them costs each pytest process about 2 s.
+FAST_PLUGINS_OFF = ["-p", "no:schemathesis", "-p", "no:faker"]
 
 
 def _bin(name: str) -> Path:
@@ -90,7 +92,11 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(_bin("halotrack")), "demo", *rest])
     if cmd == "test":
         if "--fast" in rest:
-            rest = ["-m", "not slow", *FAST_TIERS, *(a for a in rest if a != "--fast")]
+            rest = [
+                *FAST_PLUGINS_OFF,
+                *("-m", "not slow", *FAST_TIERS),
+                *(a for a in rest if a != "--fast"),
+            ]
         # Spread over every core unless the caller chose otherwise (e.g. `-n 0` to debug).
         workers = [] if any(a == "-n" or a.startswith("-n") for a in rest) else ["-n", "auto"]
         return subprocess.call([py, "-m", "pytest", *workers, *rest], cwd=ROOT)

@@ -14,6 +14,7 @@ _.isolation_level
 _.daemon_threads
 _.protocol_version
 _.close_connection
+_._get_command  # typer.testing's, replaced by tests/conftest.py (one CLI tree a session)
 
 # Read by the page template (report/templates/page.html.j2) or by dataclass export
 _.shots_fired

@@ -13,6 +13,7 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -368,6 +369,33 @@ def _install_canary_watch() -> None:
 
 
 _install_canary_watch()
+
+
+# --- the CLI's click command, built once per session ----------------------------------
+# Typer builds the click command tree from the app's functions on every `app(...)` (so on
+# every in-process `halotrack.cli.main`) and every `CliRunner().invoke(app)`: signatures
+# and annotations of every command are read again, 0.1 to 0.3 s a run, hundreds of runs a
+# session. A real `halotrack` process builds it once. The tree depends only on the
+# registered command functions, which no test changes, so the session builds it once too.
+
+
+def _build_the_cli_once() -> None:
+    import typer.main
+    import typer.testing
+
+    from halotrack.cli import app
+
+    build = typer.main.get_command
+    tree = build(app)
+
+    def get_command(typer_instance: typer.Typer) -> Any:
+        return tree if typer_instance is app else build(typer_instance)
+
+    typer.main.get_command = get_command
+    typer.testing._get_command = get_command  # type: ignore[attr-defined]
+
+
+_build_the_cli_once()
 
 
 def _files_with_canary(root: Path) -> list[str]:

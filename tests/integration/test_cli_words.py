@@ -9,6 +9,7 @@ import re
 import shlex
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,11 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@cache
 def parse(*args: str, columns: int = 80) -> tuple[int, str]:
     """Run the real app the way a shell would, for `--help` and usage errors (which click
-    writes as bytes: `main`'s output tee in conftest takes text only)."""
+    writes as bytes: `main`'s output tee in conftest takes text only). Remembered: many
+    mentions and every help test ask for the same few dozen command lines."""
     got = CliRunner().invoke(app, list(args), env={"COLUMNS": str(columns)})
     return got.exit_code, got.output
 

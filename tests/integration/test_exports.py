@@ -9,6 +9,7 @@ import io
 import json
 import os
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,10 @@ OUTCOMES = {gen.WIN: "Win", gen.LOSS: "Loss", gen.TIE: "Tie", gen.DNF: "Did not 
 
 @pytest.fixture(scope="module")
 def world_data() -> Data:
-    """The insight tests' world, with a guest's gamertag and a map's name made hostile."""
-    data = _build()
+    """The insight tests' world, with a guest's gamertag and a map's name made hostile (in
+    copies of its names and assets: the world itself is shared with other modules)."""
+    shared = _build()
+    data = replace(shared, tags=dict(shared.tags), assets=list(shared.assets))
     tracked = {p.xuid for p in data.world.players}
     guest = min(x for x in data.tags if x not in tracked)
     data.tags[guest] = HOSTILE_TAG

@@ -9,6 +9,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from halotrack.simulator.world import Match, SimPlayer, Slot, World
 from halotrack.store import Store
 from halotrack.store import matches as sm
 from halotrack.usecases import insights as ins
+from tests.support.stores import sqlite_copy
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
@@ -33,7 +36,10 @@ class Data:
     assets: list[tuple[str, str, str, str]]  # kind, asset id, version id, name
 
 
+@cache
 def _build() -> Data:
+    """The insight tests' world, built once per session: the modules that read it share
+    it, and a module that changes its names or assets (test_exports) copies those first."""
     world = World(seed=13, players=10, history_scale=0.25)
     for p in world.players:
         world.history(p)
@@ -97,7 +103,8 @@ def match_store(
 
     admin = None
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('insights') / 'store.sqlite'}"
+        dest = tmp_path_factory.mktemp("insights") / "store.sqlite"
+        url = filled_sqlite(world_data, dest, tmp_path_factory)
     else:
         schema = f"halotrack_test_{uuid.uuid4().hex[:12]}"
         base = request.getfixturevalue("pg_url")
@@ -108,7 +115,8 @@ def match_store(
         url = url.render_as_string(hide_password=False)
     store = open_store(url)
     try:
-        _fill(store, world_data)
+        if admin is not None:  # a fresh schema; the SQLite copy is filled already
+            _fill(store, world_data)
         yield store
     finally:
         store.close()
@@ -116,6 +124,12 @@ def match_store(
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             admin.dispose()
+
+
+def filled_sqlite(data: Data, dest: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite store at `dest` holding `data` as `_fill` stores it (filled once a session,
+    then copied); its URL."""
+    return sqlite_copy(data, lambda store: _fill(store, data), dest, tmp_path_factory)
 
 
 def _fill(store: Store, data: Data) -> None:
@@ -571,9 +585,10 @@ def truth_index(world: World, s: Slot) -> float:
     )
 
 
+@cache
 def firefight_evening() -> tuple[Data, SimPlayer, list[Slot]]:
     """A small world whose daily player, after a long break, plays an evening of PvP
-    games with Firefight games among them."""
+    games with Firefight games among them (built once; its readers do not change it)."""
     world = World(seed=16, players=3, history_scale=0.05)
     for p in world.players:
         world.history(p)

@@ -31,6 +31,7 @@ from tests.integration.test_insights import (
     _build,
     _fill,
     daily,
+    filled_sqlite,
     firefight_evening,
     grouped,
     is_pve,
@@ -54,8 +55,7 @@ def world_data() -> Data:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory, world_data: Data) -> Iterator[Store]:
     path = tmp_path_factory.mktemp("page-insights") / "store.sqlite"
-    with open_store(f"sqlite:///{path}") as s:
-        _fill(s, world_data)
+    with open_store(filled_sqlite(world_data, path, tmp_path_factory)) as s:
         yield s
 
 
@@ -341,13 +341,14 @@ def test_mates_are_the_rosters_most_met_players_by_name(world_data: Data, store:
             assert cells[("mates", table, k, "name")] == world_data.tags[int(k)]
 
 
-def test_hostile_names_are_escaped_in_the_sections(world_data: Data, tmp_path: Path) -> None:
+def test_hostile_names_are_escaped_in_the_sections(
+    world_data: Data, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """A teammate named like markup is text on the page, never a tag."""
     hostile = '<img src=x onerror=alert(1)>"'
     world = world_data.world
     p = daily(world)
-    with open_store(f"sqlite:///{tmp_path / 'hostile.sqlite'}") as s:
-        _fill(s, world_data)
+    with open_store(filled_sqlite(world_data, tmp_path / "hostile.sqlite", tmp_path_factory)) as s:
         data = build_page_data(s, p.xuid, now=NOW)
         assert data.insights is not None
         mate = data.insights.mates.teammates[0].xuid  # shown on the page whatever its name

@@ -3,7 +3,9 @@ distributed commands refuse a SQLite database with one line."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from procrastinate.jobs import Job
@@ -17,20 +19,22 @@ def _job(attempts: int) -> Job:
                task_name="halotrack.check_player", attempts=attempts)  # fmt: skip
 
 
-def _seconds(decision: object) -> float:
-    from datetime import UTC, datetime
-
-    retry_at = decision.retry_at  # type: ignore[attr-defined]
-    return (retry_at - datetime.now(UTC)).total_seconds()
+def _retries_in(strategy: Any, exception: BaseException, job: Job, seconds: int) -> bool:
+    """Whether the strategy retries `seconds` from now. procrastinate turns the delay into
+    `retry_at` with the wall clock, so the clock is read just before and just after: the
+    delay lies between the two, however long a busy machine took in between."""
+    before = datetime.now(UTC)
+    decision = strategy.get_retry_decision(exception=exception, job=job)
+    after = datetime.now(UTC)
+    wait = timedelta(seconds=seconds)
+    return bool(decision.retry_at - after <= wait <= decision.retry_at - before)
 
 
 def test_backoff_doubles_and_never_undercuts_retry_after() -> None:
     strategy = HonourRetryAfter(max_attempts=5, base=2, cap=600)
-    waits = [_seconds(strategy.get_retry_decision(exception=CheckFailed("x"), job=_job(a)))
-             for a in range(4)]  # fmt: skip
-    assert [round(w) for w in waits] == [2, 4, 8, 16]
-    slow = strategy.get_retry_decision(exception=CheckFailed("429", retry_after=90), job=_job(0))
-    assert round(_seconds(slow)) == 90
+    for attempts, wait in enumerate([2, 4, 8, 16]):
+        assert _retries_in(strategy, CheckFailed("x"), _job(attempts), wait), attempts
+    assert _retries_in(strategy, CheckFailed("429", retry_after=90), _job(0), 90)
 
 
 def test_gives_up_after_max_attempts_and_on_other_errors() -> None:
@@ -51,19 +55,14 @@ def test_distributed_commands_refuse_sqlite(
 
 
 def test_a_csr_fill_waits_for_its_checks_then_retries_like_a_check() -> None:
-    from datetime import timedelta
-
     from halotrack.workers.jobs import ChecksRunning, WhenChecksDone
 
     strategy = WhenChecksDone(every=1, patience=timedelta(seconds=10))
-    waiting = strategy.get_retry_decision(exception=ChecksRunning("3 left"), job=_job(7))
-    assert round(_seconds(waiting)) == 1
+    assert _retries_in(strategy, ChecksRunning("3 left"), _job(7), 1)
     # past its patience the fill gives up (and stays failed, for `status`)
     assert strategy.get_retry_decision(exception=ChecksRunning("x"), job=_job(10)) is None
     # a failed CSR request backs off as a check does, and gives up as a check does
-    assert (
-        round(_seconds(strategy.get_retry_decision(exception=CheckFailed("x"), job=_job(2)))) == 8
-    )
+    assert _retries_in(strategy, CheckFailed("x"), _job(2), 8)
     assert strategy.get_retry_decision(exception=ValueError("bug"), job=_job(0)) is None
 
 

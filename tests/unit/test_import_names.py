@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import ast
 import importlib
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@cache  # both tests read the same tree: parse it once
 def _imports() -> list[tuple[str, str, str]]:
     found = []
     for folder in ("src", "tests", "bench"):

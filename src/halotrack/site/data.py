@@ -546,9 +546,17 @@ class InsightCache:
         with self._lock:
             self._items.pop(full, None)
             self._items[full] = (stamp, now, value)
-            while len(self._items) > self.size:  # the oldest first (insertion order)
-                del self._items[next(iter(self._items))]
+            # the oldest first (insertion order): past the size, or expired, since a page's
+            # sections are ~85 KB and 4,096 of them would hold 340 MB long after their use
+            while self._items:
+                oldest = next(iter(self._items))
+                if len(self._items) <= self.size and now - self._items[oldest][1] < self.ttl:
+                    break
+                del self._items[oldest]
         return value
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 P = ParamSpec("P")

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from halotrack.simulator import start_simulator
+from halotrack.simulator import Simulator, start_simulator
 from tests.support import distributed as dist
 
 pytestmark = pytest.mark.slow
@@ -63,6 +64,11 @@ def ref_url(pg_url: str):  # type: ignore[no-untyped-def]
         admin.dispose()
 
 
+async def _fleet(sim: Simulator, tmp: Path, url: str, ref_url: str, **kw: Any) -> dist.Outcome:
+    """Three workers, as the issue says, given time to settle in proportion to the world."""
+    return await dist.run(sim, tmp, url, ref_url, workers=3, patience=PATIENCE, **kw)
+
+
 def _assert_same(out: dist.Outcome) -> None:
     assert out.integrity == []
     assert out.differences == [], "\n".join(out.differences)
@@ -73,16 +79,7 @@ async def test_three_workers_equal_one_track_process(
     tmp_path: Path, pg_schema_url: str, ref_url: str
 ) -> None:
     async with start_simulator(seed=15, players=PLAYERS, **WORLD) as sim:
-        out = await dist.run(
-            sim,
-            tmp_path,
-            pg_schema_url,
-            ref_url,
-            workers=3,
-            rate=RATE,
-            days=DAYS,
-            patience=PATIENCE,
-        )
+        out = await _fleet(sim, tmp_path, pg_schema_url, ref_url, rate=RATE, days=DAYS)
     print(out)
     _assert_same(out)
     assert out.rate_limited_late == 0, f"the fleet overran the gateway: {out.limited_when}"
@@ -96,16 +93,7 @@ async def test_sigkilled_workers_lose_nothing_and_store_nothing_twice(
     tmp_path: Path, pg_schema_url: str, ref_url: str
 ) -> None:
     async with start_simulator(seed=16, players=PLAYERS, **WORLD) as sim:
-        out = await dist.run(
-            sim,
-            tmp_path,
-            pg_schema_url,
-            ref_url,
-            workers=3,
-            days=2,
-            kill_every=2.5,
-            patience=PATIENCE,
-        )
+        out = await _fleet(sim, tmp_path, pg_schema_url, ref_url, days=2, kill_every=2.5)
     print(out)
     assert out.kills >= 3, "no worker was killed: nothing proven"
     _assert_same(out)
@@ -118,16 +106,7 @@ async def test_faults_during_a_distributed_run_change_nothing(
 
     faults = mix(0.2, seed=5, latency_ms=1, retry_after=1)
     async with start_simulator(seed=17, players=PLAYERS, **WORLD) as sim:
-        out = await dist.run(
-            sim,
-            tmp_path,
-            pg_schema_url,
-            ref_url,
-            workers=3,
-            days=2,
-            faults=faults,
-            patience=PATIENCE,
-        )
+        out = await _fleet(sim, tmp_path, pg_schema_url, ref_url, days=2, faults=faults)
         by_status = sim.stats()["by_status"]
     injected = sum(n for s, n in by_status.items() if s in {"429", "500", "503", "401", "0", "-1"})
     print(out)

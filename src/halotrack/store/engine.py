@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,7 +109,7 @@ def _sqlite_engine(u: URL, pragmas: dict[str, int | str], create: bool) -> Engin
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             if db and db != ":memory:":
-                cur.execute("PRAGMA journal_mode=WAL")
+                _wal(cur)
             cur.execute("PRAGMA synchronous=NORMAL")
             for name, value in pragmas.items():
                 if not name.isidentifier():
@@ -123,6 +124,21 @@ def _sqlite_engine(u: URL, pragmas: dict[str, int | str], create: bool) -> Engin
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _wal(cur: sqlite3.Cursor) -> None:
+    """Switch the file to WAL, waiting as the busy timeout would. A new file's switch needs
+    it to itself, and while another connection holds a write lock SQLite answers "locked"
+    at once instead of waiting: of 180 racing first opens here, one failed."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _orig_message(exc: BaseException) -> str:

@@ -22,9 +22,16 @@ from halotrack.store import Store
 @contextmanager
 def running_site(store: Store, clock: Callable[[], datetime]) -> Iterator[str]:
     """Yields the base URL; stops the server on exit."""
+    config = uvicorn.Config(make_app(store, clock=clock), log_level="warning", access_log=False)
+    with serving(config) as base:
+        yield base
+
+
+@contextmanager
+def serving(config: uvicorn.Config) -> Iterator[str]:
+    """uvicorn serving `config` on a free loopback port in a thread: yields the base URL."""
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(make_app(store, clock=clock), log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

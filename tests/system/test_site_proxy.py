@@ -5,8 +5,6 @@ X-Forwarded-For that is not a proxy. The server runs as `serve` configures uvico
 
 from __future__ import annotations
 
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -15,13 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from halotrack.errors import ConfigError
 from halotrack.site import make_app
-from halotrack.site.app import bind, server_config, trusted_proxies
+from halotrack.site.app import server_config, trusted_proxies
 from halotrack.site.opening import OpenSearch, Queued, TokenBucket
 from halotrack.store import open_store
+from tests.support.site_server import serving
 
 
 @contextmanager
@@ -34,20 +32,8 @@ def site(tmp_path: Path, proxies: Sequence[str]) -> Iterator[str]:
     with open_store(f"sqlite:///{tmp_path / 'proxy.sqlite'}") as store:
         opened = OpenSearch(enqueue, TokenBucket(capacity=1))
         config = server_config(make_app(store, open_search=opened), proxies=proxies)
-        sock = bind("127.0.0.1", 0)
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        try:
-            for _ in range(500):  # bounded: 5 s
-                if server.started:
-                    break
-                time.sleep(0.01)
-            yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-        finally:
-            server.should_exit = True
-            thread.join(10)
-            sock.close()
+        with serving(config) as base:
+            yield base
 
 
 def search(base: str, gamertag: str, forwarded: str | None) -> int:

@@ -38,6 +38,10 @@ from halotrack.usecases import Tracker
 from halotrack.waypoint import Limits, RetryPolicy, WaypointClient
 from halotrack.wiring.simtokens import SimulatorTokens
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# the fleet tests' table comparison: one way to say two databases differ
+from tests.support.distributed import table_differences
+
 # Columns that legitimately differ between two runs: surrogate keys only (every time is
 # the simulated clock's, so even bookkeeping times must agree).
 IGNORED = {"id", "seq"}  # surrogate keys: their order follows which writes the faults delayed
@@ -180,20 +184,7 @@ def table_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
 
 def compare(a: Store, b: Store) -> list[str]:
     """Human-readable differences between two stores' tables (empty: equal)."""
-    ta, tb = table_rows(a), table_rows(b)
-    diffs: list[str] = []
-    for name in sorted(set(ta) | set(tb)):
-        ra, rb = ta.get(name, []), tb.get(name, [])
-        if ra == rb:
-            continue
-        sa_, sb = set(map(repr, ra)), set(map(repr, rb))
-        diffs.append(
-            f"{name}: {len(ra)} vs {len(rb)} rows, {len(sa_ - sb)} only in the faulty run, "
-            f"{len(sb - sa_)} only in the clean run"
-            + (f"; e.g. {sorted(sa_ - sb)[0][:300]}" if sa_ - sb else "")
-            + (f"; e.g. {sorted(sb - sa_)[0][:300]}" if sb - sa_ else "")
-        )
-    return diffs
+    return table_differences(table_rows(a), table_rows(b), "in the faulty run", "in the clean run")
 
 
 async def soak(

@@ -340,6 +340,14 @@ def differences(
     a, b = rows(mine_url, start, sample), rows(ref_url, start, sample)
     if failed_checks:
         a["notify_events"] = [r for r in a.get("notify_events", []) if r[0] != "ops"]  # kind
+    return table_differences(a, b, "distributed", "single-process")
+
+
+def table_differences(
+    a: dict[str, list[tuple[Any, ...]]], b: dict[str, list[tuple[Any, ...]]], left: str, right: str
+) -> list[str]:
+    """One line per table whose rows differ, with a row found only on each side (the fleet
+    against one process here, a faulty against a clean run in bench/soak.py)."""
     out = []
     for name in sorted(set(a) | set(b)):
         ra, rb = a.get(name, []), b.get(name, [])
@@ -347,8 +355,10 @@ def differences(
             continue
         sa_, sb = set(map(repr, ra)), set(map(repr, rb))
         out.append(
-            f"{name}: {len(ra)} vs {len(rb)} rows; only distributed: "
-            f"{sorted(sa_ - sb)[:2]}; only single-process: {sorted(sb - sa_)[:2]}"
+            f"{name}: {len(ra)} vs {len(rb)} rows, {len(sa_ - sb)} only {left}, "
+            f"{len(sb - sa_)} only {right}"
+            + (f"; e.g. {sorted(sa_ - sb)[0][:300]}" if sa_ - sb else "")
+            + (f"; e.g. {sorted(sb - sa_)[0][:300]}" if sb - sa_ else "")
         )
     return out
 

@@ -29,6 +29,8 @@ err_console = Console(stderr=True)
 
 PlayerArg = Annotated[str, typer.Argument(help="Gamertag (current or past) or XUID.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
+# The simulated world's seed, for the commands that start the simulator (`demo`, `simulator`).
+SeedOpt = Annotated[int, typer.Option(help="Seed of the simulated world: same seed, same world.")]
 
 
 def _record_kind(value: str) -> str:

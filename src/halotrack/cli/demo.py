@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from halotrack.cli.common import console, run
+from halotrack.cli.common import SeedOpt, console, run
 
 
 def demo(
@@ -22,7 +22,7 @@ def demo(
     ] = Path("halotrack-demo"),
     players: Annotated[int, typer.Option(help="How many players to watch (1-20).")] = 6,
     weeks: Annotated[float, typer.Option(help="Simulated weeks to track.")] = 6.0,
-    seed: Annotated[int, typer.Option(help="Seed of the simulated world.")] = 7,
+    seed: SeedOpt = 7,
     world: Annotated[int, typer.Option(help="Players in the simulated world.")] = 30,
     notify: Annotated[
         str | None,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from halotrack.cli.common import console, run
+from halotrack.cli.common import SeedOpt, console, run
 from halotrack.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ async def _serve(
 def simulator(
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8765,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    seed: Annotated[int, typer.Option(help="World seed: same seed, same world.")] = 7,
+    seed: SeedOpt = 7,
     players: Annotated[int, typer.Option(help="Number of players.")] = 200,
     seasons: Annotated[int, typer.Option(help="Seasons from launch to now.")] = 12,
     ranked_playlists: Annotated[int, typer.Option(help="Ranked playlists.")] = 2,

@@ -48,6 +48,7 @@ from halotrack.report.data import (
 from halotrack.report.insights import InsightReader, read_insights
 from halotrack.store import CsrSnapshot, Scope, Store, StoreReader
 from halotrack.store.history import resolve_player
+from halotrack.store.matches import MatchLine
 from halotrack.usecases.seasons import season_name
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
@@ -133,26 +134,35 @@ def career_rank(tx: StoreReader, xuid: int) -> str | None:
     return f"Rank {rank}"
 
 
+def label_or_dash(value: int | None, enum: type[Outcome] | type[GameVariantCategory]) -> str:
+    """An enum number's label, or the dash the page and the site show where none is stored."""
+    return "–" if value is None else enum.label(value)
+
+
+def mode_shown(m: MatchLine) -> str:
+    """The mode a stored match is listed under, on the page and the site: the game
+    variant's name once its asset is fetched, else its category's."""
+    return m.mode_name or label_or_dash(m.game_variant_category, GameVariantCategory)
+
+
+def playlist_shown(m: MatchLine) -> str:
+    """The playlist a stored match is listed under; a custom or local game says so."""
+    return m.playlist_name or m.game_label or "–"
+
+
 def recent_matches(tx: StoreReader, xuid: int, limit: int = RECENT_MATCHES) -> list[RecentMatch]:
     """The newest synced matches from the store's match tables (empty until synced)."""
     rows = []
     for m in tx.player_matches(xuid, limit=limit):
-        ranked = m.csr_pre is not None and m.csr_post is not None
-        ranked = ranked and (m.csr_pre or 0) >= 0 and (m.csr_post or 0) >= 0
-        if m.mode_name:
-            mode = m.mode_name
-        elif m.game_variant_category is not None:
-            mode = GameVariantCategory.label(m.game_variant_category)
-        else:
-            mode = "–"
+        ranked = m.csr_delta is not None
         rows.append(
             RecentMatch(
                 match_id=m.match_id,
                 played_at=m.start_time,
-                mode=mode,
+                mode=mode_shown(m),
                 map=m.map_name or "–",
-                playlist=m.playlist_name or m.game_label or "–",
-                outcome=Outcome.label(m.outcome) if m.outcome is not None else "–",
+                playlist=playlist_shown(m),
+                outcome=label_or_dash(m.outcome, Outcome),
                 kills=m.kills,
                 deaths=m.deaths,
                 assists=m.assists,

@@ -18,9 +18,14 @@ import msgspec
 
 from halotrack.errors import ParseError
 from halotrack.models import SeasonCalendar, decode_as
-from halotrack.models.enums import GameVariantCategory, Outcome
+from halotrack.models.enums import Outcome
 from halotrack.models.xuid import bot_name
-from halotrack.report.build import METADATA_SEASON_CALENDAR
+from halotrack.report.build import (
+    METADATA_SEASON_CALENDAR,
+    label_or_dash,
+    mode_shown,
+    playlist_shown,
+)
 from halotrack.store import Scope, Store, StoreReader
 from halotrack.store import site as q
 from halotrack.store.repository import ServiceRecordSnapshot, kd
@@ -215,10 +220,6 @@ class MatchPage(msgspec.Struct, frozen=True):
     """The next page's URL (its cursor and this limit); None on the last page."""
 
 
-def _label(value: int | None, enum: type[Outcome] | type[GameVariantCategory]) -> str:
-    return "–" if value is None else enum.label(value)
-
-
 def _csr(value: int | None) -> int | None:
     return value if value is not None and value >= 0 else None
 
@@ -262,10 +263,10 @@ def matches_page(
         MatchLine(
             match_id=m.match_id,
             start_time=m.start_time,
-            mode=m.mode_name or _label(m.game_variant_category, GameVariantCategory),
+            mode=mode_shown(m),
             map=m.map_name or "–",
-            playlist=m.playlist_name or m.game_label or "–",
-            outcome=_label(m.outcome, Outcome),
+            playlist=playlist_shown(m),
+            outcome=label_or_dash(m.outcome, Outcome),
             kills=m.kills,
             deaths=m.deaths,
             assists=m.assists,
@@ -343,7 +344,7 @@ def match_view(store: Store, match_id: str) -> MatchView | None:
                 gamertag=name or bot_name(p.player_id) or "unknown player",
                 bot=p.is_bot,
                 team_id=p.team_id,
-                outcome=_label(p.outcome, Outcome),
+                outcome=label_or_dash(p.outcome, Outcome),
                 rank=p.rank,
                 kills=p.kills,
                 deaths=p.deaths,
@@ -367,12 +368,12 @@ def match_view(store: Store, match_id: str) -> MatchView | None:
         start_time=m.start_time,
         duration_seconds=m.duration_seconds,
         map=m.map_name or "–",
-        mode=m.mode_name or _label(m.game_variant_category, GameVariantCategory),
+        mode=mode_shown(m),
         playlist=m.playlist_name or "–",
         teams=[
             Team(
                 team_id=tid,
-                outcome=_label(team_rows.get(tid, {}).get("outcome"), Outcome),
+                outcome=label_or_dash(team_rows.get(tid, {}).get("outcome"), Outcome),
                 score=team_rows.get(tid, {}).get("score"),
                 players=lines,
             )

@@ -46,7 +46,7 @@ from halotrack.report.data import (
     assemble,
 )
 from halotrack.report.insights import InsightReader, read_insights
-from halotrack.store import CsrSnapshot, Scope, Store, StoreReader
+from halotrack.store import CsrSnapshot, Scope, Store, StoredPlayer, StoreReader
 from halotrack.store.history import resolve_player
 from halotrack.store.matches import MatchLine
 from halotrack.usecases.seasons import season_name
@@ -173,6 +173,14 @@ def recent_matches(tx: StoreReader, xuid: int, limit: int = RECENT_MATCHES) -> l
     return rows
 
 
+def player_names(tx: StoreReader, player: StoredPlayer) -> tuple[str, tuple[str, ...]]:
+    """The gamertag a player is shown by and the earlier ones (newest first, each once),
+    as the page and the site's player view name them."""
+    tags = [g.gamertag for g in tx.gamertag_history(player.xuid)]
+    current = player.gamertag or (tags[-1] if tags else str(player.xuid))
+    return current, tuple(dict.fromkeys(t for t in reversed(tags) if t != current))
+
+
 def read_inputs(
     tx: StoreReader, xuid: int | str, *, matches: Sequence[RecentMatch] | None = None
 ) -> PageInputs:
@@ -185,9 +193,7 @@ def read_inputs(
             f"no player with XUID {x} in the database",
             hint="add the player with `halotrack watch add` and run `halotrack track --once`",
         )
-    gamertags = [g.gamertag for g in tx.gamertag_history(x)]
-    current = player.gamertag or (gamertags[-1] if gamertags else str(x))
-    previous = tuple(dict.fromkeys(g for g in reversed(gamertags) if g != current))
+    current, previous = player_names(tx, player)
 
     lifetime_row = tx.latest_record(x, "matchmade", Scope())
     lifetime = RecordSnapshot(lifetime_row.captured_at, lifetime_row.raw) if lifetime_row else None

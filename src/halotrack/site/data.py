@@ -24,6 +24,7 @@ from halotrack.report.build import (
     METADATA_SEASON_CALENDAR,
     label_or_dash,
     mode_shown,
+    player_names,
     playlist_shown,
 )
 from halotrack.store import Scope, Store, StoreReader
@@ -446,15 +447,14 @@ def player_view(store: Store, xuid: int) -> PlayerView | None:
         player = tx.get_player(xuid)
         if player is None:
             return None
-        tags = [g.gamertag for g in tx.gamertag_history(xuid)]
+        current, previous = player_names(tx, player)
         record = tx.latest_record(xuid, "matchmade", Scope())
         csr = q.current_csr(tx, [xuid]).get(xuid, {})
         stored = q.player_match_total(tx, xuid)
-    current = player.gamertag or (tags[-1] if tags else str(xuid))
     return PlayerView(
         xuid=str(xuid),
         gamertag=current,
-        previous_gamertags=list(dict.fromkeys(t for t in reversed(tags) if t != current)),
+        previous_gamertags=list(previous),
         lifetime=_point(record) if record is not None else None,
         csr=csr,
         stored_matches=stored,

@@ -99,7 +99,11 @@ def main(argv: list[str]) -> int:
             ]
         # Spread over every core unless the caller chose otherwise (e.g. `-n 0` to debug).
         workers = [] if any(a == "-n" or a.startswith("-n") for a in rest) else ["-n", "auto"]
-        return subprocess.call([py, "-m", "pytest", *workers, *rest], cwd=ROOT)
+        # Bytecode caches on: with PYTHONDONTWRITEBYTECODE set (some machines set it), every
+        # pytest worker and every `halotrack` subprocess a test starts compiles the package
+        # and re-rewrites the test modules' asserts from source again.
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        return subprocess.call([py, "-m", "pytest", *workers, *rest], cwd=ROOT, env=env)
     if cmd == "lint":
         rc = subprocess.call([py, "-m", "ruff", "check", "."], cwd=ROOT)
         rc |= subprocess.call([py, "-m", "ruff", "format", "--check", "."], cwd=ROOT)

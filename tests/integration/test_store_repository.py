@@ -258,6 +258,23 @@ def test_metadata_cache_and_medal_names(store: Store) -> None:
     assert names[622331684] == "Double Kill"
 
 
+def test_gamertags_are_kept_in_bulk_and_renames_replace_the_name(store: Store) -> None:
+    """1,200 names cross the 500-name chunks; a second batch renames some, adds others and
+    leaves the rest as they were."""
+    first = {2533274800000000 + i: f"Name {i}" for i in range(1200)}
+    store.put_gamertags(first, now=T0)
+    assert store.cached_gamertags(first) == first
+    second = {x: f"Renamed {x % 1000}" for x in list(first)[::3]}
+    second |= {2533274900000000 + i: f"New {i}" for i in range(700)}
+    store.put_gamertags(second, now=T0 + timedelta(1))
+    assert store.cached_gamertags(set(first) | set(second)) == first | second
+    renamed = store.get_metadata("gamertag", str(next(iter(second))))
+    assert renamed is not None and renamed.fetched_at == T0 + timedelta(1)
+    untouched = store.get_metadata("gamertag", str(list(first)[1]))
+    assert untouched is not None and untouched.fetched_at == T0
+    store.put_gamertags({}, now=T0)
+
+
 def test_seasons_fetched(store: Store) -> None:
     assert not store.season_fetched(XUID, "servicerecord:matchmade", "Seasons/Season6.json")
     store.mark_season_fetched(XUID, "servicerecord:matchmade", "Seasons/Season6.json", T0)

@@ -69,16 +69,26 @@ writes = _in_unit(write=True)
 _IGNORE_STMT: dict[tuple[str, str], Any] = {}
 
 
-def insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> bool:
-    """INSERT .. ON CONFLICT DO NOTHING; True when the row was inserted. RETURNING, not
-    rowcount: psycopg reports -1 for an INSERT that hit the conflict. The statement is built
-    once per dialect and table; values go in as parameters (no per-value coercion)."""
+def ignoring_insert(conn: Connection, table: sa.Table) -> Any:
+    """INSERT .. ON CONFLICT DO NOTHING for this connection's dialect, for many rows at once
+    (`conn.execute(stmt, rows)`); built once per dialect and table."""
     key = (conn.dialect.name, table.name)
     stmt = _IGNORE_STMT.get(key)
     if stmt is None:
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        pk = next(iter(table.primary_key.columns))
-        stmt = dialect.insert(table).on_conflict_do_nothing().returning(pk)
+        stmt = dialect.insert(table).on_conflict_do_nothing()
+        _IGNORE_STMT[key] = stmt
+    return stmt
+
+
+def insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> bool:
+    """INSERT .. ON CONFLICT DO NOTHING; True when the row was inserted. RETURNING, not
+    rowcount: psycopg reports -1 for an INSERT that hit the conflict. Values go in as
+    parameters (no per-value coercion)."""
+    key = (conn.dialect.name, f"{table.name} returning")
+    stmt = _IGNORE_STMT.get(key)
+    if stmt is None:
+        stmt = ignoring_insert(conn, table).returning(next(iter(table.primary_key.columns)))
         _IGNORE_STMT[key] = stmt
     return conn.execute(stmt, dict(values)).first() is not None
 

@@ -16,7 +16,7 @@ from test_page_browser import save_real_matches
 
 from halotrack.site import make_app
 from halotrack.site.api import CSV_PER_MINUTE
-from halotrack.store import Store, open_store
+from halotrack.store import Scope, Store, open_store
 from tests.support.page import RANKED_ARENA, XSS_GAMERTAG, XUID, lifetime, seed_store
 
 REAL = Path(__file__).parents[1] / "data" / "real" / "match-stats"
@@ -96,6 +96,11 @@ def test_all_time_is_the_lifetime_service_record(client: TestClient[Any], store:
     assert row["matches"] == rec["MatchesCompleted"]
     assert row["wins"] == rec["Wins"]
     assert (row["kills"], row["deaths"]) == (core["Kills"], core["Deaths"])
+    # the mate has stored matches this week but no lifetime record: unknown, not zero
+    mate = next(r for r in board["board"]["rows"] if r["xuid"] == MATE)
+    assert store.latest_record(MATE, "matchmade", Scope()) is None
+    assert (mate["matches"], mate["matches_week"]) == (None, week_totals(MATE)["matches"])
+    assert mate["matches_week"] > 0
     newest = {c.playlist_id: c.current_value for c in store.csr_history(XUID)}
     assert newest[RANKED_ARENA] == -1  # the real sample: unranked now, so no CSR shown
     assert row["csr"] == {p: v for p, v in newest.items() if v is not None and v >= 0} != {}

@@ -51,7 +51,9 @@ class Playlist(msgspec.Struct, frozen=True):
 class LeaderRow(msgspec.Struct, frozen=True):
     xuid: str
     gamertag: str
-    matches: int
+    matches: int | None
+    """None on the all-time board for a player whose lifetime record is not stored yet:
+    unknown, not zero (their stored matches may still count this week)."""
     wins: int
     kills: int
     deaths: int
@@ -138,11 +140,12 @@ def leaderboard(store: Store, *, period: Period, sort: SortKey, now: datetime) -
     rows = []
     for xuid, tag in players:
         t = totals.get(xuid, none)
+        unknown = period == "all" and xuid not in totals
         rows.append(
             LeaderRow(
                 xuid=str(xuid),
                 gamertag=tag,
-                matches=t.matches,
+                matches=None if unknown else t.matches,
                 wins=t.wins,
                 kills=t.kills,
                 deaths=t.deaths,

@@ -46,7 +46,7 @@ from halotrack.report.data import (
     assemble,
 )
 from halotrack.report.insights import InsightReader, read_insights
-from halotrack.store import CsrSnapshot, Scope, Store, StoredPlayer, StoreReader
+from halotrack.store import CachedMetadata, CsrSnapshot, Scope, Store, StoredPlayer, StoreReader
 from halotrack.store.history import resolve_player
 from halotrack.store.matches import MatchLine
 from halotrack.usecases.seasons import season_name
@@ -61,8 +61,12 @@ METADATA_CAREER_TRACK = (
 SPRITE_SHEET = "small"
 
 
-def _json(tx: StoreReader, kind: str, key: str) -> Any:
-    cached = tx.get_metadata(kind, key)
+Docs = Mapping[tuple[str, str], CachedMetadata]
+"""Cached metadata read at once (`StoreReader.metadata_of`), by (kind, key)."""
+
+
+def _json(docs: Docs, kind: str, key: str) -> Any:
+    cached = docs.get((kind, key))
     if cached is None:
         return None
     try:  # msgspec: the medal metadata is ~350 KB, and json.loads is 3x slower on it
@@ -79,12 +83,13 @@ def _text(value: Any) -> str:
 
 def season_names(tx: StoreReader, calendar: Any) -> dict[str, str]:
     """Public names of seasons whose metadata file is cached, keyed by `Seasons/...` path."""
+    entries = (calendar or {}).get("Seasons") or []
+    paths = [e.get("SeasonMetadata") for e in entries if isinstance(e, Mapping)]
+    keys = {p: ("gamecms", f"/hi/Progression/file/{p}") for p in paths if isinstance(p, str)}
+    docs = tx.metadata_of(keys.values())
     names: dict[str, str] = {}
-    for entry in (calendar or {}).get("Seasons") or []:
-        path = entry.get("SeasonMetadata") if isinstance(entry, Mapping) else None
-        if not isinstance(path, str):
-            continue
-        meta = _json(tx, "gamecms", f"/hi/Progression/file/{path}")
+    for path, key in keys.items():
+        meta = _json(docs, *key)
         if isinstance(meta, Mapping):
             name = _text(meta.get("Name")) or _text(meta.get("DisplayName"))
             if name:
@@ -93,9 +98,10 @@ def season_names(tx: StoreReader, calendar: Any) -> dict[str, str]:
 
 
 def playlist_names(tx: StoreReader, playlist_ids: Sequence[str]) -> dict[str, str]:
+    docs = tx.metadata_of(("playlist", pid.lower()) for pid in playlist_ids)
     names: dict[str, str] = {}
     for pid in playlist_ids:
-        doc = _json(tx, "playlist", pid.lower())
+        doc = _json(docs, "playlist", pid.lower())
         if isinstance(doc, Mapping) and _text(doc.get("PublicName")):
             names[pid] = _text(doc.get("PublicName"))
     return names
@@ -116,10 +122,11 @@ def sprite_bytes(tx: StoreReader, medals: Any) -> bytes | None:
         return None
 
 
-def career_rank(tx: StoreReader, xuid: int) -> str | None:
-    """`Cadet Bronze 1` from the cached progress and the career track, when both are cached."""
-    progress = _json(tx, "career_rank", str(xuid))
-    track = _json(tx, *METADATA_CAREER_TRACK)
+def career_rank(docs: Docs, xuid: int) -> str | None:
+    """`Cadet Bronze 1` from the cached progress and the career track, when both are cached
+    (among the documents `page_documents` read)."""
+    progress = _json(docs, *_progress(xuid))
+    track = _json(docs, *METADATA_CAREER_TRACK)
     if not isinstance(progress, Mapping) or not isinstance(track, Mapping):
         return None
     current = progress.get("CurrentProgress")
@@ -234,13 +241,14 @@ def read_inputs(
     verified = [r.verified_at for r in latest_csr.values()]
     if lifetime_row is not None:
         verified.append(lifetime_row.verified_at)
-    medals = _json(tx, *METADATA_MEDALS)
-    calendar = _json(tx, *METADATA_SEASON_CALENDAR)
+    docs = page_documents(tx, x)
+    medals = _json(docs, *METADATA_MEDALS)
+    calendar = _json(docs, *METADATA_SEASON_CALENDAR)
     return PageInputs(
         xuid=str(x),
         gamertag=current,
         previous_gamertags=previous,
-        career_rank=career_rank(tx, x),
+        career_rank=career_rank(docs, x),
         lifetime=lifetime,
         seasons=seasons,
         csr=csr,
@@ -250,12 +258,31 @@ def read_inputs(
         medals_metadata=medals if isinstance(medals, Mapping) else None,
         medal_sprite_png=sprite_bytes(tx, medals),
         season_calendar=calendar if isinstance(calendar, Mapping) else None,
-        csr_calendar=_mapping(_json(tx, *METADATA_CSR_CALENDAR)),
+        csr_calendar=_mapping(_json(docs, *METADATA_CSR_CALENDAR)),
         season_names=season_names(tx, calendar),
         playlist_names=playlist_names(tx, list(latest_csr)),
         checked_at=max(verified, default=None),
         matches_synced_at=_synced_at(tx, x),
     )
+
+
+def page_documents(tx: StoreReader, xuid: int) -> Docs:
+    """The cached documents every page reads, in one query: medals, both calendars, the
+    career track and the player's career rank progress. Those named in these (season
+    files, the sprite sheet) and the CSR playlists' are read after, a query for each kind."""
+    return tx.metadata_of(
+        (
+            METADATA_MEDALS,
+            METADATA_SEASON_CALENDAR,
+            METADATA_CSR_CALENDAR,
+            METADATA_CAREER_TRACK,
+            _progress(xuid),
+        )
+    )
+
+
+def _progress(xuid: int) -> tuple[str, str]:
+    return "career_rank", str(xuid)
 
 
 def _synced_at(tx: StoreReader, xuid: int) -> datetime | None:

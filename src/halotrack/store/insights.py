@@ -1,11 +1,12 @@
 """SQL behind the insights (breakdowns, sessions, streaks, mates, head-to-head, CSR history).
 
 Why a module of its own: the match tables' SQL stays here. A player's whole career
-(breakdowns, streaks, CSR history, session times) is one read of their rows
-(`player_rows`) that the use-case layer (`halotrack.usecases.insights`) sums: a query over
-a career costs its row lookups (7 to 15 ms for 800 matches on SQLite), summing the rows in
-Python a fraction of that, so one read for every section beats one GROUP BY per section.
-Mates (a self-join: thousands of pairs), a session's totals, versus and the other bounded
+(breakdowns, streaks, CSR history, sessions) is one read of their rows (`player_rows`)
+that the use-case layer (`halotrack.usecases.insights`) sums: a query over a career costs
+its row lookups (7 to 15 ms for 800 matches on SQLite), summing the rows in Python a
+fraction of that, so one read for every section beats one GROUP BY per section; a session
+alone (the API's) reads the rows of the matches it spans. Mates (a self-join: thousands of
+pairs, which cost more to bring into Python than to group), versus and the other bounded
 reads are summed by the database.
 
 Which matches count is a `play` filter: `pvp` (matchmade, not PvE: the headline numbers),
@@ -148,29 +149,31 @@ def _plain(row: Any) -> dict[str, Any]:
 _FLOATS = frozenset({"expected_kills", "expected_deaths"})
 
 
-def _dicts(result: Any) -> list[dict[str, Any]]:
-    """Rows as dicts, keyed once per result (a `Row._mapping` per row costs twice as much
-    over the thousands of rows of a career)."""
-    keys = list(result.keys())
-    return [dict(zip(keys, row, strict=True)) for row in result]
-
-
 BY_COLUMN = {"mode": "mode_asset_id", "map": "map_asset_id", "playlist": "playlist_asset_id"}
 
 
-def player_rows(target: Conn, xuid: int, *, season: str | None = None) -> list[dict[str, Any]]:
-    """Every stored match of a player (of a season, with `season`), oldest first, with
-    what the insights read: the row's times, numbers, assets, CSR and placements left, the
-    match's season, its `play` (the `play_filter` it falls in: pvp, pve or custom), its
-    history `kind` (`type_of`) and whether it `counted` for CSR. One read of the player's
-    rows that a page's breakdowns, streaks, CSR history and sessions derive from: the
-    row lookups, not the summing, are what a query over a career costs."""
+def player_rows(
+    target: Conn,
+    xuid: int,
+    *,
+    season: str | None = None,
+    between: tuple[datetime, datetime] | None = None,
+) -> list[dict[str, Any]]:
+    """Every stored match of a player (of a season, with `season`; started from the first
+    to the last time of `between`), oldest first, with what the insights read: the row's
+    times, numbers, skill numbers (`PERFORMANCE_COLUMNS`), assets, CSR and
+    placements left, the match's season, its `play` (the `play_filter` it falls in: pvp,
+    pve or custom), its history `kind` (`type_of`) and whether it `counted` for CSR. One
+    read of the player's rows that a page's breakdowns, streaks, CSR history and sessions
+    derive from: the row lookups, not the summing, are what a query over a career costs."""
+    from halotrack.store.matches import PERFORMANCE_COLUMNS  # it imports this module
+
     play = sa.case(
         (play_filter("pvp"), sa.literal_column("'pvp'")),
         (play_filter("pve"), sa.literal_column("'pve'")),
         else_=sa.literal_column("'custom'"),
     )
-    where = [mp.xuid == xuid]
+    where = [mp.xuid == xuid] if between is None else _between(xuid, *between)
     if season:
         where.append(season_filter(season))
     q = (
@@ -182,6 +185,7 @@ def player_rows(target: Conn, xuid: int, *, season: str | None = None) -> list[d
             mp.game_variant_category,
             mt.season_id,
             *(mp[c] for c in ROW_NUMBERS),
+            *(mp[c] for c in PERFORMANCE_COLUMNS if c not in ROW_NUMBERS),
             play.label("play"),
             type_of().label("kind"),
             _counted().label("counted"),
@@ -243,39 +247,6 @@ def _ranked_delta() -> Any:
     return sa.case((both, mp.csr_post - mp.csr_pre), else_=None)
 
 
-def session_playlists(
-    target: Conn, xuid: int, first: datetime, last: datetime
-) -> list[dict[str, Any]]:
-    """Per history type (`kind`), playlist and PvE or not of the matches started from
-    `first` to `last`: the totals and the CSR gained (the sum of each ranked match's
-    change; None: none ranked). One query: the session shows the custom and local games
-    apart from the matchmade ones."""
-    pve = sa.case((IS_PVE, 1), else_=0)
-    kind = type_of()
-    q = (
-        sa.select(
-            kind.label("kind"),
-            mp.playlist_asset_id.label("key"),
-            pve.label("pve"),
-            sa.func.min(mp.lifecycle_mode).label("lifecycle"),
-            *totals_columns(),
-            sa.func.sum(_ranked_delta()).label("csr_delta"),
-        )
-        .select_from(_joined())
-        .where(*_between(xuid, first, last))
-        .group_by(kind, mp.playlist_asset_id, pve)
-        .order_by(sa.func.count().desc(), mp.playlist_asset_id)
-    )
-    with _connection(target) as conn:
-        out = []
-        for r in conn.execute(q):
-            row = _plain(r)
-            row["pve"] = bool(row["pve"])
-            row["csr_delta"] = int(r.csr_delta) if r.csr_delta is not None else None
-            out.append(row)
-        return out
-
-
 def _between(xuid: int, first: datetime, last: datetime) -> list[Any]:
     return [mp.xuid == xuid, mp.start_time >= first, mp.start_time <= last]
 
@@ -291,33 +262,6 @@ def skill_answers(target: Conn, match_ids: Iterable[str]) -> dict[str, str]:
             )
             out.update((r.match_id, r.skill_json) for r in conn.execute(q))
     return out
-
-
-def session_matches(
-    target: Conn, xuid: int, first: datetime, last: datetime
-) -> list[dict[str, Any]]:
-    """The player's rows of the matchmade matches of one session (a handful), oldest
-    first."""
-    q = (
-        sa.select(
-            mp.match_id,
-            mp.start_time,
-            mp.playlist_asset_id,
-            mp.map_asset_id,
-            mp.mode_asset_id,
-            mp.outcome,
-            mp.kills,
-            mp.deaths,
-            mp.assists,
-            mp.kda,
-            IS_PVE.label("pve"),
-        )
-        .select_from(_joined())
-        .where(*_between(xuid, first, last), type_filter("matchmaking"))
-        .order_by(mp.start_time, mp.match_id)
-    )
-    with _connection(target) as conn:
-        return _dicts(conn.execute(q))
 
 
 # ---------------------------------------------------------------------------- mates

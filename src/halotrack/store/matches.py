@@ -594,13 +594,22 @@ class MatchReader(Bound):
     @reads
     def asset_names(self, kind: str) -> dict[str, str]:
         """Asset id -> the newest-fetched name of any of its versions, for one kind."""
+        return self.asset_names_of((kind,))[kind]
+
+    @reads
+    def asset_names_of(self, kinds: Iterable[str]) -> dict[str, dict[str, str]]:
+        """`asset_names` of each of these kinds, in one query (a page names maps, modes
+        and playlists)."""
+        out: dict[str, dict[str, str]] = {kind: {} for kind in kinds}
         conn = self.conn
         rows = conn.execute(
-            sa.select(match_assets.c.asset_id, match_assets.c.name)
-            .where(match_assets.c.kind == kind, match_assets.c.name.is_not(None))
+            sa.select(match_assets.c.kind, match_assets.c.asset_id, match_assets.c.name)
+            .where(match_assets.c.kind.in_(sorted(out)), match_assets.c.name.is_not(None))
             .order_by(match_assets.c.fetched_at)
         )
-        return {r.asset_id: r.name for r in rows}
+        for kind, asset_id, name in rows:
+            out[kind][asset_id] = name
+        return out
 
     @reads
     def player_matches(

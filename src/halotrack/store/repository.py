@@ -459,6 +459,23 @@ class StoreReader(MatchReader):
         return CachedMetadata(**row._mapping) if row else None
 
     @reads
+    def metadata_of(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], CachedMetadata]:
+        """(kind, key) -> `get_metadata` of each of these that is cached, in one query (a
+        page reads several documents)."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        mc = metadata_cache.c
+        rows = self.conn.execute(
+            sa.select(metadata_cache).where(
+                mc.kind.in_(sorted({k for k, _ in wanted})),
+                mc.key.in_(sorted({k for _, k in wanted})),
+            )
+        )
+        found = (CachedMetadata(**r._mapping) for r in rows)
+        return {(m.kind, m.key): m for m in found if (m.kind, m.key) in wanted}
+
+    @reads
     def medal_names(self) -> dict[int, str]:
         """NameId -> English medal name from the newest cached medals metadata, if any."""
         row = self.conn.execute(

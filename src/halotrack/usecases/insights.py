@@ -1,6 +1,7 @@
 """Insights from stored matches: performance against expectation, breakdowns, sessions,
 streaks, mates, head-to-head and CSR history. Each returns plain dataclasses for the CLI,
-the page and scripts; the summing happens in SQL (`halotrack.store.insights`).
+the page and scripts. The SQL is `halotrack.store.insights`: a player's rows are read once
+(`Career`) and summed here, the head-to-head is summed by the database.
 
 Performance index of one match (`Performance.index`): how many spreads above expectation
 the player's kills were, minus how many spreads above expectation their deaths were,
@@ -24,6 +25,7 @@ games are shown apart or asked for by history type.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
@@ -141,15 +143,22 @@ def _check_play(play: str) -> Play:
     return play
 
 
+NAMED: tuple[str, ...] = ("map", "mode", "playlist")
+"""The asset kinds the insights name (`Career.names`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Career:
     """A player's stored matches (of one season, or all), oldest first, read once
-    (`store.insights.player_rows`): the breakdowns, streaks, CSR history and mates of a
-    page all derive from this one read instead of one query each."""
+    (`store.insights.player_rows`), and the names of the maps, modes and playlists
+    (`StoreReader.asset_names_of`, kind -> asset id -> name): the breakdowns, streaks, CSR
+    history, sessions and mates of a page all derive from this one read instead of one
+    query each."""
 
     xuid: int
     season: str | None
     rows: list[dict[str, Any]]
+    names: dict[str, dict[str, str]]
 
     def played(self, play: Play) -> list[dict[str, Any]]:
         return self.rows if play == "all" else [r for r in self.rows if r["play"] == play]
@@ -157,7 +166,8 @@ class Career:
 
 def read_career(store: StoreReader, player: str, *, season: str | None = None) -> Career:
     xuid, _ = resolve_player(store, player)
-    return Career(xuid, season, si.player_rows(store, xuid, season=season))
+    rows = si.player_rows(store, xuid, season=season)
+    return Career(xuid, season, rows, store.asset_names_of(NAMED))
 
 
 def _career(store: StoreReader, player: str, career: Career | None) -> Career:
@@ -375,7 +385,7 @@ def breakdown(
     groups: dict[str | None, list[dict[str, Any]]] = {}
     for r in c.played(play):
         groups.setdefault(r[column], []).append(r)
-    known = store.asset_names("playlist" if by == "playlist" else by)
+    known = c.names[by]
     rows = []
     for key, group in groups.items():
         categories = [r["game_variant_category"] for r in group]
@@ -549,49 +559,85 @@ def sessions(
     gap: timedelta = DEFAULT_GAP,
     career: Career | None = None,
 ) -> list[Session]:
-    """The newest `last` sessions of a player, newest first (cut from `career`'s times
-    when it was read already)."""
+    """The newest `last` sessions of a player, newest first, summed from the player's rows
+    of the matches they span: `career`'s when it was read already, else one read of
+    those (`player_rows` from the oldest session's first start to the newest's last)."""
     if gap <= timedelta(0):
         raise ConfigError("the session gap must be positive", hint="e.g. --gap 60m")
     xuid = career.xuid if career is not None else resolve_player(store, player)[0]
-    playlists = store.asset_names("playlist")
-    maps, modes = store.asset_names("map"), store.asset_names("mode")
-    out = []
     bounds = session_bounds(store, xuid, last=last, gap=gap, career=career)
-    for first, last_start, end in bounds:
-        rows = si.session_playlists(store, xuid, first, last_start)
-        parts = [
-            SessionPlaylist(
-                _session_playlist_name(r, playlists), r["pve"], Totals.of(r), r["csr_delta"]
-            )
-            for r in rows
-            if r["kind"] == "matchmaking"
-        ]
-        played = [m for m in si.session_matches(store, xuid, first, last_start) if not m["pve"]]
-        perf = match_performance(store, xuid, (m["match_id"] for m in played))
-        indexes = [p.index for p in perf.values() if p.index is not None]
-        out.append(
-            Session(
-                first,
-                end,
-                parts,
-                _sum(p.totals for p in parts if not p.pve),
-                _sum(p.totals for p in parts if p.pve),
-                _best(played, perf, maps, modes),
-                sum(indexes) / len(indexes) if indexes else None,
-                len(indexes),
-                *(_sum(Totals.of(r) for r in rows if r["kind"] == k) for k in ("custom", "local")),
-            )
+    if not bounds:
+        return []
+    if career is not None:
+        rows, names = career.rows, career.names
+    else:
+        rows = si.player_rows(store, xuid, between=(bounds[-1][0], bounds[0][1]))
+        names = store.asset_names_of(NAMED)
+    starts = [r["start_time"] for r in rows]  # oldest first
+    return [
+        _session(
+            rows[bisect_left(starts, first) : bisect_right(starts, last_start)], first, end, names
         )
-    return out
+        for first, last_start, end in bounds
+    ]
 
 
-def _session_playlist_name(row: dict[str, Any], known: dict[str, str]) -> str:
-    key = row["key"]
+def _session(
+    rows: list[dict[str, Any]], start: datetime, end: datetime, names: dict[str, dict[str, str]]
+) -> Session:
+    """One session from the player's rows of its matches (oldest first): totals per
+    history type, playlist and PvE or not (most played first, ties by playlist, none
+    first); the matchmade ones are its playlists, the custom and local games its totals
+    apart."""
+    groups: dict[tuple[str, str | None, bool], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["kind"], r["playlist_asset_id"], r["play"] == "pve"), []).append(r)
+    ordered = sorted(
+        groups.items(), key=lambda g: (-len(g[1]), g[0][1] is not None, g[0][1] or "", g[0][2])
+    )
+    parts = [
+        SessionPlaylist(
+            _session_playlist_name(key, names["playlist"]),
+            pve,
+            totals_of(group),
+            _sum_or_none(_csr_change(r) for r in group),
+        )
+        for (kind, key, pve), group in ordered
+        if kind == "matchmaking"
+    ]
+    played = [r for r in rows if r["play"] == "pvp"]
+    perf = {r["match_id"]: p for r in played if (p := Performance.of_row(r)) is not None}
+    indexes = [p.index for p in perf.values() if p.index is not None]
+    return Session(
+        start,
+        end,
+        parts,
+        _sum(p.totals for p in parts if not p.pve),
+        _sum(p.totals for p in parts if p.pve),
+        _best(played, perf, names["map"], names["mode"]),
+        sum(indexes) / len(indexes) if indexes else None,
+        len(indexes),
+        *(
+            _sum(totals_of(g) for (k, _, _), g in ordered if k == kind)
+            for kind in ("custom", "local")
+        ),
+    )
+
+
+def _sum_or_none(values: Iterable[int | None]) -> int | None:
+    """The sum of the values that are not None, as SQL's SUM: None when all are."""
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+MATCHMADE_GAMES = LifecycleMode.label(int(LifecycleMode.Matchmade)).lower() + " games"
+
+
+def _session_playlist_name(key: str | None, known: dict[str, str]) -> str:
     if key and key in known:
         return str(known[key])
     if key is None:
-        return LifecycleMode.label(row["lifecycle"]).lower() + " games"
+        return MATCHMADE_GAMES
     return str(key)
 
 
@@ -768,8 +814,8 @@ def versus(store: Store, player: str, other: str, *, kind: str = "matchmaking") 
         raise ConfigError("both names are the same player", hint="name two different players")
     rows = si.versus(store, a, b)
     sums = si.versus_totals(store, a, b, kind=kind)
-    maps, modes = store.asset_names("map"), store.asset_names("mode")
-    playlists = store.asset_names("playlist")
+    names = store.asset_names_of(NAMED)
+    maps, modes, playlists = names["map"], names["mode"], names["playlist"]
     against = sums.get(False)
     return Versus(
         a_name,
@@ -845,17 +891,26 @@ def _season_name(season_id: str | None) -> str:
     return csr_season_id(season_id) or "unknown"
 
 
+def _ranked(value: int | None) -> int | None:
+    """A CSR reading, or None where there is none (not stored, or negative)."""
+    return value if value is not None and value >= 0 else None
+
+
+def _csr_change(row: dict[str, Any]) -> int | None:
+    """The CSR a match gained (negative: lost); None unless both readings are ranked."""
+    pre, post = _ranked(row["csr_pre"]), _ranked(row["csr_post"])
+    return post - pre if pre is not None and post is not None else None
+
+
 def csr_history(store: StoreReader, player: str, *, career: Career | None = None) -> CsrHistory:
     """Per ranked playlist each season's end and max and the all-time max, and CSR after
     every counted match, from the stored skill answers' RankRecap."""
-    counted = [r for r in _career(store, player, career).rows if r["counted"]]
-    playlists = store.asset_names("playlist")
+    c = _career(store, player, career)
+    counted = [r for r in c.rows if r["counted"]]
+    playlists = c.names["playlist"]
 
     def pl_name(asset_id: str | None) -> str:
         return playlists.get(asset_id or "", asset_id or "unknown")
-
-    def ranked(value: int | None) -> int | None:
-        return value if value is not None and value >= 0 else None
 
     groups: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
     for r in counted:  # oldest first: a group's last row is its season's end
@@ -868,8 +923,8 @@ def csr_history(store: StoreReader, player: str, *, career: Career | None = None
         CsrSeasonRow(
             pl_name(playlist),
             _season_name(season),
-            ranked(rows[-1]["csr_post"]),
-            max((v for r in rows if (v := ranked(r["csr_post"])) is not None), default=None),
+            _ranked(rows[-1]["csr_post"]),
+            max((v for r in rows if (v := _ranked(r["csr_post"])) is not None), default=None),
             len(rows),
         )
         for (playlist, season), rows in order
@@ -884,10 +939,8 @@ def csr_history(store: StoreReader, player: str, *, career: Career | None = None
             r["start_time"],
             pl_name(r["playlist_asset_id"]),
             _season_name(r["season_id"]),
-            ranked(r["csr_post"]),
-            r["csr_post"] - r["csr_pre"]
-            if ranked(r["csr_pre"]) is not None and ranked(r["csr_post"]) is not None
-            else None,
+            _ranked(r["csr_post"]),
+            _csr_change(r),
             (r["csr_pre_matches_remaining"] or 0) > 0,
             r["csr_matches_remaining"],
         )

@@ -125,9 +125,11 @@ def build(store: Store, players: int, count: int) -> tuple[int, str]:
 def fast_insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
     """Rows straight to the driver (COPY on PostgreSQL, executemany on SQLite), each
     column's bind conversion applied once per value: SQLAlchemy's per-row work would
-    dominate building 100,000 matches."""
+    dominate building 100,000 matches. The dialect's own conversion (`dialect_impl`): the
+    generic type's hands SQLite bare datetimes, stored without the microseconds that
+    halotrack's own writes and range queries use."""
     cols = list(rows[0])
-    procs = [table.c[c].type.bind_processor(conn.dialect) for c in cols]
+    procs = [table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in cols]
     values = [tuple(p(r[c]) if p else r[c] for c, p in zip(cols, procs, strict=True)) for r in rows]
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in cols)

@@ -83,10 +83,11 @@ async def one(
                 first["span"] = max(per_second) - min(per_second) + 1 if per_second else 1
                 first["stats"] = limits.admitted.get("stats", 0)
                 first["requests"] = sim.stats()["total"]
+                limited = sum(n for c in limits.limited_per_second.values() for n in c.values())
                 print(
                     f"  first cycle: {first['span']} s, {players / first['span'] * 3600:.0f} "
                     f"players/h, budget used {first['stats'] / first['span'] / rate:.2f}, "
-                    f"{first['requests'] / players:.1f} req/player",
+                    f"{first['requests'] / players:.1f} req/player, {limited} 429s so far",
                     file=sys.stderr,
                     flush=True,
                 )

@@ -340,6 +340,15 @@ def test_insight_answers_are_cached_until_the_player_has_a_new_match(
     )
 
 
+def newest_row(data: Data, p: Any) -> Any:
+    """The stored rows of `p`'s newest match: the one a test holds back and stores later."""
+    mine = {s.match.match_id for s in data.world.slots(p)}
+    return max(
+        (r for r in data.rows if r.match["match_id"] in mine),
+        key=lambda r: r.match["start_time"],
+    )
+
+
 def test_player_page_sections_are_cached_until_the_player_has_a_new_match(
     world_data: Data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -349,11 +358,7 @@ def test_player_page_sections_are_cached_until_the_player_has_a_new_match(
 
     world = world_data.world
     p = daily(world)
-    mine = {s.match.match_id for s in world.slots(p)}
-    held = max(
-        (r for r in world_data.rows if r.match["match_id"] in mine),
-        key=lambda r: r.match["start_time"],
-    )
+    held = newest_row(world_data, p)
     computed: list[int] = []
     real = pages.read_insights
 
@@ -425,11 +430,7 @@ def test_matches_api_cursor_neither_repeats_nor_skips_when_a_match_is_stored(
     with the new match."""
     world = world_data.world
     p = daily(world)
-    mine = {s.match.match_id for s in world.slots(p)}
-    held = max(
-        (r for r in world_data.rows if r.match["match_id"] in mine),
-        key=lambda r: r.match["start_time"],
-    )
+    held = newest_row(world_data, p)
     truth = newest_first(world.slots(p))
     assert truth[0] == held.match["match_id"].lower()
     rest = [r for r in world_data.rows if r is not held]

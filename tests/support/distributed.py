@@ -89,8 +89,8 @@ async def cli(env: dict[str, str], *args: str) -> str:
 class Fleet:
     """`halotrack worker` processes, started as the README says; killable one by one."""
 
-    def __init__(self, env: dict[str, str], logs: Path, *args: str) -> None:
-        self.env, self.logs, self.args = env, logs, args
+    def __init__(self, env: dict[str, str], logs: Path, *args: str, nice: int = 0) -> None:
+        self.env, self.logs, self.args, self.nice = env, logs, args, nice
         self.procs: list[asyncio.subprocess.Process] = []
         self.started = 0
         logs.mkdir(parents=True, exist_ok=True)
@@ -101,6 +101,7 @@ class Fleet:
             proc = await asyncio.create_subprocess_exec(
                 HALOTRACK, "worker", *self.args, "--name", f"w{self.started}",
                 env=self.env, stdout=log, stderr=log,
+                preexec_fn=(lambda: os.nice(self.nice)) if self.nice else None,
             )  # fmt: skip
         self.procs.append(proc)
         return proc
@@ -412,11 +413,14 @@ async def run(
     seed: int = 1,
     after_first: Callable[[], Awaitable[None]] | None = None,
     ref_sample: int | None = None,
+    nice: int = 0,
 ) -> Outcome:
     """The fleet tracks every player of `sim` from day 0 over `days` simulated days (the
     reference, if any, runs `track --once` after each step with limits and faults off;
     `after_first` runs once the first cycle is done, before the reference's; with
-    `ref_sample`, the reference tracks that many players drawn at random: `Sample`)."""
+    `ref_sample`, the reference tracks that many players drawn at random: `Sample`; `nice`
+    lowers the workers' CPU priority, so that on a small machine they cannot starve the
+    simulator, which stands in for servers on other machines)."""
     out = Outcome()
     start = sim.clock.now()
     env = env_for(tmp / "fleet", url, sim.base_url)
@@ -447,7 +451,7 @@ async def run(
     args = ["--concurrency", str(concurrency), "--rate", str(rate)]
     if kill_every is not None:
         args += ["--stalled-after", "2"]
-    fleet = Fleet(env, tmp / "logs", *args)
+    fleet = Fleet(env, tmp / "logs", *args, nice=nice)
     rng = random.Random(seed)
     loop = asyncio.get_running_loop()
     last_kill = loop.time()

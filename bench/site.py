@@ -12,9 +12,10 @@ request bounded by count and time); the server is `halotrack serve` in another.
         [--db postgresql://postgres@127.0.0.1:5432/test]
 
 With `--db` the database is a fresh schema on that PostgreSQL server, dropped afterwards.
-With `--keep FILE` the SQLite database is built at FILE and kept; `--existing
-sqlite:///FILE` then runs on it and builds nothing (a PostgreSQL URL with a search_path
-works too): comparing two versions of the code on the same data takes minutes, not ten.
+With `--keep FILE` the SQLite database is built at FILE and kept (with `--db`, the
+PostgreSQL schema named FILE); `--existing sqlite:///FILE` then runs on it and builds
+nothing (or `--existing "postgresql://...?options=-csearch_path=FILE"`): comparing two
+versions of the code on the same data takes minutes, not ten.
 
 Prints the first (cold) request's time, rps, p50/p95/p99 and the server process's CPU time
 per request (the part of the latency the machine's other work cannot inflate; PostgreSQL's
@@ -146,7 +147,8 @@ def fast_insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
 @contextmanager
 def database(url: str | None, keep: str | None = None) -> Iterator[str]:
     """A SQLite file in a temporary folder, or a fresh schema on the PostgreSQL server at
-    `url` (dropped afterwards); with `keep`, the SQLite file at that path, kept."""
+    `url` (dropped afterwards); with `keep`, the SQLite file at that path, or on PostgreSQL
+    the schema of that name, kept."""
     if url is None and keep is not None:
         yield f"sqlite:///{Path(keep).resolve()}"
         return
@@ -157,7 +159,7 @@ def database(url: str | None, keep: str | None = None) -> Iterator[str]:
     import sqlalchemy as sa
 
     base = parse_url(url)
-    schema = f"halotrack_bench_{uuid.uuid4().hex[:12]}"
+    schema = keep or f"halotrack_bench_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(base)
     try:
         with admin.begin() as conn:
@@ -166,8 +168,9 @@ def database(url: str | None, keep: str | None = None) -> Iterator[str]:
             hide_password=False
         )
     finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        if keep is None:
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         admin.dispose()
 
 
@@ -229,7 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--db", help="a PostgreSQL URL (default: a temporary SQLite file)")
     ap.add_argument("--existing", help="a database built by an earlier run: build nothing")
-    ap.add_argument("--keep", help="build the SQLite database at this path and keep it")
+    ap.add_argument(
+        "--keep", help="build the SQLite file at this path (with --db: the schema) and keep it"
+    )
     ap.add_argument("--only", help="the routes whose name has this text (default: all)")
     args = ap.parse_args(argv)
 

@@ -123,6 +123,13 @@ async def test_screenshots_fit_the_screen(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, (url, overflow)
+        # a table wider than its scrolling box hides columns off to the side
+        hidden = await w.page.evaluate(
+            "Array.from(document.querySelectorAll('.board > table'))"
+            ".filter(t => t.getBoundingClientRect().width > t.parentElement.clientWidth + 1)"
+            ".map(t => t.id)"
+        )
+        assert not hidden, (url, hidden)
 
 
 async def test_player_page_links_each_mate(browser: Any, site: tuple[str, Store]) -> None:

@@ -70,8 +70,11 @@ def fmt_stat(value: int | float | timedelta) -> str:
     return fmt_int(value)
 
 
-def fmt_when(value: datetime | None) -> str:
-    return "–" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def fmt_when(value: datetime | None, zone: bool = True) -> str:
+    """`2025-01-29 04:20 UTC`; without `zone` where a column's heading says UTC."""
+    if value is None:
+        return "–"
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC" if zone else "%Y-%m-%d %H:%M")
 
 
 def fmt_short(value: datetime | None, ref: datetime | None = None) -> str:

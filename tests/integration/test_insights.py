@@ -229,6 +229,20 @@ def test_breakdown_rows_equal_the_worlds_matches_and_sum_to_the_totals(
         }
 
 
+def test_a_narrow_read_is_the_full_reads_columns(data: Data, match_store: Store) -> None:
+    """A route that reads a few columns (`only`) gets the full read's values for them,
+    row for row; a column the read does not have is an error, not a silent None."""
+    p = daily(data.world)
+    with match_store.reader() as tx:
+        full = ins.read_career(tx, p.gamertag)
+        narrow = ins.read_career(tx, p.gamertag, only=("map_asset_id", *ins.TOTALS_READ))
+        assert len(narrow.rows) == len(full.rows) > 0
+        keys = {"map_asset_id", *ins.TOTALS_READ}
+        assert narrow.rows == [{k: r[k] for k in keys} for r in full.rows]
+        with pytest.raises(ValueError, match="no column \\['skill'\\]"):
+            ins.read_career(tx, p.gamertag, only=("kills", "skill"))
+
+
 def test_a_season_is_exactly_its_matches(data: Data, match_store: Store) -> None:
     """`--season 1` is season 1 only (not 10, 11 or 12, whose ids start the same)."""
     world = data.world

@@ -158,6 +158,7 @@ def player_rows(
     *,
     season: str | None = None,
     between: tuple[datetime, datetime] | None = None,
+    only: Iterable[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Every stored match of a player (of a season, with `season`; started from the first
     to the last time of `between`), oldest first, with what the insights read: the row's
@@ -165,7 +166,9 @@ def player_rows(
     placements left, the match's season, its `play` (the `play_filter` it falls in: pvp,
     pve or custom), its history `kind` (`type_of`) and whether it `counted` for CSR. One
     read of the player's rows that a page's breakdowns, streaks, CSR history and sessions
-    derive from: the row lookups, not the summing, are what a query over a career costs."""
+    derive from: the row lookups, not the summing, are what a query over a career costs.
+    `only` names the columns a caller reads (of those above): a route that shows one
+    section reads half the columns, in half the time on SQLite."""
     from halotrack.store.matches import PERFORMANCE_COLUMNS  # it imports this module
 
     play = sa.case(
@@ -176,20 +179,26 @@ def player_rows(
     where = [mp.xuid == xuid] if between is None else _between(xuid, *between)
     if season:
         where.append(season_filter(season))
+    columns = [
+        mp.match_id,
+        mp.start_time,
+        mp.end_time,
+        *(mp[c] for c in BY_COLUMN.values()),
+        mp.game_variant_category,
+        mt.season_id,
+        *(mp[c] for c in ROW_NUMBERS),
+        *(mp[c] for c in PERFORMANCE_COLUMNS if c not in ROW_NUMBERS),
+        play.label("play"),
+        type_of().label("kind"),
+        _counted().label("counted"),
+    ]
+    if only is not None:
+        wanted = set(only)
+        columns = [c for c in columns if c.name in wanted]
+        if unknown := wanted - {c.name for c in columns}:
+            raise ValueError(f"player_rows has no column {sorted(unknown)}")
     q = (
-        sa.select(
-            mp.match_id,
-            mp.start_time,
-            mp.end_time,
-            *(mp[c] for c in BY_COLUMN.values()),
-            mp.game_variant_category,
-            mt.season_id,
-            *(mp[c] for c in ROW_NUMBERS),
-            *(mp[c] for c in PERFORMANCE_COLUMNS if c not in ROW_NUMBERS),
-            play.label("play"),
-            type_of().label("kind"),
-            _counted().label("counted"),
-        )
+        sa.select(*columns)
         .select_from(_joined())
         .where(*where)
         .order_by(mp.start_time, mp.match_id)

@@ -164,14 +164,27 @@ class Career:
         return self.rows if play == "all" else [r for r in self.rows if r["play"] == play]
 
 
-def read_career(store: StoreReader, player: str, *, season: str | None = None) -> Career:
+def read_career(
+    store: StoreReader,
+    player: str,
+    *,
+    season: str | None = None,
+    only: Iterable[str] | None = None,
+) -> Career:
+    """`only`: the row columns the caller reads (`player_rows`); all by default."""
     xuid, _ = resolve_player(store, player)
-    rows = si.player_rows(store, xuid, season=season)
+    rows = si.player_rows(store, xuid, season=season, only=only)
     return Career(xuid, season, rows, store.asset_names_of(NAMED))
 
 
-def _career(store: StoreReader, player: str, career: Career | None) -> Career:
-    return career if career is not None else read_career(store, player)
+TOTALS_READ = ("play", "outcome", "kills", "deaths", "assists", "expected_kills", "expected_deaths")
+"""The row columns `totals_of` and `Career.played` read."""
+
+
+def _career(
+    store: StoreReader, player: str, career: Career | None, only: Iterable[str] | None = None
+) -> Career:
+    return career if career is not None else read_career(store, player, only=only)
 
 
 WIN = int(Outcome.Win)
@@ -380,8 +393,11 @@ def breakdown(
     if by not in BYS:
         raise ConfigError(f"cannot break down by {by!r}", hint=f"use one of {', '.join(BYS)}")
     play = _check_play(play)
-    c = career if career is not None else read_career(store, player, season=season)
     column = si.BY_COLUMN[by]
+    if career is None:
+        only = (column, "game_variant_category", *TOTALS_READ)
+        career = read_career(store, player, season=season, only=only)
+    c = career
     groups: dict[str | None, list[dict[str, Any]]] = {}
     for r in c.played(play):
         groups.setdefault(r[column], []).append(r)
@@ -400,7 +416,7 @@ def pvp_and_pve(store: Store, player: str) -> dict[str, Totals]:
     """The headline (PvP) totals and the PvE ones apart: a Firefight 123/2 must not lift
     the K/D. Custom games are a third group, never mixed in."""
     with _read(store) as tx:
-        c = read_career(tx, player)
+        c = read_career(tx, player, only=TOTALS_READ)
     return {play: totals_of(c.played(play)) for play in ("pvp", "pve", "custom")}
 
 
@@ -693,7 +709,8 @@ class Streaks:
 def streaks(
     store: StoreReader, player: str, *, play: str = "pvp", career: Career | None = None
 ) -> Streaks:
-    rows = _career(store, player, career).played(_check_play(play))
+    only = ("play", "outcome", "kills", "deaths")
+    rows = _career(store, player, career, only).played(_check_play(play))
     return Streaks(
         *_runs([r["outcome"] == WIN for r in rows]),
         *_runs([r["outcome"] in si.LOSS for r in rows]),

@@ -243,6 +243,36 @@ def test_a_narrow_read_is_the_full_reads_columns(data: Data, match_store: Store)
             ins.read_career(tx, p.gamertag, only=("kills", "skill"))
 
 
+def test_the_page_and_the_api_list_each_matchs_csr_as_the_world_ranked_it(
+    data: Data, match_store: Store
+) -> None:
+    """Before and after of every listed match, on the page's list and in the API's, are
+    the world's readings: none for an unranked match, nor for a placement match's -1."""
+    from halotrack.report.build import recent_matches
+    from halotrack.site.data import matches_page
+
+    world = data.world
+    p = max(world.players, key=lambda q: sum(s.match.ranked for s in world.slots(q)))
+    world.replay_csr(p)
+    slots = world.slots(p)
+    assert any(s.match.ranked and s.csr_pre[0] < 0 for s in slots)
+
+    def reading(v: tuple[int, int]) -> int | None:
+        return v[0] if v[0] >= 0 else None
+
+    want = {
+        s.match.match_id: (reading(s.csr_pre), reading(s.csr_post))
+        if s.match.ranked
+        else (None, None)
+        for s in slots
+    }
+    with match_store.reader() as tx:
+        listed = recent_matches(tx, p.xuid, len(want))
+    page = {m.match_id: (m.csr_before, m.csr_after) for m in listed}
+    api = matches_page(match_store, p.xuid, offset=0, limit=len(want)).items
+    assert page == {m.match_id: (m.csr_before, m.csr_after) for m in api} == want
+
+
 def test_a_season_is_exactly_its_matches(data: Data, match_store: Store) -> None:
     """`--season 1` is season 1 only (not 10, 11 or 12, whose ids start the same)."""
     world = data.world

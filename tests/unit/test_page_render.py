@@ -3,6 +3,7 @@ escaping, self-containment and size."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import replace
@@ -244,6 +245,24 @@ def test_recent_matches_are_newest_first_and_capped() -> None:
     assert len(page.recent_matches) == D.RECENT_MATCHES
     stamps = [m.played_at for m in page.recent_matches]
     assert stamps == sorted(stamps, reverse=True)
+
+
+def test_a_match_ending_placements_shows_the_placed_csr() -> None:
+    """After the last placement match there is a reading but no change: the page shows
+    the CSR it placed at, not a dash, as the API's csr_after does."""
+    base = synthetic.matches(1, until=NOW)[0]
+    placed = dataclasses.replace(base, match_id="placed", csr_before=None, csr_after=1350)
+    moved = dataclasses.replace(base, match_id="moved", csr_before=1400, csr_after=1412)
+    none = dataclasses.replace(base, match_id="social", csr_before=None, csr_after=None)
+    inputs = dataclasses.replace(sample_inputs(), matches=(placed, moved, none))
+    text = R.render_page(D.assemble(inputs, now=NOW))
+    cells = {
+        mid: re.sub(r"<[^>]+>", "", cell).split()
+        for mid, cell in re.findall(
+            r'data-match="(\w+)".*?data-label="CSR" class="num">(.*?)</td>', text, re.S
+        )
+    }
+    assert cells == {"placed": ["1,350"], "moved": ["1,412", "+12"], "social": ["–"]}
 
 
 # ----- formatting

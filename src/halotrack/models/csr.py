@@ -74,6 +74,18 @@ def csr_block(value: int, remaining: int, *, placement: int) -> dict[str, object
     }
 
 
+def csr_reading(value: int | None) -> int | None:
+    """A stored CSR value as a reading: None where there is none (not stored, or -1 for
+    unranked), so a list, a page and the API show the same matches' CSR."""
+    return value if value is not None and value >= 0 else None
+
+
+def csr_change(pre: int | None, post: int | None) -> int | None:
+    """CSR gained in a match (negative: lost); None unless both sides are readings."""
+    a, b = csr_reading(pre), csr_reading(post)
+    return b - a if a is not None and b is not None else None
+
+
 def is_ranked(value: int | None, tier: str | None) -> bool:
     """A CSR block names a rank: a value (unranked is -1 or absent) and a tier."""
     return value is not None and value >= 0 and bool(tier)

@@ -31,6 +31,7 @@ from typing import Any
 import msgspec
 
 from halotrack.errors import Unknown
+from halotrack.models.csr import csr_reading
 from halotrack.models.enums import GameVariantCategory, Outcome
 from halotrack.models.xuid import parse_xuid
 from halotrack.report.data import (
@@ -161,7 +162,6 @@ def recent_matches(tx: StoreReader, xuid: int, limit: int = RECENT_MATCHES) -> l
     """The newest synced matches from the store's match tables (empty until synced)."""
     rows = []
     for m in tx.player_matches(xuid, limit=limit):
-        ranked = m.csr_delta is not None
         rows.append(
             RecentMatch(
                 match_id=m.match_id,
@@ -173,8 +173,8 @@ def recent_matches(tx: StoreReader, xuid: int, limit: int = RECENT_MATCHES) -> l
                 kills=m.kills,
                 deaths=m.deaths,
                 assists=m.assists,
-                csr_before=m.csr_pre if ranked else None,
-                csr_after=m.csr_post if ranked else None,
+                csr_before=csr_reading(m.csr_pre),
+                csr_after=csr_reading(m.csr_post),
             )
         )
     return rows

@@ -22,6 +22,9 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 from halotrack.models.csr import (
+    csr_change as csr_gained,
+)
+from halotrack.models.csr import (
     csr_label,
     is_ranked,
     next_step_label,
@@ -195,9 +198,7 @@ class RecentMatch:
 
     @property
     def csr_change(self) -> int | None:
-        if self.csr_before is None or self.csr_after is None:
-            return None
-        return self.csr_after - self.csr_before
+        return csr_gained(self.csr_before, self.csr_after)
 
 
 @dataclass(frozen=True, slots=True)

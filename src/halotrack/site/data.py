@@ -18,6 +18,7 @@ import msgspec
 
 from halotrack.errors import ParseError
 from halotrack.models import SeasonCalendar, decode_as
+from halotrack.models.csr import csr_reading
 from halotrack.models.enums import Outcome
 from halotrack.models.xuid import bot_name
 from halotrack.report.build import (
@@ -224,10 +225,6 @@ class MatchPage(msgspec.Struct, frozen=True):
     """The next page's URL (its cursor and this limit); None on the last page."""
 
 
-def _csr(value: int | None) -> int | None:
-    return value if value is not None and value >= 0 else None
-
-
 def cursor_of(start: datetime, match_id: str) -> str:
     """An opaque keyset cursor: the last shown match's (start, match id), so a page starts
     after that match however many newer ones were stored since."""
@@ -274,8 +271,8 @@ def matches_page(
             kills=m.kills,
             deaths=m.deaths,
             assists=m.assists,
-            csr_before=_csr(m.csr_pre),
-            csr_after=_csr(m.csr_post),
+            csr_before=csr_reading(m.csr_pre),
+            csr_after=csr_reading(m.csr_post),
         )
         for m in shown
     ]
@@ -356,8 +353,8 @@ def match_view(store: Store, match_id: str) -> MatchView | None:
                 kd=kd(p.kills, p.deaths),
                 accuracy=p.accuracy,
                 score=p.personal_score,
-                csr_before=_csr(p.csr_pre),
-                csr_after=_csr(p.csr_post),
+                csr_before=csr_reading(p.csr_pre),
+                csr_after=csr_reading(p.csr_post),
                 medals=sorted(
                     (Medal(n, medal_names.get(n) or f"Medal {n}", c) for n, c in p.medals.items()),
                     key=lambda md: (-md.count, md.name),
@@ -490,7 +487,7 @@ def csr_history(store: Store, xuid: int) -> list[CsrPoint]:
                 captured_at=c.captured_at,
                 playlist_id=c.playlist_id,
                 csr_season_id=c.csr_season_id,
-                value=_csr(c.current_value),
+                value=csr_reading(c.current_value),
                 tier=c.current_tier,
                 sub_tier=c.current_sub_tier,
             )

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from halotrack.models import MatchPlayer, MatchSkill, MatchStats, Stats
+from halotrack.models.csr import csr_change
 from halotrack.models.enums import history_type_of
 from halotrack.store.extract import without_flight_id
 from halotrack.store.insights import type_filter
@@ -384,9 +385,7 @@ class PlayerLine:
     @property
     def csr_delta(self) -> int | None:
         """CSR gained in the match; None while either side is unranked (-1) or unknown."""
-        if self.csr_pre is None or self.csr_post is None or self.csr_pre < 0 or self.csr_post < 0:
-            return None
-        return self.csr_post - self.csr_pre
+        return csr_change(self.csr_pre, self.csr_post)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from typing import Any
 
 from halotrack.errors import ConfigError, Unknown
 from halotrack.models import MatchSkill, csr_season_id, decode_as
+from halotrack.models.csr import csr_change, csr_reading
 from halotrack.models.enums import GameVariantCategory, LifecycleMode, Outcome
 from halotrack.models.skill import MatchSkillEntry
 from halotrack.models.summary import kd_ratio
@@ -908,15 +909,8 @@ def _season_name(season_id: str | None) -> str:
     return csr_season_id(season_id) or "unknown"
 
 
-def _ranked(value: int | None) -> int | None:
-    """A CSR reading, or None where there is none (not stored, or negative)."""
-    return value if value is not None and value >= 0 else None
-
-
 def _csr_change(row: dict[str, Any]) -> int | None:
-    """The CSR a match gained (negative: lost); None unless both readings are ranked."""
-    pre, post = _ranked(row["csr_pre"]), _ranked(row["csr_post"])
-    return post - pre if pre is not None and post is not None else None
+    return csr_change(row["csr_pre"], row["csr_post"])
 
 
 def csr_history(store: StoreReader, player: str, *, career: Career | None = None) -> CsrHistory:
@@ -940,8 +934,8 @@ def csr_history(store: StoreReader, player: str, *, career: Career | None = None
         CsrSeasonRow(
             pl_name(playlist),
             _season_name(season),
-            _ranked(rows[-1]["csr_post"]),
-            max((v for r in rows if (v := _ranked(r["csr_post"])) is not None), default=None),
+            csr_reading(rows[-1]["csr_post"]),
+            max((v for r in rows if (v := csr_reading(r["csr_post"])) is not None), default=None),
             len(rows),
         )
         for (playlist, season), rows in order
@@ -956,7 +950,7 @@ def csr_history(store: StoreReader, player: str, *, career: Career | None = None
             r["start_time"],
             pl_name(r["playlist_asset_id"]),
             _season_name(r["season_id"]),
-            _ranked(r["csr_post"]),
+            csr_reading(r["csr_post"]),
             _csr_change(r),
             (r["csr_pre_matches_remaining"] or 0) > 0,
             r["csr_matches_remaining"],

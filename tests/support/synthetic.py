@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from halotrack.models.csr import csr_block
 from halotrack.models.summary import RecordSummary
-from halotrack.report.data import CsrPoint, HistoryPoint, RecentMatch
+from halotrack.report.data import CsrPoint, HistoryPoint, ListedMatch
 
 MODES = ("Slayer", "Capture the Flag", "Oddball", "Strongholds", "King of the Hill")
 MAPS = ("Live Fire", "Recharge", "Streets", "Aquarius", "Empyrean", "Solitude")
@@ -83,7 +83,7 @@ def csr_history(
     return sorted(out, key=lambda p: p.captured_at)
 
 
-def matches(count: int, *, until: datetime, seed: int = 3) -> list[RecentMatch]:
+def matches(count: int, *, until: datetime, seed: int = 3) -> list[ListedMatch]:
     """`count` matches, newest at `until`, roughly 25 minutes apart, some ranked."""
     rng = random.Random(seed)
     out = []
@@ -96,9 +96,9 @@ def matches(count: int, *, until: datetime, seed: int = 3) -> list[RecentMatch]:
             csr = after
         outcome = rng.choice(("Win", "Win", "Loss", "Loss", "Tie", "Did not finish"))
         out.append(
-            RecentMatch(
+            ListedMatch(
                 match_id=f"{rng.getrandbits(128):032x}",
-                played_at=until - timedelta(minutes=25 * i),
+                start_time=until - timedelta(minutes=25 * i),
                 mode=rng.choice(MODES),
                 map=rng.choice(MAPS),
                 playlist="Ranked Arena" if ranked else "Quick Play",

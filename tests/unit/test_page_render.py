@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 from html.parser import HTMLParser
 
+import msgspec
 import pytest
 
 from halotrack.models.summary import read_summary
@@ -243,7 +244,7 @@ def test_recent_matches_are_newest_first_and_capped() -> None:
     inputs = sample_inputs(matches=100)
     page = D.assemble(inputs, now=NOW)
     assert len(page.recent_matches) == D.RECENT_MATCHES
-    stamps = [m.played_at for m in page.recent_matches]
+    stamps = [m.start_time for m in page.recent_matches]
     assert stamps == sorted(stamps, reverse=True)
 
 
@@ -251,9 +252,9 @@ def test_a_match_ending_placements_shows_the_placed_csr() -> None:
     """After the last placement match there is a reading but no change: the page shows
     the CSR it placed at, not a dash, as the API's csr_after does."""
     base = synthetic.matches(1, until=NOW)[0]
-    placed = dataclasses.replace(base, match_id="placed", csr_before=None, csr_after=1350)
-    moved = dataclasses.replace(base, match_id="moved", csr_before=1400, csr_after=1412)
-    none = dataclasses.replace(base, match_id="social", csr_before=None, csr_after=None)
+    placed = msgspec.structs.replace(base, match_id="placed", csr_before=None, csr_after=1350)
+    moved = msgspec.structs.replace(base, match_id="moved", csr_before=1400, csr_after=1412)
+    none = msgspec.structs.replace(base, match_id="social", csr_before=None, csr_after=None)
     inputs = dataclasses.replace(sample_inputs(), matches=(placed, moved, none))
     text = R.render_page(D.assemble(inputs, now=NOW))
     cells = {

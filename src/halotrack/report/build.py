@@ -39,9 +39,9 @@ from halotrack.report.data import (
     CsrPoint,
     CsrReading,
     HistoryPoint,
+    ListedMatch,
     PageData,
     PageInputs,
-    RecentMatch,
     RecordSnapshot,
     _calendar_pairs,
     assemble,
@@ -49,7 +49,7 @@ from halotrack.report.data import (
 from halotrack.report.insights import InsightReader, read_insights
 from halotrack.store import CachedMetadata, CsrSnapshot, Scope, Store, StoredPlayer, StoreReader
 from halotrack.store.history import resolve_player
-from halotrack.store.matches import MatchLine
+from halotrack.store.matches import MatchLine, PlayerMatch
 from halotrack.usecases.seasons import season_name
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
@@ -158,26 +158,26 @@ def playlist_shown(m: MatchLine) -> str:
     return m.playlist_name or m.game_label or "–"
 
 
-def recent_matches(tx: StoreReader, xuid: int, limit: int = RECENT_MATCHES) -> list[RecentMatch]:
+def listed_match(m: PlayerMatch) -> ListedMatch:
+    """How a stored match is listed from its player's side, on the page and in the API."""
+    return ListedMatch(
+        match_id=m.match_id,
+        start_time=m.start_time,
+        mode=mode_shown(m),
+        map=m.map_name or "–",
+        playlist=playlist_shown(m),
+        outcome=label_or_dash(m.outcome, Outcome),
+        kills=m.kills,
+        deaths=m.deaths,
+        assists=m.assists,
+        csr_before=csr_reading(m.csr_pre),
+        csr_after=csr_reading(m.csr_post),
+    )
+
+
+def recent_matches(tx: StoreReader, xuid: int, limit: int = RECENT_MATCHES) -> list[ListedMatch]:
     """The newest synced matches from the store's match tables (empty until synced)."""
-    rows = []
-    for m in tx.player_matches(xuid, limit=limit):
-        rows.append(
-            RecentMatch(
-                match_id=m.match_id,
-                played_at=m.start_time,
-                mode=mode_shown(m),
-                map=m.map_name or "–",
-                playlist=playlist_shown(m),
-                outcome=label_or_dash(m.outcome, Outcome),
-                kills=m.kills,
-                deaths=m.deaths,
-                assists=m.assists,
-                csr_before=csr_reading(m.csr_pre),
-                csr_after=csr_reading(m.csr_post),
-            )
-        )
-    return rows
+    return [listed_match(m) for m in tx.player_matches(xuid, limit=limit)]
 
 
 def player_names(tx: StoreReader, player: StoredPlayer) -> tuple[str, tuple[str, ...]]:
@@ -189,7 +189,7 @@ def player_names(tx: StoreReader, player: StoredPlayer) -> tuple[str, tuple[str,
 
 
 def read_inputs(
-    tx: StoreReader, xuid: int | str, *, matches: Sequence[RecentMatch] | None = None
+    tx: StoreReader, xuid: int | str, *, matches: Sequence[ListedMatch] | None = None
 ) -> PageInputs:
     """Everything the page needs for one player, read in one consistent transaction.
     `matches` replaces the stored matches (benchmarks, tests); None reads the store's."""
@@ -300,7 +300,7 @@ def build_page_data(
     xuid: int | str,
     *,
     now: datetime | None = None,
-    matches: Sequence[RecentMatch] | None = None,
+    matches: Sequence[ListedMatch] | None = None,
     insights: InsightReader = read_insights,
 ) -> PageData:
     """The page for one player from the store. `matches`, when given, replaces the stored

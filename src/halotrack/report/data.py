@@ -21,6 +21,8 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
+import msgspec
+
 from halotrack.models.csr import (
     csr_change as csr_gained,
 )
@@ -182,10 +184,12 @@ def _has(values: Sequence[float | None], i: int) -> bool:
     return i < len(values) and values[i] is not None
 
 
-@dataclass(frozen=True, slots=True)
-class RecentMatch:
+class ListedMatch(msgspec.Struct, frozen=True):
+    """One match from one player's side, as the page's list and the site's API list it
+    (`report.build.listed_match`)."""
+
     match_id: str
-    played_at: datetime
+    start_time: datetime
     mode: str
     map: str
     playlist: str
@@ -193,8 +197,8 @@ class RecentMatch:
     kills: int
     deaths: int
     assists: int
-    csr_before: int | None = None
-    csr_after: int | None = None
+    csr_before: int | None
+    csr_after: int | None
 
     @property
     def csr_change(self) -> int | None:
@@ -234,7 +238,7 @@ class PageData:
     personal_scores: tuple[PersonalScore, ...] = ()
     csr: tuple[PlaylistRank, ...] = ()
     charts: tuple[Chart, ...] = ()
-    recent_matches: tuple[RecentMatch, ...] = ()
+    recent_matches: tuple[ListedMatch, ...] = ()
     deltas: Deltas | None = None
     matches_synced_at: datetime | None = None
     # The first and last snapshot: with less than MIN_DELTA_SPAN between them the page says
@@ -301,7 +305,7 @@ class PageInputs:
     csr: Sequence[CsrReading] = ()
     history: Sequence[HistoryPoint] = ()
     csr_history: Sequence[CsrPoint] = ()
-    matches: Sequence[RecentMatch] = ()
+    matches: Sequence[ListedMatch] = ()
     medals_metadata: Raw | None = None
     medal_sprite_png: bytes | None = None
     season_calendar: Raw | None = None
@@ -356,7 +360,7 @@ def assemble(inputs: PageInputs, *, now: datetime | None = None) -> PageData:
             matches_chart(weeks),
         ),
         recent_matches=tuple(
-            sorted(inputs.matches, key=lambda m: m.played_at, reverse=True)[:RECENT_MATCHES]
+            sorted(inputs.matches, key=lambda m: m.start_time, reverse=True)[:RECENT_MATCHES]
         ),
         deltas=weekly_deltas(history, csr_history, inputs.playlist_names, now),
         matches_synced_at=inputs.matches_synced_at,

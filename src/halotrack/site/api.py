@@ -22,6 +22,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from halotrack.models.enums import HistoryType
+from halotrack.report.data import ListedMatch
 from halotrack.site import data
 from halotrack.site.common import board_of, insights_of, now_of, store_of, xuid_in_path
 from halotrack.site.http import etag_middleware
@@ -148,7 +149,7 @@ def player_matches(
     return msgspec.structs.replace(page, next=f"/api/v1/players/{x}/matches?{query}")
 
 
-CSV_FIELDS = [f for f in data.MatchLine.__struct_fields__]
+CSV_FIELDS = [f for f in ListedMatch.__struct_fields__]
 csv_limit = RateLimitConfig(rate_limit=("minute", CSV_PER_MINUTE))
 
 

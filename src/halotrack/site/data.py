@@ -24,10 +24,11 @@ from halotrack.models.xuid import bot_name
 from halotrack.report.build import (
     METADATA_SEASON_CALENDAR,
     label_or_dash,
+    listed_match,
     mode_shown,
     player_names,
-    playlist_shown,
 )
+from halotrack.report.data import ListedMatch
 from halotrack.store import Scope, Store, StoreReader
 from halotrack.store import site as q
 from halotrack.store.repository import ServiceRecordSnapshot, kd
@@ -198,27 +199,11 @@ def sort_keys(board: Leaderboard) -> set[str]:
     }
 
 
-class MatchLine(msgspec.Struct, frozen=True):
-    """One match from one player's side."""
-
-    match_id: str
-    start_time: datetime
-    mode: str
-    map: str
-    playlist: str
-    outcome: str
-    kills: int
-    deaths: int
-    assists: int
-    csr_before: int | None
-    csr_after: int | None
-
-
 class MatchPage(msgspec.Struct, frozen=True):
     total: int
     offset: int
     limit: int
-    items: list[MatchLine]
+    items: list[ListedMatch]
     next_cursor: str | None = None
     """Where the next page starts (`cursor=`); None on the last page."""
     next: str | None = None
@@ -260,22 +245,7 @@ def matches_page(
         total = q.player_match_total(tx, xuid)
         rows = tx.player_matches(xuid, limit=offset + limit + 1, after=after)[offset:]
     shown = rows[:limit]
-    items = [
-        MatchLine(
-            match_id=m.match_id,
-            start_time=m.start_time,
-            mode=mode_shown(m),
-            map=m.map_name or "–",
-            playlist=playlist_shown(m),
-            outcome=label_or_dash(m.outcome, Outcome),
-            kills=m.kills,
-            deaths=m.deaths,
-            assists=m.assists,
-            csr_before=csr_reading(m.csr_pre),
-            csr_after=csr_reading(m.csr_post),
-        )
-        for m in shown
-    ]
+    items = [listed_match(m) for m in shown]
     last = shown[-1] if len(rows) > limit else None
     cursor = cursor_of(last.start_time, last.match_id) if last is not None else None
     return MatchPage(total, offset, limit, items, cursor)

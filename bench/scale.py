@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 import tempfile
@@ -49,16 +50,44 @@ def _schema(admin: sa.Engine) -> tuple[str, str]:
     return name, url.render_as_string(hide_password=False)
 
 
-async def _loop_lag(lag: dict[int, float], every: float = 0.02) -> None:
+async def _loop_lag(
+    lag: dict[int, float], every: float = 0.02, freeze_every: float | None = None
+) -> None:
     """The simulator's event loop lateness, worst per second (the gateway's clock): a
     stalled loop answers the requests of the stall at once, which its GCRA counts as a
-    burst although the workers sent them in their slots."""
+    burst although the workers sent them in their slots. With `freeze_every`, what the
+    process holds by then is moved out of the collector's reach (`gc.freeze`) that often."""
+    frozen = time.monotonic()
     while True:
         t0 = time.monotonic()
         await asyncio.sleep(every)
         late = time.monotonic() - t0 - every
         sec = int(time.monotonic())
         lag[sec] = max(lag.get(sec, 0.0), late)
+        if freeze_every is not None and t0 - frozen >= freeze_every:
+            gc.freeze()
+            frozen = t0
+
+
+class FullCollections:
+    """How long each full (generation 2) collection of this process, the simulator's,
+    held its loop, worst per second: a world of 20,000 players' histories is millions
+    of objects, and a full collection walks every one of them."""
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+        self.pauses: dict[int, float] = {}
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        now = time.monotonic()
+        if phase == "start":
+            self.started = now
+        elif self.started is not None:
+            sec = int(self.started)
+            self.pauses[sec] = max(self.pauses.get(sec, 0.0), now - self.started)
+            self.started = None
 
 
 async def one(
@@ -69,6 +98,7 @@ async def one(
     compare: bool,
     sample: int | None,
     nice: int,
+    freeze: float | None,
 ) -> dict[str, Any]:
     admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
     made: list[str] = []
@@ -99,7 +129,9 @@ async def one(
                 )
 
             lag: dict[int, float] = {}
-            monitor = asyncio.ensure_future(_loop_lag(lag))
+            collections = FullCollections()
+            gc.callbacks.append(collections)
+            monitor = asyncio.ensure_future(_loop_lag(lag, freeze_every=freeze))
             try:
                 out = await dist.run(
                     sim, tmp, url, ref_url, workers=workers, rate=rate, days=1,
@@ -108,9 +140,15 @@ async def one(
                 )  # fmt: skip
             finally:
                 monitor.cancel()
+                gc.callbacks.remove(collections)
             limited = {s: n for c in limits.limited_per_second.values() for s, n in c.items()}
-            # the simulator's worst stall in each second with 429s, or the one before
-            stalls = sorted((max(lag.get(s, 0), lag.get(s - 1, 0)), n) for s, n in limited.items())
+            # the simulator's worst stall in each second with 429s, or the one before, and
+            # the longest full collection in those two seconds
+            gcs = collections.pauses
+            stalls = sorted(
+                (max(lag.get(s, 0), lag.get(s - 1, 0)), max(gcs.get(s, 0), gcs.get(s - 1, 0)), n)
+                for s, n in limited.items()
+            )
         span = first["span"]
         return {
             "workers": workers,
@@ -130,6 +168,8 @@ async def one(
             "steps": out.steps,
             "stalls": stalls,
             "max_lag": max(lag.values(), default=0.0),
+            "max_gc": max(gcs.values(), default=0.0),
+            "full_gcs": len(gcs),
         }
     finally:
         with admin.connect() as conn:
@@ -159,6 +199,15 @@ def main(argv: list[str] | None = None) -> int:
         help="the workers' nice value (default 10): on a machine this small the simulator, "
         "standing in for servers elsewhere, must not wait for CPU behind them",
     )
+    ap.add_argument(
+        "--gc-freeze",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="every S seconds, move what the simulator's process holds out of the garbage "
+        "collector's reach (default 10; 0: never), so that no full collection of a "
+        "large world stalls the gateway",
+    )
     args = ap.parse_args(argv)
     rows = []
     print("| workers | players/h | budget used | req/player | CPU ms/check | PG B/player "
@@ -168,8 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         compare = n == max(args.workers)
         r = asyncio.run(
-            one(args.players, args.rate, n, args.seed, compare, args.ref_sample, args.worker_nice)
-        )
+            one(
+                args.players, args.rate, n, args.seed, compare, args.ref_sample,
+                args.worker_nice, args.gc_freeze or None,
+            )
+        )  # fmt: skip
         rows.append(r)
         print(
             f"| {n} | {r['players_per_hour']:.0f} | {r['efficiency']:.2f} "
@@ -182,8 +234,14 @@ def main(argv: list[str] | None = None) -> int:
         if r["limited_429"]:
             # (seconds after the host's first admitted request, 429s in that second)
             print(f"  429s: {r['limited_when']}; steps settled in {r['steps']}")
-            print(f"  simulator loop stall (s) at those 429s, with count: {r['stalls']}")
-        print(f"  simulator loop: worst stall {r['max_lag']:.2f} s")
+            print(
+                "  at those 429s, (simulator loop stall s, full collection s, 429s): "
+                f"{[(round(a, 2), round(b, 2), n) for a, b, n in r['stalls']]}"
+            )
+        print(
+            f"  simulator loop: worst stall {r['max_lag']:.2f} s; {r['full_gcs']} full "
+            f"collections, the longest {r['max_gc']:.2f} s"
+        )
         for d in r["differences"]:
             print(f"  differs: {d[:300]}")
     last = rows[-1]

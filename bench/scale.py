@@ -123,7 +123,10 @@ async def one(
                 print(
                     f"  first cycle: {first['span']} s, {players / first['span'] * 3600:.0f} "
                     f"players/h, budget used {first['stats'] / first['span'] / rate:.2f}, "
-                    f"{first['requests'] / players:.1f} req/player, {limited} 429s so far",
+                    f"{first['requests'] / players:.1f} req/player, {limited} 429s so far; "
+                    f"loop stalls up to {max(lag.values(), default=0.0):.2f} s, "
+                    f"{len(collections.pauses)} full collections up to "
+                    f"{max(collections.pauses.values(), default=0.0):.2f} s",
                     file=sys.stderr,
                     flush=True,
                 )

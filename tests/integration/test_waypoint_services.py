@@ -289,7 +289,7 @@ async def test_gamecms_paths_and_medal_names(fake_api: Any) -> None:
     assert "Double Kill" in names.values()
     assert len(track.ranks) == 272
     assert isinstance(asset, PlaylistAsset) and asset.has_csr
-    assert season == {"Name": "Season 5"}
+    assert season.title == "Season 5"
     assert image.startswith(b"\x89PNG")
     paths = [path_of(fake_api, i) for i in range(len(fake_api.seen))]
     assert paths == [

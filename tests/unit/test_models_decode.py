@@ -27,10 +27,12 @@ from halotrack.models import (
     PlaylistCsr,
     PlaylistVersion,
     SeasonCalendar,
+    SeasonMetadata,
     ServiceRecord,
     User,
     Users,
     decode,
+    decode_as,
     decoder_for,
     guess_kind,
 )
@@ -502,3 +504,51 @@ def test_sample_still_decodes_without_any_optional_key(rel: str) -> None:
             decode(SAMPLES[rel], json.dumps(rest), source=rel)
         except ParseError as exc:
             assert f"`{key}`" in str(exc), (key, str(exc))
+
+
+@pytest.mark.parametrize(
+    ("body", "title"),
+    [
+        ({"Name": {"value": " Season 5 ", "translations": {}}}, "Season 5"),
+        ({"Name": "Season 6"}, "Season 6"),
+        ({"Name": {"value": ""}, "DisplayName": {"value": "Winter Update"}}, "Winter Update"),
+        ({"Name": None, "Description": {"value": "x"}}, None),
+    ],
+)
+def test_a_season_metadata_file_names_its_season(body: dict[str, Any], title: str | None) -> None:
+    """The one reader of a season's public name, for the CLI's tables and the page."""
+    meta = decode_as(SeasonMetadata, json.dumps(body))
+    assert meta.title == title
+
+
+def test_a_season_metadata_file_of_another_shape_is_a_parse_error() -> None:
+    with pytest.raises(ParseError):
+        decode_as(SeasonMetadata, b'["Season 5"]')
+    with pytest.raises(ParseError):
+        decode_as(SeasonMetadata, b'{"Name": 5}')
+    with pytest.raises(ParseError, match="missing required field"):
+        decode_as(SeasonMetadata, b'{"DisplayName": "Season 5"}')
+
+
+def test_a_calendar_date_without_a_zone_is_utc() -> None:
+    body = {"Seasons": [{"StartDate": {"ISO8601Date": "2024-01-02T03:04:05"}}]}
+    entry = decode_as(SeasonCalendar, json.dumps(body)).seasons[0]
+    assert entry.start == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert entry.contains(datetime(2024, 2, 1, tzinfo=UTC))
+
+
+def test_the_medal_sprite_sheet_is_the_small_one_else_the_first() -> None:
+    meta: MedalMetadata = load("gamecms/medals-metadata.json")
+    small = raw("gamecms/medals-metadata.json")["sprites"]["small"]
+    sheet = meta.sprite_sheet()
+    assert sheet is not None
+    assert (sheet.path, sheet.columns, sheet.size) == (
+        small["path"],
+        small["columns"],
+        small["size"],
+    )
+    other = {"medals": [], "sprites": {"large": {"path": "l.png", "columns": 8, "size": 256}}}
+    only = decode_as(MedalMetadata, json.dumps(other)).sprite_sheet()
+    assert only is not None and only.path == "l.png"
+    none = {"medals": [], "sprites": {"small": {"columns": 8, "size": 72}}}
+    assert decode_as(MedalMetadata, json.dumps(none)).sprite_sheet() is None

@@ -58,6 +58,7 @@ from halotrack.models.gamecms import (
     PlaylistAsset,
     SeasonCalendar,
     SeasonEntry,
+    SeasonMetadata,
     csr_season_id,
 )
 from halotrack.models.modes import MODE_BLOCKS, MODE_TABLE, ModeBlock
@@ -172,6 +173,7 @@ __all__ = [
     "RotationEntry",
     "SeasonCalendar",
     "SeasonEntry",
+    "SeasonMetadata",
     "ServiceRecord",
     "SkillResult",
     "StatPerformance",

@@ -33,6 +33,7 @@ from halotrack.models.gamecms import (
     MedalMetadata,
     PlaylistAsset,
     SeasonCalendar,
+    SeasonMetadata,
 )
 from halotrack.models.profile import User, Users
 from halotrack.models.skill import MatchSkill, PlaylistCsr
@@ -65,6 +66,7 @@ KINDS: dict[str, Kind] = {
         Kind("season-calendar", SeasonCalendar, "gamecms"),
         Kind("csr-season-calendar", CsrSeasonCalendar, "gamecms"),
         Kind("career-rank-track", CareerRankTrack, "gamecms"),
+        Kind("season-metadata", SeasonMetadata, "gamecms"),
         Kind("medal-metadata", MedalMetadata, "gamecms"),
         Kind("playlist-asset", PlaylistAsset, "gamecms"),
         Kind("playlist", PlaylistVersion, "discovery"),

@@ -8,7 +8,7 @@ fetched rarely and cached, so the models favour convenient lookups over raw spee
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import msgspec
@@ -35,7 +35,9 @@ class LocalizedText(Model, rename=None, gc=False, frozen=True):
 
 
 def _date(d: GameCmsDate | None) -> datetime | None:
-    return d.iso8601_date if d else None
+    """The date, aware: a date written without a zone is taken as UTC, as the API means it."""
+    when = d.iso8601_date if d else None
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
 
 
 class _Dated(Model, gc=False, frozen=True):
@@ -99,6 +101,24 @@ class SeasonCalendar(Response, frozen=True):
     def season_at(self, when: datetime) -> SeasonEntry | None:
         """The season running at `when` (aware datetime), or None between seasons."""
         return next((s for s in self.seasons if s.contains(when)), None)
+
+
+class SeasonMetadata(Response, frozen=True):
+    """A season's metadata file (a calendar entry's `SeasonMetadata`, e.g.
+    `Seasons/Season5-Op1.json`): where the public season name comes from. `Name` is
+    required: it is what makes a body this kind of file."""
+
+    name: LocalizedText | str | None
+    display_name: LocalizedText | str | None = None
+
+    @property
+    def title(self) -> str | None:
+        """`Season 5`: `Name`, else `DisplayName`; None when neither has text."""
+        for value in (self.name, self.display_name):
+            text = (value.value if isinstance(value, LocalizedText) else value or "").strip()
+            if text:
+                return text
+        return None
 
 
 class CsrSeasonEntry(_Dated, gc=False, frozen=True):
@@ -213,6 +233,12 @@ class MedalMetadata(Response, rename="camel", frozen=True):
     def by_id(self) -> dict[int, Medal]:
         """NameId -> Medal (build once and keep it; see `names.MedalBook`)."""
         return {m.name_id: m for m in self.medals}
+
+    def sprite_sheet(self) -> SpriteSheet | None:
+        """The sheet medal icons are cut from: the small one (what a page needs), else the
+        first the file lists; None when it lists none with a path."""
+        sheet = self.sprites.get("small") or next(iter(self.sprites.values()), None)
+        return sheet if sheet is not None and sheet.path else None
 
     def difficulty_name(self, index: int | None) -> str:
         """Name of a difficulty index from this file, else from the enum."""

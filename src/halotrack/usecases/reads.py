@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from halotrack.errors import ConfigError, NotFound
+from halotrack.errors import ConfigError, NotFound, ParseError
 from halotrack.models import (
     Csr,
     MedalMetadata,
@@ -38,13 +38,6 @@ from halotrack.waypoint import Player, WaypointClient
 from halotrack.waypoint.players import parse_match_id
 
 
-def _loc_text(value: Any) -> str | None:
-    if isinstance(value, dict):
-        text = value.get("value")
-        return text if isinstance(text, str) and text else None
-    return value if isinstance(value, str) and value else None
-
-
 async def season_names(client: WaypointClient, entries: Sequence[SeasonEntry]) -> dict[str, str]:
     """Public names (`Name` of the season metadata file) of these calendar entries, keyed
     by metadata file, for `season_name`; a file that cannot be read is left out."""
@@ -52,9 +45,9 @@ async def season_names(client: WaypointClient, entries: Sequence[SeasonEntry]) -
     async def name(path: str) -> str | None:
         try:
             meta = await client.gamecms.season_metadata(path)
-        except NotFound:
+        except (NotFound, ParseError):
             return None
-        return _loc_text(meta.get("Name")) if isinstance(meta, dict) else None
+        return meta.title
 
     paths = list(dict.fromkeys(e.season_metadata for e in entries if e.season_metadata))
     found = await asyncio.gather(*(name(p) for p in paths))

@@ -10,11 +10,9 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar, cast
 from urllib.parse import quote
 
-import msgspec
-
 from halotrack.models import KINDS, decode
 from halotrack.waypoint.players import Player
-from halotrack.waypoint.transport import HINT_404_PLAYER, Fetched, Transport
+from halotrack.waypoint.transport import HINT_404_PLAYER, Transport
 
 T = TypeVar("T")
 Decoder = Callable[[bytes, str], Any]
@@ -23,14 +21,8 @@ _KIND_OF: dict[type[Any], str] = {spec.model: name for name, spec in KINDS.items
 _DECODERS: dict[type[Any], Decoder] = {}
 
 
-def _plain_json(body: bytes, url: str) -> Any:
-    return msgspec.json.decode(body)
-
-
-def decoder(model: type[Any] | None) -> Decoder:
-    """A `decode(body, url)` for one response model (None: plain JSON), built once."""
-    if model is None:
-        return _plain_json
+def decoder(model: type[Any]) -> Decoder:
+    """A `decode(body, url)` for one response model, built once."""
     fn = _DECODERS.get(model)
     if fn is None:
         kind = _KIND_OF[model]
@@ -59,24 +51,6 @@ class Service:
     def base_url(self) -> str:
         return self._transport.base_url(self.name)
 
-    async def _fetch(
-        self,
-        path: str,
-        query: str = "",
-        *,
-        model: type[Any] | None,
-        cacheable: bool = False,
-        not_found: str | None = None,
-    ) -> Fetched[Any]:
-        return await self._transport.get(
-            self.name,
-            path,
-            query,
-            decode=decoder(model),
-            cacheable=cacheable,
-            not_found=not_found,
-        )
-
     async def _get(
         self,
         path: str,
@@ -87,8 +61,13 @@ class Service:
         not_found: str | None = None,
     ) -> T:
         """GET and decode into `model` (a response model of `halotrack.models`)."""
-        fetched = await self._fetch(
-            path, query, model=model, cacheable=cacheable, not_found=not_found
+        fetched = await self._transport.get(
+            self.name,
+            path,
+            query,
+            decode=decoder(model),
+            cacheable=cacheable,
+            not_found=not_found,
         )
         return cast(T, fetched.data)
 
@@ -97,12 +76,3 @@ class Service:
         match history)."""
         url = f"/hi/players/{who.segment}/{path}"
         return await self._get(url, query, model=model, not_found=HINT_404_PLAYER)
-
-    async def _get_json(
-        self, path: str, query: str = "", *, cacheable: bool = False, not_found: str | None = None
-    ) -> Any:
-        """GET a body that has no model (plain JSON values)."""
-        fetched = await self._fetch(
-            path, query, model=None, cacheable=cacheable, not_found=not_found
-        )
-        return fetched.data

@@ -14,6 +14,7 @@ from halotrack.models import (
     MedalMetadata,
     PlaylistAsset,
     SeasonCalendar,
+    SeasonMetadata,
 )
 from halotrack.waypoint._base import Service
 from halotrack.waypoint.players import escape_file_path, parse_match_id
@@ -47,17 +48,14 @@ class GameCmsService(Service):
             cacheable=True,
         )
 
-    async def progression_file(self, path: str) -> Any:
-        """Any progression file by relative path (`Seasons/Season5-Op1.json`), as JSON."""
-        return await self._get_json(
+    async def season_metadata(self, path: str) -> SeasonMetadata:
+        """A season's metadata file (`SeasonMetadata` of a calendar entry): its public name."""
+        return await self._get(
             f"/hi/Progression/file/{escape_file_path(path)}",
+            model=SeasonMetadata,
             cacheable=True,
-            not_found=f"no progression file {path!r}",
+            not_found=f"no season metadata file {path!r}",
         )
-
-    async def season_metadata(self, path: str) -> Any:
-        """A season's metadata file (`SeasonMetadata` of a calendar entry), as JSON."""
-        return await self.progression_file(path)
 
     async def career_rank_track(self, path: str = CAREER_RANK_TRACK) -> CareerRankTrack:
         """The career rank reward track (272 ranks and their XP)."""

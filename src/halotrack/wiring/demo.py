@@ -91,20 +91,17 @@ async def _enrich(client: WaypointClient, store: Store, sim: Simulator, xuids: l
         for s in calendar.seasons:
             if s.season_metadata:
                 doc = await client.gamecms.season_metadata(s.season_metadata)
-                import json
-
-                puts.append(
-                    ("gamecms", f"/hi/Progression/file/{s.season_metadata}", json.dumps(doc))
-                )
+                puts.append(("gamecms", f"/hi/Progression/file/{s.season_metadata}", doc.raw_bytes))
         track = await client.gamecms.career_rank_track()
         puts.append((*METADATA_CAREER_TRACK, track.raw_bytes))
         for x in xuids:
             progress = await client.economy.career_rank_progress(x)
             puts.append(("career_rank", str(x), progress.raw_bytes))
         medals = await client.gamecms.medal_metadata()
-        sheet = medals.raw.get("sprites", {}).get("small", {}).get("path")
-        if isinstance(sheet, str):
-            puts.append(("image", sheet, dumps_sprite(await client.gamecms.image(sheet))))
+        sheet = medals.sprite_sheet()
+        if sheet is not None:
+            png = await client.gamecms.image(sheet.path)
+            puts.append(("image", sheet.path, dumps_sprite(png)))
     except HaloTrackError:
         pass  # the page falls back to dates and text badges
 

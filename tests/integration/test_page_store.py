@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from halotrack.cli import main
 from halotrack.errors import Unknown
 from halotrack.report import build_page_data, find_xuid, render_page
+from halotrack.report.build import METADATA_CAREER_TRACK, METADATA_MEDALS, METADATA_SEASON_CALENDAR
 from halotrack.store import Scope, Store, open_store
 from tests.support.page import (
     NOW,
@@ -181,3 +184,45 @@ def test_the_page_knows_when_the_players_matches_were_synced(store: Store) -> No
     state = sm.SyncState(int(XUID), newest_match_id="0" * 8 + "-0000-0000-0000-" + "0" * 12)
     store.put_sync_state(state, now=NOW)
     assert build_page_data(store, XUID, now=NOW).matches_synced_at == NOW
+
+
+def test_cached_names_come_through_the_models(store: Store) -> None:
+    """Season names and the career rank are read from the cache by the same models the
+    client decodes with: `Name` (localized or plain), else `DisplayName`."""
+    files = {
+        "Seasons/Season3.json": {"Name": {"value": " Season 3: Echoes Within "}},
+        "Seasons/Season4.json": {"Name": "", "DisplayName": "Season 4: Infection"},
+        "Seasons/Season5-Op1.json": {"Name": "Season 5 Op1"},
+    }
+    with store.transaction() as tx:
+        for path, doc in files.items():
+            tx.put_metadata("gamecms", f"/hi/Progression/file/{path}", json.dumps(doc))
+    page = build_page_data(store, XUID, now=NOW)
+    labels = {r.season_id: r.label for r in page.seasons}
+    assert labels["Seasons/Season3.json"] == "Season 3: Echoes Within"
+    assert labels["Seasons/Season4.json"] == "Season 4: Infection"
+    assert labels["Csr/Seasons/CsrSeason5-1.json"] == "Season 5 Op1 to Season 5 Op3"
+    assert page.player.career_rank == "Cadet Bronze 1"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [METADATA_MEDALS, METADATA_SEASON_CALENDAR, METADATA_CAREER_TRACK, ("career_rank", XUID)],
+)
+def test_a_cached_document_of_the_wrong_shape_falls_back(store: Store, key: Any) -> None:
+    """A cached file that no longer decodes (the API changed shape, or the row was hurt)
+    leaves the page as if it had never been fetched, instead of failing it."""
+    before = build_page_data(store, XUID, now=NOW)
+    with store.transaction() as tx:
+        tx.put_metadata(*key, json.dumps({"medals": 5, "Seasons": "x", "Ranks": [{"Rank": "a"}]}))
+    page = build_page_data(store, XUID, now=NOW)
+    assert page.summary == before.summary
+    if key == METADATA_MEDALS:
+        assert page.medals[0].name.startswith("Medal ") and page.medal_sprite is None
+        assert before.medal_sprite is not None
+    elif key == METADATA_SEASON_CALENDAR:
+        assert not any(r.start for r in page.seasons if r.kind == "season")
+        assert any(r.start for r in before.seasons if r.kind == "season")
+    else:
+        assert page.player.career_rank is None
+        assert before.player.career_rank == "Cadet Bronze 1"

@@ -13,6 +13,8 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from halotrack.models.decoding import decode_as
+from halotrack.models.gamecms import CsrSeasonCalendar, MedalMetadata, SeasonCalendar
 from halotrack.models.summary import read_summary
 from halotrack.report import data as D
 from halotrack.report.build import (
@@ -48,6 +50,20 @@ def csr_result() -> dict[str, Any]:
 
 def medals_metadata() -> dict[str, Any]:
     return dict(real("gamecms/medals-metadata.json"))
+
+
+def medals(meta: dict[str, Any] | None = None) -> MedalMetadata:
+    """The medal metadata (the real sample, or `meta` as edited by a test) through its model,
+    as the page is given it."""
+    return decode_as(MedalMetadata, json.dumps(meta if meta is not None else medals_metadata()))
+
+
+def season_calendar() -> SeasonCalendar:
+    return decode_as(SeasonCalendar, (REAL / "gamecms/seasoncalendar.json").read_bytes())
+
+
+def csr_calendar() -> CsrSeasonCalendar:
+    return decode_as(CsrSeasonCalendar, (REAL / "gamecms/csr-season-calendar.json").read_bytes())
 
 
 def sprite_png(columns: int = 16, size: int = 72, count: int | None = None) -> bytes:
@@ -110,10 +126,10 @@ def sample_inputs(
         history=history(),
         csr_history=csr_points(),
         matches=synthetic.matches(matches, until=NOW) if matches else (),
-        medals_metadata=medals_metadata(),
+        medals_metadata=medals(),
         medal_sprite_png=sprite_png() if sprite else None,
-        season_calendar=real("gamecms/seasoncalendar.json"),
-        csr_calendar=real("gamecms/csr-season-calendar.json"),
+        season_calendar=season_calendar(),
+        csr_calendar=csr_calendar(),
         playlist_names={RANKED_ARENA: "Ranked Arena"},
     )
 

@@ -24,9 +24,11 @@ from tests.support.page import (
     XSS_GAMERTAG,
     XSS_GAMERTAG_2,
     lifetime,
+    medals,
     medals_metadata,
     real,
     sample_inputs,
+    season_calendar,
 )
 
 
@@ -121,7 +123,7 @@ def test_season_metadata_name_wins_over_dates() -> None:
         D.PageInputs(
             xuid="1",
             gamertag="x",
-            season_calendar=real("gamecms/seasoncalendar.json"),
+            season_calendar=season_calendar(),
             season_names={"Seasons/Season3.json": "Season 3: Echoes Within"},
         ),
     )
@@ -413,7 +415,7 @@ def test_hostile_names_from_the_api_are_escaped() -> None:
         gamertag=inputs.gamertag,
         lifetime=inputs.lifetime,
         csr=inputs.csr,
-        medals_metadata=meta,
+        medals_metadata=medals(meta),
         playlist_names={RANKED_ARENA: "<img src=x onerror=alert(3)>"},
         season_names={"Seasons/Season3.json": "</td><script>alert(4)</script>"},
         season_calendar=inputs.season_calendar,

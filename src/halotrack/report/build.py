@@ -26,13 +26,21 @@ import binascii
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
-import msgspec
-
-from halotrack.errors import Unknown
+from halotrack.errors import ParseError, Unknown
 from halotrack.models.csr import csr_reading
+from halotrack.models.decoding import decode_as
+from halotrack.models.discovery import UgcAsset
+from halotrack.models.economy import CareerRankProgress
 from halotrack.models.enums import GameVariantCategory, Outcome
+from halotrack.models.gamecms import (
+    CareerRankTrack,
+    CsrSeasonCalendar,
+    MedalMetadata,
+    SeasonCalendar,
+    SeasonMetadata,
+)
 from halotrack.models.xuid import parse_xuid
 from halotrack.report.data import (
     RECENT_MATCHES,
@@ -43,14 +51,13 @@ from halotrack.report.data import (
     PageData,
     PageInputs,
     RecordSnapshot,
-    _calendar_pairs,
     assemble,
 )
 from halotrack.report.insights import InsightReader, read_insights
 from halotrack.store import CachedMetadata, CsrSnapshot, Scope, Store, StoredPlayer, StoreReader
 from halotrack.store.history import resolve_player
 from halotrack.store.matches import MatchLine, PlayerMatch
-from halotrack.usecases.seasons import season_name
+from halotrack.usecases.seasons import calendar_pairs, season_name
 
 METADATA_MEDALS = ("gamecms", "/hi/Waypoint/file/medals/metadata.json")
 METADATA_SEASON_CALENDAR = ("gamecms", "/hi/progression/file/calendars/seasons/seasoncalendar.json")
@@ -59,62 +66,55 @@ METADATA_CAREER_TRACK = (
     "gamecms",
     "/hi/Progression/file/RewardTracks/CareerRanks/careerRank1.json",
 )
-SPRITE_SHEET = "small"
 
+T = TypeVar("T")
 
 Docs = Mapping[tuple[str, str], CachedMetadata]
 """Cached metadata read at once (`StoreReader.metadata_of`), by (kind, key)."""
 
 
-def _json(docs: Docs, kind: str, key: str) -> Any:
-    cached = docs.get((kind, key))
+def _decoded(docs: Docs, key: tuple[str, str], model: type[T]) -> T | None:
+    """A cached document through its model; None when it is not cached or not that shape
+    (the page then falls back, as when it was never fetched)."""
+    cached = docs.get(key)
     if cached is None:
         return None
-    try:  # msgspec: the medal metadata is ~350 KB, and json.loads is 3x slower on it
-        return msgspec.json.decode(cached.body)
-    except msgspec.DecodeError:
+    try:
+        return decode_as(model, cached.body, source=f"cached {key[0]} {key[1]}")
+    except ParseError:
         return None
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, Mapping):
-        value = value.get("value")
-    return value.strip() if isinstance(value, str) else ""
+def _season_file(path: str) -> tuple[str, str]:
+    return "gamecms", f"/hi/Progression/file/{path}"
 
 
-def season_names(tx: StoreReader, calendar: Any) -> dict[str, str]:
+def season_names(tx: StoreReader, calendar: SeasonCalendar | None) -> dict[str, str]:
     """Public names of seasons whose metadata file is cached, keyed by `Seasons/...` path."""
-    entries = (calendar or {}).get("Seasons") or []
-    paths = [e.get("SeasonMetadata") for e in entries if isinstance(e, Mapping)]
-    keys = {p: ("gamecms", f"/hi/Progression/file/{p}") for p in paths if isinstance(p, str)}
-    docs = tx.metadata_of(keys.values())
+    paths = [s.season_metadata for s in calendar.seasons if s.season_metadata] if calendar else []
+    docs = tx.metadata_of(_season_file(p) for p in paths)
     names: dict[str, str] = {}
-    for path, key in keys.items():
-        meta = _json(docs, *key)
-        if isinstance(meta, Mapping):
-            name = _text(meta.get("Name")) or _text(meta.get("DisplayName"))
-            if name:
-                names[path] = name
+    for path in paths:
+        meta = _decoded(docs, _season_file(path), SeasonMetadata)
+        if meta is not None and meta.title:
+            names[path] = meta.title
     return names
 
 
 def playlist_names(tx: StoreReader, playlist_ids: Sequence[str]) -> dict[str, str]:
+    """Public names of the playlists whose discovery version is cached."""
     docs = tx.metadata_of(("playlist", pid.lower()) for pid in playlist_ids)
     names: dict[str, str] = {}
     for pid in playlist_ids:
-        doc = _json(docs, "playlist", pid.lower())
-        if isinstance(doc, Mapping) and _text(doc.get("PublicName")):
-            names[pid] = _text(doc.get("PublicName"))
+        version = _decoded(docs, ("playlist", pid.lower()), UgcAsset)
+        if version is not None and version.public_name.strip():
+            names[pid] = version.public_name.strip()
     return names
 
 
-def sprite_bytes(tx: StoreReader, medals: Any) -> bytes | None:
-    sprites = (medals or {}).get("sprites") if isinstance(medals, Mapping) else None
-    sheet = sprites.get(SPRITE_SHEET) if isinstance(sprites, Mapping) else None
-    path = sheet.get("path") if isinstance(sheet, Mapping) else None
-    if not isinstance(path, str):
-        return None
-    cached = tx.get_metadata("image", path)
+def sprite_bytes(tx: StoreReader, medals: MedalMetadata | None) -> bytes | None:
+    sheet = medals.sprite_sheet() if medals is not None else None
+    cached = tx.get_metadata("image", sheet.path) if sheet is not None else None
     if cached is None:
         return None
     try:
@@ -126,20 +126,12 @@ def sprite_bytes(tx: StoreReader, medals: Any) -> bytes | None:
 def career_rank(docs: Docs, xuid: int) -> str | None:
     """`Cadet Bronze 1` from the cached progress and the career track, when both are cached
     (among the documents `page_documents` read)."""
-    progress = _json(docs, *_progress(xuid))
-    track = _json(docs, *METADATA_CAREER_TRACK)
-    if not isinstance(progress, Mapping) or not isinstance(track, Mapping):
+    progress = _decoded(docs, _progress(xuid), CareerRankProgress)
+    track = _decoded(docs, METADATA_CAREER_TRACK, CareerRankTrack)
+    if progress is None or progress.current_progress is None or track is None:
         return None
-    current = progress.get("CurrentProgress")
-    rank = current.get("Rank") if isinstance(current, Mapping) else None
-    if not isinstance(rank, int):
-        return None
-    for entry in track.get("Ranks") or []:
-        if isinstance(entry, Mapping) and entry.get("Rank") == rank:
-            words = [_text(entry.get(k)) for k in ("RankTitle", "RankSubTitle", "RankTier")]
-            label = " ".join(w for w in words if w)
-            return label or f"Rank {rank}"
-    return f"Rank {rank}"
+    rank = track.rank(progress.rank)
+    return rank.title if rank is not None else f"Rank {progress.rank}"
 
 
 def label_or_dash(value: int | None, enum: type[Outcome] | type[GameVariantCategory]) -> str:
@@ -242,8 +234,8 @@ def read_inputs(
     if lifetime_row is not None:
         verified.append(lifetime_row.verified_at)
     docs = page_documents(tx, x)
-    medals = _json(docs, *METADATA_MEDALS)
-    calendar = _json(docs, *METADATA_SEASON_CALENDAR)
+    medals = _decoded(docs, METADATA_MEDALS, MedalMetadata)
+    calendar = _decoded(docs, METADATA_SEASON_CALENDAR, SeasonCalendar)
     return PageInputs(
         xuid=str(x),
         gamertag=current,
@@ -255,10 +247,10 @@ def read_inputs(
         history=history,
         csr_history=csr_points,
         matches=recent_matches(tx, x) if matches is None else matches,
-        medals_metadata=medals if isinstance(medals, Mapping) else None,
+        medals_metadata=medals,
         medal_sprite_png=sprite_bytes(tx, medals),
-        season_calendar=calendar if isinstance(calendar, Mapping) else None,
-        csr_calendar=_mapping(_json(docs, *METADATA_CSR_CALENDAR)),
+        season_calendar=calendar,
+        csr_calendar=_decoded(docs, METADATA_CSR_CALENDAR, CsrSeasonCalendar),
         season_names=season_names(tx, calendar),
         playlist_names=playlist_names(tx, list(latest_csr)),
         checked_at=max(verified, default=None),
@@ -291,10 +283,6 @@ def _synced_at(tx: StoreReader, xuid: int) -> datetime | None:
     return state.updated_at if state.newest_match_id is not None else None
 
 
-def _mapping(value: Any) -> Mapping[str, Any] | None:
-    return value if isinstance(value, Mapping) else None
-
-
 def build_page_data(
     store: Store,
     xuid: int | str,
@@ -309,7 +297,7 @@ def build_page_data(
     `insights` (the site's answers them from its per-player cache)."""
     with store.reader() as tx:
         inputs = read_inputs(tx, xuid, matches=matches)
-        pairs = _calendar_pairs(inputs.season_calendar)
+        pairs = calendar_pairs(inputs.season_calendar)
 
         def season_label(season_id: str) -> str:
             return season_name(season_id, pairs, inputs.season_names)

@@ -11,14 +11,12 @@ Every number a record or CSR reading carries is read by the models' readers
 from __future__ import annotations
 
 import base64
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -34,7 +32,9 @@ from halotrack.models.csr import (
     read_csr_block,
 )
 from halotrack.models.enums import GameVariantCategory, MedalDifficulty, MedalType
+from halotrack.models.gamecms import CsrSeasonCalendar, MedalMetadata, SeasonCalendar
 from halotrack.models.modes import MODE_TABLE
+from halotrack.models.names import PersonalScoreBook, load_personal_scores
 from halotrack.models.summary import (
     RecordSummary,
     award_counts,
@@ -46,7 +46,7 @@ from halotrack.models.summary import (
     variant_categories,
     win_percent,
 )
-from halotrack.usecases.seasons import season_name
+from halotrack.usecases.seasons import calendar_pairs, season_name
 
 if TYPE_CHECKING:
     from halotrack.report.insights import PageInsights
@@ -306,10 +306,10 @@ class PageInputs:
     history: Sequence[HistoryPoint] = ()
     csr_history: Sequence[CsrPoint] = ()
     matches: Sequence[ListedMatch] = ()
-    medals_metadata: Raw | None = None
+    medals_metadata: MedalMetadata | None = None
     medal_sprite_png: bytes | None = None
-    season_calendar: Raw | None = None
-    csr_calendar: Raw | None = None
+    season_calendar: SeasonCalendar | None = None
+    csr_calendar: CsrSeasonCalendar | None = None
     season_names: Mapping[str, str] = field(default_factory=dict)
     playlist_names: Mapping[str, str] = field(default_factory=dict)
     # When the data was last confirmed current (the store moves `verified_at` forward on an
@@ -381,53 +381,25 @@ def _int(block: Raw | None, key: str) -> int:
 # ----- seasons
 
 
-def _iso(value: Any) -> datetime | None:
-    text = value.get("ISO8601Date") if isinstance(value, Mapping) else value
-    if not isinstance(text, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def season_dates(
-    season_id: str, calendar: Raw | None, csr_calendar: Raw | None
+    season_id: str, calendar: SeasonCalendar | None, csr_calendar: CsrSeasonCalendar | None
 ) -> tuple[datetime | None, datetime | None]:
     """Dates of a season id: a `Seasons/...` metadata path or a `Csr/Seasons/...` file path.
 
     A ranked season may span several calendar entries (operations); it covers all of them.
     """
-    starts: list[datetime] = []
-    ends: list[datetime] = []
-    for source, key in (
-        (csr_calendar, "CsrSeasonFilePath"),
-        (calendar, "SeasonMetadata"),
-        (calendar, "CsrSeasonFilePath"),
+    csr_entries = csr_calendar.seasons if csr_calendar is not None else []
+    entries = calendar.seasons if calendar is not None else []
+    for spanned in (
+        [e for e in csr_entries if e.csr_season_file_path == season_id],
+        [e for e in entries if e.season_metadata == season_id],
+        [e for e in entries if e.csr_season_file_path == season_id],
     ):
-        for entry in (source or {}).get("Seasons") or []:
-            if isinstance(entry, Mapping) and entry.get(key) == season_id:
-                start, end = _iso(entry.get("StartDate")), _iso(entry.get("EndDate"))
-                if start:
-                    starts.append(start)
-                if end:
-                    ends.append(end)
+        starts = [e.start for e in spanned if e.start is not None]
         if starts:
-            break
-    return (min(starts) if starts else None, max(ends) if ends else None)
-
-
-def _calendar_pairs(calendar: Raw | None) -> list[tuple[str | None, str | None]]:
-    """`tracker.seasons.calendar_pairs` for the raw calendar the page keeps."""
-    pairs: list[tuple[str | None, str | None]] = []
-    for entry in (calendar or {}).get("Seasons") or []:
-        if isinstance(entry, Mapping):
-            csr, meta = entry.get("CsrSeasonFilePath"), entry.get("SeasonMetadata")
-            pairs.append(
-                (csr if isinstance(csr, str) else None, meta if isinstance(meta, str) else None)
-            )
-    return pairs
+            ends = [e.end for e in spanned if e.end is not None]
+            return min(starts), max(ends) if ends else None
+    return None, None
 
 
 def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
@@ -438,7 +410,7 @@ def season_rows(life: Raw | None, inputs: PageInputs) -> tuple[SeasonRow, ...]:
         if sid not in ids:
             ids.append(sid)
     rows = []
-    pairs = _calendar_pairs(inputs.season_calendar)
+    pairs = calendar_pairs(inputs.season_calendar)
     for sid in ids:
         start, end = season_dates(sid, inputs.season_calendar, inputs.csr_calendar)
         snap = inputs.seasons.get(sid)
@@ -540,23 +512,9 @@ def modes_played(life: Raw | None) -> tuple[str, ...]:
 # ----- medals and personal scores
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, Mapping):
-        value = value.get("value")
-    return value if isinstance(value, str) else ""
-
-
-def medal_index(metadata: Raw | None) -> dict[int, Raw]:
-    out: dict[int, Raw] = {}
-    for medal in (metadata or {}).get("medals") or []:
-        if isinstance(medal, Mapping) and isinstance(medal.get("nameId"), int):
-            out[int(medal["nameId"])] = medal
-    return out
-
-
-def medals_from_record(life: Raw | None, metadata: Raw | None) -> tuple[EarnedMedal, ...]:
+def medals_from_record(life: Raw | None, metadata: MedalMetadata | None) -> tuple[EarnedMedal, ...]:
     """Medals with their names, rarest first: difficulty descending, then count ascending."""
-    index = medal_index(metadata)
+    index = metadata.by_id() if metadata is not None else {}
     medals = []
     for name_id, count in award_counts(life or {}, "Medals").items():
         if count <= 0:
@@ -567,69 +525,54 @@ def medals_from_record(life: Raw | None, metadata: Raw | None) -> tuple[EarnedMe
                 EarnedMedal(name_id, f"Medal {name_id}", "", count, "unknown", -1, "unknown", None)
             )
             continue
-        diff = meta.get("difficultyIndex")
-        diff = diff if isinstance(diff, int) else -1
-        mtype = meta.get("typeIndex")
-        sprite = meta.get("spriteIndex")
+        diff = meta.difficulty_index if meta.difficulty_index is not None else -1
+        mtype, sprite = meta.type_index, meta.sprite_index
         medals.append(
             EarnedMedal(
                 name_id=name_id,
-                name=_text(meta.get("name")) or f"Medal {name_id}",
-                description=_text(meta.get("description")),
+                name=meta.name.value or f"Medal {name_id}",
+                description=meta.description.value,
                 count=count,
                 difficulty=MedalDifficulty.label(diff) if diff >= 0 else "unknown",
                 difficulty_index=diff,
-                type=MedalType.label(mtype) if isinstance(mtype, int) else "unknown",
-                sprite_index=sprite if isinstance(sprite, int) and sprite >= 0 else None,
+                type=MedalType.label(mtype) if mtype is not None else "unknown",
+                sprite_index=sprite if sprite is not None and sprite >= 0 else None,
             )
         )
     medals.sort(key=lambda m: (-m.difficulty_index, m.count, m.name))
     return tuple(medals)
 
 
-def medal_sprite(metadata: Raw | None, png: bytes | None) -> MedalSprite | None:
-    """The small sprite sheet as a data: URI when its bytes were cached; else None (text)."""
-    if not png:
+def medal_sprite(metadata: MedalMetadata | None, png: bytes | None) -> MedalSprite | None:
+    """The sprite sheet as a data: URI when its bytes were cached; else None (text)."""
+    sheet = metadata.sprite_sheet() if metadata is not None and png else None
+    if sheet is None or sheet.columns <= 0 or sheet.size <= 0 or not png:
         return None
-    sprites = (metadata or {}).get("sprites") or {}
-    sheet = sprites.get("small") or next(iter(sprites.values()), None) if sprites else None
-    columns = sheet.get("columns") if isinstance(sheet, Mapping) else None
-    size = sheet.get("size") if isinstance(sheet, Mapping) else None
-    if not isinstance(columns, int) or not isinstance(size, int) or columns <= 0 or size <= 0:
-        return None
+    columns, size = sheet.columns, sheet.size
     mime = "image/png" if png.startswith(b"\x89PNG") else "image/webp"
     return MedalSprite(f"data:{mime};base64,{base64.b64encode(png).decode('ascii')}", columns, size)
 
 
-_VARIABLE_SCORE = 4294967295
-
-
 @cache
-def known_personal_scores() -> dict[int, tuple[str, int | None]]:
-    """NameId -> (name, points per award; None when variable) from the models' table."""
-    text = resources.files("halotrack.models").joinpath("personal_scores.json").read_text("utf-8")
-    out: dict[int, tuple[str, int | None]] = {}
-    for s in json.loads(text)["scores"]:
-        points = s.get("points")
-        out[int(s["name_id"])] = (str(s["name"]), points if isinstance(points, int) else None)
-    return out
+def known_personal_scores() -> PersonalScoreBook:
+    """The bundled personal-score table (names, points per award), read once."""
+    return load_personal_scores()
 
 
 def personal_scores_from_record(
-    life: Raw | None, names: Mapping[int, tuple[str, int | None]] | None = None
+    life: Raw | None, book: PersonalScoreBook | None = None
 ) -> tuple[PersonalScore, ...]:
     """Personal scores by name. Points are count x points-per-award when the award is known:
     the lifetime record's `TotalPersonalScoreAwarded` is not a real total (it often equals one
     award), so it is only shown for scores we cannot price."""
-    names = names if names is not None else known_personal_scores()
+    book = book if book is not None else known_personal_scores()
     rows = []
     for item in ((life or {}).get("CoreStats") or {}).get("PersonalScores") or []:
         if not isinstance(item, Mapping) or not isinstance(item.get("NameId"), int):
             continue
         name_id, count = int(item["NameId"]), _int(item, "Count")
-        name, each = names.get(name_id, (f"Score {name_id}", None))
-        if name_id == _VARIABLE_SCORE:
-            each = None
+        name = book.name(name_id) if name_id in book else f"Score {name_id}"
+        each = book.points(name_id)
         points = count * each if each is not None else _int(item, "TotalPersonalScoreAwarded")
         rows.append(PersonalScore(name_id, name, count, each, points))
     rows.sort(key=lambda r: (-r.points, -r.count, r.name))

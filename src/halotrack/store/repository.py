@@ -24,9 +24,11 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from halotrack.errors import StoreError
+from halotrack.errors import ParseError, StoreError
 from halotrack.models._base import utcnow
 from halotrack.models.csr import csr_label
+from halotrack.models.decoding import decode_as
+from halotrack.models.discovery import UgcAsset
 from halotrack.models.enums import learn_names
 from halotrack.models.stats import ServiceRecord
 from halotrack.models.summary import kd_or_none
@@ -508,10 +510,10 @@ class StoreReader(MatchReader):
         )
         for row in rows:
             try:
-                name = json.loads(row.body).get("PublicName")
-            except (ValueError, AttributeError):
+                name = decode_as(UgcAsset, row.body).public_name
+            except ParseError:
                 continue
-            if isinstance(name, str) and name:
+            if name:
                 return name
         return None
 

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from halotrack.models.csr import tier_for
+from halotrack.models.csr import csr_label, rank_name, tier_for
 from halotrack.models.enums import Outcome
 from halotrack.usecases.events import (
     BestWalk,
-    CsrReading,
+    RankReading,
     event_id,
     find_bests,
     rank_change,
@@ -26,11 +26,11 @@ LONGEST_TAG = "WWWWWWWWWWWW#1234"  # 12 characters and a suffix: the longest a g
 TITLE_WIDTH = 48  # one line of a phone's notification
 
 
-def reading(value: int, remaining: int = 0) -> CsrReading:
+def reading(value: int, remaining: int = 0) -> RankReading:
     if value < 0:
-        return CsrReading(-1, "", 0, remaining)
+        return RankReading(-1, "", 0, remaining)
     pos = tier_for(value)
-    return CsrReading(value, pos.tier, pos.sub_tier, remaining)
+    return RankReading(value, pos.tier, pos.sub_tier, remaining)
 
 
 def test_a_sub_tier_up_names_both_steps_and_the_new_value() -> None:
@@ -193,3 +193,15 @@ def test_a_session_message_says_in_one_line_which_games_were_kept_apart() -> Non
     )
     only_pvp = Session(T0, T0 + timedelta(hours=2), parts[:1], pvp, Totals(), None, None, 0)
     assert "\n" not in ev._session_event(2533274800000001, LONGEST_TAG, only_pvp).body
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [(0, "Bronze 1"), (299, "Bronze 6"), (1487, "Diamond 6"), (1200, "Diamond 1"), (1549, "Onyx")],
+)
+def test_a_rank_is_named_as_the_game_names_it(value: int, name: str) -> None:
+    """Rank-up notices, the page's next step and CSR labels name a rank one way."""
+    pos = tier_for(value)
+    assert rank_name(pos.tier, pos.sub_tier) == name
+    assert reading(value).short() == name
+    assert csr_label(value, pos.tier, pos.sub_tier).startswith(name)

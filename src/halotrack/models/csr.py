@@ -91,11 +91,16 @@ def is_ranked(value: int | None, tier: str | None) -> bool:
     return value is not None and value >= 0 and bool(tier)
 
 
+def rank_name(tier: str, sub_tier: int) -> str:
+    """`Diamond 5` (the 0-based sub-tier shown from 1), or `Onyx`, which has no sub-tiers."""
+    return "Onyx" if tier == "Onyx" else f"{tier} {sub_tier + 1}"
+
+
 def next_step_label(tier: str, next_tier: str, next_sub_tier: int) -> str | None:
     """The next step up from a rank (`Diamond 1`, `Onyx`); None in Onyx or with none sent."""
     if tier == "Onyx" or not next_tier:
         return None
-    return "Onyx" if next_tier == "Onyx" else f"{next_tier} {next_sub_tier + 1}"
+    return rank_name(next_tier, next_sub_tier)
 
 
 def csr_label(
@@ -111,7 +116,7 @@ def csr_label(
         return f"Unranked, {left} placement {noun} left" if left else "Unranked"
     if tier == "Onyx":
         return f"Onyx {value}"
-    return f"{tier} {sub_tier + 1} ({value})"
+    return f"{rank_name(tier, sub_tier)} ({value})"
 
 
 def progress_to_next(value: int, tier_start: int, next_tier_start: int) -> float | None:

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from halotrack.errors import Unknown
-from halotrack.models.csr import TIERS, csr_label, is_ranked
+from halotrack.models.csr import TIERS, csr_label, is_ranked, rank_name
 from halotrack.models.enums import Outcome
 from halotrack.models.format import duration_words
 from halotrack.models.xuid import written_as_xuid
@@ -116,7 +116,7 @@ def _facts(kind: str, xuid: int | None, gamertag: str | None, **numbers: Any) ->
 
 
 @dataclass(frozen=True, slots=True)
-class CsrReading:
+class RankReading:
     """A stored CSR reading: value, tier, 0-based sub-tier and placement matches left."""
 
     value: int | None
@@ -125,7 +125,7 @@ class CsrReading:
     remaining: int | None = None
 
     @classmethod
-    def of(cls, row: Mapping[str, Any]) -> CsrReading:
+    def of(cls, row: Mapping[str, Any]) -> RankReading:
         return cls(
             row["current_value"],
             row["current_tier"],
@@ -146,7 +146,7 @@ class CsrReading:
 
     def short(self) -> str:
         """`Diamond 5`, `Onyx`."""
-        return "Onyx" if self.tier == "Onyx" else f"{self.tier} {(self.sub_tier or 0) + 1}"
+        return rank_name(self.tier or "", self.sub_tier or 0)
 
     def label(self) -> str:
         """`Diamond 6 (1487)`, `Onyx 1549`."""
@@ -157,7 +157,7 @@ class CsrReading:
 
 
 def rank_change(
-    player: str, playlist: str, before: CsrReading, after: CsrReading
+    player: str, playlist: str, before: RankReading, after: RankReading
 ) -> tuple[str, str, str] | None:
     """(change, title, body) when `after` sits on another tier or sub-tier than `before`,
     or finished placement; change is "up", "down" or "placed". None otherwise."""
@@ -187,7 +187,7 @@ def _rank_events(
         rows = se.last_two_csr(tx, xuid, pid, csr_season)
         if len(rows) < 2:
             continue  # a first reading changes nothing anyone saw
-        after, before = CsrReading.of(rows[0]), CsrReading.of(rows[1])
+        after, before = RankReading.of(rows[0]), RankReading.of(rows[1])
         playlist = (
             tx.playlist_name(pid) or tx.asset_names("playlist").get(pid) or "a ranked playlist"
         )

@@ -3,9 +3,11 @@
     .venv/bin/python bench/world_gc.py [--players 20000]
 
 Why: bench/scale.py's simulator runs in the bench's own process; a full collection walks
-every object of the world and holds the gateway's event loop meanwhile. Prints the world's
-size, three full collections, and one after `gc.freeze()` (what `--gc-freeze` does); the
-last line is `gc_s=<median full collection> frozen_s=<after freeze>`.
+every object of the world and holds the gateway's event loop meanwhile, and so does a
+simulated day (`Simulator.advance` runs the world's play in the loop). Prints the world's
+size, three full collections, one after `gc.freeze()` (what `--gc-freeze` does) and one
+simulated day; the last line is `gc_s=<median full collection> frozen_s=<after freeze>
+day_s=<one day played>`.
 """
 
 from __future__ import annotations
@@ -42,7 +44,11 @@ def main() -> None:
     print(
         f"full collections: {', '.join(f'{x:.3f}' for x in times)} s; after freeze {frozen:.3f} s"
     )
-    print(f"gc_s={statistics.median(times):.3f} frozen_s={frozen:.3f}")
+    t = time.perf_counter()
+    played = world.advance(24, None)
+    day = time.perf_counter() - t
+    print(f"one simulated day: {played} matches in {day:.2f} s")
+    print(f"gc_s={statistics.median(times):.3f} frozen_s={frozen:.3f} day_s={day:.2f}")
 
 
 if __name__ == "__main__":

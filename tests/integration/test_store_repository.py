@@ -256,6 +256,11 @@ def test_metadata_cache_and_medal_names(store: Store) -> None:
     assert cached is not None and cached.fetched_at == T0 + timedelta(2)
     names = store.medal_names()
     assert names[622331684] == "Double Kill"
+    # a newer copy that no longer decodes counts as not cached
+    store.put_metadata(
+        "gamecms", key, '{"medals": [{"nameId": "x"}]}', fetched_at=T0 + timedelta(3)
+    )
+    assert store.medal_names() == {}
 
 
 def test_gamertags_are_kept_in_bulk_and_renames_replace_the_name(store: Store) -> None:

@@ -28,9 +28,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from halotrack.errors import ParseError, Unknown
+from halotrack.errors import Unknown
 from halotrack.models.csr import csr_reading
-from halotrack.models.decoding import decode_as
 from halotrack.models.discovery import UgcAsset
 from halotrack.models.economy import CareerRankProgress
 from halotrack.models.enums import GameVariantCategory, Outcome
@@ -77,12 +76,7 @@ def _decoded(docs: Docs, key: tuple[str, str], model: type[T]) -> T | None:
     """A cached document through its model; None when it is not cached or not that shape
     (the page then falls back, as when it was never fetched)."""
     cached = docs.get(key)
-    if cached is None:
-        return None
-    try:
-        return decode_as(model, cached.body, source=f"cached {key[0]} {key[1]}")
-    except ParseError:
-        return None
+    return cached.decoded(model) if cached is not None else None
 
 
 def _season_file(path: str) -> tuple[str, str]:

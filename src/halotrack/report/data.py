@@ -545,12 +545,12 @@ def medals_from_record(life: Raw | None, metadata: MedalMetadata | None) -> tupl
 
 def medal_sprite(metadata: MedalMetadata | None, png: bytes | None) -> MedalSprite | None:
     """The sprite sheet as a data: URI when its bytes were cached; else None (text)."""
-    sheet = metadata.sprite_sheet() if metadata is not None and png else None
-    if sheet is None or sheet.columns <= 0 or sheet.size <= 0 or not png:
+    sheet = metadata.sprite_sheet() if metadata is not None else None
+    if not png or sheet is None or sheet.columns <= 0 or sheet.size <= 0:
         return None
-    columns, size = sheet.columns, sheet.size
     mime = "image/png" if png.startswith(b"\x89PNG") else "image/webp"
-    return MedalSprite(f"data:{mime};base64,{base64.b64encode(png).decode('ascii')}", columns, size)
+    data_uri = f"data:{mime};base64,{base64.b64encode(png).decode('ascii')}"
+    return MedalSprite(data_uri, sheet.columns, sheet.size)
 
 
 @cache

@@ -16,8 +16,7 @@ from typing import Concatenate, Literal, ParamSpec, TypeVar, cast
 
 import msgspec
 
-from halotrack.errors import ParseError
-from halotrack.models import SeasonCalendar, decode_as
+from halotrack.models import SeasonCalendar
 from halotrack.models.csr import csr_reading
 from halotrack.models.enums import Outcome
 from halotrack.models.xuid import bot_name
@@ -172,13 +171,10 @@ def season_start(tx: StoreReader, now: datetime) -> datetime | None:
     tracker caches it); without one, from the stored matches of the newest match's season
     (a scan of the match table: fine for a small database)."""
     cached = tx.get_metadata(*METADATA_SEASON_CALENDAR)
-    if cached is not None:
-        try:
-            entry = decode_as(SeasonCalendar, cached.body).season_at(now)
-        except ParseError:
-            entry = None
-        if entry is not None and entry.start is not None:
-            return entry.start
+    calendar = cached.decoded(SeasonCalendar) if cached is not None else None
+    entry = calendar.season_at(now) if calendar is not None else None
+    if entry is not None and entry.start is not None:
+        return entry.start
     return q.season_start(tx)
 
 

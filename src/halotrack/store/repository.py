@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -30,6 +30,7 @@ from halotrack.models.csr import csr_label
 from halotrack.models.decoding import decode_as
 from halotrack.models.discovery import UgcAsset
 from halotrack.models.enums import learn_names
+from halotrack.models.gamecms import MedalMetadata
 from halotrack.models.stats import ServiceRecord
 from halotrack.models.summary import kd_or_none
 from halotrack.models.xmlnames import NAMES_KEY, NameBook
@@ -77,6 +78,8 @@ def _oldest_first(
         q = q.where(table.c.captured_at <= _aware(until, "until"))
     return q.order_by(table.c.captured_at, table.c.id)
 
+
+T = TypeVar("T")
 
 # The K/D rule under the name the site's readers import (the rule is `models.summary`'s).
 kd = kd_or_none
@@ -205,6 +208,15 @@ class CachedMetadata:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+    def decoded(self, model: type[T]) -> T | None:
+        """The body through the model the client decodes it with; None when it no longer
+        decodes (the API changed shape, or the row was hurt): readers then fall back as
+        if it had never been fetched."""
+        try:
+            return decode_as(model, self.body, source=f"cached {self.kind} {self.key}")
+        except ParseError:
+            return None
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(ServiceRecordSnapshot))
@@ -481,22 +493,13 @@ class StoreReader(MatchReader):
     def medal_names(self) -> dict[int, str]:
         """NameId -> English medal name from the newest cached medals metadata, if any."""
         row = self.conn.execute(
-            sa.select(metadata_cache.c.body)
+            sa.select(metadata_cache)
             .where(sa.func.lower(metadata_cache.c.key).like("%medals/metadata.json"))
             .order_by(metadata_cache.c.fetched_at.desc())
             .limit(1)
         ).first()
-        if row is None:
-            return {}
-        try:
-            medals = json.loads(row.body).get("medals", [])
-            return {
-                int(m["nameId"]): str(m["name"]["value"])
-                for m in medals
-                if isinstance(m, dict) and "nameId" in m
-            }
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return {}
+        meta = CachedMetadata(**row._mapping).decoded(MedalMetadata) if row else None
+        return {m.name_id: m.name.value for m in meta.medals} if meta is not None else {}
 
     @reads
     def playlist_name(self, playlist_id: str) -> str | None:

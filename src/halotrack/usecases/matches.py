@@ -47,7 +47,7 @@ from halotrack.errors import (
     ParseError,
     Unknown,
 )
-from halotrack.models import MatchHistoryEntry, MatchSkill, MatchStats, MedalMetadata, decode_as
+from halotrack.models import MatchHistoryEntry, MatchSkill, MatchStats, MedalMetadata
 from halotrack.models.enums import HISTORY_TYPES
 from halotrack.models.names import MedalBook
 from halotrack.models.xuid import written_as_xuid
@@ -585,12 +585,8 @@ def stored_medal_book(store: Store) -> MedalBook:
     from halotrack.usecases.metadata import MEDALS
 
     cached = store.get_metadata(*MEDALS)
-    if cached is None:
-        return MedalBook()
-    try:
-        return MedalBook(decode_as(MedalMetadata, cached.body, source="stored medal metadata"))
-    except HaloTrackError:
-        return MedalBook()
+    meta = cached.decoded(MedalMetadata) if cached is not None else None
+    return MedalBook(meta) if meta is not None else MedalBook()
 
 
 RARE = ("legendary", "mythic")
